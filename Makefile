@@ -1,0 +1,54 @@
+# Prilavok — the two commands are `make run` and `make test`; both set everything up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: help install protos check-protos run test test-unit test-integration test-e2e bench eval-moderation clean
+
+help:
+	@echo "make run    - set up and start the whole suite on embedded NATS + MongoDB (Ctrl-C stops)"
+	@echo "make test   - set up and run every test (unit, integration, end-to-end)"
+	@echo "make protos - regenerate gen/ from protos/"
+	@echo "make bench  - benchmarks (not part of the tests)"
+
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0])'
+	@echo ">> creating $(VENV) and installing dependencies (first time: about a minute)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -r requirements-dev.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --no-deps -q -e .
+	@touch $@
+
+install: $(INSTALLED)
+
+protos: $(INSTALLED)
+	$(BIN)/python tools/gen_protos.py
+
+check-protos: $(INSTALLED)
+	$(BIN)/python -m pytest -q tests/unit/test_generated_code.py
+
+run: $(INSTALLED)
+	$(BIN)/python -m devstack.run
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest -p no:cacheprovider
+
+test-unit: $(INSTALLED)
+	$(BIN)/python -m pytest -q tests/unit
+
+test-integration: $(INSTALLED)
+	$(BIN)/python -m pytest -q tests/integration
+
+test-e2e: $(INSTALLED)
+	$(BIN)/python -m pytest -q tests/e2e
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.moderation_engine
+	$(BIN)/python -m bench.suite
+
+eval-moderation: $(INSTALLED)
+	$(BIN)/python -m services.moderation.evaluation
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,80 @@
+"""`make run`: start the whole suite on the embedded defaults and keep it running until Ctrl-C."""
+from __future__ import annotations
+
+import os
+import pathlib
+import signal
+import sys
+import time
+
+from devstack.processes import REPO, StartError
+from devstack.suite import Suite, SuiteConfig
+from prilavok_platform.config import DEFAULT_PORTS
+
+
+def main() -> int:
+    state_dir = pathlib.Path(os.environ.get("PRILAVOK_STATE_DIR", REPO / ".prilavok")).resolve()
+    ports = {}
+    for name, default in DEFAULT_PORTS.items():
+        raw = os.environ.get(f"PRILAVOK_{name.upper()}_PORT", str(default))
+        if not raw.isdigit():
+            print(f"PRILAVOK_{name.upper()}_PORT={raw!r} is not a port number", file=sys.stderr)
+            return 2
+        ports[name] = int(raw)
+    config = SuiteConfig(
+        state_dir=state_dir,
+        ports=ports,
+        mongodb_uri=os.environ.get("MONGODB_URI", ""),
+        nats_url=os.environ.get("NATS_URL", ""),
+        subject_prefix=os.environ.get("PRILAVOK_SUBJECT_PREFIX", "prilavok"),
+        durable=True,
+    )
+    stop_requested = False
+
+    def request_stop(signum, frame):
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    started = time.monotonic()
+    suite = Suite(config, progress=lambda line: print(line, flush=True))
+    try:
+        suite.start()
+    except StartError as exc:
+        print(f"\nstart failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"""
+Prilavok is running ({time.monotonic() - started:.1f}s to SERVING).
+  chat        {suite.address('chat')}
+  moderation  {suite.address('moderation')}
+  returns     {suite.address('returns')}
+  notify      {suite.address('notify')}
+  MongoDB     {suite.mongodb_uri}{'  (embedded SecantusDB, data in ' + str(state_dir / 'mongodb') + ')' if not config.mongodb_uri else ''}
+  NATS        {suite.nats_url}
+  logs        {state_dir / 'logs'}
+
+Try it (another terminal):
+  .venv/bin/prilavok status
+  .venv/bin/prilavok chat create-thread --as buyer:b1 --shop s1 --order o1
+  .venv/bin/prilavok chat send --as buyer:b1 --thread <thread_id> --text "Здравствуйте! Когда отправите заказ?"
+  .venv/bin/prilavok notify list --as seller:u1@s1
+  .venv/bin/prilavok moderation check --role seller --text "Напишите мне в WhatsApp"
+Ctrl-C stops everything.""", flush=True)
+    while not stop_requested:
+        dead = suite.dead()
+        if dead:
+            for managed in dead:
+                print(f"\n{managed.name} exited unexpectedly (code {managed.process.returncode}); last log lines:\n{managed.tail()}",
+                      file=sys.stderr)
+            suite.stop()
+            return 1
+        time.sleep(0.5)
+    print("\nstopping ...", flush=True)
+    codes = suite.stop()
+    print("stopped: " + ", ".join(f"{name} ({code})" for name, code in codes.items()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

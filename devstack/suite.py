@@ -1,0 +1,124 @@
+"""The whole suite as processes: infrastructure (unless pointed elsewhere) and four services."""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from devstack.processes import (
+    SERVICES, Managed, StartError, free_port, grpc_serving, port_is_open, spawn, start_mongo, start_nats, wait_for,
+)
+from prilavok_platform.config import DEFAULT_PORTS
+
+RUN_FILE = "run.json"
+
+
+@dataclass
+class SuiteConfig:
+    state_dir: pathlib.Path
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    mongodb_uri: str = ""  # set: use it, start nothing
+    nats_url: str = ""
+    subject_prefix: str = "prilavok"
+    database_prefix: str = "prilavok"
+    memory: bool = False  # ephemeral MongoDB (tests)
+    durable: bool = True  # --sync-on-commit (make run)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+class Suite:
+    def __init__(self, config: SuiteConfig, progress: Callable[[str], None] = lambda _: None):
+        self.config = config
+        self.progress = progress
+        self.infra: list[Managed] = []
+        self.services: dict[str, Managed] = {}
+        self.mongodb_uri = config.mongodb_uri
+        self.nats_url = config.nats_url
+
+    @property
+    def logs(self) -> pathlib.Path:
+        return self.config.state_dir / "logs"
+
+    def address(self, service: str) -> str:
+        return self.services[service].address
+
+    def service_env(self, service: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PRILAVOK_GRPC_", "MONGODB_", "NATS_"))}
+        env.update({
+            "MONGODB_URI": self.mongodb_uri,
+            "MONGODB_DATABASE": f"{self.config.database_prefix}_{service}",
+            "NATS_URL": self.nats_url,
+            "PRILAVOK_SUBJECT_PREFIX": self.config.subject_prefix,
+            "PRILAVOK_MODERATION_ADDR": f"127.0.0.1:{self.config.ports['moderation']}",
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.update(self.config.extra_env)
+        return env
+
+    def start(self, timeout: float = 60) -> None:
+        started = time.monotonic()
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        busy = [f"{name} ({port})" for name, port in self.config.ports.items() if port_is_open("127.0.0.1", port)]
+        if busy:
+            raise StartError(f"ports already in use: {', '.join(busy)}; is another `make run` going? "
+                             "Set PRILAVOK_<SERVICE>_PORT to move them.")
+        try:
+            if not self.nats_url:
+                self.progress("starting nats-server (JetStream) ...")
+                nats = start_nats(self.config.state_dir, self.logs)
+                self.infra.append(nats)
+                self.nats_url = nats.address
+            if not self.mongodb_uri:
+                self.progress("starting embedded MongoDB (SecantusDB) ...")
+                storage = ":memory:" if self.config.memory else str(self.config.state_dir / "mongodb")
+                mongo = start_mongo(storage, self.logs, durable=self.config.durable)
+                self.infra.append(mongo)
+                self.mongodb_uri = mongo.address
+            self.progress("starting services: " + ", ".join(SERVICES) + " ...")
+            import sys
+
+            for name in SERVICES:
+                managed = spawn(name, [sys.executable, "-m", f"services.{name}"], self.logs / f"{name}.log",
+                                {**self.service_env(name), "PRILAVOK_GRPC_PORT": str(self.config.ports[name])})
+                managed.address = f"127.0.0.1:{self.config.ports[name]}"
+                self.services[name] = managed
+            remaining = max(5.0, timeout - (time.monotonic() - started))
+            for name, managed in self.services.items():
+                wait_for(lambda m=managed: grpc_serving(m.address), f"service {name}", managed, remaining)
+                self.progress(f"  {name:<10} SERVING on {managed.address}")
+        except BaseException:
+            self.stop()
+            raise
+        self.write_run_file()
+
+    def write_run_file(self) -> None:
+        info = {
+            "services": {name: m.address for name, m in self.services.items()},
+            "mongodb_uri": self.mongodb_uri,
+            "nats_url": self.nats_url,
+            "subject_prefix": self.config.subject_prefix,
+            "pids": {name: m.process.pid for name, m in {**self.services, **{i.name: i for i in self.infra}}.items()},
+        }
+        (self.config.state_dir / RUN_FILE).write_text(json.dumps(info, indent=2))
+
+    def dead(self) -> list[Managed]:
+        return [m for m in [*self.services.values(), *self.infra] if not m.alive()]
+
+    def stop(self) -> dict[str, int | None]:
+        codes: dict[str, int | None] = {}
+        # Services first (they drain NATS and close MongoDB), then the infrastructure.
+        for name in reversed(list(self.services)):
+            codes[name] = self.services[name].stop()
+        for managed in reversed(self.infra):
+            codes[managed.name] = managed.stop()
+        run_file = self.config.state_dir / RUN_FILE
+        if run_file.exists():
+            run_file.unlink()
+        return codes
+
+
+def free_ports() -> dict[str, int]:
+    return {name: free_port() for name in SERVICES}

@@ -1,0 +1,1 @@
+"""The `prilavok` command for internal users and scripts."""

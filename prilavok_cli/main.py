@@ -1,0 +1,416 @@
+"""prilavok — command line for the Prilavok suite.
+
+Acts as a development identity (--as ROLE:USER[@SHOP]) whose token it mints with the
+development secret (PRILAVOK_JWT_SECRET), or with --token. Service addresses come from
+--addr, PRILAVOK_<SERVICE>_ADDR, the running `make run` (.prilavok/run.json), or defaults.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import decimal
+import json
+import sys
+import uuid
+
+import grpc
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from prilavok.chat.v1 import chat_pb2, chat_pb2_grpc
+from prilavok.common.v1 import common_pb2
+from prilavok.notify.v1 import notify_pb2, notify_pb2_grpc
+from prilavok.returns.v1 import returns_pb2, returns_pb2_grpc
+from prilavok_cli import moderation_check
+from prilavok_cli.client import CliError, describe_error, fail, metadata, mint, parse_as, run_info, service_address
+
+
+def _ts(value: str) -> Timestamp:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{value!r} is not an ISO date/time, e.g. 2026-10-01 or 2026-10-01T12:00:00+03:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    out = Timestamp()
+    out.FromDatetime(moment)
+    return out
+
+
+def _kopecks(value: str) -> int:
+    """'1299.90' -> 129990, exactly (no floats)."""
+    try:
+        amount = decimal.Decimal(value.replace(",", ".").replace(" ", ""))
+    except decimal.InvalidOperation:
+        raise CliError(f"{value!r} is not an amount, e.g. 1299.90") from None
+    minor = amount * 100
+    if minor != minor.to_integral_value():
+        raise CliError(f"{value!r} has more than two decimal places")
+    return int(minor)
+
+
+def _enum(enum_pb, prefix: str, value: str) -> int:
+    name = prefix + value.upper().replace("-", "_")
+    if name not in enum_pb.keys():
+        options = ", ".join(k.removeprefix(prefix).lower() for k in enum_pb.keys() if not k.endswith("UNSPECIFIED"))
+        raise CliError(f"{value!r}: choose one of {options}")
+    return enum_pb.Value(name)
+
+
+class Ctx:
+    def __init__(self, args):
+        self.args = args
+        self._channels: list[grpc.Channel] = []
+
+    def token(self) -> str:
+        if self.args.token:
+            return self.args.token
+        if not self.args.as_:
+            raise CliError("say who you are: --as buyer:b1 | seller:u1@shop1 | support:a1 | moderator:m1 | service:cli (or --token)")
+        return mint(parse_as(self.args.as_))
+
+    def stub(self, service: str, stub_class):
+        channel = grpc.insecure_channel(service_address(service, self.args.addr))
+        self._channels.append(channel)
+        return stub_class(channel)
+
+    def call(self, method, request):
+        return method(request, metadata=metadata(self.token()), timeout=self.args.timeout)
+
+    def emit(self, message, human) -> None:
+        if self.args.json:
+            print(json.dumps(MessageToDict(message, preserving_proto_field_name=True), ensure_ascii=False, indent=2))
+        else:
+            human(message)
+
+    def close(self):
+        for c in self._channels:
+            c.close()
+
+
+def _thread_line(t: chat_pb2.Thread) -> str:
+    kind = chat_pb2.ThreadKind.Name(t.kind).removeprefix("THREAD_KIND_")
+    status = chat_pb2.ThreadStatus.Name(t.status).removeprefix("THREAD_STATUS_")
+    return f"{t.thread_id}  {kind:<7} {status:<6} order={t.order_id or '-'} buyer={t.buyer_id or '-'} shop={t.shop_id or '-'} unread={t.unread_count}"
+
+
+def _message_line(m: chat_pb2.Message) -> str:
+    status = chat_pb2.MessageStatus.Name(m.status).removeprefix("MESSAGE_STATUS_")
+    who = common_pb2.Role.Name(m.sender.role).removeprefix("ROLE_").lower()
+    return f"#{m.seq} [{status}] {who}:{m.sender.user_id}: {m.text}"
+
+
+def _money(m: common_pb2.Money) -> str:
+    sign = "-" if m.amount_minor < 0 else ""
+    units, minor = divmod(abs(m.amount_minor), 100)
+    return f"{sign}{units}.{minor:02d} {m.currency_code}"
+
+
+def _claim_line(c: returns_pb2.Claim) -> str:
+    status = returns_pb2.ClaimStatus.Name(c.status).removeprefix("CLAIM_STATUS_")
+    refunded = f" refunded={_money(c.refunded)}" if c.HasField("refunded") else ""
+    return f"{c.claim_id}  {status}  purchase={c.purchase_id} buyer={c.buyer_id} shop={c.shop_id}{refunded}"
+
+
+# --- commands -------------------------------------------------------------------------------
+
+def cmd_token(ctx: Ctx):
+    print(mint(parse_as(ctx.args.who), ttl=ctx.args.ttl))
+
+
+def cmd_status(ctx: Ctx):
+    from devstack.processes import grpc_serving
+
+    info = run_info()
+    rows = {name: (service_address(name), grpc_serving(service_address(name))) for name in ("chat", "moderation", "returns", "notify")}
+    mongo_uri, nats_url = info.get("mongodb_uri", ""), info.get("nats_url", "")
+    mongo_ok = nats_ok = False
+    if mongo_uri:
+        from devstack.processes import _mongo_ready
+
+        mongo_ok = _mongo_ready(mongo_uri)
+    if nats_url:
+        from devstack.processes import port_is_open
+
+        host, _, port = nats_url.removeprefix("nats://").rpartition(":")
+        nats_ok = port.isdigit() and port_is_open(host or "127.0.0.1", int(port))
+    result = {
+        "services": {n: {"address": a, "status": "SERVING" if ok else "DOWN"} for n, (a, ok) in rows.items()},
+        "mongodb": {"uri": mongo_uri or "unknown (not started by make run)", "status": "UP" if mongo_ok else "DOWN"},
+        "nats": {"url": nats_url or "unknown (not started by make run)", "status": "UP" if nats_ok else "DOWN"},
+    }
+    if ctx.args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for name, row in result["services"].items():
+            print(f"{name:<11} {row['status']:<8} {row['address']}")
+        print(f"{'mongodb':<11} {result['mongodb']['status']:<8} {result['mongodb']['uri']}")
+        print(f"{'nats':<11} {result['nats']['status']:<8} {result['nats']['url']}")
+    healthy = all(ok for _, ok in rows.values()) and mongo_ok and nats_ok
+    if not healthy:
+        raise SystemExit(1)
+
+
+def cmd_create_thread(ctx: Ctx):
+    a = ctx.args
+    request = chat_pb2.CreateThreadRequest(
+        request_id=a.request_id or uuid.uuid4().hex, kind=_enum(chat_pb2.ThreadKind, "THREAD_KIND_", a.kind),
+        order_id=a.order, claim_id=a.claim, buyer_id=a.buyer, shop_id=a.shop, linked_thread_id=a.linked,
+    )
+    if a.reason:
+        request.initiation_reason = _enum(chat_pb2.InitiationReason, "INITIATION_REASON_", a.reason)
+    if a.kind.lower() == "support":
+        request.support.CopyFrom(chat_pb2.SupportTopic(category=a.category, topic=a.topic))
+    reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).CreateThread, request)
+    ctx.emit(reply, lambda r: print(("created " if r.created else "existing ") + _thread_line(r.thread)))
+
+
+def cmd_threads(ctx: Ctx):
+    a = ctx.args
+    request = chat_pb2.ListThreadsRequest(page_size=a.limit, unread_only=a.unread, page_token=a.page_token)
+    if a.kind:
+        request.kind = _enum(chat_pb2.ThreadKind, "THREAD_KIND_", a.kind)
+    reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).ListThreads, request)
+    ctx.emit(reply, lambda r: [print(_thread_line(t)) for t in r.threads] or (r.next_page_token and print(f"next page: --page-token {r.next_page_token}")))
+
+
+def cmd_send(ctx: Ctx):
+    a = ctx.args
+    request = chat_pb2.SendMessageRequest(request_id=a.request_id or uuid.uuid4().hex, thread_id=a.thread, text=a.text)
+    reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).SendMessage, request)
+
+    def human(r):
+        print(_message_line(r.message))
+        if r.moderation.reason:
+            print(f"moderation: {r.moderation.reason}")
+
+    ctx.emit(reply, human)
+
+
+def cmd_messages(ctx: Ctx):
+    a = ctx.args
+    request = chat_pb2.ListMessagesRequest(
+        thread_id=a.thread, page_size=a.limit, page_token=a.page_token,
+        direction=chat_pb2.DIRECTION_NEWER if a.newer else chat_pb2.DIRECTION_OLDER,
+    )
+    reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).ListMessages, request)
+    ctx.emit(reply, lambda r: [print(_message_line(m)) for m in r.messages])
+
+
+def cmd_read(ctx: Ctx):
+    reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).MarkRead, chat_pb2.MarkReadRequest(thread_id=ctx.args.thread, up_to_seq=ctx.args.up_to))
+    ctx.emit(reply, lambda r: print(f"unread: {r.unread_count}"))
+
+
+def cmd_close(ctx: Ctx):
+    reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).CloseThread, chat_pb2.CloseThreadRequest(thread_id=ctx.args.thread, reason=ctx.args.reason))
+    ctx.emit(reply, lambda r: print(_thread_line(r.thread)))
+
+
+def cmd_notifications(ctx: Ctx):
+    request = notify_pb2.ListNotificationsRequest(page_size=ctx.args.limit, unread_only=ctx.args.unread)
+    reply = ctx.call(ctx.stub("notify", notify_pb2_grpc.NotifyServiceStub).ListNotifications, request)
+
+    def human(r):
+        print(f"unread: {r.unread_count}")
+        for n in r.notifications:
+            kind = notify_pb2.NotificationKind.Name(n.kind).removeprefix("NOTIFICATION_KIND_")
+            print(f"{'*' if not n.read else ' '} {kind:<15} {n.title} — {n.body}")
+
+    ctx.emit(reply, human)
+
+
+def cmd_record_purchase(ctx: Ctx):
+    a = ctx.args
+    purchase = returns_pb2.Purchase(
+        order_id=a.order, item_id=a.item, item_name=a.name, buyer_id=a.buyer, shop_id=a.shop, quantity=a.quantity,
+        price=common_pb2.Money(currency_code=a.currency, amount_minor=_kopecks(a.price)),
+        paid_at=_ts(a.paid_at) if a.paid_at else _ts(dt.datetime.now(dt.timezone.utc).isoformat()),
+    )
+    request = returns_pb2.RecordPurchaseRequest(request_id=a.request_id or uuid.uuid4().hex, purchase=purchase)
+    reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).RecordPurchase, request)
+    ctx.emit(reply, lambda r: print(f"{'recorded' if r.created else 'existing'} purchase {r.purchase.purchase_id} ({_money(r.purchase.price)} x {r.purchase.quantity})"))
+
+
+def cmd_open_claim(ctx: Ctx):
+    a = ctx.args
+    request = returns_pb2.OpenClaimRequest(
+        request_id=a.request_id or uuid.uuid4().hex, purchase_id=a.purchase, description=a.description,
+        requested_form=_enum(returns_pb2.CompensationForm, "COMPENSATION_FORM_", a.form), quantity=a.quantity,
+        photo_ids=a.photo or [], thread_id=a.thread,
+    )
+    reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).OpenClaim, request)
+    ctx.emit(reply, lambda r: print(_claim_line(r.claim)))
+
+
+def cmd_decide(ctx: Ctx):
+    a = ctx.args
+    request = returns_pb2.DecideClaimRequest(request_id=a.request_id or uuid.uuid4().hex, claim_id=a.claim)
+    if a.reject:
+        request.reject.CopyFrom(returns_pb2.Rejection(reason=_enum(returns_pb2.RejectionReason, "REJECTION_REASON_", a.reject), comment=a.comment))
+    else:
+        offer = returns_pb2.CompensationOffer(form=_enum(returns_pb2.CompensationForm, "COMPENSATION_FORM_", a.form))
+        if a.refund:
+            offer.refund_amount.CopyFrom(common_pb2.Money(currency_code=a.currency, amount_minor=_kopecks(a.refund)))
+        if a.shipping:
+            offer.shipping_reimbursement.CopyFrom(common_pb2.Money(currency_code=a.currency, amount_minor=_kopecks(a.shipping)))
+        if a.handover:
+            offer.handover_method = _enum(returns_pb2.HandoverMethod, "HANDOVER_METHOD_", a.handover)
+        request.approve.CopyFrom(returns_pb2.Approval(mode=_enum(returns_pb2.ApprovalMode, "APPROVAL_MODE_", a.mode), offer=offer))
+    reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).DecideClaim, request)
+    ctx.emit(reply, lambda r: print(_claim_line(r.claim)))
+
+
+def cmd_claim(ctx: Ctx):
+    reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).GetClaim, returns_pb2.GetClaimRequest(claim_id=ctx.args.claim))
+    ctx.emit(reply, lambda r: print(_claim_line(r.claim)))
+
+
+def cmd_claims(ctx: Ctx):
+    reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).ListClaims, returns_pb2.ListClaimsRequest(page_size=ctx.args.limit))
+    ctx.emit(reply, lambda r: [print(_claim_line(c)) for c in r.claims])
+
+
+def cmd_balance(ctx: Ctx):
+    reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).GetBalance, returns_pb2.GetBalanceRequest(shop_id=ctx.args.shop))
+    ctx.emit(reply, lambda r: print(f"shop {r.balance.shop_id}: {_money(r.balance.available)}"))
+
+
+def cmd_ledger(ctx: Ctx):
+    reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).ListLedgerEntries,
+                     returns_pb2.ListLedgerEntriesRequest(shop_id=ctx.args.shop, page_size=ctx.args.limit))
+    ctx.emit(reply, lambda r: [print(f"{e.posting_id:<40} {returns_pb2.EntryKind.Name(e.kind).removeprefix('ENTRY_KIND_'):<8} {_money(e.amount):>16} -> {_money(e.balance_after)}") for e in r.entries])
+
+
+def cmd_moderation_check(ctx: Ctx):
+    ctx.args.address = service_address("moderation", ctx.args.addr)
+    moderation_check.check(ctx.args)
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print JSON instead of text")
+    common.add_argument("--as", dest="as_", metavar="ROLE:USER[@SHOP]", default="", help="act as this development identity")
+    common.add_argument("--token", default="", help="use this bearer token instead of minting one")
+    common.add_argument("--addr", default="", help="service address host:port (overrides run.json and defaults)")
+    common.add_argument("--timeout", type=float, default=10.0, help="seconds per call")
+
+    parser = argparse.ArgumentParser(prog="prilavok", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    groups = parser.add_subparsers(dest="group", required=True)
+
+    def command(sub, name, func, help_):
+        p = sub.add_parser(name, parents=[common], help=help_)
+        p.set_defaults(func=func)
+        return p
+
+    p = command(groups, "status", cmd_status, "health of every service, NATS and MongoDB")
+    token = groups.add_parser("token", help="development tokens").add_subparsers(dest="cmd", required=True)
+    p = command(token, "mint", cmd_token, "mint a development token")
+    p.add_argument("who", metavar="ROLE:USER[@SHOP]")
+    p.add_argument("--ttl", type=int, default=3600)
+
+    chat = groups.add_parser("chat", help="threads and messages").add_subparsers(dest="cmd", required=True)
+    p = command(chat, "create-thread", cmd_create_thread, "open a thread")
+    p.add_argument("--kind", default="order", help="order | claim | support")
+    p.add_argument("--order", default="")
+    p.add_argument("--claim", default="")
+    p.add_argument("--buyer", default="", help="(seller opening a thread) the buyer")
+    p.add_argument("--shop", default="", help="(buyer opening a thread) the shop")
+    p.add_argument("--reason", default="", help="seller writing first: order_details | delivery_problem | stock_confirmation | buyer_request")
+    p.add_argument("--category", default="")
+    p.add_argument("--topic", default="")
+    p.add_argument("--linked", default="")
+    p.add_argument("--request-id", default="")
+    p = command(chat, "threads", cmd_threads, "list your threads")
+    p.add_argument("--kind", default="")
+    p.add_argument("--unread", action="store_true")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--page-token", default="")
+    p = command(chat, "send", cmd_send, "send a message")
+    p.add_argument("--thread", required=True)
+    p.add_argument("--text", required=True)
+    p.add_argument("--request-id", default="")
+    p = command(chat, "messages", cmd_messages, "list messages (newest first)")
+    p.add_argument("--thread", required=True)
+    p.add_argument("--newer", action="store_true", help="oldest first")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--page-token", default="")
+    p = command(chat, "read", cmd_read, "mark a thread read")
+    p.add_argument("--thread", required=True)
+    p.add_argument("--up-to", type=int, default=0)
+    p = command(chat, "close", cmd_close, "close a thread")
+    p.add_argument("--thread", required=True)
+    p.add_argument("--reason", default="")
+
+    notify = groups.add_parser("notify", help="notifications").add_subparsers(dest="cmd", required=True)
+    p = command(notify, "list", cmd_notifications, "list your notifications")
+    p.add_argument("--unread", action="store_true")
+    p.add_argument("--limit", type=int, default=20)
+
+    moderation = groups.add_parser("moderation", help="moderation").add_subparsers(dest="cmd", required=True)
+    p = command(moderation, "check", cmd_moderation_check, "check a text (dry run: nothing is recorded)")
+    p.add_argument("--role", default="", choices=["", *moderation_check.ROLES])
+    p.add_argument("--text")
+    p.add_argument("--jsonl", action="store_true", help='read {"role","text"} lines on stdin, write one verdict per line')
+    p.add_argument("--engine", choices=["auto", "remote", "local"], default="auto",
+                   help="remote: the moderation service; local: the engine in-process; auto: remote if it answers")
+
+    returns = groups.add_parser("returns", help="purchases, claims, balances").add_subparsers(dest="cmd", required=True)
+    p = command(returns, "record-purchase", cmd_record_purchase, "record a paid purchase (as service:… or support:…)")
+    for flag in ("--order", "--item", "--buyer", "--shop", "--price"):
+        p.add_argument(flag, required=True)
+    p.add_argument("--name", default="")
+    p.add_argument("--quantity", type=int, default=1)
+    p.add_argument("--currency", default="RUB")
+    p.add_argument("--paid-at", default="", help="ISO date; defaults to now")
+    p.add_argument("--request-id", default="")
+    p = command(returns, "open-claim", cmd_open_claim, "open a defect claim (as the buyer)")
+    p.add_argument("--purchase", required=True)
+    p.add_argument("--description", required=True)
+    p.add_argument("--form", default="full_refund", help="full_refund | replacement | missing_part | partial_refund")
+    p.add_argument("--quantity", type=int, default=1)
+    p.add_argument("--photo", action="append")
+    p.add_argument("--thread", default="")
+    p.add_argument("--request-id", default="")
+    p = command(returns, "decide", cmd_decide, "the seller approves or rejects a claim")
+    p.add_argument("--claim", required=True)
+    p.add_argument("--mode", default="no_return", help="defect_check | take_back | no_return | return_to_shop")
+    p.add_argument("--form", default="full_refund")
+    p.add_argument("--refund", default="", help="amount, e.g. 1299.90")
+    p.add_argument("--shipping", default="")
+    p.add_argument("--handover", default="", help="pickup_point | direct_to_seller")
+    p.add_argument("--currency", default="RUB")
+    p.add_argument("--reject", default="", help="defect_not_found | need_photo_or_video | go_to_service_centre | other")
+    p.add_argument("--comment", default="")
+    p.add_argument("--request-id", default="")
+    p = command(returns, "claim", cmd_claim, "show a claim")
+    p.add_argument("--claim", required=True)
+    p = command(returns, "claims", cmd_claims, "list claims you may see")
+    p.add_argument("--limit", type=int, default=20)
+    p = command(returns, "balance", cmd_balance, "a shop's balance")
+    p.add_argument("--shop", default="")
+    p = command(returns, "ledger", cmd_ledger, "a shop's ledger entries")
+    p.add_argument("--shop", default="")
+    p.add_argument("--limit", type=int, default=20)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    ctx = Ctx(args)
+    try:
+        args.func(ctx)
+    except CliError as exc:
+        fail(f"error: {exc}")
+    except grpc.RpcError as error:
+        fail(describe_error(error))
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

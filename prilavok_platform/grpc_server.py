@@ -1,0 +1,201 @@
+"""gRPC server bootstrap on grpc.aio: health (NOT_SERVING during shutdown), reflection,
+graceful stop, and one interceptor that authenticates the caller, traces the call and
+maps PrilavokError to google.rpc.Status with ErrorInfo / BadRequest details."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry import trace
+
+from prilavok_platform import telemetry
+from prilavok_platform.auth import TokenVerifier, bind_identity, reset_identity
+from prilavok_platform.errors import ERROR_DOMAIN, InvalidArgument, PrilavokError
+
+log = logging.getLogger(__name__)
+
+# Methods anyone may call: health checks and reflection (probes and grpcurl).
+UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+# Keep in step with DEVELOPERS.md: bound every input.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+def to_status(error: PrilavokError) -> tuple[grpc.StatusCode, status_pb2.Status]:
+    code = getattr(grpc.StatusCode, error.code, grpc.StatusCode.UNKNOWN)
+    status = status_pb2.Status(code=getattr(code_pb2, error.code, code_pb2.UNKNOWN), message=error.message)
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata))
+    status.details.append(info)
+    if isinstance(error, InvalidArgument):
+        bad = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in error.violations
+            ]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(bad)
+        status.details.append(packed)
+    return code, status
+
+
+async def abort_with(context: grpc.aio.ServicerContext, error: PrilavokError) -> None:
+    code, status = to_status(error)
+    await context.abort(
+        code, error.message, trailing_metadata=(("grpc-status-details-bin", status.SerializeToString()),)
+    )
+
+
+class PlatformInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, verifier: TokenVerifier, service_name: str):
+        self._verifier = verifier
+        self._tracer = telemetry.tracer(f"prilavok.{service_name}.grpc")
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method.startswith(UNAUTHENTICATED_PREFIXES):
+            return handler
+        metadata = {k: v for k, v in (handler_call_details.invocation_metadata or ()) if isinstance(v, str)}
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap_unary(method, metadata, handler.unary_unary),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap_stream(method, metadata, handler.unary_stream),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._wrap_unary(method, metadata, handler.stream_unary),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            self._wrap_stream(method, metadata, handler.stream_stream),
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
+
+    def _start_span(self, method: str, metadata: dict[str, str]):
+        return self._tracer.start_as_current_span(
+            method,
+            context=telemetry.extract(metadata),
+            kind=trace.SpanKind.SERVER,
+            attributes={"rpc.system": "grpc", "rpc.method": method},
+        )
+
+    async def _authenticate(self, metadata: dict[str, str], context):
+        try:
+            return self._verifier.verify_header(metadata.get("authorization"))
+        except PrilavokError as error:
+            await abort_with(context, error)
+
+    async def _fail(self, method: str, error: Exception, context) -> None:
+        span = trace.get_current_span()
+        if isinstance(error, PrilavokError):
+            span.set_attribute("prilavok.error.reason", error.reason)
+            await abort_with(context, error)
+        log.exception("unhandled error in %s", method, exc_info=error)
+        span.record_exception(error)
+        await context.abort(grpc.StatusCode.INTERNAL, "internal error; see the service log")
+
+    def _wrap_unary(self, method: str, metadata: dict[str, str], behavior: Callable):
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext):
+            with self._start_span(method, metadata):
+                identity = await self._authenticate(metadata, context)
+                token = bind_identity(identity)
+                try:
+                    return await behavior(request, context)
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - mapped to a status
+                    await self._fail(method, error, context)
+                finally:
+                    reset_identity(token)
+
+        return wrapped
+
+    def _wrap_stream(self, method: str, metadata: dict[str, str], behavior: Callable):
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext):
+            with self._start_span(method, metadata):
+                identity = await self._authenticate(metadata, context)
+                token = bind_identity(identity)
+                try:
+                    async for item in behavior(request, context):
+                        yield item
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - mapped to a status
+                    await self._fail(method, error, context)
+                finally:
+                    reset_identity(token)
+
+        return wrapped
+
+
+@dataclass
+class GrpcServer:
+    server: grpc.aio.Server
+    health: health.aio.HealthServicer
+    service_names: list[str]
+    port: int
+
+    async def set_serving(self) -> None:
+        for name in ["", *self.service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace_seconds: float) -> None:
+        # Probes see NOT_SERVING first, then in-flight calls get the grace period.
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace_seconds)
+
+
+async def start_server(
+    *,
+    address: str,
+    verifier: TokenVerifier,
+    service_name: str,
+    register: Callable[[grpc.aio.Server], Iterable[str]],
+) -> GrpcServer:
+    """Creates, registers and starts a server. `register` adds servicers and returns
+    their full service names (for health and reflection)."""
+    server = grpc.aio.server(
+        interceptors=[PlatformInterceptor(verifier, service_name)],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    names = list(register(server))
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server
+    )
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise RuntimeError(f"cannot listen on {address}")
+    await server.start()
+    running = GrpcServer(server=server, health=health_servicer, service_names=names, port=port)
+    await running.set_serving()
+    return running
+
+
+def call_metadata(token: str) -> list[tuple[str, str]]:
+    """Metadata for an outgoing call: the bearer token and the current trace context."""
+    carrier: dict[str, str] = {}
+    telemetry.inject(carrier)
+    return [("authorization", f"Bearer {token}"), *carrier.items()]

@@ -1,0 +1,73 @@
+"""Process lifecycle: logging, signals that set a stop event, and background tasks that
+stop with it. Shutdown order is the AsyncExitStack's: NOT_SERVING -> server.stop(grace) ->
+background loops -> drain NATS -> close MongoDB."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from typing import Awaitable, Callable
+
+from prilavok_platform.config import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def configure_logging(service_name: str) -> None:
+    level = os.environ.get("PRILAVOK_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format=f"%(asctime)s %(levelname)s {service_name} %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+@contextlib.asynccontextmanager
+async def background(name: str, coroutine: Awaitable[None], stop: asyncio.Event):
+    """Runs a loop for the life of the block; on exit waits for it (it watches the stop
+    event), cancelling it if it does not finish within 10 s. A loop that dies early stops
+    the whole process, so an orchestrator restarts it instead of it running half-alive."""
+    task = asyncio.create_task(coroutine, name=name)
+
+    def on_done(finished: asyncio.Task) -> None:
+        if not finished.cancelled() and finished.exception() is not None and not stop.is_set():
+            log.error("%s died: %r; stopping the service", name, finished.exception())
+            stop.set()
+
+    task.add_done_callback(on_done)
+    try:
+        yield task
+    finally:
+        if not task.done():
+            done, _ = await asyncio.wait({task}, timeout=10)
+            if not done:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        elif task.exception() is not None:
+            log.error("%s had failed: %s", name, task.exception())
+
+
+def run(service_name: str, service_main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Entry point of a service process: exits 0 on SIGINT/SIGTERM, 2 on bad configuration."""
+    configure_logging(service_name)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        install_signal_handlers(stop)
+        await service_main(stop)
+
+    try:
+        asyncio.run(main())
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,83 @@
+"""MongoDB through pymongo's native async API: client factory, index bootstrap with
+explicit names, and transactions. Writes are journaled with majority acknowledgement."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, TypeVar
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+JOURNALED = WriteConcern(w="majority", j=True)
+
+
+def create_client(uri: str, app_name: str) -> AsyncMongoClient:
+    """Connects lazily (pymongo connects on first use, never at import)."""
+    return AsyncMongoClient(
+        uri,
+        appname=app_name,
+        tz_aware=True,
+        w="majority",
+        journal=True,
+        serverSelectionTimeoutMS=10_000,
+        uuidRepresentation="standard",
+    )
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    collection: str
+    keys: list[tuple[str, int]]
+    name: str
+    unique: bool = False
+    partial_filter: dict[str, Any] | None = None
+    expire_after_seconds: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"name": self.name, "unique": self.unique, **self.extra}
+        if self.partial_filter is not None:
+            options["partialFilterExpression"] = self.partial_filter
+        if self.expire_after_seconds is not None:
+            options["expireAfterSeconds"] = self.expire_after_seconds
+        return options
+
+
+async def ensure_indexes(db: AsyncDatabase, specs: list[IndexSpec]) -> None:
+    for spec in specs:
+        try:
+            await db[spec.collection].create_index(spec.keys, **spec.options())
+        except OperationFailure as exc:
+            # An index of the same name but other options: say so instead of silently running without it.
+            raise RuntimeError(f"index {spec.collection}.{spec.name} cannot be created: {exc}") from exc
+
+
+async def in_transaction(
+    client: AsyncMongoClient, work: Callable[[AsyncClientSession], Awaitable[T]]
+) -> T:
+    """Runs `work` in a transaction, retried on transient errors (write conflicts)."""
+    async with client.start_session() as session:
+        return await session.with_transaction(
+            work,
+            read_concern=ReadConcern("snapshot"),
+            write_concern=JOURNALED,
+        )
+
+
+def is_duplicate_key(exc: BaseException) -> bool:
+    if isinstance(exc, DuplicateKeyError):
+        return True
+    return isinstance(exc, OperationFailure) and exc.code == 11000
+
+
+async def ping(client: AsyncMongoClient) -> None:
+    await client.admin.command("ping")

@@ -1,0 +1,174 @@
+"""NATS with JetStream: connection with unlimited reconnects, the suite's streams,
+a publisher that sets Nats-Msg-Id, and a durable pull-consumer loop with explicit ack,
+nak-with-delay on transient errors and term on poison messages."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
+from opentelemetry import trace
+
+from prilavok_platform import telemetry
+
+log = logging.getLogger(__name__)
+
+# Producers of the suite, each owning one stream "<PREFIX>_<PRODUCER>" over "<prefix>.<producer>.>".
+PRODUCERS = ("chat", "moderation", "returns")
+DUPLICATE_WINDOW_SECONDS = 600
+MAX_AGE_SECONDS = 7 * 24 * 3600
+
+EVENT_TYPE_HEADER = "Prilavok-Event-Type"
+
+
+class TransientError(Exception):
+    """The handler may succeed later: the message is redelivered after a delay."""
+
+
+class PoisonMessage(Exception):
+    """The message can never be handled: it is terminated, not redelivered."""
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    subjects: list[str]
+
+
+def stream_name(prefix: str, producer: str) -> str:
+    return f"{prefix}_{producer}".upper().replace("-", "_")
+
+
+def subject(prefix: str, producer: str, *parts: str) -> str:
+    return ".".join([prefix, producer, *parts])
+
+
+def suite_streams(prefix: str) -> list[StreamSpec]:
+    return [StreamSpec(stream_name(prefix, p), [f"{prefix}.{p}.>"]) for p in PRODUCERS]
+
+
+async def connect(url: str, name: str) -> NatsClient:
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats: %s", exc)
+
+    async def on_disconnect() -> None:
+        log.warning("nats: disconnected; reconnecting")
+
+    async def on_reconnect() -> None:
+        log.info("nats: reconnected")
+
+    return await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+        allow_reconnect=True,
+        error_cb=on_error,
+        disconnected_cb=on_disconnect,
+        reconnected_cb=on_reconnect,
+    )
+
+
+async def ensure_streams(js: JetStreamContext, specs: list[StreamSpec]) -> None:
+    for spec in specs:
+        config = StreamConfig(
+            name=spec.name,
+            subjects=spec.subjects,
+            storage=StorageType.FILE,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            max_age=MAX_AGE_SECONDS,
+        )
+        try:
+            await js.add_stream(config)
+        except BadRequestError:
+            await js.update_stream(config)
+
+
+class EventPublisher:
+    def __init__(self, js: JetStreamContext):
+        self._js = js
+
+    async def publish(self, subject_name: str, payload: bytes, msg_id: str, headers: dict[str, str] | None = None) -> bool:
+        """Publishes with de-duplication by msg_id; returns False when JetStream saw it already."""
+        all_headers = {"Nats-Msg-Id": msg_id, **(headers or {})}
+        ack = await self._js.publish(subject_name, payload, headers=all_headers, timeout=5)
+        return not ack.duplicate
+
+
+Handler = Callable[[Msg], Awaitable[None]]
+
+
+async def run_pull_consumer(
+    js: JetStreamContext,
+    *,
+    stream: str,
+    durable: str,
+    filter_subject: str,
+    handler: Handler,
+    stop: asyncio.Event,
+    batch: int = 50,
+    max_deliver: int = 20,
+    ack_wait_seconds: float = 30,
+    nak_delay_seconds: float = 2.0,
+) -> None:
+    """Fetches and handles messages until `stop` is set. Each message is acked after
+    its handler returns, so a crash redelivers it: handlers must be idempotent."""
+    tracer = telemetry.tracer("prilavok.nats.consumer")
+    config = ConsumerConfig(
+        durable_name=durable,
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        max_deliver=max_deliver,
+        ack_wait=ack_wait_seconds,
+        filter_subject=filter_subject,
+    )
+    subscription = await js.pull_subscribe(filter_subject, durable=durable, stream=stream, config=config)
+    try:
+        while not stop.is_set():
+            try:
+                messages = await subscription.fetch(batch, timeout=1.0)
+            except (asyncio.TimeoutError, nats.errors.TimeoutError):
+                continue
+            except NotFoundError:
+                log.warning("consumer %s on %s is gone; recreating", durable, stream)
+                subscription = await js.pull_subscribe(filter_subject, durable=durable, stream=stream, config=config)
+                continue
+            except nats.errors.ConnectionClosedError:
+                return
+            for message in messages:
+                with tracer.start_as_current_span(
+                    f"consume {message.subject}",
+                    context=telemetry.extract(message.headers or {}),
+                    kind=trace.SpanKind.CONSUMER,
+                    attributes={"messaging.system": "nats", "messaging.destination.name": message.subject},
+                ):
+                    await _handle_one(message, handler, nak_delay_seconds)
+    finally:
+        try:
+            await subscription.unsubscribe()
+        except Exception:  # noqa: BLE001 - the connection may already be closing
+            pass
+
+
+async def _handle_one(message: Msg, handler: Handler, nak_delay: float) -> None:
+    try:
+        await handler(message)
+    except PoisonMessage as exc:
+        log.error("poison message on %s terminated: %s", message.subject, exc)
+        await message.term()
+    except TransientError as exc:
+        log.warning("transient failure on %s, redelivering in %.1fs: %s", message.subject, nak_delay, exc)
+        await message.nak(delay=nak_delay)
+    except Exception:  # noqa: BLE001 - unknown failures retry, bounded by max_deliver
+        log.exception("handler failed on %s; redelivering", message.subject)
+        await message.nak(delay=nak_delay)
+    else:
+        await message.ack()

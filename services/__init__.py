@@ -1,0 +1,1 @@
+"""Prilavok services; each is its own process and never imports another."""

@@ -1,0 +1,50 @@
+"""Calls the moderation service synchronously, with a deadline, before a message is stored.
+Chat fails closed: if moderation cannot answer, nothing is delivered."""
+from __future__ import annotations
+
+import grpc
+
+from prilavok.moderation.v1 import moderation_pb2 as mpb
+from prilavok.moderation.v1 import moderation_pb2_grpc
+from prilavok_platform.auth import CachedServiceToken, Identity, Role
+from prilavok_platform.errors import FieldViolation, InvalidArgument, Unavailable
+from prilavok_platform.grpc_server import call_metadata
+from services.chat.adapters.protos import ROLE_TO_PB
+from services.chat.domain.model import Thread
+from services.chat.service_layer.ports import ModerationDecision
+
+
+class GrpcModerationGateway:
+    def __init__(self, channel: grpc.aio.Channel, token: CachedServiceToken, deadline_seconds: float):
+        self._stub = moderation_pb2_grpc.ModerationServiceStub(channel)
+        self._token = token
+        self._deadline = deadline_seconds
+
+    async def check(self, *, message_id: str, thread: Thread, sender: Identity, text: str) -> ModerationDecision:
+        request = mpb.CheckMessageRequest(
+            message_id=message_id,
+            sender_role=ROLE_TO_PB[sender.role],
+            sender_id=sender.user_id,
+            shop_id=sender.shop_id if sender.role is Role.SELLER else "",
+            text=text,
+            context=mpb.MessageContext(thread_id=thread.thread_id, thread_kind=thread.kind.value, first_in_thread=thread.last_seq == 0),
+            record=True,
+        )
+        try:
+            response = await self._stub.CheckMessage(request, timeout=self._deadline, metadata=call_metadata(self._token.get()))
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                # Moderation's own limits; pass its words on to the sender.
+                raise InvalidArgument(FieldViolation("text", exc.details() or "rejected by moderation")) from None
+            raise Unavailable(
+                f"moderation did not answer ({exc.code().name}); the message was not sent, retry with the same request_id",
+                reason="MODERATION_UNAVAILABLE",
+            ) from None
+        verdict = response.verdict
+        return ModerationDecision(
+            action=mpb.Action.Name(verdict.action).removeprefix("ACTION_"),
+            categories=tuple(mpb.Category.Name(v.category).removeprefix("CATEGORY_") for v in verdict.violations),
+            reason=verdict.reason,
+            masked_text=verdict.masked_text,
+            policy_version=verdict.policy_version,
+        )

@@ -1,0 +1,59 @@
+"""Wires the moderation service: settings -> infrastructure -> handlers -> gRPC server."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Mapping
+
+from prilavok.moderation.v1 import moderation_pb2_grpc
+from prilavok_platform.config import CommonSettings, Env, load_common
+from prilavok_platform.grpc_server import start_server
+from prilavok_platform.infrastructure import open_infrastructure
+from prilavok_platform.lifecycle import background
+from services.moderation.adapters.policy_file import load_policy, watch_policy
+from services.moderation.adapters.repository import INDEXES, MongoModerationRepository
+from services.moderation.domain.engine import ModerationEngine
+from services.moderation.entrypoints.grpc_servicer import SERVICE_NAME, ModerationServicer
+from services.moderation.service_layer.handlers import EngineHolder, ModerationHandlers
+
+log = logging.getLogger("services.moderation")
+
+
+@dataclass(frozen=True)
+class ModerationSettings:
+    common: CommonSettings
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> ModerationSettings:
+    env = Env(environ)
+    common = load_common("moderation", env)
+    env.raise_if_errors("moderation")
+    return ModerationSettings(common)
+
+
+async def main(stop: asyncio.Event, settings: ModerationSettings | None = None, ready=None) -> None:
+    settings = settings or load_settings()
+    common = settings.common
+    policy = load_policy(common.policy_file or None)
+    engines = EngineHolder(ModerationEngine(policy))
+    async with AsyncExitStack() as stack:
+        infra = await open_infrastructure(common, stack, stop, INDEXES)
+        repository = MongoModerationRepository(infra.mongo_client, infra.db, common.subject_prefix, infra.relay.wake)
+        handlers = ModerationHandlers(engines, repository)
+        await stack.enter_async_context(
+            background("policy-watch", watch_policy(common.policy_file or None, engines.replace, stop), stop)
+        )
+
+        def register(server):
+            moderation_pb2_grpc.add_ModerationServiceServicer_to_server(ModerationServicer(handlers), server)
+            return [SERVICE_NAME]
+
+        server = await start_server(address=common.grpc_address, verifier=infra.verifier, service_name="moderation", register=register)
+        stack.push_async_callback(server.stop, common.shutdown_grace_seconds)
+        log.info("moderation serving on %s:%d (policy %s)", common.grpc_host, server.port, policy.version)
+        if ready:
+            ready(server.port)
+        await stop.wait()
+        log.info("moderation stopping")

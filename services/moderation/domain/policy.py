@@ -1,0 +1,113 @@
+"""The moderation policy: category x sender role -> action, Russian reasons, fines,
+strike thresholds, the marketplace's own domains and brands. Loaded from a versioned file."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.moderation.domain.model import Action, Category, SenderRole
+
+
+class PolicyError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Fine:
+    amount_minor: int
+    currency_code: str
+
+
+@dataclass(frozen=True)
+class StrikeThresholds:
+    window_days: int
+    warning: int
+    restricted: int
+    suspended: int
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str
+    max_text_chars: int
+    marketplace_name: str
+    marketplace_domains: tuple[str, ...]
+    brands: tuple[str, ...]
+    actions: dict[tuple[Category, SenderRole], Action]
+    reasons: dict[Category, str]
+    fines: dict[tuple[Category, SenderRole], Fine]
+    strikes: StrikeThresholds
+
+    def action_for(self, category: Category, role: SenderRole) -> Action:
+        return self.actions.get((category, role), Action.BLOCK)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Policy":
+        errors: list[str] = []
+
+        def get(mapping: dict, key: str, kind: type, where: str):
+            value = mapping.get(key) if isinstance(mapping, dict) else None
+            if not isinstance(value, kind):
+                errors.append(f"{where}.{key}: expected {kind.__name__}, got {type(value).__name__}")
+                return kind()
+            return value
+
+        version = get(data, "version", str, "policy")
+        limits = get(data, "limits", dict, "policy")
+        marketplace = get(data, "marketplace", dict, "policy")
+        actions_raw = get(data, "actions", dict, "policy")
+        reasons_raw = get(data, "reasons", dict, "policy")
+        fines_raw = data.get("fines", {}) if isinstance(data, dict) else {}
+        strikes_raw = get(data, "strikes", dict, "policy")
+
+        actions: dict[tuple[Category, SenderRole], Action] = {}
+        for category in Category:
+            per_role = actions_raw.get(category.value)
+            if not isinstance(per_role, dict):
+                errors.append(f"actions.{category.value}: missing (every category needs an action per role)")
+                continue
+            for role in SenderRole:
+                name = per_role.get(role.value, per_role.get("default"))
+                try:
+                    actions[(category, role)] = Action[str(name).upper()]
+                except KeyError:
+                    errors.append(f"actions.{category.value}.{role.value}: unknown action {name!r}")
+        reasons: dict[Category, str] = {}
+        for category in Category:
+            text = reasons_raw.get(category.value)
+            if not isinstance(text, str) or not text.strip():
+                errors.append(f"reasons.{category.value}: missing Russian reason")
+            else:
+                reasons[category] = text.strip()
+        fines: dict[tuple[Category, SenderRole], Fine] = {}
+        for category_name, per_role in (fines_raw or {}).items():
+            try:
+                category = Category(category_name)
+                for role_name, fine in per_role.items():
+                    amount = fine["amount_minor"]
+                    if not isinstance(amount, int) or amount < 0:
+                        raise ValueError("amount_minor must be a non-negative integer (kopecks)")
+                    fines[(category, SenderRole(role_name))] = Fine(amount, str(fine.get("currency_code", "RUB")))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                errors.append(f"fines.{category_name}: {exc}")
+        max_chars = limits.get("max_text_chars", 4000)
+        if not isinstance(max_chars, int) or not 1 <= max_chars <= 100_000:
+            errors.append("limits.max_text_chars: an integer in 1..100000")
+        strikes = StrikeThresholds(
+            window_days=int(strikes_raw.get("window_days", 30)),
+            warning=int(strikes_raw.get("warning", 1)),
+            restricted=int(strikes_raw.get("restricted", 3)),
+            suspended=int(strikes_raw.get("suspended", 5)),
+        )
+        if errors:
+            raise PolicyError("invalid moderation policy:\n  " + "\n  ".join(errors))
+        return cls(
+            version=version,
+            max_text_chars=max_chars,
+            marketplace_name=str(marketplace.get("name", "")),
+            marketplace_domains=tuple(str(d).lower() for d in marketplace.get("domains", [])),
+            brands=tuple(str(b).lower() for b in marketplace.get("brands", [])),
+            actions=actions,
+            reasons=reasons,
+            fines=fines,
+            strikes=strikes,
+        )

@@ -1,0 +1,78 @@
+"""Wires the notify service: infrastructure -> repository -> consumers and gRPC."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Mapping
+
+from prilavok.notify.v1 import notify_pb2_grpc
+from prilavok_platform import nats as platform_nats
+from prilavok_platform.config import CommonSettings, Env, load_common
+from prilavok_platform.grpc_server import start_server
+from prilavok_platform.infrastructure import open_infrastructure
+from prilavok_platform.lifecycle import background
+from services.notify.adapters.fanout import NatsFanout
+from services.notify.adapters.repository import INDEXES, MongoNotificationRepository
+from services.notify.entrypoints.consumers import from_chat, from_moderation, from_returns, handler_for
+from services.notify.entrypoints.grpc_servicer import SERVICE_NAME, NotifyServicer
+from services.notify.service_layer.handlers import NotifyHandlers
+
+log = logging.getLogger("services.notify")
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    common: CommonSettings
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> NotifySettings:
+    env = Env(environ)
+    common = load_common("notify", env)
+    env.raise_if_errors("notify")
+    return NotifySettings(common)
+
+
+# (producer, subject filter below "<prefix>.<producer>.", translator)
+SUBSCRIPTIONS = (
+    ("chat", "message.>", from_chat),
+    ("returns", ">", from_returns),
+    ("moderation", "penalty.>", from_moderation),
+)
+
+
+async def main(stop: asyncio.Event, settings: NotifySettings | None = None, ready=None) -> None:
+    settings = settings or load_settings()
+    common = settings.common
+    async with AsyncExitStack() as stack:
+        infra = await open_infrastructure(common, stack, stop, INDEXES)
+        fanout = NatsFanout(infra.nats, common.subject_prefix)
+        subscription = await fanout.start()
+        stack.push_async_callback(subscription.unsubscribe)
+        handlers = NotifyHandlers(MongoNotificationRepository(infra.db), fanout)
+        for producer, tail, translate in SUBSCRIPTIONS:
+            await stack.enter_async_context(background(
+                f"notify-consumer-{producer}",
+                platform_nats.run_pull_consumer(
+                    infra.js,
+                    stream=platform_nats.stream_name(common.subject_prefix, producer),
+                    durable=f"notify-{producer}",
+                    filter_subject=platform_nats.subject(common.subject_prefix, producer, tail),
+                    handler=handler_for(translate, handlers),
+                    stop=stop,
+                ),
+                stop,
+            ))
+
+        def register(server):
+            notify_pb2_grpc.add_NotifyServiceServicer_to_server(NotifyServicer(handlers, fanout), server)
+            return [SERVICE_NAME]
+
+        server = await start_server(address=common.grpc_address, verifier=infra.verifier, service_name="notify", register=register)
+        stack.push_async_callback(server.stop, common.shutdown_grace_seconds)
+        log.info("notify serving on %s:%d", common.grpc_host, server.port)
+        if ready:
+            ready(server.port)
+        await stop.wait()
+        log.info("notify stopping")
