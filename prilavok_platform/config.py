@@ -104,6 +104,8 @@ def load_common(service: str, env: Env) -> CommonSettings:
     secret = env.str("PRILAVOK_JWT_SECRET", DEV_SECRET)
     if environment == "production" and algorithm == "HS256" and secret == DEV_SECRET:
         env.errors.append("PRILAVOK_JWT_SECRET must be set in production (the development secret is public)")
+    if algorithm == "HS256" and len(secret.encode()) < 32:
+        env.errors.append("PRILAVOK_JWT_SECRET must be at least 32 bytes (RFC 7518 3.2)")
     auth = AuthSettings(
         algorithm=algorithm,
         secret=secret,

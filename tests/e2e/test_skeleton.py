@@ -1,0 +1,225 @@
+"""The walking skeleton end to end: four service processes on real NATS and SecantusDB."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_status import rpc_status
+
+from devstack.processes import REPO
+from devstack.suite import Suite, SuiteConfig, free_ports
+from prilavok.chat.v1 import chat_pb2, chat_pb2_grpc
+from prilavok.common.v1 import common_pb2
+from prilavok.moderation.v1 import moderation_pb2, moderation_pb2_grpc
+from prilavok.notify.v1 import notify_pb2, notify_pb2_grpc
+from prilavok.returns.v1 import returns_pb2, returns_pb2_grpc
+from prilavok_cli.client import As, mint
+from prilavok_platform.auth import Role
+
+pytestmark = pytest.mark.e2e
+
+BUYER = As(Role.BUYER, "buyer-1")
+SELLER = As(Role.SELLER, "seller-user-1", "shop-1")
+SERVICE = As(Role.SERVICE, "orders")
+
+
+@pytest.fixture(scope="module")
+def suite(infra, tmp_path_factory):
+    prefix = "e2e" + uuid.uuid4().hex[:8]
+    config = SuiteConfig(
+        state_dir=tmp_path_factory.mktemp("suite"), ports=free_ports(), mongodb_uri=infra["mongodb_uri"],
+        nats_url=infra["nats_url"], subject_prefix=prefix, database_prefix=prefix, durable=False,
+    )
+    running = Suite(config)
+    running.start(timeout=90)
+    yield running
+    codes = running.stop()
+    for name in ("chat", "moderation", "returns", "notify"):
+        assert codes[name] == 0, f"{name} exited with {codes[name]}"
+        assert "Traceback" not in (config.state_dir / "logs" / f"{name}.log").read_text(), f"{name} logged a traceback"
+
+
+def md(who: As):
+    return [("authorization", f"Bearer {mint(who)}")]
+
+
+@pytest.fixture(scope="module")
+def stubs(suite):
+    channels = {name: grpc.insecure_channel(suite.address(name)) for name in ("chat", "moderation", "returns", "notify")}
+    yield {
+        "chat": chat_pb2_grpc.ChatServiceStub(channels["chat"]),
+        "moderation": moderation_pb2_grpc.ModerationServiceStub(channels["moderation"]),
+        "returns": returns_pb2_grpc.ReturnsServiceStub(channels["returns"]),
+        "notify": notify_pb2_grpc.NotifyServiceStub(channels["notify"]),
+        "channels": channels,
+    }
+    for channel in channels.values():
+        channel.close()
+
+
+def field_violations(error: grpc.RpcError) -> dict[str, str]:
+    status = rpc_status.from_call(error)
+    out = {}
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            out.update({v.field: v.description for v in bad.field_violations})
+    return out
+
+
+def eventually(fetch, predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if predicate(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def test_every_service_answers_health_and_reflection_and_refuses_anonymous_calls(stubs):
+    expected = {"chat": "prilavok.chat.v1.ChatService", "moderation": "prilavok.moderation.v1.ModerationService",
+                "returns": "prilavok.returns.v1.ReturnsService", "notify": "prilavok.notify.v1.NotifyService"}
+    for name, channel in stubs["channels"].items():
+        health = health_pb2_grpc.HealthStub(channel)
+        assert health.Check(health_pb2.HealthCheckRequest(service=expected[name])).status == health_pb2.HealthCheckResponse.SERVING
+        reply = next(reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
+        assert expected[name] in {s.name for s in reply.list_services_response.service}
+    with pytest.raises(grpc.RpcError) as err:
+        stubs["chat"].ListThreads(chat_pb2.ListThreadsRequest())
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    with pytest.raises(grpc.RpcError) as err:
+        stubs["returns"].GetBalance(returns_pb2.GetBalanceRequest(), metadata=[("authorization", "Bearer not-a-jwt")])
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_thread_message_notification(stubs):
+    chat, notify = stubs["chat"], stubs["notify"]
+    order = f"order-{uuid.uuid4().hex[:6]}"
+    create = chat_pb2.CreateThreadRequest(request_id="r1", kind=chat_pb2.THREAD_KIND_ORDER, order_id=order, shop_id="shop-1")
+    thread = chat.CreateThread(create, metadata=md(BUYER))
+    assert thread.created
+    again = chat.CreateThread(create, metadata=md(BUYER))
+    assert not again.created and again.thread.thread_id == thread.thread.thread_id
+    thread_id = thread.thread.thread_id
+
+    send = chat_pb2.SendMessageRequest(request_id="m1", thread_id=thread_id, text="Здравствуйте! Когда отправите заказ?")
+    sent = chat.SendMessage(send, metadata=md(BUYER))
+    assert sent.message.status == chat_pb2.MESSAGE_STATUS_DELIVERED and sent.moderation.action == moderation_pb2.ACTION_ALLOW
+    retry = chat.SendMessage(send, metadata=md(BUYER))
+    assert not retry.created and retry.message.message_id == sent.message.message_id
+
+    seller_view = eventually(
+        lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(SELLER)),
+        lambda r: any(n.thread_id == thread_id for n in r.notifications),
+    )
+    mine = [n for n in seller_view.notifications if n.thread_id == thread_id]
+    assert len(mine) == 1, "exactly one notification, even though the request was retried"
+    assert mine[0].kind == notify_pb2.NOTIFICATION_KIND_NEW_MESSAGE and "Когда отправите" in mine[0].body
+    assert chat.GetThread(chat_pb2.GetThreadRequest(thread_id=thread_id), metadata=md(SELLER)).thread.unread_count == 1
+
+    blocked = chat.SendMessage(chat_pb2.SendMessageRequest(request_id="m2", thread_id=thread_id, text="Напишите мне в WhatsApp +7 912 345-67-89"), metadata=md(SELLER))
+    assert blocked.message.status == chat_pb2.MESSAGE_STATUS_BLOCKED
+    assert moderation_pb2.CATEGORY_CONTACT_EXCHANGE in blocked.moderation.categories and "контакт" in blocked.moderation.reason
+    buyer_messages = chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread_id), metadata=md(BUYER)).messages
+    assert [m.text for m in buyer_messages] == ["Здравствуйте! Когда отправите заказ?"], "the buyer never sees a blocked message"
+    penalties = eventually(
+        lambda: stubs["moderation"].GetSenderStanding(moderation_pb2.GetSenderStandingRequest(), metadata=md(SELLER)),
+        lambda r: r.penalties,
+    )
+    assert penalties.penalties[0].fine.amount_minor == 2_500_000 and penalties.standing == moderation_pb2.STANDING_WARNING
+
+    assert chat.MarkRead(chat_pb2.MarkReadRequest(thread_id=thread_id), metadata=md(SELLER)).unread_count == 0
+
+
+def test_bad_input_and_strangers_get_clear_errors(stubs):
+    chat = stubs["chat"]
+    with pytest.raises(grpc.RpcError) as err:
+        chat.CreateThread(chat_pb2.CreateThreadRequest(kind=chat_pb2.THREAD_KIND_ORDER), metadata=md(BUYER))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(field_violations(err.value)) == {"request_id", "order_id", "shop_id"}
+    thread = chat.CreateThread(chat_pb2.CreateThreadRequest(request_id="x", kind=chat_pb2.THREAD_KIND_ORDER, order_id="o-err", shop_id="shop-1"), metadata=md(BUYER)).thread
+    with pytest.raises(grpc.RpcError) as err:
+        chat.SendMessage(chat_pb2.SendMessageRequest(request_id="e", thread_id=thread.thread_id, text="x" * 5000), metadata=md(BUYER))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "4000" in field_violations(err.value)["text"]
+    with pytest.raises(grpc.RpcError) as err:
+        chat.GetThread(chat_pb2.GetThreadRequest(thread_id=thread.thread_id), metadata=md(As(Role.BUYER, "someone-else")))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as err:
+        chat.GetThread(chat_pb2.GetThreadRequest(thread_id="nope"), metadata=md(BUYER))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.RpcError) as err:
+        stubs["moderation"].CheckMessage(moderation_pb2.CheckMessageRequest(sender_role=common_pb2.ROLE_SELLER, text="", record=True, message_id="m"), metadata=md(SERVICE))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "text" in field_violations(err.value)
+
+
+def test_purchase_claim_refund_balance(stubs):
+    returns, notify = stubs["returns"], stubs["notify"]
+    paid = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)).replace(microsecond=0)
+    purchase = returns_pb2.Purchase(order_id="o-r", item_id="sku-1", buyer_id=BUYER.user_id, shop_id="shop-2",
+                                    price=common_pb2.Money(currency_code="RUB", amount_minor=249_990), quantity=1)
+    purchase.paid_at.FromDatetime(paid)
+    recorded = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="p1", purchase=purchase), metadata=md(SERVICE))
+    assert recorded.created
+    assert not returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="p1", purchase=purchase), metadata=md(SERVICE)).created
+    seller = As(Role.SELLER, "u-2", "shop-2")
+    balance = returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(seller)).balance
+    assert balance.available.amount_minor == 249_990
+    with pytest.raises(grpc.RpcError) as err:
+        returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="p2", purchase=purchase), metadata=md(BUYER))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+    claim = returns.OpenClaim(returns_pb2.OpenClaimRequest(
+        request_id="c1", purchase_id=recorded.purchase.purchase_id, description="Перестал включаться",
+        requested_form=returns_pb2.COMPENSATION_FORM_FULL_REFUND), metadata=md(BUYER)).claim
+    assert claim.status == returns_pb2.CLAIM_STATUS_AWAITING_SELLER
+    decide = returns_pb2.DecideClaimRequest(request_id="d1", claim_id=claim.claim_id, approve=returns_pb2.Approval(
+        mode=returns_pb2.APPROVAL_MODE_NO_RETURN,
+        offer=returns_pb2.CompensationOffer(form=returns_pb2.COMPENSATION_FORM_FULL_REFUND,
+                                            refund_amount=common_pb2.Money(currency_code="RUB", amount_minor=249_990))))
+    settled = returns.DecideClaim(decide, metadata=md(seller)).claim
+    assert settled.status == returns_pb2.CLAIM_STATUS_SETTLED and settled.refunded.amount_minor == 249_990
+    assert returns.DecideClaim(decide, metadata=md(seller)).claim.version == settled.version, "a retried decision changes nothing"
+    balance = returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(seller)).balance
+    assert balance.available.amount_minor == 0
+    entries = returns.ListLedgerEntries(returns_pb2.ListLedgerEntriesRequest(), metadata=md(seller)).entries
+    assert [(e.kind, e.amount.amount_minor, e.balance_after.amount_minor) for e in entries] == [
+        (returns_pb2.ENTRY_KIND_REFUND, -249_990, 0), (returns_pb2.ENTRY_KIND_SALE, 249_990, 249_990)]
+    refund_note = eventually(
+        lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(BUYER)),
+        lambda r: any(n.kind == notify_pb2.NOTIFICATION_KIND_REFUND for n in r.notifications),
+    )
+    assert any("2\u00a0499,90" in n.body for n in refund_note.notifications if n.kind == notify_pb2.NOTIFICATION_KIND_REFUND)
+
+
+def test_cli_jsonl_checks_every_line_over_one_connection(suite):
+    lines = [
+        {"role": "seller", "text": "Напишите мне в Telegram @shop_ivan"},
+        {"role": "buyer", "text": "Здравствуйте, когда доставка?"},
+        {"role": "pirate", "text": "arr"},
+        {"role": "seller", "text": "Да."},
+    ]
+    env = {**os.environ, "PRILAVOK_MODERATION_ADDR": suite.address("moderation")}
+    result = subprocess.run(
+        [sys.executable, "-m", "prilavok_cli.main", "moderation", "check", "--jsonl", "--engine", "remote"],
+        input="\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", capture_output=True, text=True,
+        env=env, cwd=REPO, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 4
+    assert out[0]["action"] == "BLOCK" and {v["category"] for v in out[0]["violations"]} & {"CONTACT_EXCHANGE", "OFF_PLATFORM_LURE"}
+    assert out[1]["action"] == "ALLOW"
+    assert "error" in out[2]
+    assert out[3]["action"] == "BLOCK" and out[3]["violations"][0]["category"] == "LOW_EFFORT_REPLY"

@@ -1,0 +1,190 @@
+"""Every query and update shape the services rely on, against the real driver and the
+embedded server. A gap in SecantusDB (or any stand-in) must fail here, not in production."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from prilavok_platform import mongo
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def db(infra, unique):
+    client = mongo.create_client(infra["mongodb_uri"], "conformance")
+    database = client[unique]
+    yield client, database
+    await client.drop_database(unique)
+    await client.close()
+
+
+async def test_duplicate_id_raises_duplicate_key(db):
+    _, d = db
+    await d.c.insert_one({"_id": "a"})
+    with pytest.raises(DuplicateKeyError):
+        await d.c.insert_one({"_id": "a"})
+
+
+async def test_insert_many_unordered_reports_each_duplicate(db):
+    _, d = db
+    await d.c.insert_one({"_id": "b"})
+    with pytest.raises(BulkWriteError) as err:
+        await d.c.insert_many([{"_id": "a"}, {"_id": "b"}, {"_id": "c"}], ordered=False)
+    assert [e["index"] for e in err.value.details["writeErrors"]] == [1]
+    assert all(e["code"] == 11000 for e in err.value.details["writeErrors"])
+    assert await d.c.count_documents({}) == 3
+
+
+async def test_named_indexes_unique_and_sparse(db):
+    _, d = db
+    await mongo.ensure_indexes(d, [
+        mongo.IndexSpec("claims", [("active_purchase_id", 1)], name="one_active", unique=True, extra={"sparse": True}),
+        mongo.IndexSpec("messages", [("thread_id", 1), ("seq", 1)], name="thread_seq", unique=True),
+    ])
+    await mongo.ensure_indexes(d, [mongo.IndexSpec("messages", [("thread_id", 1), ("seq", 1)], name="thread_seq", unique=True)])
+    names = {i["name"] async for i in await d.claims.list_indexes()}
+    assert "one_active" in names
+    await d.claims.insert_many([{"_id": 1}, {"_id": 2}])  # no field: sparse lets both in
+    await d.claims.insert_one({"_id": 3, "active_purchase_id": "p"})
+    with pytest.raises(DuplicateKeyError):
+        await d.claims.insert_one({"_id": 4, "active_purchase_id": "p"})
+    await d.claims.update_one({"_id": 3}, {"$unset": {"active_purchase_id": ""}})
+    await d.claims.insert_one({"_id": 4, "active_purchase_id": "p"})
+    await d.messages.insert_one({"thread_id": "t", "seq": 1})
+    with pytest.raises(DuplicateKeyError):
+        await d.messages.insert_one({"thread_id": "t", "seq": 1})
+
+
+async def test_find_one_and_update_inc_upsert_and_dotted_paths(db):
+    _, d = db
+    after = await d.balances.find_one_and_update(
+        {"_id": "shop:s1"}, {"$inc": {"amounts.RUB": 249_990, "seq": 1}, "$set": {"updated_at": dt.datetime.now(dt.timezone.utc)}},
+        upsert=True, return_document=ReturnDocument.AFTER,
+    )
+    assert after["amounts"]["RUB"] == 249_990 and after["seq"] == 1
+    after = await d.balances.find_one_and_update({"_id": "shop:s1"}, {"$inc": {"amounts.RUB": -249_990, "seq": 1}},
+                                                 return_document=ReturnDocument.AFTER, projection={"amounts": 1, "seq": 1})
+    assert after == {"_id": "shop:s1", "amounts": {"RUB": 0}, "seq": 2}
+    assert isinstance(after["amounts"]["RUB"], int)
+    big = 9_000_000_000_000  # int64 kopecks survive exactly
+    await d.balances.update_one({"_id": "shop:s1"}, {"$inc": {"amounts.RUB": big}})
+    assert (await d.balances.find_one({"_id": "shop:s1"}))["amounts"]["RUB"] == big
+
+
+async def test_conditional_update_on_status_and_max_and_nested_set(db):
+    _, d = db
+    await d.threads.insert_one({"_id": "t", "status": "OPEN", "last_seq": 0, "unread": {"buyer": 0, "seller": 0}, "read_seq": {"buyer": 5}})
+    doc = await d.threads.find_one_and_update({"_id": "t", "status": "OPEN"}, {"$inc": {"last_seq": 1, "unread.seller": 1}},
+                                              projection={"last_seq": 1}, return_document=ReturnDocument.AFTER)
+    assert doc == {"_id": "t", "last_seq": 1}
+    await d.threads.update_one({"_id": "t"}, {"$max": {"read_seq.buyer": 3}, "$set": {"unread.buyer": 0}})
+    assert (await d.threads.find_one({"_id": "t"}))["read_seq"]["buyer"] == 5
+    await d.threads.update_one({"_id": "t"}, {"$set": {"status": "CLOSED"}})
+    assert await d.threads.find_one_and_update({"_id": "t", "status": "OPEN"}, {"$inc": {"last_seq": 1}}) is None
+
+
+async def test_ne_on_an_array_applies_an_operation_once(db):
+    _, d = db
+    await d.claims.insert_one({"_id": "c", "version": 0, "applied_requests": ["r0"]})
+    first = await d.claims.update_one({"_id": "c", "version": 0, "applied_requests": {"$ne": "r1"}},
+                                      {"$set": {"version": 1, "applied_requests": ["r0", "r1"]}})
+    again = await d.claims.update_one({"_id": "c", "applied_requests": {"$ne": "r1"}}, {"$inc": {"version": 1}})
+    assert (first.matched_count, again.matched_count) == (1, 0)
+    assert (await d.claims.find_one({"_id": "c"}))["version"] == 1
+
+
+async def test_participant_queries_with_or_and_cursor_paging(db):
+    _, d = db
+    base = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    await d.threads.create_index([("participant_keys", 1), ("last_activity_at", -1), ("_id", -1)], name="party_activity")
+    docs = [{"_id": f"t{i}", "participant_keys": ["user:b1", f"shop:s{i % 2}"], "participants": {"buyer": "user:b1", "seller": f"shop:s{i % 2}"},
+             "unread": {"buyer": i % 3, "seller": 0}, "last_activity_at": base + dt.timedelta(minutes=i // 2)} for i in range(10)]
+    await d.threads.insert_many(docs)
+    first = [x["_id"] async for x in d.threads.find({"$and": [{"participant_keys": "user:b1"}]}).sort([("last_activity_at", -1), ("_id", -1)]).limit(4)]
+    assert first == ["t9", "t8", "t7", "t6"]
+    last = docs[6]
+    cursor = {"$or": [{"last_activity_at": {"$lt": last["last_activity_at"]}}, {"last_activity_at": last["last_activity_at"], "_id": {"$lt": "t6"}}]}
+    second = [x["_id"] async for x in d.threads.find({"$and": [{"participant_keys": "user:b1"}, cursor]}).sort([("last_activity_at", -1), ("_id", -1)]).limit(4)]
+    assert second == ["t5", "t4", "t3", "t2"]
+    unread = {"$or": [{f"participants.{s}": "user:b1", f"unread.{s}": {"$gt": 0}} for s in ("buyer", "seller", "author", "support")]}
+    got = sorted([x["_id"] async for x in d.threads.find({"$and": [{"participant_keys": "user:b1"}, unread]})])
+    assert got == sorted(f"t{i}" for i in range(10) if i % 3)
+    assert await d.threads.count_documents({"participant_keys": "shop:s1"}) == 5
+
+
+async def test_message_visibility_query_and_count_with_ne(db):
+    _, d = db
+    await d.messages.insert_many([
+        {"_id": "m1", "thread_id": "t", "seq": 1, "status": "DELIVERED", "sender_party": "user:b1", "sender_side": "buyer"},
+        {"_id": "m2", "thread_id": "t", "seq": 2, "status": "BLOCKED", "sender_party": "shop:s1", "sender_side": "seller"},
+        {"_id": "m3", "thread_id": "t", "seq": 3, "status": "DELIVERED", "sender_party": "shop:s1", "sender_side": "seller"},
+    ])
+    visible = {"thread_id": "t", "$or": [{"status": "DELIVERED"}, {"sender_party": "user:b1"}]}
+    assert [m["_id"] async for m in d.messages.find({**visible, "seq": {"$lt": 3}}).sort("seq", -1)] == ["m1"]
+    assert await d.messages.count_documents({"thread_id": "t", "seq": {"$gt": 0}, "status": "DELIVERED", "sender_side": {"$ne": "buyer"}}) == 1
+
+
+async def test_delete_many_in_and_replace_upsert_and_update_many(db):
+    _, d = db
+    await d.outbox.insert_many([{"_id": str(i), "ts": i} for i in range(5)])
+    assert [x["_id"] async for x in d.outbox.find({}).sort("ts", 1).limit(2)] == ["0", "1"]
+    await d.outbox.delete_many({"_id": {"$in": ["0", "1", "nope"]}})
+    assert await d.outbox.count_documents({}) == 3
+    await d.prefs.replace_one({"_id": "user:b1"}, {"muted_kinds": ["PENALTY"]}, upsert=True)
+    await d.prefs.replace_one({"_id": "user:b1"}, {"muted_kinds": []}, upsert=True)
+    assert (await d.prefs.find_one({"_id": "user:b1"}))["muted_kinds"] == []
+    await d.n.insert_many([{"r": "x", "read": False}, {"r": "x", "read": False}, {"r": "y", "read": False}])
+    result = await d.n.update_many({"r": "x", "read": False}, {"$set": {"read": True}})
+    assert result.modified_count == 2 and await d.n.count_documents({"read": False}) == 1
+
+
+async def test_transaction_commits_and_aborts_atomically(db):
+    client, d = db
+
+    async def commit(session):
+        await d.a.insert_one({"_id": 1}, session=session)
+        await d.b.insert_one({"_id": 1}, session=session)
+
+    await mongo.in_transaction(client, commit)
+
+    async def fail(session):
+        await d.a.insert_one({"_id": 2}, session=session)
+        await d.b.insert_one({"_id": 1}, session=session)  # duplicate: everything rolls back
+
+    with pytest.raises(DuplicateKeyError):
+        await mongo.in_transaction(client, fail)
+    assert await d.a.count_documents({}) == 1 and await d.b.count_documents({}) == 1
+
+
+async def test_transactions_are_isolated_until_commit(db):
+    client, d = db
+    async with client.start_session() as session:
+        await session.start_transaction()
+        await d.iso.insert_one({"_id": "x"}, session=session)
+        assert await d.iso.find_one({"_id": "x"}) is None  # not visible outside yet
+        await session.commit_transaction()
+    assert await d.iso.find_one({"_id": "x"}) is not None
+
+
+async def test_concurrent_debits_in_transactions_are_all_counted(db):
+    client, d = db
+    await d.bal.insert_one({"_id": "shop", "amount": 0})
+
+    async def debit(n):
+        async def work(session):
+            doc = await d.bal.find_one({"_id": "shop"}, session=session)
+            await d.bal.update_one({"_id": "shop"}, {"$inc": {"amount": -1}}, session=session)
+            await d.ledger.insert_one({"_id": f"e{n}", "after": doc["amount"] - 1}, session=session)
+
+        await mongo.in_transaction(client, work)
+
+    await asyncio.gather(*(debit(n) for n in range(20)))
+    assert (await d.bal.find_one({"_id": "shop"}))["amount"] == -20
+    assert await d.ledger.count_documents({}) == 20
+    # Write conflicts were retried, so every recorded balance-after is distinct.
+    assert len({e["after"] async for e in d.ledger.find({})}) == 20

@@ -1,0 +1,113 @@
+"""JetStream streams, de-duplication, the pull consumer's ack/nak/term, and the outbox relay,
+against a real nats-server and SecantusDB."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from prilavok.chat.v1 import chat_pb2, events_pb2
+from prilavok_platform import mongo, nats as platform_nats
+from prilavok_platform.outbox import OUTBOX_COLLECTION, OutboxRelay, outbox_document
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def js(infra, unique):
+    nc = await platform_nats.connect(infra["nats_url"], "test")
+    jetstream = nc.jetstream()
+    await platform_nats.ensure_streams(jetstream, platform_nats.suite_streams(unique))
+    yield jetstream
+    for spec in platform_nats.suite_streams(unique):
+        await jetstream.delete_stream(spec.name)
+    await nc.drain()
+
+
+async def test_streams_are_created_once_and_updated_idempotently(js, unique):
+    await platform_nats.ensure_streams(js, platform_nats.suite_streams(unique))
+    info = await js.stream_info(platform_nats.stream_name(unique, "chat"))
+    assert info.config.subjects == [f"{unique}.chat.>"]
+    assert info.config.duplicate_window == platform_nats.DUPLICATE_WINDOW_SECONDS
+
+
+async def test_publisher_deduplicates_by_message_id(js, unique):
+    publisher = platform_nats.EventPublisher(js)
+    subject = platform_nats.subject(unique, "chat", "message", "delivered")
+    assert await publisher.publish(subject, b"x", "event-1") is True
+    assert await publisher.publish(subject, b"x", "event-1") is False
+    info = await js.stream_info(platform_nats.stream_name(unique, "chat"))
+    assert info.state.messages == 1
+
+
+async def _consume_until(js, unique, handler, done: asyncio.Event, filter_tail="message.>"):
+    stop = asyncio.Event()
+    task = asyncio.create_task(platform_nats.run_pull_consumer(
+        js, stream=platform_nats.stream_name(unique, "chat"), durable="test-consumer",
+        filter_subject=platform_nats.subject(unique, "chat", filter_tail), handler=handler, stop=stop, nak_delay_seconds=0.1,
+    ))
+    try:
+        await asyncio.wait_for(done.wait(), timeout=15)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+
+
+async def test_transient_failures_are_redelivered_and_poison_is_terminated(js, unique):
+    publisher = platform_nats.EventPublisher(js)
+    subject = platform_nats.subject(unique, "chat", "message", "delivered")
+    await publisher.publish(subject, b"flaky", "e-flaky")
+    await publisher.publish(subject, b"poison", "e-poison")
+    await publisher.publish(subject, b"fine", "e-fine")
+    seen: list[bytes] = []
+    done = asyncio.Event()
+
+    async def handler(msg):
+        seen.append(msg.data)
+        if msg.data == b"flaky" and seen.count(b"flaky") < 3:
+            raise platform_nats.TransientError("database briefly away")
+        if msg.data == b"poison":
+            raise platform_nats.PoisonMessage("cannot decode")
+        if seen.count(b"flaky") == 3 and b"fine" in seen:
+            done.set()
+
+    await _consume_until(js, unique, handler, done)
+    assert seen.count(b"flaky") == 3 and seen.count(b"poison") == 1 and seen.count(b"fine") == 1
+    consumer = await js.consumer_info(platform_nats.stream_name(unique, "chat"), "test-consumer")
+    assert consumer.num_ack_pending == 0 and consumer.num_pending == 0
+
+
+async def test_outbox_relay_publishes_in_order_deletes_and_survives_republishing(js, infra, unique):
+    client = mongo.create_client(infra["mongodb_uri"], "test")
+    db = client[unique]
+    try:
+        now = dt.datetime.now(dt.timezone.utc)
+        subject = platform_nats.subject(unique, "chat", "message", "delivered")
+        docs = []
+        for i in range(5):
+            event = events_pb2.MessageDelivered(event_id=f"ev{i}", message=chat_pb2.Message(message_id=f"m{i}", text=f"текст {i}"))
+            docs.append(outbox_document(subject, event, f"ev{i}", now + dt.timedelta(milliseconds=i)))
+        await db[OUTBOX_COLLECTION].insert_many(docs)
+        relay = OutboxRelay(db[OUTBOX_COLLECTION], platform_nats.EventPublisher(js))
+        assert await relay.publish_pending() == 5
+        assert await db[OUTBOX_COLLECTION].count_documents({}) == 0
+        # A crash after publishing but before deleting republishes: JetStream drops the copies.
+        await db[OUTBOX_COLLECTION].insert_many(docs[:2])
+        assert await relay.publish_pending() == 2
+        info = await js.stream_info(platform_nats.stream_name(unique, "chat"))
+        assert info.state.messages == 5
+        received: list[str] = []
+        done = asyncio.Event()
+
+        async def handler(msg):
+            assert msg.headers[platform_nats.EVENT_TYPE_HEADER] == "prilavok.chat.v1.MessageDelivered"
+            received.append(events_pb2.MessageDelivered.FromString(msg.data).message.message_id)
+            if len(received) == 5:
+                done.set()
+
+        await _consume_until(js, unique, handler, done)
+        assert received == [f"m{i}" for i in range(5)]
+    finally:
+        await client.drop_database(unique)
+        await client.close()

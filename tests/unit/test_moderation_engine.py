@@ -1,0 +1,88 @@
+import pathlib
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from services.moderation.adapters.policy_file import DEFAULT_POLICY, load_policy
+from services.moderation.domain.engine import ModerationEngine
+from services.moderation.domain.model import Action, Category, MessageToCheck, SenderRole
+from services.moderation.domain.normalize import normalize
+from services.moderation.domain.policy import PolicyError
+
+ENGINE = ModerationEngine(load_policy())
+
+
+def check(text: str, role: str = "seller"):
+    return ENGINE.check(MessageToCheck(text, SenderRole(role)))
+
+
+@pytest.mark.parametrize("text,category", [
+    ("Позвоните мне: +7 912 345-67-89", Category.CONTACT_EXCHANGE),
+    ("пишите на ivan собака mail точка ru", Category.CONTACT_EXCHANGE),
+    ("Напишите мне в WhatsApp, так быстрее", Category.OFF_PLATFORM_LURE),
+    ("мой тг: @ivan_shop", Category.CONTACT_EXCHANGE),
+    ("Подробности на сайте shop-ivanov.ru", Category.CONTACT_EXCHANGE),
+    ("Подтвердите оплату по ссылке bit.ly/abc", Category.PHISHING_LINK),
+    ("Оплатите дополнительно 300 рублей на карту", Category.EXTRA_PAYMENT),
+    ("Да.", Category.LOW_EFFORT_REPLY),
+    ("ты идиот", Category.INSULT),
+])
+def test_seller_violations_are_blocked(text, category):
+    verdict = check(text)
+    assert verdict.action is Action.BLOCK
+    assert category in verdict.categories
+    assert verdict.reason and verdict.policy_version == "2026-11-22.1"
+
+
+@pytest.mark.parametrize("text", [
+    "Здравствуйте! Номер заказа 79123456789, отправили сегодня.",
+    "Трек-номер 8912345678901, посылка в пути.",
+    "Артикул 89123456789, размер 42.",
+    "Не хочу никого оскорблять, но рубля жалко.",
+    "Здравствуйте! Товар есть в наличии, отправим завтра.",
+    "Заказ можно отследить на wildberries.ru в разделе Покупки.",
+])
+def test_honest_marketplace_talk_is_allowed(text):
+    assert check(text).action is Action.ALLOW
+
+
+def test_buyer_contact_is_masked_not_blocked_and_spans_point_at_the_original():
+    text = "Мой номер 8 (912) 345 67 89"
+    verdict = check(text, "buyer")
+    assert verdict.action is Action.MASK
+    span = verdict.findings[0].spans[0]
+    assert text[span.start:span.end] == "8 (912) 345 67 89"
+    assert verdict.masked_text.startswith("Мой номер ") and "912" not in verdict.masked_text
+
+
+def test_a_buyer_may_answer_in_one_word():
+    assert check("Да", "buyer").action is Action.ALLOW
+
+
+def test_normalisation_keeps_a_map_to_the_original():
+    text = "Ё\u200bЛКА №5 ＡＢ"
+    norm = normalize(text)
+    assert norm.text == "елка №5 ab"
+    start = norm.text.index("ab")
+    assert norm.to_original(start, start + 2) == (text.index("Ａ"), text.index("Ｂ") + 1)
+
+
+def test_a_broken_policy_is_refused_with_every_problem_named(tmp_path: pathlib.Path):
+    broken = tmp_path / "p.yaml"
+    broken.write_text(DEFAULT_POLICY.read_text().replace("PROFANITY:          {default: BLOCK}", "PROFANITY: {default: EXPLODE}"))
+    with pytest.raises(PolicyError) as err:
+        load_policy(broken)
+    assert "actions.PROFANITY" in str(err.value) and "EXPLODE" in str(err.value)
+    (tmp_path / "q.yaml").write_text("version: [")
+    with pytest.raises(PolicyError):
+        load_policy(tmp_path / "q.yaml")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=600), st.sampled_from(list(SenderRole)))
+def test_any_unicode_string_gets_a_verdict(text, role):
+    verdict = ENGINE.check(MessageToCheck(text, role))
+    assert verdict.action in Action
+    for finding in verdict.findings:
+        for span in finding.spans:
+            assert 0 <= span.start <= span.end <= len(text)
