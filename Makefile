@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install protos check-protos run test test-unit test-integration test-e2e bench eval-moderation clean
+.PHONY: help install protos check-protos run test test-unit test-integration test-e2e bench clean
 
 help:
 	@echo "make run    - set up and start the whole suite on embedded NATS + MongoDB (Ctrl-C stops)"
@@ -46,9 +46,6 @@ test-e2e: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.moderation_engine
 	$(BIN)/python -m bench.suite
-
-eval-moderation: $(INSTALLED)
-	$(BIN)/python -m services.moderation.evaluation
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

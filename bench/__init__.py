@@ -1,0 +1,1 @@
+"""Benchmarks (make bench). Never run as timed assertions in tests."""
