@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import pathlib
 from contextlib import AsyncExitStack
@@ -15,6 +16,8 @@ from prilavok.chat.v1 import chat_pb2_grpc
 from prilavok_platform.config import CommonSettings, Env, load_common
 from prilavok_platform.grpc_server import start_server
 from prilavok_platform.infrastructure import open_infrastructure
+from prilavok_platform.lifecycle import background
+from services.chat.adapters.attachments import GridFsAttachmentStore
 from services.chat.adapters.event_hub import ChatEventHub
 from services.chat.adapters.moderation_client import GrpcModerationGateway
 from services.chat.adapters.repository import INDEXES, MongoChatRepository
@@ -32,12 +35,27 @@ class ChatSettings:
     common: CommonSettings
     moderation_address: str
     policy: ChatPolicy
+    deadline_scan_seconds: float = 30.0
+
+
+async def watch_deadlines(repository: MongoChatRepository, policy: ChatPolicy, every: float, stop: asyncio.Event) -> None:
+    remind = dt.timedelta(hours=policy.remind_before_hours)
+    while not stop.is_set():
+        try:
+            await repository.announce_deadlines(dt.datetime.now(dt.timezone.utc), remind)
+        except Exception:  # noqa: BLE001 - MongoDB briefly away: try at the next scan
+            log.exception("reply-deadline scan failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except asyncio.TimeoutError:
+            pass
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> ChatSettings:
     env = Env(environ)
     common = load_common("chat", env)
     moderation_address = env.str("PRILAVOK_MODERATION_ADDR", "127.0.0.1:50052")
+    deadline_scan = env.float("PRILAVOK_DEADLINE_SCAN_SECONDS", 30.0, minimum=0.1)
     policy_path = pathlib.Path(common.policy_file) if common.policy_file else DEFAULT_POLICY
     policy = None
     try:
@@ -46,7 +64,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> ChatSettings:
         env.errors.append(f"PRILAVOK_POLICY_FILE={str(policy_path)!r}: {exc}")
     env.raise_if_errors("chat")
     assert policy is not None
-    return ChatSettings(common, moderation_address, policy)
+    return ChatSettings(common, moderation_address, policy, deadline_scan)
 
 
 async def main(stop: asyncio.Event, settings: ChatSettings | None = None, ready=None) -> None:
@@ -58,7 +76,9 @@ async def main(stop: asyncio.Event, settings: ChatSettings | None = None, ready=
         stack.push_async_callback(channel.close)
         moderation = GrpcModerationGateway(channel, infra.service_token, settings.policy.moderation_deadline_ms / 1000)
         repository = MongoChatRepository(infra.mongo_client, infra.db, common.subject_prefix, infra.relay.wake)
-        handlers = ChatHandlers(repository, moderation, settings.policy)
+        handlers = ChatHandlers(repository, moderation, settings.policy, GridFsAttachmentStore(infra.db))
+        await stack.enter_async_context(background(
+            "reply-deadlines", watch_deadlines(repository, settings.policy, settings.deadline_scan_seconds, stop), stop))
         hub = ChatEventHub()
         hub_subscription = await hub.start(infra.nats, common.subject_prefix)
         stack.push_async_callback(hub_subscription.unsubscribe)

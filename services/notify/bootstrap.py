@@ -36,7 +36,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> NotifySettings:
 
 # (producer, subject filter below "<prefix>.<producer>.", translator)
 SUBSCRIPTIONS = (
-    ("chat", "message.>", from_chat),
+    ("chat", ">", from_chat),
     ("returns", ">", from_returns),
     ("moderation", "penalty.>", from_moderation),
 )

@@ -6,85 +6,24 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from grpc_status import rpc_status
 
 from devstack.processes import REPO
-from devstack.suite import Suite, SuiteConfig, free_ports
-from prilavok.chat.v1 import chat_pb2, chat_pb2_grpc
+from prilavok.chat.v1 import chat_pb2
 from prilavok.common.v1 import common_pb2
-from prilavok.moderation.v1 import moderation_pb2, moderation_pb2_grpc
-from prilavok.notify.v1 import notify_pb2, notify_pb2_grpc
-from prilavok.returns.v1 import returns_pb2, returns_pb2_grpc
-from prilavok_cli.client import As, mint
+from prilavok.moderation.v1 import moderation_pb2
+from prilavok.notify.v1 import notify_pb2
+from prilavok.returns.v1 import returns_pb2
+from tests.e2e.conftest import BUYER, SELLER, SERVICE, eventually, field_violations, md
+from prilavok_cli.client import As
 from prilavok_platform.auth import Role
 
 pytestmark = pytest.mark.e2e
-
-BUYER = As(Role.BUYER, "buyer-1")
-SELLER = As(Role.SELLER, "seller-user-1", "shop-1")
-SERVICE = As(Role.SERVICE, "orders")
-
-
-@pytest.fixture(scope="module")
-def suite(infra, tmp_path_factory):
-    prefix = "e2e" + uuid.uuid4().hex[:8]
-    config = SuiteConfig(
-        state_dir=tmp_path_factory.mktemp("suite"), ports=free_ports(), mongodb_uri=infra["mongodb_uri"],
-        nats_url=infra["nats_url"], subject_prefix=prefix, database_prefix=prefix, durable=False,
-    )
-    running = Suite(config)
-    running.start(timeout=90)
-    yield running
-    codes = running.stop()
-    for name in ("chat", "moderation", "returns", "notify"):
-        assert codes[name] == 0, f"{name} exited with {codes[name]}"
-        assert "Traceback" not in (config.state_dir / "logs" / f"{name}.log").read_text(), f"{name} logged a traceback"
-
-
-def md(who: As):
-    return [("authorization", f"Bearer {mint(who)}")]
-
-
-@pytest.fixture(scope="module")
-def stubs(suite):
-    channels = {name: grpc.insecure_channel(suite.address(name)) for name in ("chat", "moderation", "returns", "notify")}
-    yield {
-        "chat": chat_pb2_grpc.ChatServiceStub(channels["chat"]),
-        "moderation": moderation_pb2_grpc.ModerationServiceStub(channels["moderation"]),
-        "returns": returns_pb2_grpc.ReturnsServiceStub(channels["returns"]),
-        "notify": notify_pb2_grpc.NotifyServiceStub(channels["notify"]),
-        "channels": channels,
-    }
-    for channel in channels.values():
-        channel.close()
-
-
-def field_violations(error: grpc.RpcError) -> dict[str, str]:
-    status = rpc_status.from_call(error)
-    out = {}
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            out.update({v.field: v.description for v in bad.field_violations})
-    return out
-
-
-def eventually(fetch, predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if predicate(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 def test_every_service_answers_health_and_reflection_and_refuses_anonymous_calls(stubs):

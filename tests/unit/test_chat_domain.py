@@ -9,7 +9,7 @@ from services.chat.domain.model import (
 )
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
-POLICY = ChatPolicy("t", 4000, 10, 1 << 20, 10, seller_reply_hours=240, support_reply_hours=72, remind_before_hours=24, moderation_deadline_ms=500)
+POLICY = ChatPolicy("t", 4000, 10, 1 << 20, 10, 255, ("image/jpeg", "video/mp4"), seller_reply_hours=240, support_reply_hours=72, remind_before_hours=24, moderation_deadline_ms=500)
 BUYER = Identity("b1", Role.BUYER)
 SELLER = Identity("u1", Role.SELLER, "s1")
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from nats.aio.client import Client as NatsClient
 
 from prilavok.chat.v1 import chat_pb2, events_pb2
+from prilavok.common.v1 import common_pb2
 from prilavok_platform.nats import EVENT_TYPE_HEADER
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def _parties(thread: chat_pb2.Thread) -> set[str]:
     parties = set()
     if thread.kind == chat_pb2.THREAD_KIND_SUPPORT:
         parties.add("support")
-        if thread.author.role == 2:  # seller
+        if thread.author.role == common_pb2.ROLE_SELLER:
             parties.add(f"shop:{thread.author.shop_id}")
         elif thread.author.user_id:
             parties.add(f"user:{thread.author.user_id}")
@@ -44,6 +45,10 @@ def decode(event_type: str, payload: bytes) -> tuple[chat_pb2.StreamEventsRespon
     if event_type == events_pb2.MessageDelivered.DESCRIPTOR.full_name:
         e = events_pb2.MessageDelivered.FromString(payload)
         return chat_pb2.StreamEventsResponse(message_delivered=e.message), e.thread.thread_id, _parties(e.thread)
+    if event_type == events_pb2.ThreadRead.DESCRIPTOR.full_name:
+        e = events_pb2.ThreadRead.FromString(payload)
+        receipt = chat_pb2.ReadReceipt(thread_id=e.thread_id, reader=e.reader, up_to_seq=e.up_to_seq)
+        return chat_pb2.StreamEventsResponse(read=receipt), e.thread_id, _parties(e.thread)
     if event_type in (events_pb2.ThreadClosed.DESCRIPTOR.full_name, events_pb2.ThreadCreated.DESCRIPTOR.full_name):
         cls = events_pb2.ThreadClosed if event_type.endswith("ThreadClosed") else events_pb2.ThreadCreated
         e = cls.FromString(payload)

@@ -10,7 +10,7 @@ from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import moderation_pb2
 from prilavok_platform.auth import Identity, Role
 from services.chat.domain.model import (
-    InitiationReason, Message, SupportTopic, Thread, ThreadKind, ThreadStatus,
+    Attachment, InitiationReason, Message, SupportTopic, Thread, ThreadKind, ThreadStatus,
 )
 
 ROLE_TO_PB = {
@@ -107,4 +107,13 @@ def message_to_pb(message: Message, viewer: Identity | None = None) -> pb.Messag
         moderation=outcome_to_pb(message),
         attachment_ids=list(message.attachment_ids),
         created_at=ts(message.created_at),
+    )
+
+
+def attachment_to_pb(a: Attachment) -> pb.Attachment:
+    return pb.Attachment(
+        attachment_id=a.attachment_id,
+        metadata=pb.AttachmentMetadata(thread_id=a.meta.thread_id, file_name=a.meta.file_name, content_type=a.meta.content_type,
+                                       size_bytes=a.meta.size_bytes, sha256=a.meta.sha256),
+        created_at=ts(a.created_at),
     )

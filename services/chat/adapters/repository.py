@@ -25,6 +25,7 @@ from services.chat.service_layer.ports import ThreadFilter
 INDEXES = [
     mongo.IndexSpec("threads", [("participant_keys", 1), ("last_activity_at", -1), ("_id", -1)], name="threads_party_activity"),
     mongo.IndexSpec("threads", [("order_id", 1)], name="threads_order"),
+    mongo.IndexSpec("threads", [("deadline_state", 1), ("reply_due_at", 1)], name="threads_deadline"),
     mongo.IndexSpec("messages", [("thread_id", 1), ("seq", 1)], name="messages_thread_seq", unique=True),
     *OUTBOX_INDEXES,
 ]
@@ -198,7 +199,8 @@ class MongoChatRepository:
             update["$set"].update({"last_message_at": message.created_at, "last_activity_at": message.created_at})
             changes, due = reply_due
             if changes:
-                update["$set"]["reply_due_at"] = due
+                # PENDING -> REMINDED -> BREACHED, so each deadline is announced once.
+                update["$set"].update({"reply_due_at": due, "deadline_state": "PENDING" if due else None})
         event_id = new_event_id()
         name = {MessageStatus.DELIVERED: "message.delivered", MessageStatus.HELD: "message.held", MessageStatus.BLOCKED: "message.blocked"}[message.status]
         event_type = {MessageStatus.DELIVERED: events_pb2.MessageDelivered, MessageStatus.HELD: events_pb2.MessageHeld, MessageStatus.BLOCKED: events_pb2.MessageBlocked}[message.status]
@@ -245,7 +247,8 @@ class MongoChatRepository:
     async def mark_read(self, thread: Thread, side: str, reader: Identity, up_to_seq: int, at: dt.datetime) -> int:
         seq = min(up_to_seq or thread.last_seq, thread.last_seq)
         event_id = new_event_id()
-        event = events_pb2.ThreadRead(event_id=event_id, occurred_at=protos.ts(at), thread_id=thread.thread_id, reader=protos.actor(reader), up_to_seq=seq)
+        event = events_pb2.ThreadRead(event_id=event_id, occurred_at=protos.ts(at), thread_id=thread.thread_id, reader=protos.actor(reader),
+                                      up_to_seq=seq, thread=protos.thread_to_pb(thread))
 
         async def work(session) -> int:
             unread = await self._db.messages.count_documents(
@@ -272,7 +275,8 @@ class MongoChatRepository:
         async def work(session):
             result = await self._db.threads.update_one(
                 {"_id": thread.thread_id, "status": ThreadStatus.OPEN.value},
-                {"$set": {"status": ThreadStatus.CLOSED.value, "closed_at": at, "updated_at": at, "last_activity_at": at, "reply_due_at": None}},
+                {"$set": {"status": ThreadStatus.CLOSED.value, "closed_at": at, "updated_at": at, "last_activity_at": at,
+                          "reply_due_at": None, "deadline_state": None}},
                 session=session,
             )
             if result.matched_count == 0:
@@ -282,3 +286,46 @@ class MongoChatRepository:
         await mongo.in_transaction(self._client, work)
         self._on_commit()
         return thread
+
+    async def rate_thread(self, thread: Thread, score: int, comment: str, at: dt.datetime) -> Thread:
+        result = await self._db.threads.update_one(
+            {"_id": thread.thread_id, "rating": 0},
+            {"$set": {"rating": score, "rating_comment": comment, "rated_at": at, "updated_at": at}},
+        )
+        if result.matched_count == 0:
+            raise FailedPrecondition(f"thread {thread.thread_id} is already rated", reason="ALREADY_RATED")
+        thread.rating, thread.updated_at = score, at
+        return thread
+
+    async def announce_deadlines(self, now: dt.datetime, remind_before: dt.timedelta, limit: int = 200) -> int:
+        """Emits one 'approaching' and one 'breached' event per reply deadline. Safe to run
+        in every replica: the state change is conditional, so only one of them announces."""
+        docs = self._db.threads.find(
+            {"deadline_state": {"$in": ["PENDING", "REMINDED"]}, "reply_due_at": {"$lte": now + remind_before}}
+        ).sort("reply_due_at", 1).limit(limit)
+        announced = 0
+        async for doc in docs:
+            thread = thread_from_doc(doc)
+            due = doc["reply_due_at"]
+            breached = due <= now
+            new_state = "BREACHED" if breached else "REMINDED"
+            if doc["deadline_state"] == new_state:
+                continue
+            event_id = new_event_id()
+            event = events_pb2.ReplyDeadline(event_id=event_id, occurred_at=protos.ts(now), thread=protos.thread_to_pb(thread),
+                                             due_at=protos.ts(due), breached=breached)
+
+            async def work(session, doc=doc, new_state=new_state, event=event, event_id=event_id, breached=breached):
+                result = await self._db.threads.update_one(
+                    {"_id": doc["_id"], "deadline_state": doc["deadline_state"], "reply_due_at": doc["reply_due_at"]},
+                    {"$set": {"deadline_state": new_state}}, session=session,
+                )
+                if result.modified_count:
+                    name = "deadline.breached" if breached else "deadline.approaching"
+                    await self._db[OUTBOX_COLLECTION].insert_one(self._event(name, event, event_id, now), session=session)
+                return result.modified_count
+
+            announced += await mongo.in_transaction(self._client, work)
+        if announced:
+            self._on_commit()
+        return announced

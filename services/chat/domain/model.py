@@ -60,6 +60,8 @@ class ChatPolicy:
     max_attachments_per_message: int
     max_attachment_bytes: int
     max_support_reference_fields: int
+    max_file_name_chars: int
+    allowed_content_types: tuple[str, ...]
     seller_reply_hours: int
     support_reply_hours: int
     remind_before_hours: int
@@ -75,6 +77,8 @@ class ChatPolicy:
                 max_attachments_per_message=int(limits["max_attachments_per_message"]),
                 max_attachment_bytes=int(limits["max_attachment_bytes"]),
                 max_support_reference_fields=int(limits["max_support_reference_fields"]),
+                max_file_name_chars=int(limits["max_file_name_chars"]),
+                allowed_content_types=tuple(str(t).lower() for t in limits["allowed_content_types"]),
                 seller_reply_hours=int(deadline["seller_hours"]),
                 support_reply_hours=int(deadline["support_hours"]),
                 remind_before_hours=int(deadline["remind_before_hours"]),
@@ -282,4 +286,36 @@ def validate_message(text: str, attachment_ids: list[str], request_id: str, thre
         v.add("attachment_ids", f"at most {policy.max_attachments_per_message}")
     for i, attachment in enumerate(attachment_ids):
         v.identifier(attachment, f"attachment_ids[{i}]")
+    v.raise_if_any()
+
+
+@dataclass(frozen=True)
+class AttachmentMeta:
+    thread_id: str
+    file_name: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    attachment_id: str
+    meta: AttachmentMeta
+    uploader_party: str
+    created_at: dt.datetime
+
+
+def validate_attachment(meta: AttachmentMeta, policy: ChatPolicy) -> None:
+    v = Validator()
+    v.identifier(meta.thread_id, "metadata.thread_id")
+    v.text(meta.file_name, "metadata.file_name", max_len=policy.max_file_name_chars)
+    if any(c in meta.file_name for c in "/\\\x00"):
+        v.add("metadata.file_name", "must not contain path separators or NUL")
+    if meta.content_type.lower() not in policy.allowed_content_types:
+        v.add("metadata.content_type", f"must be one of {', '.join(policy.allowed_content_types)}")
+    if not 1 <= meta.size_bytes <= policy.max_attachment_bytes:
+        v.add("metadata.size_bytes", f"must be between 1 and {policy.max_attachment_bytes} bytes")
+    if len(meta.sha256) != 64 or any(c not in "0123456789abcdef" for c in meta.sha256.lower()):
+        v.add("metadata.sha256", "must be the hex SHA-256 of the content (64 characters)")
     v.raise_if_any()

@@ -12,7 +12,7 @@ from prilavok_platform.auth import current_identity
 from prilavok_platform.errors import FieldViolation, InvalidArgument, ResourceExhausted
 from services.chat.adapters import protos
 from services.chat.adapters.event_hub import ChatEventHub, Subscriber
-from services.chat.domain.model import NewThread, party_key
+from services.chat.domain.model import AttachmentMeta, NewThread, party_key
 from services.chat.service_layer.handlers import ChatHandlers
 from services.chat.service_layer.ports import ThreadFilter
 
@@ -117,3 +117,30 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
                 yield event
         finally:
             self._hub.remove(subscriber)
+
+    async def UploadAttachment(self, request_iterator, context):
+        caller = current_identity()
+        first = await anext(aiter(request_iterator), None)
+        if first is None or first.WhichOneof("part") != "metadata":
+            raise InvalidArgument(FieldViolation("metadata", "the first message must carry the metadata"))
+        m = first.metadata
+        meta = AttachmentMeta(m.thread_id, m.file_name, m.content_type, m.size_bytes, m.sha256)
+
+        async def chunks():
+            async for part in request_iterator:
+                if part.WhichOneof("part") != "chunk":
+                    raise InvalidArgument(FieldViolation("metadata", "metadata may come only once, first"))
+                yield part.chunk
+
+        attachment = await self._handlers.upload_attachment(caller, meta, chunks())
+        return pb.UploadAttachmentResponse(attachment=protos.attachment_to_pb(attachment))
+
+    async def DownloadAttachment(self, request: pb.DownloadAttachmentRequest, context):
+        attachment, content = await self._handlers.download_attachment(current_identity(), request.attachment_id)
+        yield pb.DownloadAttachmentResponse(attachment=protos.attachment_to_pb(attachment))
+        async for chunk in content:
+            yield pb.DownloadAttachmentResponse(chunk=chunk)
+
+    async def RateThread(self, request: pb.RateThreadRequest, context):
+        thread = await self._handlers.rate_thread(current_identity(), request.thread_id, request.score, request.comment)
+        return pb.RateThreadResponse(thread=protos.thread_to_pb(thread, "author"))

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import uuid
+from typing import AsyncIterator
 
 from prilavok_platform.auth import Identity, Role
-from prilavok_platform.errors import FailedPrecondition, NotFound, PermissionDenied, Validator
+from prilavok_platform.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied, Validator
 from services.chat.domain.model import (
-    ChatPolicy, Message, MessageStatus, NewThread, Thread, ThreadStatus, open_thread, party_key, stable_id,
-    validate_message,
+    Attachment, AttachmentMeta, ChatPolicy, Message, MessageStatus, NewThread, Thread, ThreadKind, ThreadStatus,
+    open_thread, party_key, stable_id, validate_attachment, validate_message,
 )
-from services.chat.service_layer.ports import ChatRepository, ModerationGateway, ThreadFilter
+from services.chat.service_layer.ports import AttachmentStore, ChatRepository, ModerationGateway, ThreadFilter
+
+MAX_CHUNK_BYTES = 1024 * 1024
 
 DELIVERING_ACTIONS = {"ALLOW": MessageStatus.DELIVERED, "WARN": MessageStatus.DELIVERED, "MASK": MessageStatus.DELIVERED,
                       "REVIEW": MessageStatus.HELD, "BLOCK": MessageStatus.BLOCKED}
@@ -20,9 +25,11 @@ def utcnow() -> dt.datetime:
 
 
 class ChatHandlers:
-    def __init__(self, repository: ChatRepository, moderation: ModerationGateway, policy: ChatPolicy, clock=utcnow):
+    def __init__(self, repository: ChatRepository, moderation: ModerationGateway, policy: ChatPolicy,
+                 attachments: AttachmentStore | None = None, clock=utcnow):
         self._repo = repository
         self._moderation = moderation
+        self._attachments = attachments
         self.policy = policy
         self._clock = clock
 
@@ -55,6 +62,8 @@ class ChatHandlers:
         validate_message(text, attachment_ids, request_id, thread_id, self.policy)
         thread, _ = await self.get_thread(caller, thread_id)
         side = thread.require_writable_by(caller)
+        if attachment_ids:
+            await self._check_attachments(caller, thread, attachment_ids)
         # Derived from the request, so a retry is recognised even after a crash.
         message_id = stable_id("message", thread_id, party_key(caller), caller.user_id, request_id)
         decision = await self._moderation.check(message_id=message_id, thread=thread, sender=caller, text=text)
@@ -106,3 +115,74 @@ class ChatHandlers:
         if thread.status is ThreadStatus.CLOSED:
             raise FailedPrecondition(f"thread {thread_id} is already closed", reason="THREAD_CLOSED")
         return await self._repo.close_thread(thread, caller, reason, self._clock())
+
+    async def _check_attachments(self, caller: Identity, thread: Thread, attachment_ids: list[str]) -> None:
+        assert self._attachments is not None
+        found = {a.attachment_id: a for a in await self._attachments.get_many(list(dict.fromkeys(attachment_ids)))}
+        v = Validator()
+        for i, attachment_id in enumerate(attachment_ids):
+            attachment = found.get(attachment_id)
+            if attachment is None or attachment.meta.thread_id != thread.thread_id:
+                v.add(f"attachment_ids[{i}]", "no such attachment in this thread (upload it first)")
+            elif attachment.uploader_party != party_key(caller):
+                v.add(f"attachment_ids[{i}]", "only its uploader may send an attachment")
+        v.raise_if_any()
+
+    async def upload_attachment(self, caller: Identity, meta: AttachmentMeta, chunks: AsyncIterator[bytes]) -> Attachment:
+        """Streams the content into storage, checking size and SHA-256 as it goes; on any
+        problem the partial upload is removed."""
+        assert self._attachments is not None
+        validate_attachment(meta, self.policy)
+        thread, _ = await self.get_thread(caller, meta.thread_id)
+        thread.require_writable_by(caller)
+        attachment_id = uuid.uuid4().hex
+        upload = self._attachments.open_upload(attachment_id, meta, party_key(caller))
+        digest, received = hashlib.sha256(), 0
+        try:
+            async for chunk in chunks:
+                if len(chunk) > MAX_CHUNK_BYTES:
+                    raise InvalidArgument(FieldViolation("chunk", f"chunks must be at most {MAX_CHUNK_BYTES} bytes"))
+                received += len(chunk)
+                if received > meta.size_bytes:
+                    raise InvalidArgument(FieldViolation("chunk", f"more bytes than metadata.size_bytes={meta.size_bytes}"))
+                digest.update(chunk)
+                await upload.write(chunk)
+            if received != meta.size_bytes:
+                raise InvalidArgument(FieldViolation("chunk", f"received {received} bytes, metadata.size_bytes says {meta.size_bytes}"))
+            if digest.hexdigest() != meta.sha256.lower():
+                raise InvalidArgument(FieldViolation("metadata.sha256", "does not match the content received"))
+            await upload.close()
+        except BaseException:
+            await upload.abort()
+            raise
+        stored = await self._attachments.get(attachment_id)
+        assert stored is not None
+        return stored
+
+    async def download_attachment(self, caller: Identity, attachment_id: str) -> tuple[Attachment, AsyncIterator[bytes]]:
+        assert self._attachments is not None
+        v = Validator()
+        v.identifier(attachment_id, "attachment_id")
+        v.raise_if_any()
+        attachment = await self._attachments.get(attachment_id)
+        if attachment is None:
+            raise NotFound(f"attachment {attachment_id} not found", reason="ATTACHMENT_NOT_FOUND")
+        await self.get_thread(caller, attachment.meta.thread_id)  # visibility of its thread
+        return attachment, self._attachments.read(attachment_id)
+
+    async def rate_thread(self, caller: Identity, thread_id: str, score: int, comment: str) -> Thread:
+        v = Validator()
+        v.require(1 <= score <= 5, "score", "must be between 1 and 5")
+        v.text(comment, "comment", max_len=1000, required=False)
+        v.raise_if_any()
+        thread, side = await self.get_thread(caller, thread_id)
+        if thread.kind is not ThreadKind.SUPPORT:
+            raise FailedPrecondition("only support threads are rated", reason="NOT_A_SUPPORT_THREAD")
+        if side != "author":
+            raise PermissionDenied("only the author of a support request rates its answer", reason="NOT_THE_AUTHOR")
+        if thread.rating:
+            raise FailedPrecondition(f"thread {thread_id} is already rated", reason="ALREADY_RATED")
+        answered = thread.last_seq > 0 and thread.reply_due_at is None  # support spoke last
+        if thread.status is not ThreadStatus.CLOSED and not answered:
+            raise FailedPrecondition("a support thread is rated once it is answered or closed", reason="NOT_YET_ANSWERED")
+        return await self._repo.rate_thread(thread, score, comment, self._clock())

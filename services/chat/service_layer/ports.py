@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Protocol
+from typing import AsyncIterator, Protocol
 
 from prilavok_platform.auth import Identity
-from services.chat.domain.model import Message, Thread, ThreadKind, ThreadStatus
+from services.chat.domain.model import Attachment, AttachmentMeta, Message, Thread, ThreadKind, ThreadStatus
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,16 @@ class ChatRepository(Protocol):
     async def mark_read(self, thread: Thread, side: str, reader: Identity, up_to_seq: int, at: dt.datetime) -> int: ...
 
     async def close_thread(self, thread: Thread, by: Identity, reason: str, at: dt.datetime) -> Thread: ...
+
+    async def rate_thread(self, thread: Thread, score: int, comment: str, at: dt.datetime) -> Thread: ...
+
+
+class AttachmentStore(Protocol):
+    def open_upload(self, attachment_id: str, meta: AttachmentMeta, uploader_party: str):
+        """An upload stream with async write(bytes), close() and abort()."""
+
+    async def get(self, attachment_id: str) -> Attachment | None: ...
+
+    async def get_many(self, attachment_ids: list[str]) -> list[Attachment]: ...
+
+    def read(self, attachment_id: str) -> AsyncIterator[bytes]: ...

@@ -111,3 +111,14 @@ def refund_issued(event_id: str, at: dt.datetime, *, recipient: str, claim_id: s
 def penalty_issued(event_id: str, at: dt.datetime, *, recipient: str, amount_minor: int, currency: str, reason: str) -> Notification:
     return Notification(_id(event_id, recipient), recipient, Kind.PENALTY, "Штраф за нарушение правил общения",
                         f"Начислен штраф {format_rub(amount_minor, currency)}. {reason}".strip(), at)
+
+
+def reply_deadline(event_id: str, at: dt.datetime, *, recipient: str, thread_id: str, order_id: str, due_at: dt.datetime,
+                   breached: bool) -> Notification:
+    about = f" по заказу {order_id}" if order_id else ""
+    when = due_at.strftime("%d.%m.%Y %H:%M UTC")
+    if breached:
+        title, body = "Срок ответа истёк", f"Покупатель ждёт ответа{about}. Срок ответа истёк {when}."
+    else:
+        title, body = "Скоро истечёт срок ответа", f"Ответьте покупателю{about} до {when}."
+    return Notification(_id(event_id, recipient), recipient, Kind.REPLY_DEADLINE, title, body, at, thread_id=thread_id)

@@ -48,6 +48,11 @@ def from_chat(event_type: str, payload: bytes) -> list[Notification]:
             )
             for party in thread_parties(e.thread) if party != sender
         ]
+    if name == "ReplyDeadline":
+        e = chat_events.ReplyDeadline.FromString(payload)
+        answering = "support" if e.thread.kind == chat_pb2.THREAD_KIND_SUPPORT else f"shop:{e.thread.shop_id}"
+        return [model.reply_deadline(e.event_id, _at(e.occurred_at), recipient=answering, thread_id=e.thread.thread_id,
+                                     order_id=e.thread.order_id, due_at=_at(e.due_at), breached=e.breached)]
     if name in ("MessageBlocked", "MessageHeld"):
         cls = chat_events.MessageBlocked if name == "MessageBlocked" else chat_events.MessageHeld
         e = cls.FromString(payload)

@@ -57,18 +57,20 @@ class MessageBlocked(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., thread: _Optional[_Union[_chat_pb2.Thread, _Mapping]] = ..., message: _Optional[_Union[_chat_pb2.Message, _Mapping]] = ...) -> None: ...
 
 class ThreadRead(_message.Message):
-    __slots__ = ("event_id", "occurred_at", "thread_id", "reader", "up_to_seq")
+    __slots__ = ("event_id", "occurred_at", "thread_id", "reader", "up_to_seq", "thread")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     READER_FIELD_NUMBER: _ClassVar[int]
     UP_TO_SEQ_FIELD_NUMBER: _ClassVar[int]
+    THREAD_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     occurred_at: _timestamp_pb2.Timestamp
     thread_id: str
     reader: _common_pb2.Actor
     up_to_seq: int
-    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., thread_id: _Optional[str] = ..., reader: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., up_to_seq: _Optional[int] = ...) -> None: ...
+    thread: _chat_pb2.Thread
+    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., thread_id: _Optional[str] = ..., reader: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., up_to_seq: _Optional[int] = ..., thread: _Optional[_Union[_chat_pb2.Thread, _Mapping]] = ...) -> None: ...
 
 class ThreadClosed(_message.Message):
     __slots__ = ("event_id", "occurred_at", "thread", "closed_by", "reason")

@@ -1,0 +1,156 @@
+"""Attachments, support threads and ratings, event streams and notification preferences."""
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import threading
+import uuid
+
+import grpc
+import pytest
+
+from prilavok.chat.v1 import chat_pb2
+from prilavok.notify.v1 import notify_pb2
+from google.protobuf import field_mask_pb2
+from tests.e2e.conftest import BUYER, SELLER, eventually, field_violations, md
+from prilavok_cli.client import As
+from prilavok_platform.auth import Role
+
+pytestmark = pytest.mark.e2e
+
+
+def new_order_thread(chat) -> str:
+    request = chat_pb2.CreateThreadRequest(request_id=uuid.uuid4().hex, kind=chat_pb2.THREAD_KIND_ORDER,
+                                           order_id=f"o-{uuid.uuid4().hex[:6]}", shop_id=SELLER.shop_id)
+    return chat.CreateThread(request, metadata=md(BUYER)).thread.thread_id
+
+
+def upload(chat, who, thread_id, content: bytes, *, sha=None, size=None, content_type="image/jpeg", chunk=100_000):
+    def parts():
+        yield chat_pb2.UploadAttachmentRequest(metadata=chat_pb2.AttachmentMetadata(
+            thread_id=thread_id, file_name="defect.jpg", content_type=content_type,
+            size_bytes=len(content) if size is None else size, sha256=sha or hashlib.sha256(content).hexdigest()))
+        for i in range(0, len(content), chunk):
+            yield chat_pb2.UploadAttachmentRequest(chunk=content[i:i + chunk])
+
+    return chat.UploadAttachment(parts(), metadata=md(who)).attachment
+
+
+def test_attachments_upload_in_chunks_verify_and_download(stubs):
+    chat = stubs["chat"]
+    thread_id = new_order_thread(chat)
+    content = os.urandom(700_000)
+    attachment = upload(chat, BUYER, thread_id, content)
+    assert attachment.metadata.size_bytes == len(content)
+    sent = chat.SendMessage(chat_pb2.SendMessageRequest(request_id="a1", thread_id=thread_id, text="Фото брака",
+                                                        attachment_ids=[attachment.attachment_id]), metadata=md(BUYER))
+    assert list(sent.message.attachment_ids) == [attachment.attachment_id]
+    parts = list(chat.DownloadAttachment(chat_pb2.DownloadAttachmentRequest(attachment_id=attachment.attachment_id), metadata=md(SELLER)))
+    assert parts[0].attachment.attachment_id == attachment.attachment_id
+    assert b"".join(p.chunk for p in parts[1:]) == content
+
+    with pytest.raises(grpc.RpcError) as err:
+        upload(chat, BUYER, thread_id, b"abc", sha="0" * 64)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "metadata.sha256" in field_violations(err.value)
+    with pytest.raises(grpc.RpcError) as err:
+        upload(chat, BUYER, thread_id, b"abcdef", size=3)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError) as err:
+        upload(chat, BUYER, thread_id, b"MZ", content_type="application/x-msdownload")
+    assert "metadata.content_type" in field_violations(err.value)
+    with pytest.raises(grpc.RpcError) as err:
+        upload(chat, As(Role.BUYER, "stranger"), thread_id, b"abc")
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as err:
+        list(chat.DownloadAttachment(chat_pb2.DownloadAttachmentRequest(attachment_id=attachment.attachment_id), metadata=md(As(Role.BUYER, "stranger"))))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as err:  # the seller cannot send the buyer's upload as their own
+        chat.SendMessage(chat_pb2.SendMessageRequest(request_id="a2", thread_id=thread_id, text="Здравствуйте, смотрим фото",
+                                                     attachment_ids=[attachment.attachment_id]), metadata=md(SELLER))
+    assert "attachment_ids[0]" in field_violations(err.value)
+
+
+def test_support_thread_is_answered_then_rated_once(stubs):
+    chat = stubs["chat"]
+    agent = As(Role.SUPPORT, "agent-7")
+    thread = chat.CreateThread(chat_pb2.CreateThreadRequest(
+        request_id=uuid.uuid4().hex, kind=chat_pb2.THREAD_KIND_SUPPORT,
+        support=chat_pb2.SupportTopic(category="Приемка товара", topic="Возражения по актам приемки", references={"supply": "WB-123"})),
+        metadata=md(SELLER)).thread
+    chat.SendMessage(chat_pb2.SendMessageRequest(request_id="s1", thread_id=thread.thread_id, text="Здравствуйте! Не согласны с актом приемки поставки."), metadata=md(SELLER))
+    with pytest.raises(grpc.RpcError) as err:
+        chat.RateThread(chat_pb2.RateThreadRequest(thread_id=thread.thread_id, score=5), metadata=md(SELLER))
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    chat.SendMessage(chat_pb2.SendMessageRequest(request_id="s2", thread_id=thread.thread_id, text="Здравствуйте! Проверили поставку, акт исправлен."), metadata=md(agent))
+    with pytest.raises(grpc.RpcError) as err:
+        chat.RateThread(chat_pb2.RateThreadRequest(thread_id=thread.thread_id, score=9), metadata=md(SELLER))
+    assert "score" in field_violations(err.value)
+    rated = chat.RateThread(chat_pb2.RateThreadRequest(thread_id=thread.thread_id, score=5, comment="Спасибо"), metadata=md(SELLER)).thread
+    assert rated.rating == 5
+    with pytest.raises(grpc.RpcError) as err:
+        chat.RateThread(chat_pb2.RateThreadRequest(thread_id=thread.thread_id, score=4), metadata=md(SELLER))
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    with pytest.raises(grpc.RpcError) as err:
+        chat.RateThread(chat_pb2.RateThreadRequest(thread_id=thread.thread_id, score=4), metadata=md(agent))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def _collect(stream, into: queue.Queue):
+    try:
+        for item in stream:
+            into.put(item)
+    except grpc.RpcError:
+        pass
+
+
+def test_event_streams_deliver_messages_reads_and_notifications(stubs):
+    chat, notify = stubs["chat"], stubs["notify"]
+    thread_id = new_order_thread(chat)
+    seller_events: queue.Queue = queue.Queue()
+    buyer_events: queue.Queue = queue.Queue()
+    seller_notes: queue.Queue = queue.Queue()
+    streams = [
+        chat.StreamEvents(chat_pb2.StreamEventsRequest(thread_id=thread_id), metadata=md(SELLER)),
+        chat.StreamEvents(chat_pb2.StreamEventsRequest(), metadata=md(BUYER)),
+        notify.Subscribe(notify_pb2.SubscribeRequest(), metadata=md(SELLER)),
+    ]
+    for stream, sink in zip(streams, (seller_events, buyer_events, seller_notes)):
+        threading.Thread(target=_collect, args=(stream, sink), daemon=True).start()
+    import time
+    time.sleep(0.5)  # the streams are registered
+    chat.SendMessage(chat_pb2.SendMessageRequest(request_id="e1", thread_id=thread_id, text="Здравствуйте! Есть ли размер M?"), metadata=md(BUYER))
+    event = seller_events.get(timeout=10)
+    assert event.WhichOneof("event") == "message_delivered" and event.message_delivered.text.endswith("размер M?")
+    note = seller_notes.get(timeout=10)
+    assert note.notification.thread_id == thread_id and note.notification.kind == notify_pb2.NOTIFICATION_KIND_NEW_MESSAGE
+    chat.MarkRead(chat_pb2.MarkReadRequest(thread_id=thread_id), metadata=md(SELLER))
+    kinds = []
+    while len(kinds) < 2:
+        kinds.append(buyer_events.get(timeout=10).WhichOneof("event"))
+    assert kinds == ["message_delivered", "read"]
+    for stream in streams:
+        stream.cancel()
+
+
+def test_preferences_mute_a_kind(stubs):
+    notify, chat = stubs["notify"], stubs["chat"]
+    buyer = As(Role.BUYER, f"quiet-{uuid.uuid4().hex[:6]}")
+    with pytest.raises(grpc.RpcError) as err:
+        notify.UpdatePreferences(notify_pb2.UpdatePreferencesRequest(preferences=notify_pb2.Preferences(webhook_enabled=True, webhook_url="http://x")),
+                                 metadata=md(buyer))
+    assert "preferences.webhook_url" in field_violations(err.value)
+    updated = notify.UpdatePreferences(notify_pb2.UpdatePreferencesRequest(
+        preferences=notify_pb2.Preferences(muted_kinds=[notify_pb2.NOTIFICATION_KIND_NEW_MESSAGE]),
+        update_mask=field_mask_pb2.FieldMask(paths=["muted_kinds"])), metadata=md(buyer)).preferences
+    assert list(updated.muted_kinds) == [notify_pb2.NOTIFICATION_KIND_NEW_MESSAGE]
+    assert list(notify.GetPreferences(notify_pb2.GetPreferencesRequest(), metadata=md(buyer)).preferences.muted_kinds) == [notify_pb2.NOTIFICATION_KIND_NEW_MESSAGE]
+    thread = chat.CreateThread(chat_pb2.CreateThreadRequest(request_id="q", kind=chat_pb2.THREAD_KIND_ORDER, order_id="o-quiet", shop_id=SELLER.shop_id), metadata=md(buyer)).thread
+    chat.SendMessage(chat_pb2.SendMessageRequest(request_id="q1", thread_id=thread.thread_id, text="Здравствуйте!"), metadata=md(buyer))
+    chat.SendMessage(chat_pb2.SendMessageRequest(request_id="q2", thread_id=thread.thread_id, text="Здравствуйте! Отправим сегодня."), metadata=md(SELLER))
+    chat.SendMessage(chat_pb2.SendMessageRequest(request_id="q3", thread_id=thread.thread_id, text="Ок"), metadata=md(SELLER))  # blocked: told
+    listed = eventually(lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(SELLER)),
+                        lambda r: any(n.kind == notify_pb2.NOTIFICATION_KIND_MESSAGE_BLOCKED and n.thread_id == thread.thread_id for n in r.notifications))
+    assert any(n.thread_id == thread.thread_id for n in listed.notifications)
+    mine = notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(buyer))
+    assert all(n.kind != notify_pb2.NOTIFICATION_KIND_NEW_MESSAGE for n in mine.notifications), "muted kind was stored"
