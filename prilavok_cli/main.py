@@ -261,6 +261,41 @@ def cmd_decide(ctx: Ctx):
     ctx.emit(reply, lambda r: print(_claim_line(r.claim)))
 
 
+def _claim_action(ctx: Ctx, method_name: str, request) -> None:
+    stub = ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub)
+    reply = ctx.call(getattr(stub, method_name), request)
+    ctx.emit(reply, lambda r: print(_claim_line(r.claim)))
+
+
+def cmd_respond(ctx: Ctx):
+    a = ctx.args
+    _claim_action(ctx, "RespondToOffer", returns_pb2.RespondToOfferRequest(
+        request_id=a.request_id or uuid.uuid4().hex, claim_id=a.claim, accept=not a.decline, comment=a.comment))
+
+
+def cmd_hand_over(ctx: Ctx):
+    a = ctx.args
+    _claim_action(ctx, "HandOverItem", returns_pb2.HandOverItemRequest(
+        request_id=a.request_id or uuid.uuid4().hex, claim_id=a.claim,
+        method=_enum(returns_pb2.HandoverMethod, "HANDOVER_METHOD_", a.method), pickup_point_id=a.pickup_point))
+
+
+def cmd_receive(ctx: Ctx):
+    a = ctx.args
+    _claim_action(ctx, "ConfirmReceipt", returns_pb2.ConfirmReceiptRequest(
+        request_id=a.request_id or uuid.uuid4().hex, claim_id=a.claim, defect_confirmed=not a.defect_not_found, comment=a.comment))
+
+
+def cmd_reconsider(ctx: Ctx):
+    a = ctx.args
+    _claim_action(ctx, "RequestReconsideration", returns_pb2.RequestReconsiderationRequest(
+        request_id=a.request_id or uuid.uuid4().hex, claim_id=a.claim, comment=a.comment, photo_ids=a.photo or []))
+
+
+def cmd_cancel(ctx: Ctx):
+    _claim_action(ctx, "CancelClaim", returns_pb2.CancelClaimRequest(claim_id=ctx.args.claim, reason=ctx.args.comment))
+
+
 def cmd_claim(ctx: Ctx):
     reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).GetClaim, returns_pb2.GetClaimRequest(claim_id=ctx.args.claim))
     ctx.emit(reply, lambda r: print(_claim_line(r.claim)))
@@ -385,6 +420,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reject", default="", help="defect_not_found | need_photo_or_video | go_to_service_centre | other")
     p.add_argument("--comment", default="")
     p.add_argument("--request-id", default="")
+    p = command(returns, "respond", cmd_respond, "the buyer accepts (or --decline) the seller's offer")
+    p.add_argument("--claim", required=True)
+    p.add_argument("--decline", action="store_true")
+    p.add_argument("--comment", default="")
+    p.add_argument("--request-id", default="")
+    p = command(returns, "hand-over", cmd_hand_over, "the buyer hands the item over")
+    p.add_argument("--claim", required=True)
+    p.add_argument("--method", default="pickup_point", help="pickup_point | direct_to_seller")
+    p.add_argument("--pickup-point", default="")
+    p.add_argument("--request-id", default="")
+    p = command(returns, "receive", cmd_receive, "the seller confirms receipt (and the defect)")
+    p.add_argument("--claim", required=True)
+    p.add_argument("--defect-not-found", action="store_true")
+    p.add_argument("--comment", default="")
+    p.add_argument("--request-id", default="")
+    p = command(returns, "reconsider", cmd_reconsider, "the buyer asks to reconsider a rejected claim")
+    p.add_argument("--claim", required=True)
+    p.add_argument("--comment", default="")
+    p.add_argument("--photo", action="append")
+    p.add_argument("--request-id", default="")
+    p = command(returns, "cancel", cmd_cancel, "the buyer withdraws a claim")
+    p.add_argument("--claim", required=True)
+    p.add_argument("--comment", default="")
     p = command(returns, "claim", cmd_claim, "show a claim")
     p.add_argument("--claim", required=True)
     p = command(returns, "claims", cmd_claims, "list claims you may see")

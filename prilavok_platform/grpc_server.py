@@ -12,6 +12,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from prilavok_platform import telemetry
@@ -128,19 +129,37 @@ class PlatformInterceptor(grpc.aio.ServerInterceptor):
         return wrapped
 
     def _wrap_stream(self, method: str, metadata: dict[str, str], behavior: Callable):
+        # Context variables (span, identity) are set only around each step of the inner
+        # generator, never across a yield: gRPC may finalise a cancelled stream in another
+        # context, where resetting them would fail.
         async def wrapped(request: Any, context: grpc.aio.ServicerContext):
-            with self._start_span(method, metadata):
+            span = self._tracer.start_span(
+                method, context=telemetry.extract(metadata), kind=trace.SpanKind.SERVER,
+                attributes={"rpc.system": "grpc", "rpc.method": method},
+            )
+            inner = None
+            try:
                 identity = await self._authenticate(metadata, context)
-                token = bind_identity(identity)
-                try:
-                    async for item in behavior(request, context):
-                        yield item
-                except grpc.aio.AbortError:
-                    raise
-                except Exception as error:  # noqa: BLE001 - mapped to a status
-                    await self._fail(method, error, context)
-                finally:
-                    reset_identity(token)
+                inner = behavior(request, context)
+                while True:
+                    span_token = otel_context.attach(trace.set_span_in_context(span))
+                    identity_token = bind_identity(identity)
+                    try:
+                        item = await inner.__anext__()
+                    except StopAsyncIteration:
+                        return
+                    except grpc.aio.AbortError:
+                        raise
+                    except Exception as error:  # noqa: BLE001 - mapped to a status
+                        await self._fail(method, error, context)
+                    finally:
+                        reset_identity(identity_token)
+                        otel_context.detach(span_token)
+                    yield item
+            finally:
+                if inner is not None:
+                    await inner.aclose()
+                span.end()
 
         return wrapped
 

@@ -59,7 +59,7 @@ async def connect(url: str, name: str) -> NatsClient:
         log.warning("nats: %s", exc)
 
     async def on_disconnect() -> None:
-        log.warning("nats: disconnected; reconnecting")
+        log.info("nats: disconnected (reconnecting unless draining)")
 
     async def on_reconnect() -> None:
         log.info("nats: reconnected")

@@ -35,7 +35,8 @@ def suite(infra, tmp_path_factory):
     codes = running.stop()
     for name in ("chat", "moderation", "returns", "notify"):
         assert codes[name] == 0, f"{name} exited with {codes[name]}"
-        assert "Traceback" not in (config.state_dir / "logs" / f"{name}.log").read_text(), f"{name} logged a traceback"
+        log = (config.state_dir / "logs" / f"{name}.log").read_text()
+        assert "Traceback" not in log, f"{name} logged a traceback:\n{log[log.index('Traceback') - 300:][:4000]}"
 
 
 def md(who: As):

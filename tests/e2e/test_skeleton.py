@@ -135,11 +135,11 @@ def test_purchase_claim_refund_balance(stubs):
     entries = returns.ListLedgerEntries(returns_pb2.ListLedgerEntriesRequest(), metadata=md(seller)).entries
     assert [(e.kind, e.amount.amount_minor, e.balance_after.amount_minor) for e in entries] == [
         (returns_pb2.ENTRY_KIND_REFUND, -249_990, 0), (returns_pb2.ENTRY_KIND_SALE, 249_990, 249_990)]
-    refund_note = eventually(
-        lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(BUYER)),
-        lambda r: any(n.kind == notify_pb2.NOTIFICATION_KIND_REFUND for n in r.notifications),
-    )
-    assert any("2\u00a0499,90" in n.body for n in refund_note.notifications if n.kind == notify_pb2.NOTIFICATION_KIND_REFUND)
+    def this_refund(reply):
+        return [n for n in reply.notifications if n.kind == notify_pb2.NOTIFICATION_KIND_REFUND and n.claim_id == claim.claim_id]
+
+    refund_note = eventually(lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(BUYER)), this_refund)
+    assert [n.body for n in this_refund(refund_note)] == [f"Возврат 2\u00a0499,90\u00a0₽ по заявке {claim.claim_id} оформлен."]
 
 
 def test_cli_jsonl_checks_every_line_over_one_connection(suite):

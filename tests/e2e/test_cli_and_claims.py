@@ -1,0 +1,86 @@
+"""The CLI walks the skeleton against the running suite; a take-back claim goes its whole way."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from devstack.processes import REPO
+from prilavok.common.v1 import common_pb2
+from prilavok.returns.v1 import returns_pb2
+from tests.e2e.conftest import BUYER, SERVICE, md
+from prilavok_cli.client import As
+from prilavok_platform.auth import Role
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def cli(suite):
+    env = {**os.environ, **{f"PRILAVOK_{name.upper()}_ADDR": suite.address(name) for name in ("chat", "moderation", "returns", "notify")}}
+
+    def run(*args: str) -> dict:
+        result = subprocess.run([sys.executable, "-m", "prilavok_cli.main", *args, "--json"], capture_output=True, text=True,
+                                env=env, cwd=REPO, timeout=60)
+        assert result.returncode == 0, f"prilavok {' '.join(args)}: {result.stderr}"
+        return json.loads(result.stdout)
+
+    return run
+
+
+def test_cli_walks_thread_message_notification_and_purchase_claim_refund_balance(cli):
+    buyer, seller = f"cli-b-{uuid.uuid4().hex[:4]}", f"cli-u@cli-s-{uuid.uuid4().hex[:4]}"
+    shop = seller.split("@")[1]
+    thread = cli("chat", "create-thread", "--as", f"buyer:{buyer}", "--shop", shop, "--order", "o-cli")["thread"]
+    sent = cli("chat", "send", "--as", f"buyer:{buyer}", "--thread", thread["thread_id"], "--text", "Здравствуйте! Где мой заказ?")
+    assert sent["message"]["status"] == "MESSAGE_STATUS_DELIVERED"
+    deadline = time.monotonic() + 15
+    while True:
+        notes = cli("notify", "list", "--as", f"seller:{seller}")
+        if notes.get("notifications") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert notes["notifications"][0]["thread_id"] == thread["thread_id"]
+
+    paid = (dt.date.today() - dt.timedelta(days=40)).isoformat()
+    purchase = cli("returns", "record-purchase", "--as", "service:orders", "--order", "o-cli", "--item", "sku-1", "--buyer", buyer,
+                   "--shop", shop, "--price", "1299.90", "--paid-at", paid)["purchase"]
+    assert purchase["price"]["amount_minor"] == "129990"
+    claim = cli("returns", "open-claim", "--as", f"buyer:{buyer}", "--purchase", purchase["purchase_id"], "--description", "Сломалась ручка")["claim"]
+    settled = cli("returns", "decide", "--as", f"seller:{seller}", "--claim", claim["claim_id"], "--refund", "1299.90")["claim"]
+    assert settled["status"] == "CLAIM_STATUS_SETTLED"
+    assert cli("returns", "balance", "--as", f"seller:{seller}")["balance"]["available"].get("amount_minor", "0") == "0"
+
+
+def test_take_back_claim_with_shipping_reimbursement(stubs):
+    returns = stubs["returns"]
+    seller = As(Role.SELLER, "u-tb", f"shop-tb-{uuid.uuid4().hex[:4]}")
+    purchase = returns_pb2.Purchase(order_id="o-tb", item_id="sku-tb", buyer_id=BUYER.user_id, shop_id=seller.shop_id,
+                                    price=common_pb2.Money(currency_code="RUB", amount_minor=100_000), quantity=2)
+    purchase.paid_at.FromDatetime(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=20))
+    purchase_id = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="tb", purchase=purchase), metadata=md(SERVICE)).purchase.purchase_id
+    claim = returns.OpenClaim(returns_pb2.OpenClaimRequest(request_id="tb", purchase_id=purchase_id, description="Не хватает кнопки",
+                                                           requested_form=returns_pb2.COMPENSATION_FORM_MISSING_PART), metadata=md(BUYER)).claim
+    offer = returns_pb2.CompensationOffer(form=returns_pb2.COMPENSATION_FORM_PARTIAL_REFUND,
+                                          refund_amount=common_pb2.Money(currency_code="RUB", amount_minor=30_000),
+                                          shipping_reimbursement=common_pb2.Money(currency_code="RUB", amount_minor=15_000),
+                                          handover_method=returns_pb2.HANDOVER_METHOD_PICKUP_POINT)
+    claim = returns.DecideClaim(returns_pb2.DecideClaimRequest(request_id="d", claim_id=claim.claim_id, approve=returns_pb2.Approval(
+        mode=returns_pb2.APPROVAL_MODE_TAKE_BACK, offer=offer)), metadata=md(seller)).claim
+    assert claim.status == returns_pb2.CLAIM_STATUS_AWAITING_BUYER
+    claim = returns.RespondToOffer(returns_pb2.RespondToOfferRequest(request_id="r", claim_id=claim.claim_id, accept=True), metadata=md(BUYER)).claim
+    assert claim.status == returns_pb2.CLAIM_STATUS_AWAITING_HANDOVER
+    claim = returns.HandOverItem(returns_pb2.HandOverItemRequest(request_id="h", claim_id=claim.claim_id, method=returns_pb2.HANDOVER_METHOD_PICKUP_POINT,
+                                                                 pickup_point_id="pvz-1"), metadata=md(BUYER)).claim
+    claim = returns.ConfirmReceipt(returns_pb2.ConfirmReceiptRequest(request_id="c", claim_id=claim.claim_id, defect_confirmed=True), metadata=md(seller)).claim
+    assert claim.status == returns_pb2.CLAIM_STATUS_SETTLED and claim.refunded.amount_minor == 45_000
+    balance = returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(seller)).balance.available.amount_minor
+    assert balance == 200_000 - 45_000
+    support_view = returns.GetBalance(returns_pb2.GetBalanceRequest(shop_id=seller.shop_id), metadata=md(As(Role.SUPPORT, "a"))).balance
+    assert support_view.available.amount_minor == 155_000
