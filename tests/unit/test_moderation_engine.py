@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 from services.moderation.adapters.policy_file import DEFAULT_POLICY, load_policy
 from services.moderation.domain.engine import ModerationEngine
 from services.moderation.domain.model import Action, Category, MessageToCheck, SenderRole
-from services.moderation.domain.normalize import normalize
+from services.moderation.domain.normalize import character_view, deobfuscated_view
 from services.moderation.domain.policy import PolicyError
 
 ENGINE = ModerationEngine(load_policy())
@@ -61,10 +61,20 @@ def test_a_buyer_may_answer_in_one_word():
 
 def test_normalisation_keeps_a_map_to_the_original():
     text = "Ё\u200bЛКА №5 ＡＢ"
-    norm = normalize(text)
-    assert norm.text == "елка №5 ab"
-    start = norm.text.index("ab")
-    assert norm.to_original(start, start + 2) == (text.index("Ａ"), text.index("Ｂ") + 1)
+    view = character_view(text)
+    assert view.text == "елка №5 ab"
+    start = view.text.index("ab")
+    assert view.to_original(start, start + 2) == (text.index("Ａ"), text.index("Ｂ") + 1)
+
+
+def test_deobfuscation_maps_spoken_digits_back_to_the_words():
+    text = "Пиши в ВААААТСАП восемь девятьсот двенадцать триста сорок пять шестьдесят семь восемьдесят девять"
+    view = deobfuscated_view(character_view(text))
+    assert view.text == "пиши в ватсап 8 912 345 67 89"
+    i = view.text.index("912")
+    assert text[slice(*view.to_original(i, i + 3))] == "девятьсот двенадцать"
+    i = view.text.index("ватсап")
+    assert text[slice(*view.to_original(i, i + 6))] == "ВААААТСАП"
 
 
 def test_a_broken_policy_is_refused_with_every_problem_named(tmp_path: pathlib.Path):

@@ -1,0 +1,704 @@
+"""Detectors: each reads an Analysis of one view and returns findings whose spans are in the
+original text. Keyword spotting works on tokens (dictionary look-ups of words, prefix stems and
+phrases), so the cost grows with the message, not with the size of the lexicons."""
+from __future__ import annotations
+
+import bisect
+import re
+from typing import Iterable
+
+import phonenumbers
+
+from services.moderation.domain import lexicon as lx
+from services.moderation.domain.model import Category, Finding, SenderRole, Span
+from services.moderation.domain.normalize import View
+from services.moderation.domain.policy import Policy
+from services.moderation.domain.resources import TOKEN, Resources
+
+Hit = tuple[int, int]  # token indices [i, j)
+
+_DIGIT = re.compile(r"\d")
+_PHONE = re.compile(r"(?<![\d])((?:\+\s*)?\d(?:[\s\-–—().,/_*]{0,4}\d){9,13})(?![\d])")
+_CARD = re.compile(r"(?<!\d)\d(?:[ \-]?\d){12,18}(?!\d)")
+_SNILS = re.compile(r"(?<!\d)\d{3}[\- ]?\d{3}[\- ]?\d{3}[\- ]{0,2}\d{2}(?!\d)")
+_PASSPORT = re.compile(r"(?<!\d)\d{2}\s?\d{2}[\s,]*(?:№|номер|н\.|no\.?)?\s*\d{6}(?!\d)")
+_INN = re.compile(r"(?<!\d)(\d{12}|\d{10})(?!\d)")
+_EMAIL = re.compile(r"[a-z0-9][a-z0-9._%+\-]*@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+")
+_DOMAIN = re.compile(
+    r"(?<![@\w.\-])((?:[a-z0-9а-я](?:[a-z0-9а-я\-]{0,61}[a-z0-9а-я])?\.)+([a-zа-я]{2,24}))(?![a-zа-я0-9\-])(/[^\s]*)?"
+)
+_DOTTED = re.compile(r"[a-zа-я0-9\-]\.[a-zа-я]{2}|https?:|www")
+_MASKED_MAT = re.compile(
+    r"(?<![а-яa-z])(?:х[*#]+[йяеюи]|х[уy][*#]+[йяеюи]?|п[*#]+[зс]д|пи[*#]+[дз]|п[*#]+д[*#]*р|бл[*#]+[дт]ь?|б[*#]+я[дт]ь?|"
+    r"[её][*#]+[ат]\w*|[её]б[*#]+|с[*#]+к[аи]|су[*#]+[аи]|ху[*#]+|з[*#]+еб\w*|[а-я]*[её][*#]б\w*|м[*#]+дак)[а-я*#]*"
+)
+_AT_WORDS = {"собака", "собачка", "собаку", "собакой", "собачкой", "at", "эт", "dog", "гав"}
+_DOT_WORDS = {"точка", "тчк", "dot", "дот"}
+_MAIL_DOMAINS = {
+    "mail", "gmail", "yandex", "ya", "rambler", "bk", "list", "inbox", "outlook", "hotmail", "icloud", "yahoo", "protonmail",
+    "мейл", "маил", "мэйл", "мыло", "гмейл", "гмайл", "джимейл", "яндекс", "рамблер", "ятуп", "майл", "gmal",
+}
+_MAIL_TLDS = {"ru", "ру", "com", "ком", "net", "нет", "org", "орг", "рф", "ua", "by", "kz", "me", "io", "su"}
+_HANDLE_TOKEN = re.compile(r"^@?[a-z][a-z0-9_.]{2,31}$|^@[a-z0-9_]{4,32}$|^id\d{3,}$|^\+?\d{5,}$")
+_COMMON_LATIN = {"ok", "and", "the", "sale", "shop", "size", "xl", "xxl", "pro", "max", "mini", "plus", "ultra", "iphone", "samsung",
+                 "xiaomi", "apple", "android", "ios", "wifi", "usb", "type", "led", "lcd", "nfc", "bluetooth", "pdf", "jpg", "png",
+                 "video", "photo", "foto", "please", "thanks", "thank", "you", "sorry", "hello", "hi", "wildberries", "ozon", "wb"}
+_NEGATION_TOKENS = {"не", "ни", "нет", "ничего", "никаких", "никакой", "никакую", "нельзя", "без", "никогда", "запрещено"}
+_REPORTING_STEMS = ("предлага", "предложил", "просил", "просят", "проси", "уговарива", "зовут", "звал", "пишут", "писал",
+                    "написал", "прислал", "присылают", "мошенни", "пытал", "требовал", "требует", "спрашива", "спросил",
+                    "позвонил", "звонил", "якобы", "представил")
+_PERSONAL_SECOND_SUBJECTS = {"ты", "вы", "ваш", "ваша", "ваши", "ваше", "твой", "твоя", "твои", "продавец", "магазин", "продавцы"}
+_DIRECT_PRONOUNS = {"ты", "вы"}
+
+
+class Analysis:
+    """Tokens of one view and cached keyword hits."""
+
+    def __init__(self, view: View, resources: Resources, role: SenderRole, policy: Policy):
+        self.view = view
+        self.text = view.text
+        self.res = resources
+        self.role = role
+        self.policy = policy
+        matches = list(TOKEN.finditer(view.text))
+        self.starts = [m.start() for m in matches]
+        self.ends = [m.end() for m in matches]
+        self.words = [m.group() for m in matches]
+        self._phrase_hits: dict[str, list[Hit]] | None = None
+        self._stem_hits: dict[str, list[Hit]] | None = None
+        self._token_of_start = {start: i for i, start in enumerate(self.starts)}
+        self.digit_count = len(_DIGIT.findall(view.text))
+
+    # --- spans ---
+    def span(self, i: int, j: int) -> Span:
+        return Span(*self.view.to_original(self.starts[i], self.ends[j - 1]))
+
+    def char_span(self, start: int, end: int) -> Span:
+        return Span(*self.view.to_original(start, end))
+
+    def token_at(self, char_index: int) -> int:
+        return max(0, bisect.bisect_right(self.starts, char_index) - 1)
+
+    # --- hits ---
+    def _scan_phrases(self) -> dict[str, list[Hit]]:
+        """Every phrase of every lexicon in one pass over the tokens."""
+        found: dict[str, list[Hit]] = {}
+        words, index = self.words, self.res.phrase_index
+        for i in [k for k, w in enumerate(words) if w in index]:
+            tags_here: set[str] = set()
+            for tag, phrase in index[words[i]]:
+                if tag in tags_here:
+                    continue
+                n = len(phrase)
+                if n == 1 or tuple(words[i:i + n]) == phrase:
+                    found.setdefault(tag, []).append((i, i + n))
+                    tags_here.add(tag)
+        return found
+
+    def phrases(self, tag: str) -> list[Hit]:
+        if self._phrase_hits is None:
+            self._phrase_hits = self._scan_phrases()
+        return self._phrase_hits.get(tag, [])
+
+    def _scan_stems(self) -> dict[str, list[Hit]]:
+        """Every stem lexicon in one Aho-Corasick pass over the text; a stem counts only at
+        the start of a token."""
+        found: dict[str, set[int]] = {}
+        token_of_start = self._token_of_start
+        text = self.text
+        for end, entries in self.res.stem_automaton.iter(text):
+            for tag, stem in entries:
+                start = end - len(stem) + 1
+                token = token_of_start.get(start)
+                if token is not None:
+                    found.setdefault(tag, set()).add(token)
+        return {tag: [(i, i + 1) for i in sorted(tokens)] for tag, tokens in found.items()}
+
+    def stem_hits(self, tag: str) -> list[Hit]:
+        if self._stem_hits is None:
+            self._stem_hits = self._scan_stems()
+        return self._stem_hits.get(tag, [])
+
+    def words_in(self, vocabulary) -> list[Hit]:
+        return [(i, i + 1) for i, w in enumerate(self.words) if w in vocabulary]
+
+    def negated(self, i: int, before: int = 2, after: int = 0) -> bool:
+        lo, hi = max(0, i - before), min(len(self.words), i + 1 + after)
+        return any(self.words[k] in _NEGATION_TOKENS for k in range(lo, hi) if k != i)
+
+    def reported(self) -> bool:
+        """The buyer reports what someone else wrote ("продавец предлагал перейти в телеграм")."""
+        return self.role is SenderRole.BUYER and any(w.startswith(_REPORTING_STEMS) for w in self.words)
+
+
+def near(a: list[Hit], b: list[Hit], window: int) -> list[tuple[Hit, Hit]]:
+    pairs = []
+    for x in a:
+        for y in b:
+            gap = y[0] - x[1] if y[0] >= x[1] else x[0] - y[1]
+            if gap <= window and x != y:
+                pairs.append((x, y))
+    return pairs
+
+
+def finding(category: Category, rule: str, spans: Iterable[Span]) -> Finding:
+    return Finding(category, rule, tuple(sorted(set(spans))))
+
+
+# --------------------------------------------------------------------------------------------
+# numbers: phones, cards, SNILS, INN, passports
+
+
+def _number_context_before(a: Analysis, start: int) -> bool:
+    window = a.text[max(0, start - 40):start]
+    if "№" in window[-6:] or "#" in window[-4:]:
+        return True
+    i = a.token_at(start)
+    first = i if a.starts and a.starts[i] < start else i + 0
+    lo = max(0, first - 3)
+    hi = first + (0 if a.starts and a.starts[first] >= start else 1)
+    return any(lo <= i < hi for i, _ in a.phrases("number_context"))
+
+
+def _unit_after(a: Analysis, end: int) -> bool:
+    rest = a.text[end:end + 8].lstrip(" .,")
+    token = TOKEN.match(rest)
+    return bool(token and token.group() in lx.NUMBER_AFTER_CONTEXT) or rest.startswith(("₽", "%", "р.", "$", "€"))
+
+
+def _date_like(candidate: str) -> bool:
+    return bool(re.search(r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}\b", candidate))
+
+
+def _valid_phone(digits: str, had_plus: bool) -> bool:
+    candidates = []
+    if len(digits) == 11 and digits[0] in "78":
+        candidates.append("+7" + digits[1:])
+    if len(digits) == 10 and digits[0] in "3489":
+        candidates.append("+7" + digits)
+    if len(digits) >= 11 and (had_plus or digits[:3] in ("375", "380", "998", "996", "374", "992", "993", "994", "995", "371", "372", "370", "373", "777")):
+        candidates.append("+" + digits)
+    for candidate in candidates:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
+                return True
+        except phonenumbers.NumberParseException:
+            continue
+    return False
+
+
+def detect_phones(a: Analysis) -> list[Finding]:
+    if a.digit_count < 10:
+        return []
+    spans = []
+    for match in _PHONE.finditer(a.text):
+        raw = match.group(1)
+        digits = re.sub(r"\D", "", raw)
+        if _date_like(raw):
+            continue
+        if _number_context_before(a, match.start()) or _unit_after(a, match.end()):
+            continue
+        if _valid_phone(digits, raw.lstrip().startswith("+")):
+            spans.append(a.char_span(match.start(1), match.end(1)))
+            continue
+        # a phone glued to other digits by a separator ("тел 8 912 345 67 89 12:00"): try 11/10-digit windows
+        for size in (11, 10):
+            found = False
+            for k in range(0, len(digits) - size + 1):
+                if _valid_phone(digits[k:k + size], False) and digits[k] in "789":
+                    spans.append(a.char_span(match.start(1), match.end(1)))
+                    found = True
+                    break
+            if found:
+                break
+    return [finding(Category.CONTACT_EXCHANGE, "phone", spans)] if spans else []
+
+
+def _luhn(digits: str) -> bool:
+    total, parity = 0, len(digits) % 2
+    for i, ch in enumerate(digits):
+        d = int(ch)
+        if i % 2 == parity:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _snils_ok(digits: str) -> bool:
+    if len(digits) != 11:
+        return False
+    body, check = digits[:9], int(digits[9:])
+    total = sum(int(d) * (9 - i) for i, d in enumerate(body))
+    if total > 101:
+        total %= 101
+    expected = 0 if total in (100, 101) else total
+    return expected == check and int(body) > 1001998
+
+
+def _inn_ok(digits: str) -> bool:
+    def check(ds: str, weights: list[int]) -> int:
+        return sum(int(d) * w for d, w in zip(ds, weights)) % 11 % 10
+
+    if len(digits) == 10:
+        return check(digits, [2, 4, 10, 3, 5, 9, 4, 6, 8]) == int(digits[9])
+    if len(digits) == 12:
+        return (check(digits, [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == int(digits[10])
+                and check(digits, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == int(digits[11]))
+    return False
+
+
+def detect_personal_numbers(a: Analysis) -> list[Finding]:
+    if a.digit_count < 10:
+        return []
+    spans, rules = [], []
+    words = set(a.words)
+    card_context = any(w.startswith(("карт", "card", "visa", "виза", "мир", "mastercard")) for w in a.words)
+    for match in (_CARD.finditer(a.text) if a.digit_count >= 15 else ()):
+        digits = re.sub(r"\D", "", match.group())
+        if len(digits) < 15 or digits[0] not in "23456":
+            continue
+        grouped = re.fullmatch(r"\d{4}([ \-])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?", match.group()) is not None
+        if not _luhn(digits) and not (card_context and (grouped or len(digits) == 16)):
+            continue
+        if len(digits) == 15 and not digits.startswith(("34", "37")):
+            continue  # IMEI (Luhn too) and other 15-digit codes
+        if _number_context_before(a, match.start()):
+            continue
+        spans.append(a.char_span(match.start(), match.end()))
+        rules.append("card")
+    if "снилс" in words or re.search(r"\d{3}-\d{3}-\d{3}[ -]\d{2}", a.text):
+        for match in _SNILS.finditer(a.text):
+            if _snils_ok(re.sub(r"\D", "", match.group())):
+                spans.append(a.char_span(match.start(), match.end()))
+                rules.append("snils")
+    if "паспорт" in a.text or "серия" in words:
+        for match in _PASSPORT.finditer(a.text):
+            spans.append(a.char_span(match.start(), match.end()))
+            rules.append("passport")
+    if "инн" in words and a.role is SenderRole.BUYER:
+        for match in _INN.finditer(a.text):
+            if len(match.group()) == 12 and _inn_ok(match.group()):
+                spans.append(a.char_span(match.start(), match.end()))
+                rules.append("inn")
+    if not spans:
+        return []
+    return [finding(Category.PERSONAL_DATA, "number." + "+".join(sorted(set(rules))), spans)]
+
+
+# --------------------------------------------------------------------------------------------
+# e-mails, links, handles, messengers
+
+
+def detect_emails(a: Analysis) -> list[Finding]:
+    spans = [a.char_span(m.start(), m.end()) for m in _EMAIL.finditer(a.text)] if "@" in a.text else []
+    words = a.words
+    for i, word in enumerate(words):
+        if word in _AT_WORDS and 0 < i < len(words) - 1:
+            local, domain = words[i - 1], words[i + 1]
+            if not re.fullmatch(r"[a-z0-9._\-]{2,}", local) and local not in _MAIL_DOMAINS:
+                continue
+            j = i + 2
+            if j < len(words) and words[j] in _DOT_WORDS:
+                j += 1
+            if (domain in _MAIL_DOMAINS or (j < len(words) and words[j] in _MAIL_TLDS)) and re.fullmatch(r"[a-zа-я0-9\-]{2,}", domain):
+                end = j + 1 if j < len(words) and words[j] in _MAIL_TLDS else i + 2
+                spans.append(a.span(i - 1, end))
+        elif word in _MAIL_DOMAINS and i + 1 < len(words):
+            j = i + 1
+            if words[j] in _DOT_WORDS:
+                j += 1
+            if j < len(words) and words[j] in _MAIL_TLDS and j > i + 1 or (j < len(words) and words[j] in _MAIL_TLDS and "." in a.text[a.ends[i]:a.starts[j]]):
+                start = i - 1 if i > 0 and re.fullmatch(r"[a-z0-9._\-]{2,}", words[i - 1]) else i
+                spans.append(a.span(start, j + 1))
+    return [finding(Category.CONTACT_EXCHANGE, "email", spans)] if spans else []
+
+
+def _host(url: str) -> str:
+    host = re.sub(r"^(?:https?://)?(?:www\.)?", "", url).split("/")[0].split("?")[0].split("#")[0]
+    return host.strip(".,;:!?)(»\"'").lower()
+
+
+def _edit_distance_at_most(a: str, b: str, limit: int) -> bool:
+    if abs(len(a) - len(b)) > limit:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit
+
+
+def _brand_lookalike(host: str, policy: Policy) -> bool:
+    labels = re.split(r"[.\-]", host)
+    brands = [b for b in policy.brands if b.isascii() and len(b) >= 4]
+    squeezed = host.replace("-", "").replace(".", "")
+    for brand in brands:
+        if brand in squeezed:
+            return True
+        for label in labels:
+            if len(label) >= 4 and _edit_distance_at_most(label, brand, 1 if len(brand) <= 5 else 2):
+                return True
+    return False
+
+
+def _is_marketplace(host: str, policy: Policy) -> bool:
+    return any(host == d or host.endswith("." + d) for d in policy.marketplace_domains)
+
+
+def detect_links(a: Analysis) -> list[Finding]:
+    text = a.text
+    if not _DOTTED.search(text) and "точк" not in text and " dot " not in text:
+        return []
+    seen: list[tuple[int, int, str]] = []
+    for m in _URL.finditer(text):
+        seen.append((m.start(), m.end(), _host(m.group())))
+    for m in _DOMAIN.finditer(text):
+        if any(s <= m.start() < e for s, e, _ in seen):
+            continue
+        tld = m.group(2)
+        first_label = m.group(1).split(".")[0]
+        known = _host(m.group(1)) in lx.SOCIAL_HOSTS or _host(m.group(1)) in lx.URL_SHORTENERS
+        if tld not in a.res.tlds or (len(first_label) < 2 and not known):
+            continue
+        if m.start() > 0 and text[m.start() - 1] == "@":
+            continue
+        host = _host(m.group(1))
+        if re.fullmatch(r"[\d.]+", host.rsplit(".", 1)[0]) and tld.isdigit():
+            continue
+        seen.append((m.start(), m.end(), host))
+    # spelled: "shop-ivanov точка ru"
+    words = a.words
+    for i in range(len(words) - 2):
+        if words[i + 1] in _DOT_WORDS and words[i + 2] in a.res.tlds | {"ру", "ком", "нет"} and len(words[i]) >= 3 and words[i] not in _MAIL_DOMAINS:
+            seen.append((a.starts[i], a.ends[i + 2], words[i] + "." + words[i + 2]))
+    phishing_context = bool(a.phrases("phishing"))
+    # a request to pay next to an outside link is how payment phishing looks
+    paying = any(w in a.res.pay_words or w.startswith(("оплат", "доплат", "пошлин")) for w in a.words)
+    contact, phishing, social = [], [], False
+    for start, end, host in seen:
+        if not host or _is_marketplace(host, a.policy):
+            continue
+        span = a.char_span(start, end)
+        if (host in lx.URL_SHORTENERS or "xn--" in host or _brand_lookalike(host, a.policy) or phishing_context or paying
+                or re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){3}", host)):
+            phishing.append(span)
+        else:
+            contact.append(span)
+            social = social or any(host == h or host.endswith("." + h) for h in lx.SOCIAL_HOSTS)
+    out = []
+    if (phishing or contact) and any(w.startswith(("оплат", "доплат", "предоплат")) for w in a.words):
+        out.append(finding(Category.EXTRA_PAYMENT, "payment.link", phishing + contact))
+    if phishing:
+        out.append(finding(Category.PHISHING_LINK, "link.suspicious", phishing))
+    if contact:
+        out.append(finding(Category.CONTACT_EXCHANGE, "link.social" if social else "link.outside", contact))
+    return out
+
+
+def detect_handles(a: Analysis) -> list[Finding]:
+    spans = []
+    if "@" in a.text:
+        for m in re.finditer(r"(?<![a-z0-9._%+\-])@([a-z0-9_][a-z0-9_.]{3,31})(?![a-z0-9_@])", a.text):
+            last_label = m.group(1).rsplit(".", 1)[-1] if "." in m.group(1) else ""
+            if last_label not in a.res.tlds:
+                spans.append(a.char_span(m.start(), m.end()))
+    messenger_hits = [(i, i + 1) for i, w in enumerate(a.words) if w in a.res.messengers or w in ("ник", "никнейм", "логин", "id", "айди", "юзернейм", "username", "аккаунт")]
+    for i, _ in messenger_hits:
+        for k in range(i + 1, min(len(a.words), i + 4)):
+            word = a.words[k]
+            if word in a.res.messengers or word in ("в", "на", "мой", "наш", "я", "меня", "нас", "есть", "мне", "пишите", "напишите", "там"):
+                continue
+            if _HANDLE_TOKEN.match(word) and word not in _COMMON_LATIN and not word.isdigit() or re.fullmatch(r"id\d{3,}", word):
+                spans.append(a.span(i, k + 1))
+            break
+    return [finding(Category.CONTACT_EXCHANGE, "handle", spans)] if spans else []
+
+
+def detect_lures(a: Analysis) -> list[Finding]:
+    spans = []
+    words = a.words
+    reported = a.reported()
+    messengers = []
+    for i, w in enumerate(words):
+        if w in a.res.messengers:
+            if w in lx.AMBIGUOUS_MESSENGERS and not (i > 0 and words[i - 1] in ("в", "во", "на", "через")):
+                continue
+            messengers.append((i, i + 1))
+    messengers += a.phrases("platform")
+    if messengers and not reported:
+        invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])]
+        for (m, inv) in near(messengers, invites, 4):
+            spans += [a.span(*m), a.span(*inv)]
+        # "у меня есть телеграм", "есть ли у вас вацап", "в вацап удобнее"
+        for m in messengers:
+            i = m[0]
+            before = words[max(0, i - 4):i]
+            after = words[m[1]:m[1] + 2]
+            if ("есть" in before and ("меня" in before or "вас" in before or "тебя" in before) and "нет" not in before) or \
+               (i > 0 and words[i - 1] in ("в", "во", "на") and any(x.startswith(("удобн", "быстр", "лучше", "проще", "оператив", "надежн", "легче")) for x in after + before)):
+                spans.append(a.span(*m))
+    for i, j in a.phrases("lure"):
+        if a.negated(i, before=2):
+            continue
+        if words[i] == "мой" and j < len(words) and words[j] in ("заказ", "заказа", "отправления"):
+            continue
+        if reported:
+            continue
+        spans.append(a.span(i, j))
+    # "мой номер есть в профиле", "моя почта ниже": a lure; when the contact itself follows,
+    # the contact detectors report it (a buyer's own contact is masked, not blocked).
+    for i, w in enumerate(words[:-1]):
+        if w in ("мой", "наш", "моя", "мои", "наша", "мою", "нашу") and words[i + 1] in (
+                "номер", "телефон", "тел", "почта", "почту", "email", "емейл", "имейл", "мейл", "контакт", "контакты", "ник", "аккаунт"):
+            following = words[i + 2:i + 5]
+            if following[:1] and following[0] in ("заказа", "заказ", "отправления", "посылки", "поставки", "карты", "счета", "артикула", "обращения", "претензии", "возврата"):
+                continue
+            if any(x[:1].isdigit() or "@" in x or x in ("собака", "at") or re.fullmatch(r"[a-z][a-z0-9_.]{2,}", x) for x in following):
+                continue
+            if a.negated(i, before=2) or reported:
+                continue
+            spans.append(a.span(i, i + 2))
+    # asking for the other side's contact: "напишите ваш телефон", "скиньте свой номер"
+    contact_nouns = ("телефон", "номер", "контакт", "контакты", "почту", "email", "мейл", "емейл", "ник", "тг", "телеграм",
+                     "whatsapp", "ватсап", "вотсап", "вайбер", "инст", "инстаграм", "аккаунт", "страницу")
+    for i, w in enumerate(words[:-1]):
+        if w in ("ваш", "вашу", "свой", "свою", "твой", "твою", "ваши", "свои") and words[i + 1] in contact_nouns:
+            following = words[i + 2:i + 3]
+            if following and following[0] in ("заказа", "заказ", "отправления", "посылки", "карты", "обращения"):
+                continue
+            invited = {k for k, _ in a.stem_hits("invite")}
+            if any(k in invited for k in range(max(0, i - 3), i + 5)) and not a.negated(i, before=3):
+                spans.append(a.span(i, i + 2))
+    # "напрямую" with buying, paying or talking
+    for i, w in enumerate(words):
+        if w == "напрямую" and not a.negated(i, before=3, after=2):
+            window = words[max(0, i - 3):i + 4]
+            if any(x.startswith(("куп", "прод", "оплат", "плат", "переве", "оформ", "закаж", "заказ", "пиш", "свяж", "обща", "звон", "мне", "договор")) for x in window):
+                spans.append(a.span(i, i + 1))
+    return [finding(Category.OFF_PLATFORM_LURE, "lure", spans)] if spans else []
+
+
+# --------------------------------------------------------------------------------------------
+# personal data requests and addresses, phishing phrases, extra payment
+
+
+_CODE_WORDS = {"код", "кода", "коды", "пароль", "пин"}
+_SMS_WORDS = {"смс", "sms", "сообщении", "сообщения", "пуш", "push", "уведомлении", "банка"}
+
+
+def detect_personal_requests(a: Analysis) -> list[Finding]:
+    if a.reported():
+        return _address(a)
+    nouns = a.phrases("pd_noun")
+    codes = [(i, i + 1) for i, w in enumerate(a.words) if w in _CODE_WORDS]
+    sms = [(i, i + 1) for i, w in enumerate(a.words) if w in _SMS_WORDS]
+    nouns = nouns + [c for c, _ in near(codes, sms, 5)]
+    if not nouns:
+        # a buyer's home address
+        return _address(a)
+    requests = [h for h in a.stem_hits("pd_request") if not a.negated(h[0], before=3)]
+    spans = []
+    for n, r in near(nouns, requests, 4):
+        if a.negated(n[0], before=3):
+            continue
+        spans += [a.span(*n), a.span(*r)]
+    strong = {"cvv", "cvc", "cvv2", "пароль", "пин", "pin"}
+    for n in nouns:
+        if a.words[n[0]] in strong or tuple(a.words[n[0]:n[1]])[:2] in (("код", "из"),):
+            if not a.negated(n[0], before=4):
+                spans.append(a.span(*n))
+    # questions asking for it: "какой у вас номер карты?", "где вы живете?"
+    for n in nouns:
+        tail = a.text[a.ends[n[1] - 1]:a.ends[n[1] - 1] + 3]
+        if "?" in tail and a.role is SenderRole.SELLER:
+            spans.append(a.span(*n))
+    out = [finding(Category.PERSONAL_DATA, "request", spans)] if spans else []
+    return out + _address(a)
+
+
+def _address(a: Analysis) -> list[Finding]:
+    words = a.words
+    apartment = [i for i, w in enumerate(words) if w in ("кв", "квартира", "квартиры")]
+    if not apartment:
+        return []
+    street = [i for i, w in enumerate(words) if w in ("ул", "улица", "улице", "проспект", "пр", "переулок", "пер", "шоссе", "бульвар", "мкр", "д", "дом")]
+    for i in apartment:
+        for s in street:
+            if 0 < i - s <= 8 and i + 1 < len(words) and words[i + 1][:1].isdigit():
+                return [finding(Category.PERSONAL_DATA, "address.home", [a.span(s, i + 2)])]
+    return []
+
+
+def detect_phishing_phrases(a: Analysis) -> list[Finding]:
+    hits = a.phrases("phishing")
+    if not hits:
+        return []
+    linkish = "ссылк" in a.text or "http" in a.text or "www" in a.text or re.search(r"\.[a-z]{2,}/", a.text)
+    if not linkish:
+        return []
+    return [finding(Category.PHISHING_LINK, "phrase", [a.span(*h) for h in hits])]
+
+
+def detect_extra_payment(a: Analysis) -> list[Finding]:
+    pays = [(i, i + 1) for i, w in enumerate(a.words) if w in a.res.pay_words and not a.negated(i, before=3, after=1)]
+    if not pays:
+        return []
+    targets = a.phrases("pay_target")
+    spans = []
+    for p, t in near(pays, targets, 5):
+        if a.negated(t[0], before=2):
+            continue
+        spans += [a.span(*p), a.span(*t)]
+    for p in pays:
+        word = a.words[p[0]]
+        if word.startswith(("доплат", "предоплат")) and not a.negated(p[0], before=3, after=2):
+            spans.append(a.span(*p))
+    return [finding(Category.EXTRA_PAYMENT, "payment.extra", spans)] if spans else []
+
+
+# --------------------------------------------------------------------------------------------
+# rudeness: mat, insults, threats; disparagement; spam; one-word replies
+
+
+_VULGAR = frozenset({"говно", "говна", "говном", "говне", "дерьмо", "дерьма", "дерьмом", "жопа", "жопу", "жопе", "жопой", "срать", "насрать", "обосрались", "зассал", "хрень", "хренью", "бля", "блять", "блеать", "блэт", "нахрен", "похрен", "трахать", "трахнуть", "сучара", "манда", "манду", "мандой", "хрена", "хреном", "хрену", "хреново", "хреновый", "хреновая", "хреновое", "хреновые", "нахрена", "пздц", "пзд", "пздец", "пиздц", "хули", "нах", "нахуй", "ёпт", "епт", "ебт", "ёб", "сцук", "сцуко", "ссука", "бляя", "хер", "херня", "херню", "херней"})
+
+
+def detect_profanity(a: Analysis) -> list[Finding]:
+    spans = []
+    res = a.res
+    def excepted(word: str) -> bool:
+        return word in lx.MAT_EXCEPTIONS or word.startswith(lx.MAT_EXCEPTION_PREFIXES) or len(word) < 3
+
+    words = a.words
+    for i, _ in a.stem_hits("mat"):
+        if not excepted(words[i]):
+            spans.append(a.span(i, i + 1))
+
+    def is_mat(word: str) -> bool:
+        return not excepted(word) and any(n <= len(word) and word[:n] in res.mat_stems for n in res.mat_stem_lengths)
+
+    lengths = [len(w) for w in words]
+    for i in [k for k in range(len(words) - 1) if lengths[k] <= 2 and lengths[k + 1] <= 3]:
+        word = words[i]
+        if True:
+            # a word broken up: "ху й ня", "х уй"
+            pieces, j = word, i + 1
+            while j < len(words) and len(words[j]) <= 3 and j - i < 4:
+                pieces += words[j]
+                j += 1
+                if any(len(words[k]) == 1 for k in range(i, j)) and is_mat(pieces):
+                    spans.append(a.span(i, j))
+                    break
+    if "*" in a.text or "#" in a.text:
+        for m in _MASKED_MAT.finditer(a.text):
+            spans.append(a.char_span(m.start(), m.end()))
+    for i, word in enumerate(a.words):
+        if word in _VULGAR:
+            spans.append(a.span(i, i + 1))
+    return [finding(Category.PROFANITY, "profanity", spans)] if spans else []
+
+
+def detect_insults(a: Analysis) -> list[Finding]:
+    spans = []
+    words = a.words
+    for i, word in enumerate(words):
+        if word in a.res.insult_forms:
+            if i > 0 and words[i - 1] in ("не", "ни") and i > 1 and words[i - 2] in ("я", "мы"):
+                continue  # "я не идиот"
+            spans.append(a.span(i, i + 1))
+        elif word in a.res.directed_forms:
+            vocative = (i == len(words) - 1 and "," in a.text[a.ends[i - 1]:a.starts[i]] if i > 0 else False) or \
+                       (i == 0 and len(words) > 1 and "," in a.text[a.ends[0]:a.starts[1]])
+            if vocative:
+                spans.append(a.span(i, i + 1))
+                continue
+            before = words[max(0, i - 3):i]
+            after = words[i + 1:i + 3]
+            if any(w in _PERSONAL_SECOND_SUBJECTS for w in before) or any(w in _DIRECT_PRONOUNS for w in after):
+                if "не" in before[-1:]:
+                    continue
+                spans.append(a.span(i, i + 1))
+    return [finding(Category.INSULT, "insult", spans)] if spans else []
+
+
+_WEAK_THREAT_STARTS = {"ответишь", "ответите", "разберусь", "разберемся", "устрою", "приеду"}
+
+
+def detect_threats(a: Analysis) -> list[Finding]:
+    hits = a.phrases("threat")
+    spans = []
+    lawful = bool(a.stem_hits("lawful"))
+    for i, j in hits:
+        if a.negated(i, before=2) and a.words[i] != "сдохни":
+            continue
+        if lawful and a.words[i] in _WEAK_THREAT_STARTS:
+            continue
+        spans.append(a.span(i, j))
+    conditions, harms = a.phrases("extortion_condition"), a.phrases("extortion_harm")
+    for c, h in near(conditions, harms, 8):
+        if h[0] > c[0]:
+            spans += [a.span(*c), a.span(*h)]
+    return [finding(Category.THREAT, "threat", spans)] if spans else []
+
+
+def detect_disparagement(a: Analysis) -> list[Finding]:
+    words = a.words
+    brands = a.policy.brands
+    entities = a.phrases("entity") + [(i, i + 1) for i, w in enumerate(words) if w in brands] + a.stem_hits("rival")
+    entities += [(i, i + 2) for i, _ in a.stem_hits("other") if i + 1 < len(words)
+                 and words[i + 1].startswith(("магазин", "продав", "селлер", "бренд"))]
+    if not entities:
+        return []
+    judgements = a.phrases("judgement") + [(i, i + 1) for i, w in enumerate(a.words) if w in lx.JUDGEMENT_WORDS]
+    spans = []
+    for e, j in near(entities, judgements, 5):
+        if a.negated(j[0], before=2):
+            continue
+        spans += [a.span(*e), a.span(*j)]
+    return [finding(Category.DISPARAGEMENT, "disparagement", spans)] if spans else []
+
+
+_STAR_REQUEST = re.compile(r"(?<![а-я])(?:поставьте|оставьте|поставь|оставь|ставьте)\s+(?:нам\s+|пожалуйста\s+|оценку\s+|отзыв\s+(?:на\s+)?)*(?:5|пять|⭐|★)")
+
+
+def detect_spam(a: Analysis) -> list[Finding]:
+    spans = [a.span(*h) for h in a.phrases("spam") if not a.negated(h[0], before=2)]
+    spans += [a.char_span(m.start(), m.end()) for m in _STAR_REQUEST.finditer(a.text)]
+    return [finding(Category.SPAM_ADVERTISING, "spam", spans)] if spans else []
+
+
+def detect_low_effort(a: Analysis) -> list[Finding]:
+    if a.role is not SenderRole.SELLER:
+        return []
+    words = [w for w in a.words if not w.isdigit()]
+    letters = re.sub(r"[^0-9a-zа-я]", "", a.text)
+    if not letters or (len(words) == 1 and words[0] in lx.LOW_EFFORT_WORDS) or (len(words) == 2 and " ".join(words) in lx.LOW_EFFORT_WORDS):
+        return [Finding(Category.LOW_EFFORT_REPLY, "reply.one_word", ())]
+    return []
+
+
+DETECTORS = (
+    detect_phones, detect_personal_numbers, detect_emails, detect_links, detect_handles, detect_lures,
+    detect_personal_requests, detect_phishing_phrases, detect_extra_payment, detect_profanity, detect_insults,
+    detect_threats, detect_disparagement, detect_spam,
+)
+# What people hide with look-alikes, spacing and spelled digits; the rest is read on the
+# character view only.
+DEOBFUSCATED_DETECTORS = (
+    detect_phones, detect_emails, detect_links, detect_handles, detect_lures, detect_personal_requests,
+    detect_extra_payment, detect_profanity, detect_insults, detect_threats,
+)
+
+
+def invitations(a: Analysis) -> list[Span]:
+    """Invitations to act ("пишите", "звоните", "заходите"), not negated and not reported."""
+    if a.reported():
+        return []
+    return [a.span(*h) for h in a.stem_hits("invite") if not a.negated(h[0])]

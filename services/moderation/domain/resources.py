@@ -1,0 +1,146 @@
+"""Compiled word lists, built once per process (about half a second): every inflected form of
+the insult lemmas (pymorphy3), the set of real top-level domains (tldextract's bundled public
+suffix list, no network), prefix stems of mat roots."""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from services.moderation.domain import lexicon as lx
+
+FILE_EXTENSION_TLDS = {"zip", "mov", "py", "exe", "apk", "rar"}
+
+
+@dataclass(frozen=True)
+class Resources:
+    # One automaton over every stem lexicon: value = tuple of (tag, stem) ending at that key.
+    stem_automaton: object
+    phrase_index: dict[str, list[tuple[str, tuple[str, ...]]]]  # first token -> [(tag, phrase tokens)]
+    insult_forms: frozenset[str]
+    directed_forms: frozenset[str]
+    mat_stems: frozenset[str]
+    mat_stem_lengths: tuple[int, ...]
+    tlds: frozenset[str]
+    messengers: frozenset[str]
+    phrases: dict[str, dict[str, list[tuple[str, ...]]]]  # tag -> first token -> phrases (as token tuples)
+    invite_stems: frozenset[str]
+    invite_lengths: tuple[int, ...]
+    pay_words: frozenset[str]
+    lawful_stems: frozenset[str]
+    lawful_lengths: tuple[int, ...]
+    pd_request_stems: frozenset[str]
+    pd_request_lengths: tuple[int, ...]
+
+
+def _lexeme_forms(lemmas: list[str]) -> set[str]:
+    import pymorphy3
+
+    morph = _morph()
+    forms: set[str] = set()
+    for lemma in lemmas:
+        forms.add(lemma)
+        for parse in morph.parse(lemma)[:3]:
+            if parse.normal_form == lemma or parse.word == lemma:
+                forms.update(f.word.replace("ё", "е") for f in parse.lexeme)
+    return forms
+
+
+@functools.lru_cache(maxsize=1)
+def _morph():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+def _stems(stems: list[str]) -> tuple[frozenset[str], tuple[int, ...]]:
+    return frozenset(stems), tuple(sorted({len(s) for s in stems}))
+
+
+TOKEN = re.compile(r"[0-9a-zа-яіѕј_@]+")
+
+
+def _phrase_index(phrases: list[str]) -> dict[str, list[tuple[str, ...]]]:
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        tokens = tuple(TOKEN.findall(phrase.lower().replace("ё", "е")))
+        if tokens:
+            index.setdefault(tokens[0], []).append(tokens)
+    for entries in index.values():
+        entries.sort(key=len, reverse=True)
+    return index
+
+
+def _mat_stems() -> set[str]:
+    stems = set()
+    for root in lx.MAT_ROOTS:
+        allowed = lx.MAT_ROOT_PREFIX_LIMITS.get(root)
+        for prefix in lx.MAT_PREFIXES:
+            # a hard sign before е (отъеб-, подъеб-) never makes an ordinary word
+            hard_sign = prefix.endswith("ъ") and root.startswith("е")
+            if allowed is not None and prefix not in allowed and not hard_sign:
+                continue
+            stems.add(prefix + root)
+            if root.startswith("е"):
+                stems.add(prefix + "ё" + root[1:])
+    return stems
+
+
+@functools.lru_cache(maxsize=1)
+def build() -> Resources:
+    import tldextract
+
+    extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    tlds = {suffix.rsplit(".", 1)[-1] for suffix in extractor.tlds} - FILE_EXTENSION_TLDS
+    mat = _mat_stems()
+    invite, invite_lengths = _stems(lx.INVITE_STEMS)
+    lawful, lawful_lengths = _stems(lx.LAWFUL_STEMS)
+    pd, pd_lengths = _stems(lx.PD_REQUEST_STEMS)
+    insults = _lexeme_forms(lx.INSULT_LEMMAS)
+    directed = _lexeme_forms(lx.INSULT_WORDS_DIRECTED)
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for tag, stems in (("mat", mat), ("invite", invite), ("pd_request", pd), ("lawful", lawful),
+                       ("rival", {"конкурент"}), ("other", {"соседн", "друг", "чуж"})):
+        for stem in stems:
+            existing = automaton.get(stem, ())
+            automaton.add_word(stem, (*existing, (tag, stem)))
+    automaton.make_automaton()
+    phrase_tags = {
+        "lure": lx.LURE_PHRASES, "threat": lx.THREAT_PHRASES, "spam": lx.SPAM_PHRASES, "pay_target": lx.PAY_TARGETS,
+        "pd_noun": lx.PD_NOUNS, "phishing": lx.PHISHING_PHRASES, "entity": lx.MARKETPLACE_ENTITIES,
+        "judgement": lx.NEGATIVE_JUDGEMENTS, "number_context": lx.NUMBER_CONTEXT,
+        "extortion_condition": lx.EXTORTION_CONDITIONS, "extortion_harm": lx.EXTORTION_HARMS, "platform": lx.OTHER_PLATFORMS,
+    }
+    combined: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for tag, phrases in phrase_tags.items():
+        for first, entries in _phrase_index(phrases).items():
+            combined.setdefault(first, []).extend((tag, e) for e in entries)
+    return Resources(
+        stem_automaton=automaton,
+        phrase_index=combined,
+        insult_forms=frozenset(insults),
+        directed_forms=frozenset(directed - insults),
+        mat_stems=frozenset(mat),
+        mat_stem_lengths=tuple(sorted({len(s) for s in mat})),
+        tlds=frozenset(tlds),
+        messengers=frozenset(m for m in lx.MESSENGERS if " " not in m),
+        phrases={
+            "lure": _phrase_index(lx.LURE_PHRASES),
+            "threat": _phrase_index(lx.THREAT_PHRASES),
+            "spam": _phrase_index(lx.SPAM_PHRASES),
+            "pay_target": _phrase_index(lx.PAY_TARGETS),
+            "pd_noun": _phrase_index(lx.PD_NOUNS),
+            "phishing": _phrase_index(lx.PHISHING_PHRASES),
+            "entity": _phrase_index(lx.MARKETPLACE_ENTITIES),
+            "judgement": _phrase_index(lx.NEGATIVE_JUDGEMENTS),
+            "number_context": _phrase_index(lx.NUMBER_CONTEXT),
+            "extortion_condition": _phrase_index(lx.EXTORTION_CONDITIONS),
+            "extortion_harm": _phrase_index(lx.EXTORTION_HARMS),
+            "platform": _phrase_index(lx.OTHER_PLATFORMS),
+        },
+        invite_stems=invite, invite_lengths=invite_lengths,
+        pay_words=frozenset(lx.PAY_WORDS), lawful_stems=lawful, lawful_lengths=lawful_lengths,
+        pd_request_stems=pd, pd_request_lengths=pd_lengths,
+    )
