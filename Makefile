@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install protos check-protos run test test-unit test-integration test-e2e bench clean
+.PHONY: help install protos check-protos run test test-unit test-integration test-e2e bench eval-moderation clean
 
 help:
 	@echo "make run    - set up and start the whole suite on embedded NATS + MongoDB (Ctrl-C stops)"
 	@echo "make test   - set up and run every test (unit, integration, end-to-end)"
 	@echo "make protos - regenerate gen/ from protos/"
 	@echo "make bench  - benchmarks (not part of the tests)"
+	@echo "make eval-moderation - precision/recall of the moderation engine on the labelled sets"
 
 $(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0])'
@@ -46,6 +47,12 @@ test-e2e: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.moderation_engine
 	$(BIN)/python -m bench.suite
+
+eval-moderation: $(INSTALLED)
+	$(BIN)/python -m services.moderation.evaluation services/moderation/evaluation/dataset.jsonl
+	@echo
+	@echo "== held-out set (written after tuning on the labelled set) =="
+	$(BIN)/python -m services.moderation.evaluation services/moderation/evaluation/holdout.jsonl
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

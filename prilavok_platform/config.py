@@ -92,6 +92,7 @@ class CommonSettings:
     otel_endpoint: str
     shutdown_grace_seconds: float
     policy_file: str
+    workers: int = 1
 
     @property
     def grpc_address(self) -> str:
@@ -139,4 +140,5 @@ def load_common(service: str, env: Env) -> CommonSettings:
         otel_endpoint=env.str("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317"),
         shutdown_grace_seconds=env.float("PRILAVOK_SHUTDOWN_GRACE_SECONDS", 5.0),
         policy_file=env.str("PRILAVOK_POLICY_FILE"),
+        workers=env.int("PRILAVOK_WORKERS", 1, minimum=1, maximum=64),
     )

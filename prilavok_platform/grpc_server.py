@@ -17,7 +17,7 @@ from opentelemetry import trace
 
 from prilavok_platform import telemetry
 from prilavok_platform.auth import TokenVerifier, bind_identity, reset_identity
-from prilavok_platform.errors import ERROR_DOMAIN, InvalidArgument, PrilavokError
+from prilavok_platform.errors import ERROR_DOMAIN, FieldViolation, InvalidArgument, PrilavokError
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,88 @@ UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 # Keep in step with DEVELOPERS.md: bound every input.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+class Undecodable:
+    """A request whose bytes did not parse: answered with INVALID_ARGUMENT, not INTERNAL."""
+
+    def __init__(self, message_class, data: bytes, error: Exception):
+        self.message_class = message_class
+        self.data = data
+        self.error = error
+
+
+def _lenient(deserializer):
+    if deserializer is None:
+        return None
+    message_class = getattr(deserializer, "__self__", None)
+
+    def parse(data: bytes):
+        try:
+            return deserializer(data)
+        except Exception as error:  # noqa: BLE001 - reported to the caller as a bad request
+            return Undecodable(message_class, data, error)
+
+    return parse
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(data):
+            raise ValueError("truncated varint")
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")
+
+
+def invalid_fields(descriptor, data: bytes, prefix: str = "", depth: int = 0) -> list[FieldViolation]:
+    """Walks the wire format and names string fields that are not valid UTF-8."""
+    out: list[FieldViolation] = []
+    counts: dict[int, int] = {}
+    pos = 0
+    try:
+        while pos < len(data):
+            key, pos = _varint(data, pos)
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                _, pos = _varint(data, pos)
+            elif wire == 1:
+                pos += 8
+            elif wire == 5:
+                pos += 4
+            elif wire == 2:
+                length, pos = _varint(data, pos)
+                chunk, pos = data[pos:pos + length], pos + length
+                field = descriptor.fields_by_number.get(number) if descriptor is not None else None
+                if field is None:
+                    continue
+                index = counts.get(number, 0)
+                counts[number] = index + 1
+                name = f"{prefix}{field.name}" + (f"[{index}]" if field.is_repeated else "")
+                if field.type == field.TYPE_STRING:
+                    try:
+                        chunk.decode("utf-8")
+                    except UnicodeDecodeError:
+                        out.append(FieldViolation(name, "is not valid UTF-8"))
+                elif field.type == field.TYPE_MESSAGE and depth < 8:
+                    out.extend(invalid_fields(field.message_type, chunk, name + ".", depth + 1))
+            else:
+                raise ValueError(f"unsupported wire type {wire}")
+    except ValueError as exc:
+        out.append(FieldViolation(prefix.rstrip(".") or "request", f"is not a valid protobuf message ({exc})"))
+    return out
+
+
+def undecodable_error(request: Undecodable) -> InvalidArgument:
+    descriptor = getattr(request.message_class, "DESCRIPTOR", None)
+    violations = invalid_fields(descriptor, request.data) if descriptor is not None else []
+    return InvalidArgument(violations or [FieldViolation("request", f"cannot be decoded: {request.error}")], reason="UNDECODABLE_REQUEST")
 
 
 def to_status(error: PrilavokError) -> tuple[grpc.StatusCode, status_pb2.Status]:
@@ -68,13 +150,13 @@ class PlatformInterceptor(grpc.aio.ServerInterceptor):
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(method, metadata, handler.unary_unary),
-                handler.request_deserializer,
+                _lenient(handler.request_deserializer),
                 handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(method, metadata, handler.unary_stream),
-                handler.request_deserializer,
+                _lenient(handler.request_deserializer),
                 handler.response_serializer,
             )
         if handler.stream_unary:
@@ -116,6 +198,8 @@ class PlatformInterceptor(grpc.aio.ServerInterceptor):
         async def wrapped(request: Any, context: grpc.aio.ServicerContext):
             with self._start_span(method, metadata):
                 identity = await self._authenticate(metadata, context)
+                if isinstance(request, Undecodable):
+                    await abort_with(context, undecodable_error(request))
                 token = bind_identity(identity)
                 try:
                     return await behavior(request, context)
@@ -140,6 +224,8 @@ class PlatformInterceptor(grpc.aio.ServerInterceptor):
             inner = None
             try:
                 identity = await self._authenticate(metadata, context)
+                if isinstance(request, Undecodable):
+                    await abort_with(context, undecodable_error(request))
                 inner = behavior(request, context)
                 while True:
                     span_token = otel_context.attach(trace.set_span_in_context(span))
@@ -187,6 +273,7 @@ async def start_server(
     verifier: TokenVerifier,
     service_name: str,
     register: Callable[[grpc.aio.Server], Iterable[str]],
+    reuse_port: bool = False,
 ) -> GrpcServer:
     """Creates, registers and starts a server. `register` adds servicers and returns
     their full service names (for health and reflection)."""
@@ -195,7 +282,8 @@ async def start_server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.so_reuseport", 0),
+            # several worker processes of one service may share the port (the kernel spreads connections)
+            ("grpc.so_reuseport", 1 if reuse_port else 0),
         ],
     )
     names = list(register(server))

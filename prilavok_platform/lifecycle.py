@@ -71,3 +71,46 @@ def run(service_name: str, service_main: Callable[[asyncio.Event], Awaitable[Non
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _worker_entry(service_name: str, service_main) -> None:
+    run(service_name, service_main)
+
+
+def run_workers(service_name: str, service_main: Callable[[asyncio.Event], Awaitable[None]], workers: int) -> None:
+    """Runs `workers` processes of one service sharing its port (SO_REUSEPORT), for CPU-bound
+    services. SIGINT/SIGTERM stop them all; if one dies, the rest are stopped and the exit code
+    says so, so the orchestrator restarts the whole set."""
+    import multiprocessing
+    import time
+
+    configure_logging(service_name)
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_worker_entry, args=(service_name, service_main), name=f"{service_name}-{i}")
+                 for i in range(workers)]
+    stopping = False
+
+    def request_stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    for process in processes:
+        process.start()
+    log.info("%s: %d worker processes", service_name, workers)
+    failed = False
+    while not stopping:
+        if any(p.exitcode is not None for p in processes):
+            failed = True
+            log.error("%s: a worker exited (%s); stopping the others", service_name, [p.exitcode for p in processes])
+            break
+        time.sleep(0.2)
+    for process in processes:
+        if process.exitcode is None:
+            process.terminate()  # SIGTERM: each worker shuts down gracefully
+    for process in processes:
+        process.join(30)
+        if process.exitcode is None:
+            process.kill()
+    raise SystemExit(1 if failed else 0)

@@ -22,6 +22,8 @@ from services.chat.adapters.event_hub import ChatEventHub
 from services.chat.adapters.moderation_client import GrpcModerationGateway
 from services.chat.adapters.repository import INDEXES, MongoChatRepository
 from services.chat.domain.model import ChatPolicy
+from prilavok_platform import nats as platform_nats
+from services.chat.entrypoints.consumers import review_resolved_handler
 from services.chat.entrypoints.grpc_servicer import SERVICE_NAME, ChatServicer
 from services.chat.service_layer.handlers import ChatHandlers
 
@@ -79,6 +81,18 @@ async def main(stop: asyncio.Event, settings: ChatSettings | None = None, ready=
         handlers = ChatHandlers(repository, moderation, settings.policy, GridFsAttachmentStore(infra.db))
         await stack.enter_async_context(background(
             "reply-deadlines", watch_deadlines(repository, settings.policy, settings.deadline_scan_seconds, stop), stop))
+        await stack.enter_async_context(background(
+            "chat-consumer-reviews",
+            platform_nats.run_pull_consumer(
+                infra.js,
+                stream=platform_nats.stream_name(common.subject_prefix, "moderation"),
+                durable="chat-review-resolved",
+                filter_subject=platform_nats.subject(common.subject_prefix, "moderation", "review", "resolved"),
+                handler=review_resolved_handler(handlers),
+                stop=stop,
+            ),
+            stop,
+        ))
         hub = ChatEventHub()
         hub_subscription = await hub.start(infra.nats, common.subject_prefix)
         stack.push_async_callback(hub_subscription.unsubscribe)

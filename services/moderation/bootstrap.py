@@ -38,6 +38,10 @@ async def main(stop: asyncio.Event, settings: ModerationSettings | None = None, 
     common = settings.common
     policy = load_policy(common.policy_file or None)
     engines = EngineHolder(ModerationEngine(policy))
+    import gc
+
+    gc.collect()
+    gc.freeze()  # the lexicons live as long as the process: keep them out of the collector's scans
     async with AsyncExitStack() as stack:
         infra = await open_infrastructure(common, stack, stop, INDEXES)
         repository = MongoModerationRepository(infra.mongo_client, infra.db, common.subject_prefix, infra.relay.wake)
@@ -50,7 +54,8 @@ async def main(stop: asyncio.Event, settings: ModerationSettings | None = None, 
             moderation_pb2_grpc.add_ModerationServiceServicer_to_server(ModerationServicer(handlers), server)
             return [SERVICE_NAME]
 
-        server = await start_server(address=common.grpc_address, verifier=infra.verifier, service_name="moderation", register=register)
+        server = await start_server(address=common.grpc_address, verifier=infra.verifier, service_name="moderation",
+                                    register=register, reuse_port=common.workers > 1)
         stack.push_async_callback(server.stop, common.shutdown_grace_seconds)
         log.info("moderation serving on %s:%d (policy %s)", common.grpc_host, server.port, policy.version)
         if ready:

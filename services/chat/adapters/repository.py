@@ -329,3 +329,44 @@ class MongoChatRepository:
         if announced:
             self._on_commit()
         return announced
+
+    async def release_held(self, message_id: str, approved: bool, comment: str, at: dt.datetime, policy) -> bool:
+        async def work(session) -> bool:
+            doc = await self._db.messages.find_one_and_update(
+                {"_id": message_id, "status": MessageStatus.HELD.value},
+                {"$set": {"status": (MessageStatus.DELIVERED if approved else MessageStatus.BLOCKED).value,
+                          "released_at": at, "moderation.review_comment": comment}},
+                return_document=ReturnDocument.AFTER, session=session,
+            )
+            if doc is None:
+                return False  # unknown, or already released: a redelivered event
+            message = message_from_doc(doc)
+            thread_doc = await self._db.threads.find_one({"_id": message.thread_id}, session=session)
+            if thread_doc is None:
+                return False
+            thread = thread_from_doc(thread_doc)
+            event_id = new_event_id()
+            if approved:
+                side = doc["sender_side"]
+                update: dict = {"$inc": {f"unread.{thread.other_side(side)}": 1},
+                                "$set": {"updated_at": at, "last_message_at": at, "last_activity_at": at}}
+                changes, due = thread.reply_due_after(side, at, policy)
+                if changes:
+                    update["$set"].update({"reply_due_at": due, "deadline_state": "PENDING" if due else None})
+                await self._db.threads.update_one({"_id": thread.thread_id}, update, session=session)
+                event = events_pb2.MessageDelivered(event_id=event_id, occurred_at=protos.ts(at),
+                                                    thread=protos.thread_to_pb(thread), message=protos.message_to_pb(message))
+                name = "message.delivered"
+            else:
+                if comment:
+                    message.moderation_reason = comment
+                event = events_pb2.MessageBlocked(event_id=event_id, occurred_at=protos.ts(at),
+                                                  thread=protos.thread_to_pb(thread), message=protos.message_to_pb(message))
+                name = "message.blocked"
+            await self._db[OUTBOX_COLLECTION].insert_one(self._event(name, event, event_id, at), session=session)
+            return True
+
+        released = await mongo.in_transaction(self._client, work)
+        if released:
+            self._on_commit()
+        return released

@@ -186,3 +186,8 @@ class ChatHandlers:
         if thread.status is not ThreadStatus.CLOSED and not answered:
             raise FailedPrecondition("a support thread is rated once it is answered or closed", reason="NOT_YET_ANSWERED")
         return await self._repo.rate_thread(thread, score, comment, self._clock())
+
+    async def release_held(self, message_id: str, *, approved: bool, comment: str) -> bool:
+        """A moderator decided on a held message: approved ones are delivered now, rejected ones
+        stay undelivered (and the sender is told). Idempotent: only a HELD message changes."""
+        return await self._repo.release_held(message_id, approved, comment, self._clock(), self.policy)

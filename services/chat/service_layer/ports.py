@@ -52,6 +52,8 @@ class ChatRepository(Protocol):
 
     async def rate_thread(self, thread: Thread, score: int, comment: str, at: dt.datetime) -> Thread: ...
 
+    async def release_held(self, message_id: str, approved: bool, comment: str, at: dt.datetime, policy) -> bool: ...
+
 
 class AttachmentStore(Protocol):
     def open_upload(self, attachment_id: str, meta: AttachmentMeta, uploader_party: str):

@@ -142,6 +142,19 @@ class MongoModerationRepository:
                         )
                     )
                 await self._db.penalties.insert_many(penalties, session=session)
+            if record.thresholds is not None:
+                since = record.at - dt.timedelta(days=record.thresholds.window_days)
+                strikes = await self._db.violations.count_documents({"sender_key": sender_key, "at": {"$gte": since}}, session=session)
+                before, after = record.thresholds.level(strikes - 1), record.thresholds.level(strikes)
+                if before != after:
+                    events.append(outbox_document(
+                        subject(self._prefix, "moderation", "standing", "changed"),
+                        events_pb2.StandingChanged(
+                            event_id=(event_id := new_event_id()), occurred_at=protos.timestamp(record.at), sender=actor,
+                            previous=pb.Standing.Value(f"STANDING_{before}"), current=pb.Standing.Value(f"STANDING_{after}"),
+                        ),
+                        event_id, record.at,
+                    ))
             await self._db[OUTBOX_COLLECTION].insert_many(events, session=session)
             return review_id
 

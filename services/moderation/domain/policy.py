@@ -24,6 +24,15 @@ class StrikeThresholds:
     restricted: int
     suspended: int
 
+    def level(self, strikes: int) -> str:
+        if strikes >= self.suspended:
+            return "SUSPENDED"
+        if strikes >= self.restricted:
+            return "RESTRICTED"
+        if strikes >= self.warning:
+            return "WARNING"
+        return "GOOD"
+
 
 @dataclass(frozen=True)
 class Policy:

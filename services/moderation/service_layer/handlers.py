@@ -110,6 +110,7 @@ class ModerationHandlers:
                 at=self._clock(),
                 fines=fines,
                 review=verdict.action is Action.REVIEW,
+                thresholds=self.policy.strikes,
             )
         )
         return CheckResult(verdict, review_id or "")
@@ -128,12 +129,5 @@ class ModerationHandlers:
         thresholds = self.policy.strikes
         since = self._clock() - dt.timedelta(days=thresholds.window_days)
         in_window, total = await self._repo.strikes(sender_key, since)
-        if in_window >= thresholds.suspended:
-            level = "SUSPENDED"
-        elif in_window >= thresholds.restricted:
-            level = "RESTRICTED"
-        elif in_window >= thresholds.warning:
-            level = "WARNING"
-        else:
-            level = "GOOD"
+        level = thresholds.level(in_window)
         return level, in_window, total, await self._repo.penalties(sender_key, 50)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from services.moderation.domain.model import Category, SenderRole, Verdict
-from services.moderation.domain.policy import Fine
+from services.moderation.domain.policy import Fine, StrikeThresholds
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class ViolationRecord:
     at: dt.datetime
     fines: dict[Category, Fine] = field(default_factory=dict)
     review: bool = False
+    thresholds: StrikeThresholds | None = None  # to announce a change of standing
 
 
 @dataclass

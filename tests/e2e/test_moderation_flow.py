@@ -1,0 +1,76 @@
+"""Held messages go through the moderators' queue; bad bytes get INVALID_ARGUMENT."""
+from __future__ import annotations
+
+import uuid
+
+import grpc
+import pytest
+
+from prilavok.chat.v1 import chat_pb2
+from prilavok.common.v1 import common_pb2
+from prilavok.moderation.v1 import moderation_pb2
+from prilavok.notify.v1 import notify_pb2
+from tests.e2e.conftest import BUYER, eventually, field_violations, md
+from prilavok_cli.client import As
+from prilavok_platform.auth import Role
+
+pytestmark = pytest.mark.e2e
+MODERATOR = As(Role.MODERATOR, "mod-1")
+
+
+def test_held_message_is_delivered_on_approval_and_stays_blocked_on_rejection(stubs):
+    chat, moderation, notify = stubs["chat"], stubs["moderation"], stubs["notify"]
+    seller = As(Role.SELLER, "u-rev", f"shop-rev-{uuid.uuid4().hex[:4]}")
+    thread = chat.CreateThread(chat_pb2.CreateThreadRequest(request_id="r", kind=chat_pb2.THREAD_KIND_ORDER, order_id="o-rev",
+                                                            shop_id=seller.shop_id), metadata=md(BUYER)).thread
+    chat.SendMessage(chat_pb2.SendMessageRequest(request_id="b1", thread_id=thread.thread_id, text="Здравствуйте! Почему так долго?"), metadata=md(BUYER))
+    held = []
+    for n, text in enumerate(["Здравствуйте! Это ПВЗ криворукие, задержали посылку", "Склад маркетплейса дно, сами виноваты, не мы"]):
+        sent = chat.SendMessage(chat_pb2.SendMessageRequest(request_id=f"h{n}", thread_id=thread.thread_id, text=text), metadata=md(seller))
+        assert sent.message.status == chat_pb2.MESSAGE_STATUS_HELD and sent.moderation.action == moderation_pb2.ACTION_REVIEW
+        held.append(sent.message)
+    assert [m.seq for m in chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread.thread_id), metadata=md(BUYER)).messages] == [1]
+
+    with pytest.raises(grpc.RpcError) as err:
+        moderation.ListReviewQueue(moderation_pb2.ListReviewQueueRequest(), metadata=md(seller))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    queue = eventually(lambda: moderation.ListReviewQueue(moderation_pb2.ListReviewQueueRequest(page_size=100), metadata=md(MODERATOR)),
+                       lambda r: {m.message_id for m in held} <= {i.message_id for i in r.items})
+    items = {i.message_id: i for i in queue.items}
+    approve, reject = items[held[0].message_id], items[held[1].message_id]
+    assert moderation_pb2.CATEGORY_DISPARAGEMENT in [v.category for v in approve.verdict.violations]
+
+    moderation.ResolveReview(moderation_pb2.ResolveReviewRequest(review_id=approve.review_id, decision=moderation_pb2.REVIEW_DECISION_APPROVE), metadata=md(MODERATOR))
+    moderation.ResolveReview(moderation_pb2.ResolveReviewRequest(review_id=reject.review_id, decision=moderation_pb2.REVIEW_DECISION_REJECT,
+                                                                 comment="Не обсуждайте работу маркетплейса в чате"), metadata=md(MODERATOR))
+    with pytest.raises(grpc.RpcError) as err:
+        moderation.ResolveReview(moderation_pb2.ResolveReviewRequest(review_id=approve.review_id, decision=moderation_pb2.REVIEW_DECISION_REJECT), metadata=md(MODERATOR))
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+    buyer_view = eventually(lambda: chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread.thread_id), metadata=md(BUYER)),
+                            lambda r: len(r.messages) == 2)
+    assert [m.message_id for m in buyer_view.messages] == [held[0].message_id, buyer_view.messages[1].message_id]
+    assert buyer_view.messages[0].status == chat_pb2.MESSAGE_STATUS_DELIVERED
+    seller_view = chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread.thread_id), metadata=md(seller)).messages
+    assert {m.message_id: m.status for m in seller_view}[held[1].message_id] == chat_pb2.MESSAGE_STATUS_BLOCKED
+    told = eventually(lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(seller)),
+                      lambda r: any("Не обсуждайте" in n.body for n in r.notifications))
+    assert any(n.kind == notify_pb2.NOTIFICATION_KIND_MESSAGE_BLOCKED and "Не обсуждайте" in n.body for n in told.notifications)
+
+
+def test_invalid_utf8_and_unknown_role_are_invalid_argument(suite):
+    request = moderation_pb2.CheckMessageRequest(sender_role=common_pb2.ROLE_BUYER, sender_id="b", text="zzzz").SerializeToString()
+    broken = request.replace(b"zzzz", b"\xff\xfe\xfd\xfc")
+    with grpc.insecure_channel(suite.address("moderation")) as channel:
+        call = channel.unary_unary("/prilavok.moderation.v1.ModerationService/CheckMessage",
+                                   request_serializer=lambda raw: raw, response_deserializer=moderation_pb2.CheckMessageResponse.FromString)
+        with pytest.raises(grpc.RpcError) as err:
+            call(broken, metadata=md(MODERATOR))
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert field_violations(err.value) == {"text": "is not valid UTF-8"}
+        with pytest.raises(grpc.RpcError) as err:
+            call(moderation_pb2.CheckMessageRequest(sender_role=99, text="привет").SerializeToString(), metadata=md(MODERATOR))
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "sender_role" in field_violations(err.value)
+        with pytest.raises(grpc.RpcError) as err:
+            call(moderation_pb2.CheckMessageRequest(sender_role=common_pb2.ROLE_BUYER, text="я" * 4001).SerializeToString(), metadata=md(MODERATOR))
+        assert "4000" in field_violations(err.value)["text"]

@@ -1,0 +1,54 @@
+import asyncio
+import json
+import pathlib
+import subprocess
+import sys
+
+from services.moderation.adapters.policy_file import DEFAULT_POLICY, load_policy, watch_policy
+from services.moderation.domain.engine import ModerationEngine
+from services.moderation.evaluation import DATASET, evaluate, load
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def test_the_labelled_sets_meet_the_targets():
+    engine = ModerationEngine(load_policy())
+    examples = load(DATASET)
+    assert len(examples) >= 400
+    assert sum(1 for e in examples if not e.labels) >= len(examples) // 2, "half of the set is honest (hard negatives)"
+    for path in (DATASET, DATASET.with_name("holdout.jsonl")):
+        report = evaluate(engine, load(path))
+        assert report.recall >= 0.97, (path.name, report.recall, [e.text for e, _ in report.misses])
+        assert report.honest_blocked_rate <= 0.02, (path.name, [e.text for e, _ in report.false_alarms])
+
+
+async def test_policy_reloads_and_a_broken_file_is_refused(tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text(DEFAULT_POLICY.read_text())
+    seen = []
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch_policy(path, seen.append, stop, interval=0.05))
+    await asyncio.sleep(0.2)
+    path.write_text(DEFAULT_POLICY.read_text().replace('version: "2026-11-22.1"', 'version: "2026-12-01.1"'))
+    for _ in range(60):
+        if seen:
+            break
+        await asyncio.sleep(0.05)
+    assert [p.version for p in seen] == ["2026-12-01.1"]
+    path.write_text("actions: {PROFANITY: {default: SHRUG}}\n")
+    await asyncio.sleep(0.4)
+    assert len(seen) == 1, "a broken policy must not replace the one in force"
+    stop.set()
+    await watcher
+
+
+def test_cli_checks_json_lines_in_process_one_verdict_per_line():
+    lines = [{"role": "seller", "text": "Напишите мне в WhatsApp"}, {"role": "buyer", "text": "Спасибо, всё пришло"},
+             {"role": "buyer", "text": ""}, "not json"]
+    payload = "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines) + "\n"
+    result = subprocess.run([sys.executable, "-m", "prilavok_cli.main", "moderation", "check", "--jsonl", "--engine", "local"],
+                            input=payload, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o.get("action", "error") for o in out] == ["BLOCK", "ALLOW", "error", "error"]
+    assert out[0]["violations"][0]["category"] == "OFF_PLATFORM_LURE"
