@@ -51,8 +51,12 @@ def test_held_message_is_delivered_on_approval_and_stays_blocked_on_rejection(st
                             lambda r: len(r.messages) == 2)
     assert [m.message_id for m in buyer_view.messages] == [held[0].message_id, buyer_view.messages[1].message_id]
     assert buyer_view.messages[0].status == chat_pb2.MESSAGE_STATUS_DELIVERED
-    seller_view = chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread.thread_id), metadata=md(seller)).messages
-    assert {m.message_id: m.status for m in seller_view}[held[1].message_id] == chat_pb2.MESSAGE_STATUS_BLOCKED
+    def rejected_status(reply):
+        return {m.message_id: m.status for m in reply.messages}[held[1].message_id]
+
+    seller_view = eventually(lambda: chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread.thread_id), metadata=md(seller)),
+                             lambda r: rejected_status(r) != chat_pb2.MESSAGE_STATUS_HELD)
+    assert rejected_status(seller_view) == chat_pb2.MESSAGE_STATUS_BLOCKED
     told = eventually(lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(seller)),
                       lambda r: any("Не обсуждайте" in n.body for n in r.notifications))
     assert any(n.kind == notify_pb2.NOTIFICATION_KIND_MESSAGE_BLOCKED and "Не обсуждайте" in n.body for n in told.notifications)
