@@ -301,6 +301,19 @@ async def start_server(
     return running
 
 
+async def serve(
+    stack, *, address: str, verifier: TokenVerifier, service_name: str, register: Callable[[grpc.aio.Server], Iterable[str]],
+    grace_seconds: float, reuse_port: bool = False, ready: Callable[[int], None] | None = None, detail: str = "",
+) -> GrpcServer:
+    """Starts the server and puts its graceful stop on the exit stack (it runs first on shutdown)."""
+    server = await start_server(address=address, verifier=verifier, service_name=service_name, register=register, reuse_port=reuse_port)
+    stack.push_async_callback(server.stop, grace_seconds)
+    log.info("%s serving on %s (port %d)%s", service_name, address, server.port, f" {detail}" if detail else "")
+    if ready:
+        ready(server.port)
+    return server
+
+
 def call_metadata(token: str) -> list[tuple[str, str]]:
     """Metadata for an outgoing call: the bearer token and the current trace context."""
     carrier: dict[str, str] = {}

@@ -14,7 +14,7 @@ import yaml
 
 from prilavok.chat.v1 import chat_pb2_grpc
 from prilavok_platform.config import CommonSettings, Env, load_common
-from prilavok_platform.grpc_server import start_server
+from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
 from prilavok_platform.lifecycle import background
 from services.chat.adapters.attachments import GridFsAttachmentStore
@@ -101,10 +101,7 @@ async def main(stop: asyncio.Event, settings: ChatSettings | None = None, ready=
             chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(handlers, hub), server)
             return [SERVICE_NAME]
 
-        server = await start_server(address=common.grpc_address, verifier=infra.verifier, service_name="chat", register=register)
-        stack.push_async_callback(server.stop, common.shutdown_grace_seconds)
-        log.info("chat serving on %s:%d (moderation at %s)", common.grpc_host, server.port, settings.moderation_address)
-        if ready:
-            ready(server.port)
+        await serve(stack, address=common.grpc_address, verifier=infra.verifier, service_name="chat", register=register,
+                    grace_seconds=common.shutdown_grace_seconds, ready=ready, detail=f"(moderation at {settings.moderation_address})")
         await stop.wait()
         log.info("chat stopping")

@@ -9,7 +9,7 @@ from typing import Mapping
 
 from prilavok.moderation.v1 import moderation_pb2_grpc
 from prilavok_platform.config import CommonSettings, Env, load_common
-from prilavok_platform.grpc_server import start_server
+from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
 from prilavok_platform.lifecycle import background
 from services.moderation.adapters.policy_file import load_policy, watch_policy
@@ -54,11 +54,7 @@ async def main(stop: asyncio.Event, settings: ModerationSettings | None = None, 
             moderation_pb2_grpc.add_ModerationServiceServicer_to_server(ModerationServicer(handlers), server)
             return [SERVICE_NAME]
 
-        server = await start_server(address=common.grpc_address, verifier=infra.verifier, service_name="moderation",
-                                    register=register, reuse_port=common.workers > 1)
-        stack.push_async_callback(server.stop, common.shutdown_grace_seconds)
-        log.info("moderation serving on %s:%d (policy %s)", common.grpc_host, server.port, policy.version)
-        if ready:
-            ready(server.port)
+        await serve(stack, address=common.grpc_address, verifier=infra.verifier, service_name="moderation", register=register,
+                    grace_seconds=common.shutdown_grace_seconds, ready=ready, detail=f"(policy {policy.version})", reuse_port=common.workers > 1)
         await stop.wait()
         log.info("moderation stopping")

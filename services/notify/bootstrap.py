@@ -10,7 +10,7 @@ from typing import Mapping
 from prilavok.notify.v1 import notify_pb2_grpc
 from prilavok_platform import nats as platform_nats
 from prilavok_platform.config import CommonSettings, Env, load_common
-from prilavok_platform.grpc_server import start_server
+from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
 from prilavok_platform.lifecycle import background
 from services.notify.adapters.fanout import NatsFanout
@@ -69,10 +69,7 @@ async def main(stop: asyncio.Event, settings: NotifySettings | None = None, read
             notify_pb2_grpc.add_NotifyServiceServicer_to_server(NotifyServicer(handlers, fanout), server)
             return [SERVICE_NAME]
 
-        server = await start_server(address=common.grpc_address, verifier=infra.verifier, service_name="notify", register=register)
-        stack.push_async_callback(server.stop, common.shutdown_grace_seconds)
-        log.info("notify serving on %s:%d", common.grpc_host, server.port)
-        if ready:
-            ready(server.port)
+        await serve(stack, address=common.grpc_address, verifier=infra.verifier, service_name="notify", register=register,
+                    grace_seconds=common.shutdown_grace_seconds, ready=ready, detail="")
         await stop.wait()
         log.info("notify stopping")

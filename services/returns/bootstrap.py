@@ -12,7 +12,7 @@ import yaml
 
 from prilavok.returns.v1 import returns_pb2_grpc
 from prilavok_platform.config import CommonSettings, Env, load_common
-from prilavok_platform.grpc_server import start_server
+from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
 from services.returns.adapters.repository import INDEXES, MongoReturnsRepository
 from services.returns.domain.model import ReturnsPolicy
@@ -55,10 +55,7 @@ async def main(stop: asyncio.Event, settings: ReturnsSettings | None = None, rea
             returns_pb2_grpc.add_ReturnsServiceServicer_to_server(ReturnsServicer(handlers), server)
             return [SERVICE_NAME]
 
-        server = await start_server(address=common.grpc_address, verifier=infra.verifier, service_name="returns", register=register)
-        stack.push_async_callback(server.stop, common.shutdown_grace_seconds)
-        log.info("returns serving on %s:%d", common.grpc_host, server.port)
-        if ready:
-            ready(server.port)
+        await serve(stack, address=common.grpc_address, verifier=infra.verifier, service_name="returns", register=register,
+                    grace_seconds=common.shutdown_grace_seconds, ready=ready, detail="")
         await stop.wait()
         log.info("returns stopping")

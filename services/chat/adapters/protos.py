@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from prilavok.chat.v1 import chat_pb2 as pb
 from prilavok.common.v1 import common_pb2
+from prilavok_platform.protobuf import timestamp
 from prilavok.moderation.v1 import moderation_pb2
 from prilavok_platform.auth import Identity, Role
 from services.chat.domain.model import (
@@ -22,12 +22,7 @@ ROLE_TO_PB = {
 }
 
 
-def ts(value: dt.datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    out = Timestamp()
-    out.FromDatetime(value)
-    return out
+ts = timestamp
 
 
 def actor(identity: Identity) -> common_pb2.Actor:

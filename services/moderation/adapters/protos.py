@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from prilavok.common.v1 import common_pb2
+from prilavok_platform.protobuf import timestamp
 from prilavok.moderation.v1 import moderation_pb2 as pb
 from services.moderation.domain.model import Action, Category, Finding, SenderRole, Span, Verdict
 from services.moderation.service_layer.ports import ReviewRecord, Sender
@@ -19,12 +19,6 @@ ROLE_FROM_PB = {
 ROLE_TO_PB = {v: k for k, v in ROLE_FROM_PB.items()}
 
 
-def timestamp(value: dt.datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
 
 
 def action_to_pb(action: Action) -> int:

@@ -418,14 +418,18 @@ HONEST = [
 ]
 
 
-def main() -> None:
-    out = pathlib.Path(__file__).with_name("dataset.jsonl")
+def write(name: str, harmful: list, honest: list) -> None:
+    out = pathlib.Path(__file__).with_name(name)
     with out.open("w", encoding="utf-8") as fh:
-        for role, text, codes in HARMFUL:
+        for role, text, codes in harmful:
             fh.write(json.dumps({"role": role, "text": text, "labels": [CODES[c] for c in codes]}, ensure_ascii=False) + "\n")
-        for role, text, _ in HONEST:
+        for role, text, _ in honest:
             fh.write(json.dumps({"role": role, "text": text, "labels": []}, ensure_ascii=False) + "\n")
-    print(f"{len(HARMFUL)} harmful + {len(HONEST)} honest = {len(HARMFUL) + len(HONEST)} -> {out}")
+    print(f"{len(harmful)} harmful + {len(honest)} honest = {len(harmful) + len(honest)} -> {out}")
+
+
+def main() -> None:
+    write("dataset.jsonl", HARMFUL, HONEST)
 
 
 if __name__ == "__main__":

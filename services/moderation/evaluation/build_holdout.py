@@ -1,10 +1,7 @@
 """Writes holdout.jsonl: a second labelled set written after the engine was tuned on
 dataset.jsonl, to measure how well the rules generalise (never tune on it without moving the
 message into dataset.jsonl). Codes as in build_dataset.py."""
-import json
-import pathlib
-
-from build_dataset import CODES
+from build_dataset import write
 
 HARMFUL = [
     ("seller", "Звякните нам 8 800 555 35 35, всё расскажем", "CL"),
@@ -104,13 +101,7 @@ HONEST = [
 
 
 def main() -> None:
-    out = pathlib.Path(__file__).with_name("holdout.jsonl")
-    with out.open("w", encoding="utf-8") as fh:
-        for role, text, codes in HARMFUL:
-            fh.write(json.dumps({"role": role, "text": text, "labels": [CODES[c] for c in codes]}, ensure_ascii=False) + "\n")
-        for role, text, _ in HONEST:
-            fh.write(json.dumps({"role": role, "text": text, "labels": []}, ensure_ascii=False) + "\n")
-    print(f"{len(HARMFUL)} harmful + {len(HONEST)} honest -> {out}")
+    write("holdout.jsonl", HARMFUL, HONEST)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from prilavok.common.v1 import common_pb2
+from prilavok_platform.protobuf import datetime_of, timestamp
 from prilavok.returns.v1 import returns_pb2 as pb
 from prilavok_platform.auth import Identity, Role
 from services.returns.domain.ledger import Money
@@ -17,16 +17,10 @@ ROLE_TO_PB = {Role.BUYER: common_pb2.ROLE_BUYER, Role.SELLER: common_pb2.ROLE_SE
               Role.MODERATOR: common_pb2.ROLE_MODERATOR, Role.SERVICE: common_pb2.ROLE_SERVICE}
 
 
-def ts(value: dt.datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    out = Timestamp()
-    out.FromDatetime(value)
-    return out
+ts = timestamp
 
 
-def from_ts(message, field: str) -> dt.datetime | None:
-    return getattr(message, field).ToDatetime(tzinfo=dt.timezone.utc) if message.HasField(field) else None
+from_ts = datetime_of
 
 
 def money_pb(m: Money | None) -> common_pb2.Money | None:
