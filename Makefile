@@ -53,6 +53,9 @@ eval-moderation: $(INSTALLED)
 	@echo
 	@echo "== held-out set (written after tuning on the labelled set) =="
 	$(BIN)/python -m services.moderation.evaluation services/moderation/evaluation/holdout.jsonl
+	@echo
+	@echo "== second held-out round =="
+	$(BIN)/python -m services.moderation.evaluation services/moderation/evaluation/holdout2.jsonl
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

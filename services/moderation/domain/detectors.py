@@ -30,7 +30,7 @@ _DOMAIN = re.compile(
 )
 _DOTTED = re.compile(r"[a-zа-я0-9\-]\.[a-zа-я]{2}|https?:|www")
 _MASKED_MAT = re.compile(
-    r"(?<![а-яa-z])(?:х[*#]+[йяеюи]|х[уy][*#]+[йяеюи]?|п[*#]+[зс]д|пи[*#]+[дз]|п[*#]+д[*#]*р|бл[*#]+[дт]ь?|б[*#]+я[дт]ь?|"
+    r"(?<![а-яa-z])(?:х[*#]+[йяеюи]|х[уy][*#]+[йяеюи]?|п[*#]+[зс]д|пи[*#]+[дз]|п[*#]+д[*#]*р|бл[*#]+[дт]?ь|бл[*#]+[дт]ь?|б[*#]+я[дт]ь?|"
     r"[её][*#]+[ат]\w*|[её]б[*#]+|с[*#]+к[аи]|су[*#]+[аи]|ху[*#]+|з[*#]+еб\w*|[а-я]*[её][*#]б\w*|м[*#]+дак)[а-я*#]*"
 )
 _AT_WORDS = {"собака", "собачка", "собаку", "собакой", "собачкой", "at", "эт", "dog", "гав"}
@@ -50,6 +50,8 @@ _REPORTING_STEMS = ("предлага", "предложил", "просил", "�
                     "позвонил", "звонил", "якобы", "представил")
 _PERSONAL_SECOND_SUBJECTS = {"ты", "вы", "ваш", "ваша", "ваши", "ваше", "твой", "твоя", "твои", "продавец", "магазин", "продавцы"}
 _DIRECT_PRONOUNS = {"ты", "вы"}
+_PERSON_NOUNS = {"продавец", "продавцы", "продавца", "покупатель", "покупательница", "менеджер", "менеджеры", "магазин",
+                 "курьер", "курьеры", "оператор", "операторы", "сотрудник", "сотрудники", "баба", "мужик", "женщина", "человек"}
 
 
 class Analysis:
@@ -188,7 +190,20 @@ def _valid_phone(digits: str, had_plus: bool) -> bool:
     return False
 
 
+_SPELLED_DIGITS = re.compile(r"(?<![а-я])(?:(?:ноль|один|два|три|четыре|пять|шесть|семь|восемь|девять)[\s,.\-]+){3,}(?:ноль|один|два|три|четыре|пять|шесть|семь|восемь|девять)(?![а-я])")
+
+
 def detect_phones(a: Analysis) -> list[Finding]:
+    text = a.text
+    spoken = ("один" in text or "два" in text or "три" in text or "пять" in text or "семь" in text or "восемь" in text
+              or "девять" in text or "ноль" in text or "шесть" in text or "четыре" in text)
+    spelled = [a.char_span(m.start(), m.end()) for m in _SPELLED_DIGITS.finditer(text)] if spoken else []
+    if spelled:
+        return [finding(Category.CONTACT_EXCHANGE, "phone.spelled_digits", spelled)] + _digit_phones(a)
+    return _digit_phones(a)
+
+
+def _digit_phones(a: Analysis) -> list[Finding]:
     if a.digit_count < 10:
         return []
     spans = []
@@ -473,7 +488,7 @@ def detect_lures(a: Analysis) -> list[Finding]:
             following = words[i + 2:i + 3]
             if following and following[0] in ("заказа", "заказ", "отправления", "посылки", "карты", "обращения"):
                 continue
-            invited = {k for k, _ in a.stem_hits("invite")}
+            invited = {k for k, _ in a.stem_hits("invite")} | {k for k, _ in a.stem_hits("pd_request")}
             if any(k in invited for k in range(max(0, i - 3), i + 5)) and not a.negated(i, before=3):
                 spans.append(a.span(i, i + 2))
     # "напрямую" with buying, paying or talking
@@ -503,7 +518,8 @@ def detect_personal_requests(a: Analysis) -> list[Finding]:
     if not nouns:
         # a buyer's home address
         return _address(a)
-    requests = [h for h in a.stem_hits("pd_request") if not a.negated(h[0], before=3)]
+    requests = [h for h in a.stem_hits("pd_request") if not a.negated(h[0], before=3)
+                and not (a.role is SenderRole.BUYER and a.words[h[0]].startswith("нуж"))]
     spans = []
     for n, r in near(nouns, requests, 4):
         if a.negated(n[0], before=3):
@@ -599,6 +615,9 @@ def detect_profanity(a: Analysis) -> list[Finding]:
     if "*" in a.text or "#" in a.text:
         for m in _MASKED_MAT.finditer(a.text):
             spans.append(a.char_span(m.start(), m.end()))
+    for i, _ in a.stem_hits("vulgar"):
+        if not words[i].startswith(("жопт",)):
+            spans.append(a.span(i, i + 1))
     for i, word in enumerate(a.words):
         if word in _VULGAR:
             spans.append(a.span(i, i + 1))
@@ -621,7 +640,7 @@ def detect_insults(a: Analysis) -> list[Finding]:
                 continue
             before = words[max(0, i - 3):i]
             after = words[i + 1:i + 3]
-            if any(w in _PERSONAL_SECOND_SUBJECTS for w in before) or any(w in _DIRECT_PRONOUNS for w in after):
+            if any(w in _PERSONAL_SECOND_SUBJECTS for w in before) or any(w in _DIRECT_PRONOUNS or w in _PERSON_NOUNS for w in after):
                 if "не" in before[-1:]:
                     continue
                 spans.append(a.span(i, i + 1))
@@ -671,6 +690,10 @@ _STAR_REQUEST = re.compile(r"(?<![а-я])(?:поставьте|оставьте|
 def detect_spam(a: Analysis) -> list[Finding]:
     spans = [a.span(*h) for h in a.phrases("spam") if not a.negated(h[0], before=2)]
     spans += [a.char_span(m.start(), m.end()) for m in _STAR_REQUEST.finditer(a.text)]
+    if a.role is SenderRole.SELLER:
+        for r, g in near(a.stem_hits("review"), a.stem_hits("reward"), 6):
+            if not a.negated(g[0], before=2) and not a.words[r[0]].startswith("отзывч"):
+                spans += [a.span(*r), a.span(*g)]
     return [finding(Category.SPAM_ADVERTISING, "spam", spans)] if spans else []
 
 
