@@ -45,10 +45,10 @@ _SPOKEN_DIGIT = r"(?:ноль|нуль|один|одна|два|две|три|ч
 _SUSPICIOUS = re.compile(
     r"[a-z][а-я]|[а-я][a-z]"                                   # mixed scripts in one word
     r"|[а-я][0@3$*][а-я]|(?<![0-9a-zа-я])[6@][а-я]{3}"          # leet inside a word
-    r"|(?<!о)([a-zа-я])\1\1(?!\1{0,}о)"                         # letter floods (not "ООО")
+    r"|(?<![оw])([a-vyzа-нп-я])\1\1"                             # letter floods (not "ООО", "www")
     r"|(?<![0-9a-zа-я])[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я](?![0-9a-zа-я])"
     r"|(?<![а-я])" + _SPOKEN_DIGIT + r"[\s,.\-]+" + _SPOKEN_DIGIT + r"(?![а-я])"
-    r"|\d[a-zа-я]\d|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]{1,2}\d"
+    r"|\d[a-wyzа-фц-я]\d|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]{1,2}\d"  # digits with a letter inside (not 30х20)
 )
 
 
