@@ -104,7 +104,12 @@ def main() -> None:
 
             texts = labelled_texts()
             asyncio.run(bench_check_messages(suite.address("moderation"), texts, "labelled-set messages as written"))
+            from bench.moderation_engine import make_typical
+
             rng = random.Random(5)
+            honest = labelled_texts(honest_only=True)
+            asyncio.run(bench_check_messages(suite.address("moderation"), [make_typical(rng, honest) for _ in range(200)],
+                                             "500-char honest messages"))
             long_texts = [make_message(rng) for _ in range(200)]
             asyncio.run(bench_check_messages(suite.address("moderation"), long_texts, "500-char obfuscation-heavy messages"))
             asyncio.run(bench_send_message(suite))
