@@ -56,6 +56,9 @@ eval-moderation: $(INSTALLED)
 	@echo
 	@echo "== second held-out round =="
 	$(BIN)/python -m services.moderation.evaluation services/moderation/evaluation/holdout2.jsonl
+	@echo
+	@echo "== third held-out round =="
+	$(BIN)/python -m services.moderation.evaluation services/moderation/evaluation/holdout3.jsonl
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

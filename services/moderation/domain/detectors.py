@@ -583,6 +583,32 @@ def detect_extra_payment(a: Analysis) -> list[Finding]:
 # rudeness: mat, insults, threats; disparagement; spam; one-word replies
 
 
+_MASK_CHARS = re.compile(r"[а-я][*@#$%][а-я*@#$%]|[а-я][*@#$%]{1,3}(?![а-я])")
+_MASKED_WORD = re.compile(r"(?<![а-я*@#$%])[а-я]+[*@#$%][а-я*@#$%]*(?![а-я*@#$%])")
+_ALPHABET = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+
+
+def _unmask_matches(word: str, res: Resources) -> bool:
+    """A word with a letter hidden by * @ # $ %: is some letter in its place a mat or rude word?"""
+    masks = [i for i, c in enumerate(word) if c in "*@#$%"]
+    if not masks or len(masks) > 2 or len(word) < 3:
+        return False
+    candidates = [word]
+    for i in masks:
+        candidates = [c[:i] + letter + c[i + 1:] for c in candidates for letter in _ALPHABET]
+    vulgar = lx.VULGAR_STEMS
+    for candidate in candidates:
+        if candidate in _VULGAR or candidate in lx.MAT_EXCEPTIONS:
+            if candidate in _VULGAR:
+                return True
+            continue
+        if any(n <= len(candidate) and candidate[:n] in res.mat_stems for n in res.mat_stem_lengths):
+            return True
+        if candidate.startswith(tuple(vulgar)):
+            return True
+    return False
+
+
 _VULGAR = frozenset({"говно", "говна", "говном", "говне", "дерьмо", "дерьма", "дерьмом", "жопа", "жопу", "жопе", "жопой", "срать", "насрать", "обосрались", "зассал", "хрень", "хренью", "бля", "блять", "блеать", "блэт", "нахрен", "похрен", "трахать", "трахнуть", "сучара", "манда", "манду", "мандой", "хрена", "хреном", "хрену", "хреново", "хреновый", "хреновая", "хреновое", "хреновые", "нахрена", "пздц", "пзд", "пздец", "пиздц", "хули", "нах", "нахуй", "ёпт", "епт", "ебт", "ёб", "сцук", "сцуко", "ссука", "бляя", "хер", "херня", "херню", "херней"})
 
 
@@ -615,6 +641,10 @@ def detect_profanity(a: Analysis) -> list[Finding]:
     if "*" in a.text or "#" in a.text:
         for m in _MASKED_MAT.finditer(a.text):
             spans.append(a.char_span(m.start(), m.end()))
+    if _MASK_CHARS.search(a.text):
+        for m in _MASKED_WORD.finditer(a.text):
+            if _unmask_matches(m.group(), res):
+                spans.append(a.char_span(m.start(), m.end()))
     for i, _ in a.stem_hits("vulgar"):
         if not words[i].startswith(("жопт",)):
             spans.append(a.span(i, i + 1))
