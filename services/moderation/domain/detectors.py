@@ -727,12 +727,17 @@ def detect_spam(a: Analysis) -> list[Finding]:
     return [finding(Category.SPAM_ADVERTISING, "spam", spans)] if spans else []
 
 
+_BARE_ANSWERS = frozenset({"да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
+                           "хорошо", "ладно", "норм", "пришлем", "отправим", "отправили", "можно", "нельзя"})
+
+
 def detect_low_effort(a: Analysis) -> list[Finding]:
     if a.role is not SenderRole.SELLER:
         return []
     words = [w for w in a.words if not w.isdigit()]
     letters = re.sub(r"[^0-9a-zа-я]", "", a.text)
-    if not letters or (len(words) == 1 and words[0] in lx.LOW_EFFORT_WORDS) or (len(words) == 2 and " ".join(words) in lx.LOW_EFFORT_WORDS):
+    short_and_empty = len(words) <= 3 and all(w in _BARE_ANSWERS for w in words)  # "Да, есть", "Ок, ждите"
+    if not letters or short_and_empty or (len(words) == 2 and " ".join(words) in lx.LOW_EFFORT_WORDS):
         return [Finding(Category.LOW_EFFORT_REPLY, "reply.one_word", ())]
     return []
 
