@@ -49,16 +49,9 @@ bench: $(INSTALLED)
 	$(BIN)/python -m bench.suite
 
 eval-moderation: $(INSTALLED)
-	$(BIN)/python -m services.moderation.evaluation services/moderation/evaluation/dataset.jsonl
-	@echo
-	@echo "== held-out set (written after tuning on the labelled set) =="
-	$(BIN)/python -m services.moderation.evaluation services/moderation/evaluation/holdout.jsonl
-	@echo
-	@echo "== second held-out round =="
-	$(BIN)/python -m services.moderation.evaluation services/moderation/evaluation/holdout2.jsonl
-	@echo
-	@echo "== third held-out round =="
-	$(BIN)/python -m services.moderation.evaluation services/moderation/evaluation/holdout3.jsonl
+	@for set in services/moderation/evaluation/dataset.jsonl services/moderation/evaluation/holdout*.jsonl; do \
+		echo "== $$set"; $(BIN)/python -m services.moderation.evaluation $$set || exit 1; echo; \
+	done
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

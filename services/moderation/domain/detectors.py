@@ -37,7 +37,8 @@ _AT_WORDS = {"собака", "собачка", "собаку", "собакой",
 _DOT_WORDS = {"точка", "тчк", "dot", "дот"}
 _MAIL_DOMAINS = {
     "mail", "gmail", "yandex", "ya", "rambler", "bk", "list", "inbox", "outlook", "hotmail", "icloud", "yahoo", "protonmail",
-    "мейл", "маил", "мэйл", "мыло", "гмейл", "гмайл", "джимейл", "яндекс", "рамблер", "ятуп", "майл", "gmal",
+    "мейл", "маил", "мэйл", "мыло", "гмейл", "гмайл", "джимейл", "яндекс", "рамблер", "ятуп", "майл", "gmal", "гмаил",
+    "гмэйл", "жмайл", "жмейл", "джимэйл", "яндексе", "мейле", "маиле", "мэйле", "рамблере",
 }
 _MAIL_TLDS = {"ru", "ру", "com", "ком", "net", "нет", "org", "орг", "рф", "ua", "by", "kz", "me", "io", "su"}
 _HANDLE_TOKEN = re.compile(r"^@?[a-z][a-z0-9_.]{2,31}$|^@[a-z0-9_]{4,32}$|^id\d{3,}$|^\+?\d{5,}$")
@@ -47,7 +48,7 @@ _COMMON_LATIN = {"ok", "and", "the", "sale", "shop", "size", "xl", "xxl", "pro",
 _NEGATION_TOKENS = {"не", "ни", "нет", "ничего", "никаких", "никакой", "никакую", "нельзя", "без", "никогда", "запрещено"}
 _REPORTING_STEMS = ("предлага", "предложил", "просил", "просят", "проси", "уговарива", "зовут", "звал", "пишут", "писал",
                     "написал", "прислал", "присылают", "мошенни", "пытал", "требовал", "требует", "спрашива", "спросил",
-                    "позвонил", "звонил", "якобы", "представил")
+                    "позвонил", "звонил", "якобы", "представил", "пришла", "пришло", "приходят", "приходит", "получила", "получил")
 _PERSONAL_SECOND_SUBJECTS = {"ты", "вы", "ваш", "ваша", "ваши", "ваше", "твой", "твоя", "твои", "продавец", "магазин", "продавцы"}
 _DIRECT_PRONOUNS = {"ты", "вы"}
 _PERSON_NOUNS = {"продавец", "продавцы", "продавца", "покупатель", "покупательница", "менеджер", "менеджеры", "магазин",
@@ -131,7 +132,7 @@ class Analysis:
 
     def reported(self) -> bool:
         """The buyer reports what someone else wrote ("продавец предлагал перейти в телеграм")."""
-        return self.role is SenderRole.BUYER and any(w.startswith(_REPORTING_STEMS) for w in self.words)
+        return self.role is SenderRole.BUYER and (any(w.startswith(_REPORTING_STEMS) for w in self.words) or "от вашего имени" in self.text)
 
 
 def near(a: list[Hit], b: list[Hit], window: int) -> list[tuple[Hit, Hit]]:
@@ -325,7 +326,8 @@ def detect_emails(a: Analysis) -> list[Finding]:
             j = i + 1
             if words[j] in _DOT_WORDS:
                 j += 1
-            if j < len(words) and words[j] in _MAIL_TLDS and j > i + 1 or (j < len(words) and words[j] in _MAIL_TLDS and "." in a.text[a.ends[i]:a.starts[j]]):
+            handle_before = i > 0 and re.fullmatch(r"[a-z][a-z0-9._\-]{2,}", words[i - 1]) is not None
+            if j < len(words) and words[j] in _MAIL_TLDS and (j > i + 1 or handle_before or "." in a.text[a.ends[i]:a.starts[j]]):
                 start = i - 1 if i > 0 and re.fullmatch(r"[a-z0-9._\-]{2,}", words[i - 1]) else i
                 spans.append(a.span(start, j + 1))
     return [finding(Category.CONTACT_EXCHANGE, "email", spans)] if spans else []
@@ -451,6 +453,11 @@ def detect_lures(a: Analysis) -> list[Finding]:
         invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])]
         for (m, inv) in near(messengers, invites, 4):
             spans += [a.span(*m), a.span(*inv)]
+        # a seller points to a messenger or another platform: a lure unless refused ("мы не общаемся в мессенджерах")
+        if a.role is SenderRole.SELLER:
+            for m in messengers:
+                if not any(words[k] in ("не", "ни", "нет", "никогда") for k in range(max(0, m[0] - 4), m[0])):
+                    spans.append(a.span(*m))
         # "у меня есть телеграм", "есть ли у вас вацап", "в вацап удобнее"
         for m in messengers:
             i = m[0]
@@ -480,6 +487,12 @@ def detect_lures(a: Analysis) -> list[Finding]:
             if a.negated(i, before=2) or reported:
                 continue
             spans.append(a.span(i, i + 2))
+    # come to us: "приезжайте на наш склад", "заходите к нам в офис"
+    for i, w in enumerate(words):
+        if w.startswith(("приезж", "заезж", "подъезж", "приход", "заход")) and not a.negated(i):
+            if any(x.startswith(("склад", "офис", "шоурум", "нам", "мне", "магазин", "точк", "павильон", "рынок"))
+                   for x in words[i + 1:i + 5]):
+                spans.append(a.span(i, i + 1))
     # asking for the other side's contact: "напишите ваш телефон", "скиньте свой номер"
     contact_nouns = ("телефон", "номер", "контакт", "контакты", "почту", "email", "мейл", "емейл", "ник", "тг", "телеграм",
                      "whatsapp", "ватсап", "вотсап", "вайбер", "инст", "инстаграм", "аккаунт", "страницу")
@@ -493,7 +506,7 @@ def detect_lures(a: Analysis) -> list[Finding]:
                 spans.append(a.span(i, i + 2))
     # "напрямую" with buying, paying or talking
     for i, w in enumerate(words):
-        if w == "напрямую" and not a.negated(i, before=3, after=2):
+        if w == "напрямую" and not any(x in ("не", "ни", "никогда", "нельзя") for x in words[max(0, i - 3):i + 3]):
             window = words[max(0, i - 3):i + 4]
             if any(x.startswith(("куп", "прод", "оплат", "плат", "переве", "оформ", "закаж", "заказ", "пиш", "свяж", "обща", "звон", "мне", "договор")) for x in window):
                 spans.append(a.span(i, i + 1))
@@ -552,8 +565,15 @@ def _address(a: Analysis) -> list[Finding]:
     return []
 
 
+_BAIT = ("компенсац", "выплат", "получит", "приз", "выигр", "бонус", "подар", "сертификат", "вознагражд", "деньг", "средств")
+
+
 def detect_phishing_phrases(a: Analysis) -> list[Finding]:
     hits = a.phrases("phishing")
+    if a.role is not SenderRole.BUYER and "ссылк" in a.text:
+        links = [(i, i + 1) for i, w in enumerate(a.words) if w.startswith("ссылк")]
+        bait = [(i, i + 1) for i, w in enumerate(a.words) if w.startswith(_BAIT)]
+        hits = hits + [b for _, b in near(links, bait, 8)]
     if not hits:
         return []
     linkish = "ссылк" in a.text or "http" in a.text or "www" in a.text or re.search(r"\.[a-z]{2,}/", a.text)
@@ -563,7 +583,10 @@ def detect_phishing_phrases(a: Analysis) -> list[Finding]:
 
 
 def detect_extra_payment(a: Analysis) -> list[Finding]:
-    pays = [(i, i + 1) for i, w in enumerate(a.words) if w in a.res.pay_words and not a.negated(i, before=3, after=1)]
+    words = a.words
+    refund_context = {i for i, w in enumerate(words) if w.startswith(("верн", "возвр", "компенс", "вернет", "вернем"))}
+    pays = [(i, i + 1) for i, w in enumerate(words) if w in a.res.pay_words and not a.negated(i, before=3, after=1)
+            and not (w.startswith("перевод") and (a.role is SenderRole.BUYER or any(abs(i - k) <= 4 for k in refund_context)))]
     if not pays:
         return []
     targets = a.phrases("pay_target")
