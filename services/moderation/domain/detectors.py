@@ -355,6 +355,9 @@ def _edit_distance_at_most(a: str, b: str, limit: int) -> bool:
 def _brand_lookalike(host: str, policy: Policy) -> bool:
     labels = re.split(r"[.\-]", host)
     brands = [b for b in policy.brands if b.isascii() and len(b) >= 4]
+    short = [b for b in policy.brands if b.isascii() and len(b) < 4]
+    if any(label == b or label.startswith(b + "-") or label.endswith("-" + b) for b in short for label in host.split(".")[:-1]):
+        return True
     squeezed = host.replace("-", "").replace(".", "")
     for brand in brands:
         if brand in squeezed:
@@ -449,6 +452,11 @@ def detect_lures(a: Analysis) -> list[Finding]:
                 continue
             messengers.append((i, i + 1))
     messengers += a.phrases("platform")
+    mail = [(i, i + 1) for i, w in enumerate(words) if w in lx.MAIL_CHANNELS and i > 0 and words[i - 1] in ("на", "в", "по")]
+    if mail and not reported:
+        invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])]
+        for (m, inv) in near(mail, invites, 3):
+            spans += [a.span(*m), a.span(*inv)]
     if messengers and not reported:
         invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])]
         for (m, inv) in near(messengers, invites, 4):
@@ -538,7 +546,7 @@ def detect_personal_requests(a: Analysis) -> list[Finding]:
         if a.negated(n[0], before=3):
             continue
         spans += [a.span(*n), a.span(*r)]
-    strong = {"cvv", "cvc", "cvv2", "пароль", "пин", "pin"}
+    strong = {"cvv", "cvc", "cvv2", "пин", "pin"}
     for n in nouns:
         if a.words[n[0]] in strong or tuple(a.words[n[0]:n[1]])[:2] in (("код", "из"),):
             if not a.negated(n[0], before=4):
@@ -632,7 +640,7 @@ def _unmask_matches(word: str, res: Resources) -> bool:
     return False
 
 
-_VULGAR = frozenset({"говно", "говна", "говном", "говне", "дерьмо", "дерьма", "дерьмом", "жопа", "жопу", "жопе", "жопой", "срать", "насрать", "обосрались", "зассал", "хрень", "хренью", "бля", "блять", "блеать", "блэт", "нахрен", "похрен", "трахать", "трахнуть", "сучара", "манда", "манду", "мандой", "хрена", "хреном", "хрену", "хреново", "хреновый", "хреновая", "хреновое", "хреновые", "нахрена", "пздц", "пзд", "пздец", "пиздц", "хули", "нах", "нахуй", "ёпт", "епт", "ебт", "ёб", "сцук", "сцуко", "ссука", "бляя", "хер", "херня", "херню", "херней"})
+_VULGAR = frozenset({"еб", "твою мать", "говно", "говна", "говном", "говне", "дерьмо", "дерьма", "дерьмом", "жопа", "жопу", "жопе", "жопой", "срать", "насрать", "обосрались", "зассал", "хрень", "хренью", "бля", "блять", "блеать", "блэт", "нахрен", "похрен", "трахать", "трахнуть", "сучара", "манда", "манду", "мандой", "хрена", "хреном", "хрену", "хреново", "хреновый", "хреновая", "хреновое", "хреновые", "нахрена", "пздц", "пзд", "пздец", "пиздц", "хули", "нах", "нахуй", "ёпт", "епт", "ебт", "ёб", "сцук", "сцуко", "ссука", "бляя", "хер", "херня", "херню", "херней"})
 
 
 def detect_profanity(a: Analysis) -> list[Finding]:
@@ -750,7 +758,7 @@ def detect_spam(a: Analysis) -> list[Finding]:
     return [finding(Category.SPAM_ADVERTISING, "spam", spans)] if spans else []
 
 
-_BARE_ANSWERS = frozenset({"да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
+_BARE_ANSWERS = frozenset({"ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
                            "хорошо", "ладно", "норм", "пришлем", "отправим", "отправили", "можно", "нельзя"})
 
 

@@ -94,8 +94,11 @@ def character_view(text: str) -> View:
     return View(joined, tuple(starts), tuple(s + 1 for s in starts), len(text))
 
 
+_TRANSLIT_HINT = re.compile(r"(?<![a-z])[a-z]*(?:sh|zh|ch|kh|ya|yu|yat|ite|tse|ets|ogo|ego|aya|oy|iy|dec|zd|bly|hu[iy])[a-z]*(?![a-z])")
+
+
 def looks_obfuscated(text: str) -> bool:
-    return _SUSPICIOUS.search(text) is not None
+    return _SUSPICIOUS.search(text) is not None or (not _CYR.search(text) and len(_TRANSLIT_HINT.findall(text)) >= 1)
 
 
 Map = tuple[list[int], list[int]] | None  # (starts, ends) into the previous text; None = identity
@@ -210,8 +213,39 @@ _OBFUSCATED_TOKEN = re.compile(
 _LOOKALIKE_DIGITS = re.compile(r"(?<=\d)([\s\-]{1,2})([зоoбlчi]{1,4})(?=[\s\-]{1,2}\d)")
 
 
+_TRANSLIT = [("shch", "щ"), ("sch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ya", "я"),
+             ("yu", "ю"), ("yo", "е"), ("ye", "е"), ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"), ("e", "е"),
+             ("z", "з"), ("i", "и"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"),
+             ("s", "с"), ("t", "т"), ("u", "у"), ("f", "ф"), ("h", "х"), ("c", "ц"), ("w", "в"), ("x", "кс"), ("j", "й"),
+             ("q", "к"), ("y", "ы")]
+_KEEP_LATIN = {"whatsapp", "whatsap", "telegram", "viber", "instagram", "insta", "inst", "vk", "tg", "wa", "max", "zoom",
+               "skype", "discord", "facebook", "email", "mail", "gmail", "yandex", "ok", "ru", "com"}
+_LATIN_WORD = re.compile(r"(?<![a-z0-9@._/])[a-z]{2,}(?![a-z0-9@._/])")
+
+
+def _translit(word: str) -> str:
+    out, i = [], 0
+    while i < len(word):
+        for latin, cyr in _TRANSLIT:
+            if word.startswith(latin, i):
+                if latin == "y" and out and out[-1] in "аеиоуыэюя":
+                    cyr = "й"  # "huy", "moy"
+                out.append(cyr)
+                i += len(latin)
+                break
+        else:
+            out.append(word[i])
+            i += 1
+    return "".join(out)
+
+
 def deobfuscated_view(view: View) -> View:
     text = view.text
+    if not _CYR.search(text):
+        # Russian written in Latin letters ("pishite v telegram", "blyat"): read it in Cyrillic too
+        pieces = [(m.start(), m.end(), _translit(m.group())) for m in _LATIN_WORD.finditer(text) if m.group() not in _KEEP_LATIN]
+        translit_text, translit_map = _apply(text, pieces)
+        return deobfuscated_view(_compose(view, translit_map, translit_text)) if pieces and _CYR.search(translit_text) else view
     # 1. separators between single characters: "т е л е г р а м", "8-9-1-2"
     pieces = [(m.start(), m.end(), re.sub(r"[^0-9a-zа-я]", "", m.group())) for m in _SINGLE_RUN.finditer(text)]
     text, mapping = _apply(text, pieces)
