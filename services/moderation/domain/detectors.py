@@ -356,7 +356,7 @@ def _brand_lookalike(host: str, policy: Policy) -> bool:
     labels = re.split(r"[.\-]", host)
     brands = [b for b in policy.brands if b.isascii() and len(b) >= 4]
     short = [b for b in policy.brands if b.isascii() and len(b) < 4]
-    if any(label == b or label.startswith(b + "-") or label.endswith("-" + b) for b in short for label in host.split(".")[:-1]):
+    if any(b in label.split("-") for b in short for label in host.split(".")[:-1]):
         return True
     squeezed = host.replace("-", "").replace(".", "")
     for brand in brands:
@@ -429,11 +429,13 @@ def detect_handles(a: Analysis) -> list[Finding]:
             last_label = m.group(1).rsplit(".", 1)[-1] if "." in m.group(1) else ""
             if last_label not in a.res.tlds:
                 spans.append(a.char_span(m.start(), m.end()))
-    messenger_hits = [(i, i + 1) for i, w in enumerate(a.words) if w in a.res.messengers or w in ("ник", "никнейм", "логин", "id", "айди", "юзернейм", "username", "аккаунт")]
+    messenger_hits = [(i, i + 1) for i, w in enumerate(a.words) if w in a.res.messengers or w in ("ник", "никнейм", "логин", "id", "айди", "юзернейм", "username", "аккаунт")
+                      or (w in ("почта", "почту", "email", "мейл", "емейл", "имейл") and i > 0 and a.words[i - 1] in ("моя", "мою", "наша", "мой", "наш"))]
     for i, _ in messenger_hits:
         for k in range(i + 1, min(len(a.words), i + 4)):
             word = a.words[k]
-            if word in a.res.messengers or word in ("в", "на", "мой", "наш", "я", "меня", "нас", "есть", "мне", "пишите", "напишите", "там"):
+            if word in a.res.messengers or word in ("в", "на", "мой", "наш", "я", "меня", "нас", "есть", "мне", "пишите", "напишите", "там",
+                                                       "гугле", "яндексе", "мейле", "маиле", "почте", "gmail", "google"):
                 continue
             if _HANDLE_TOKEN.match(word) and word not in _COMMON_LATIN and not word.isdigit() or re.fullmatch(r"id\d{3,}", word):
                 spans.append(a.span(i, k + 1))
@@ -453,8 +455,10 @@ def detect_lures(a: Analysis) -> list[Finding]:
             messengers.append((i, i + 1))
     messengers += a.phrases("platform")
     mail = [(i, i + 1) for i, w in enumerate(words) if w in lx.MAIL_CHANNELS and i > 0 and words[i - 1] in ("на", "в", "по")]
-    if mail and not reported:
-        invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])]
+    third_party = any(w.startswith(("курьер", "поддержк", "оператор", "пвз", "маркетплейс", "площадк", "чек")) for w in words)
+    if mail and not reported and not third_party:
+        invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])
+                   and not words[h[0]].endswith(("ся", "сь", "ет", "ит", "ут", "ют", "ат", "ят"))]
         for (m, inv) in near(mail, invites, 3):
             spans += [a.span(*m), a.span(*inv)]
     if messengers and not reported:
@@ -495,6 +499,11 @@ def detect_lures(a: Analysis) -> list[Finding]:
             if a.negated(i, before=2) or reported:
                 continue
             spans.append(a.span(i, i + 2))
+    # call us: "наберите нас", "звоните мне"
+    for i, w in enumerate(words[:-1]):
+        if w.startswith(("набер", "звони", "позвони", "звякн", "брякн", "перезвон")) and not w.endswith(("т", "ся")) \
+                and any(x in ("мне", "меня", "нам", "нас") for x in words[i + 1:i + 3]) and not a.negated(i) and not reported:
+            spans.append(a.span(i, i + 1))
     # come to us: "приезжайте на наш склад", "заходите к нам в офис"
     for i, w in enumerate(words):
         if w.startswith(("приезж", "заезж", "подъезж", "приход", "заход")) and not a.negated(i):
@@ -573,7 +582,8 @@ def _address(a: Analysis) -> list[Finding]:
     return []
 
 
-_BAIT = ("компенсац", "выплат", "получит", "приз", "выигр", "бонус", "подар", "сертификат", "вознагражд", "деньг", "средств")
+_BAIT = ("компенсац", "выплат", "получит", "получени", "приз", "выигр", "бонус", "подар", "сертификат", "вознагражд", "деньг",
+         "средств", "возврат", "подтверд", "отслежив", "трек")
 
 
 def detect_phishing_phrases(a: Analysis) -> list[Finding]:
@@ -590,12 +600,15 @@ def detect_phishing_phrases(a: Analysis) -> list[Finding]:
     return [finding(Category.PHISHING_LINK, "phrase", [a.span(*h) for h in hits])]
 
 
+_YOU_OWE = re.compile(r"(?<![а-я])с вас(?:\s+ещ[её])?\s+\d[\d\s]*(?:руб|р\b|₽)|(?<![а-я])с вас\s+ещ[её]")
+
+
 def detect_extra_payment(a: Analysis) -> list[Finding]:
     words = a.words
     refund_context = {i for i, w in enumerate(words) if w.startswith(("верн", "возвр", "компенс", "вернет", "вернем"))}
     pays = [(i, i + 1) for i, w in enumerate(words) if w in a.res.pay_words and not a.negated(i, before=3, after=1)
             and not (w.startswith("перевод") and (a.role is SenderRole.BUYER or any(abs(i - k) <= 4 for k in refund_context)))]
-    if not pays:
+    if not pays and "с вас" not in a.text:
         return []
     targets = a.phrases("pay_target")
     spans = []
@@ -607,6 +620,8 @@ def detect_extra_payment(a: Analysis) -> list[Finding]:
         word = a.words[p[0]]
         if word.startswith(("доплат", "предоплат")) and not a.negated(p[0], before=3, after=2):
             spans.append(a.span(*p))
+    if a.role is SenderRole.SELLER:
+        spans += [a.char_span(m.start(), m.end()) for m in _YOU_OWE.finditer(a.text)]
     return [finding(Category.EXTRA_PAYMENT, "payment.extra", spans)] if spans else []
 
 
@@ -640,7 +655,7 @@ def _unmask_matches(word: str, res: Resources) -> bool:
     return False
 
 
-_VULGAR = frozenset({"еб", "твою мать", "говно", "говна", "говном", "говне", "дерьмо", "дерьма", "дерьмом", "жопа", "жопу", "жопе", "жопой", "срать", "насрать", "обосрались", "зассал", "хрень", "хренью", "бля", "блять", "блеать", "блэт", "нахрен", "похрен", "трахать", "трахнуть", "сучара", "манда", "манду", "мандой", "хрена", "хреном", "хрену", "хреново", "хреновый", "хреновая", "хреновое", "хреновые", "нахрена", "пздц", "пзд", "пздец", "пиздц", "хули", "нах", "нахуй", "ёпт", "епт", "ебт", "ёб", "сцук", "сцуко", "ссука", "бляя", "хер", "херня", "херню", "херней"})
+_VULGAR = frozenset({"отвали", "отвалите", "проваливай", "проваливайте", "еб", "твою мать", "говно", "говна", "говном", "говне", "дерьмо", "дерьма", "дерьмом", "жопа", "жопу", "жопе", "жопой", "срать", "насрать", "обосрались", "зассал", "хрень", "хренью", "бля", "блять", "блеать", "блэт", "нахрен", "похрен", "трахать", "трахнуть", "сучара", "манда", "манду", "мандой", "хрена", "хреном", "хрену", "хреново", "хреновый", "хреновая", "хреновое", "хреновые", "нахрена", "пздц", "пзд", "пздец", "пиздц", "хули", "нах", "нахуй", "ёпт", "епт", "ебт", "ёб", "сцук", "сцуко", "ссука", "бляя", "хер", "херня", "херню", "херней"})
 
 
 def detect_profanity(a: Analysis) -> list[Finding]:
@@ -705,6 +720,7 @@ def detect_insults(a: Analysis) -> list[Finding]:
                 if "не" in before[-1:]:
                     continue
                 spans.append(a.span(i, i + 1))
+    spans += [a.span(*h) for h in a.phrases("insult_phrase")]
     return [finding(Category.INSULT, "insult", spans)] if spans else []
 
 
@@ -758,7 +774,7 @@ def detect_spam(a: Analysis) -> list[Finding]:
     return [finding(Category.SPAM_ADVERTISING, "spam", spans)] if spans else []
 
 
-_BARE_ANSWERS = frozenset({"ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
+_BARE_ANSWERS = frozenset({"окей", "оке", "окс", "ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
                            "хорошо", "ладно", "норм", "пришлем", "отправим", "отправили", "можно", "нельзя"})
 
 

@@ -114,6 +114,7 @@ def build() -> Resources:
         "pd_noun": lx.PD_NOUNS, "phishing": lx.PHISHING_PHRASES, "entity": lx.MARKETPLACE_ENTITIES,
         "judgement": lx.NEGATIVE_JUDGEMENTS, "number_context": lx.NUMBER_CONTEXT,
         "extortion_condition": lx.EXTORTION_CONDITIONS, "extortion_harm": lx.EXTORTION_HARMS, "platform": lx.OTHER_PLATFORMS,
+        "insult_phrase": lx.INSULT_PHRASES,
     }
     combined: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     for tag, phrases in phrase_tags.items():
