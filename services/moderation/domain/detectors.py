@@ -534,7 +534,7 @@ def detect_lures(a: Analysis) -> list[Finding]:
 # personal data requests and addresses, phishing phrases, extra payment
 
 
-_CODE_WORDS = {"код", "кода", "коды", "пароль", "пин"}
+_CODE_WORDS = {"код", "кода", "коды", "кодом", "коду", "пароль", "пин"}
 _SMS_WORDS = {"смс", "sms", "сообщении", "сообщения", "пуш", "push", "уведомлении", "банка"}
 
 
@@ -600,7 +600,9 @@ def detect_phishing_phrases(a: Analysis) -> list[Finding]:
     return [finding(Category.PHISHING_LINK, "phrase", [a.span(*h) for h in hits])]
 
 
-_YOU_OWE = re.compile(r"(?<![а-я])с вас(?:\s+ещ[её])?\s+\d[\d\s]*(?:руб|р\b|₽)|(?<![а-я])с вас\s+ещ[её]")
+_YOU_OWE = re.compile(r"(?<![а-я])с вас(?:\s+ещ[её])?\s+\d[\d\s]*(?:руб|р\b|₽)|(?<![а-я])с вас\s+ещ[её]"
+                      r"|(?<![а-я])(?:дополнительно|сверху|отдельно)\s+\d[\d\s]*(?:руб|р\b|₽)"
+                      r"|(?<![а-я])(?:возьм[её]т|берет|бер[её]м|возьмем)\s+(?:ещ[её]\s+|дополнительно\s+)?\d[\d\s]*(?:руб|р\b|₽)")
 
 
 def detect_extra_payment(a: Analysis) -> list[Finding]:
@@ -608,7 +610,7 @@ def detect_extra_payment(a: Analysis) -> list[Finding]:
     refund_context = {i for i, w in enumerate(words) if w.startswith(("верн", "возвр", "компенс", "вернет", "вернем"))}
     pays = [(i, i + 1) for i, w in enumerate(words) if w in a.res.pay_words and not a.negated(i, before=3, after=1)
             and not (w.startswith("перевод") and (a.role is SenderRole.BUYER or any(abs(i - k) <= 4 for k in refund_context)))]
-    if not pays and "с вас" not in a.text:
+    if not pays and "с вас" not in a.text and "дополнительно" not in a.text and "возьм" not in a.text:
         return []
     targets = a.phrases("pay_target")
     spans = []
@@ -621,7 +623,8 @@ def detect_extra_payment(a: Analysis) -> list[Finding]:
         if word.startswith(("доплат", "предоплат")) and not a.negated(p[0], before=3, after=2):
             spans.append(a.span(*p))
     if a.role is SenderRole.SELLER:
-        spans += [a.char_span(m.start(), m.end()) for m in _YOU_OWE.finditer(a.text)]
+        spans += [a.char_span(m.start(), m.end()) for m in _YOU_OWE.finditer(a.text)
+                  if not a.negated(a.token_at(m.start()), before=2)]
     return [finding(Category.EXTRA_PAYMENT, "payment.extra", spans)] if spans else []
 
 
@@ -721,6 +724,9 @@ def detect_insults(a: Analysis) -> list[Finding]:
                     continue
                 spans.append(a.span(i, i + 1))
     spans += [a.span(*h) for h in a.phrases("insult_phrase")]
+    # a short exclamation at the reader: "Жалкие мошенники!", "Ворюги!"
+    if len(words) <= 4 and not any(w in ("не", "я", "мы", "осторожно", "это") for w in words):
+        spans += [a.span(i, i + 1) for i, w in enumerate(words) if w in a.res.directed_forms]
     return [finding(Category.INSULT, "insult", spans)] if spans else []
 
 
@@ -752,7 +758,7 @@ def detect_disparagement(a: Analysis) -> list[Finding]:
                  and words[i + 1].startswith(("магазин", "продав", "селлер", "бренд"))]
     if not entities:
         return []
-    judgements = a.phrases("judgement") + [(i, i + 1) for i, w in enumerate(a.words) if w in lx.JUDGEMENT_WORDS]
+    judgements = a.phrases("judgement") + [(i, i + 1) for i, w in enumerate(a.words) if w in lx.JUDGEMENT_WORDS] + a.stem_hits("judgement")
     spans = []
     for e, j in near(entities, judgements, 5):
         if a.negated(j[0], before=2):
@@ -774,7 +780,7 @@ def detect_spam(a: Analysis) -> list[Finding]:
     return [finding(Category.SPAM_ADVERTISING, "spam", spans)] if spans else []
 
 
-_BARE_ANSWERS = frozenset({"окей", "оке", "окс", "ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
+_BARE_ANSWERS = frozenset({"нормально", "норм", "нормас", "окей", "оке", "окс", "ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
                            "хорошо", "ладно", "норм", "пришлем", "отправим", "отправили", "можно", "нельзя"})
 
 
@@ -806,4 +812,4 @@ def invitations(a: Analysis) -> list[Span]:
     """Invitations to act ("пишите", "звоните", "заходите"), not negated and not reported."""
     if a.reported():
         return []
-    return [a.span(*h) for h in a.stem_hits("invite") if not a.negated(h[0])]
+    return [a.span(*h) for h in a.stem_hits("invite") if not a.negated(h[0], before=1)]

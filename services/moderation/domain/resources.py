@@ -104,7 +104,9 @@ def build() -> Resources:
     for tag, stems in (("mat", mat), ("invite", invite), ("pd_request", pd), ("lawful", lawful),
                        ("rival", {"конкурент"}), ("other", {"соседн", "друг", "чуж"}), ("vulgar", set(lx.VULGAR_STEMS)),
                        ("reward", {"подар", "кэшб", "кешб", "бонус", "верн", "компенс", "скидк", "промокод", "деньг", "бесплатн", "балл"}),
-                       ("review", {"отзыв", "оценк", "звезд", "звёзд"})):
+                       ("review", {"отзыв", "оценк", "звезд", "звёзд"}),
+                       ("judgement", {"жулик", "мошенн", "ворюг", "кидал", "лохотрон", "помойк", "шараш", "обманщ", "шарлатан",
+                                      "контор", "ширпотреб", "подделк", "паленк", "фейков"})):
         for stem in stems:
             existing = automaton.get(stem, ())
             automaton.add_word(stem, (*existing, (tag, stem)))
