@@ -740,9 +740,17 @@ def detect_threats(a: Analysis) -> list[Finding]:
     for i, j in hits:
         if a.negated(i, before=2) and a.words[i] != "сдохни":
             continue
+        if a.words[j - 1] in ("пожалеете", "пожалеешь") and j < len(a.words) and a.words[j] == "что":
+            continue  # "пожалеете, что не добавили XXL": regret, not a threat
         if lawful and a.words[i] in _WEAK_THREAT_STARTS:
             continue
         spans.append(a.span(i, j))
+    # coming round armed: "приду к вам в офис с битой"
+    words = a.words
+    comes = [(i, i + 1) for i, w in enumerate(words) if w in ("приду", "приеду", "заявлюсь", "нагряну", "явлюсь", "придем", "приедем")]
+    weapons = [(i, i + 1) for i, w in enumerate(words) if w in ("битой", "ножом", "топором", "ружьем", "пистолетом", "оружием", "арматурой", "травматом")]
+    for c, w in near(comes, weapons, 6):
+        spans += [a.span(*c), a.span(*w)]
     conditions, harms = a.phrases("extortion_condition"), a.phrases("extortion_harm")
     for c, h in near(conditions, harms, 8):
         if h[0] > c[0]:
@@ -751,6 +759,8 @@ def detect_threats(a: Analysis) -> list[Finding]:
 
 
 def detect_disparagement(a: Analysis) -> list[Finding]:
+    if "от имени" in a.text:
+        return []  # a warning about impostors, not a judgement of the marketplace
     words = a.words
     brands = a.policy.brands
     entities = a.phrases("entity") + [(i, i + 1) for i, w in enumerate(words) if w in brands] + a.stem_hits("rival")
@@ -780,7 +790,7 @@ def detect_spam(a: Analysis) -> list[Finding]:
     return [finding(Category.SPAM_ADVERTISING, "spam", spans)] if spans else []
 
 
-_BARE_ANSWERS = frozenset({"нормально", "норм", "нормас", "окей", "оке", "окс", "ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
+_BARE_ANSWERS = frozenset({"посмотрим", "ясно", "понятно", "увидим", "поглядим", "нормально", "норм", "нормас", "окей", "оке", "окс", "ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
                            "хорошо", "ладно", "норм", "пришлем", "отправим", "отправили", "можно", "нельзя"})
 
 

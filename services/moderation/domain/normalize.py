@@ -268,7 +268,7 @@ def deobfuscated_view(view: View) -> View:
         mapping = _chain(mapping, flood_map)
     # 4. number words -> digits
     words = [(m.group(1), m.start(), m.end()) for m in _NUMBER_WORD.finditer(text)]
-    if len(words) >= 3:
+    if len(words) >= 2:
         runs: list[list[tuple[str, int, int]]] = []
         for word in words:
             if runs and _GAP.fullmatch(text, runs[-1][-1][2], word[1]):
