@@ -46,9 +46,6 @@ _COMMON_LATIN = {"ok", "and", "the", "sale", "shop", "size", "xl", "xxl", "pro",
                  "xiaomi", "apple", "android", "ios", "wifi", "usb", "type", "led", "lcd", "nfc", "bluetooth", "pdf", "jpg", "png",
                  "video", "photo", "foto", "please", "thanks", "thank", "you", "sorry", "hello", "hi", "wildberries", "ozon", "wb"}
 _NEGATION_TOKENS = {"не", "ни", "нет", "ничего", "никаких", "никакой", "никакую", "нельзя", "без", "никогда", "запрещено"}
-_REPORTING_STEMS = ("предлага", "предложил", "просил", "просят", "проси", "уговарива", "зовут", "звал", "пишут", "писал",
-                    "написал", "прислал", "присылают", "мошенни", "пытал", "требовал", "требует", "спрашива", "спросил",
-                    "позвонил", "звонил", "якобы", "представил", "пришла", "пришло", "приходят", "приходит", "получила", "получил")
 _PERSONAL_SECOND_SUBJECTS = {"ты", "вы", "ваш", "ваша", "ваши", "ваше", "твой", "твоя", "твои", "продавец", "магазин", "продавцы"}
 _DIRECT_PRONOUNS = {"ты", "вы"}
 _PERSON_NOUNS = {"продавец", "продавцы", "продавца", "покупатель", "покупательница", "менеджер", "менеджеры", "магазин",
@@ -132,7 +129,7 @@ class Analysis:
 
     def reported(self) -> bool:
         """The buyer reports what someone else wrote ("продавец предлагал перейти в телеграм")."""
-        return self.role is SenderRole.BUYER and (any(w.startswith(_REPORTING_STEMS) for w in self.words) or "от вашего имени" in self.text)
+        return self.role is SenderRole.BUYER and (bool(self.stem_hits("report")) or "от вашего имени" in self.text)
 
 
 def near(a: list[Hit], b: list[Hit], window: int) -> list[tuple[Hit, Hit]]:
@@ -271,7 +268,7 @@ def detect_personal_numbers(a: Analysis) -> list[Finding]:
         return []
     spans, rules = [], []
     words = set(a.words)
-    card_context = any(w.startswith(("карт", "card", "visa", "виза", "мир", "mastercard")) for w in a.words)
+    card_context = bool(a.stem_hits("card"))
     for match in (_CARD.finditer(a.text) if a.digit_count >= 15 else ()):
         digits = re.sub(r"\D", "", match.group())
         if len(digits) < 15 or digits[0] not in "23456":
@@ -400,7 +397,7 @@ def detect_links(a: Analysis) -> list[Finding]:
             seen.append((a.starts[i], a.ends[i + 2], words[i] + "." + words[i + 2]))
     phishing_context = bool(a.phrases("phishing"))
     # a request to pay next to an outside link is how payment phishing looks
-    paying = any(w in a.res.pay_words or w.startswith(("оплат", "доплат", "пошлин")) for w in a.words)
+    paying = bool(a.stem_hits("pay_stem")) or any(w in a.res.pay_words for w in a.words)
     contact, phishing, social = [], [], False
     for start, end, host in seen:
         if not host or _is_marketplace(host, a.policy):
@@ -413,7 +410,7 @@ def detect_links(a: Analysis) -> list[Finding]:
             contact.append(span)
             social = social or any(host == h or host.endswith("." + h) for h in lx.SOCIAL_HOSTS)
     out = []
-    if (phishing or contact) and any(w.startswith(("оплат", "доплат", "предоплат")) for w in a.words):
+    if (phishing or contact) and a.stem_hits("pay_stem"):
         out.append(finding(Category.EXTRA_PAYMENT, "payment.link", phishing + contact))
     if phishing:
         out.append(finding(Category.PHISHING_LINK, "link.suspicious", phishing))
@@ -455,7 +452,7 @@ def detect_lures(a: Analysis) -> list[Finding]:
             messengers.append((i, i + 1))
     messengers += a.phrases("platform")
     mail = [(i, i + 1) for i, w in enumerate(words) if w in lx.MAIL_CHANNELS and i > 0 and words[i - 1] in ("на", "в", "по")]
-    third_party = any(w.startswith(("курьер", "поддержк", "оператор", "пвз", "маркетплейс", "площадк", "чек")) for w in words)
+    third_party = bool(a.stem_hits("third_party"))
     if mail and not reported and not third_party:
         invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])
                    and not words[h[0]].endswith(("ся", "сь", "ет", "ит", "ут", "ют", "ат", "ят"))]
@@ -500,13 +497,14 @@ def detect_lures(a: Analysis) -> list[Finding]:
                 continue
             spans.append(a.span(i, i + 2))
     # call us: "наберите нас", "звоните мне"
-    for i, w in enumerate(words[:-1]):
-        if w.startswith(("набер", "звони", "позвони", "звякн", "брякн", "перезвон")) and not w.endswith(("т", "ся")) \
+    for i, _ in a.stem_hits("call"):
+        w = words[i]
+        if i + 1 < len(words) and not w.endswith(("т", "ся")) \
                 and any(x in ("мне", "меня", "нам", "нас") for x in words[i + 1:i + 3]) and not a.negated(i) and not reported:
             spans.append(a.span(i, i + 1))
     # come to us: "приезжайте на наш склад", "заходите к нам в офис"
-    for i, w in enumerate(words):
-        if w.startswith(("приезж", "заезж", "подъезж", "приход", "заход")) and not a.negated(i):
+    for i, _ in a.stem_hits("come"):
+        if not a.negated(i):
             if any(x.startswith(("склад", "офис", "шоурум", "нам", "мне", "магазин", "точк", "павильон", "рынок"))
                    for x in words[i + 1:i + 5]):
                 spans.append(a.span(i, i + 1))
@@ -582,15 +580,13 @@ def _address(a: Analysis) -> list[Finding]:
     return []
 
 
-_BAIT = ("компенсац", "выплат", "получит", "получени", "приз", "выигр", "бонус", "подар", "сертификат", "вознагражд", "деньг",
-         "средств", "возврат", "подтверд", "отслежив", "трек")
 
 
 def detect_phishing_phrases(a: Analysis) -> list[Finding]:
     hits = a.phrases("phishing")
     if a.role is not SenderRole.BUYER and "ссылк" in a.text:
-        links = [(i, i + 1) for i, w in enumerate(a.words) if w.startswith("ссылк")]
-        bait = [(i, i + 1) for i, w in enumerate(a.words) if w.startswith(_BAIT)]
+        links = a.stem_hits("link_word")
+        bait = a.stem_hits("bait")
         hits = hits + [b for _, b in near(links, bait, 8)]
     if not hits:
         return []
@@ -607,7 +603,7 @@ _YOU_OWE = re.compile(r"(?<![а-я])с вас(?:\s+ещ[её])?\s+\d[\d\s]*(?:р
 
 def detect_extra_payment(a: Analysis) -> list[Finding]:
     words = a.words
-    refund_context = {i for i, w in enumerate(words) if w.startswith(("верн", "возвр", "компенс", "вернет", "вернем"))}
+    refund_context = {i for i, _ in a.stem_hits("refund")}
     pays = [(i, i + 1) for i, w in enumerate(words) if w in a.res.pay_words and not a.negated(i, before=3, after=1)
             and not (w.startswith("перевод") and (a.role is SenderRole.BUYER or any(abs(i - k) <= 4 for k in refund_context)))]
     if not pays and "с вас" not in a.text and "дополнительно" not in a.text and "возьм" not in a.text:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from services.moderation.domain import lexicon as lx
+from services.moderation.domain.lexicon import BAIT_STEMS, REPORTING_STEMS
 
 FILE_EXTENSION_TLDS = {"zip", "mov", "py", "exe", "apk", "rar"}
 
@@ -105,6 +106,15 @@ def build() -> Resources:
                        ("rival", {"конкурент"}), ("other", {"соседн", "друг", "чуж"}), ("vulgar", set(lx.VULGAR_STEMS)),
                        ("reward", {"подар", "кэшб", "кешб", "бонус", "верн", "компенс", "скидк", "промокод", "деньг", "бесплатн", "балл"}),
                        ("review", {"отзыв", "оценк", "звезд", "звёзд"}),
+                       ("report", set(REPORTING_STEMS)),
+                       ("come", {"приезж", "заезж", "подъезж", "приход", "заход"}),
+                       ("call", {"набер", "звони", "позвони", "звякн", "брякн", "перезвон"}),
+                       ("third_party", {"курьер", "поддержк", "оператор", "пвз", "маркетплейс", "площадк", "чек"}),
+                       ("refund", {"верн", "возвр", "компенс"}),
+                       ("card", {"карт", "card", "visa", "виза", "мир", "mastercard"}),
+                       ("pay_stem", {"оплат", "доплат", "предоплат", "пошлин"}),
+                       ("link_word", {"ссылк"}),
+                       ("bait", set(BAIT_STEMS)),
                        ("judgement", {"жулик", "мошенн", "ворюг", "кидал", "лохотрон", "помойк", "шараш", "обманщ", "шарлатан",
                                       "контор", "ширпотреб", "подделк", "паленк", "фейков"})):
         for stem in stems:
