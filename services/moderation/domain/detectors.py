@@ -672,17 +672,15 @@ def detect_profanity(a: Analysis) -> list[Finding]:
         return not excepted(word) and any(n <= len(word) and word[:n] in res.mat_stems for n in res.mat_stem_lengths)
 
     lengths = [len(w) for w in words]
+    # a word broken up: "ху й ня", "х уй"
     for i in [k for k in range(len(words) - 1) if lengths[k] <= 2 and lengths[k + 1] <= 3]:
-        word = words[i]
-        if True:
-            # a word broken up: "ху й ня", "х уй"
-            pieces, j = word, i + 1
-            while j < len(words) and len(words[j]) <= 3 and j - i < 4:
-                pieces += words[j]
-                j += 1
-                if any(len(words[k]) == 1 for k in range(i, j)) and is_mat(pieces):
-                    spans.append(a.span(i, j))
-                    break
+        pieces, j = words[i], i + 1
+        while j < len(words) and len(words[j]) <= 3 and j - i < 4:
+            pieces += words[j]
+            j += 1
+            if any(len(words[k]) == 1 for k in range(i, j)) and is_mat(pieces):
+                spans.append(a.span(i, j))
+                break
     if "*" in a.text or "#" in a.text:
         for m in _MASKED_MAT.finditer(a.text):
             spans.append(a.char_span(m.start(), m.end()))

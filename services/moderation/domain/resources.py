@@ -25,13 +25,7 @@ class Resources:
     tlds: frozenset[str]
     messengers: frozenset[str]
     phrases: dict[str, dict[str, list[tuple[str, ...]]]]  # tag -> first token -> phrases (as token tuples)
-    invite_stems: frozenset[str]
-    invite_lengths: tuple[int, ...]
     pay_words: frozenset[str]
-    lawful_stems: frozenset[str]
-    lawful_lengths: tuple[int, ...]
-    pd_request_stems: frozenset[str]
-    pd_request_lengths: tuple[int, ...]
 
 
 def _lexeme_forms(lemmas: list[str]) -> set[str]:
@@ -52,10 +46,6 @@ def _morph():
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer()
-
-
-def _stems(stems: list[str]) -> tuple[frozenset[str], tuple[int, ...]]:
-    return frozenset(stems), tuple(sorted({len(s) for s in stems}))
 
 
 TOKEN = re.compile(r"[0-9a-zа-яіѕј_@]+")
@@ -94,15 +84,13 @@ def build() -> Resources:
     extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
     tlds = {suffix.rsplit(".", 1)[-1] for suffix in extractor.tlds} - FILE_EXTENSION_TLDS
     mat = _mat_stems()
-    invite, invite_lengths = _stems(lx.INVITE_STEMS)
-    lawful, lawful_lengths = _stems(lx.LAWFUL_STEMS)
-    pd, pd_lengths = _stems(lx.PD_REQUEST_STEMS)
     insults = _lexeme_forms(lx.INSULT_LEMMAS)
     directed = _lexeme_forms(lx.INSULT_WORDS_DIRECTED)
     import ahocorasick
 
     automaton = ahocorasick.Automaton()
-    for tag, stems in (("mat", mat), ("invite", invite), ("pd_request", pd), ("lawful", lawful),
+    for tag, stems in (("mat", mat), ("invite", set(lx.INVITE_STEMS)), ("pd_request", set(lx.PD_REQUEST_STEMS)),
+                       ("lawful", set(lx.LAWFUL_STEMS)),
                        ("rival", {"конкурент"}), ("other", {"соседн", "друг", "чуж"}), ("vulgar", set(lx.VULGAR_STEMS)),
                        ("reward", {"подар", "кэшб", "кешб", "бонус", "верн", "компенс", "скидк", "промокод", "деньг", "бесплатн", "балл"}),
                        ("review", {"отзыв", "оценк", "звезд", "звёзд"}),
@@ -155,7 +143,5 @@ def build() -> Resources:
             "extortion_harm": _phrase_index(lx.EXTORTION_HARMS),
             "platform": _phrase_index(lx.OTHER_PLATFORMS),
         },
-        invite_stems=invite, invite_lengths=invite_lengths,
-        pay_words=frozenset(lx.PAY_WORDS), lawful_stems=lawful, lawful_lengths=lawful_lengths,
-        pd_request_stems=pd, pd_request_lengths=pd_lengths,
+        pay_words=frozenset(lx.PAY_WORDS),
     )
