@@ -24,7 +24,6 @@ class Resources:
     mat_stem_lengths: tuple[int, ...]
     tlds: frozenset[str]
     messengers: frozenset[str]
-    phrases: dict[str, dict[str, list[tuple[str, ...]]]]  # tag -> first token -> phrases (as token tuples)
     pay_words: frozenset[str]
 
 
@@ -129,19 +128,5 @@ def build() -> Resources:
         mat_stem_lengths=tuple(sorted({len(s) for s in mat})),
         tlds=frozenset(tlds),
         messengers=frozenset(m for m in lx.MESSENGERS if " " not in m),
-        phrases={
-            "lure": _phrase_index(lx.LURE_PHRASES),
-            "threat": _phrase_index(lx.THREAT_PHRASES),
-            "spam": _phrase_index(lx.SPAM_PHRASES),
-            "pay_target": _phrase_index(lx.PAY_TARGETS),
-            "pd_noun": _phrase_index(lx.PD_NOUNS),
-            "phishing": _phrase_index(lx.PHISHING_PHRASES),
-            "entity": _phrase_index(lx.MARKETPLACE_ENTITIES),
-            "judgement": _phrase_index(lx.NEGATIVE_JUDGEMENTS),
-            "number_context": _phrase_index(lx.NUMBER_CONTEXT),
-            "extortion_condition": _phrase_index(lx.EXTORTION_CONDITIONS),
-            "extortion_harm": _phrase_index(lx.EXTORTION_HARMS),
-            "platform": _phrase_index(lx.OTHER_PLATFORMS),
-        },
         pay_words=frozenset(lx.PAY_WORDS),
     )
