@@ -395,7 +395,7 @@ def detect_links(a: Analysis) -> list[Finding]:
     for i in range(len(words) - 2):
         if words[i + 1] in _DOT_WORDS and words[i + 2] in a.res.tlds | {"ру", "ком", "нет"} and len(words[i]) >= 3 and words[i] not in _MAIL_DOMAINS:
             seen.append((a.starts[i], a.ends[i + 2], words[i] + "." + words[i + 2]))
-    phishing_context = bool(a.phrases("phishing"))
+    phishing_context = bool(a.phrases("phishing")) or (a.role is not SenderRole.BUYER and bool(a.stem_hits("bait")))
     # a request to pay next to an outside link is how payment phishing looks
     paying = bool(a.stem_hits("pay_stem")) or any(w in a.res.pay_words for w in a.words)
     contact, phishing, social = [], [], False
@@ -542,7 +542,7 @@ def detect_personal_requests(a: Analysis) -> list[Finding]:
     nouns = a.phrases("pd_noun")
     codes = [(i, i + 1) for i, w in enumerate(a.words) if w in _CODE_WORDS]
     sms = [(i, i + 1) for i, w in enumerate(a.words) if w in _SMS_WORDS]
-    nouns = nouns + [c for c, _ in near(codes, sms, 5)]
+    nouns = nouns + [c for c, _ in near(codes, sms, 5)] + [h for h in a.stem_hits("pd_stem") if a.words[h[0]].startswith("госуслуг")]
     if not nouns:
         # a buyer's home address
         return _address(a)
@@ -616,7 +616,7 @@ def detect_extra_payment(a: Analysis) -> list[Finding]:
         spans += [a.span(*p), a.span(*t)]
     for p in pays:
         word = a.words[p[0]]
-        if word.startswith(("доплат", "предоплат")) and not a.negated(p[0], before=3, after=2):
+        if word.startswith(("доплат", "предоплат")) and a.role is not SenderRole.BUYER and not a.negated(p[0], before=3, after=2):
             spans.append(a.span(*p))
     if a.role is SenderRole.SELLER:
         spans += [a.char_span(m.start(), m.end()) for m in _YOU_OWE.finditer(a.text)
@@ -784,7 +784,7 @@ def detect_spam(a: Analysis) -> list[Finding]:
     return [finding(Category.SPAM_ADVERTISING, "spam", spans)] if spans else []
 
 
-_BARE_ANSWERS = frozenset({"посмотрим", "ясно", "понятно", "увидим", "поглядим", "нормально", "норм", "нормас", "окей", "оке", "окс", "ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
+_BARE_ANSWERS = frozenset({"хм", "хмм", "эм", "посмотрим", "ясно", "понятно", "увидим", "поглядим", "нормально", "норм", "нормас", "окей", "оке", "окс", "ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
                            "хорошо", "ладно", "норм", "пришлем", "отправим", "отправили", "можно", "нельзя"})
 
 

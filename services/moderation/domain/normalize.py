@@ -49,6 +49,7 @@ _SUSPICIOUS = re.compile(
     r"|(?<![0-9a-zа-я])[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я](?![0-9a-zа-я])"
     r"|(?<![а-я])" + _SPOKEN_DIGIT + r"[\s,.\-]+" + _SPOKEN_DIGIT + r"(?![а-я])"
     r"|\d[a-wyzа-фц-я]\d|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]{1,2}\d"  # digits with a letter inside (not 30х20)
+    r"|\d[зоoбlчi]{1,3}[\s\-]{1,2}\d"
 )
 
 
@@ -210,6 +211,7 @@ def _spoken_numbers(words: list[tuple[str, int, int]]) -> list[tuple[str, int, i
 _OBFUSCATED_TOKEN = re.compile(
     r"[0-9a-zа-яіѕј@$|*]*(?:[a-z][а-я]|[а-я][a-z]|[а-я][0-9@$|*]|[0-9@$|*][а-я]|\d[a-zа-я]\d)[0-9a-zа-яіѕј@$|*]*"
 )
+_GLUED_LOOKALIKES = re.compile(r"(?<=\d)[зоoбlчi]{1,3}(?=[\s\-]{1,2}\d)")
 _LOOKALIKE_DIGITS = re.compile(r"(?<=\d)([\s\-]{1,2})([зоoбlчi]{1,4})(?=[\s\-]{1,2}\d)")
 
 
@@ -249,16 +251,23 @@ def deobfuscated_view(view: View) -> View:
     # 1. separators between single characters: "т е л е г р а м", "8-9-1-2"
     pieces = [(m.start(), m.end(), re.sub(r"[^0-9a-zа-я]", "", m.group())) for m in _SINGLE_RUN.finditer(text)]
     text, mapping = _apply(text, pieces)
-    # 2. look-alikes and leetspeak inside mixed tokens (same length, no new map)
+    # 2. letters standing for digits next to digits ("9Об 123", "915 ЗЗЗ 44"), then look-alikes and
+    #    leetspeak inside mixed tokens (all the same length: no new map)
     chars = None
+    for m in _GLUED_LOOKALIKES.finditer(text):
+        chars = chars or list(text)
+        chars[m.start():m.end()] = [DIGIT_LOOKALIKES[c] for c in m.group()]
+    for m in _LOOKALIKE_DIGITS.finditer(text):
+        chars = chars or list(text)
+        chars[m.start(2):m.end(2)] = [DIGIT_LOOKALIKES[c] for c in m.group(2)]
+    if chars is not None:
+        text = "".join(chars)
+        chars = None
     for m in _OBFUSCATED_TOKEN.finditer(text):
         fixed = _resolve_token(m.group())
         if fixed != m.group():
             chars = chars or list(text)
             chars[m.start():m.end()] = fixed
-    for m in _LOOKALIKE_DIGITS.finditer(text):  # "915 ЗЗЗ 44"
-        chars = chars or list(text)
-        chars[m.start(2):m.end(2)] = [DIGIT_LOOKALIKES[c] for c in m.group(2)]
     if chars is not None:
         text = "".join(chars)
     # 3. letter floods: "ваааатсап" -> "ватсап"
