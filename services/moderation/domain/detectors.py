@@ -523,7 +523,7 @@ def detect_lures(a: Analysis) -> list[Finding]:
     for i, w in enumerate(words):
         if w == "напрямую" and not any(x in ("не", "ни", "никогда", "нельзя") for x in words[max(0, i - 3):i + 3]):
             window = words[max(0, i - 3):i + 4]
-            if any(x.startswith(("куп", "прод", "оплат", "плат", "переве", "оформ", "закаж", "заказ", "пиш", "свяж", "обща", "звон", "мне", "договор")) for x in window):
+            if any(x.startswith(("куп", "прод", "оплат", "плат", "переве", "оформ", "закаж", "заказ", "пиш", "свяж", "обща", "обращ", "звон", "мне", "договор")) for x in window):
                 spans.append(a.span(i, i + 1))
     return [finding(Category.OFF_PLATFORM_LURE, "lure", spans)] if spans else []
 
@@ -606,7 +606,7 @@ def detect_extra_payment(a: Analysis) -> list[Finding]:
     refund_context = {i for i, _ in a.stem_hits("refund")}
     pays = [(i, i + 1) for i, w in enumerate(words) if w in a.res.pay_words and not a.negated(i, before=3, after=1)
             and not (w.startswith("перевод") and (a.role is SenderRole.BUYER or any(abs(i - k) <= 4 for k in refund_context)))]
-    if not pays and "с вас" not in a.text and "дополнительно" not in a.text and "возьм" not in a.text:
+    if not pays and not any(cue in a.text for cue in ("с вас", "дополнительно", "возьм", "отдельно", "сверху", "берет", "берем")):
         return []
     targets = a.phrases("pay_target")
     spans = []
@@ -741,8 +741,10 @@ def detect_threats(a: Analysis) -> list[Finding]:
         spans.append(a.span(i, j))
     # coming round armed: "приду к вам в офис с битой"
     words = a.words
-    comes = [(i, i + 1) for i, w in enumerate(words) if w in ("приду", "приеду", "заявлюсь", "нагряну", "явлюсь", "придем", "приедем")]
+    comes = [(i, i + 1) for i, w in enumerate(words) if w in ("приду", "приеду", "заявлюсь", "нагряну", "явлюсь", "придем", "приедем", "нагрянем", "заявимся")]
     weapons = [(i, i + 1) for i, w in enumerate(words) if w in ("битой", "ножом", "топором", "ружьем", "пистолетом", "оружием", "арматурой", "травматом")]
+    # or in person, uninvited: "мы придём к вам лично", "приеду к тебе домой"
+    weapons += [(i, i + 1) for i, w in enumerate(words) if w in ("лично", "домой") and i > 0 and words[i - 1] in ("вам", "тебе", "вас", "тебя")]
     for c, w in near(comes, weapons, 6):
         spans += [a.span(*c), a.span(*w)]
     conditions, harms = a.phrases("extortion_condition"), a.phrases("extortion_harm")
