@@ -28,6 +28,7 @@ _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+")
 _DOMAIN = re.compile(
     r"(?<![@\w.\-])((?:[a-z0-9а-я](?:[a-z0-9а-я\-]{0,61}[a-z0-9а-я])?\.)+([a-zа-я]{2,24}))(?![a-zа-я0-9\-])(/[^\s]*)?"
 )
+_SPACED_DOMAIN = re.compile(r"(?<![\w.@])([a-z0-9][a-z0-9\-]{2,})\s+\.\s*(ru|com|net|org|su|info|biz|shop|store|online|site|me|io|pro|by|kz|ua)(?![a-z0-9])")
 _DOTTED = re.compile(r"[a-zа-я0-9\-]\.[a-zа-я]{2}|https?:|www")
 _MASKED_MAT = re.compile(
     r"(?<![а-яa-z])(?:х[*#]+[йяеюи]|х[уy][*#]+[йяеюи]?|п[*#]+[зс]д|пи[*#]+[дз]|п[*#]+д[*#]*р|бл[*#]+[дт]?ь|бл[*#]+[дт]ь?|б[*#]+я[дт]ь?|"
@@ -371,7 +372,7 @@ def _is_marketplace(host: str, policy: Policy) -> bool:
 
 def detect_links(a: Analysis) -> list[Finding]:
     text = a.text
-    if not _DOTTED.search(text) and "точк" not in text and " dot " not in text:
+    if not _DOTTED.search(text) and "точк" not in text and " dot " not in text and " ." not in text:
         return []
     seen: list[tuple[int, int, str]] = []
     for m in _URL.finditer(text):
@@ -390,6 +391,10 @@ def detect_links(a: Analysis) -> list[Finding]:
         if re.fullmatch(r"[\d.]+", host.rsplit(".", 1)[0]) and tld.isdigit():
             continue
         seen.append((m.start(), m.end(), host))
+    # spaced: "shop-ivanov . ru"
+    for m in _SPACED_DOMAIN.finditer(text):
+        if not any(s <= m.start() < e for s, e, _ in seen):
+            seen.append((m.start(), m.end(), m.group(1) + "." + m.group(2)))
     # spelled: "shop-ivanov точка ru"
     words = a.words
     for i in range(len(words) - 2):
@@ -487,8 +492,11 @@ def detect_lures(a: Analysis) -> list[Finding]:
     # the contact detectors report it (a buyer's own contact is masked, not blocked).
     for i, w in enumerate(words[:-1]):
         if w in ("мой", "наш", "моя", "мои", "наша", "мою", "нашу") and words[i + 1] in (
-                "номер", "телефон", "тел", "почта", "почту", "email", "емейл", "имейл", "мейл", "контакт", "контакты", "ник", "аккаунт"):
+                "номер", "телефон", "тел", "почта", "почту", "email", "емейл", "имейл", "мейл", "контакт", "контакты", "ник", "аккаунт",
+                "телеграм", "тг", "вотсап", "ватсап", "whatsapp", "вайбер", "инстаграм", "инста", "вк", "телега", "телеграмм"):
             following = words[i + 2:i + 5]
+            if following[:1] and following[0] in ("бот", "бота", "канал"):
+                continue  # "мой телеграм-бот маркетплейса"
             if following[:1] and following[0] in ("заказа", "заказ", "отправления", "посылки", "поставки", "карты", "счета", "артикула", "обращения", "претензии", "возврата"):
                 continue
             if any(x[:1].isdigit() or "@" in x or x in ("собака", "at") or re.fullmatch(r"[a-z][a-z0-9_.]{2,}", x) for x in following):
@@ -536,19 +544,26 @@ _CODE_WORDS = {"код", "кода", "коды", "кодом", "коду", "па
 _SMS_WORDS = {"смс", "sms", "сообщении", "сообщения", "пуш", "push", "уведомлении", "банка"}
 
 
+_DOCUMENT_PHOTO = re.compile(r"(?<![а-я])(?:фото|скан|копи[юя]|фотографи[юя]|селфи)\s+(?:с\s+)?(?:вашего\s+)?(?:паспорт\w*|снилс\w*|карт[ыу]\b|банковской\s+карт\w*)")
+
+
 def detect_personal_requests(a: Analysis) -> list[Finding]:
     if a.reported():
-        return _address(a)
-    nouns = a.phrases("pd_noun")
-    codes = [(i, i + 1) for i, w in enumerate(a.words) if w in _CODE_WORDS]
-    sms = [(i, i + 1) for i, w in enumerate(a.words) if w in _SMS_WORDS]
-    nouns = nouns + [c for c, _ in near(codes, sms, 5)] + [h for h in a.stem_hits("pd_stem") if a.words[h[0]].startswith("госуслуг")]
-    if not nouns:
-        # a buyer's home address
         return _address(a)
     requests = [h for h in a.stem_hits("pd_request") if not a.negated(h[0], before=3)
                 and not (a.role is SenderRole.BUYER and a.words[h[0]].startswith("нуж"))]
     spans = []
+    if a.role is SenderRole.SELLER:
+        # documents asked for without a verb ("фото паспорта — тогда вернём"), a card number asked by bank
+        spans += [a.char_span(m.start(), m.end()) for m in _DOCUMENT_PHOTO.finditer(a.text)]
+        if a.stem_hits("card"):
+            for r in requests:
+                if any(a.words[k] == "номер" for k in range(r[1], min(len(a.words), r[1] + 3))):
+                    spans.append(a.span(*r))
+    nouns = a.phrases("pd_noun")
+    codes = [(i, i + 1) for i, w in enumerate(a.words) if w in _CODE_WORDS]
+    sms = [(i, i + 1) for i, w in enumerate(a.words) if w in _SMS_WORDS]
+    nouns = nouns + [c for c, _ in near(codes, sms, 5)] + [h for h in a.stem_hits("pd_stem") if a.words[h[0]].startswith("госуслуг")]
     for n, r in near(nouns, requests, 4):
         if a.negated(n[0], before=3):
             continue
@@ -786,7 +801,7 @@ def detect_spam(a: Analysis) -> list[Finding]:
     return [finding(Category.SPAM_ADVERTISING, "spam", spans)] if spans else []
 
 
-_BARE_ANSWERS = frozenset({"хм", "хмм", "эм", "посмотрим", "ясно", "понятно", "увидим", "поглядим", "нормально", "норм", "нормас", "окей", "оке", "окс", "ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
+_BARE_ANSWERS = frozenset({"понял", "поняла", "принял", "приняла", "принято", "хм", "хмм", "эм", "посмотрим", "ясно", "понятно", "увидим", "поглядим", "нормально", "норм", "нормас", "окей", "оке", "окс", "ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
                            "хорошо", "ладно", "норм", "пришлем", "отправим", "отправили", "можно", "нельзя"})
 
 

@@ -49,7 +49,7 @@ _SUSPICIOUS = re.compile(
     r"|(?<![0-9a-zа-я])[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я](?![0-9a-zа-я])"
     r"|(?<![а-я])" + _SPOKEN_DIGIT + r"[\s,.\-]+" + _SPOKEN_DIGIT + r"(?![а-я])"
     r"|\d[a-wyzа-фц-я]\d|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]{1,2}\d"  # digits with a letter inside (not 30х20)
-    r"|\d[зоoбlчi]{1,3}[\s\-]{1,2}\d"
+    r"|\d[зоoбlчi]{1,3}[\s\-]{1,2}\d|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]"
 )
 
 
@@ -212,7 +212,7 @@ _OBFUSCATED_TOKEN = re.compile(
     r"[0-9a-zа-яіѕј@$|*]*(?:[a-z][а-я]|[а-я][a-z]|[а-я][0-9@$|*]|[0-9@$|*][а-я]|\d[a-zа-я]\d)[0-9a-zа-яіѕј@$|*]*"
 )
 _GLUED_LOOKALIKES = re.compile(r"(?<=\d)[зоoбlчi]{1,3}(?=[\s\-]{1,2}\d)")
-_LOOKALIKE_DIGITS = re.compile(r"(?<=\d)([\s\-]{1,2})([зоoбlчi]{1,4})(?=[\s\-]{1,2}\d)")
+_LOOKALIKE_DIGITS = re.compile(r"(?<=\d)((?:[\s\-]{1,2}[зоoбlчi]{1,4})+)(?=[\s\-]{1,2}\d)")
 
 
 _TRANSLIT = [("shch", "щ"), ("sch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ya", "я"),
@@ -257,9 +257,9 @@ def deobfuscated_view(view: View) -> View:
     for m in _GLUED_LOOKALIKES.finditer(text):
         chars = chars or list(text)
         chars[m.start():m.end()] = [DIGIT_LOOKALIKES[c] for c in m.group()]
-    for m in _LOOKALIKE_DIGITS.finditer(text):
+    for m in _LOOKALIKE_DIGITS.finditer(text):  # "915 ЗЗЗ 44", "912-ЗЗЗ-ОО-11"
         chars = chars or list(text)
-        chars[m.start(2):m.end(2)] = [DIGIT_LOOKALIKES[c] for c in m.group(2)]
+        chars[m.start(1):m.end(1)] = [DIGIT_LOOKALIKES.get(c, c) for c in m.group(1)]
     if chars is not None:
         text = "".join(chars)
         chars = None
