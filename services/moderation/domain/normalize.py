@@ -47,7 +47,6 @@ _SUSPICIOUS = re.compile(
     r"|[а-я][0@3$*][а-я]|(?<![0-9a-zа-я])[6@][а-я]{3}"          # leet inside a word
     r"|(?<![оw])([a-vyzа-нп-я])\1\1"                             # letter floods (not "ООО", "www")
     r"|(?<![0-9a-zа-я])[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я](?![0-9a-zа-я])"
-    r"|(?<![а-я])" + _SPOKEN_DIGIT + r"[\s,.\-]+" + _SPOKEN_DIGIT + r"(?![а-я])"
     r"|\d[a-wyzа-фц-я]\d|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]{1,2}\d"  # digits with a letter inside (not 30х20)
     r"|\d[зоoбlчi]{1,3}[\s\-]{1,2}\d|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]"
 )
@@ -98,8 +97,19 @@ def character_view(text: str) -> View:
 _TRANSLIT_HINT = re.compile(r"(?<![a-z])[a-z]*(?:sh|zh|ch|kh|ya|yu|yat|ite|tse|ets|ogo|ego|aya|oy|iy|dec|zd|bly|hu[iy])[a-z]*(?![a-z])")
 
 
+_SPOKEN_PAIR = re.compile(r"(?<![а-я])" + _SPOKEN_DIGIT + r"[\s,.\-]+" + _SPOKEN_DIGIT + r"(?![а-я])")
+_CYR_WORD = re.compile(r"[а-я]+")
+
+
 def looks_obfuscated(text: str) -> bool:
-    return _SUSPICIOUS.search(text) is not None or (not _CYR.search(text) and len(_TRANSLIT_HINT.findall(text)) >= 1)
+    if _SUSPICIOUS.search(text) is not None:
+        return True
+    if not _CYR.search(text):
+        return len(_TRANSLIT_HINT.findall(text)) >= 1
+    # spoken digits: the pair pattern is costly, so count number words first
+    if sum(1 for w in _CYR_WORD.findall(text) if w in NUMBER_WORDS) >= 2:
+        return _SPOKEN_PAIR.search(text) is not None
+    return False
 
 
 Map = tuple[list[int], list[int]] | None  # (starts, ends) into the previous text; None = identity
