@@ -115,6 +115,8 @@ def build() -> Resources:
         "judgement": lx.NEGATIVE_JUDGEMENTS, "number_context": lx.NUMBER_CONTEXT,
         "extortion_condition": lx.EXTORTION_CONDITIONS, "extortion_harm": lx.EXTORTION_HARMS, "platform": lx.OTHER_PLATFORMS,
         "insult_phrase": lx.INSULT_PHRASES,
+        "vulgar_phrase": lx.VULGAR_PHRASES,
+        "platform_payment": lx.PLATFORM_PAYMENT,
     }
     combined: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     for tag, phrases in phrase_tags.items():
