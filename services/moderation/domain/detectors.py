@@ -717,6 +717,8 @@ def detect_insults(a: Analysis) -> list[Finding]:
     spans = []
     words = a.words
     for i, word in enumerate(words):
+        if a.text[a.ends[i]:a.ends[i] + 1] == "-" and a.text[a.ends[i] + 1:a.ends[i] + 2].isalpha():
+            continue  # part of a compound: "Лох-несское"
         if word in a.res.insult_forms:
             if i > 0 and words[i - 1] in ("не", "ни") and i > 1 and words[i - 2] in ("я", "мы"):
                 continue  # "я не идиот"
