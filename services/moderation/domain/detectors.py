@@ -531,7 +531,8 @@ def detect_lures(a: Analysis) -> list[Finding]:
     for i, w in enumerate(words):
         if w == "напрямую" and not any(x in ("не", "ни", "никогда", "нельзя") for x in words[max(0, i - 3):i + 3]):
             window = words[max(0, i - 3):i + 4]
-            if any(x.startswith(("куп", "прод", "оплат", "плат", "переве", "оформ", "закаж", "заказ", "пиш", "свяж", "обща", "обращ", "звон", "мне", "договор")) for x in window):
+            if any(x.startswith(("куп", "прод", "оплат", "плат", "переве", "оформ", "закаж", "заказ", "пиш", "свяж", "обща", "обращ", "звон",
+                                 "мне", "нам", "договор", "отправ", "сдэк", "почт", "транспорт")) for x in window):
                 spans.append(a.span(i, i + 1))
     return [finding(Category.OFF_PLATFORM_LURE, "lure", spans)] if spans else []
 
@@ -626,8 +627,9 @@ def detect_extra_payment(a: Analysis) -> list[Finding]:
     targets = [] if a.phrases("platform_payment") else a.phrases("pay_target")
     spans = []
     for p, t in near(pays, targets, 5):
-        if a.negated(t[0], before=2):
-            continue
+        imperative = words[p[0]].endswith("те") or words[p[0]] in ("оплати", "переведи", "доплати", "скинь", "кинь", "внеси", "заплати", "перечисли", "плати")
+        if a.negated(t[0], before=2) or (not imperative and any(abs(p[0] - k) <= 8 for k in refund_context)):
+            continue  # "деньги вернутся на карту, с которой была оплата"; "оплатите сбор за возврат" still counts
         spans += [a.span(*p), a.span(*t)]
     for p in pays:
         word = a.words[p[0]]
