@@ -11,7 +11,7 @@ import phonenumbers
 
 from services.moderation.domain import lexicon as lx
 from services.moderation.domain.model import Category, Finding, SenderRole, Span
-from services.moderation.domain.normalize import View
+from services.moderation.domain.normalize import View, count_number_words
 from services.moderation.domain.policy import Policy
 from services.moderation.domain.resources import TOKEN, Resources
 
@@ -194,9 +194,7 @@ _SPELLED_DIGITS = re.compile(r"(?<![а-я])(?:(?:ноль|один|два|три
 
 def detect_phones(a: Analysis) -> list[Finding]:
     text = a.text
-    spoken = ("один" in text or "два" in text or "три" in text or "пять" in text or "семь" in text or "восемь" in text
-              or "девять" in text or "ноль" in text or "шесть" in text or "четыре" in text)
-    spelled = [a.char_span(m.start(), m.end()) for m in _SPELLED_DIGITS.finditer(text)] if spoken else []
+    spelled = [a.char_span(m.start(), m.end()) for m in _SPELLED_DIGITS.finditer(text)] if count_number_words(text) >= 4 else []
     if spelled:
         return [finding(Category.CONTACT_EXCHANGE, "phone.spelled_digits", spelled)] + _digit_phones(a)
     return _digit_phones(a)
@@ -556,7 +554,8 @@ def detect_personal_requests(a: Analysis) -> list[Finding]:
     spans = []
     if a.role is SenderRole.SELLER:
         # documents asked for without a verb ("фото паспорта — тогда вернём"), a card number asked by bank
-        spans += [a.char_span(m.start(), m.end()) for m in _DOCUMENT_PHOTO.finditer(a.text)]
+        if any(cue in a.text for cue in ("фото", "скан", "копи", "селфи")):
+            spans += [a.char_span(m.start(), m.end()) for m in _DOCUMENT_PHOTO.finditer(a.text)]
         if a.stem_hits("card"):
             for r in requests:
                 if any(a.words[k] == "номер" for k in range(r[1], min(len(a.words), r[1] + 3))):
@@ -636,8 +635,9 @@ def detect_extra_payment(a: Analysis) -> list[Finding]:
         if word.startswith(("доплат", "предоплат")) and a.role is not SenderRole.BUYER and not a.negated(p[0], before=3, after=2):
             spans.append(a.span(*p))
     if a.role is SenderRole.SELLER:
-        spans += [a.char_span(m.start(), m.end()) for m in _YOU_OWE.finditer(a.text)
-                  if not a.negated(a.token_at(m.start()), before=2)]
+        if any(cue in a.text for cue in ("с вас", "дополнительно", "возьм", "отдельно", "сверху", "берет", "берем")):
+            spans += [a.char_span(m.start(), m.end()) for m in _YOU_OWE.finditer(a.text)
+                      if not a.negated(a.token_at(m.start()), before=2)]
     return [finding(Category.EXTRA_PAYMENT, "payment.extra", spans)] if spans else []
 
 
@@ -811,7 +811,7 @@ _BARE_ANSWERS = frozenset({"понял", "поняла", "принял", "при
 
 
 def detect_low_effort(a: Analysis) -> list[Finding]:
-    if a.role is not SenderRole.SELLER:
+    if a.role is not SenderRole.SELLER or len(a.words) > 3:
         return []
     words = [w for w in a.words if not w.isdigit()]
     letters = re.sub(r"[^0-9a-zа-я]", "", a.text)

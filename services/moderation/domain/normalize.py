@@ -42,14 +42,14 @@ _SINGLE_RUN = re.compile(r"(?<![0-9a-zа-я])(?:[0-9a-zа-я][\s.\-_*/|,:;+~]{1,
 _FLOOD = re.compile(r"([a-zа-я])\1{2,}")
 _NUMBER_WORD = re.compile(r"(?<![а-я])(" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")(?![а-я])")
 _SPOKEN_DIGIT = r"(?:ноль|нуль|один|одна|два|две|три|четыре|пять|шесть|семь|восемь|девять|десять|двадцать|тридцать|сорок|пятьдесят|шестьдесят|семьдесят|восемьдесят|девяносто|сто|двести|триста|четыреста|пятьсот|шестьсот|семьсот|восемьсот|девятьсот|одиннадцать|двенадцать|тринадцать|четырнадцать|пятнадцать|шестнадцать|семнадцать|восемнадцать|девятнадцать)"
-_SUSPICIOUS = re.compile(
-    r"[a-z][а-я]|[а-я][a-z]"                                   # mixed scripts in one word
-    r"|[а-я][0@3$*][а-я]|(?<![0-9a-zа-я])[6@][а-я]{3}"          # leet inside a word
-    r"|(?<![оw])([a-vyzа-нп-я])\1\1"                             # letter floods (not "ООО", "www")
-    r"|(?<![0-9a-zа-я])[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я](?![0-9a-zа-я])"
-    r"|\d[a-wyzа-фц-я]\d|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]{1,2}\d"  # digits with a letter inside (not 30х20)
-    r"|\d[зоoбlчi]{1,3}[\s\-]{1,2}\d|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]"
-)
+_MIXED_SCRIPT = re.compile(r"[a-z][а-я]|[а-я][a-z]")
+_LEET_CHARS = re.compile(r"[0@3$*6]")
+_LEET = re.compile(r"[а-я][0@3$*][а-я]|(?<![0-9a-zа-я])[6@][а-я]{3}")
+_FLOOD3 = re.compile(r"(?<![оw])([a-vyzа-нп-я])\1\1")  # letter floods (not "ООО", "www")
+_SINGLES = re.compile(r"(?<![0-9a-zа-я])[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я](?![0-9a-zа-я])")
+_DIGIT_LETTERS = re.compile(r"\d[a-wyzа-фц-я]\d|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]{1,2}\d|\d[зоoбlчi]{1,3}[\s\-]{1,2}\d"
+                            r"|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]")  # digits with letters inside (not 30х20)
+_ANY_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -98,18 +98,51 @@ _TRANSLIT_HINT = re.compile(r"(?<![a-z])[a-z]*(?:sh|zh|ch|kh|ya|yu|yat|ite|tse|e
 
 
 _SPOKEN_PAIR = re.compile(r"(?<![а-я])" + _SPOKEN_DIGIT + r"[\s,.\-]+" + _SPOKEN_DIGIT + r"(?![а-я])")
-_CYR_WORD = re.compile(r"[а-я]+")
 
 
 def looks_obfuscated(text: str) -> bool:
-    if _SUSPICIOUS.search(text) is not None:
-        return True
-    if not _CYR.search(text):
+    """Cheap checks first: most messages have no Latin letters, no leet characters, no digits."""
+    has_cyr = _CYR.search(text) is not None
+    if not has_cyr:
         return len(_TRANSLIT_HINT.findall(text)) >= 1
+    if _LAT.search(text) and _MIXED_SCRIPT.search(text):
+        return True
+    if _LEET_CHARS.search(text) and _LEET.search(text):
+        return True
+    if _FLOOD3.search(text) or _SINGLES.search(text):
+        return True
+    if _ANY_DIGIT.search(text) and _DIGIT_LETTERS.search(text):
+        return True
     # spoken digits: the pair pattern is costly, so count number words first
-    if sum(1 for w in _CYR_WORD.findall(text) if w in NUMBER_WORDS) >= 2:
+    if count_number_words(text) >= 2:
         return _SPOKEN_PAIR.search(text) is not None
     return False
+
+
+def _number_word_automaton():
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for word in NUMBER_WORDS:
+        automaton.add_word(word, len(word))
+    automaton.make_automaton()
+    return automaton
+
+
+_NUMBER_AUTOMATON = None
+
+
+def count_number_words(text: str) -> int:
+    """Russian number words standing as whole words, in one C pass."""
+    global _NUMBER_AUTOMATON
+    if _NUMBER_AUTOMATON is None:
+        _NUMBER_AUTOMATON = _number_word_automaton()
+    count, n = 0, len(text)
+    for end, length in _NUMBER_AUTOMATON.iter(text):
+        start = end - length + 1
+        if (start == 0 or not text[start - 1].isalpha()) and (end + 1 == n or not text[end + 1].isalpha()):
+            count += 1
+    return count
 
 
 Map = tuple[list[int], list[int]] | None  # (starts, ends) into the previous text; None = identity
