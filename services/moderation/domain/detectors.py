@@ -816,7 +816,8 @@ def detect_low_effort(a: Analysis) -> list[Finding]:
     words = [w for w in a.words if not w.isdigit()]
     letters = re.sub(r"[^0-9a-zа-я]", "", a.text)
     short_and_empty = len(words) <= 3 and all(w in _BARE_ANSWERS for w in words)  # "Да, есть", "Ок, ждите"
-    if not letters or short_and_empty or (len(words) == 2 and " ".join(words) in lx.LOW_EFFORT_WORDS):
+    one_word = len(words) == 1 and words[0] in lx.LOW_EFFORT_WORDS
+    if not letters or one_word or short_and_empty or (len(words) == 2 and " ".join(words) in lx.LOW_EFFORT_WORDS):
         return [Finding(Category.LOW_EFFORT_REPLY, "reply.one_word", ())]
     return []
 

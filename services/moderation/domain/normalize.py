@@ -50,6 +50,7 @@ _SINGLES = re.compile(r"(?<![0-9a-zа-я])[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа
 _DIGIT_LETTERS = re.compile(r"\d[a-wyzа-фц-я]\d|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]{1,2}\d|\d[зоoбlчi]{1,3}[\s\-]{1,2}\d"
                             r"|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]")  # digits with letters inside (not 30х20)
 _ANY_DIGIT = re.compile(r"\d")
+_DIGITS_AROUND_WORD = re.compile(r"\d[\s\-]+[а-я]{3,12}[\s\-]+\d")
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,11 @@ def looks_obfuscated(text: str) -> bool:
     if _ANY_DIGIT.search(text) and _DIGIT_LETTERS.search(text):
         return True
     # spoken digits: the pair pattern is costly, so count number words first
-    if count_number_words(text) >= 2:
-        return _SPOKEN_PAIR.search(text) is not None
-    return False
+    spoken = count_number_words(text)
+    if spoken >= 2 and _SPOKEN_PAIR.search(text) is not None:
+        return True
+    # one spoken number between digit groups: "8 912 триста 45 67"
+    return spoken >= 1 and _ANY_DIGIT.search(text) is not None and _DIGITS_AROUND_WORD.search(text) is not None
 
 
 def _number_word_automaton():
@@ -320,7 +323,9 @@ def deobfuscated_view(view: View) -> View:
         mapping = _chain(mapping, flood_map)
     # 4. number words -> digits
     words = [(m.group(1), m.start(), m.end()) for m in _NUMBER_WORD.finditer(text)]
-    if len(words) >= 2:
+    beside_digits = any(re.search(r"\d[\s\-]*$", text[max(0, s - 3):s]) and re.match(r"[\s\-]*\d", text[e:e + 3])
+                        for _, s, e in words)
+    if len(words) >= 2 or beside_digits:
         runs: list[list[tuple[str, int, int]]] = []
         for word in words:
             if runs and _GAP.fullmatch(text, runs[-1][-1][2], word[1]):
