@@ -467,7 +467,10 @@ def detect_lures(a: Analysis) -> list[Finding]:
             spans += [a.span(*m), a.span(*inv)]
         # a seller points to a messenger or another platform: a lure unless refused ("мы не общаемся в мессенджерах")
         if a.role is SenderRole.SELLER:
+            own_channel = {"маркетплейса", "площадки", *a.policy.brands}
             for m in messengers:
+                if any(words[k] in own_channel for k in range(m[1], min(len(words), m[1] + 3))):
+                    continue  # the marketplace's own channel or bot
                 if not any(words[k] in ("не", "ни", "нет", "никогда") for k in range(max(0, m[0] - 4), m[0])):
                     spans.append(a.span(*m))
         # "у меня есть телеграм", "есть ли у вас вацап", "в вацап удобнее"
@@ -543,7 +546,7 @@ _CODE_WORDS = {"код", "кода", "коды", "кодом", "коду", "па
 _SMS_WORDS = {"смс", "sms", "сообщении", "сообщения", "пуш", "push", "уведомлении", "банка"}
 
 
-_DOCUMENT_PHOTO = re.compile(r"(?<![а-я])(?:фото|скан|копи[юя]|фотографи[юя]|селфи)\s+(?:с\s+)?(?:вашего\s+)?(?:паспорт\w*|снилс\w*|карт[ыу]\b|банковской\s+карт\w*)")
+_DOCUMENT_PHOTO = re.compile(r"(?<![а-я])(?:фото|скан|копи[юя]|фотографи[юя]|селфи)\s+(?:[а-я]+\s+){0,2}(?:паспорт\w*|снилс\w*|карт[ыу]\b|банковской\s+карт\w*)")
 
 
 def detect_personal_requests(a: Analysis) -> list[Finding]:
@@ -796,8 +799,13 @@ def detect_disparagement(a: Analysis) -> list[Finding]:
 _STAR_REQUEST = re.compile(r"(?<![а-я])(?:поставьте|оставьте|поставь|оставь|ставьте)\s+(?:нам\s+|пожалуйста\s+|оценку\s+|отзыв\s+(?:на\s+)?)*(?:5|пять|⭐|★)")
 
 
+_SUBSCRIBE = {"подпишитесь", "подписывайтесь", "подпишись"}
+
+
 def detect_spam(a: Analysis) -> list[Finding]:
-    spans = [a.span(*h) for h in a.phrases("spam") if not a.negated(h[0], before=2)]
+    inside = bool(a.phrases("platform_payment"))  # "подписывайтесь на наш магазин на площадке" is fine
+    spans = [a.span(*h) for h in a.phrases("spam") if not a.negated(h[0], before=2)
+             and not (inside and a.words[h[0]] in _SUBSCRIBE)]
     spans += [a.char_span(m.start(), m.end()) for m in _STAR_REQUEST.finditer(a.text)]
     if a.role is SenderRole.SELLER:
         for r, g in near(a.stem_hits("review"), a.stem_hits("reward"), 6):
