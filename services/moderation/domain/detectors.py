@@ -807,6 +807,8 @@ def detect_spam(a: Analysis) -> list[Finding]:
     spans = [a.span(*h) for h in a.phrases("spam") if not a.negated(h[0], before=2)
              and not (inside and a.words[h[0]] in _SUBSCRIBE)]
     spans += [a.char_span(m.start(), m.end()) for m in _STAR_REQUEST.finditer(a.text)]
+    if a.role is SenderRole.SELLER and "только сегодня" in a.text and "скидк" in a.text and not a.stem_hits("third_party"):
+        spans += [a.char_span(a.text.index("только сегодня"), a.text.index("только сегодня") + len("только сегодня"))]
     if a.role is SenderRole.SELLER:
         for r, g in near(a.stem_hits("review"), a.stem_hits("reward"), 6):
             if not a.negated(g[0], before=2) and not a.words[r[0]].startswith("отзывч"):
