@@ -514,8 +514,8 @@ def detect_lures(a: Analysis) -> list[Finding]:
     # come to us: "приезжайте на наш склад", "заходите к нам в офис"
     for i, _ in a.stem_hits("come"):
         if not a.negated(i):
-            if any(x.startswith(("склад", "офис", "шоурум", "нам", "мне", "магазин", "точк", "павильон", "рынок"))
-                   for x in words[i + 1:i + 5]):
+            if any(x.startswith(("склад", "офис", "шоурум", "нам", "мне", "магазин", "точк", "павильон", "рынк", "рынок"))
+                   for x in words[max(0, i - 5):i] + words[i + 1:i + 5]):
                 spans.append(a.span(i, i + 1))
     # asking for the other side's contact: "напишите ваш телефон", "скиньте свой номер"
     contact_nouns = ("телефон", "номер", "контакт", "контакты", "почту", "email", "мейл", "емейл", "ник", "тг", "телеграм",
@@ -630,7 +630,7 @@ def detect_extra_payment(a: Analysis) -> list[Finding]:
     spans = []
     for p, t in near(pays, targets, 5):
         imperative = words[p[0]].endswith("те") or words[p[0]] in ("оплати", "переведи", "доплати", "скинь", "кинь", "внеси", "заплати", "перечисли", "плати")
-        if a.negated(t[0], before=2) or (not imperative and any(abs(p[0] - k) <= 8 for k in refund_context)):
+        if a.negated(t[0], before=2, after=2) or (not imperative and any(abs(p[0] - k) <= 8 for k in refund_context)):
             continue  # "деньги вернутся на карту, с которой была оплата"; "оплатите сбор за возврат" still counts
         spans += [a.span(*p), a.span(*t)]
     for p in pays:
@@ -761,6 +761,9 @@ def detect_threats(a: Analysis) -> list[Finding]:
             continue  # "пожалеете, что не добавили XXL": regret, not a threat
         if lawful and a.words[i] in _WEAK_THREAT_STARTS:
             continue
+        if a.words[i:j] == ["мало", "не", "покажется"] and not any(
+                w in ("если", "вам", "тебе", "иначе", "приеду", "приедем", "приду", "придем") for w in a.words):
+            continue  # "мало не покажется — куртка очень тёплая"
         spans.append(a.span(i, j))
     # coming round armed: "приду к вам в офис с битой"
     words = a.words
