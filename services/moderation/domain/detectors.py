@@ -505,6 +505,10 @@ def detect_lures(a: Analysis) -> list[Finding]:
             if a.negated(i, before=2) or reported:
                 continue
             spans.append(a.span(i, i + 2))
+    # selling for cash: "могу продать вам остатки за наличные"
+    for i, _ in a.stem_hits("sell"):
+        if any(w.startswith(("налич", "нал")) and w != "наличии" for w in words[i + 1:i + 7]) and not a.negated(i):
+            spans.append(a.span(i, i + 1))
     # call us: "наберите нас", "звоните мне"
     for i, _ in a.stem_hits("call"):
         w = words[i]
@@ -624,10 +628,12 @@ def detect_extra_payment(a: Analysis) -> list[Finding]:
     refund_context = {i for i, _ in a.stem_hits("refund")}
     pays = [(i, i + 1) for i, w in enumerate(words) if w in a.res.pay_words and not a.negated(i, before=3, after=1)
             and not (w.startswith("перевод") and (a.role is SenderRole.BUYER or any(abs(i - k) <= 4 for k in refund_context)))]
-    if not pays and not any(cue in a.text for cue in ("с вас", "дополнительно", "возьм", "отдельно", "сверху", "берет", "берем")):
+    cash_sale = [a.span(i, i + 1) for i, _ in a.stem_hits("sell")
+                 if any(w.startswith("налич") and w != "наличии" for w in words[i + 1:i + 7]) and not a.negated(i)]
+    if not pays and not cash_sale and not any(cue in a.text for cue in ("с вас", "дополнительно", "возьм", "отдельно", "сверху", "берет", "берем")):
         return []
     targets = [] if a.phrases("platform_payment") else a.phrases("pay_target")
-    spans = []
+    spans = list(cash_sale)
     for p, t in near(pays, targets, 5):
         imperative = words[p[0]].endswith("те") or words[p[0]] in ("оплати", "переведи", "доплати", "скинь", "кинь", "внеси", "заплати", "перечисли", "плати")
         if a.negated(t[0], before=2, after=2) or (not imperative and any(abs(p[0] - k) <= 8 for k in refund_context)):
