@@ -454,11 +454,13 @@ def detect_lures(a: Analysis) -> list[Finding]:
                 continue
             messengers.append((i, i + 1))
     messengers += a.phrases("platform")
-    mail = [(i, i + 1) for i, w in enumerate(words) if w in lx.MAIL_CHANNELS and i > 0 and words[i - 1] in ("на", "в", "по")]
+    prepositions = ("на", "в", "по")
+    mail = [(i, i + 1) for i, w in enumerate(words) if w in lx.MAIL_CHANNELS and i > 0
+            and (words[i - 1] in prepositions or (words[i - 1] == "e" and i > 1 and words[i - 2] in prepositions))]
     third_party = bool(a.stem_hits("third_party"))
     if mail and not reported and not third_party:
         invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])
-                   and not words[h[0]].endswith(("ся", "сь", "ет", "ит", "ут", "ют", "ат", "ят"))]
+                   and not words[h[0]].endswith(("ется", "ится", "ются", "ятся", "ет", "ит", "ут", "ют", "ат", "ят"))]
         for (m, inv) in near(mail, invites, 3):
             spans += [a.span(*m), a.span(*inv)]
     if messengers and not reported:
@@ -530,7 +532,7 @@ def detect_lures(a: Analysis) -> list[Finding]:
             if following and following[0] in ("заказа", "заказ", "отправления", "посылки", "карты", "обращения"):
                 continue
             invited = {k for k, _ in a.stem_hits("invite")} | {k for k, _ in a.stem_hits("pd_request")}
-            if any(k in invited for k in range(max(0, i - 3), i + 5)) and not a.negated(i, before=3):
+            if any(k in invited for k in range(max(0, i - 3), i + 8)) and not a.negated(i, before=3):
                 spans.append(a.span(i, i + 2))
     # "напрямую" with buying, paying or talking
     for i, w in enumerate(words):
@@ -753,7 +755,7 @@ def detect_insults(a: Analysis) -> list[Finding]:
     return [finding(Category.INSULT, "insult", spans)] if spans else []
 
 
-_WEAK_THREAT_STARTS = {"ответишь", "ответите", "разберусь", "разберемся", "устрою", "приеду"}
+_WEAK_THREAT_STARTS = {"ответишь", "ответите", "разберусь", "разберемся", "устрою"}
 
 
 def detect_threats(a: Analysis) -> list[Finding]:
