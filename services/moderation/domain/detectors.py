@@ -461,7 +461,7 @@ def detect_lures(a: Analysis) -> list[Finding]:
     if mail and not reported and not third_party:
         invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])
                    and not words[h[0]].endswith(("ется", "ится", "ются", "ятся", "ет", "ит", "ут", "ют", "ат", "ят"))]
-        for (m, inv) in near(mail, invites, 3):
+        for (m, inv) in near(mail, invites, 5):
             spans += [a.span(*m), a.span(*inv)]
     if messengers and not reported:
         invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])]
