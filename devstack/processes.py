@@ -1,7 +1,6 @@
 """Starting and stopping the suite's processes: nats-server, secantusd-py and the services."""
 from __future__ import annotations
 
-import os
 import pathlib
 import shutil
 import signal

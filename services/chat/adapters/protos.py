@@ -1,7 +1,6 @@
 """Conversions between chat's domain and its protobuf contracts."""
 from __future__ import annotations
 
-import datetime as dt
 
 
 from prilavok.chat.v1 import chat_pb2 as pb

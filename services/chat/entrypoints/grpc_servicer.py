@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 
-import grpc
 
 from prilavok.chat.v1 import chat_pb2 as pb
 from prilavok.chat.v1 import chat_pb2_grpc

@@ -1,7 +1,6 @@
 """Conversions between moderation's domain objects and its protobuf contracts."""
 from __future__ import annotations
 
-import datetime as dt
 
 
 from prilavok.common.v1 import common_pb2

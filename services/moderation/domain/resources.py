@@ -28,7 +28,6 @@ class Resources:
 
 
 def _lexeme_forms(lemmas: list[str]) -> set[str]:
-    import pymorphy3
 
     morph = _morph()
     forms: set[str] = set()

@@ -10,7 +10,7 @@ import pathlib
 from dataclasses import dataclass, field
 
 from services.moderation.domain.engine import ModerationEngine
-from services.moderation.domain.model import Action, Category, MessageToCheck, SenderRole, Verdict
+from services.moderation.domain.model import Category, MessageToCheck, SenderRole, Verdict
 
 DATASET = pathlib.Path(__file__).with_name("dataset.jsonl")
 RECALL_TARGET = 0.97

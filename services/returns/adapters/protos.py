@@ -1,7 +1,6 @@
 """Conversions between the returns domain and its protobuf contracts."""
 from __future__ import annotations
 
-import datetime as dt
 
 
 from prilavok.common.v1 import common_pb2
