@@ -453,7 +453,7 @@ def detect_lures(a: Analysis) -> list[Finding]:
             if w in lx.AMBIGUOUS_MESSENGERS and not (i > 0 and words[i - 1] in ("в", "во", "на", "через")):
                 continue
             messengers.append((i, i + 1))
-    messengers += a.phrases("platform")
+    messengers += a.phrases("platform") + a.phrases("messenger_phrase")
     prepositions = ("на", "в", "по")
     mail = [(i, i + 1) for i, w in enumerate(words) if w in lx.MAIL_CHANNELS and i > 0
             and (words[i - 1] in prepositions or (words[i - 1] == "e" and i > 1 and words[i - 2] in prepositions))]

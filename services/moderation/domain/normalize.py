@@ -23,10 +23,10 @@ _LOWER_1TO1 = str.maketrans({"ё": "е", "\r": "\n", "\t": " "})
 
 # Latin letters that look like Cyrillic ones, and back.
 LATIN_TO_CYR = {"a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "o": "о", "p": "р", "t": "т",
-                "x": "х", "y": "у", "u": "и", "n": "п", "r": "г", "i": "і"}
+                "x": "х", "y": "у", "u": "и", "n": "п", "r": "г", "i": "і", "j": "й"}
 CYR_TO_LAT = {"а": "a", "в": "b", "с": "c", "е": "e", "н": "h", "к": "k", "м": "m", "о": "o", "р": "p", "т": "t",
               "х": "x", "у": "y", "і": "i", "ѕ": "s", "ј": "j"}
-LEET_TO_CYR = {"0": "о", "3": "з", "4": "ч", "6": "б", "@": "а", "$": "s", "9": "д"}
+LEET_TO_CYR = {"0": "о", "1": "и", "3": "з", "4": "ч", "6": "б", "@": "а", "$": "s", "9": "д"}
 LEET_TO_LAT = {"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 DIGIT_LOOKALIKES = {"o": "0", "о": "0", "з": "3", "l": "1", "i": "1", "|": "1", "б": "6", "ч": "4", "s": "5"}
 
@@ -43,8 +43,8 @@ _FLOOD = re.compile(r"([a-zа-я])\1{2,}")
 _NUMBER_WORD = re.compile(r"(?<![а-я])(" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")(?![а-я])")
 _SPOKEN_DIGIT = r"(?:ноль|нуль|один|одна|два|две|три|четыре|пять|шесть|семь|восемь|девять|десять|двадцать|тридцать|сорок|пятьдесят|шестьдесят|семьдесят|восемьдесят|девяносто|сто|двести|триста|четыреста|пятьсот|шестьсот|семьсот|восемьсот|девятьсот|одиннадцать|двенадцать|тринадцать|четырнадцать|пятнадцать|шестнадцать|семнадцать|восемнадцать|девятнадцать)"
 _MIXED_SCRIPT = re.compile(r"[a-z][а-я]|[а-я][a-z]")
-_LEET_CHARS = re.compile(r"[0@3$*6]")
-_LEET = re.compile(r"[а-я][0@3$*][а-я]|(?<![0-9a-zа-я])[6@][а-я]{3}")
+_LEET_CHARS = re.compile(r"[0@3$*61]")
+_LEET = re.compile(r"[а-я][0@3$*1][а-я]|(?<![0-9a-zа-я])[6@][а-я]{3}")
 _FLOOD3 = re.compile(r"(?<![оw])([a-vyzа-нп-я])\1\1")  # letter floods (not "ООО", "www")
 _SINGLES = re.compile(r"(?<![0-9a-zа-я])[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я][\s.\-_*/|]{1,3}[0-9a-zа-я](?![0-9a-zа-я])")
 _DIGIT_LETTERS = re.compile(r"\d[a-wyzа-фц-я]\d|\d[\s\-]{1,2}[зоoбlчi]{2,4}[\s\-]{1,2}\d|\d[зоoбlчi]{1,3}[\s\-]{1,2}\d"
@@ -295,7 +295,9 @@ def deobfuscated_view(view: View) -> View:
         translit_text, translit_map = _apply(text, pieces)
         return deobfuscated_view(_compose(view, translit_map, translit_text)) if pieces and _CYR.search(translit_text) else view
     # 1. separators between single characters: "т е л е г р а м", "8-9-1-2"
-    pieces = [(m.start(), m.end(), re.sub(r"[^0-9a-zа-я]", "", m.group())) for m in _SINGLE_RUN.finditer(text)]
+    # a wider gap inside the run is a word boundary: "н а п и ш и т е  в  в а ц а п" -> "напишите в вацап"
+    pieces = [(m.start(), m.end(), re.sub(r"[^0-9a-zа-я ]", "", re.sub(r"\s{2,}", " ", re.sub(r"(?<=\S)\s(?=\S)", "", m.group()))))
+              for m in _SINGLE_RUN.finditer(text)]
     text, mapping = _apply(text, pieces)
     # 2. letters standing for digits next to digits ("9Об 123", "915 ЗЗЗ 44"), then look-alikes and
     #    leetspeak inside mixed tokens (all the same length: no new map)

@@ -116,6 +116,7 @@ def build() -> Resources:
         "extortion_condition": lx.EXTORTION_CONDITIONS, "extortion_harm": lx.EXTORTION_HARMS, "platform": lx.OTHER_PLATFORMS,
         "insult_phrase": lx.INSULT_PHRASES,
         "vulgar_phrase": lx.VULGAR_PHRASES,
+        "messenger_phrase": lx.MESSENGER_PHRASES,
         "platform_payment": lx.PLATFORM_PAYMENT,
     }
     combined: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
