@@ -750,6 +750,8 @@ def detect_insults(a: Analysis) -> list[Finding]:
                     continue
                 spans.append(a.span(i, i + 1))
     spans += [a.span(*h) for h in a.phrases("insult_phrase")]
+    spans += [a.span(*h) for h in a.phrases("directed_insult_phrase")
+              if any(w in ("вы", "ты", "совсем") for w in words[max(0, h[0] - 4):h[0]])]
     # a short exclamation at the reader: "Жалкие мошенники!", "Ворюги!"
     if len(words) <= 4 and not any(w in ("не", "я", "мы", "осторожно", "это") for w in words):
         spans += [a.span(i, i + 1) for i, w in enumerate(words) if w in a.res.directed_forms]
@@ -782,6 +784,11 @@ def detect_threats(a: Analysis) -> list[Finding]:
     weapons += [(i, i + 1) for i, w in enumerate(words) if w in ("лично", "домой") and i > 0 and words[i - 1] in ("вам", "тебе", "вас", "тебя")]
     for c, w in near(comes, weapons, 6):
         spans += [a.span(*c), a.span(*w)]
+    # "напишешь ещё такой отзыв — будет хуже"
+    for i in range(len(words) - 1):
+        if words[i] == "будет" and words[i + 1] == "хуже" and any(
+                w in ("еще", "напишешь", "напишете", "будешь", "будете", "если") for w in words[max(0, i - 6):i]):
+            spans.append(a.span(i, i + 2))
     conditions, harms = a.phrases("extortion_condition"), a.phrases("extortion_harm")
     for c, h in near(conditions, harms, 8):
         if h[0] > c[0]:
@@ -828,7 +835,7 @@ def detect_spam(a: Analysis) -> list[Finding]:
     return [finding(Category.SPAM_ADVERTISING, "spam", spans)] if spans else []
 
 
-_BARE_ANSWERS = frozenset({"щас", "ща", "сейчас", "минуту", "секунду", "сделаем", "сделаю", "решим", "уточним", "уточню", "проверим", "посмотрю", "понял", "поняла", "принял", "приняла", "принято", "хм", "хмм", "эм", "посмотрим", "ясно", "понятно", "увидим", "поглядим", "нормально", "норм", "нормас", "окей", "оке", "окс", "ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
+_BARE_ANSWERS = frozenset({"хз", "хзз", "незнаю", "щас", "ща", "сейчас", "минуту", "секунду", "сделаем", "сделаю", "решим", "уточним", "уточню", "проверим", "посмотрю", "понял", "поняла", "принял", "приняла", "принято", "хм", "хмм", "эм", "посмотрим", "ясно", "понятно", "увидим", "поглядим", "нормально", "норм", "нормас", "окей", "оке", "окс", "ну", "хоп", "оп", "ммм", "угум", "да", "нет", "ок", "ok", "ага", "угу", "неа", "есть", "нету", "будет", "ждите", "жди", "не", "знаю",
                            "хорошо", "ладно", "норм", "пришлем", "отправим", "отправили", "можно", "нельзя"})
 
 

@@ -103,7 +103,7 @@ def build() -> Resources:
                        ("bait", set(BAIT_STEMS)),
                        ("pd_stem", {"госуслуг", "паспорт"}),
                        ("sell", {"прода", "отдам", "отдади"}),
-                       ("judgement", {"обдира", "обира", "сдирают", "жуль", "ворье", "шпан", "рабств", "паразит", "кровопий", "грабит", "грабеж", "душит", "фальшив", "сборищ", "некомпетентн", "бездар", "жулик", "мошенн", "ворюг", "кидал", "лохотрон", "помойк", "шараш", "обманщ", "шарлатан",
+                       ("judgement", {"беспредел", "обдира", "обира", "сдирают", "жуль", "ворье", "шпан", "рабств", "паразит", "кровопий", "грабит", "грабеж", "душит", "фальшив", "сборищ", "некомпетентн", "бездар", "жулик", "мошенн", "ворюг", "кидал", "лохотрон", "помойк", "шараш", "обманщ", "шарлатан",
                                       "контор", "ширпотреб", "подделк", "паленк", "фейков"})):
         for stem in stems:
             existing = automaton.get(stem, ())
@@ -117,6 +117,7 @@ def build() -> Resources:
         "insult_phrase": lx.INSULT_PHRASES,
         "vulgar_phrase": lx.VULGAR_PHRASES,
         "messenger_phrase": lx.MESSENGER_PHRASES,
+        "directed_insult_phrase": lx.DIRECTED_INSULT_PHRASES,
         "platform_payment": lx.PLATFORM_PAYMENT,
     }
     combined: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
