@@ -564,7 +564,11 @@ def detect_personal_requests(a: Analysis) -> list[Finding]:
     if a.role is SenderRole.SELLER:
         # documents asked for without a verb ("фото паспорта — тогда вернём"), a card number asked by bank
         if any(cue in a.text for cue in ("фото", "скан", "копи", "селфи")):
-            spans += [a.char_span(m.start(), m.end()) for m in _DOCUMENT_PHOTO.finditer(a.text)]
+            for m in _DOCUMENT_PHOTO.finditer(a.text):
+                i = a.token_at(m.start())
+                j = a.token_at(max(m.start(), m.end() - 1))
+                if not (a.negated(i, before=2) or any(w in _NEGATION_TOKENS for w in a.words[j + 1:j + 4])):
+                    spans.append(a.char_span(m.start(), m.end()))
         if a.stem_hits("card"):
             for r in requests:
                 if any(a.words[k] == "номер" for k in range(r[1], min(len(a.words), r[1] + 3))):
