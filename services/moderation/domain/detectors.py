@@ -770,7 +770,7 @@ def detect_threats(a: Analysis) -> list[Finding]:
     spans = []
     lawful = bool(a.stem_hits("lawful"))
     for i, j in hits:
-        if a.negated(i, before=2) and a.words[i] != "сдохни":
+        if a.negated(i, before=2) and a.words[i] not in ("сдохни", "сдохните"):
             continue
         if a.words[j - 1] in ("пожалеете", "пожалеешь") and j < len(a.words) and a.words[j] == "что":
             continue  # "пожалеете, что не добавили XXL": regret, not a threat
