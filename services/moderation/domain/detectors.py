@@ -47,6 +47,7 @@ _COMMON_LATIN = {"ok", "and", "the", "sale", "shop", "size", "xl", "xxl", "pro",
                  "xiaomi", "apple", "android", "ios", "wifi", "usb", "type", "led", "lcd", "nfc", "bluetooth", "pdf", "jpg", "png",
                  "video", "photo", "foto", "please", "thanks", "thank", "you", "sorry", "hello", "hi", "wildberries", "ozon", "wb"}
 _NEGATION_TOKENS = {"не", "ни", "нет", "ничего", "никаких", "никакой", "никакую", "нельзя", "без", "никогда", "запрещено"}
+_MENTION_AFTER = re.compile(r"\s*[—–-]\s*(?:это|так называется|название)")
 _PERSONAL_SECOND_SUBJECTS = {"одни", "сплошные", "ты", "вы", "ваш", "ваша", "ваши", "ваше", "твой", "твоя", "твои", "продавец", "магазин", "продавцы"}
 _DIRECT_PRONOUNS = {"ты", "вы"}
 _PERSON_NOUNS = {"продавец", "продавцы", "продавца", "покупатель", "покупательница", "менеджер", "менеджеры", "магазин",
@@ -737,6 +738,8 @@ def detect_insults(a: Analysis) -> list[Finding]:
     for i, word in enumerate(words):
         if a.text[a.ends[i]:a.ends[i] + 1] == "-" and a.text[a.ends[i] + 1:a.ends[i] + 2].isalpha():
             continue  # part of a compound: "Лох-несское"
+        if _MENTION_AFTER.match(a.text, a.ends[i]) or (a.starts[i] > 0 and a.text[a.starts[i] - 1] in "«\"" and a.text[a.ends[i]:a.ends[i] + 1] in "»\""):
+            continue  # the word is named, not used: "Урод — это название модели", «Урод»
         if word in a.res.insult_forms:
             if i > 0 and words[i - 1] in ("не", "ни") and i > 1 and words[i - 2] in ("я", "мы"):
                 continue  # "я не идиот"
@@ -758,7 +761,7 @@ def detect_insults(a: Analysis) -> list[Finding]:
               if any(w in ("вы", "ты", "совсем") for w in words[max(0, h[0] - 4):h[0]])]
     # a short exclamation at the reader: "Жалкие мошенники!", "Ворюги!"
     if len(words) <= 4 and not any(w in ("не", "я", "мы", "осторожно", "это") for w in words):
-        spans += [a.span(i, i + 1) for i, w in enumerate(words) if w in a.res.directed_forms]
+        spans += [a.span(i, i + 1) for i, w in enumerate(words) if w in a.res.directed_forms and not w.endswith("о")]
     return [finding(Category.INSULT, "insult", spans)] if spans else []
 
 
@@ -819,7 +822,7 @@ def detect_disparagement(a: Analysis) -> list[Finding]:
     return [finding(Category.DISPARAGEMENT, "disparagement", spans)] if spans else []
 
 
-_STAR_REQUEST = re.compile(r"(?<![а-я])(?:поставьте|оставьте|поставь|оставь|ставьте)\s+(?:нам\s+|пожалуйста\s+|оценку\s+|отзыв\s+(?:на\s+)?)*(?:5|пять|⭐|★)")
+_STAR_REQUEST = re.compile(r"(?<![а-я])(?:поставьте|оставьте|поставь|оставь|ставьте|оцените)\s+(?:нас\s+)?(?:на\s+)?(?:нам\s+|пожалуйста\s+|оценку\s+|отзыв\s+(?:на\s+)?)*(?:5|пять|⭐|★)")
 
 
 _SUBSCRIBE = {"подпишитесь", "подписывайтесь", "подпишись"}
@@ -833,7 +836,7 @@ def detect_spam(a: Analysis) -> list[Finding]:
     if a.role is SenderRole.SELLER and "только сегодня" in a.text and "скидк" in a.text and not a.stem_hits("third_party"):
         spans += [a.char_span(a.text.index("только сегодня"), a.text.index("только сегодня") + len("только сегодня"))]
     if a.role is SenderRole.SELLER:
-        for r, g in near(a.stem_hits("review"), a.stem_hits("reward"), 6):
+        for r, g in near(a.stem_hits("review"), a.stem_hits("reward"), 10):
             if not a.negated(g[0], before=2) and not a.words[r[0]].startswith("отзывч"):
                 spans += [a.span(*r), a.span(*g)]
     return [finding(Category.SPAM_ADVERTISING, "spam", spans)] if spans else []
