@@ -783,6 +783,12 @@ def detect_threats(a: Analysis) -> list[Finding]:
                 w in ("если", "вам", "тебе", "иначе", "приеду", "приедем", "приду", "придем") for w in a.words):
             continue  # "мало не покажется — куртка очень тёплая"
         spans.append(a.span(i, j))
+    # a harm verb in the first person aimed at the reader: "я тебе шею сверну", "я вас уничтожу"
+    words = a.words
+    for i, w in enumerate(words):
+        if w in a.res.harm_forms and not a.negated(i, before=2) and any(
+                x in lx.SECOND_PERSON_OBJECTS for x in words[max(0, i - 3):i] + words[i + 1:i + 4]):
+            spans.append(a.span(i, i + 1))
     # coming round armed: "приду к вам в офис с битой"
     words = a.words
     comes = [(i, i + 1) for i, w in enumerate(words) if w in ("приду", "приеду", "заявлюсь", "нагряну", "явлюсь", "придем", "приедем", "нагрянем", "заявимся")]

@@ -25,6 +25,7 @@ class Resources:
     tlds: frozenset[str]
     messengers: frozenset[str]
     pay_words: frozenset[str]
+    harm_forms: frozenset[str]
 
 
 def _lexeme_forms(lemmas: list[str]) -> set[str]:
@@ -36,6 +37,20 @@ def _lexeme_forms(lemmas: list[str]) -> set[str]:
         for parse in morph.parse(lemma)[:3]:
             if parse.normal_form == lemma or parse.word == lemma:
                 forms.update(f.word.replace("ё", "е") for f in parse.lexeme)
+    return forms
+
+
+def _first_person_futures(verbs: list[str]) -> set[str]:
+    """"сверну", "свернём" for "свернуть": the forms a threat is made in."""
+    morph = _morph()
+    forms: set[str] = set()
+    for verb in verbs:
+        for parse in morph.parse(verb)[:2]:
+            if parse.tag.POS != "INFN":
+                continue
+            for form in parse.lexeme:
+                if "1per" in form.tag and ("futr" in form.tag or "pres" in form.tag):
+                    forms.add(form.word.replace("ё", "е"))
     return forms
 
 
@@ -134,4 +149,5 @@ def build() -> Resources:
         tlds=frozenset(tlds),
         messengers=frozenset(m for m in lx.MESSENGERS if " " not in m),
         pay_words=frozenset(lx.PAY_WORDS),
+        harm_forms=frozenset(_first_person_futures(lx.HARM_VERBS)),
     )
