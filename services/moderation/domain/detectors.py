@@ -740,6 +740,8 @@ def detect_insults(a: Analysis) -> list[Finding]:
             continue  # part of a compound: "Лох-несское"
         if _MENTION_AFTER.match(a.text, a.ends[i]) or (a.starts[i] > 0 and a.text[a.starts[i] - 1] in "«\"" and a.text[a.ends[i]:a.ends[i] + 1] in "»\""):
             continue  # the word is named, not used: "Урод — это название модели", «Урод»
+        if (i > 0 and words[i - 1] == "я") or words[i + 1:i + 2] == ["я"]:
+            continue  # self-deprecation: "Дура я, что не заказала раньше"
         if word in a.res.insult_forms:
             if i > 0 and words[i - 1] in ("не", "ни") and i > 1 and words[i - 2] in ("я", "мы"):
                 continue  # "я не идиот"
@@ -750,7 +752,7 @@ def detect_insults(a: Analysis) -> list[Finding]:
             if vocative:
                 spans.append(a.span(i, i + 1))
                 continue
-            before = words[max(0, i - 3):i]
+            before = words[max(0, i - 4):i]
             after = words[i + 1:i + 3]
             if any(w in _PERSONAL_SECOND_SUBJECTS for w in before) or any(w in _DIRECT_PRONOUNS or w in _PERSON_NOUNS for w in after):
                 if "не" in before[-1:]:
