@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import os
 import pathlib
-import signal
 import sys
 import time
 
 from devstack.processes import REPO, StartError
 from devstack.suite import Suite, SuiteConfig
 from prilavok_platform.config import DEFAULT_PORTS
+from prilavok_platform.lifecycle import install_stop_flag
 
 
 def main() -> int:
@@ -29,14 +29,7 @@ def main() -> int:
         subject_prefix=os.environ.get("PRILAVOK_SUBJECT_PREFIX", "prilavok"),
         durable=True,
     )
-    stop_requested = False
-
-    def request_stop(signum, frame):
-        nonlocal stop_requested
-        stop_requested = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    stop = install_stop_flag()
     started = time.monotonic()
     suite = Suite(config, progress=lambda line: print(line, flush=True))
     try:
@@ -61,7 +54,7 @@ Try it (another terminal):
   .venv/bin/prilavok notify list --as seller:u1@s1
   .venv/bin/prilavok moderation check --role seller --text "Напишите мне в WhatsApp"
 Ctrl-C stops everything.""", flush=True)
-    while not stop_requested:
+    while not stop.is_set():
         dead = suite.dead()
         if dead:
             for managed in dead:

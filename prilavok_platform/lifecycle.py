@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from typing import Awaitable, Callable
 
 from prilavok_platform.config import ConfigError
@@ -29,6 +30,15 @@ def install_signal_handlers(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+
+
+def install_stop_flag() -> threading.Event:
+    """For synchronous supervisors (worker sets, `make run`): SIGINT/SIGTERM set the returned
+    event, which the supervisor's polling loop checks."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    return stop
 
 
 @contextlib.asynccontextmanager
@@ -88,19 +98,12 @@ def run_workers(service_name: str, service_main: Callable[[asyncio.Event], Await
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=_worker_entry, args=(service_name, service_main), name=f"{service_name}-{i}")
                  for i in range(workers)]
-    stopping = False
-
-    def request_stop(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    stop = install_stop_flag()
     for process in processes:
         process.start()
     log.info("%s: %d worker processes", service_name, workers)
     failed = False
-    while not stopping:
+    while not stop.is_set():
         if any(p.exitcode is not None for p in processes):
             failed = True
             log.error("%s: a worker exited (%s); stopping the others", service_name, [p.exitcode for p in processes])
