@@ -740,8 +740,9 @@ def detect_insults(a: Analysis) -> list[Finding]:
             continue  # part of a compound: "Лох-несское"
         if _MENTION_AFTER.match(a.text, a.ends[i]) or (a.starts[i] > 0 and a.text[a.starts[i] - 1] in "«\"" and a.text[a.ends[i]:a.ends[i] + 1] in "»\""):
             continue  # the word is named, not used: "Урод — это название модели", «Урод»
-        if (i > 0 and words[i - 1] == "я") or words[i + 1:i + 2] == ["я"]:
-            continue  # self-deprecation: "Дура я, что не заказала раньше"
+        if (i > 0 and words[i - 1] == "я") or (
+                words[i + 1:i + 2] == ["я"] and not a.text[a.ends[i]:a.starts[i + 1]].strip()):
+            continue  # self-deprecation: "Дура я, что не заказала раньше" (not "Ты идиот, я сказала")
         if word in a.res.insult_forms:
             if i > 0 and words[i - 1] in ("не", "ни") and i > 1 and words[i - 2] in ("я", "мы"):
                 continue  # "я не идиот"
