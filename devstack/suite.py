@@ -5,11 +5,20 @@ import json
 import os
 import pathlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from devstack.processes import (
-    SERVICES, Managed, StartError, free_port, grpc_serving, port_is_open, spawn, start_mongo, start_nats, wait_for,
+    SERVICES,
+    Managed,
+    StartError,
+    free_port,
+    grpc_serving,
+    port_is_open,
+    spawn,
+    start_mongo,
+    start_nats,
+    wait_for,
 )
 from prilavok_platform.config import DEFAULT_PORTS
 

@@ -11,7 +11,7 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from prilavok_platform.auth import AuthSettings, DEV_SECRET, Role, TokenIssuer
+from prilavok_platform.auth import DEV_SECRET, AuthSettings, Role, TokenIssuer
 from prilavok_platform.config import DEFAULT_PORTS
 
 REPO = pathlib.Path(__file__).resolve().parent.parent

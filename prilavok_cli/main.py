@@ -31,7 +31,7 @@ def _ts(value: str) -> Timestamp:
     except ValueError:
         raise CliError(f"{value!r} is not an ISO date/time, e.g. 2026-10-01 or 2026-10-01T12:00:00+03:00") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     out = Timestamp()
     out.FromDatetime(moment)
     return out
@@ -225,7 +225,7 @@ def cmd_record_purchase(ctx: Ctx):
     purchase = returns_pb2.Purchase(
         order_id=a.order, item_id=a.item, item_name=a.name, buyer_id=a.buyer, shop_id=a.shop, quantity=a.quantity,
         price=common_pb2.Money(currency_code=a.currency, amount_minor=_kopecks(a.price)),
-        paid_at=_ts(a.paid_at) if a.paid_at else _ts(dt.datetime.now(dt.timezone.utc).isoformat()),
+        paid_at=_ts(a.paid_at) if a.paid_at else _ts(dt.datetime.now(dt.UTC).isoformat()),
     )
     request = returns_pb2.RecordPurchaseRequest(request_id=a.request_id or uuid.uuid4().hex, purchase=purchase)
     reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).RecordPurchase, request)

@@ -6,43 +6,17 @@ The gRPC layer verifies the token and binds the Identity for the handler.
 from __future__ import annotations
 
 import contextvars
-import enum
 import time
 from dataclasses import dataclass
 
 import jwt
 
-from prilavok_platform.errors import PermissionDenied, Unauthenticated
+from prilavok_platform.errors import Unauthenticated
+from prilavok_platform.identity import Identity, Party, Role
+
+__all__ = ["Identity", "Party", "Role", "TokenVerifier", "TokenIssuer", "CachedServiceToken", "current_identity"]
 
 DEV_SECRET = "prilavok-dev-secret-not-for-production"
-
-
-class Role(str, enum.Enum):
-    BUYER = "buyer"
-    SELLER = "seller"
-    SUPPORT = "support"
-    MODERATOR = "moderator"
-    SERVICE = "service"
-
-
-@dataclass(frozen=True)
-class Identity:
-    user_id: str
-    role: Role
-    shop_id: str = ""
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in (Role.SUPPORT, Role.MODERATOR)
-
-    def require_role(self, *roles: Role) -> None:
-        if self.role not in roles:
-            allowed = ", ".join(r.value for r in roles)
-            raise PermissionDenied(
-                f"role '{self.role.value}' may not do this; allowed: {allowed}",
-                reason="ROLE_NOT_ALLOWED",
-                metadata={"role": self.role.value, "allowed": allowed},
-            )
 
 
 _current: contextvars.ContextVar[Identity | None] = contextvars.ContextVar("prilavok_identity", default=None)

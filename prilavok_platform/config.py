@@ -4,10 +4,11 @@ Every problem in the environment is reported at once, with the variable's name.
 """
 from __future__ import annotations
 
+import builtins
 import os
 import pathlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from prilavok_platform.auth import DEV_SECRET, AuthSettings
 
@@ -21,14 +22,16 @@ class ConfigError(ValueError):
 class Env:
     """Reads typed values from a mapping and collects every error."""
 
-    def __init__(self, environ: Mapping[str, str] | None = None):
+    def __init__(self, environ: Mapping[str, builtins.str] | None = None):
         self._environ = os.environ if environ is None else environ
-        self.errors: list[str] = []
+        self.errors: list[builtins.str] = []
 
-    def str(self, name: str, default: str = "") -> str:
+    def str(self, name: builtins.str, default: builtins.str = "") -> builtins.str:
         return self._environ.get(name, default).strip()
 
-    def int(self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    def int(
+        self, name: builtins.str, default: builtins.int, *, minimum: builtins.int | None = None, maximum: builtins.int | None = None
+    ) -> builtins.int:
         raw = self._environ.get(name)
         if raw is None or raw.strip() == "":
             return default
@@ -41,7 +44,7 @@ class Env:
             self.errors.append(f"{name}={value} is outside [{minimum}, {maximum}]")
         return value
 
-    def float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+    def float(self, name: builtins.str, default: builtins.float, *, minimum: builtins.float = 0.0) -> builtins.float:
         raw = self._environ.get(name)
         if raw is None or raw.strip() == "":
             return default
@@ -54,14 +57,14 @@ class Env:
             self.errors.append(f"{name}={value} is below {minimum}")
         return value
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+    def choice(self, name: builtins.str, default: builtins.str, choices: tuple[builtins.str, ...]) -> builtins.str:
         value = self.str(name, default).lower()
         if value not in choices:
             self.errors.append(f"{name}={value!r} must be one of {', '.join(choices)}")
             return default
         return value
 
-    def file_text(self, name: str) -> str:
+    def file_text(self, name: builtins.str) -> builtins.str:
         path = self.str(name)
         if not path:
             return ""
@@ -71,7 +74,7 @@ class Env:
             self.errors.append(f"{name}={path!r} cannot be read: {exc.strerror}")
             return ""
 
-    def raise_if_errors(self, service: str) -> None:
+    def raise_if_errors(self, service: builtins.str) -> None:
         if self.errors:
             raise ConfigError(f"invalid configuration for {service}:\n  " + "\n  ".join(self.errors))
 

@@ -4,8 +4,9 @@ maps PrilavokError to google.rpc.Status with ErrorInfo / BadRequest details."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import grpc
 from google.protobuf import any_pb2

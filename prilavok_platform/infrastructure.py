@@ -12,7 +12,8 @@ from nats.js import JetStreamContext
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from prilavok_platform import mongo, nats as platform_nats, telemetry
+from prilavok_platform import mongo, telemetry
+from prilavok_platform import nats as platform_nats
 from prilavok_platform.auth import CachedServiceToken, TokenIssuer, TokenVerifier
 from prilavok_platform.config import CommonSettings
 from prilavok_platform.lifecycle import background

@@ -10,7 +10,8 @@ import os
 import signal
 import sys
 import threading
-from typing import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
 
 from prilavok_platform.config import ConfigError
 
@@ -42,7 +43,7 @@ def install_stop_flag() -> threading.Event:
 
 
 @contextlib.asynccontextmanager
-async def background(name: str, coroutine: Awaitable[None], stop: asyncio.Event):
+async def background(name: str, coroutine: Coroutine[Any, Any, None], stop: asyncio.Event) -> AsyncIterator[asyncio.Task[None]]:
     """Runs a loop for the life of the block; on exit waits for it (it watches the stop
     event), cancelling it if it does not finish within 10 s. A loop that dies early stops
     the whole process, so an orchestrator restarts it instead of it running half-alive."""

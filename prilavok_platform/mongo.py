@@ -3,8 +3,9 @@ explicit names, and transactions. Writes are journaled with majority acknowledge
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -81,3 +82,42 @@ def is_duplicate_key(exc: BaseException) -> bool:
 
 async def ping(client: AsyncMongoClient) -> None:
     await client.admin.command("ping")
+
+
+async def fetch_page(
+    collection: Any,
+    query: dict[str, Any],
+    order: Any,
+    size: int,
+    token: str,
+    *,
+    session: AsyncClientSession | None = None,
+) -> tuple[list[dict[str, Any]], str]:
+    """One page of `collection` in `order` (a pagination.KeysetOrder), continuing after `token`.
+
+    The filter is `query` plus a plain range on the first sort field, so one index on
+    (equality fields..., sort fields...) answers it; items tied with the cursor on that field
+    are skipped here. The next token is built from the last document's stored sort values."""
+    cursor = order.decode(token)
+    full_query = dict(query)
+    if cursor is not None:
+        bound = order.leading_bound(cursor)
+        field = order.keys[0].field
+        if field in full_query:
+            full_query = {"$and": [full_query, bound]}
+        else:
+            full_query.update(bound)
+    extra = 0
+    while True:
+        fetch = size + 1 + extra
+        docs = [d async for d in collection.find(full_query, session=session).sort(order.sort).limit(fetch)]
+        if cursor is not None:
+            after = [d for d in docs if order.is_after(order.sort_values(d), cursor)]
+        else:
+            after = docs
+        # Only ties with the cursor are dropped; if they filled the fetch, read further.
+        if len(after) > size or len(docs) < fetch:
+            break
+        extra = max(extra * 2, size + 1)
+    page = after[:size]
+    return page, (order.token_of_document(page[-1]) if len(after) > size else "")

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Any, TypeVar
 
 import nats
+from google.protobuf.message import DecodeError
+from google.protobuf.message import Message as ProtoMessage
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -26,6 +29,8 @@ DUPLICATE_WINDOW_SECONDS = 600
 MAX_AGE_SECONDS = 7 * 24 * 3600
 
 EVENT_TYPE_HEADER = "Prilavok-Event-Type"
+
+M = TypeVar("M", bound=ProtoMessage)
 
 
 class TransientError(Exception):
@@ -106,6 +111,42 @@ class EventPublisher:
 Handler = Callable[[Msg], Awaitable[None]]
 
 
+class EventDispatcher:
+    """Routes a consumed message to the handler of its event type: the full protobuf name in
+    the Prilavok-Event-Type header (never a subject suffix). Types without a handler are
+    acknowledged and skipped, since a stream carries more types than any one consumer wants.
+
+        dispatcher = EventDispatcher()
+        dispatcher.on(moderation_events.ReviewResolved, handle_review_resolved)
+        run_pull_consumer(..., handler=dispatcher)
+    """
+
+    def __init__(self) -> None:
+        self._routes: dict[str, tuple[type[ProtoMessage], Callable[[Any], Awaitable[None]]]] = {}
+
+    def on(self, message_class: type[M], handle: Callable[[M], Awaitable[None]]) -> EventDispatcher:
+        self._routes[message_class.DESCRIPTOR.full_name] = (message_class, handle)
+        return self
+
+    @property
+    def event_types(self) -> list[str]:
+        return sorted(self._routes)
+
+    async def __call__(self, message: Msg) -> None:
+        event_type = (message.headers or {}).get(EVENT_TYPE_HEADER, "")
+        if not event_type:
+            raise PoisonMessage(f"no {EVENT_TYPE_HEADER} header on {message.subject}")
+        route = self._routes.get(event_type)
+        if route is None:
+            return
+        message_class, handle = route
+        try:
+            event = message_class.FromString(message.data)
+        except DecodeError as exc:
+            raise PoisonMessage(f"undecodable {event_type}: {exc}") from None
+        await handle(event)
+
+
 async def run_pull_consumer(
     js: JetStreamContext,
     *,
@@ -135,7 +176,7 @@ async def run_pull_consumer(
         while not stop.is_set():
             try:
                 messages = await subscription.fetch(batch, timeout=1.0)
-            except (asyncio.TimeoutError, nats.errors.TimeoutError):
+            except (TimeoutError, nats.errors.TimeoutError):
                 continue
             except NotFoundError:
                 log.warning("consumer %s on %s is gone; recreating", durable, stream)

@@ -2,8 +2,8 @@
 W3C trace context carried in gRPC metadata and NATS headers."""
 from __future__ import annotations
 
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Mapping, MutableMapping
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate, trace

@@ -5,14 +5,15 @@ import asyncio
 import datetime as dt
 import logging
 import pathlib
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Mapping
 
 import grpc
 import yaml
 
 from prilavok.chat.v1 import chat_pb2_grpc
+from prilavok_platform import nats as platform_nats
 from prilavok_platform.config import CommonSettings, Env, load_common
 from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
@@ -22,7 +23,6 @@ from services.chat.adapters.event_hub import ChatEventHub
 from services.chat.adapters.moderation_client import GrpcModerationGateway
 from services.chat.adapters.repository import INDEXES, MongoChatRepository
 from services.chat.domain.model import ChatPolicy
-from prilavok_platform import nats as platform_nats
 from services.chat.entrypoints.consumers import review_resolved_handler
 from services.chat.entrypoints.grpc_servicer import SERVICE_NAME, ChatServicer
 from services.chat.service_layer.handlers import ChatHandlers
@@ -44,12 +44,12 @@ async def watch_deadlines(repository: MongoChatRepository, policy: ChatPolicy, e
     remind = dt.timedelta(hours=policy.remind_before_hours)
     while not stop.is_set():
         try:
-            await repository.announce_deadlines(dt.datetime.now(dt.timezone.utc), remind)
+            await repository.announce_deadlines(dt.datetime.now(dt.UTC), remind)
         except Exception:  # noqa: BLE001 - MongoDB briefly away: try at the next scan
             log.exception("reply-deadline scan failed")
         try:
             await asyncio.wait_for(stop.wait(), timeout=every)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Mapping
 
 from prilavok.moderation.v1 import moderation_pb2_grpc
 from prilavok_platform.config import CommonSettings, Env, load_common

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Mapping
 
 from prilavok.notify.v1 import notify_pb2_grpc
 from prilavok_platform import nats as platform_nats

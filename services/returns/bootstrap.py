@@ -4,9 +4,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import pathlib
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Mapping
 
 import yaml
 

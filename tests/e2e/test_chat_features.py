@@ -9,13 +9,13 @@ import uuid
 
 import grpc
 import pytest
+from google.protobuf import field_mask_pb2
 
 from prilavok.chat.v1 import chat_pb2
 from prilavok.notify.v1 import notify_pb2
-from google.protobuf import field_mask_pb2
-from tests.e2e.conftest import BUYER, SELLER, eventually, field_violations, md
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
+from tests.e2e.conftest import BUYER, SELLER, eventually, field_violations, md
 
 pytestmark = pytest.mark.e2e
 

@@ -14,9 +14,9 @@ import pytest
 from devstack.processes import REPO
 from prilavok.common.v1 import common_pb2
 from prilavok.returns.v1 import returns_pb2
-from tests.e2e.conftest import BUYER, SERVICE, md
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
+from tests.e2e.conftest import BUYER, SERVICE, md
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +63,7 @@ def test_take_back_claim_with_shipping_reimbursement(stubs):
     seller = As(Role.SELLER, "u-tb", f"shop-tb-{uuid.uuid4().hex[:4]}")
     purchase = returns_pb2.Purchase(order_id="o-tb", item_id="sku-tb", buyer_id=BUYER.user_id, shop_id=seller.shop_id,
                                     price=common_pb2.Money(currency_code="RUB", amount_minor=100_000), quantity=2)
-    purchase.paid_at.FromDatetime(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=20))
+    purchase.paid_at.FromDatetime(dt.datetime.now(dt.UTC) - dt.timedelta(days=20))
     purchase_id = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="tb", purchase=purchase), metadata=md(SERVICE)).purchase.purchase_id
     claim = returns.OpenClaim(returns_pb2.OpenClaimRequest(request_id="tb", purchase_id=purchase_id, description="Не хватает кнопки",
                                                            requested_form=returns_pb2.COMPENSATION_FORM_MISSING_PART), metadata=md(BUYER)).claim

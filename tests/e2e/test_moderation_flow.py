@@ -10,9 +10,9 @@ from prilavok.chat.v1 import chat_pb2
 from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import moderation_pb2
 from prilavok.notify.v1 import notify_pb2
-from tests.e2e.conftest import BUYER, eventually, field_violations, md
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
+from tests.e2e.conftest import BUYER, eventually, field_violations, md
 
 pytestmark = pytest.mark.e2e
 MODERATOR = As(Role.MODERATOR, "mod-1")

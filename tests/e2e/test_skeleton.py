@@ -19,9 +19,9 @@ from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import moderation_pb2
 from prilavok.notify.v1 import notify_pb2
 from prilavok.returns.v1 import returns_pb2
-from tests.e2e.conftest import BUYER, SELLER, SERVICE, eventually, field_violations, md
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
+from tests.e2e.conftest import BUYER, SELLER, SERVICE, eventually, field_violations, md
 
 pytestmark = pytest.mark.e2e
 
@@ -105,7 +105,7 @@ def test_bad_input_and_strangers_get_clear_errors(stubs):
 
 def test_purchase_claim_refund_balance(stubs):
     returns, notify = stubs["returns"], stubs["notify"]
-    paid = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)).replace(microsecond=0)
+    paid = (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).replace(microsecond=0)
     purchase = returns_pb2.Purchase(order_id="o-r", item_id="sku-1", buyer_id=BUYER.user_id, shop_id="shop-2",
                                     price=common_pb2.Money(currency_code="RUB", amount_minor=249_990), quantity=1)
     purchase.paid_at.FromDatetime(paid)

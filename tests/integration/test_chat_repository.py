@@ -13,7 +13,7 @@ from services.chat.adapters.repository import INDEXES, MongoChatRepository
 from services.chat.domain.model import ChatPolicy, Message, MessageStatus, NewThread, ThreadKind, open_thread
 
 pytestmark = pytest.mark.integration
-T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 POLICY = ChatPolicy("t", 4000, 10, 1 << 20, 10, 255, ("image/jpeg",), seller_reply_hours=240, support_reply_hours=72,
                     remind_before_hours=24, moderation_deadline_ms=500)
 BUYER, SELLER = Identity("b1", Role.BUYER), Identity("u1", Role.SELLER, "s1")

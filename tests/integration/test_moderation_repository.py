@@ -16,7 +16,7 @@ from services.moderation.service_layer.handlers import CheckCommand, EngineHolde
 from services.moderation.service_layer.ports import Sender
 
 pytestmark = pytest.mark.integration
-NOW = dt.datetime(2026, 11, 22, 12, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -63,7 +63,7 @@ async def test_named_indexes_unique_and_sparse(db):
 async def test_find_one_and_update_inc_upsert_and_dotted_paths(db):
     _, d = db
     after = await d.balances.find_one_and_update(
-        {"_id": "shop:s1"}, {"$inc": {"amounts.RUB": 249_990, "seq": 1}, "$set": {"updated_at": dt.datetime.now(dt.timezone.utc)}},
+        {"_id": "shop:s1"}, {"$inc": {"amounts.RUB": 249_990, "seq": 1}, "$set": {"updated_at": dt.datetime.now(dt.UTC)}},
         upsert=True, return_document=ReturnDocument.AFTER,
     )
     assert after["amounts"]["RUB"] == 249_990 and after["seq"] == 1
@@ -100,7 +100,7 @@ async def test_ne_on_an_array_applies_an_operation_once(db):
 
 async def test_participant_queries_with_or_and_cursor_paging(db):
     _, d = db
-    base = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    base = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     await d.threads.create_index([("participant_keys", 1), ("last_activity_at", -1), ("_id", -1)], name="party_activity")
     docs = [{"_id": f"t{i}", "participant_keys": ["user:b1", f"shop:s{i % 2}"], "participants": {"buyer": "user:b1", "seller": f"shop:s{i % 2}"},
              "unread": {"buyer": i % 3, "seller": 0}, "last_activity_at": base + dt.timedelta(minutes=i // 2)} for i in range(10)]

@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from prilavok.chat.v1 import chat_pb2, events_pb2
-from prilavok_platform import mongo, nats as platform_nats
+from prilavok_platform import mongo
+from prilavok_platform import nats as platform_nats
 from prilavok_platform.outbox import OUTBOX_COLLECTION, OutboxRelay, outbox_document
 
 pytestmark = pytest.mark.integration
@@ -82,7 +83,7 @@ async def test_outbox_relay_publishes_in_order_deletes_and_survives_republishing
     client = mongo.create_client(infra["mongodb_uri"], "test")
     db = client[unique]
     try:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         subject = platform_nats.subject(unique, "chat", "message", "delivered")
         docs = []
         for i in range(5):

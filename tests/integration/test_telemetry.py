@@ -70,7 +70,7 @@ async def test_consumer_span_continues_the_producers_trace(spans, infra, unique)
     try:
         subject = platform_nats.subject(unique, "chat", "message", "delivered")
         with trace.get_tracer("test").start_as_current_span("produce") as producer:
-            doc = outbox_document(subject, common_pb2.Money(currency_code="RUB", amount_minor=1), "ev-1", dt.datetime.now(dt.timezone.utc))
+            doc = outbox_document(subject, common_pb2.Money(currency_code="RUB", amount_minor=1), "ev-1", dt.datetime.now(dt.UTC))
         assert "traceparent" in doc["headers"]
         await platform_nats.EventPublisher(js).publish(subject, bytes(doc["payload"]), doc["_id"], doc["headers"])
         stop, seen = asyncio.Event(), []

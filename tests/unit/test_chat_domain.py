@@ -5,10 +5,17 @@ import pytest
 from prilavok_platform.auth import Identity, Role
 from prilavok_platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.chat.domain.model import (
-    ChatPolicy, InitiationReason, NewThread, SupportTopic, ThreadKind, ThreadStatus, open_thread, validate_message,
+    ChatPolicy,
+    InitiationReason,
+    NewThread,
+    SupportTopic,
+    ThreadKind,
+    ThreadStatus,
+    open_thread,
+    validate_message,
 )
 
-NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 POLICY = ChatPolicy("t", 4000, 10, 1 << 20, 10, 255, ("image/jpeg", "video/mp4"), seller_reply_hours=240, support_reply_hours=72, remind_before_hours=24, moderation_deadline_ms=500)
 BUYER = Identity("b1", Role.BUYER)
 SELLER = Identity("u1", Role.SELLER, "s1")

@@ -2,10 +2,10 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 
+from prilavok_platform import pagination
 from prilavok_platform.config import ConfigError, Env, load_common
 from prilavok_platform.errors import FieldViolation, InvalidArgument, NotFound, Validator
 from prilavok_platform.grpc_server import to_status
-from prilavok_platform import pagination
 
 
 def test_invalid_argument_maps_to_status_with_error_info_and_field_violations():

@@ -1,7 +1,8 @@
 import pathlib
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.moderation.adapters.policy_file import DEFAULT_POLICY, load_policy
 from services.moderation.domain.engine import ModerationEngine

@@ -5,7 +5,7 @@ from prilavok.common.v1 import common_pb2
 from services.notify.domain.model import Kind, format_rub, preview
 from services.notify.entrypoints.consumers import from_chat
 
-NOW = dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
 
 
 def test_rouble_formatting_is_exact():

@@ -7,10 +7,17 @@ from prilavok_platform.errors import FailedPrecondition, InvalidArgument, Permis
 from services.returns.domain import model
 from services.returns.domain.ledger import Entry, EntryKind, Money, Posting, refund_posting, sale_posting
 from services.returns.domain.model import (
-    ApprovalMode, ClaimStatus, CompensationForm, HandoverMethod, Offer, Purchase, RejectionReason, ReturnsPolicy,
+    ApprovalMode,
+    ClaimStatus,
+    CompensationForm,
+    HandoverMethod,
+    Offer,
+    Purchase,
+    RejectionReason,
+    ReturnsPolicy,
 )
 
-NOW = dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
 POLICY = ReturnsPolicy("t", "RUB", 14, 730, 10, 2000, 3)
 BUYER = Identity("b1", Role.BUYER)
 SELLER = Identity("u1", Role.SELLER, "s1")

@@ -3,7 +3,7 @@ written only when the upload completes; an aborted upload removes its chunks."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
@@ -49,9 +49,9 @@ class GridFsAttachmentStore:
 
 def _from_doc(doc: dict) -> Attachment:
     meta = doc.get("metadata", {})
-    uploaded = doc.get("uploadDate") or dt.datetime.now(dt.timezone.utc)
+    uploaded = doc.get("uploadDate") or dt.datetime.now(dt.UTC)
     if uploaded.tzinfo is None:
-        uploaded = uploaded.replace(tzinfo=dt.timezone.utc)
+        uploaded = uploaded.replace(tzinfo=dt.UTC)
     return Attachment(
         attachment_id=doc["_id"],
         meta=AttachmentMeta(meta.get("thread_id", ""), doc.get("filename", ""), meta.get("content_type", ""), int(doc["length"]), meta.get("sha256", "")),

@@ -1,15 +1,19 @@
 """Conversions between chat's domain and its protobuf contracts."""
 from __future__ import annotations
 
-
-
 from prilavok.chat.v1 import chat_pb2 as pb
 from prilavok.common.v1 import common_pb2
-from prilavok_platform.protobuf import timestamp
 from prilavok.moderation.v1 import moderation_pb2
 from prilavok_platform.auth import Identity, Role
+from prilavok_platform.protobuf import timestamp
 from services.chat.domain.model import (
-    Attachment, InitiationReason, Message, SupportTopic, Thread, ThreadKind, ThreadStatus,
+    Attachment,
+    InitiationReason,
+    Message,
+    SupportTopic,
+    Thread,
+    ThreadKind,
+    ThreadStatus,
 )
 
 ROLE_TO_PB = {

@@ -18,7 +18,14 @@ from prilavok_platform.nats import subject
 from prilavok_platform.outbox import OUTBOX_COLLECTION, OUTBOX_INDEXES, new_event_id, outbox_document
 from services.chat.adapters import protos
 from services.chat.domain.model import (
-    InitiationReason, Message, MessageStatus, SupportTopic, Thread, ThreadKind, ThreadStatus, party_key,
+    InitiationReason,
+    Message,
+    MessageStatus,
+    SupportTopic,
+    Thread,
+    ThreadKind,
+    ThreadStatus,
+    party_key,
 )
 from services.chat.service_layer.ports import ThreadFilter
 

@@ -68,7 +68,7 @@ class ChatPolicy:
     moderation_deadline_ms: int
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ChatPolicy":
+    def from_dict(cls, data: dict) -> ChatPolicy:
         try:
             limits, deadline, moderation = data["limits"], data["reply_deadline"], data["moderation"]
             policy = cls(

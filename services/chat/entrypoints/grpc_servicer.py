@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 
-
 from prilavok.chat.v1 import chat_pb2 as pb
 from prilavok.chat.v1 import chat_pb2_grpc
 from prilavok_platform import pagination
@@ -109,7 +108,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
                     raise ResourceExhausted("the client reads events too slowly; reconnect and list what was missed", reason="STREAM_OVERFLOW")
                 try:
                     event = await asyncio.wait_for(subscriber.queue.get(), timeout=15)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     if context.done():
                         return
                     continue

@@ -4,13 +4,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from prilavok_platform.auth import Identity, Role
 from prilavok_platform.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied, Validator
 from services.chat.domain.model import (
-    Attachment, AttachmentMeta, ChatPolicy, Message, MessageStatus, NewThread, Thread, ThreadKind, ThreadStatus,
-    open_thread, party_key, stable_id, validate_attachment, validate_message,
+    Attachment,
+    AttachmentMeta,
+    ChatPolicy,
+    Message,
+    MessageStatus,
+    NewThread,
+    Thread,
+    ThreadKind,
+    ThreadStatus,
+    open_thread,
+    party_key,
+    stable_id,
+    validate_attachment,
+    validate_message,
 )
 from services.chat.service_layer.ports import AttachmentStore, ChatRepository, ModerationGateway, ThreadFilter
 
@@ -21,7 +33,7 @@ DELIVERING_ACTIONS = {"ALLOW": MessageStatus.DELIVERED, "WARN": MessageStatus.DE
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class ChatHandlers:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator, Protocol
+from typing import Protocol
 
 from prilavok_platform.auth import Identity
 from services.chat.domain.model import Attachment, AttachmentMeta, Message, Thread, ThreadKind, ThreadStatus

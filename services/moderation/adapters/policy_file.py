@@ -37,7 +37,7 @@ async def watch_policy(path: str | pathlib.Path | None, on_change, stop: asyncio
     while not stop.is_set():
         try:
             await asyncio.wait_for(stop.wait(), timeout=interval)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         try:
             mtime = source.stat().st_mtime_ns

@@ -1,11 +1,9 @@
 """Conversions between moderation's domain objects and its protobuf contracts."""
 from __future__ import annotations
 
-
-
 from prilavok.common.v1 import common_pb2
-from prilavok_platform.protobuf import timestamp
 from prilavok.moderation.v1 import moderation_pb2 as pb
+from prilavok_platform.protobuf import timestamp
 from services.moderation.domain.model import Action, Category, Finding, SenderRole, Span, Verdict
 from services.moderation.service_layer.ports import ReviewRecord, Sender
 

@@ -6,8 +6,9 @@ import datetime as dt
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from prilavok.moderation.v1 import events_pb2, moderation_pb2 as pb
 from prilavok.common.v1 import common_pb2
+from prilavok.moderation.v1 import events_pb2
+from prilavok.moderation.v1 import moderation_pb2 as pb
 from prilavok_platform import mongo
 from prilavok_platform.errors import FailedPrecondition, NotFound
 from prilavok_platform.nats import subject

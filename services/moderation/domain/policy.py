@@ -50,7 +50,7 @@ class Policy:
         return self.actions.get((category, role), Action.BLOCK)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Policy":
+    def from_dict(cls, data: dict) -> Policy:
         errors: list[str] = []
 
         def get(mapping: dict, key: str, kind: type, where: str):

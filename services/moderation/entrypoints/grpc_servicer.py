@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import grpc
 
+from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import moderation_pb2 as pb
 from prilavok.moderation.v1 import moderation_pb2_grpc
-from prilavok.common.v1 import common_pb2
 from prilavok_platform import pagination
 from prilavok_platform.auth import Role, current_identity
 from prilavok_platform.errors import FieldViolation, InvalidArgument, PermissionDenied

@@ -1,8 +1,10 @@
 """Writes holdout2.jsonl: a second held-out round, written after the engine met its targets on
 dataset.jsonl and holdout.jsonl (first run: recall 0.814, honest held 2.0%)."""
 import sys
+
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from build_dataset import write
+
 HARMFUL = [
     ("seller", "Добрый день! Для быстрой связи: восемь, девять, один, шесть... дальше напишу в следующем сообщении", "L"),
     ("buyer", "мой номер 8 девять один шесть 123 45 67", "C"),

@@ -57,7 +57,7 @@ def validate(command: CheckCommand, policy: Policy, prefix: str = "") -> list[Fi
 
 
 class ModerationHandlers:
-    def __init__(self, engines: EngineHolder, repository: ModerationRepository, clock=lambda: dt.datetime.now(dt.timezone.utc)):
+    def __init__(self, engines: EngineHolder, repository: ModerationRepository, clock=lambda: dt.datetime.now(dt.UTC)):
         self._engines = engines
         self._repo = repository
         self._clock = clock

@@ -6,10 +6,12 @@ import datetime as dt
 
 from google.protobuf.message import DecodeError
 
-from prilavok.chat.v1 import chat_pb2, events_pb2 as chat_events
+from prilavok.chat.v1 import chat_pb2
+from prilavok.chat.v1 import events_pb2 as chat_events
 from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import events_pb2 as moderation_events
-from prilavok.returns.v1 import events_pb2 as returns_events, returns_pb2
+from prilavok.returns.v1 import events_pb2 as returns_events
+from prilavok.returns.v1 import returns_pb2
 from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage
 from services.notify.domain import model
 from services.notify.domain.model import Notification
@@ -31,7 +33,7 @@ def thread_parties(thread: chat_pb2.Thread) -> list[str]:
 
 
 def _at(ts) -> dt.datetime:
-    return ts.ToDatetime(tzinfo=dt.timezone.utc) if ts.seconds else dt.datetime.now(dt.timezone.utc)
+    return ts.ToDatetime(tzinfo=dt.UTC) if ts.seconds else dt.datetime.now(dt.UTC)
 
 
 def from_chat(event_type: str, payload: bytes) -> list[Notification]:

@@ -55,7 +55,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
             while True:
                 try:
                     notification = await asyncio.wait_for(queue.get(), timeout=15)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     if context.done():
                         return
                     continue

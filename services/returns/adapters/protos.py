@@ -1,15 +1,20 @@
 """Conversions between the returns domain and its protobuf contracts."""
 from __future__ import annotations
 
-
-
 from prilavok.common.v1 import common_pb2
-from prilavok_platform.protobuf import datetime_of, timestamp
 from prilavok.returns.v1 import returns_pb2 as pb
 from prilavok_platform.auth import Identity, Role
+from prilavok_platform.protobuf import datetime_of, timestamp
 from services.returns.domain.ledger import Money
 from services.returns.domain.model import (
-    ApprovalMode, Claim, ClaimStatus, CompensationForm, HandoverMethod, Offer, Purchase, RejectionReason,
+    ApprovalMode,
+    Claim,
+    ClaimStatus,
+    CompensationForm,
+    HandoverMethod,
+    Offer,
+    Purchase,
+    RejectionReason,
 )
 
 ROLE_TO_PB = {Role.BUYER: common_pb2.ROLE_BUYER, Role.SELLER: common_pb2.ROLE_SELLER, Role.SUPPORT: common_pb2.ROLE_SUPPORT,

@@ -6,7 +6,7 @@ transaction as the claim change and its outbox events."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -20,7 +20,15 @@ from prilavok_platform.outbox import OUTBOX_COLLECTION, OUTBOX_INDEXES, new_even
 from services.returns.adapters import protos
 from services.returns.domain.ledger import Money, Posting, shop_account
 from services.returns.domain.model import (
-    TERMINAL, ApprovalMode, Claim, ClaimStatus, CompensationForm, HandoverMethod, Offer, Purchase, RejectionReason,
+    TERMINAL,
+    ApprovalMode,
+    Claim,
+    ClaimStatus,
+    CompensationForm,
+    HandoverMethod,
+    Offer,
+    Purchase,
+    RejectionReason,
     Transition,
 )
 from services.returns.service_layer.ports import ClaimFilter, LedgerRow
@@ -133,7 +141,7 @@ class MongoReturnsRepository:
         return events
 
     async def record_purchase(self, purchase: Purchase, posting: Posting) -> tuple[Purchase, bool]:
-        at = dt.datetime.now(dt.timezone.utc)
+        at = dt.datetime.now(dt.UTC)
 
         async def work(session):
             await self._db.purchases.insert_one(purchase_to_doc(purchase), session=session)

@@ -14,17 +14,17 @@ class Money:
         if not isinstance(self.amount_minor, int) or isinstance(self.amount_minor, bool):
             raise TypeError("amount_minor must be an int (minor units)")
 
-    def __add__(self, other: "Money") -> "Money":
+    def __add__(self, other: Money) -> Money:
         self._same_currency(other)
         return Money(self.amount_minor + other.amount_minor, self.currency_code)
 
-    def __neg__(self) -> "Money":
+    def __neg__(self) -> Money:
         return Money(-self.amount_minor, self.currency_code)
 
-    def times(self, factor: int) -> "Money":
+    def times(self, factor: int) -> Money:
         return Money(self.amount_minor * factor, self.currency_code)
 
-    def _same_currency(self, other: "Money") -> None:
+    def _same_currency(self, other: Money) -> None:
         if other.currency_code != self.currency_code:
             raise ValueError(f"cannot combine {self.currency_code} with {other.currency_code}")
 

@@ -63,7 +63,7 @@ class ReturnsPolicy:
     max_reconsiderations: int
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ReturnsPolicy":
+    def from_dict(cls, data: dict) -> ReturnsPolicy:
         try:
             policy = cls(**{f: data[f] for f in cls.__dataclass_fields__})
         except (KeyError, TypeError) as exc:

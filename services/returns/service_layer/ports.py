@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from services.returns.domain.ledger import Money, Posting
 from services.returns.domain.model import Claim, ClaimStatus, Purchase, Transition

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fprilavok/common/v1/common.proto\x12\x12prilavok.common.v1\"4\n\x05Money\x12\x15\n\rcurrency_code\x18\x01 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\"Q\n\x05\x41\x63tor\x12&\n\x04role\x18\x01 \x01(\x0e\x32\x18.prilavok.common.v1.Role\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0f\n\x07shop_id\x18\x03 \x01(\t\"&\n\x08TextSpan\x12\r\n\x05start\x18\x01 \x01(\x05\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x05*u\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_BUYER\x10\x01\x12\x0f\n\x0bROLE_SELLER\x10\x02\x12\x10\n\x0cROLE_SUPPORT\x10\x03\x12\x12\n\x0eROLE_MODERATOR\x10\x04\x12\x10\n\x0cROLE_SERVICE\x10\x05\x42\x1dZ\x1bprilavok/common/v1;commonv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fprilavok/common/v1/common.proto\x12\x12prilavok.common.v1\"4\n\x05Money\x12\x15\n\rcurrency_code\x18\x01 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\"Q\n\x05\x41\x63tor\x12&\n\x04role\x18\x01 \x01(\x0e\x32\x18.prilavok.common.v1.Role\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0f\n\x07shop_id\x18\x03 \x01(\t\"&\n\x08TextSpan\x12\r\n\x05start\x18\x01 \x01(\x05\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x05\"@\n\x05Party\x12+\n\x04kind\x18\x01 \x01(\x0e\x32\x1d.prilavok.common.v1.PartyKind\x12\n\n\x02id\x18\x02 \x01(\t*u\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_BUYER\x10\x01\x12\x0f\n\x0bROLE_SELLER\x10\x02\x12\x10\n\x0cROLE_SUPPORT\x10\x03\x12\x12\n\x0eROLE_MODERATOR\x10\x04\x12\x10\n\x0cROLE_SERVICE\x10\x05*i\n\tPartyKind\x12\x1a\n\x16PARTY_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fPARTY_KIND_USER\x10\x01\x12\x13\n\x0fPARTY_KIND_SHOP\x10\x02\x12\x16\n\x12PARTY_KIND_SUPPORT\x10\x03\x42\x1dZ\x1bprilavok/common/v1;commonv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,12 +32,16 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'prilavok.common.v1.common_p
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\033prilavok/common/v1;commonv1'
-  _globals['_ROLE']._serialized_start=232
-  _globals['_ROLE']._serialized_end=349
+  _globals['_ROLE']._serialized_start=298
+  _globals['_ROLE']._serialized_end=415
+  _globals['_PARTYKIND']._serialized_start=417
+  _globals['_PARTYKIND']._serialized_end=522
   _globals['_MONEY']._serialized_start=55
   _globals['_MONEY']._serialized_end=107
   _globals['_ACTOR']._serialized_start=109
   _globals['_ACTOR']._serialized_end=190
   _globals['_TEXTSPAN']._serialized_start=192
   _globals['_TEXTSPAN']._serialized_end=230
+  _globals['_PARTY']._serialized_start=232
+  _globals['_PARTY']._serialized_end=296
 # @@protoc_insertion_point(module_scope)

@@ -13,12 +13,23 @@ class Role(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROLE_SUPPORT: _ClassVar[Role]
     ROLE_MODERATOR: _ClassVar[Role]
     ROLE_SERVICE: _ClassVar[Role]
+
+class PartyKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PARTY_KIND_UNSPECIFIED: _ClassVar[PartyKind]
+    PARTY_KIND_USER: _ClassVar[PartyKind]
+    PARTY_KIND_SHOP: _ClassVar[PartyKind]
+    PARTY_KIND_SUPPORT: _ClassVar[PartyKind]
 ROLE_UNSPECIFIED: Role
 ROLE_BUYER: Role
 ROLE_SELLER: Role
 ROLE_SUPPORT: Role
 ROLE_MODERATOR: Role
 ROLE_SERVICE: Role
+PARTY_KIND_UNSPECIFIED: PartyKind
+PARTY_KIND_USER: PartyKind
+PARTY_KIND_SHOP: PartyKind
+PARTY_KIND_SUPPORT: PartyKind
 
 class Money(_message.Message):
     __slots__ = ("currency_code", "amount_minor")
@@ -45,3 +56,11 @@ class TextSpan(_message.Message):
     start: int
     end: int
     def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
+
+class Party(_message.Message):
+    __slots__ = ("kind", "id")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    kind: PartyKind
+    id: str
+    def __init__(self, kind: _Optional[_Union[PartyKind, str]] = ..., id: _Optional[str] = ...) -> None: ...

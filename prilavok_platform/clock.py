@@ -1,0 +1,39 @@
+"""The one clock of the suite. Handlers take a `Clock`; tests pass a `FixedClock` they move."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+class FixedClock:
+    """A clock that stands still until told to move: handler tests use it to cross deadlines."""
+
+    def __init__(self, at: dt.datetime | None = None):
+        self._at = at or dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC)
+        if self._at.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware time")
+
+    def now(self) -> dt.datetime:
+        return self._at
+
+    def advance(self, delta: dt.timedelta) -> dt.datetime:
+        self._at += delta
+        return self._at
+
+    def set(self, at: dt.datetime) -> None:
+        self._at = at
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

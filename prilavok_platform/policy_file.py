@@ -1,0 +1,103 @@
+"""Policy files: YAML read into a service's typed policy, and reloaded when the file changes.
+
+Every service keeps its deadlines, limits, fines and names in one policy file (a default ships
+beside the service; PRILAVOK_POLICY_FILE points at another). A file that does not parse or
+does not validate is refused with an error that names it; on reload the policy in force stays.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import pathlib
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+P = TypeVar("P")
+
+
+class PolicyError(ValueError):
+    """The policy file cannot be used; the message says which file and why."""
+
+
+def load_policy_file(path: str | pathlib.Path, parse: Callable[[dict[str, Any]], P]) -> P:
+    """Reads YAML and hands the top-level mapping to `parse`, which raises ValueError on bad content."""
+    source = pathlib.Path(path)
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file {source}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"policy file {source} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise PolicyError(f"policy file {source} must hold a mapping at the top level")
+    try:
+        return parse(data)
+    except PolicyError:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PolicyError(f"policy file {source}: {exc}") from None
+
+
+class PolicyHolder(Generic[P]):
+    """The policy in force. Handlers read `.current` on every use, so a reload takes effect at
+    the next request; listeners (e.g. moderation's engine) are told of each new policy."""
+
+    def __init__(self, path: str | pathlib.Path, parse: Callable[[dict[str, Any]], P], initial: P | None = None):
+        self.path = pathlib.Path(path)
+        self._parse = parse
+        self.current: P = initial if initial is not None else load_policy_file(self.path, parse)
+        self._listeners: list[Callable[[P], None]] = []
+
+    @staticmethod
+    def fixed(policy: P) -> PolicyHolder[P]:
+        """A holder that never reloads (tests, tools)."""
+        holder: PolicyHolder[P] = PolicyHolder.__new__(PolicyHolder)
+        holder.path = pathlib.Path()
+        holder._parse = lambda data: policy
+        holder.current = policy
+        holder._listeners = []
+        return holder
+
+    def on_change(self, listener: Callable[[P], None]) -> None:
+        self._listeners.append(listener)
+
+    def replace(self, policy: P) -> None:
+        self.current = policy
+        for listener in self._listeners:
+            listener(policy)
+
+    def reload(self) -> bool:
+        """Reads the file again; returns False (and keeps the policy in force) if it is refused."""
+        try:
+            policy = load_policy_file(self.path, self._parse)
+        except PolicyError as exc:
+            log.error("policy reload refused, the previous policy stays in force: %s", exc)
+            return False
+        self.replace(policy)
+        log.info("policy reloaded from %s (version %s)", self.path, getattr(policy, "version", "?"))
+        return True
+
+    async def watch(self, stop: asyncio.Event, interval: float = 2.0) -> None:
+        """Polls the file's modification time until `stop` is set and reloads on change."""
+        last = _mtime(self.path)
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+            mtime = _mtime(self.path)
+            if mtime is None or mtime == last:
+                continue
+            last = mtime
+            self.reload()
+
+
+def _mtime(path: pathlib.Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
