@@ -68,12 +68,27 @@ def field_violations(error: grpc.RpcError) -> dict[str, str]:
     return out
 
 
-def eventually(fetch, predicate, timeout=15.0):
+def eventually(fetch, predicate, timeout=15.0, what=""):
+    """Polls `fetch` until `predicate` holds and returns that value; on timeout it fails the
+    test, showing what was last seen (events arrive asynchronously over NATS)."""
     deadline = time.monotonic() + timeout
     while True:
         value = fetch()
-        if predicate(value) or time.monotonic() > deadline:
+        if predicate(value):
             return value
+        if time.monotonic() > deadline:
+            shown = str(value)
+            raise AssertionError(
+                f"{what or 'condition'} not reached within {timeout:.0f} s; last value:\n{shown[:3000]}"
+            )
         time.sleep(0.1)
+
+
+def fresh(role: Role, name: str) -> As:
+    """An identity no other test uses, so strikes, standings and inboxes never leak between tests."""
+    suffix = uuid.uuid4().hex[:8]
+    if role is Role.SELLER:
+        return As(role, f"{name}-{suffix}", f"shop-{suffix}")
+    return As(role, f"{name}-{suffix}")
 
 

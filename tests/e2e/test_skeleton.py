@@ -21,7 +21,7 @@ from prilavok.notify.v1 import notify_pb2
 from prilavok.returns.v1 import returns_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
-from tests.e2e.conftest import BUYER, SELLER, SERVICE, eventually, field_violations, md
+from tests.e2e.conftest import SERVICE, eventually, field_violations, fresh, md
 
 pytestmark = pytest.mark.e2e
 
@@ -45,83 +45,88 @@ def test_every_service_answers_health_and_reflection_and_refuses_anonymous_calls
 
 def test_thread_message_notification(stubs):
     chat, notify = stubs["chat"], stubs["notify"]
+    buyer, seller = fresh(Role.BUYER, "buyer"), fresh(Role.SELLER, "seller")
     order = f"order-{uuid.uuid4().hex[:6]}"
-    create = chat_pb2.CreateThreadRequest(request_id="r1", kind=chat_pb2.THREAD_KIND_ORDER, order_id=order, shop_id="shop-1")
-    thread = chat.CreateThread(create, metadata=md(BUYER))
+    create = chat_pb2.CreateThreadRequest(request_id="r1", kind=chat_pb2.THREAD_KIND_ORDER, order_id=order, shop_id=seller.shop_id)
+    thread = chat.CreateThread(create, metadata=md(buyer))
     assert thread.created
-    again = chat.CreateThread(create, metadata=md(BUYER))
+    again = chat.CreateThread(create, metadata=md(buyer))
     assert not again.created and again.thread.thread_id == thread.thread.thread_id
     thread_id = thread.thread.thread_id
 
     send = chat_pb2.SendMessageRequest(request_id="m1", thread_id=thread_id, text="Здравствуйте! Когда отправите заказ?")
-    sent = chat.SendMessage(send, metadata=md(BUYER))
+    sent = chat.SendMessage(send, metadata=md(buyer))
     assert sent.message.status == chat_pb2.MESSAGE_STATUS_DELIVERED and sent.moderation.action == moderation_pb2.ACTION_ALLOW
-    retry = chat.SendMessage(send, metadata=md(BUYER))
+    retry = chat.SendMessage(send, metadata=md(buyer))
     assert not retry.created and retry.message.message_id == sent.message.message_id
 
     seller_view = eventually(
-        lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(SELLER)),
+        lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(seller)),
         lambda r: any(n.thread_id == thread_id for n in r.notifications),
     )
     mine = [n for n in seller_view.notifications if n.thread_id == thread_id]
     assert len(mine) == 1, "exactly one notification, even though the request was retried"
     assert mine[0].kind == notify_pb2.NOTIFICATION_KIND_NEW_MESSAGE and "Когда отправите" in mine[0].body
-    assert chat.GetThread(chat_pb2.GetThreadRequest(thread_id=thread_id), metadata=md(SELLER)).thread.unread_count == 1
+    assert chat.GetThread(chat_pb2.GetThreadRequest(thread_id=thread_id), metadata=md(seller)).thread.unread_count == 1
 
-    blocked = chat.SendMessage(chat_pb2.SendMessageRequest(request_id="m2", thread_id=thread_id, text="Напишите мне в WhatsApp +7 912 345-67-89"), metadata=md(SELLER))
+    contact = chat_pb2.SendMessageRequest(request_id="m2", thread_id=thread_id, text="Напишите мне в WhatsApp +7 912 345-67-89")
+    blocked = chat.SendMessage(contact, metadata=md(seller))
     assert blocked.message.status == chat_pb2.MESSAGE_STATUS_BLOCKED
     assert moderation_pb2.CATEGORY_CONTACT_EXCHANGE in blocked.moderation.categories and "контакт" in blocked.moderation.reason
-    buyer_messages = chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread_id), metadata=md(BUYER)).messages
+    buyer_messages = chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread_id), metadata=md(buyer)).messages
     assert [m.text for m in buyer_messages] == ["Здравствуйте! Когда отправите заказ?"], "the buyer never sees a blocked message"
     penalties = eventually(
-        lambda: stubs["moderation"].GetSenderStanding(moderation_pb2.GetSenderStandingRequest(), metadata=md(SELLER)),
+        lambda: stubs["moderation"].GetSenderStanding(moderation_pb2.GetSenderStandingRequest(), metadata=md(seller)),
         lambda r: r.penalties,
     )
     assert penalties.penalties[0].fine.amount_minor == 2_500_000 and penalties.standing == moderation_pb2.STANDING_WARNING
 
-    assert chat.MarkRead(chat_pb2.MarkReadRequest(thread_id=thread_id), metadata=md(SELLER)).unread_count == 0
+    assert chat.MarkRead(chat_pb2.MarkReadRequest(thread_id=thread_id), metadata=md(seller)).unread_count == 0
 
 
 def test_bad_input_and_strangers_get_clear_errors(stubs):
     chat = stubs["chat"]
+    buyer = fresh(Role.BUYER, "buyer")
     with pytest.raises(grpc.RpcError) as err:
-        chat.CreateThread(chat_pb2.CreateThreadRequest(kind=chat_pb2.THREAD_KIND_ORDER), metadata=md(BUYER))
+        chat.CreateThread(chat_pb2.CreateThreadRequest(kind=chat_pb2.THREAD_KIND_ORDER), metadata=md(buyer))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert set(field_violations(err.value)) == {"request_id", "order_id", "shop_id"}
-    thread = chat.CreateThread(chat_pb2.CreateThreadRequest(request_id="x", kind=chat_pb2.THREAD_KIND_ORDER, order_id="o-err", shop_id="shop-1"), metadata=md(BUYER)).thread
+    create = chat_pb2.CreateThreadRequest(request_id="x", kind=chat_pb2.THREAD_KIND_ORDER, order_id="o-err", shop_id="shop-1")
+    thread = chat.CreateThread(create, metadata=md(buyer)).thread
     with pytest.raises(grpc.RpcError) as err:
-        chat.SendMessage(chat_pb2.SendMessageRequest(request_id="e", thread_id=thread.thread_id, text="x" * 5000), metadata=md(BUYER))
+        chat.SendMessage(chat_pb2.SendMessageRequest(request_id="e", thread_id=thread.thread_id, text="x" * 5000), metadata=md(buyer))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "4000" in field_violations(err.value)["text"]
     with pytest.raises(grpc.RpcError) as err:
         chat.GetThread(chat_pb2.GetThreadRequest(thread_id=thread.thread_id), metadata=md(As(Role.BUYER, "someone-else")))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     with pytest.raises(grpc.RpcError) as err:
-        chat.GetThread(chat_pb2.GetThreadRequest(thread_id="nope"), metadata=md(BUYER))
+        chat.GetThread(chat_pb2.GetThreadRequest(thread_id="nope"), metadata=md(buyer))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
     with pytest.raises(grpc.RpcError) as err:
-        stubs["moderation"].CheckMessage(moderation_pb2.CheckMessageRequest(sender_role=common_pb2.ROLE_SELLER, text="", record=True, message_id="m"), metadata=md(SERVICE))
+        empty = moderation_pb2.CheckMessageRequest(sender_role=common_pb2.ROLE_SELLER, text="", record=True, message_id="m")
+        stubs["moderation"].CheckMessage(empty, metadata=md(SERVICE))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "text" in field_violations(err.value)
 
 
 def test_purchase_claim_refund_balance(stubs):
     returns, notify = stubs["returns"], stubs["notify"]
+    buyer, seller = fresh(Role.BUYER, "buyer"), fresh(Role.SELLER, "seller")
     paid = (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).replace(microsecond=0)
-    purchase = returns_pb2.Purchase(order_id="o-r", item_id="sku-1", buyer_id=BUYER.user_id, shop_id="shop-2",
+    purchase = returns_pb2.Purchase(order_id=f"o-{uuid.uuid4().hex[:8]}", item_id="sku-1", buyer_id=buyer.user_id, shop_id=seller.shop_id,
                                     price=common_pb2.Money(currency_code="RUB", amount_minor=249_990), quantity=1)
     purchase.paid_at.FromDatetime(paid)
     recorded = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="p1", purchase=purchase), metadata=md(SERVICE))
     assert recorded.created
     assert not returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="p1", purchase=purchase), metadata=md(SERVICE)).created
-    seller = As(Role.SELLER, "u-2", "shop-2")
     balance = returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(seller)).balance
     assert balance.available.amount_minor == 249_990
     with pytest.raises(grpc.RpcError) as err:
-        returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="p2", purchase=purchase), metadata=md(BUYER))
+        returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="p2", purchase=purchase), metadata=md(buyer))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
     claim = returns.OpenClaim(returns_pb2.OpenClaimRequest(
         request_id="c1", purchase_id=recorded.purchase.purchase_id, description="Перестал включаться",
-        requested_form=returns_pb2.COMPENSATION_FORM_FULL_REFUND), metadata=md(BUYER)).claim
+        requested_form=returns_pb2.COMPENSATION_FORM_FULL_REFUND), metadata=md(buyer)).claim
     assert claim.status == returns_pb2.CLAIM_STATUS_AWAITING_SELLER
     decide = returns_pb2.DecideClaimRequest(request_id="d1", claim_id=claim.claim_id, approve=returns_pb2.Approval(
         mode=returns_pb2.APPROVAL_MODE_NO_RETURN,
@@ -138,7 +143,7 @@ def test_purchase_claim_refund_balance(stubs):
     def this_refund(reply):
         return [n for n in reply.notifications if n.kind == notify_pb2.NOTIFICATION_KIND_REFUND and n.claim_id == claim.claim_id]
 
-    refund_note = eventually(lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(BUYER)), this_refund)
+    refund_note = eventually(lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(buyer)), this_refund)
     assert [n.body for n in this_refund(refund_note)] == [f"Возврат 2\u00a0499,90\u00a0₽ по заявке {claim.claim_id} оформлен."]
 
 
