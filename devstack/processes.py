@@ -71,12 +71,11 @@ class Managed:
 
 def spawn(name: str, argv: list[str], log_path: pathlib.Path, env: dict[str, str] | None = None) -> Managed:
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "ab", buffering=0)
-    process = subprocess.Popen(
-        argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=REPO,
-        start_new_session=True,  # Ctrl-C in the terminal reaches the supervisor only; it stops children in order
-    )
-    log.close()
+    with open(log_path, "ab", buffering=0) as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=REPO,
+            start_new_session=True,  # Ctrl-C in the terminal reaches the supervisor only; it stops children in order
+        )
     return Managed(name, process, log_path)
 
 
@@ -139,11 +138,3 @@ def grpc_serving(address: str) -> bool:
             return reply.status == health_pb2.HealthCheckResponse.SERVING
     except grpc.RpcError:
         return False
-
-
-def start_service(name: str, port: int, env: dict[str, str], logs: pathlib.Path, timeout: float = 60) -> Managed:
-    service_env = {**env, "PRILAVOK_GRPC_PORT": str(port)}
-    managed = spawn(name, [sys.executable, "-m", f"services.{name}"], logs / f"{name}.log", service_env)
-    managed.address = f"127.0.0.1:{port}"
-    wait_for(lambda: grpc_serving(managed.address), f"service {name}", managed, timeout)
-    return managed

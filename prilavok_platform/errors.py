@@ -46,10 +46,6 @@ class NotFound(PrilavokError):
     code = "NOT_FOUND"
 
 
-class AlreadyExists(PrilavokError):
-    code = "ALREADY_EXISTS"
-
-
 class FailedPrecondition(PrilavokError):
     code = "FAILED_PRECONDITION"
 

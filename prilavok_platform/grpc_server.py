@@ -13,6 +13,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
@@ -111,8 +112,8 @@ def undecodable_error(request: Undecodable) -> InvalidArgument:
     return InvalidArgument(violations or [FieldViolation("request", f"cannot be decoded: {request.error}")], reason="UNDECODABLE_REQUEST")
 
 
-def to_status(error: PrilavokError) -> tuple[grpc.StatusCode, status_pb2.Status]:
-    code = getattr(grpc.StatusCode, error.code, grpc.StatusCode.UNKNOWN)
+def to_status(error: PrilavokError) -> status_pb2.Status:
+    """google.rpc.Status with ErrorInfo (reason, domain, metadata) and, for bad requests, BadRequest."""
     status = status_pb2.Status(code=getattr(code_pb2, error.code, code_pb2.UNKNOWN), message=error.message)
     info = any_pb2.Any()
     info.Pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata))
@@ -127,14 +128,11 @@ def to_status(error: PrilavokError) -> tuple[grpc.StatusCode, status_pb2.Status]
         packed = any_pb2.Any()
         packed.Pack(bad)
         status.details.append(packed)
-    return code, status
+    return status
 
 
 async def abort_with(context: grpc.aio.ServicerContext, error: PrilavokError) -> None:
-    code, status = to_status(error)
-    await context.abort(
-        code, error.message, trailing_metadata=(("grpc-status-details-bin", status.SerializeToString()),)
-    )
+    await context.abort_with_status(rpc_status.to_status(to_status(error)))
 
 
 class PlatformInterceptor(grpc.aio.ServerInterceptor):

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import OperationFailure
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -72,12 +72,6 @@ async def in_transaction(
             read_concern=ReadConcern("snapshot"),
             write_concern=JOURNALED,
         )
-
-
-def is_duplicate_key(exc: BaseException) -> bool:
-    if isinstance(exc, DuplicateKeyError):
-        return True
-    return isinstance(exc, OperationFailure) and exc.code == 11000
 
 
 async def ping(client: AsyncMongoClient) -> None:

@@ -49,6 +49,8 @@ class PolicyHolder(Generic[P]):
     def __init__(self, path: str | pathlib.Path, parse: Callable[[dict[str, Any]], P], initial: P | None = None):
         self.path = pathlib.Path(path)
         self._parse = parse
+        # Taken before reading, so a change made while loading or before `watch` starts is not missed.
+        self._seen_mtime = _mtime(self.path)
         self.current: P = initial if initial is not None else load_policy_file(self.path, parse)
         self._listeners: list[Callable[[P], None]] = []
 
@@ -58,6 +60,7 @@ class PolicyHolder(Generic[P]):
         holder: PolicyHolder[P] = PolicyHolder.__new__(PolicyHolder)
         holder.path = pathlib.Path()
         holder._parse = lambda data: policy
+        holder._seen_mtime = None
         holder.current = policy
         holder._listeners = []
         return holder
@@ -83,16 +86,15 @@ class PolicyHolder(Generic[P]):
 
     async def watch(self, stop: asyncio.Event, interval: float = 2.0) -> None:
         """Polls the file's modification time until `stop` is set and reloads on change."""
-        last = _mtime(self.path)
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval)
             except TimeoutError:
                 pass
             mtime = _mtime(self.path)
-            if mtime is None or mtime == last:
+            if mtime is None or mtime == self._seen_mtime:
                 continue
-            last = mtime
+            self._seen_mtime = mtime
             self.reload()
 
 

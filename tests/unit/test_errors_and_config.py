@@ -1,6 +1,7 @@
 import grpc
 import pytest
 from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from prilavok_platform import pagination
 from prilavok_platform.config import ConfigError, Env, load_common
@@ -9,8 +10,8 @@ from prilavok_platform.grpc_server import to_status
 
 
 def test_invalid_argument_maps_to_status_with_error_info_and_field_violations():
-    code, status = to_status(InvalidArgument([FieldViolation("text", "must not be empty"), FieldViolation("role", "unknown")]))
-    assert code is grpc.StatusCode.INVALID_ARGUMENT and status.code == 3
+    status = to_status(InvalidArgument([FieldViolation("text", "must not be empty"), FieldViolation("role", "unknown")]))
+    assert rpc_status.to_status(status).code is grpc.StatusCode.INVALID_ARGUMENT and status.code == 3
     info, bad = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
     assert status.details[0].Unpack(info) and info.domain == "prilavok" and info.reason == "INVALID_ARGUMENT"
     assert status.details[1].Unpack(bad)
@@ -18,10 +19,10 @@ def test_invalid_argument_maps_to_status_with_error_info_and_field_violations():
 
 
 def test_not_found_maps_with_reason_and_metadata():
-    code, status = to_status(NotFound("thread t1 not found", reason="THREAD_NOT_FOUND", metadata={"thread_id": "t1"}))
+    status = to_status(NotFound("thread t1 not found", reason="THREAD_NOT_FOUND", metadata={"thread_id": "t1"}))
     info = error_details_pb2.ErrorInfo()
     status.details[0].Unpack(info)
-    assert code is grpc.StatusCode.NOT_FOUND and info.reason == "THREAD_NOT_FOUND" and info.metadata["thread_id"] == "t1"
+    assert rpc_status.to_status(status).code is grpc.StatusCode.NOT_FOUND and info.reason == "THREAD_NOT_FOUND" and info.metadata["thread_id"] == "t1"
 
 
 def test_validator_collects_every_violation():
