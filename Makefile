@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install protos check-protos run test test-unit test-integration test-e2e bench eval-moderation clean
+.PHONY: help install protos check-protos lint run test test-unit test-integration test-e2e bench eval-moderation clean
 
 help:
 	@echo "make run    - set up and start the whole suite on embedded NATS + MongoDB (Ctrl-C stops)"
-	@echo "make test   - set up and run every test (unit, integration, end-to-end)"
+	@echo "make test   - set up, lint, type-check and run every test (unit, integration, end-to-end)"
+	@echo "make lint   - ruff and mypy only"
 	@echo "make protos - regenerate gen/ from protos/"
 	@echo "make bench  - benchmarks (not part of the tests)"
 	@echo "make eval-moderation - precision/recall of the moderation engine on the labelled sets"
@@ -32,7 +33,12 @@ check-protos: $(INSTALLED)
 run: $(INSTALLED)
 	$(BIN)/python -m devstack.run
 
-test: $(INSTALLED)
+lint: $(INSTALLED)
+	@echo ">> ruff (style, imports, bugs, complexity) and mypy (types)"
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 test-unit: $(INSTALLED)

@@ -119,7 +119,7 @@ def _mongo_ready(uri: str) -> bool:
     from pymongo.errors import PyMongoError
 
     try:
-        client = MongoClient(uri, serverSelectionTimeoutMS=300, connectTimeoutMS=300)
+        client: MongoClient[dict] = MongoClient(uri, serverSelectionTimeoutMS=300, connectTimeoutMS=300)
         try:
             return bool(client.admin.command("ping").get("ok"))
         finally:

@@ -12,6 +12,7 @@ import decimal
 import json
 import sys
 import uuid
+from typing import Any
 
 import grpc
 from google.protobuf.json_format import MessageToDict
@@ -51,8 +52,9 @@ def _kopecks(value: str) -> int:
 
 def _enum(enum_pb, prefix: str, value: str) -> int:
     name = prefix + value.upper().replace("-", "_")
-    if name not in enum_pb.keys():
-        options = ", ".join(k.removeprefix(prefix).lower() for k in enum_pb.keys() if not k.endswith("UNSPECIFIED"))
+    names = enum_pb.DESCRIPTOR.values_by_name
+    if name not in names:
+        options = ", ".join(k.removeprefix(prefix).lower() for k in names if not k.endswith("UNSPECIFIED"))
         raise CliError(f"{value!r}: choose one of {options}")
     return enum_pb.Value(name)
 
@@ -134,7 +136,7 @@ def cmd_status(ctx: Ctx):
 
         host, _, port = nats_url.removeprefix("nats://").rpartition(":")
         nats_ok = port.isdigit() and port_is_open(host or "127.0.0.1", int(port))
-    result = {
+    result: dict[str, Any] = {
         "services": {n: {"address": a, "status": "SERVING" if ok else "DOWN"} for n, (a, ok) in rows.items()},
         "mongodb": {"uri": mongo_uri or "unknown (not started by make run)", "status": "UP" if mongo_ok else "DOWN"},
         "nats": {"url": nats_url or "unknown (not started by make run)", "status": "UP" if nats_ok else "DOWN"},
@@ -171,7 +173,14 @@ def cmd_threads(ctx: Ctx):
     if a.kind:
         request.kind = _enum(chat_pb2.ThreadKind, "THREAD_KIND_", a.kind)
     reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).ListThreads, request)
-    ctx.emit(reply, lambda r: [print(_thread_line(t)) for t in r.threads] or (r.next_page_token and print(f"next page: --page-token {r.next_page_token}")))
+
+    def show(r) -> None:
+        for thread in r.threads:
+            print(_thread_line(thread))
+        if r.next_page_token:
+            print(f"next page: --page-token {r.next_page_token}")
+
+    ctx.emit(reply, show)
 
 
 def cmd_send(ctx: Ctx):
@@ -198,12 +207,14 @@ def cmd_messages(ctx: Ctx):
 
 
 def cmd_read(ctx: Ctx):
-    reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).MarkRead, chat_pb2.MarkReadRequest(thread_id=ctx.args.thread, up_to_seq=ctx.args.up_to))
+    request = chat_pb2.MarkReadRequest(thread_id=ctx.args.thread, up_to_seq=ctx.args.up_to)
+    reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).MarkRead, request)
     ctx.emit(reply, lambda r: print(f"unread: {r.unread_count}"))
 
 
 def cmd_close(ctx: Ctx):
-    reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).CloseThread, chat_pb2.CloseThreadRequest(thread_id=ctx.args.thread, reason=ctx.args.reason))
+    request = chat_pb2.CloseThreadRequest(thread_id=ctx.args.thread, reason=ctx.args.reason)
+    reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).CloseThread, request)
     ctx.emit(reply, lambda r: print(_thread_line(r.thread)))
 
 

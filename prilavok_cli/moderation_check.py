@@ -109,7 +109,7 @@ def run_jsonl(checker, lines: Iterable[str], out: TextIO) -> int:
         nonlocal next_to_write
         if pending:
             verdicts = checker.check_many([item for _, item in pending])
-            for (index, _), verdict in zip(pending, verdicts):
+            for (index, _), verdict in zip(pending, verdicts, strict=True):
                 results[index] = verdict
             pending.clear()
         while next_to_write in results:

@@ -78,7 +78,7 @@ PARTY_KINDS: EnumMapping[PartyKind] = EnumMapping(common_pb2.PartyKind, PartyKin
 
 
 def party_to_pb(party: Party) -> common_pb2.Party:
-    return common_pb2.Party(kind=PARTY_KINDS.to_pb(party.kind), id=party.id)  # type: ignore[arg-type]
+    return common_pb2.Party(kind=PARTY_KINDS.to_pb(party.kind), id=party.id)
 
 
 def party_from_pb(message: common_pb2.Party, field: str = "party") -> Party:
@@ -89,7 +89,7 @@ def party_from_pb(message: common_pb2.Party, field: str = "party") -> Party:
 
 
 def actor_to_pb(identity: Identity) -> common_pb2.Actor:
-    return common_pb2.Actor(role=ROLES.to_pb(identity.role), user_id=identity.user_id, shop_id=identity.shop_id)  # type: ignore[arg-type]
+    return common_pb2.Actor(role=ROLES.to_pb(identity.role), user_id=identity.user_id, shop_id=identity.shop_id)
 
 
 def identity_from_actor(actor: common_pb2.Actor, field: str = "actor") -> Identity:

@@ -105,11 +105,12 @@ async def test_participant_queries_with_or_and_cursor_paging(db):
     docs = [{"_id": f"t{i}", "participant_keys": ["user:b1", f"shop:s{i % 2}"], "participants": {"buyer": "user:b1", "seller": f"shop:s{i % 2}"},
              "unread": {"buyer": i % 3, "seller": 0}, "last_activity_at": base + dt.timedelta(minutes=i // 2)} for i in range(10)]
     await d.threads.insert_many(docs)
-    first = [x["_id"] async for x in d.threads.find({"$and": [{"participant_keys": "user:b1"}]}).sort([("last_activity_at", -1), ("_id", -1)]).limit(4)]
+    order = [("last_activity_at", -1), ("_id", -1)]
+    first = [x["_id"] async for x in d.threads.find({"$and": [{"participant_keys": "user:b1"}]}).sort(order).limit(4)]
     assert first == ["t9", "t8", "t7", "t6"]
     last = docs[6]
     cursor = {"$or": [{"last_activity_at": {"$lt": last["last_activity_at"]}}, {"last_activity_at": last["last_activity_at"], "_id": {"$lt": "t6"}}]}
-    second = [x["_id"] async for x in d.threads.find({"$and": [{"participant_keys": "user:b1"}, cursor]}).sort([("last_activity_at", -1), ("_id", -1)]).limit(4)]
+    second = [x["_id"] async for x in d.threads.find({"$and": [{"participant_keys": "user:b1"}, cursor]}).sort(order).limit(4)]
     assert second == ["t5", "t4", "t3", "t2"]
     unread = {"$or": [{f"participants.{s}": "user:b1", f"unread.{s}": {"$gt": 0}} for s in ("buyer", "seller", "author", "support")]}
     got = sorted([x["_id"] async for x in d.threads.find({"$and": [{"participant_keys": "user:b1"}, unread]})])

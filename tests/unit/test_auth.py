@@ -14,7 +14,9 @@ def test_minted_token_verifies_to_the_same_identity():
     assert TokenVerifier(SETTINGS).verify_header(f"Bearer {token}") == Identity("u1", Role.SELLER, "shop9")
 
 
-@pytest.mark.parametrize("header,reason", [(None, "TOKEN_MISSING"), ("", "TOKEN_MISSING"), ("Basic abc", "TOKEN_INVALID"), ("Bearer ", "TOKEN_INVALID")])
+@pytest.mark.parametrize("header,reason", [
+    (None, "TOKEN_MISSING"), ("", "TOKEN_MISSING"), ("Basic abc", "TOKEN_INVALID"), ("Bearer ", "TOKEN_INVALID"),
+])
 def test_missing_or_malformed_header_is_unauthenticated(header, reason):
     with pytest.raises(Unauthenticated) as err:
         TokenVerifier(SETTINGS).verify_header(header)
@@ -52,7 +54,8 @@ def test_rs256_tokens_verify_with_the_public_key_only():
     token = TokenIssuer(AuthSettings(algorithm="RS256", private_key_pem=private_pem)).mint("svc", Role.SERVICE)
     assert TokenVerifier(AuthSettings(algorithm="RS256", public_key_pem=public_pem)).verify(token).role is Role.SERVICE
     # An HS256 token made with the public key as secret must not pass (algorithm confusion).
-    forged = jwt.encode({"sub": "x", "role": "service", "iss": "prilavok", "exp": int(time.time()) + 60}, "not-the-key-not-the-key-not-the-key-xx", algorithm="HS256")
+    claims = {"sub": "x", "role": "service", "iss": "prilavok", "exp": int(time.time()) + 60}
+    forged = jwt.encode(claims, "not-the-key-not-the-key-not-the-key-xx", algorithm="HS256")
     with pytest.raises(Unauthenticated):
         TokenVerifier(AuthSettings(algorithm="RS256", public_key_pem=public_pem)).verify(forged)
 
