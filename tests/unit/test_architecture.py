@@ -123,3 +123,15 @@ def test_functions_are_short_or_say_why():
         f"functions over {MAX_FUNCTION_LINES} lines without a '# {LONG_FUNCTION_MARK} <why>' comment above:\n  "
         + "\n  ".join(long_ones)
     )
+
+
+def test_readme_and_docs_link_only_to_files_inside_the_repository():
+    import re
+
+    for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#]+)", page.read_text()):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            resolved = (page.parent / target).resolve()
+            assert resolved.is_relative_to(ROOT), f"{page.name} links outside the repository: {target}"
+            assert resolved.exists(), f"{page.name} links to a missing file: {target}"
