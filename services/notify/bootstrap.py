@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 from prilavok.notify.v1 import notify_pb2_grpc
 from prilavok_platform import nats as platform_nats
+from prilavok_platform.clock import SystemClock
 from prilavok_platform.config import CommonSettings, Env, load_common
 from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
 from prilavok_platform.lifecycle import background
 from services.notify.adapters.fanout import NatsFanout
-from services.notify.adapters.repository import INDEXES, MongoNotificationRepository
-from services.notify.entrypoints.consumers import from_chat, from_moderation, from_returns, handler_for
+from services.notify.adapters.repository import INDEXES, mongo_repositories
+from services.notify.entrypoints import consumers
 from services.notify.entrypoints.grpc_servicer import SERVICE_NAME, NotifyServicer
 from services.notify.service_layer.handlers import NotifyHandlers
 
@@ -34,11 +35,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> NotifySettings:
     return NotifySettings(common)
 
 
-# (producer, subject filter below "<prefix>.<producer>.", translator)
+# (producer, subject filter below "<prefix>.<producer>."): one durable consumer each; the
+# dispatcher routes every message by its event type.
 SUBSCRIPTIONS = (
-    ("chat", ">", from_chat),
-    ("returns", ">", from_returns),
-    ("moderation", "penalty.>", from_moderation),
+    ("chat", ">"),
+    ("returns", ">"),
+    ("moderation", "penalty.>"),
 )
 
 
@@ -50,8 +52,9 @@ async def main(stop: asyncio.Event, settings: NotifySettings | None = None, read
         fanout = NatsFanout(infra.nats, common.subject_prefix)
         subscription = await fanout.start()
         stack.push_async_callback(subscription.unsubscribe)
-        handlers = NotifyHandlers(MongoNotificationRepository(infra.db), fanout)
-        for producer, tail, translate in SUBSCRIPTIONS:
+        handlers = NotifyHandlers(mongo_repositories(infra.db), fanout)
+        dispatcher = consumers.dispatcher(handlers, SystemClock())
+        for producer, tail in SUBSCRIPTIONS:
             await stack.enter_async_context(background(
                 f"notify-consumer-{producer}",
                 platform_nats.run_pull_consumer(
@@ -59,14 +62,14 @@ async def main(stop: asyncio.Event, settings: NotifySettings | None = None, read
                     stream=platform_nats.stream_name(common.subject_prefix, producer),
                     durable=f"notify-{producer}",
                     filter_subject=platform_nats.subject(common.subject_prefix, producer, tail),
-                    handler=handler_for(translate, handlers),
+                    handler=dispatcher,
                     stop=stop,
                 ),
                 stop,
             ))
 
         def register(server):
-            notify_pb2_grpc.add_NotifyServiceServicer_to_server(NotifyServicer(handlers, fanout), server)
+            notify_pb2_grpc.add_NotifyServiceServicer_to_server(NotifyServicer(handlers), server)
             return [SERVICE_NAME]
 
         await serve(stack, address=common.grpc_address, verifier=infra.verifier, service_name="notify", register=register,

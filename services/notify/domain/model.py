@@ -1,9 +1,12 @@
-"""Notifications: who is told what, in Russian. Plain Python."""
+"""Notifications and delivery preferences. Plain Python."""
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from prilavok_platform.errors import FieldViolation, InvalidArgument, Validator
+from prilavok_platform.identity import Party
 
 
 class Kind(str, enum.Enum):
@@ -16,13 +19,10 @@ class Kind(str, enum.Enum):
     REPLY_DEADLINE = "REPLY_DEADLINE"
 
 
-PREVIEW_CHARS = 140
-
-
 @dataclass(frozen=True)
 class Notification:
     notification_id: str
-    recipient: str  # "user:<id>", "shop:<id>" or "support"
+    recipient: Party
     kind: Kind
     title: str
     body: str
@@ -32,93 +32,52 @@ class Notification:
     read: bool = False
 
 
-@dataclass
+def notification_id(event_id: str, recipient: Party) -> str:
+    """One notification per event and recipient, so a redelivered event adds nothing."""
+    return f"{event_id}:{recipient.key}"
+
+
+MAX_EMAIL_CHARS = 254
+MAX_WEBHOOK_URL_CHARS = 2000
+
+
+@dataclass(frozen=True)
 class Preferences:
-    muted_kinds: set[Kind] = field(default_factory=set)
+    # Kinds the recipient does not want on any channel: they are not even stored.
+    muted_kinds: frozenset[Kind] = field(default_factory=frozenset)
     email_enabled: bool = False
     email_address: str = ""
     webhook_enabled: bool = False
     webhook_url: str = ""
 
+    def wants(self, kind: Kind) -> bool:
+        return kind not in self.muted_kinds
 
-def preview(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
-
-
-def format_rub(amount_minor: int, currency: str) -> str:
-    units, minor = divmod(abs(amount_minor), 100)
-    sign = "-" if amount_minor < 0 else ""
-    grouped = f"{units:,}".replace(",", "\u00a0")
-    symbol = "₽" if currency == "RUB" else currency
-    return f"{sign}{grouped},{minor:02d}\u00a0{symbol}"
-
-
-def _id(event_id: str, recipient: str) -> str:
-    # One notification per event and recipient: redelivered events change nothing.
-    return f"{event_id}:{recipient}"
+    def validated(self) -> Preferences:
+        """The preferences as stored (addresses trimmed), or INVALID_ARGUMENT naming each bad field."""
+        p = replace(self, email_address=self.email_address.strip(), webhook_url=self.webhook_url.strip())
+        v = Validator()
+        if p.email_enabled and "@" not in p.email_address:
+            v.add("preferences.email_address", "a valid e-mail address is required when e-mail is enabled")
+        v.text(p.email_address, "preferences.email_address", max_len=MAX_EMAIL_CHARS, required=False)
+        if p.webhook_enabled and not p.webhook_url.startswith("https://"):
+            v.add("preferences.webhook_url", "must be an https:// URL when webhooks are enabled")
+        v.text(p.webhook_url, "preferences.webhook_url", max_len=MAX_WEBHOOK_URL_CHARS, required=False)
+        v.raise_if_any()
+        return p
 
 
-def new_message(event_id: str, at: dt.datetime, *, recipient: str, sender_is_seller: bool, sender_is_support: bool,
-                thread_id: str, order_id: str, text: str) -> Notification:
-    if sender_is_support:
-        title = "Ответ службы поддержки"
-    elif sender_is_seller:
-        title = f"Новое сообщение от продавца по заказу {order_id}" if order_id else "Новое сообщение от продавца"
-    else:
-        title = f"Новое сообщение от покупателя по заказу {order_id}" if order_id else "Новое сообщение от покупателя"
-    return Notification(_id(event_id, recipient), recipient, Kind.NEW_MESSAGE, title, preview(text), at, thread_id=thread_id)
+def wanted(notifications: list[Notification], preferences: dict[Party, Preferences]) -> list[Notification]:
+    """What is kept of `notifications`: muted kinds are dropped for the recipients muting them."""
+    return [n for n in notifications if preferences.get(n.recipient, Preferences()).wants(n.kind)]
 
 
-def message_not_delivered(event_id: str, at: dt.datetime, *, recipient: str, held: bool, reason: str, thread_id: str) -> Notification:
-    if held:
-        return Notification(
-            _id(event_id, recipient), recipient, Kind.MESSAGE_HELD, "Сообщение отправлено на проверку",
-            "Сообщение будет доставлено после проверки модератором. " + reason, at, thread_id=thread_id,
-        )
-    return Notification(
-        _id(event_id, recipient), recipient, Kind.MESSAGE_BLOCKED, "Сообщение не доставлено",
-        reason or "Сообщение нарушает правила общения на маркетплейсе.", at, thread_id=thread_id,
-    )
+MAX_IDS_PER_MARK = 500
 
 
-CLAIM_STATUS_TEXT = {
-    "AWAITING_SELLER": "Заявка на возврат ожидает решения продавца",
-    "AWAITING_BUYER": "Продавец одобрил заявку и предложил компенсацию",
-    "AWAITING_HANDOVER": "Компенсация согласована: передайте товар",
-    "ITEM_IN_TRANSIT": "Товар передан продавцу",
-    "REJECTED": "Продавец отклонил заявку на возврат",
-    "SETTLED": "Заявка на возврат завершена",
-    "CANCELLED": "Заявка на возврат отменена",
-}
-
-
-def claim_update(event_id: str, at: dt.datetime, *, recipient: str, claim_id: str, status: str, order_id: str, thread_id: str) -> Notification:
-    title = CLAIM_STATUS_TEXT.get(status, "Статус заявки на возврат изменился")
-    return Notification(_id(event_id, recipient), recipient, Kind.CLAIM_UPDATE, title,
-                        f"Заказ {order_id}, заявка {claim_id}.", at, thread_id=thread_id, claim_id=claim_id)
-
-
-def refund_issued(event_id: str, at: dt.datetime, *, recipient: str, claim_id: str, amount_minor: int, currency: str, to_buyer: bool) -> Notification:
-    amount = format_rub(amount_minor, currency)
-    if to_buyer:
-        title, body = "Деньги возвращены", f"Возврат {amount} по заявке {claim_id} оформлен."
-    else:
-        title, body = "Списание с баланса", f"С баланса магазина списано {amount}: возврат покупателю по заявке {claim_id}."
-    return Notification(_id(event_id, recipient), recipient, Kind.REFUND, title, body, at, claim_id=claim_id)
-
-
-def penalty_issued(event_id: str, at: dt.datetime, *, recipient: str, amount_minor: int, currency: str, reason: str) -> Notification:
-    return Notification(_id(event_id, recipient), recipient, Kind.PENALTY, "Штраф за нарушение правил общения",
-                        f"Начислен штраф {format_rub(amount_minor, currency)}. {reason}".strip(), at)
-
-
-def reply_deadline(event_id: str, at: dt.datetime, *, recipient: str, thread_id: str, order_id: str, due_at: dt.datetime,
-                   breached: bool) -> Notification:
-    about = f" по заказу {order_id}" if order_id else ""
-    when = due_at.strftime("%d.%m.%Y %H:%M UTC")
-    if breached:
-        title, body = "Срок ответа истёк", f"Покупатель ждёт ответа{about}. Срок ответа истёк {when}."
-    else:
-        title, body = "Скоро истечёт срок ответа", f"Ответьте покупателю{about} до {when}."
-    return Notification(_id(event_id, recipient), recipient, Kind.REPLY_DEADLINE, title, body, at, thread_id=thread_id)
+def check_mark_read(notification_ids: tuple[str, ...], everything: bool) -> None:
+    """A MarkNotificationsRead names what it marks: some ids (bounded) or everything."""
+    if not notification_ids and not everything:
+        raise InvalidArgument(FieldViolation("notification_ids", "name notifications or set all=true"))
+    if len(notification_ids) > MAX_IDS_PER_MARK:
+        raise InvalidArgument(FieldViolation("notification_ids", f"at most {MAX_IDS_PER_MARK}, got {len(notification_ids)}"))

@@ -1,113 +1,106 @@
-"""NATS consumers: turn the suite's events into notifications. Idempotent: a notification's
-id is derived from the event id and the recipient."""
+"""NATS consumers: each event type the suite publishes that concerns people becomes the
+notifications the domain decides on (`domain.notifications`), delivered by the handler.
+Redelivery is harmless: a notification's id is derived from the event id and the recipient."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from google.protobuf.message import DecodeError
-
-from prilavok.chat.v1 import chat_pb2
 from prilavok.chat.v1 import events_pb2 as chat_events
-from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import events_pb2 as moderation_events
 from prilavok.returns.v1 import events_pb2 as returns_events
 from prilavok.returns.v1 import returns_pb2
-from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage
-from services.notify.domain import model
+from prilavok_platform.clock import Clock
+from prilavok_platform.errors import InvalidArgument
+from prilavok_platform.identity import Party
+from prilavok_platform.nats import EventDispatcher, PoisonMessage
+from prilavok_platform.protobuf import ROLES, EnumMapping, datetime_of, identity_from_actor, party_from_pb
+from services.notify.domain import notifications as tell
+from services.notify.domain.commands import Deliver
 from services.notify.domain.model import Notification
 from services.notify.service_layer.handlers import NotifyHandlers
 
+CLAIM_STATUSES: EnumMapping[tell.ClaimStatus] = EnumMapping(returns_pb2.ClaimStatus, tell.ClaimStatus, "CLAIM_STATUS_")
 
-def actor_key(actor: common_pb2.Actor) -> str:
-    if actor.role == common_pb2.ROLE_SELLER:
-        return f"shop:{actor.shop_id}"
-    if actor.role == common_pb2.ROLE_SUPPORT:
-        return "support"
-    return f"user:{actor.user_id}"
+E = TypeVar("E")
 
 
-def thread_parties(thread: chat_pb2.Thread) -> list[str]:
-    if thread.kind == chat_pb2.THREAD_KIND_SUPPORT:
-        return [actor_key(thread.author), "support"]
-    return [f"user:{thread.buyer_id}", f"shop:{thread.shop_id}"]
+def _recipients(event: Any) -> list[Party]:
+    return [party_from_pb(p, "recipients") for p in event.recipients]
 
 
-def _at(ts) -> dt.datetime:
-    return ts.ToDatetime(tzinfo=dt.UTC) if ts.seconds else dt.datetime.now(dt.UTC)
+def _claim(claim: returns_pb2.Claim) -> tell.Claim:
+    try:
+        status = CLAIM_STATUSES.from_pb(claim.status, "claim.status", required=False)
+    except InvalidArgument:
+        status = None  # a status newer than this notify: told with the general title
+    return tell.Claim(claim.claim_id, claim.order_id, claim.thread_id, claim.buyer_id, claim.shop_id, status)
 
 
-def from_chat(event_type: str, payload: bytes) -> list[Notification]:
-    name = event_type.rsplit(".", 1)[-1]
-    if name == "MessageDelivered":
-        e = chat_events.MessageDelivered.FromString(payload)
-        sender = actor_key(e.message.sender)
-        return [
-            model.new_message(
-                e.event_id, _at(e.occurred_at), recipient=party,
-                sender_is_seller=e.message.sender.role == common_pb2.ROLE_SELLER,
-                sender_is_support=e.message.sender.role == common_pb2.ROLE_SUPPORT,
-                thread_id=e.thread.thread_id, order_id=e.thread.order_id, text=e.message.text,
-            )
-            for party in thread_parties(e.thread) if party != sender
-        ]
-    if name == "ReplyDeadline":
-        e = chat_events.ReplyDeadline.FromString(payload)
-        answering = "support" if e.thread.kind == chat_pb2.THREAD_KIND_SUPPORT else f"shop:{e.thread.shop_id}"
-        return [model.reply_deadline(e.event_id, _at(e.occurred_at), recipient=answering, thread_id=e.thread.thread_id,
-                                     order_id=e.thread.order_id, due_at=_at(e.due_at), breached=e.breached)]
-    if name in ("MessageBlocked", "MessageHeld"):
-        cls = chat_events.MessageBlocked if name == "MessageBlocked" else chat_events.MessageHeld
-        e = cls.FromString(payload)
-        return [model.message_not_delivered(
-            e.event_id, _at(e.occurred_at), recipient=actor_key(e.message.sender), held=name == "MessageHeld",
-            reason=e.message.moderation.reason, thread_id=e.thread.thread_id,
-        )]
-    return []
+def dispatcher(handlers: NotifyHandlers, clock: Clock) -> EventDispatcher:
+    """The routes of every consumer of notify, by the events' full protobuf type."""
+
+    def route(translate: Callable[[E, dt.datetime], list[Notification]]) -> Callable[[E], Awaitable[None]]:
+        @functools.wraps(translate)
+        async def handle(event: E) -> None:
+            try:
+                found = translate(event, datetime_of(event, "occurred_at") or clock.now())
+            except InvalidArgument as exc:  # a malformed event never gets better: do not redeliver it
+                raise PoisonMessage(f"{type(event).__name__}: {exc}") from None
+            if found:
+                await handlers.deliver(Deliver(tuple(found)))
+
+        return handle
+
+    return (
+        EventDispatcher()
+        .on(chat_events.MessageDelivered, route(message_delivered))
+        .on(chat_events.MessageHeld, route(message_held))
+        .on(chat_events.MessageBlocked, route(message_blocked))
+        .on(chat_events.ReplyDeadline, route(reply_deadline))
+        .on(returns_events.ClaimOpened, route(claim_opened))
+        .on(returns_events.ClaimStatusChanged, route(claim_status_changed))
+        .on(returns_events.RefundIssued, route(refund_issued))
+        .on(moderation_events.PenaltyIssued, route(penalty_issued))
+    )
 
 
-def from_returns(event_type: str, payload: bytes) -> list[Notification]:
-    name = event_type.rsplit(".", 1)[-1]
-    if name in ("ClaimOpened", "ClaimStatusChanged"):
-        cls = returns_events.ClaimOpened if name == "ClaimOpened" else returns_events.ClaimStatusChanged
-        e = cls.FromString(payload)
-        claim = e.claim
-        actor = actor_key(e.changed_by) if name == "ClaimStatusChanged" and e.changed_by.role else f"user:{claim.buyer_id}"
-        status = returns_pb2.ClaimStatus.Name(claim.status).removeprefix("CLAIM_STATUS_")
-        return [
-            model.claim_update(e.event_id, _at(e.occurred_at), recipient=party, claim_id=claim.claim_id,
-                               status=status, order_id=claim.order_id, thread_id=claim.thread_id)
-            for party in (f"user:{claim.buyer_id}", f"shop:{claim.shop_id}") if party != actor
-        ]
-    if name == "RefundIssued":
-        e = returns_events.RefundIssued.FromString(payload)
-        return [
-            model.refund_issued(e.event_id, _at(e.occurred_at), recipient=f"user:{e.buyer_id}", claim_id=e.claim_id,
-                                amount_minor=e.amount.amount_minor, currency=e.amount.currency_code, to_buyer=True),
-            model.refund_issued(e.event_id, _at(e.occurred_at), recipient=f"shop:{e.shop_id}", claim_id=e.claim_id,
-                                amount_minor=e.amount.amount_minor, currency=e.amount.currency_code, to_buyer=False),
-        ]
-    return []
+def message_delivered(e: chat_events.MessageDelivered, at: dt.datetime) -> list[Notification]:
+    return tell.message_delivered(e.event_id, at, recipients=_recipients(e), sender=ROLES.require(e.message.sender.role, "message.sender.role"),
+                                  thread_id=e.thread.thread_id, order_id=e.thread.order_id, text=e.message.text)
 
 
-def from_moderation(event_type: str, payload: bytes) -> list[Notification]:
-    if event_type.endswith(".PenaltyIssued"):
-        e = moderation_events.PenaltyIssued.FromString(payload)
-        return [model.penalty_issued(e.event_id, _at(e.occurred_at), recipient=actor_key(e.sender),
-                                     amount_minor=e.penalty.fine.amount_minor, currency=e.penalty.fine.currency_code,
-                                     reason=e.penalty.reason)]
-    return []
+def message_held(e: chat_events.MessageHeld, at: dt.datetime) -> list[Notification]:
+    return tell.message_held(e.event_id, at, recipients=_recipients(e), reason=e.message.moderation.reason, thread_id=e.thread.thread_id)
 
 
-def handler_for(translate, handlers: NotifyHandlers):
-    async def handle(msg) -> None:
-        event_type = (msg.headers or {}).get(EVENT_TYPE_HEADER, "")
-        if not event_type:
-            raise PoisonMessage(f"no {EVENT_TYPE_HEADER} header")
-        try:
-            notifications = translate(event_type, msg.data)
-        except DecodeError as exc:
-            raise PoisonMessage(f"undecodable {event_type}: {exc}") from None
-        if notifications:
-            await handlers.deliver(notifications)
+def message_blocked(e: chat_events.MessageBlocked, at: dt.datetime) -> list[Notification]:
+    return tell.message_blocked(e.event_id, at, recipients=_recipients(e), reason=e.message.moderation.reason, thread_id=e.thread.thread_id)
 
-    return handle
+
+def reply_deadline(e: chat_events.ReplyDeadline, at: dt.datetime) -> list[Notification]:
+    due_at = datetime_of(e, "due_at") or at
+    return tell.reply_deadline(e.event_id, at, recipients=_recipients(e), thread_id=e.thread.thread_id, order_id=e.thread.order_id,
+                               due_at=due_at, breached=e.breached)
+
+
+def claim_opened(e: returns_events.ClaimOpened, at: dt.datetime) -> list[Notification]:
+    return tell.claim_opened(e.event_id, at, _claim(e.claim))
+
+
+def claim_status_changed(e: returns_events.ClaimStatusChanged, at: dt.datetime) -> list[Notification]:
+    changed_by = Party.of(identity_from_actor(e.changed_by, "changed_by")) if e.changed_by.role else None
+    return tell.claim_status_changed(e.event_id, at, _claim(e.claim), changed_by)
+
+
+def refund_issued(e: returns_events.RefundIssued, at: dt.datetime) -> list[Notification]:
+    return tell.refund_issued(e.event_id, at, claim_id=e.claim_id, buyer_id=e.buyer_id, shop_id=e.shop_id,
+                              amount_minor=e.amount.amount_minor, currency=e.amount.currency_code)
+
+
+def penalty_issued(e: moderation_events.PenaltyIssued, at: dt.datetime) -> list[Notification]:
+    offender = Party.of(identity_from_actor(e.sender, "sender"))
+    return tell.penalty_issued(e.event_id, at, offender=offender, amount_minor=e.penalty.fine.amount_minor,
+                               currency=e.penalty.fine.currency_code, reason=e.penalty.reason)

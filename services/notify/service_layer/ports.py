@@ -1,24 +1,58 @@
+"""What the notify handlers need from the outside world."""
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
+from prilavok_platform.identity import Party
+from prilavok_platform.pagination import KeysetOrder
 from services.notify.domain.model import Notification, Preferences
+
+# The order of every inbox listing (the last key is unique, so paging is exact).
+NEWEST_FIRST = KeysetOrder(("created_at", -1, dt.datetime), ("_id", -1, str))
 
 
 class NotificationRepository(Protocol):
-    async def add(self, notifications: list[Notification]) -> list[Notification]:
-        """Stores what is new; returns only those not stored before."""
+    async def add_new(self, notifications: Sequence[Notification]) -> list[Notification]:
+        """Stores, in one write, those whose id is not stored yet; returns exactly those."""
+        ...
 
-    async def list(self, recipient: str, unread_only: bool, limit: int, cursor: dict | None) -> list[Notification]: ...
+    async def page(self, recipient: Party, unread_only: bool, size: int, token: str) -> tuple[list[Notification], str]:
+        """One page in NEWEST_FIRST (the id is the notification id); the token continues after its last item."""
+        ...
 
-    async def unread_count(self, recipient: str) -> int: ...
+    async def unread_count(self, recipient: Party) -> int: ...
 
-    async def mark_read(self, recipient: str, ids: list[str] | None) -> int: ...
+    async def mark_read(self, recipient: Party, notification_ids: Sequence[str] | None) -> None:
+        """Marks the recipient's named notifications (all of them for None) read; others' ids match nothing."""
+        ...
 
-    async def get_preferences(self, recipient: str) -> Preferences: ...
 
-    async def save_preferences(self, recipient: str, preferences: Preferences) -> None: ...
+class PreferencesRepository(Protocol):
+    async def get(self, party: Party) -> Preferences | None: ...
+
+    async def save(self, party: Party, preferences: Preferences) -> None: ...
+
+
+@dataclass(frozen=True)
+class NotifyRepositories:
+    notifications: NotificationRepository
+    preferences: PreferencesRepository
+
+
+class Feed(Protocol):
+    """New notifications of one inbox, as they are stored (on any replica)."""
+
+    async def next(self) -> Notification: ...
+
+    def close(self) -> None: ...
 
 
 class Fanout(Protocol):
-    async def announce(self, notifications: list[Notification]) -> None: ...
+    async def announce(self, notifications: Sequence[Notification]) -> None:
+        """Best effort: what is not announced stays listable."""
+        ...
+
+    def open(self, recipient: Party) -> Feed: ...

@@ -21,13 +21,6 @@ class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_KIND_REFUND: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_PENALTY: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_REPLY_DEADLINE: _ClassVar[NotificationKind]
-
-class Channel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-    __slots__ = ()
-    CHANNEL_UNSPECIFIED: _ClassVar[Channel]
-    CHANNEL_IN_APP: _ClassVar[Channel]
-    CHANNEL_EMAIL: _ClassVar[Channel]
-    CHANNEL_WEBHOOK: _ClassVar[Channel]
 NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
 NOTIFICATION_KIND_NEW_MESSAGE: NotificationKind
 NOTIFICATION_KIND_MESSAGE_BLOCKED: NotificationKind
@@ -36,10 +29,6 @@ NOTIFICATION_KIND_CLAIM_UPDATE: NotificationKind
 NOTIFICATION_KIND_REFUND: NotificationKind
 NOTIFICATION_KIND_PENALTY: NotificationKind
 NOTIFICATION_KIND_REPLY_DEADLINE: NotificationKind
-CHANNEL_UNSPECIFIED: Channel
-CHANNEL_IN_APP: Channel
-CHANNEL_EMAIL: Channel
-CHANNEL_WEBHOOK: Channel
 
 class Notification(_message.Message):
     __slots__ = ("notification_id", "recipient", "kind", "title", "body", "thread_id", "claim_id", "created_at", "read")
