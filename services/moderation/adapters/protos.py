@@ -3,35 +3,60 @@ from __future__ import annotations
 
 from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import moderation_pb2 as pb
-from prilavok_platform.protobuf import timestamp
-from services.moderation.domain.model import Action, Category, Finding, SenderRole, Span, Verdict
-from services.moderation.service_layer.ports import ReviewRecord, Sender
+from prilavok_platform.errors import InvalidArgument
+from prilavok_platform.protobuf import EnumMapping, timestamp
+from services.moderation.domain.commands import MessageCheck
+from services.moderation.domain.model import (
+    Action,
+    Category,
+    Fine,
+    Penalty,
+    ReviewDecision,
+    ReviewItem,
+    ReviewStatus,
+    Sender,
+    SenderRole,
+    SenderStanding,
+    Standing,
+    Verdict,
+)
 
-ROLE_FROM_PB = {
-    common_pb2.ROLE_BUYER: SenderRole.BUYER,
-    common_pb2.ROLE_SELLER: SenderRole.SELLER,
-    common_pb2.ROLE_SUPPORT: SenderRole.SUPPORT,
-    common_pb2.ROLE_MODERATOR: SenderRole.MODERATOR,
-}
-ROLE_TO_PB = {v: k for k, v in ROLE_FROM_PB.items()}
+SENDER_ROLES = EnumMapping(common_pb2.Role, SenderRole, "ROLE_")
+ACTIONS = EnumMapping(pb.Action, Action, "ACTION_")
+CATEGORIES = EnumMapping(pb.Category, Category, "CATEGORY_")
+STANDINGS = EnumMapping(pb.Standing, Standing, "STANDING_")
+REVIEW_STATUSES = EnumMapping(pb.ReviewStatus, ReviewStatus, "REVIEW_STATUS_")
+REVIEW_DECISIONS = EnumMapping(pb.ReviewDecision, ReviewDecision, "REVIEW_DECISION_")
 
 
+# --- requests -----------------------------------------------------------------------------
 
 
-def action_to_pb(action: Action) -> int:
-    return pb.Action.Value(f"ACTION_{action.name}")
+def message_check(request: pb.CheckMessageRequest) -> MessageCheck:
+    try:
+        role = SENDER_ROLES.from_pb(request.sender_role, "sender_role")
+    except InvalidArgument:
+        role = None  # reported with the request's other problems (and the item's index in a batch)
+    return MessageCheck(
+        message_id=request.message_id,
+        thread_id=request.context.thread_id,
+        sender_id=request.sender_id,
+        role=role,
+        shop_id=request.shop_id,
+        text=request.text,
+        record=request.record,
+    )
 
 
-def category_to_pb(category: Category) -> int:
-    return pb.Category.Value(f"CATEGORY_{category.value}")
+# --- responses and events -----------------------------------------------------------------
 
 
 def verdict_to_pb(verdict: Verdict) -> pb.Verdict:
     return pb.Verdict(
-        action=action_to_pb(verdict.action),
+        action=ACTIONS.to_pb(verdict.action),
         violations=[
             pb.Violation(
-                category=category_to_pb(f.category),
+                category=CATEGORIES.to_pb(f.category),
                 rule=f.rule,
                 spans=[common_pb2.TextSpan(start=s.start, end=s.end) for s in f.spans],
             )
@@ -43,37 +68,26 @@ def verdict_to_pb(verdict: Verdict) -> pb.Verdict:
     )
 
 
-def verdict_from_doc(doc: dict) -> Verdict:
-    return Verdict(
-        action=Action[doc["action"]],
-        findings=tuple(
-            Finding(Category(f["category"]), f["rule"], tuple(Span(s[0], s[1]) for s in f["spans"]))
-            for f in doc["findings"]
-        ),
-        reason=doc["reason"],
-        masked_text=doc.get("masked_text", ""),
-        policy_version=doc["policy_version"],
+def actor_to_pb(sender: Sender) -> common_pb2.Actor:
+    return common_pb2.Actor(role=SENDER_ROLES.to_pb(sender.role), user_id=sender.user_id, shop_id=sender.shop_id)
+
+
+def money_to_pb(fine: Fine) -> common_pb2.Money:
+    return common_pb2.Money(currency_code=fine.currency_code, amount_minor=fine.amount_minor)
+
+
+def penalty_to_pb(penalty: Penalty) -> pb.Penalty:
+    return pb.Penalty(
+        penalty_id=penalty.penalty_id,
+        category=CATEGORIES.to_pb(penalty.category),
+        fine=money_to_pb(penalty.fine),
+        message_id=penalty.message_id,
+        issued_at=timestamp(penalty.issued_at),
+        reason=penalty.reason,
     )
 
 
-def verdict_to_doc(verdict: Verdict) -> dict:
-    return {
-        "action": verdict.action.name,
-        "findings": [
-            {"category": f.category.value, "rule": f.rule, "spans": [[s.start, s.end] for s in f.spans]}
-            for f in verdict.findings
-        ],
-        "reason": verdict.reason,
-        "masked_text": verdict.masked_text,
-        "policy_version": verdict.policy_version,
-    }
-
-
-def actor_to_pb(sender: Sender) -> common_pb2.Actor:
-    return common_pb2.Actor(role=ROLE_TO_PB[sender.role], user_id=sender.user_id, shop_id=sender.shop_id)
-
-
-def review_to_pb(review: ReviewRecord) -> pb.ReviewItem:
+def review_to_pb(review: ReviewItem) -> pb.ReviewItem:
     item = pb.ReviewItem(
         review_id=review.review_id,
         message_id=review.message_id,
@@ -81,7 +95,7 @@ def review_to_pb(review: ReviewRecord) -> pb.ReviewItem:
         sender=actor_to_pb(review.sender),
         text=review.text,
         verdict=verdict_to_pb(review.verdict),
-        status=pb.ReviewStatus.Value(f"REVIEW_STATUS_{review.status}"),
+        status=REVIEW_STATUSES.to_pb(review.status),
         created_at=timestamp(review.created_at),
         resolved_by=review.resolved_by,
         resolution_comment=review.comment,
@@ -89,3 +103,14 @@ def review_to_pb(review: ReviewRecord) -> pb.ReviewItem:
     if review.resolved_at:
         item.resolved_at.CopyFrom(timestamp(review.resolved_at))
     return item
+
+
+def standing_to_pb(standing: SenderStanding) -> pb.GetSenderStandingResponse:
+    return pb.GetSenderStandingResponse(
+        sender_id=standing.sender.user_id,
+        shop_id=standing.sender.shop_id,
+        standing=STANDINGS.to_pb(standing.standing),
+        strikes_in_window=standing.strikes_in_window,
+        strikes_total=standing.strikes_total,
+        penalties=[penalty_to_pb(p) for p in standing.penalties],
+    )

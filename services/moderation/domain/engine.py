@@ -44,7 +44,8 @@ class ModerationEngine:
             if deobfuscated.text != view.text:
                 analyses.append(d.Analysis(deobfuscated, self.resources, message.role, self.policy))
         found: list[Finding] = []
-        for analysis, detectors in zip(analyses, (d.DETECTORS, d.DEOBFUSCATED_DETECTORS)):
+        # the de-obfuscated view is there only when it differs: zip stops at the analyses there are
+        for analysis, detectors in zip(analyses, (d.DETECTORS, d.DEOBFUSCATED_DETECTORS), strict=False):
             for detector in detectors:
                 found.extend(detector(analysis))
         found.extend(d.detect_low_effort(analyses[0]))

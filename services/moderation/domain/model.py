@@ -1,8 +1,12 @@
 """Moderation's vocabulary: actions, categories, spans, findings and verdicts. Plain Python."""
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+
+from prilavok_platform.errors import FailedPrecondition
+from prilavok_platform.identity import Party
 
 
 class Action(enum.IntEnum):
@@ -75,6 +79,103 @@ class Verdict:
 class MessageToCheck:
     text: str
     role: SenderRole
-    first_in_thread: bool = False
-    thread_kind: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+
+
+# --- records kept against senders ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote a checked message, in the role they wrote it in."""
+
+    user_id: str
+    role: SenderRole
+    shop_id: str = ""
+
+    @property
+    def party(self) -> Party:
+        """Who is accountable: sellers per shop (every seller of a shop shares its strikes),
+        everyone else per user. A seller without a shop (dry runs only) counts as a user."""
+        if self.role is SenderRole.SELLER and self.shop_id:
+            return Party.shop(self.shop_id)
+        return Party.user(self.user_id)
+
+
+class Standing(str, enum.Enum):
+    GOOD = "GOOD"
+    WARNING = "WARNING"
+    RESTRICTED = "RESTRICTED"
+    SUSPENDED = "SUSPENDED"
+
+
+class ReviewStatus(str, enum.Enum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class ReviewDecision(enum.Enum):
+    APPROVE = 1
+    REJECT = 2
+
+
+@dataclass(frozen=True)
+class Fine:
+    amount_minor: int
+    currency_code: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A recorded (non-ALLOW) verdict on a message: one strike against the sender's party."""
+
+    message_id: str
+    thread_id: str
+    sender: Sender
+    verdict: Verdict
+    at: dt.datetime
+    review_id: str = ""  # set when the message was held for a human
+
+
+@dataclass(frozen=True)
+class Penalty:
+    penalty_id: str
+    party: Party
+    category: Category
+    fine: Fine
+    message_id: str
+    issued_at: dt.datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    review_id: str
+    message_id: str
+    thread_id: str
+    sender: Sender
+    text: str
+    verdict: Verdict
+    status: ReviewStatus
+    created_at: dt.datetime
+    resolved_at: dt.datetime | None = None
+    resolved_by: str = ""
+    comment: str = ""
+
+    def resolve(self, decision: ReviewDecision, moderator: str, comment: str, at: dt.datetime) -> ReviewItem:
+        """A review is decided once: approving releases the held message, rejecting keeps it blocked."""
+        if self.status is not ReviewStatus.PENDING:
+            raise FailedPrecondition(
+                f"review {self.review_id} is already {self.status.value}", reason="REVIEW_ALREADY_RESOLVED"
+            )
+        status = ReviewStatus.APPROVED if decision is ReviewDecision.APPROVE else ReviewStatus.REJECTED
+        return replace(self, status=status, resolved_at=at, resolved_by=moderator, comment=comment)
+
+
+@dataclass(frozen=True)
+class SenderStanding:
+    sender: Sender
+    standing: Standing
+    strikes_in_window: int
+    strikes_total: int
+    penalties: tuple[Penalty, ...]

@@ -2,19 +2,14 @@
 strike thresholds, the marketplace's own domains and brands. Loaded from a versioned file."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from services.moderation.domain.model import Action, Category, SenderRole
+from services.moderation.domain.model import Action, Category, Fine, SenderRole, Standing
 
 
 class PolicyError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Fine:
-    amount_minor: int
-    currency_code: str
 
 
 @dataclass(frozen=True)
@@ -24,14 +19,19 @@ class StrikeThresholds:
     restricted: int
     suspended: int
 
-    def level(self, strikes: int) -> str:
+    def level(self, strikes: int) -> Standing:
+        """The standing a party with this many strikes inside the window is in."""
         if strikes >= self.suspended:
-            return "SUSPENDED"
+            return Standing.SUSPENDED
         if strikes >= self.restricted:
-            return "RESTRICTED"
+            return Standing.RESTRICTED
         if strikes >= self.warning:
-            return "WARNING"
-        return "GOOD"
+            return Standing.WARNING
+        return Standing.GOOD
+
+    def window_start(self, now: dt.datetime) -> dt.datetime:
+        """Strikes at or after this moment count towards the standing."""
+        return now - dt.timedelta(days=self.window_days)
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,9 @@ class Policy:
 
     def action_for(self, category: Category, role: SenderRole) -> Action:
         return self.actions.get((category, role), Action.BLOCK)
+
+    def fine_for(self, category: Category, role: SenderRole) -> Fine | None:
+        return self.fines.get((category, role))
 
     @classmethod
     def from_dict(cls, data: dict) -> Policy:

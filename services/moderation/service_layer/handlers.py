@@ -1,133 +1,140 @@
-"""Moderation use cases: check (and record), review queue, standing."""
+"""Moderation's use cases: load through the repositories, let the domain decide, save and emit."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
-from prilavok_platform.errors import FieldViolation, InvalidArgument, Validator
+from prilavok_platform.clock import Clock, SystemClock
+from prilavok_platform.errors import InvalidArgument, NotFound
+from prilavok_platform.pagination import page_size
+from prilavok_platform.policy_file import PolicyHolder
+from prilavok_platform.unit_of_work import Transaction, UnitOfWork
+from services.moderation.domain import access
+from services.moderation.domain.commands import (
+    CheckMessage,
+    CheckMessages,
+    GetSenderStanding,
+    ListReviewQueue,
+    MessageCheck,
+    ResolveReview,
+    batch_problems,
+)
 from services.moderation.domain.engine import ModerationEngine
-from services.moderation.domain.model import Action, MessageToCheck, SenderRole, Verdict
+from services.moderation.domain.events import ReviewResolved
+from services.moderation.domain.model import MessageToCheck, ReviewItem, SenderStanding, Verdict
 from services.moderation.domain.policy import Policy
-from services.moderation.service_layer.ports import ModerationRepository, ReviewRecord, Sender, ViolationRecord
+from services.moderation.domain.recording import must_record, record_violation
+from services.moderation.service_layer.ports import ModerationRepositories
 
-MAX_BATCH = 500
-
-
-class EngineHolder:
-    """The engine in force; swapped whole when the policy reloads."""
-
-    def __init__(self, engine: ModerationEngine):
-        self.engine = engine
-
-    def replace(self, policy: Policy) -> None:
-        self.engine = ModerationEngine(policy)
-
-
-@dataclass(frozen=True)
-class CheckCommand:
-    message_id: str
-    thread_id: str
-    thread_kind: str
-    first_in_thread: bool
-    sender: Sender | None  # None when the role was missing or unknown
-    text: str
-    record: bool
+STANDING_PENALTIES = 50  # the most recent penalties shown with a standing
 
 
 @dataclass(frozen=True)
 class CheckResult:
     verdict: Verdict
-    review_id: str = ""
-
-
-def validate(command: CheckCommand, policy: Policy, prefix: str = "") -> list[FieldViolation]:
-    v = Validator()
-    if command.sender is None:
-        v.add(prefix + "sender_role", "must be one of ROLE_BUYER, ROLE_SELLER, ROLE_SUPPORT, ROLE_MODERATOR")
-    elif command.sender.role is SenderRole.SELLER and command.record and not command.sender.shop_id:
-        v.add(prefix + "shop_id", "is required for a seller when recording")
-    if not command.text.strip():
-        v.add(prefix + "text", "must not be empty")
-    elif len(command.text) > policy.max_text_chars:
-        v.add(prefix + "text", f"must be at most {policy.max_text_chars} characters, got {len(command.text)}")
-    if command.record:
-        v.identifier(command.message_id, prefix + "message_id")
-        v.identifier(command.sender.user_id if command.sender else "", prefix + "sender_id")
-    return v.violations
+    review_id: str = ""  # set when the message was held for a human (recording checks)
 
 
 class ModerationHandlers:
-    def __init__(self, engines: EngineHolder, repository: ModerationRepository, clock=lambda: dt.datetime.now(dt.UTC)):
-        self._engines = engines
-        self._repo = repository
-        self._clock = clock
+    """The policy comes from the holder; the engine built from it is swapped whole when it
+    reloads, and each call reads the engine (and its policy) once, so one call never mixes two
+    policies."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork[ModerationRepositories],
+        policies: PolicyHolder[Policy],
+        clock: Clock | None = None,
+    ):
+        self._uow = uow
+        self._clock = clock or SystemClock()
+        self._engine = ModerationEngine(policies.current)
+        policies.on_change(self._use_policy)
+
+    def _use_policy(self, policy: Policy) -> None:
+        self._engine = ModerationEngine(policy)
 
     @property
-    def policy(self) -> Policy:
-        return self._engines.engine.policy
+    def engine(self) -> ModerationEngine:
+        return self._engine
 
-    def verdict(self, command: CheckCommand) -> Verdict:
-        assert command.sender is not None
-        return self._engines.engine.check(
-            MessageToCheck(command.text, command.sender.role, command.first_in_thread, command.thread_kind)
-        )
+    # --- checks ---------------------------------------------------------------------------
 
-    async def check(self, command: CheckCommand) -> CheckResult:
-        violations = validate(command, self.policy)
-        if violations:
-            raise InvalidArgument(violations)
-        return await self._decide(command)
-
-    async def check_batch(self, commands: list[CheckCommand]) -> list[CheckResult]:
-        if not commands:
-            raise InvalidArgument(FieldViolation("items", "must not be empty"))
-        if len(commands) > MAX_BATCH:
-            raise InvalidArgument(FieldViolation("items", f"at most {MAX_BATCH} per call, got {len(commands)}"))
-        problems: list[FieldViolation] = []
-        for index, command in enumerate(commands):
-            problems.extend(validate(command, self.policy, prefix=f"items[{index}]."))
+    async def check_message(self, command: CheckMessage) -> CheckResult:
+        access.authorize_check(command.caller, [command.item])
+        engine = self._engine
+        problems = command.item.problems(engine.policy.max_text_chars)
         if problems:
             raise InvalidArgument(problems)
-        return [await self._decide(c) for c in commands]
+        return await self._check(engine, command.item)
 
-    async def _decide(self, command: CheckCommand) -> CheckResult:
-        verdict = self.verdict(command)
-        if not command.record or verdict.action is Action.ALLOW:
+    async def check_messages(self, command: CheckMessages) -> list[CheckResult]:
+        access.authorize_check(command.caller, command.items)
+        engine = self._engine
+        problems = batch_problems(command.items, engine.policy.max_text_chars)
+        if problems:
+            raise InvalidArgument(problems)
+        return [await self._check(engine, item) for item in command.items]
+
+    async def _check(self, engine: ModerationEngine, item: MessageCheck) -> CheckResult:
+        sender = item.sender
+        verdict = engine.check(MessageToCheck(item.text, sender.role))
+        if not must_record(verdict, item.record):
             return CheckResult(verdict)
-        assert command.sender is not None
-        fines = {
-            c: fine
-            for c in verdict.categories
-            if (fine := self.policy.fines.get((c, command.sender.role))) is not None
-        }
-        review_id = await self._repo.record_violation(
-            ViolationRecord(
-                message_id=command.message_id,
-                thread_id=command.thread_id,
-                sender=command.sender,
-                text=command.text,
-                verdict=verdict,
-                at=self._clock(),
-                fines=fines,
-                review=verdict.action is Action.REVIEW,
-                thresholds=self.policy.strikes,
+        now = self._clock.now()
+        policy = engine.policy
+
+        async def work(tx: Transaction[ModerationRepositories]) -> str:
+            existing = await tx.repos.violations.get(item.message_id)
+            if existing is not None:
+                return existing.review_id  # the same message checked again (a retry): nothing new
+            strikes = await tx.repos.violations.count(sender.party, policy.strikes.window_start(now))
+            recording = record_violation(
+                message_id=item.message_id, thread_id=item.thread_id, sender=sender, text=item.text,
+                verdict=verdict, policy=policy, strikes_before=strikes, at=now,
             )
-        )
-        return CheckResult(verdict, review_id or "")
+            await tx.repos.violations.add(recording.violation)
+            if recording.review is not None:
+                await tx.repos.reviews.add(recording.review)
+            if recording.penalties:
+                await tx.repos.penalties.add(recording.penalties)
+            tx.emit(*recording.events)
+            return recording.violation.review_id
 
-    async def list_reviews(self, status: str, limit: int, after: str) -> list[ReviewRecord]:
-        return await self._repo.list_reviews(status, limit, after)
+        return CheckResult(verdict, await self._uow.transaction(work))
 
-    async def resolve_review(self, review_id: str, approve: bool, moderator: str, comment: str) -> ReviewRecord:
-        v = Validator()
-        v.identifier(review_id, "review_id")
-        v.text(comment, "comment", max_len=1000, required=False)
-        v.raise_if_any()
-        return await self._repo.resolve_review(review_id, approve, moderator, comment, self._clock())
+    # --- the review queue -----------------------------------------------------------------
 
-    async def standing(self, sender_key: str) -> tuple[str, int, int, list[dict]]:
-        thresholds = self.policy.strikes
-        since = self._clock() - dt.timedelta(days=thresholds.window_days)
-        in_window, total = await self._repo.strikes(sender_key, since)
-        level = thresholds.level(in_window)
-        return level, in_window, total, await self._repo.penalties(sender_key, 50)
+    async def list_review_queue(self, command: ListReviewQueue) -> tuple[list[ReviewItem], str]:
+        access.authorize_review(command.caller)
+        size = page_size(command.page_size)
+        return await self._uow.reader().reviews.page(command.status, size, command.page_token)
+
+    async def resolve_review(self, command: ResolveReview) -> ReviewItem:
+        access.authorize_review(command.caller)
+        problems = command.problems()
+        if problems:
+            raise InvalidArgument(problems)
+        now = self._clock.now()
+
+        async def work(tx: Transaction[ModerationRepositories]) -> ReviewItem:
+            item = await tx.repos.reviews.get(command.review_id)
+            if item is None:
+                raise NotFound(f"review {command.review_id} not found", reason="REVIEW_NOT_FOUND")
+            resolved = item.resolve(command.decision, command.caller.user_id, command.comment, now)
+            await tx.repos.reviews.save(resolved)
+            tx.emit(ReviewResolved(now, resolved))
+            return resolved
+
+        return await self._uow.transaction(work)
+
+    # --- standing -------------------------------------------------------------------------
+
+    async def get_sender_standing(self, command: GetSenderStanding) -> SenderStanding:
+        sender = access.standing_subject(command.caller, command.sender_id, command.shop_id)
+        thresholds = self._engine.policy.strikes
+        repos = self._uow.reader()
+        party = sender.party
+        in_window = await repos.violations.count(party, thresholds.window_start(self._clock.now()))
+        total = await repos.violations.count(party)
+        penalties = await repos.penalties.latest(party, STANDING_PENALTIES)
+        return SenderStanding(sender, thresholds.level(in_window), in_window, total, tuple(penalties))

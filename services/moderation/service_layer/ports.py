@@ -1,64 +1,53 @@
-"""What the moderation service layer needs from the outside world."""
+"""What the moderation handlers need from storage: repositories that load and save, bundled
+for the unit of work. They decide nothing."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
-from services.moderation.domain.model import Category, SenderRole, Verdict
-from services.moderation.domain.policy import Fine, StrikeThresholds
+from prilavok_platform.identity import Party
+from prilavok_platform.pagination import KeysetOrder
+from services.moderation.domain.model import Penalty, ReviewItem, ReviewStatus, Violation
+
+# The review queue's order, oldest first; the page token is built from exactly these fields.
+REVIEW_ORDER = KeysetOrder(("created_at", 1, dt.datetime), ("_id", 1, str))
 
 
-@dataclass(frozen=True)
-class Sender:
-    user_id: str
-    role: SenderRole
-    shop_id: str = ""
+class ViolationRepository(Protocol):
+    async def get(self, message_id: str) -> Violation | None: ...
 
-    @property
-    def key(self) -> str:
-        """Sellers are accountable per shop; everyone else per user."""
-        return f"shop:{self.shop_id}" if self.role is SenderRole.SELLER and self.shop_id else f"user:{self.user_id}"
+    async def count(self, party: Party, since: dt.datetime | None = None) -> int:
+        """The party's violations at or after `since` (all of them without it)."""
+        ...
+
+    async def add(self, violation: Violation) -> None: ...
 
 
-@dataclass(frozen=True)
-class ViolationRecord:
-    message_id: str
-    thread_id: str
-    sender: Sender
-    text: str
-    verdict: Verdict
-    at: dt.datetime
-    fines: dict[Category, Fine] = field(default_factory=dict)
-    review: bool = False
-    thresholds: StrikeThresholds | None = None  # to announce a change of standing
+class ReviewRepository(Protocol):
+    async def get(self, review_id: str) -> ReviewItem | None: ...
+
+    async def add(self, item: ReviewItem) -> None: ...
+
+    async def save(self, item: ReviewItem) -> None:
+        """Stores the item's status and resolution."""
+        ...
+
+    async def page(self, status: ReviewStatus, size: int, token: str) -> tuple[list[ReviewItem], str]:
+        """Items of one status, oldest first, after `token`; and the next token ("" at the end)."""
+        ...
+
+
+class PenaltyRepository(Protocol):
+    async def add(self, penalties: tuple[Penalty, ...]) -> None: ...
+
+    async def latest(self, party: Party, limit: int) -> list[Penalty]:
+        """The party's most recent penalties, newest first."""
+        ...
 
 
 @dataclass
-class ReviewRecord:
-    review_id: str
-    message_id: str
-    thread_id: str
-    sender: Sender
-    text: str
-    verdict: Verdict
-    status: str  # PENDING | APPROVED | REJECTED
-    created_at: dt.datetime
-    resolved_at: dt.datetime | None = None
-    resolved_by: str = ""
-    comment: str = ""
-
-
-class ModerationRepository(Protocol):
-    async def record_violation(self, record: ViolationRecord) -> str | None:
-        """Stores the violation (idempotent per message), the review item and penalties, with
-        their events, in one transaction. Returns the review id when one was queued."""
-
-    async def list_reviews(self, status: str, limit: int, after: str) -> list[ReviewRecord]: ...
-
-    async def resolve_review(self, review_id: str, approve: bool, moderator: str, comment: str, at: dt.datetime) -> ReviewRecord: ...
-
-    async def strikes(self, sender_key: str, since: dt.datetime) -> tuple[int, int]:
-        """(strikes since `since`, strikes in total)"""
-
-    async def penalties(self, sender_key: str, limit: int) -> list[dict]: ...
+class ModerationRepositories:
+    violations: ViolationRepository
+    reviews: ReviewRepository
+    penalties: PenaltyRepository

@@ -4,11 +4,18 @@ import pathlib
 import subprocess
 import sys
 
-from services.moderation.adapters.policy_file import DEFAULT_POLICY, load_policy, watch_policy
+from prilavok_platform.clock import FixedClock
+from prilavok_platform.identity import Identity, Role
+from prilavok_platform.unit_of_work import InMemoryUnitOfWork
+from services.moderation.adapters.policy_file import DEFAULT_POLICY, load_policy, policy_holder
+from services.moderation.domain.commands import CheckMessage, MessageCheck
 from services.moderation.domain.engine import ModerationEngine
+from services.moderation.domain.model import SenderRole
 from services.moderation.evaluation import DATASET, evaluate, load
+from services.moderation.service_layer.handlers import ModerationHandlers
+from tests.unit.moderation.fakes import fake_repositories
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
 def test_the_labelled_sets_meet_the_targets():
@@ -22,12 +29,16 @@ def test_the_labelled_sets_meet_the_targets():
         assert report.honest_blocked_rate <= 0.02, (path.name, [e.text for e, _ in report.false_alarms])
 
 
-async def test_policy_reloads_and_a_broken_file_is_refused(tmp_path):
+async def test_policy_reloads_the_engine_whole_and_a_broken_file_is_refused(tmp_path):
     path = tmp_path / "policy.yaml"
     path.write_text(DEFAULT_POLICY.read_text())
+    holder = policy_holder(path)
+    handlers = ModerationHandlers(InMemoryUnitOfWork(fake_repositories()), holder, FixedClock())
+    first_engine = handlers.engine
     seen = []
+    holder.on_change(seen.append)
     stop = asyncio.Event()
-    watcher = asyncio.create_task(watch_policy(path, seen.append, stop, interval=0.05))
+    watcher = asyncio.create_task(holder.watch(stop, interval=0.05))
     await asyncio.sleep(0.2)
     path.write_text(DEFAULT_POLICY.read_text().replace('version: "2026-11-22.1"', 'version: "2026-12-01.1"'))
     for _ in range(60):
@@ -35,9 +46,13 @@ async def test_policy_reloads_and_a_broken_file_is_refused(tmp_path):
             break
         await asyncio.sleep(0.05)
     assert [p.version for p in seen] == ["2026-12-01.1"]
+    assert handlers.engine is not first_engine and handlers.engine.policy is seen[0]
+    check = CheckMessage(Identity("m", Role.MODERATOR), MessageCheck("", "", "b", SenderRole.BUYER, "", "Спасибо"))
+    assert (await handlers.check_message(check)).verdict.policy_version == "2026-12-01.1"
     path.write_text("actions: {PROFANITY: {default: SHRUG}}\n")
     await asyncio.sleep(0.4)
     assert len(seen) == 1, "a broken policy must not replace the one in force"
+    assert holder.current.version == "2026-12-01.1" and handlers.engine.policy is seen[0]
     stop.set()
     await watcher
 

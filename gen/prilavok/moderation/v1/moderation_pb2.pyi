@@ -111,14 +111,10 @@ class Verdict(_message.Message):
     def __init__(self, action: _Optional[_Union[Action, str]] = ..., violations: _Optional[_Iterable[_Union[Violation, _Mapping]]] = ..., reason: _Optional[str] = ..., masked_text: _Optional[str] = ..., policy_version: _Optional[str] = ...) -> None: ...
 
 class MessageContext(_message.Message):
-    __slots__ = ("thread_id", "thread_kind", "first_in_thread")
+    __slots__ = ("thread_id",)
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
-    THREAD_KIND_FIELD_NUMBER: _ClassVar[int]
-    FIRST_IN_THREAD_FIELD_NUMBER: _ClassVar[int]
     thread_id: str
-    thread_kind: str
-    first_in_thread: bool
-    def __init__(self, thread_id: _Optional[str] = ..., thread_kind: _Optional[str] = ..., first_in_thread: _Optional[bool] = ...) -> None: ...
+    def __init__(self, thread_id: _Optional[str] = ...) -> None: ...
 
 class CheckMessageRequest(_message.Message):
     __slots__ = ("message_id", "sender_role", "sender_id", "shop_id", "text", "context", "record")

@@ -1,0 +1,33 @@
+"""Domain events -> the protobuf events of prilavok/moderation/v1/events.proto and their subjects
+(<prefix>.moderation.<name>)."""
+from __future__ import annotations
+
+from prilavok.moderation.v1 import events_pb2
+from prilavok_platform.mongo_unit_of_work import OutboxEvent
+from prilavok_platform.protobuf import timestamp
+from services.moderation.adapters import protos
+from services.moderation.domain.events import PenaltyIssued, ReviewResolved, StandingChanged, ViolationRecorded
+
+
+def map_event(event: object, event_id: str) -> OutboxEvent:
+    match event:
+        case ViolationRecorded():
+            return OutboxEvent("violation.recorded", events_pb2.ViolationRecorded(
+                event_id=event_id, occurred_at=timestamp(event.occurred_at), message_id=event.message_id,
+                thread_id=event.thread_id, sender=protos.actor_to_pb(event.sender), verdict=protos.verdict_to_pb(event.verdict),
+            ))
+        case PenaltyIssued():
+            return OutboxEvent("penalty.issued", events_pb2.PenaltyIssued(
+                event_id=event_id, occurred_at=timestamp(event.occurred_at), sender=protos.actor_to_pb(event.sender),
+                penalty=protos.penalty_to_pb(event.penalty),
+            ))
+        case StandingChanged():
+            return OutboxEvent("standing.changed", events_pb2.StandingChanged(
+                event_id=event_id, occurred_at=timestamp(event.occurred_at), sender=protos.actor_to_pb(event.sender),
+                previous=protos.STANDINGS.to_pb(event.previous), current=protos.STANDINGS.to_pb(event.current),
+            ))
+        case ReviewResolved():
+            return OutboxEvent("review.resolved", events_pb2.ReviewResolved(
+                event_id=event_id, occurred_at=timestamp(event.occurred_at), item=protos.review_to_pb(event.item),
+            ))
+    raise TypeError(f"moderation publishes no event for {type(event).__name__}")

@@ -1,0 +1,46 @@
+"""Who may do what in moderation: the one place of its authorization rules."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prilavok_platform.errors import FieldViolation, InvalidArgument, PermissionDenied
+from prilavok_platform.identity import Identity, Role
+from services.moderation.domain.commands import MessageCheck
+from services.moderation.domain.model import Sender, SenderRole
+
+_OWN_ROLE = {Role.BUYER: SenderRole.BUYER, Role.SELLER: SenderRole.SELLER}
+
+
+def authorize_check(caller: Identity, items: Iterable[MessageCheck]) -> None:
+    """Only the chat (a service) records strikes against senders; a buyer or seller may dry-run
+    their own draft, in their own role; staff may dry-run anything."""
+    items = list(items)
+    if any(item.record for item in items):
+        caller.require_role(Role.SERVICE)
+        return
+    own = _OWN_ROLE.get(caller.role)
+    if own is not None and any(item.role is not own for item in items):
+        raise PermissionDenied("users may check drafts only in their own role", reason="ROLE_MISMATCH")
+
+
+def authorize_review(caller: Identity) -> None:
+    """The review queue is the moderators' alone: listing it and deciding items."""
+    caller.require_role(Role.MODERATOR)
+
+
+def standing_subject(caller: Identity, sender_id: str, shop_id: str) -> Sender:
+    """Whose standing the caller may see: sellers their shop's, buyers their own, staff (and
+    services) anyone's, named by sender_id and, for a shop, shop_id."""
+    if caller.role is Role.SELLER:
+        if shop_id and shop_id != caller.shop_id:
+            raise PermissionDenied("sellers see only their own shop's standing", reason="NOT_YOUR_SHOP")
+        return Sender(caller.user_id, SenderRole.SELLER, caller.shop_id)
+    if caller.role is Role.BUYER:
+        if sender_id and sender_id != caller.user_id:
+            raise PermissionDenied("buyers see only their own standing", reason="NOT_YOURS")
+        return Sender(caller.user_id, SenderRole.BUYER)
+    if not sender_id and not shop_id:
+        raise InvalidArgument(FieldViolation("sender_id", "sender_id or shop_id is required"))
+    if shop_id:
+        return Sender(sender_id, SenderRole.SELLER, shop_id)
+    return Sender(sender_id, SenderRole.BUYER)

@@ -1,0 +1,94 @@
+"""Moderation's use cases, one frozen dataclass each, and the checks of their arguments."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prilavok_platform.errors import FieldViolation, Validator
+from prilavok_platform.identity import Identity
+from services.moderation.domain.model import ReviewDecision, ReviewStatus, Sender, SenderRole
+
+MAX_BATCH = 500
+MAX_COMMENT_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class MessageCheck:
+    """One message to check; with `record` (the chat's own checks) a violation is kept."""
+
+    message_id: str
+    thread_id: str
+    sender_id: str
+    role: SenderRole | None  # None when the request named no role or an unknown one
+    shop_id: str
+    text: str
+    record: bool = False
+
+    @property
+    def sender(self) -> Sender:
+        assert self.role is not None, "checked by problems() first"
+        return Sender(self.sender_id, self.role, self.shop_id)
+
+    def problems(self, max_text_chars: int, prefix: str = "") -> list[FieldViolation]:
+        v = Validator()
+        if self.role is None:
+            v.add(prefix + "sender_role", "must be one of ROLE_BUYER, ROLE_SELLER, ROLE_SUPPORT, ROLE_MODERATOR")
+        elif self.role is SenderRole.SELLER and self.record and not self.shop_id:
+            v.add(prefix + "shop_id", "is required for a seller when recording")
+        if not self.text.strip():
+            v.add(prefix + "text", "must not be empty")
+        elif len(self.text) > max_text_chars:
+            v.add(prefix + "text", f"must be at most {max_text_chars} characters, got {len(self.text)}")
+        if self.record:
+            # the record is kept under the message id and counted against the sender
+            v.identifier(self.message_id, prefix + "message_id")
+            v.identifier(self.sender_id, prefix + "sender_id")
+        return v.violations
+
+
+def batch_problems(items: tuple[MessageCheck, ...], max_text_chars: int) -> list[FieldViolation]:
+    if not items:
+        return [FieldViolation("items", "must not be empty")]
+    if len(items) > MAX_BATCH:
+        return [FieldViolation("items", f"at most {MAX_BATCH} per call, got {len(items)}")]
+    return [p for index, item in enumerate(items) for p in item.problems(max_text_chars, f"items[{index}].")]
+
+
+@dataclass(frozen=True)
+class CheckMessage:
+    caller: Identity
+    item: MessageCheck
+
+
+@dataclass(frozen=True)
+class CheckMessages:
+    caller: Identity
+    items: tuple[MessageCheck, ...]
+
+
+@dataclass(frozen=True)
+class ListReviewQueue:
+    caller: Identity
+    status: ReviewStatus = ReviewStatus.PENDING
+    page_size: int = 0
+    page_token: str = ""
+
+
+@dataclass(frozen=True)
+class ResolveReview:
+    caller: Identity
+    review_id: str
+    decision: ReviewDecision
+    comment: str = ""
+
+    def problems(self) -> list[FieldViolation]:
+        v = Validator()
+        v.identifier(self.review_id, "review_id")
+        v.text(self.comment, "comment", max_len=MAX_COMMENT_CHARS, required=False)
+        return v.violations
+
+
+@dataclass(frozen=True)
+class GetSenderStanding:
+    caller: Identity
+    sender_id: str = ""
+    shop_id: str = ""

@@ -1,0 +1,97 @@
+"""Dict-backed moderation repositories implementing service_layer.ports, for handler tests."""
+from __future__ import annotations
+
+import datetime as dt
+
+from prilavok_platform.clock import FixedClock
+from prilavok_platform.identity import Party
+from prilavok_platform.pagination import page_in_memory
+from prilavok_platform.policy_file import PolicyHolder
+from prilavok_platform.unit_of_work import InMemoryUnitOfWork
+from services.moderation.adapters.policy_file import load_policy
+from services.moderation.domain.model import Penalty, ReviewItem, ReviewStatus, Violation
+from services.moderation.domain.policy import Policy
+from services.moderation.service_layer.handlers import ModerationHandlers
+from services.moderation.service_layer.ports import REVIEW_ORDER, ModerationRepositories
+
+
+class FakeViolations:
+    def __init__(self) -> None:
+        self.items: dict[str, Violation] = {}
+
+    async def get(self, message_id: str) -> Violation | None:
+        return self.items.get(message_id)
+
+    async def count(self, party: Party, since: dt.datetime | None = None) -> int:
+        return sum(1 for v in self.items.values() if v.sender.party == party and (since is None or v.at >= since))
+
+    async def add(self, violation: Violation) -> None:
+        assert violation.message_id not in self.items, "duplicate key"
+        self.items[violation.message_id] = violation
+
+
+class FakeReviews:
+    def __init__(self) -> None:
+        self.items: dict[str, ReviewItem] = {}
+
+    async def get(self, review_id: str) -> ReviewItem | None:
+        return self.items.get(review_id)
+
+    async def add(self, item: ReviewItem) -> None:
+        assert item.review_id not in self.items, "duplicate key"
+        self.items[item.review_id] = item
+
+    async def save(self, item: ReviewItem) -> None:
+        assert item.review_id in self.items
+        self.items[item.review_id] = item
+
+    async def page(self, status: ReviewStatus, size: int, token: str) -> tuple[list[ReviewItem], str]:
+        matching = [r for r in self.items.values() if r.status is status]
+        return page_in_memory(matching, REVIEW_ORDER, size, token, values=lambda r: (r.created_at, r.review_id))
+
+
+class FakePenalties:
+    def __init__(self) -> None:
+        self.items: dict[str, Penalty] = {}
+
+    async def add(self, penalties: tuple[Penalty, ...]) -> None:
+        for p in penalties:
+            assert p.penalty_id not in self.items, "duplicate key"
+            self.items[p.penalty_id] = p
+
+    async def latest(self, party: Party, limit: int) -> list[Penalty]:
+        mine = sorted((p for p in self.items.values() if p.party == party), key=lambda p: p.issued_at, reverse=True)
+        return mine[:limit]
+
+
+def fake_repositories() -> ModerationRepositories:
+    return ModerationRepositories(FakeViolations(), FakeReviews(), FakePenalties())
+
+
+DEFAULT = load_policy()
+
+
+class World:
+    """Handlers over fakes, a fixed clock and a policy holder the test may replace."""
+
+    def __init__(self, policy: Policy = DEFAULT):
+        self.repos = fake_repositories()
+        self.uow: InMemoryUnitOfWork[ModerationRepositories] = InMemoryUnitOfWork(self.repos)
+        self.clock = FixedClock(dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC))
+        self.policies = PolicyHolder.fixed(policy)
+        self.handlers = ModerationHandlers(self.uow, self.policies, self.clock)
+
+    @property
+    def violations(self) -> FakeViolations:
+        assert isinstance(self.repos.violations, FakeViolations)
+        return self.repos.violations
+
+    @property
+    def reviews(self) -> FakeReviews:
+        assert isinstance(self.repos.reviews, FakeReviews)
+        return self.repos.reviews
+
+    @property
+    def penalties(self) -> FakePenalties:
+        assert isinstance(self.repos.penalties, FakePenalties)
+        return self.repos.penalties
