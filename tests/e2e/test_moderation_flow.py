@@ -12,24 +12,32 @@ from prilavok.moderation.v1 import moderation_pb2
 from prilavok.notify.v1 import notify_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
-from tests.e2e.conftest import BUYER, eventually, field_violations, md
+from tests.e2e.conftest import eventually, field_violations, md
 
 pytestmark = pytest.mark.e2e
 MODERATOR = As(Role.MODERATOR, "mod-1")
 
 
+def _suffix() -> str:
+    """Identities of their own per test, so strikes never leak into another test or file."""
+    return uuid.uuid4().hex[:8]
+
+
 def test_held_message_is_delivered_on_approval_and_stays_blocked_on_rejection(stubs):
     chat, moderation, notify = stubs["chat"], stubs["moderation"], stubs["notify"]
-    seller = As(Role.SELLER, "u-rev", f"shop-rev-{uuid.uuid4().hex[:4]}")
-    thread = chat.CreateThread(chat_pb2.CreateThreadRequest(request_id="r", kind=chat_pb2.THREAD_KIND_ORDER, order_id="o-rev",
-                                                            shop_id=seller.shop_id), metadata=md(BUYER)).thread
-    chat.SendMessage(chat_pb2.SendMessageRequest(request_id="b1", thread_id=thread.thread_id, text="Здравствуйте! Почему так долго?"), metadata=md(BUYER))
+    suffix = _suffix()
+    seller = As(Role.SELLER, f"u-rev-{suffix}", f"shop-rev-{suffix}")
+    buyer = As(Role.BUYER, f"b-rev-{suffix}")
+    thread = chat.CreateThread(chat_pb2.CreateThreadRequest(request_id="r", kind=chat_pb2.THREAD_KIND_ORDER, order_id=f"o-rev-{suffix}",
+                                                            shop_id=seller.shop_id), metadata=md(buyer)).thread
+    chat.SendMessage(chat_pb2.SendMessageRequest(request_id="b1", thread_id=thread.thread_id, text="Здравствуйте! Почему так долго?"),
+                     metadata=md(buyer))
     held = []
     for n, text in enumerate(["Здравствуйте! Это ПВЗ криворукие, задержали посылку", "Склад маркетплейса дно, сами виноваты, не мы"]):
         sent = chat.SendMessage(chat_pb2.SendMessageRequest(request_id=f"h{n}", thread_id=thread.thread_id, text=text), metadata=md(seller))
         assert sent.message.status == chat_pb2.MESSAGE_STATUS_HELD and sent.moderation.action == moderation_pb2.ACTION_REVIEW
         held.append(sent.message)
-    assert [m.seq for m in chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread.thread_id), metadata=md(BUYER)).messages] == [1]
+    assert [m.seq for m in chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread.thread_id), metadata=md(buyer)).messages] == [1]
 
     with pytest.raises(grpc.RpcError) as err:
         moderation.ListReviewQueue(moderation_pb2.ListReviewQueueRequest(), metadata=md(seller))
@@ -40,14 +48,16 @@ def test_held_message_is_delivered_on_approval_and_stays_blocked_on_rejection(st
     approve, reject = items[held[0].message_id], items[held[1].message_id]
     assert moderation_pb2.CATEGORY_DISPARAGEMENT in [v.category for v in approve.verdict.violations]
 
-    moderation.ResolveReview(moderation_pb2.ResolveReviewRequest(review_id=approve.review_id, decision=moderation_pb2.REVIEW_DECISION_APPROVE), metadata=md(MODERATOR))
+    moderation.ResolveReview(moderation_pb2.ResolveReviewRequest(review_id=approve.review_id, decision=moderation_pb2.REVIEW_DECISION_APPROVE),
+                             metadata=md(MODERATOR))
     moderation.ResolveReview(moderation_pb2.ResolveReviewRequest(review_id=reject.review_id, decision=moderation_pb2.REVIEW_DECISION_REJECT,
                                                                  comment="Не обсуждайте работу маркетплейса в чате"), metadata=md(MODERATOR))
     with pytest.raises(grpc.RpcError) as err:
-        moderation.ResolveReview(moderation_pb2.ResolveReviewRequest(review_id=approve.review_id, decision=moderation_pb2.REVIEW_DECISION_REJECT), metadata=md(MODERATOR))
+        moderation.ResolveReview(moderation_pb2.ResolveReviewRequest(review_id=approve.review_id, decision=moderation_pb2.REVIEW_DECISION_REJECT),
+                                 metadata=md(MODERATOR))
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
-    buyer_view = eventually(lambda: chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread.thread_id), metadata=md(BUYER)),
+    buyer_view = eventually(lambda: chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread.thread_id), metadata=md(buyer)),
                             lambda r: len(r.messages) == 2)
     assert [m.message_id for m in buyer_view.messages] == [held[0].message_id, buyer_view.messages[1].message_id]
     assert buyer_view.messages[0].status == chat_pb2.MESSAGE_STATUS_DELIVERED
@@ -78,3 +88,28 @@ def test_invalid_utf8_and_unknown_role_are_invalid_argument(suite):
         with pytest.raises(grpc.RpcError) as err:
             call(moderation_pb2.CheckMessageRequest(sender_role=common_pb2.ROLE_BUYER, text="я" * 4001).SerializeToString(), metadata=md(MODERATOR))
         assert "4000" in field_violations(err.value)["text"]
+
+
+def test_an_unknown_review_status_is_invalid_argument_naming_status(stubs):
+    with pytest.raises(grpc.RpcError) as err:
+        stubs["moderation"].ListReviewQueue(moderation_pb2.ListReviewQueueRequest(status=42), metadata=md(MODERATOR))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "status" in field_violations(err.value)
+
+
+def test_a_recorded_strike_shows_in_the_shops_standing_and_its_sellers_see_only_theirs(stubs):
+    moderation, suffix = stubs["moderation"], _suffix()
+    seller = As(Role.SELLER, f"u-st-{suffix}", f"shop-st-{suffix}")
+    request = moderation_pb2.CheckMessageRequest(
+        message_id=f"m-st-{suffix}", sender_role=common_pb2.ROLE_SELLER, sender_id=seller.user_id, shop_id=seller.shop_id,
+        text="Пишите в телеграм @shop_st, там дешевле", context=moderation_pb2.MessageContext(thread_id=f"t-{suffix}"), record=True)
+    with pytest.raises(grpc.RpcError) as err:
+        moderation.CheckMessage(request, metadata=md(seller))  # only the chat records
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    for _ in range(2):  # a retry records nothing new
+        moderation.CheckMessage(request, metadata=md(As(Role.SERVICE, "chat")))
+    standing = moderation.GetSenderStanding(moderation_pb2.GetSenderStandingRequest(), metadata=md(seller))
+    assert (standing.shop_id, standing.standing, standing.strikes_in_window) == (seller.shop_id, moderation_pb2.STANDING_WARNING, 1)
+    assert [p.fine.amount_minor for p in standing.penalties] == [2_500_000]
+    with pytest.raises(grpc.RpcError) as err:
+        moderation.GetSenderStanding(moderation_pb2.GetSenderStandingRequest(shop_id="someone-else"), metadata=md(seller))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
