@@ -1,14 +1,17 @@
-"""Conversions between the returns domain and its protobuf contracts."""
+"""Conversions between the returns domain and its protobuf contracts (requests, replies, events)."""
 from __future__ import annotations
+
+from typing import Any
 
 from prilavok.common.v1 import common_pb2
 from prilavok.returns.v1 import returns_pb2 as pb
-from prilavok_platform.auth import Identity, Role
-from prilavok_platform.protobuf import datetime_of, timestamp
-from services.returns.domain.ledger import Money
+from prilavok_platform.protobuf import EnumMapping, datetime_of, party_to_pb, timestamp
+from services.returns.domain import commands
+from services.returns.domain.ledger import EntryKind, LedgerEntry, Money, ShopBalance
 from services.returns.domain.model import (
     ApprovalMode,
     Claim,
+    ClaimNote,
     ClaimStatus,
     CompensationForm,
     HandoverMethod,
@@ -17,105 +20,108 @@ from services.returns.domain.model import (
     RejectionReason,
 )
 
-ROLE_TO_PB = {Role.BUYER: common_pb2.ROLE_BUYER, Role.SELLER: common_pb2.ROLE_SELLER, Role.SUPPORT: common_pb2.ROLE_SUPPORT,
-              Role.MODERATOR: common_pb2.ROLE_MODERATOR, Role.SERVICE: common_pb2.ROLE_SERVICE}
-
+STATUSES = EnumMapping(pb.ClaimStatus, ClaimStatus, "CLAIM_STATUS_")
+FORMS = EnumMapping(pb.CompensationForm, CompensationForm, "COMPENSATION_FORM_")
+MODES = EnumMapping(pb.ApprovalMode, ApprovalMode, "APPROVAL_MODE_")
+REJECTIONS = EnumMapping(pb.RejectionReason, RejectionReason, "REJECTION_REASON_")
+HANDOVERS = EnumMapping(pb.HandoverMethod, HandoverMethod, "HANDOVER_METHOD_")
+ENTRY_KINDS = EnumMapping(pb.EntryKind, EntryKind, "ENTRY_KIND_")
 
 ts = timestamp
-
-
-from_ts = datetime_of
 
 
 def money_pb(m: Money | None) -> common_pb2.Money | None:
     return None if m is None else common_pb2.Money(currency_code=m.currency_code, amount_minor=m.amount_minor)
 
 
-def money_from_pb(message, field: str) -> Money | None:
+def money_from_pb(message: Any, field: str) -> Money | None:
     if not message.HasField(field):
         return None
     m = getattr(message, field)
     return Money(int(m.amount_minor), m.currency_code.strip().upper())
 
 
-def actor_pb(identity: Identity) -> common_pb2.Actor:
-    return common_pb2.Actor(role=ROLE_TO_PB[identity.role], user_id=identity.user_id, shop_id=identity.shop_id)
-
-
-def _enum_from(enum_pb, prefix: str, value: int, domain_enum):
-    if value not in enum_pb.values():
-        return None
-    name = enum_pb.Name(value).removeprefix(prefix)
-    return domain_enum(name) if name in domain_enum.__members__ else None
-
-
-def form_from(value: int) -> CompensationForm | None:
-    return _enum_from(pb.CompensationForm, "COMPENSATION_FORM_", value, CompensationForm)
-
-
-def mode_from(value: int) -> ApprovalMode | None:
-    return _enum_from(pb.ApprovalMode, "APPROVAL_MODE_", value, ApprovalMode)
-
-
-def rejection_from(value: int) -> RejectionReason | None:
-    return _enum_from(pb.RejectionReason, "REJECTION_REASON_", value, RejectionReason)
-
-
-def handover_from(value: int) -> HandoverMethod | None:
-    return _enum_from(pb.HandoverMethod, "HANDOVER_METHOD_", value, HandoverMethod)
-
-
-def status_from(value: int) -> ClaimStatus | None:
-    return _enum_from(pb.ClaimStatus, "CLAIM_STATUS_", value, ClaimStatus)
-
-
-def claim_status_pb(status: ClaimStatus) -> int:
-    return pb.ClaimStatus.Value(f"CLAIM_STATUS_{status.value}")
+# --- requests -> commands -------------------------------------------------------------------
 
 
 def offer_from_pb(offer: pb.CompensationOffer) -> Offer | None:
-    form = form_from(offer.form)
+    form = FORMS.from_pb(offer.form, "approve.offer.form", required=False)
     if form is None:
         return None
-    return Offer(form, money_from_pb(offer, "refund_amount"), money_from_pb(offer, "shipping_reimbursement"), handover_from(offer.handover_method))
+    return Offer(
+        form, money_from_pb(offer, "refund_amount"), money_from_pb(offer, "shipping_reimbursement"),
+        HANDOVERS.from_pb(offer.handover_method, "approve.offer.handover_method", required=False),
+    )
+
+
+def decision_from_pb(request: pb.DecideClaimRequest) -> commands.Approve | commands.Reject | None:
+    which = request.WhichOneof("decision")
+    if which == "approve":
+        return commands.Approve(MODES.from_pb(request.approve.mode, "approve.mode", required=False),
+                                offer_from_pb(request.approve.offer))
+    if which == "reject":
+        return commands.Reject(REJECTIONS.from_pb(request.reject.reason, "reject.reason", required=False), request.reject.comment)
+    return None
+
+
+def record_purchase_command(caller: Any, request: pb.RecordPurchaseRequest) -> commands.RecordPurchase:
+    p = request.purchase
+    return commands.RecordPurchase(
+        caller=caller, request_id=request.request_id, order_id=p.order_id, item_id=p.item_id, item_name=p.item_name,
+        buyer_id=p.buyer_id, shop_id=p.shop_id, price=money_from_pb(p, "price"), quantity=p.quantity or 1,
+        paid_at=datetime_of(p, "paid_at"), delivered_at=datetime_of(p, "delivered_at"),
+    )
+
+
+def open_claim_command(caller: Any, request: pb.OpenClaimRequest) -> commands.OpenClaim:
+    return commands.OpenClaim(
+        caller=caller, request_id=request.request_id, purchase_id=request.purchase_id, description=request.description,
+        requested_form=FORMS.from_pb(request.requested_form, "requested_form", required=False),
+        photo_ids=tuple(request.photo_ids), video_id=request.video_id, quantity=request.quantity,
+        thread_id=request.thread_id, defect_found_at=datetime_of(request, "defect_found_at"),
+    )
+
+
+# --- domain -> replies ----------------------------------------------------------------------
 
 
 def purchase_pb(p: Purchase) -> pb.Purchase:
-    out = pb.Purchase(purchase_id=p.purchase_id, order_id=p.order_id, item_id=p.item_id, item_name=p.item_name,
-                      buyer_id=p.buyer_id, shop_id=p.shop_id, price=money_pb(p.price), quantity=p.quantity, paid_at=ts(p.paid_at))
-    if p.delivered_at:
-        out.delivered_at.CopyFrom(ts(p.delivered_at))
-    return out
+    return pb.Purchase(purchase_id=p.purchase_id, order_id=p.order_id, item_id=p.item_id, item_name=p.item_name,
+                       buyer_id=p.buyer_id, shop_id=p.shop_id, price=money_pb(p.price), quantity=p.quantity,
+                       paid_at=ts(p.paid_at), delivered_at=ts(p.delivered_at))
+
+
+def note_pb(n: ClaimNote) -> pb.ClaimNote:
+    return pb.ClaimNote(author=party_to_pb(n.author), text=n.text, status=STATUSES.to_pb(n.status), at=ts(n.at))
 
 
 def claim_pb(c: Claim) -> pb.Claim:
     out = pb.Claim(
         claim_id=c.claim_id, purchase_id=c.purchase_id, order_id=c.order_id, item_id=c.item_id, buyer_id=c.buyer_id,
-        shop_id=c.shop_id, status=claim_status_pb(c.status), description=c.description, photo_ids=list(c.photo_ids),
-        video_id=c.video_id, requested_form=pb.CompensationForm.Value(f"COMPENSATION_FORM_{c.requested_form.value}"),
+        shop_id=c.shop_id, status=STATUSES.to_pb(c.status), description=c.description, photo_ids=list(c.photo_ids),
+        video_id=c.video_id, requested_form=FORMS.to_pb(c.requested_form),
         quantity=c.quantity, thread_id=c.thread_id, reconsideration_count=c.reconsideration_count,
         pickup_point_id=c.pickup_point_id, created_at=ts(c.created_at), updated_at=ts(c.updated_at), version=c.version,
+        refunded=money_pb(c.refunded), defect_found_at=ts(c.defect_found_at), notes=[note_pb(n) for n in c.notes],
     )
-    if c.refunded:
-        out.refunded.CopyFrom(money_pb(c.refunded))
-    if c.defect_found_at:
-        out.defect_found_at.CopyFrom(ts(c.defect_found_at))
     if c.offer and c.approval_mode:
-        offer = pb.CompensationOffer(form=pb.CompensationForm.Value(f"COMPENSATION_FORM_{c.offer.form.value}"))
-        if c.offer.refund:
-            offer.refund_amount.CopyFrom(money_pb(c.offer.refund))
-        if c.offer.shipping:
-            offer.shipping_reimbursement.CopyFrom(money_pb(c.offer.shipping))
-        if c.offer.handover:
-            offer.handover_method = pb.HandoverMethod.Value(f"HANDOVER_METHOD_{c.offer.handover.value}")
-        out.approval.CopyFrom(pb.Approval(mode=pb.ApprovalMode.Value(f"APPROVAL_MODE_{c.approval_mode.value}"), offer=offer))
+        offer = pb.CompensationOffer(
+            form=FORMS.to_pb(c.offer.form), refund_amount=money_pb(c.offer.refund),
+            shipping_reimbursement=money_pb(c.offer.shipping), handover_method=HANDOVERS.to_pb(c.offer.handover),
+        )
+        out.approval.CopyFrom(pb.Approval(mode=MODES.to_pb(c.approval_mode), offer=offer))
     if c.rejection_reason:
-        out.rejection.CopyFrom(pb.Rejection(reason=pb.RejectionReason.Value(f"REJECTION_REASON_{c.rejection_reason.value}"), comment=c.rejection_comment))
+        out.rejection.CopyFrom(pb.Rejection(reason=REJECTIONS.to_pb(c.rejection_reason), comment=c.rejection_comment))
     return out
 
 
-def balance_pb(shop_id: str, amount: Money, updated_at) -> pb.Balance:
-    out = pb.Balance(shop_id=shop_id, available=money_pb(amount))
-    if updated_at:
-        out.updated_at.CopyFrom(ts(updated_at))
-    return out
+def balance_pb(b: ShopBalance) -> pb.Balance:
+    return pb.Balance(shop_id=b.shop_id, available=money_pb(b.available), updated_at=ts(b.updated_at))
+
+
+def ledger_entry_pb(e: LedgerEntry) -> pb.LedgerEntry:
+    return pb.LedgerEntry(
+        entry_id=e.entry_id, posting_id=e.posting_id, kind=ENTRY_KINDS.to_pb(e.kind), amount=money_pb(e.amount),
+        claim_id=e.claim_id, purchase_id=e.purchase_id, posted_at=ts(e.posted_at), balance_after=money_pb(e.balance_after),
+    )
+

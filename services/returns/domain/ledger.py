@@ -1,8 +1,12 @@
-"""Money and double-entry postings. Integer minor units with a currency; never floats."""
+"""Money, ledger accounts and double-entry postings. Integer minor units with a currency; never floats."""
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
+
+from prilavok_platform.errors import FailedPrecondition
+from prilavok_platform.identity import Party
 
 
 @dataclass(frozen=True)
@@ -36,20 +40,57 @@ class EntryKind(str, enum.Enum):
     FINE = "FINE"
 
 
-CLEARING_ACCOUNT = "marketplace:clearing"
+class AccountKind(str, enum.Enum):
+    CLEARING = "marketplace"  # the marketplace's side of every sale
+    SHOP = "shop"  # a seller's balance
+    BUYER_REFUNDS = "buyer_refunds"  # what the marketplace owes a buyer
 
 
-def shop_account(shop_id: str) -> str:
-    return f"shop:{shop_id}"
+@dataclass(frozen=True)
+class Account:
+    """A ledger account. Its `key` is the string stored in ledger and balance documents
+    ('marketplace:clearing', 'shop:<id>', 'buyer_refunds:<id>'); code never reads it back."""
+
+    kind: AccountKind
+    owner: Party | None = None
+
+    @staticmethod
+    def clearing() -> Account:
+        return CLEARING_ACCOUNT
+
+    @staticmethod
+    def shop(shop_id: str) -> Account:
+        return Account(AccountKind.SHOP, Party.shop(shop_id))
+
+    @staticmethod
+    def buyer_refunds(buyer_id: str) -> Account:
+        return Account(AccountKind.BUYER_REFUNDS, Party.user(buyer_id))
+
+    @property
+    def key(self) -> str:
+        if self.kind is AccountKind.CLEARING:
+            return "marketplace:clearing"
+        assert self.owner is not None
+        if self.kind is AccountKind.SHOP:
+            return self.owner.key  # 'shop:<id>', the party key
+        return f"{self.kind.value}:{self.owner.id}"
+
+    @property
+    def shop_party(self) -> Party | None:
+        """The shop whose balance this is, for shop accounts."""
+        return self.owner if self.kind is AccountKind.SHOP else None
+
+    def __str__(self) -> str:
+        return self.key
 
 
-def buyer_refund_account(buyer_id: str) -> str:
-    return f"buyer_refunds:{buyer_id}"
+CLEARING_ACCOUNT = Account(AccountKind.CLEARING)
+shop_account = Account.shop
 
 
 @dataclass(frozen=True)
 class Entry:
-    account: str
+    account: Account
     amount: Money
     kind: EntryKind
 
@@ -72,23 +113,67 @@ class Posting:
         if not self.entries:
             raise ValueError("a posting needs entries")
 
+    def total_to(self, account: Account) -> Money:
+        amounts = [e.amount for e in self.entries if e.account == account]
+        currency = self.entries[0].amount.currency_code
+        return sum(amounts, Money(0, currency))
+
+    def entry_id(self, entry: Entry) -> str:
+        # Unique per posting, account and kind: a posting can never be stored twice.
+        return f"{self.posting_id}:{entry.account.key}:{entry.kind.value}"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One stored line of a posting on one account, with the account's balance after it."""
+
+    entry_id: str
+    posting_id: str
+    account: Account
+    seq: int
+    kind: EntryKind
+    amount: Money
+    balance_after: Money
+    claim_id: str
+    purchase_id: str
+    posted_at: dt.datetime
+
+
+def ledger_entry(posting: Posting, entry: Entry, seq: int, balance_after: Money, at: dt.datetime) -> LedgerEntry:
+    return LedgerEntry(
+        entry_id=posting.entry_id(entry), posting_id=posting.posting_id, account=entry.account, seq=seq, kind=entry.kind,
+        amount=entry.amount, balance_after=balance_after, claim_id=posting.claim_id, purchase_id=posting.purchase_id,
+        posted_at=at,
+    )
+
+
+def require_not_posted(posting: Posting, already_posted: bool) -> None:
+    """A posting moves money once: applying it again is refused before anything is written."""
+    if already_posted:
+        raise FailedPrecondition(
+            f"posting {posting.posting_id} was already applied", reason="REFUND_ALREADY_POSTED",
+            metadata={"posting_id": posting.posting_id},
+        )
+
 
 def sale_posting(purchase_id: str, shop_id: str, amount: Money) -> Posting:
     return Posting(
         f"sale:{purchase_id}",
-        (Entry(CLEARING_ACCOUNT, -amount, EntryKind.SALE), Entry(shop_account(shop_id), amount, EntryKind.SALE)),
+        (Entry(CLEARING_ACCOUNT, -amount, EntryKind.SALE), Entry(Account.shop(shop_id), amount, EntryKind.SALE)),
         purchase_id=purchase_id,
     )
 
 
 def refund_posting(claim_id: str, purchase_id: str, shop_id: str, buyer_id: str, refund: Money, shipping: Money | None) -> Posting:
-    entries = [
-        Entry(shop_account(shop_id), -refund, EntryKind.REFUND),
-        Entry(buyer_refund_account(buyer_id), refund, EntryKind.REFUND),
-    ]
+    shop, buyer = Account.shop(shop_id), Account.buyer_refunds(buyer_id)
+    entries = [Entry(shop, -refund, EntryKind.REFUND), Entry(buyer, refund, EntryKind.REFUND)]
     if shipping is not None and shipping.amount_minor > 0:
-        entries += [
-            Entry(shop_account(shop_id), -shipping, EntryKind.SHIPPING_REIMBURSEMENT),
-            Entry(buyer_refund_account(buyer_id), shipping, EntryKind.SHIPPING_REIMBURSEMENT),
-        ]
+        entries += [Entry(shop, -shipping, EntryKind.SHIPPING_REIMBURSEMENT), Entry(buyer, shipping, EntryKind.SHIPPING_REIMBURSEMENT)]
     return Posting(f"refund:{claim_id}", tuple(entries), claim_id=claim_id, purchase_id=purchase_id)
+
+
+@dataclass(frozen=True)
+class ShopBalance:
+    shop_id: str
+    available: Money
+    updated_at: dt.datetime | None

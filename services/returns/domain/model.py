@@ -1,13 +1,44 @@
-"""Defect claims: the lifecycle, who may move it, and what each move costs. Plain Python."""
+"""Defect claims: the lifecycle, what each move costs, and what it tells the suite. Plain Python.
+
+Who may make which move is decided in `access.py`; the functions here assume the caller was
+allowed and decide everything else: the input, the status machine, the money, the events."""
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field, replace
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any
 
-from prilavok_platform.auth import Identity, Role
-from prilavok_platform.errors import FailedPrecondition, PermissionDenied, Validator
-from services.returns.domain.ledger import Money, Posting, refund_posting
+from prilavok_platform.errors import Aborted, FailedPrecondition, Validator
+from prilavok_platform.identity import Identity, Party
+from services.returns.domain import events
+from services.returns.domain.ledger import Account, LedgerEntry, Money, Posting, refund_posting, sale_posting
+
+ID_NAMESPACE = uuid.UUID("3a1f2c4e-5b6d-4e7f-8a9b-72657475726e")
+MAX_MONEY_MINOR = 10**13  # 100 billion roubles: anything above is a typo
+MAX_QUANTITY = 10_000
+MAX_COMMENT_CHARS = 2000
+NOTES_KEPT = 20  # a claim keeps the last notes its parties wrote
+APPLIED_REQUESTS_KEPT = 50  # request ids remembered per claim for idempotent retries
+
+
+def stable_id(*parts: str) -> str:
+    """The same parts give the same id, so a retried request finds what the first one made."""
+    return uuid.uuid5(ID_NAMESPACE, "\x1f".join(parts)).hex
+
+
+def purchase_id_for(order_id: str, item_id: str) -> str:
+    return stable_id("purchase", order_id, item_id)
+
+
+def claim_id_for(buyer_id: str, request_id: str) -> str:
+    return stable_id("claim", buyer_id, request_id)
+
+
+def request_key(caller: Identity, request_id: str) -> str:
+    """A claim move is applied once per caller and request id."""
+    return f"{caller.role.value}:{caller.user_id}:{request_id}"
 
 
 class ClaimStatus(str, enum.Enum):
@@ -20,7 +51,8 @@ class ClaimStatus(str, enum.Enum):
     CANCELLED = "CANCELLED"
 
 
-TERMINAL = {ClaimStatus.SETTLED, ClaimStatus.CANCELLED}
+TERMINAL = frozenset({ClaimStatus.SETTLED, ClaimStatus.CANCELLED})
+CANCELLABLE = (ClaimStatus.AWAITING_SELLER, ClaimStatus.AWAITING_BUYER, ClaimStatus.AWAITING_HANDOVER, ClaimStatus.REJECTED)
 
 
 class CompensationForm(str, enum.Enum):
@@ -30,7 +62,7 @@ class CompensationForm(str, enum.Enum):
     PARTIAL_REFUND = "PARTIAL_REFUND"
 
 
-REFUND_FORMS = {CompensationForm.FULL_REFUND, CompensationForm.PARTIAL_REFUND}
+REFUND_FORMS = frozenset({CompensationForm.FULL_REFUND, CompensationForm.PARTIAL_REFUND})
 
 
 class ApprovalMode(str, enum.Enum):
@@ -63,7 +95,7 @@ class ReturnsPolicy:
     max_reconsiderations: int
 
     @classmethod
-    def from_dict(cls, data: dict) -> ReturnsPolicy:
+    def from_dict(cls, data: dict[str, Any]) -> ReturnsPolicy:
         try:
             policy = cls(**{f: data[f] for f in cls.__dataclass_fields__})
         except (KeyError, TypeError) as exc:
@@ -86,6 +118,10 @@ class Purchase:
     paid_at: dt.datetime
     delivered_at: dt.datetime | None = None
 
+    def sale(self) -> Posting:
+        """The sale credits the shop with the price of everything bought."""
+        return sale_posting(self.purchase_id, self.shop_id, self.price.times(self.quantity))
+
 
 @dataclass(frozen=True)
 class Offer:
@@ -95,7 +131,17 @@ class Offer:
     handover: HandoverMethod | None
 
 
-@dataclass
+@dataclass(frozen=True)
+class ClaimNote:
+    """What a party wrote with a move (a cancel reason, a reconsideration request...)."""
+
+    author: Party
+    text: str
+    status: ClaimStatus  # the status the move led to
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
 class Claim:
     claim_id: str
     purchase_id: str
@@ -121,29 +167,29 @@ class Claim:
     reconsideration_count: int = 0
     pickup_point_id: str = ""
     refunded: Money | None = None
+    notes: tuple[ClaimNote, ...] = ()
     version: int = 0
-    applied_requests: list[str] = field(default_factory=list)
+    applied_requests: tuple[str, ...] = ()
 
     @property
     def max_refund(self) -> Money:
         return self.unit_price.times(self.quantity)
 
-    def require_buyer(self, caller: Identity) -> None:
-        if caller.role is not Role.BUYER or caller.user_id != self.buyer_id:
-            raise PermissionDenied(f"only the buyer who opened claim {self.claim_id} may do this", reason="NOT_THE_BUYER")
+    @property
+    def is_open(self) -> bool:
+        """An open claim blocks another claim on the same purchase."""
+        return self.status not in TERMINAL
 
-    def require_seller(self, caller: Identity) -> None:
-        if caller.role is not Role.SELLER or caller.shop_id != self.shop_id:
-            raise PermissionDenied(f"only the seller of shop {self.shop_id} may do this", reason="NOT_THE_SELLER")
+    def has_applied(self, key: str) -> bool:
+        return key in self.applied_requests
 
-    def require_visible(self, caller: Identity) -> None:
-        if caller.role in (Role.SUPPORT, Role.SERVICE, Role.MODERATOR):
-            return
-        if (caller.role is Role.BUYER and caller.user_id == self.buyer_id) or (
-            caller.role is Role.SELLER and caller.shop_id == self.shop_id
-        ):
-            return
-        raise PermissionDenied(f"claim {self.claim_id} is not yours", reason="NOT_A_PARTY")
+    def require_version(self, expected: int) -> None:
+        """A decision made on what the seller saw: if the claim moved since, it is refused."""
+        if expected and self.version != expected:
+            raise Aborted(
+                f"claim {self.claim_id} is at version {self.version}, not {expected}; reload it",
+                reason="CLAIM_VERSION_MISMATCH", metadata={"version": str(self.version)},
+            )
 
     def _require_status(self, *allowed: ClaimStatus, action: str) -> None:
         if self.status not in allowed:
@@ -157,21 +203,77 @@ class Claim:
 
 @dataclass(frozen=True)
 class Transition:
-    """The claim after a move, the money it moves (if any), and who moved it."""
+    """The claim after a move, the money it moves (if any), who moved it and what they wrote."""
 
     claim: Claim
     previous: ClaimStatus
     actor: Identity
     posting: Posting | None = None
+    comment: str = ""
+
+    def emitted(self, entries: tuple[LedgerEntry, ...] = ()) -> list[events.ReturnsEvent]:
+        """What the move tells the suite: the status change; with money, each shop balance
+        change (from the stored entries of the posting) and the refund to the buyer."""
+        at = self.claim.updated_at
+        out: list[events.ReturnsEvent] = [events.ClaimStatusChanged(self.claim, self.previous, self.actor, self.comment, at)]
+        if self.posting is None:
+            return out
+        out += balance_changes(entries)
+        refund = self.posting.total_to(Account.buyer_refunds(self.claim.buyer_id))
+        out.append(events.RefundIssued(self.claim.claim_id, self.claim.buyer_id, self.claim.shop_id, refund, self.posting.posting_id, at))
+        return out
+
+
+def balance_changes(entries: tuple[LedgerEntry, ...]) -> list[events.ReturnsEvent]:
+    """Sellers hear of every change of their shop's balance; other accounts stay internal."""
+    return [
+        events.BalanceChanged(e.account.shop_party, e.balance_after, e.amount, e.posting_id, e.posted_at)
+        for e in entries if e.account.shop_party is not None
+    ]
+
+
+def stamp_move(before: Claim, transition: Transition, key: str) -> Transition:
+    """Stamps a move as applied: the next version, and the request key kept for retries."""
+    claim = replace(
+        transition.claim, version=before.version + 1,
+        applied_requests=(*before.applied_requests, key)[-APPLIED_REQUESTS_KEPT:],
+    )
+    return replace(transition, claim=claim)
+
+
+def new_purchase(
+    *, order_id: str, item_id: str, item_name: str, buyer_id: str, shop_id: str, price: Money | None, quantity: int,
+    paid_at: dt.datetime | None, delivered_at: dt.datetime | None, now: dt.datetime, policy: ReturnsPolicy,
+) -> Purchase:
+    v = Validator()
+    for name, value in (("order_id", order_id), ("item_id", item_id), ("buyer_id", buyer_id), ("shop_id", shop_id)):
+        v.identifier(value, f"purchase.{name}")
+    v.text(item_name, "purchase.item_name", max_len=500, required=False)
+    if price is None or price.amount_minor <= 0:
+        v.add("purchase.price", "a positive price in minor units is required")
+    elif price.currency_code != policy.currency_code:
+        v.add("purchase.price.currency_code", f"must be {policy.currency_code}")
+    elif price.amount_minor * max(quantity, 1) > MAX_MONEY_MINOR:
+        v.add("purchase.price", "is implausibly large")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        v.add("purchase.quantity", f"must be between 1 and {MAX_QUANTITY}")
+    if paid_at is None:
+        v.add("purchase.paid_at", "is required")
+    elif paid_at > now + dt.timedelta(minutes=5):
+        v.add("purchase.paid_at", "must not be in the future")
+    v.raise_if_any()
+    assert price is not None and paid_at is not None
+    return Purchase(
+        purchase_id=purchase_id_for(order_id, item_id), order_id=order_id, item_id=item_id, item_name=item_name,
+        buyer_id=buyer_id, shop_id=shop_id, price=price, quantity=quantity, paid_at=paid_at, delivered_at=delivered_at,
+    )
 
 
 def open_claim(
-    *, claim_id: str, purchase: Purchase, caller: Identity, description: str, photo_ids: list[str], video_id: str,
+    *, claim_id: str, purchase: Purchase, description: str, photo_ids: tuple[str, ...], video_id: str,
     requested_form: CompensationForm | None, quantity: int, thread_id: str, defect_found_at: dt.datetime | None,
-    now: dt.datetime, policy: ReturnsPolicy,
+    open_claim_exists: bool, now: dt.datetime, policy: ReturnsPolicy,
 ) -> Claim:
-    if caller.role is not Role.BUYER or caller.user_id != purchase.buyer_id:
-        raise PermissionDenied("only the buyer of the purchase may open a claim on it", reason="NOT_THE_BUYER")
     v = Validator()
     v.text(description, "description", max_len=policy.max_description_chars)
     if len(photo_ids) > policy.max_photos:
@@ -199,6 +301,11 @@ def open_claim(
             f"paid {days} days ago: defect claims are accepted up to {policy.claim_max_days_after_payment} days",
             reason="CLAIM_TOO_LATE", metadata={"days_since_payment": str(days)},
         )
+    if open_claim_exists:
+        raise FailedPrecondition(
+            f"purchase {purchase.purchase_id} already has an open claim", reason="CLAIM_ALREADY_OPEN",
+            metadata={"purchase_id": purchase.purchase_id},
+        )
     assert requested_form is not None
     return Claim(
         claim_id=claim_id, purchase_id=purchase.purchase_id, order_id=purchase.order_id, item_id=purchase.item_id,
@@ -209,37 +316,58 @@ def open_claim(
     )
 
 
-def _settle(claim: Claim, now: dt.datetime) -> tuple[Claim, Posting | None]:
+def opened(claim: Claim) -> list[events.ReturnsEvent]:
+    return [events.ClaimOpened(claim, claim.created_at)]
+
+
+def _check_comment(v: Validator, comment: str, field: str) -> None:
+    v.text(comment, field, max_len=MAX_COMMENT_CHARS, required=False)
+
+
+def _move(
+    claim: Claim, caller: Identity, now: dt.datetime, comment: str = "", posting: Posting | None = None, **changes: Any,
+) -> Transition:
+    """The claim after a move, with the party's comment kept among its last notes."""
+    after = replace(claim, updated_at=now, **changes)
+    text = comment.strip()
+    if text:
+        note = ClaimNote(caller.party, text, after.status, now)
+        after = replace(after, notes=(*claim.notes, note)[-NOTES_KEPT:])
+    return Transition(after, claim.status, caller, posting, text)
+
+
+def _settlement(claim: Claim) -> tuple[Money | None, Posting | None]:
+    """What settling the agreed offer pays the buyer: the refund and/or the return shipping."""
     offer = claim.offer
     assert offer is not None
-    posting = None
-    refunded = None
     if offer.form in REFUND_FORMS and offer.refund is not None and offer.refund.amount_minor > 0:
         posting = refund_posting(claim.claim_id, claim.purchase_id, claim.shop_id, claim.buyer_id, offer.refund, offer.shipping)
-        refunded = offer.refund + offer.shipping if offer.shipping else offer.refund
-    elif offer.shipping is not None and offer.shipping.amount_minor > 0:
-        posting = refund_posting(claim.claim_id, claim.purchase_id, claim.shop_id, claim.buyer_id, Money(0, offer.shipping.currency_code), offer.shipping)
-        refunded = offer.shipping
-    return replace(claim, status=ClaimStatus.SETTLED, refunded=refunded, updated_at=now), posting
+        return (offer.refund + offer.shipping if offer.shipping else offer.refund), posting
+    if offer.shipping is not None and offer.shipping.amount_minor > 0:
+        zero = Money(0, offer.shipping.currency_code)
+        return offer.shipping, refund_posting(claim.claim_id, claim.purchase_id, claim.shop_id, claim.buyer_id, zero, offer.shipping)
+    return None, None
 
 
-def _after_agreement(claim: Claim, now: dt.datetime) -> tuple[Claim, Posting | None]:
-    if claim.approval_mode is ApprovalMode.NO_RETURN:
-        return _settle(claim, now)
-    return replace(claim, status=ClaimStatus.AWAITING_HANDOVER, updated_at=now), None
+def _settle(claim: Claim, caller: Identity, now: dt.datetime, comment: str = "", **changes: Any) -> Transition:
+    refunded, posting = _settlement(replace(claim, **changes))
+    return _move(claim, caller, now, comment, posting, status=ClaimStatus.SETTLED, refunded=refunded, **changes)
 
 
-def approve(claim: Claim, caller: Identity, mode: ApprovalMode | None, offer: Offer, now: dt.datetime) -> Transition:
-    claim.require_seller(caller)
-    claim._require_status(ClaimStatus.AWAITING_SELLER, action="decide")
-    v = Validator()
-    if mode is None:
-        v.add("approve.mode", "choose DEFECT_CHECK, TAKE_BACK, NO_RETURN or RETURN_TO_SHOP")
+def _after_agreement(claim: Claim, caller: Identity, now: dt.datetime, comment: str = "", **changes: Any) -> Transition:
+    mode = changes.get("approval_mode", claim.approval_mode)
+    if mode is ApprovalMode.NO_RETURN:
+        return _settle(claim, caller, now, comment, **changes)
+    return _move(claim, caller, now, comment, status=ClaimStatus.AWAITING_HANDOVER, **changes)
+
+
+def _check_offer(v: Validator, claim: Claim, mode: ApprovalMode | None, offer: Offer) -> None:  # noqa: C901 - one check per field of the offer
+    currency = claim.unit_price.currency_code
     if offer.form in REFUND_FORMS:
         if offer.refund is None or offer.refund.amount_minor <= 0:
             v.add("approve.offer.refund_amount", "a positive amount is required for a refund")
-        elif offer.refund.currency_code != claim.unit_price.currency_code:
-            v.add("approve.offer.refund_amount.currency_code", f"must be {claim.unit_price.currency_code}")
+        elif offer.refund.currency_code != currency:
+            v.add("approve.offer.refund_amount.currency_code", f"must be {currency}")
         elif offer.refund.amount_minor > claim.max_refund.amount_minor:
             v.add("approve.offer.refund_amount", f"must not exceed the price paid ({claim.max_refund.amount_minor} minor units)")
         elif offer.form is CompensationForm.FULL_REFUND and offer.refund != claim.max_refund:
@@ -249,72 +377,80 @@ def approve(claim: Claim, caller: Identity, mode: ApprovalMode | None, offer: Of
     if offer.shipping is not None:
         if offer.shipping.amount_minor < 0:
             v.add("approve.offer.shipping_reimbursement", "must not be negative")
-        elif offer.shipping.currency_code != claim.unit_price.currency_code:
-            v.add("approve.offer.shipping_reimbursement.currency_code", f"must be {claim.unit_price.currency_code}")
-    if mode is not ApprovalMode.NO_RETURN and offer.handover is None and mode is not None:
+        elif offer.shipping.currency_code != currency:
+            v.add("approve.offer.shipping_reimbursement.currency_code", f"must be {currency}")
+    if mode is not None and mode is not ApprovalMode.NO_RETURN and offer.handover is None:
         v.add("approve.offer.handover_method", "how the item comes back: PICKUP_POINT or DIRECT_TO_SELLER")
-    if mode is ApprovalMode.NO_RETURN and offer.form in (CompensationForm.REPLACEMENT,):
+    if mode is ApprovalMode.NO_RETURN and offer.form is CompensationForm.REPLACEMENT:
         v.add("approve.mode", "a replacement needs the item back; use TAKE_BACK or DEFECT_CHECK")
-    v.raise_if_any()
-    previous = claim.status
-    approved = replace(claim, approval_mode=mode, offer=offer, rejection_reason=None, rejection_comment="", updated_at=now)
-    # The buyer already asked for exactly this: nothing left to agree on.
-    agreed = offer.form is claim.requested_form and (offer.form is not CompensationForm.PARTIAL_REFUND)
-    if agreed:
-        after, posting = _after_agreement(approved, now)
+
+
+def approve(claim: Claim, caller: Identity, mode: ApprovalMode | None, offer: Offer | None, now: dt.datetime) -> Transition:
+    claim._require_status(ClaimStatus.AWAITING_SELLER, action="decide")
+    v = Validator()
+    if mode is None:
+        v.add("approve.mode", "choose DEFECT_CHECK, TAKE_BACK, NO_RETURN or RETURN_TO_SHOP")
+    if offer is None:
+        v.add("approve.offer.form", "choose a compensation form")
     else:
-        after, posting = replace(approved, status=ClaimStatus.AWAITING_BUYER), None
-    return Transition(after, previous, caller, posting)
+        _check_offer(v, claim, mode, offer)
+    v.raise_if_any()
+    assert offer is not None
+    approved: dict[str, Any] = {"approval_mode": mode, "offer": offer, "rejection_reason": None, "rejection_comment": ""}
+    # The buyer already asked for exactly this: nothing left to agree on.
+    if offer.form is claim.requested_form and offer.form is not CompensationForm.PARTIAL_REFUND:
+        return _after_agreement(claim, caller, now, "", **approved)
+    return _move(claim, caller, now, "", None, status=ClaimStatus.AWAITING_BUYER, **approved)
 
 
 def reject(claim: Claim, caller: Identity, reason: RejectionReason | None, comment: str, now: dt.datetime) -> Transition:
-    claim.require_seller(caller)
     claim._require_status(ClaimStatus.AWAITING_SELLER, action="decide")
     v = Validator()
     if reason is None:
         v.add("reject.reason", "choose a template reason or OTHER with a comment")
     elif reason is RejectionReason.OTHER and not comment.strip():
         v.add("reject.comment", "a custom rejection needs a comment for the buyer")
-    v.text(comment, "reject.comment", max_len=2000, required=False)
+    _check_comment(v, comment, "reject.comment")
     v.raise_if_any()
-    return Transition(
-        replace(claim, status=ClaimStatus.REJECTED, rejection_reason=reason, rejection_comment=comment.strip(), updated_at=now),
-        claim.status, caller,
-    )
+    return _move(claim, caller, now, comment, status=ClaimStatus.REJECTED, rejection_reason=reason, rejection_comment=comment.strip())
 
 
-def reconsider(claim: Claim, caller: Identity, photo_ids: list[str], video_id: str, now: dt.datetime, policy: ReturnsPolicy) -> Transition:
-    claim.require_buyer(caller)
+def reconsider(
+    claim: Claim, caller: Identity, comment: str, photo_ids: tuple[str, ...], video_id: str, now: dt.datetime, policy: ReturnsPolicy,
+) -> Transition:
     claim._require_status(ClaimStatus.REJECTED, action="reconsider")
     if claim.reconsideration_count >= policy.max_reconsiderations:
         raise FailedPrecondition(
             f"claim {claim.claim_id} was reconsidered {claim.reconsideration_count} times already; contact support",
             reason="RECONSIDERATION_LIMIT",
         )
+    v = Validator()
+    _check_comment(v, comment, "comment")
+    for i, photo in enumerate(photo_ids):
+        v.identifier(photo, f"photo_ids[{i}]")
+    v.identifier(video_id, "video_id", required=False)
     photos = tuple(dict.fromkeys([*claim.photo_ids, *photo_ids]))
     if len(photos) > policy.max_photos:
-        v = Validator()
         v.add("photo_ids", f"a claim holds at most {policy.max_photos} photos")
-        v.raise_if_any()
-    return Transition(
-        replace(claim, status=ClaimStatus.AWAITING_SELLER, reconsideration_count=claim.reconsideration_count + 1,
-                photo_ids=photos, video_id=video_id or claim.video_id, updated_at=now),
-        claim.status, caller,
+    v.raise_if_any()
+    return _move(
+        claim, caller, now, comment, status=ClaimStatus.AWAITING_SELLER, reconsideration_count=claim.reconsideration_count + 1,
+        photo_ids=photos, video_id=video_id or claim.video_id,
     )
 
 
-def respond_to_offer(claim: Claim, caller: Identity, accept: bool, now: dt.datetime) -> Transition:
-    claim.require_buyer(caller)
+def respond_to_offer(claim: Claim, caller: Identity, accept: bool, comment: str, now: dt.datetime) -> Transition:
     claim._require_status(ClaimStatus.AWAITING_BUYER, action="answer the offer on")
+    v = Validator()
+    _check_comment(v, comment, "comment")
+    v.raise_if_any()
     if accept:
-        after, posting = _after_agreement(claim, now)
-        return Transition(after, claim.status, caller, posting)
+        return _after_agreement(claim, caller, now, comment)
     # Declined: back to the seller for another offer.
-    return Transition(replace(claim, status=ClaimStatus.AWAITING_SELLER, updated_at=now), claim.status, caller)
+    return _move(claim, caller, now, comment, status=ClaimStatus.AWAITING_SELLER)
 
 
 def hand_over(claim: Claim, caller: Identity, method: HandoverMethod | None, pickup_point_id: str, now: dt.datetime) -> Transition:
-    claim.require_buyer(caller)
     claim._require_status(ClaimStatus.AWAITING_HANDOVER, action="hand over the item of")
     v = Validator()
     if method is None:
@@ -322,26 +458,25 @@ def hand_over(claim: Claim, caller: Identity, method: HandoverMethod | None, pic
     if method is HandoverMethod.PICKUP_POINT:
         v.identifier(pickup_point_id, "pickup_point_id")
     v.raise_if_any()
-    return Transition(replace(claim, status=ClaimStatus.ITEM_IN_TRANSIT, pickup_point_id=pickup_point_id, updated_at=now), claim.status, caller)
+    return _move(claim, caller, now, status=ClaimStatus.ITEM_IN_TRANSIT, pickup_point_id=pickup_point_id)
 
 
 def confirm_receipt(claim: Claim, caller: Identity, defect_confirmed: bool, comment: str, now: dt.datetime) -> Transition:
-    claim.require_seller(caller)
     claim._require_status(ClaimStatus.ITEM_IN_TRANSIT, action="confirm receipt for")
+    v = Validator()
+    _check_comment(v, comment, "comment")
+    v.raise_if_any()
     if claim.approval_mode is ApprovalMode.DEFECT_CHECK and not defect_confirmed:
-        return Transition(
-            replace(claim, status=ClaimStatus.REJECTED, rejection_reason=RejectionReason.DEFECT_NOT_FOUND,
-                    rejection_comment=comment.strip(), updated_at=now),
-            claim.status, caller,
+        return _move(
+            claim, caller, now, comment, status=ClaimStatus.REJECTED, rejection_reason=RejectionReason.DEFECT_NOT_FOUND,
+            rejection_comment=comment.strip(),
         )
-    after, posting = _settle(claim, now)
-    return Transition(after, claim.status, caller, posting)
+    return _settle(claim, caller, now, comment)
 
 
-def cancel(claim: Claim, caller: Identity, now: dt.datetime) -> Transition:
-    claim.require_buyer(caller)
-    claim._require_status(
-        ClaimStatus.AWAITING_SELLER, ClaimStatus.AWAITING_BUYER, ClaimStatus.AWAITING_HANDOVER, ClaimStatus.REJECTED,
-        action="cancel",
-    )
-    return Transition(replace(claim, status=ClaimStatus.CANCELLED, updated_at=now), claim.status, caller)
+def cancel(claim: Claim, caller: Identity, reason: str, now: dt.datetime) -> Transition:
+    claim._require_status(*CANCELLABLE, action="cancel")
+    v = Validator()
+    _check_comment(v, reason, "reason")
+    v.raise_if_any()
+    return _move(claim, caller, now, reason, status=ClaimStatus.CANCELLED)

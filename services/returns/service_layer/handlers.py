@@ -1,151 +1,183 @@
-"""Returns use cases: purchases, claims and their lifecycle, balances."""
+"""Returns use cases, one handler per command: load, ask the domain, save, emit. Orchestration only."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from prilavok_platform.auth import Identity, Role
-from prilavok_platform.errors import NotFound, PermissionDenied, Validator
-from services.returns.domain import model
-from services.returns.domain.ledger import Money, sale_posting, shop_account
-from services.returns.domain.model import Claim, ClaimStatus, CompensationForm, Purchase, ReturnsPolicy
-from services.returns.service_layer.ports import ClaimFilter, LedgerRow, ReturnsRepository
+from prilavok_platform.clock import Clock
+from prilavok_platform.errors import FieldViolation, InvalidArgument, NotFound, Validator
+from prilavok_platform.identity import Identity
+from prilavok_platform.pagination import page_size
+from prilavok_platform.policy_file import PolicyHolder
+from prilavok_platform.unit_of_work import Transaction, UnitOfWork
+from services.returns.domain import access, commands, model
+from services.returns.domain.access import ClaimAction
+from services.returns.domain.ledger import Account, LedgerEntry, Posting, ShopBalance, ledger_entry, require_not_posted
+from services.returns.domain.model import Claim, Purchase, ReturnsPolicy, Transition
+from services.returns.service_layer.ports import ReturnsRepositories
 
-NAMESPACE = uuid.UUID("3a1f2c4e-5b6d-4e7f-8a9b-72657475726e")
-MAX_MONEY_MINOR = 10**13  # 100 billion roubles: anything above is a typo
-
-
-def stable_id(*parts: str) -> str:
-    return uuid.uuid5(NAMESPACE, "\x1f".join(parts)).hex
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+Tx = Transaction[ReturnsRepositories]
+Decide = Callable[[Claim, dt.datetime, ReturnsPolicy], Transition]
 
 
-@dataclass(frozen=True)
-class NewPurchase:
-    order_id: str
-    item_id: str
-    item_name: str
-    buyer_id: str
-    shop_id: str
-    price: Money | None
-    quantity: int
-    paid_at: dt.datetime | None
-    delivered_at: dt.datetime | None
+def _require_ids(**ids: str) -> None:
+    v = Validator()
+    for name, value in ids.items():
+        v.identifier(value, name)
+    v.raise_if_any()
+
+
+async def _post(tx: Tx, posting: Posting, at: dt.datetime) -> tuple[LedgerEntry, ...]:
+    """Stores a posting the domain decided: each entry moves its account's balance."""
+    require_not_posted(posting, await tx.repos.ledger.has_posting(posting.posting_id))
+    entries = []
+    for entry in posting.entries:
+        balance_after, seq = await tx.repos.balances.add(entry.account, entry.amount, at)
+        entries.append(ledger_entry(posting, entry, seq, balance_after, at))
+    await tx.repos.ledger.add(entries)
+    return tuple(entries)
+
+
+async def _load_claim(repos: ReturnsRepositories, caller: Identity, claim_id: str) -> Claim:
+    claim = await repos.claims.get(claim_id)
+    if claim is None:
+        raise NotFound(f"claim {claim_id} not found", reason="CLAIM_NOT_FOUND")
+    access.require_claim_visible(caller, claim)
+    return claim
 
 
 class ReturnsHandlers:
-    def __init__(self, repository: ReturnsRepository, policy: ReturnsPolicy, clock=utcnow):
-        self._repo = repository
-        self.policy = policy
+    def __init__(self, uow: UnitOfWork[ReturnsRepositories], policy: PolicyHolder[ReturnsPolicy], clock: Clock):
+        self._uow = uow
+        self._policy = policy
         self._clock = clock
 
-    async def record_purchase(self, caller: Identity, request_id: str, p: NewPurchase) -> tuple[Purchase, bool]:
-        caller.require_role(Role.SERVICE, Role.SUPPORT)
-        v = Validator()
-        v.identifier(request_id, "request_id")
-        for name in ("order_id", "item_id", "buyer_id", "shop_id"):
-            v.identifier(getattr(p, name), f"purchase.{name}")
-        v.text(p.item_name, "purchase.item_name", max_len=500, required=False)
-        if p.price is None or p.price.amount_minor <= 0:
-            v.add("purchase.price", "a positive price in minor units is required")
-        elif p.price.currency_code != self.policy.currency_code:
-            v.add("purchase.price.currency_code", f"must be {self.policy.currency_code}")
-        elif p.price.amount_minor * max(p.quantity, 1) > MAX_MONEY_MINOR:
-            v.add("purchase.price", "is implausibly large")
-        if not 1 <= p.quantity <= 10_000:
-            v.add("purchase.quantity", "must be between 1 and 10000")
-        now = self._clock()
-        if p.paid_at is None:
-            v.add("purchase.paid_at", "is required")
-        elif p.paid_at > now + dt.timedelta(minutes=5):
-            v.add("purchase.paid_at", "must not be in the future")
-        v.raise_if_any()
-        assert p.price is not None and p.paid_at is not None
-        purchase = Purchase(
-            purchase_id=stable_id("purchase", p.order_id, p.item_id), order_id=p.order_id, item_id=p.item_id,
-            item_name=p.item_name, buyer_id=p.buyer_id, shop_id=p.shop_id, price=p.price, quantity=p.quantity,
-            paid_at=p.paid_at, delivered_at=p.delivered_at,
-        )
-        posting = sale_posting(purchase.purchase_id, purchase.shop_id, purchase.price.times(purchase.quantity))
-        return await self._repo.record_purchase(purchase, posting)
+    # --- purchases ----------------------------------------------------------------------------
 
-    async def get_purchase(self, caller: Identity, purchase_id: str) -> Purchase:
-        purchase = await self._repo.get_purchase(purchase_id)
+    async def record_purchase(self, cmd: commands.RecordPurchase) -> tuple[Purchase, bool]:
+        access.require_may_record_purchase(cmd.caller)
+        _require_ids(request_id=cmd.request_id)
+        now = self._clock.now()
+        purchase = model.new_purchase(
+            order_id=cmd.order_id, item_id=cmd.item_id, item_name=cmd.item_name, buyer_id=cmd.buyer_id, shop_id=cmd.shop_id,
+            price=cmd.price, quantity=cmd.quantity, paid_at=cmd.paid_at, delivered_at=cmd.delivered_at, now=now,
+            policy=self._policy.current,
+        )
+
+        async def work(tx: Tx) -> tuple[Purchase, bool]:
+            existing = await tx.repos.purchases.get(purchase.purchase_id)
+            if existing is not None:
+                return existing, False
+            await tx.repos.purchases.add(purchase)
+            entries = await _post(tx, purchase.sale(), now)
+            tx.emit(*model.balance_changes(entries))
+            return purchase, True
+
+        return await self._uow.transaction(work)
+
+    async def get_purchase(self, cmd: commands.GetPurchase) -> Purchase:
+        _require_ids(purchase_id=cmd.purchase_id)
+        purchase = await self._uow.reader().purchases.get(cmd.purchase_id)
         if purchase is None:
-            raise NotFound(f"purchase {purchase_id} not found", reason="PURCHASE_NOT_FOUND")
-        if (caller.role is Role.BUYER and caller.user_id != purchase.buyer_id) or (
-            caller.role is Role.SELLER and caller.shop_id != purchase.shop_id
-        ):
-            raise PermissionDenied(f"purchase {purchase_id} is not yours", reason="NOT_A_PARTY")
+            raise NotFound(f"purchase {cmd.purchase_id} not found", reason="PURCHASE_NOT_FOUND")
+        access.require_purchase_visible(cmd.caller, purchase)
         return purchase
 
-    async def open_claim(
-        self, caller: Identity, *, request_id: str, purchase_id: str, description: str, photo_ids: list[str],
-        video_id: str, requested_form: CompensationForm | None, quantity: int, thread_id: str,
-        defect_found_at: dt.datetime | None,
-    ) -> tuple[Claim, bool]:
-        v = Validator()
-        v.identifier(request_id, "request_id")
-        v.identifier(purchase_id, "purchase_id")
-        v.raise_if_any()
-        caller.require_role(Role.BUYER)
-        purchase = await self.get_purchase(caller, purchase_id)
-        claim = model.open_claim(
-            claim_id=stable_id("claim", caller.user_id, request_id), purchase=purchase, caller=caller,
-            description=description, photo_ids=photo_ids, video_id=video_id, requested_form=requested_form,
-            quantity=quantity, thread_id=thread_id, defect_found_at=defect_found_at, now=self._clock(), policy=self.policy,
-        )
-        return await self._repo.open_claim(claim)
+    # --- claims -------------------------------------------------------------------------------
 
-    async def get_claim(self, caller: Identity, claim_id: str) -> Claim:
-        v = Validator()
-        v.identifier(claim_id, "claim_id")
-        v.raise_if_any()
-        claim = await self._repo.get_claim(claim_id)
-        if claim is None:
-            raise NotFound(f"claim {claim_id} not found", reason="CLAIM_NOT_FOUND")
-        claim.require_visible(caller)
-        return claim
+    async def open_claim(self, cmd: commands.OpenClaim) -> tuple[Claim, bool]:
+        _require_ids(request_id=cmd.request_id, purchase_id=cmd.purchase_id)
+        access.require_may_open_claims(cmd.caller)
+        claim_id = model.claim_id_for(cmd.caller.user_id, cmd.request_id)
+        now, policy = self._clock.now(), self._policy.current
 
-    async def list_claims(self, caller: Identity, status: ClaimStatus | None, limit: int, cursor: dict | None) -> list[Claim]:
-        if caller.role is Role.BUYER:
-            flt = ClaimFilter(buyer_id=caller.user_id, status=status)
-        elif caller.role is Role.SELLER:
-            flt = ClaimFilter(shop_id=caller.shop_id, status=status)
-        else:
-            flt = ClaimFilter(status=status)
-        return await self._repo.list_claims(flt, limit, cursor)
+        async def work(tx: Tx) -> tuple[Claim, bool]:
+            existing = await tx.repos.claims.get(claim_id)
+            if existing is not None:
+                return existing, False
+            purchase = await tx.repos.purchases.get(cmd.purchase_id)
+            if purchase is None:
+                raise NotFound(f"purchase {cmd.purchase_id} not found", reason="PURCHASE_NOT_FOUND")
+            access.require_may_open_claim(cmd.caller, purchase)
+            claim = model.open_claim(
+                claim_id=claim_id, purchase=purchase, description=cmd.description, photo_ids=cmd.photo_ids,
+                video_id=cmd.video_id, requested_form=cmd.requested_form, quantity=cmd.quantity, thread_id=cmd.thread_id,
+                defect_found_at=cmd.defect_found_at, open_claim_exists=await tx.repos.claims.has_open_claim(purchase.purchase_id),
+                now=now, policy=policy,
+            )
+            await tx.repos.claims.add(claim)
+            tx.emit(*model.opened(claim))
+            return claim, True
 
-    async def act(self, caller: Identity, claim_id: str, request_id: str, move) -> Claim:
-        """Applies a lifecycle move (a function of the claim and now) once per request_id."""
-        v = Validator()
-        v.identifier(claim_id, "claim_id")
-        v.identifier(request_id, "request_id")
-        v.raise_if_any()
-        existing = await self.get_claim(caller, claim_id)  # NOT_FOUND / PERMISSION_DENIED before any write
-        del existing
-        now = self._clock()
-        return await self._repo.apply(claim_id, f"{caller.role.value}:{caller.user_id}:{request_id}", lambda claim: move(claim, now))
+        return await self._uow.transaction(work)
 
-    async def balance(self, caller: Identity, shop_id: str) -> tuple[str, Money, object]:
-        shop_id = self._shop_for(caller, shop_id)
-        amount, updated = await self._repo.balance(shop_account(shop_id), self.policy.currency_code)
-        return shop_id, amount, updated
+    async def get_claim(self, cmd: commands.GetClaim) -> Claim:
+        _require_ids(claim_id=cmd.claim_id)
+        return await _load_claim(self._uow.reader(), cmd.caller, cmd.claim_id)
 
-    async def ledger(self, caller: Identity, shop_id: str, limit: int, cursor: dict | None) -> list[LedgerRow]:
-        return await self._repo.ledger(shop_account(self._shop_for(caller, shop_id)), limit, cursor)
+    async def list_claims(self, cmd: commands.ListClaims) -> tuple[list[Claim], str]:
+        scope = access.claim_scope(cmd.caller)
+        return await self._uow.reader().claims.page(scope, cmd.status, page_size(cmd.page_size), cmd.page_token)
 
-    def _shop_for(self, caller: Identity, shop_id: str) -> str:
-        if caller.role is Role.SELLER:
-            if shop_id and shop_id != caller.shop_id:
-                raise PermissionDenied("sellers see only their own shop's balance", reason="NOT_YOUR_SHOP")
-            return caller.shop_id
-        caller.require_role(Role.SUPPORT, Role.SERVICE)
-        v = Validator()
-        v.identifier(shop_id, "shop_id")
-        v.raise_if_any()
-        return shop_id
+    async def decide_claim(self, cmd: commands.DecideClaim) -> Claim:
+        decision = cmd.decision
+        if decision is None:
+            raise InvalidArgument(FieldViolation("decision", "set approve or reject"))
+
+        def decide(claim: Claim, now: dt.datetime, policy: ReturnsPolicy) -> Transition:
+            claim.require_version(cmd.expected_version)
+            if isinstance(decision, commands.Approve):
+                return model.approve(claim, cmd.caller, decision.mode, decision.offer, now)
+            return model.reject(claim, cmd.caller, decision.reason, decision.comment, now)
+
+        return await self._move(cmd, ClaimAction.DECIDE, decide)
+
+    async def request_reconsideration(self, cmd: commands.RequestReconsideration) -> Claim:
+        return await self._move(cmd, ClaimAction.RECONSIDER, lambda claim, now, policy: model.reconsider(
+            claim, cmd.caller, cmd.comment, cmd.photo_ids, cmd.video_id, now, policy))
+
+    async def respond_to_offer(self, cmd: commands.RespondToOffer) -> Claim:
+        return await self._move(cmd, ClaimAction.RESPOND, lambda claim, now, policy: model.respond_to_offer(
+            claim, cmd.caller, cmd.accept, cmd.comment, now))
+
+    async def hand_over_item(self, cmd: commands.HandOverItem) -> Claim:
+        return await self._move(cmd, ClaimAction.HAND_OVER, lambda claim, now, policy: model.hand_over(
+            claim, cmd.caller, cmd.method, cmd.pickup_point_id, now))
+
+    async def confirm_receipt(self, cmd: commands.ConfirmReceipt) -> Claim:
+        return await self._move(cmd, ClaimAction.CONFIRM_RECEIPT, lambda claim, now, policy: model.confirm_receipt(
+            claim, cmd.caller, cmd.defect_confirmed, cmd.comment, now))
+
+    async def cancel_claim(self, cmd: commands.CancelClaim) -> Claim:
+        return await self._move(cmd, ClaimAction.CANCEL, lambda claim, now, policy: model.cancel(claim, cmd.caller, cmd.reason, now))
+
+    async def _move(self, cmd: commands.ClaimMove, action: ClaimAction, decide: Decide) -> Claim:
+        """The common path of every claim move: once per request id, by whom access allows,
+        saved with its posting and events in one transaction."""
+        _require_ids(claim_id=cmd.claim_id, request_id=cmd.request_id)
+        key = model.request_key(cmd.caller, cmd.request_id)
+        now, policy = self._clock.now(), self._policy.current
+
+        async def work(tx: Tx) -> Claim:
+            before = await _load_claim(tx.repos, cmd.caller, cmd.claim_id)
+            if before.has_applied(key):
+                return before  # a retry of a move already made
+            access.require_may(action, cmd.caller, before)
+            transition = model.stamp_move(before, decide(before, now, policy), key)
+            entries = await _post(tx, transition.posting, now) if transition.posting is not None else ()
+            await tx.repos.claims.save(transition.claim, before.version)
+            tx.emit(*transition.emitted(entries))
+            return transition.claim
+
+        return await self._uow.transaction(work)
+
+    # --- balances -----------------------------------------------------------------------------
+
+    async def get_balance(self, cmd: commands.GetBalance) -> ShopBalance:
+        shop_id = access.balance_shop(cmd.caller, cmd.shop_id)
+        amount, updated_at = await self._uow.reader().balances.get(Account.shop(shop_id), self._policy.current.currency_code)
+        return ShopBalance(shop_id, amount, updated_at)
+
+    async def list_ledger_entries(self, cmd: commands.ListLedgerEntries) -> tuple[list[LedgerEntry], str]:
+        shop_id = access.balance_shop(cmd.caller, cmd.shop_id)
+        return await self._uow.reader().ledger.page(Account.shop(shop_id), page_size(cmd.page_size), cmd.page_token)

@@ -1,48 +1,62 @@
+"""What the returns handlers need from storage: repositories that load and save, nothing more."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from services.returns.domain.ledger import Money, Posting
-from services.returns.domain.model import Claim, ClaimStatus, Purchase, Transition
+from prilavok_platform.pagination import KeysetOrder
+from services.returns.domain.access import ClaimScope
+from services.returns.domain.ledger import Account, LedgerEntry, Money
+from services.returns.domain.model import Claim, ClaimStatus, Purchase
+
+# Newest claims first; the id breaks ties. Stored as `created_at` and `_id`.
+CLAIM_ORDER = KeysetOrder(("created_at", -1, dt.datetime), ("_id", -1, str))
+# Newest entries of an account first: `seq` counts the account's entries.
+LEDGER_ORDER = KeysetOrder(("seq", -1, int))
 
 
-@dataclass(frozen=True)
-class ClaimFilter:
-    buyer_id: str = ""
-    shop_id: str = ""
-    status: ClaimStatus | None = None
+class PurchaseRepository(Protocol):
+    async def get(self, purchase_id: str) -> Purchase | None: ...
+
+    async def add(self, purchase: Purchase) -> None: ...
 
 
-@dataclass(frozen=True)
-class LedgerRow:
-    entry_id: str
-    posting_id: str
-    kind: str
-    amount: Money
-    claim_id: str
-    purchase_id: str
-    posted_at: object
-    balance_after: Money
-    seq: int
+class ClaimRepository(Protocol):
+    async def get(self, claim_id: str) -> Claim | None: ...
+
+    async def has_open_claim(self, purchase_id: str) -> bool: ...
+
+    async def add(self, claim: Claim) -> None: ...
+
+    async def save(self, claim: Claim, expected_version: int) -> None:
+        """Replaces the claim stored at `expected_version`; ABORTED if it moved meanwhile."""
+
+    async def page(self, scope: ClaimScope, status: ClaimStatus | None, size: int, token: str) -> tuple[list[Claim], str]:
+        """Claims in CLAIM_ORDER, filtered by scope and status, after the token."""
 
 
-class ReturnsRepository(Protocol):
-    async def record_purchase(self, purchase: Purchase, posting: Posting) -> tuple[Purchase, bool]: ...
+class LedgerRepository(Protocol):
+    async def has_posting(self, posting_id: str) -> bool: ...
 
-    async def get_purchase(self, purchase_id: str) -> Purchase | None: ...
+    async def add(self, entries: Sequence[LedgerEntry]) -> None: ...
 
-    async def open_claim(self, claim: Claim) -> tuple[Claim, bool]: ...
+    async def page(self, account: Account, size: int, token: str) -> tuple[list[LedgerEntry], str]:
+        """The account's entries in LEDGER_ORDER after the token."""
 
-    async def get_claim(self, claim_id: str) -> Claim | None: ...
 
-    async def list_claims(self, flt: ClaimFilter, limit: int, cursor: dict | None) -> list[Claim]: ...
+class BalanceRepository(Protocol):
+    async def add(self, account: Account, amount: Money, at: dt.datetime) -> tuple[Money, int]:
+        """Adds to the account's balance atomically; returns the balance after it and the
+        account's entry sequence number."""
 
-    async def apply(self, claim_id: str, request_id: str, decide: Callable[[Claim], Transition]) -> Claim:
-        """Loads the claim, applies `decide` once per request_id, stores the claim, its posting
-        and events in one transaction. A repeated request_id returns the claim unchanged."""
+    async def get(self, account: Account, currency: str) -> tuple[Money, dt.datetime | None]: ...
 
-    async def balance(self, account: str, currency: str) -> tuple[Money, object]: ...
 
-    async def ledger(self, account: str, limit: int, cursor: dict | None) -> list[LedgerRow]: ...
+@dataclass
+class ReturnsRepositories:
+    purchases: PurchaseRepository
+    claims: ClaimRepository
+    ledger: LedgerRepository
+    balances: BalanceRepository

@@ -1,11 +1,23 @@
+"""The returns domain without any I/O: ledger, claim lifecycle, access, events."""
 import datetime as dt
 
 import pytest
 
-from prilavok_platform.auth import Identity, Role
-from prilavok_platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
-from services.returns.domain import model
-from services.returns.domain.ledger import Entry, EntryKind, Money, Posting, refund_posting, sale_posting
+from prilavok_platform.errors import Aborted, FailedPrecondition, InvalidArgument, PermissionDenied
+from prilavok_platform.identity import Identity, Party, Role
+from services.returns.domain import access, events, model
+from services.returns.domain.access import ClaimAction
+from services.returns.domain.ledger import (
+    Account,
+    Entry,
+    EntryKind,
+    Money,
+    Posting,
+    ledger_entry,
+    refund_posting,
+    require_not_posted,
+    sale_posting,
+)
 from services.returns.domain.model import (
     ApprovalMode,
     ClaimStatus,
@@ -29,19 +41,27 @@ def purchase(days_ago: int = 30, quantity: int = 1) -> Purchase:
 
 
 def claim(form=CompensationForm.FULL_REFUND, **kw):
-    args = dict(claim_id="c1", purchase=purchase(), caller=BUYER, description="Не греет", photo_ids=[], video_id="",
-                requested_form=form, quantity=1, thread_id="", defect_found_at=None, now=NOW, policy=POLICY)
+    args = dict(claim_id="c1", purchase=purchase(), description="Не греет", photo_ids=(), video_id="",
+                requested_form=form, quantity=1, thread_id="", defect_found_at=None, open_claim_exists=False, now=NOW, policy=POLICY)
     args.update(kw)
     return model.open_claim(**args)
 
 
-def test_postings_must_balance():
+# --- ledger -----------------------------------------------------------------------------------
+
+
+def test_postings_must_balance_and_accounts_keep_their_stored_form():
     with pytest.raises(ValueError):
-        Posting("x", (Entry("a", Money(100, "RUB"), EntryKind.SALE), Entry("b", Money(-99, "RUB"), EntryKind.SALE)))
+        Posting("x", (Entry(Account.shop("a"), Money(100, "RUB"), EntryKind.SALE),
+                      Entry(Account.clearing(), Money(-99, "RUB"), EntryKind.SALE)))
     refund = refund_posting("c1", "p1", "s1", "b1", PRICE, Money(30_000, "RUB"))
     assert sum(e.amount.amount_minor for e in refund.entries) == 0
-    assert sum(e.amount.amount_minor for e in refund.entries if e.account == "shop:s1") == -279_990
+    assert refund.total_to(Account.shop("s1")) == Money(-279_990, "RUB")
+    assert refund.total_to(Account.buyer_refunds("b1")) == Money(279_990, "RUB")
     assert sale_posting("p1", "s1", PRICE).posting_id == "sale:p1"
+    assert [Account.shop("s1").key, Account.buyer_refunds("b1").key, Account.clearing().key] == [
+        "shop:s1", "buyer_refunds:b1", "marketplace:clearing"]
+    assert Account.shop("s1").shop_party == Party.shop("s1") and Account.buyer_refunds("b1").shop_party is None
 
 
 def test_money_refuses_floats_and_mixed_currencies():
@@ -49,6 +69,24 @@ def test_money_refuses_floats_and_mixed_currencies():
         Money(10.5, "RUB")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         Money(1, "RUB") + Money(1, "USD")
+
+
+def test_a_posting_applied_again_is_refused():
+    posting = refund_posting("c1", "p1", "s1", "b1", PRICE, None)
+    require_not_posted(posting, already_posted=False)
+    with pytest.raises(FailedPrecondition) as err:
+        require_not_posted(posting, already_posted=True)
+    assert err.value.reason == "REFUND_ALREADY_POSTED"
+
+
+def test_balance_changes_are_told_for_shop_accounts_only():
+    posting = refund_posting("c1", "p1", "s1", "b1", PRICE, None)
+    entries = tuple(ledger_entry(posting, e, 1, e.amount, NOW) for e in posting.entries)
+    changes = model.balance_changes(entries)
+    assert changes == [events.BalanceChanged(Party.shop("s1"), -PRICE, -PRICE, "refund:c1", NOW)]
+
+
+# --- opening ----------------------------------------------------------------------------------
 
 
 def test_fourteen_day_rule_and_warranty_horizon():
@@ -61,18 +99,79 @@ def test_fourteen_day_rule_and_warranty_horizon():
     assert claim(purchase=purchase(days_ago=14)).status is ClaimStatus.AWAITING_SELLER
 
 
-def test_only_the_buyer_opens_and_input_is_bounded():
-    with pytest.raises(PermissionDenied):
-        claim(caller=Identity("b2", Role.BUYER))
+def test_one_open_claim_per_purchase():
+    with pytest.raises(FailedPrecondition) as err:
+        claim(open_claim_exists=True)
+    assert err.value.reason == "CLAIM_ALREADY_OPEN"
+
+
+def test_input_is_bounded():
     with pytest.raises(InvalidArgument) as err:
-        claim(description="", photo_ids=[f"p{i}" for i in range(11)], quantity=2, requested_form=None)
+        claim(description="", photo_ids=tuple(f"p{i}" for i in range(11)), quantity=2, requested_form=None)
     assert {v.field for v in err.value.violations} == {"description", "photo_ids", "quantity", "requested_form"}
+
+
+def test_new_purchase_checks_price_currency_quantity_and_payment_time():
+    args = dict(order_id="o1", item_id="sku", item_name="", buyer_id="b1", shop_id="s1", price=Money(100, "USD"),
+                quantity=0, paid_at=NOW + dt.timedelta(hours=1), delivered_at=None, now=NOW, policy=POLICY)
+    with pytest.raises(InvalidArgument) as err:
+        model.new_purchase(**args)
+    assert {v.field for v in err.value.violations} == {"purchase.price.currency_code", "purchase.quantity", "purchase.paid_at"}
+    args.update(price=PRICE, quantity=2, paid_at=NOW)
+    p = model.new_purchase(**args)
+    assert p.purchase_id == model.purchase_id_for("o1", "sku") and p.sale().total_to(Account.shop("s1")) == PRICE.times(2)
+
+
+# --- access -----------------------------------------------------------------------------------
+
+
+def test_who_may_do_what():
+    c = claim()
+    other_buyer, other_seller = Identity("b2", Role.BUYER), Identity("u2", Role.SELLER, "s2")
+    for action in ClaimAction:
+        allowed = SELLER if action in access.SELLER_ACTIONS else BUYER
+        denied = BUYER if allowed is SELLER else SELLER
+        access.require_may(action, allowed, c)
+        for caller in (denied, other_buyer, other_seller, Identity("a", Role.SUPPORT)):
+            with pytest.raises(PermissionDenied):
+                access.require_may(action, caller, c)
+    for caller in (BUYER, SELLER, Identity("a", Role.SUPPORT), Identity("m", Role.MODERATOR)):
+        access.require_claim_visible(caller, c)
+        access.require_purchase_visible(caller, purchase())
+    for caller in (other_buyer, other_seller):
+        with pytest.raises(PermissionDenied):
+            access.require_claim_visible(caller, c)
+        with pytest.raises(PermissionDenied):
+            access.require_purchase_visible(caller, purchase())
+    with pytest.raises(PermissionDenied):
+        access.require_may_open_claim(other_buyer, purchase())
+    with pytest.raises(PermissionDenied):
+        access.require_may_record_purchase(BUYER)
+
+
+def test_list_scope_and_balance_shop():
+    assert access.claim_scope(BUYER) == access.ClaimScope(buyer_id="b1")
+    assert access.claim_scope(SELLER) == access.ClaimScope(shop_id="s1")
+    assert access.claim_scope(Identity("a", Role.SUPPORT)) == access.ClaimScope()
+    assert access.balance_shop(SELLER, "") == "s1"
+    with pytest.raises(PermissionDenied):
+        access.balance_shop(SELLER, "s2")
+    with pytest.raises(PermissionDenied):
+        access.balance_shop(BUYER, "s1")
+    with pytest.raises(InvalidArgument):
+        access.balance_shop(Identity("a", Role.SUPPORT), "")
+
+
+# --- the lifecycle ----------------------------------------------------------------------------
 
 
 def test_full_refund_without_return_settles_at_once_with_the_price_paid():
     t = model.approve(claim(), SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None), NOW)
     assert t.claim.status is ClaimStatus.SETTLED and t.claim.refunded == PRICE
     assert t.posting is not None and t.posting.posting_id == "refund:c1"
+    emitted = t.emitted(())
+    assert [type(e) for e in emitted] == [events.ClaimStatusChanged, events.RefundIssued]
+    assert emitted[1] == events.RefundIssued("c1", "b1", "s1", PRICE, "refund:c1", NOW)
 
 
 def test_refund_amount_is_checked_against_the_price():
@@ -82,6 +181,9 @@ def test_refund_amount_is_checked_against_the_price():
         with pytest.raises(InvalidArgument) as err:
             model.approve(c, SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, amount, None, None), NOW)
         assert err.value.violations[0].field == field
+    with pytest.raises(InvalidArgument) as err:
+        model.approve(c, SELLER, None, None, NOW)
+    assert {v.field for v in err.value.violations} == {"approve.mode", "approve.offer.form"}
 
 
 def test_take_back_goes_through_agreement_handover_and_receipt():
@@ -89,15 +191,25 @@ def test_take_back_goes_through_agreement_handover_and_receipt():
     offer = Offer(CompensationForm.FULL_REFUND, PRICE, Money(25_000, "RUB"), HandoverMethod.PICKUP_POINT)
     t = model.approve(c, SELLER, ApprovalMode.TAKE_BACK, offer, NOW)
     assert t.claim.status is ClaimStatus.AWAITING_BUYER and t.posting is None  # buyer asked for another form
-    t = model.respond_to_offer(t.claim, BUYER, True, NOW)
+    t = model.respond_to_offer(t.claim, BUYER, True, "Согласен", NOW)
     assert t.claim.status is ClaimStatus.AWAITING_HANDOVER
     with pytest.raises(InvalidArgument):
         model.hand_over(t.claim, BUYER, HandoverMethod.PICKUP_POINT, "", NOW)
     t = model.hand_over(t.claim, BUYER, HandoverMethod.PICKUP_POINT, "pvz-17", NOW)
-    with pytest.raises(PermissionDenied):
-        model.confirm_receipt(t.claim, BUYER, True, "", NOW)
     t = model.confirm_receipt(t.claim, SELLER, True, "", NOW)
     assert t.claim.status is ClaimStatus.SETTLED and t.claim.refunded == Money(274_990, "RUB")
+    assert [n.text for n in t.claim.notes] == ["Согласен"]
+
+
+def test_shipping_alone_is_reimbursed_for_a_replacement():
+    c = claim(form=CompensationForm.REPLACEMENT)
+    offer = Offer(CompensationForm.REPLACEMENT, None, Money(15_000, "RUB"), HandoverMethod.DIRECT_TO_SELLER)
+    t = model.approve(c, SELLER, ApprovalMode.TAKE_BACK, offer, NOW)
+    assert t.claim.status is ClaimStatus.AWAITING_HANDOVER
+    t = model.hand_over(t.claim, BUYER, HandoverMethod.DIRECT_TO_SELLER, "", NOW)
+    t = model.confirm_receipt(t.claim, SELLER, True, "", NOW)
+    assert t.claim.refunded == Money(15_000, "RUB")
+    assert t.posting is not None and t.posting.total_to(Account.buyer_refunds("b1")) == Money(15_000, "RUB")
 
 
 def test_defect_check_that_finds_nothing_rejects_without_money():
@@ -107,6 +219,7 @@ def test_defect_check_that_finds_nothing_rejects_without_money():
     t = model.confirm_receipt(t.claim, SELLER, False, "Дефект не подтвердился", NOW)
     assert t.claim.status is ClaimStatus.REJECTED and t.posting is None
     assert t.claim.rejection_reason is RejectionReason.DEFECT_NOT_FOUND
+    assert t.claim.notes[-1].author == Party.shop("s1") and t.comment == "Дефект не подтвердился"
 
 
 def test_rejection_reconsideration_and_its_limit():
@@ -115,20 +228,48 @@ def test_rejection_reconsideration_and_its_limit():
         model.reject(c, SELLER, RejectionReason.OTHER, " ", NOW)
     t = model.reject(c, SELLER, RejectionReason.NEED_PHOTO_OR_VIDEO, "", NOW)
     for _ in range(POLICY.max_reconsiderations):
-        t = model.reconsider(t.claim, BUYER, ["photo1"], "", NOW, POLICY)
+        t = model.reconsider(t.claim, BUYER, "Вот фото", ("photo1",), "", NOW, POLICY)
         assert t.claim.status is ClaimStatus.AWAITING_SELLER
         t = model.reject(t.claim, SELLER, RejectionReason.GO_TO_SERVICE_CENTRE, "", NOW)
     with pytest.raises(FailedPrecondition) as err:
-        model.reconsider(t.claim, BUYER, [], "", NOW, POLICY)
+        model.reconsider(t.claim, BUYER, "", (), "", NOW, POLICY)
     assert err.value.reason == "RECONSIDERATION_LIMIT"
+
+
+def test_comments_are_kept_as_notes_bounded_and_carried_in_the_event():
+    c = claim()
+    with pytest.raises(InvalidArgument) as err:
+        model.cancel(c, BUYER, "x" * (model.MAX_COMMENT_CHARS + 1), NOW)
+    assert err.value.violations[0].field == "reason"
+    t = model.cancel(c, BUYER, "  Передумал  ", NOW)
+    assert t.claim.notes == (model.ClaimNote(Party.user("b1"), "Передумал", ClaimStatus.CANCELLED, NOW),)
+    changed = t.emitted()[0]
+    assert isinstance(changed, events.ClaimStatusChanged) and changed.comment == "Передумал"
+    assert changed.previous is ClaimStatus.AWAITING_SELLER and changed.changed_by == BUYER
+    # Only the last notes are kept.
+    many = c
+    for i in range(model.NOTES_KEPT + 5):
+        many = model._move(many, BUYER, NOW, f"n{i}").claim
+    assert len(many.notes) == model.NOTES_KEPT and many.notes[-1].text == f"n{model.NOTES_KEPT + 4}"
 
 
 def test_wrong_status_and_cancellation():
     c = claim()
     with pytest.raises(FailedPrecondition) as err:
-        model.respond_to_offer(c, BUYER, True, NOW)
+        model.respond_to_offer(c, BUYER, True, "", NOW)
     assert err.value.reason == "CLAIM_WRONG_STATUS"
-    t = model.cancel(c, BUYER, NOW)
-    assert t.claim.status is ClaimStatus.CANCELLED
+    t = model.cancel(c, BUYER, "", NOW)
+    assert t.claim.status is ClaimStatus.CANCELLED and not t.claim.is_open
     with pytest.raises(FailedPrecondition):
-        model.cancel(t.claim, BUYER, NOW)
+        model.cancel(t.claim, BUYER, "", NOW)
+
+
+def test_version_check_and_applied_requests():
+    c = claim()
+    c.require_version(0)
+    t = model.stamp_move(c, model.cancel(c, BUYER, "", NOW), "buyer:b1:r1")
+    assert t.claim.version == 1 and t.claim.has_applied("buyer:b1:r1")
+    t.claim.require_version(1)
+    with pytest.raises(Aborted) as err:
+        t.claim.require_version(5)
+    assert err.value.reason == "CLAIM_VERSION_MISMATCH"

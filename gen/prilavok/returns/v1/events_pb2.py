@@ -27,7 +27,7 @@ from prilavok.common.v1 import common_pb2 as prilavok_dot_common_dot_v1_dot_comm
 from prilavok.returns.v1 import returns_pb2 as prilavok_dot_returns_dot_v1_dot_returns__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n prilavok/returns/v1/events.proto\x12\x13prilavok.returns.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fprilavok/common/v1/common.proto\x1a!prilavok/returns/v1/returns.proto\"{\n\x0b\x43laimOpened\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05\x63laim\x18\x03 \x01(\x0b\x32\x1a.prilavok.returns.v1.Claim\"\xe5\x01\n\x12\x43laimStatusChanged\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05\x63laim\x18\x03 \x01(\x0b\x32\x1a.prilavok.returns.v1.Claim\x12\x32\n\x08previous\x18\x04 \x01(\x0e\x32 .prilavok.returns.v1.ClaimStatus\x12-\n\nchanged_by\x18\x05 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\"\xc5\x01\n\x0cRefundIssued\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63laim_id\x18\x03 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x04 \x01(\t\x12\x0f\n\x07shop_id\x18\x05 \x01(\t\x12)\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x19.prilavok.common.v1.Money\x12\x12\n\nposting_id\x18\x07 \x01(\t\"\xc0\x01\n\x0e\x42\x61lanceChanged\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x07\x62\x61lance\x18\x03 \x01(\x0b\x32\x1c.prilavok.returns.v1.Balance\x12(\n\x05\x64\x65lta\x18\x04 \x01(\x0b\x32\x19.prilavok.common.v1.Money\x12\x12\n\nposting_id\x18\x05 \x01(\tB\x1fZ\x1dprilavok/returns/v1;returnsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n prilavok/returns/v1/events.proto\x12\x13prilavok.returns.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fprilavok/common/v1/common.proto\x1a!prilavok/returns/v1/returns.proto\"{\n\x0b\x43laimOpened\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05\x63laim\x18\x03 \x01(\x0b\x32\x1a.prilavok.returns.v1.Claim\"\xf6\x01\n\x12\x43laimStatusChanged\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05\x63laim\x18\x03 \x01(\x0b\x32\x1a.prilavok.returns.v1.Claim\x12\x32\n\x08previous\x18\x04 \x01(\x0e\x32 .prilavok.returns.v1.ClaimStatus\x12-\n\nchanged_by\x18\x05 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x0f\n\x07\x63omment\x18\x06 \x01(\t\"\xc5\x01\n\x0cRefundIssued\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63laim_id\x18\x03 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x04 \x01(\t\x12\x0f\n\x07shop_id\x18\x05 \x01(\t\x12)\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x19.prilavok.common.v1.Money\x12\x12\n\nposting_id\x18\x07 \x01(\t\"\xc0\x01\n\x0e\x42\x61lanceChanged\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x07\x62\x61lance\x18\x03 \x01(\x0b\x32\x1c.prilavok.returns.v1.Balance\x12(\n\x05\x64\x65lta\x18\x04 \x01(\x0b\x32\x19.prilavok.common.v1.Money\x12\x12\n\nposting_id\x18\x05 \x01(\tB\x1fZ\x1dprilavok/returns/v1;returnsv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,9 +38,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CLAIMOPENED']._serialized_start=158
   _globals['_CLAIMOPENED']._serialized_end=281
   _globals['_CLAIMSTATUSCHANGED']._serialized_start=284
-  _globals['_CLAIMSTATUSCHANGED']._serialized_end=513
-  _globals['_REFUNDISSUED']._serialized_start=516
-  _globals['_REFUNDISSUED']._serialized_end=713
-  _globals['_BALANCECHANGED']._serialized_start=716
-  _globals['_BALANCECHANGED']._serialized_end=908
+  _globals['_CLAIMSTATUSCHANGED']._serialized_end=530
+  _globals['_REFUNDISSUED']._serialized_start=533
+  _globals['_REFUNDISSUED']._serialized_end=730
+  _globals['_BALANCECHANGED']._serialized_start=733
+  _globals['_BALANCECHANGED']._serialized_end=925
 # @@protoc_insertion_point(module_scope)

@@ -21,18 +21,20 @@ class ClaimOpened(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., claim: _Optional[_Union[_returns_pb2.Claim, _Mapping]] = ...) -> None: ...
 
 class ClaimStatusChanged(_message.Message):
-    __slots__ = ("event_id", "occurred_at", "claim", "previous", "changed_by")
+    __slots__ = ("event_id", "occurred_at", "claim", "previous", "changed_by", "comment")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     CLAIM_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_FIELD_NUMBER: _ClassVar[int]
     CHANGED_BY_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     occurred_at: _timestamp_pb2.Timestamp
     claim: _returns_pb2.Claim
     previous: _returns_pb2.ClaimStatus
     changed_by: _common_pb2.Actor
-    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., claim: _Optional[_Union[_returns_pb2.Claim, _Mapping]] = ..., previous: _Optional[_Union[_returns_pb2.ClaimStatus, str]] = ..., changed_by: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ...) -> None: ...
+    comment: str
+    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., claim: _Optional[_Union[_returns_pb2.Claim, _Mapping]] = ..., previous: _Optional[_Union[_returns_pb2.ClaimStatus, str]] = ..., changed_by: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., comment: _Optional[str] = ...) -> None: ...
 
 class RefundIssued(_message.Message):
     __slots__ = ("event_id", "occurred_at", "claim_id", "buyer_id", "shop_id", "amount", "posting_id")

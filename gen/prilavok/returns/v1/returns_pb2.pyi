@@ -172,7 +172,7 @@ class Rejection(_message.Message):
     def __init__(self, reason: _Optional[_Union[RejectionReason, str]] = ..., comment: _Optional[str] = ...) -> None: ...
 
 class Claim(_message.Message):
-    __slots__ = ("claim_id", "purchase_id", "order_id", "item_id", "buyer_id", "shop_id", "status", "description", "photo_ids", "video_id", "requested_form", "quantity", "thread_id", "approval", "rejection", "reconsideration_count", "pickup_point_id", "refunded", "created_at", "updated_at", "defect_found_at", "version")
+    __slots__ = ("claim_id", "purchase_id", "order_id", "item_id", "buyer_id", "shop_id", "status", "description", "photo_ids", "video_id", "requested_form", "quantity", "thread_id", "approval", "rejection", "reconsideration_count", "pickup_point_id", "refunded", "created_at", "updated_at", "defect_found_at", "version", "notes")
     CLAIM_ID_FIELD_NUMBER: _ClassVar[int]
     PURCHASE_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -195,6 +195,7 @@ class Claim(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     DEFECT_FOUND_AT_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
     claim_id: str
     purchase_id: str
     order_id: str
@@ -217,7 +218,20 @@ class Claim(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     defect_found_at: _timestamp_pb2.Timestamp
     version: int
-    def __init__(self, claim_id: _Optional[str] = ..., purchase_id: _Optional[str] = ..., order_id: _Optional[str] = ..., item_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., status: _Optional[_Union[ClaimStatus, str]] = ..., description: _Optional[str] = ..., photo_ids: _Optional[_Iterable[str]] = ..., video_id: _Optional[str] = ..., requested_form: _Optional[_Union[CompensationForm, str]] = ..., quantity: _Optional[int] = ..., thread_id: _Optional[str] = ..., approval: _Optional[_Union[Approval, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., reconsideration_count: _Optional[int] = ..., pickup_point_id: _Optional[str] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., defect_found_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+    notes: _containers.RepeatedCompositeFieldContainer[ClaimNote]
+    def __init__(self, claim_id: _Optional[str] = ..., purchase_id: _Optional[str] = ..., order_id: _Optional[str] = ..., item_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., status: _Optional[_Union[ClaimStatus, str]] = ..., description: _Optional[str] = ..., photo_ids: _Optional[_Iterable[str]] = ..., video_id: _Optional[str] = ..., requested_form: _Optional[_Union[CompensationForm, str]] = ..., quantity: _Optional[int] = ..., thread_id: _Optional[str] = ..., approval: _Optional[_Union[Approval, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., reconsideration_count: _Optional[int] = ..., pickup_point_id: _Optional[str] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., defect_found_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., notes: _Optional[_Iterable[_Union[ClaimNote, _Mapping]]] = ...) -> None: ...
+
+class ClaimNote(_message.Message):
+    __slots__ = ("author", "text", "status", "at")
+    AUTHOR_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    author: _common_pb2.Party
+    text: str
+    status: ClaimStatus
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, author: _Optional[_Union[_common_pb2.Party, _Mapping]] = ..., text: _Optional[str] = ..., status: _Optional[_Union[ClaimStatus, str]] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class OpenClaimRequest(_message.Message):
     __slots__ = ("request_id", "purchase_id", "description", "photo_ids", "video_id", "requested_form", "quantity", "thread_id", "defect_found_at")
@@ -374,12 +388,14 @@ class ConfirmReceiptResponse(_message.Message):
     def __init__(self, claim: _Optional[_Union[Claim, _Mapping]] = ...) -> None: ...
 
 class CancelClaimRequest(_message.Message):
-    __slots__ = ("claim_id", "reason")
+    __slots__ = ("claim_id", "reason", "request_id")
     CLAIM_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     claim_id: str
     reason: str
-    def __init__(self, claim_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, claim_id: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class CancelClaimResponse(_message.Message):
     __slots__ = ("claim",)

@@ -1,0 +1,142 @@
+"""One command per use case of the returns service, as the entry points hand them over."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from prilavok_platform.identity import Identity
+from services.returns.domain.ledger import Money
+from services.returns.domain.model import ApprovalMode, ClaimStatus, CompensationForm, HandoverMethod, Offer, RejectionReason
+
+
+@dataclass(frozen=True)
+class RecordPurchase:
+    caller: Identity
+    request_id: str
+    order_id: str
+    item_id: str
+    item_name: str
+    buyer_id: str
+    shop_id: str
+    price: Money | None
+    quantity: int
+    paid_at: dt.datetime | None
+    delivered_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class GetPurchase:
+    caller: Identity
+    purchase_id: str
+
+
+@dataclass(frozen=True)
+class OpenClaim:
+    caller: Identity
+    request_id: str
+    purchase_id: str
+    description: str
+    requested_form: CompensationForm | None
+    photo_ids: tuple[str, ...] = ()
+    video_id: str = ""
+    quantity: int = 0
+    thread_id: str = ""
+    defect_found_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class GetClaim:
+    caller: Identity
+    claim_id: str
+
+
+@dataclass(frozen=True)
+class ListClaims:
+    caller: Identity
+    status: ClaimStatus | None = None
+    page_size: int = 0
+    page_token: str = ""
+
+
+@dataclass(frozen=True)
+class Approve:
+    mode: ApprovalMode | None
+    offer: Offer | None
+
+
+@dataclass(frozen=True)
+class Reject:
+    reason: RejectionReason | None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class DecideClaim:
+    caller: Identity
+    request_id: str
+    claim_id: str
+    decision: Approve | Reject | None
+    # If set, the decision applies only to this version of the claim (what the seller saw).
+    expected_version: int = 0
+
+
+@dataclass(frozen=True)
+class RequestReconsideration:
+    caller: Identity
+    request_id: str
+    claim_id: str
+    comment: str = ""
+    photo_ids: tuple[str, ...] = ()
+    video_id: str = ""
+
+
+@dataclass(frozen=True)
+class RespondToOffer:
+    caller: Identity
+    request_id: str
+    claim_id: str
+    accept: bool
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class HandOverItem:
+    caller: Identity
+    request_id: str
+    claim_id: str
+    method: HandoverMethod | None
+    pickup_point_id: str = ""
+
+
+@dataclass(frozen=True)
+class ConfirmReceipt:
+    caller: Identity
+    request_id: str
+    claim_id: str
+    defect_confirmed: bool
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class CancelClaim:
+    caller: Identity
+    request_id: str
+    claim_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class GetBalance:
+    caller: Identity
+    shop_id: str = ""
+
+
+@dataclass(frozen=True)
+class ListLedgerEntries:
+    caller: Identity
+    shop_id: str = ""
+    page_size: int = 0
+    page_token: str = ""
+
+
+ClaimMove = DecideClaim | RequestReconsideration | RespondToOffer | HandOverItem | ConfirmReceipt | CancelClaim

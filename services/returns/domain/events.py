@@ -1,0 +1,51 @@
+"""What the returns service tells the rest of the suite. Mapped to protobuf only at the edge
+(`adapters/event_mapper.py`)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from prilavok_platform.identity import Identity, Party
+from services.returns.domain.ledger import Money
+
+if TYPE_CHECKING:
+    from services.returns.domain.model import Claim, ClaimStatus
+
+
+@dataclass(frozen=True)
+class ClaimOpened:
+    claim: Claim
+    occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ClaimStatusChanged:
+    claim: Claim
+    previous: ClaimStatus
+    changed_by: Identity
+    # What the party wrote with the move (a cancel reason, a reconsideration request...), or "".
+    comment: str
+    occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RefundIssued:
+    claim_id: str
+    buyer_id: str
+    shop_id: str
+    amount: Money
+    posting_id: str
+    occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class BalanceChanged:
+    shop: Party
+    balance: Money
+    delta: Money
+    posting_id: str
+    occurred_at: dt.datetime
+
+
+ReturnsEvent = ClaimOpened | ClaimStatusChanged | RefundIssued | BalanceChanged

@@ -1,0 +1,96 @@
+"""Dict-backed repositories of the returns service, implementing the same ports as MongoDB's."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from prilavok_platform.errors import Aborted
+from prilavok_platform.pagination import page_in_memory
+from services.returns.domain.access import ClaimScope
+from services.returns.domain.ledger import Account, LedgerEntry, Money
+from services.returns.domain.model import Claim, ClaimStatus, Purchase
+from services.returns.service_layer.ports import CLAIM_ORDER, LEDGER_ORDER, ReturnsRepositories
+
+
+class FakePurchases:
+    def __init__(self) -> None:
+        self.items: dict[str, Purchase] = {}
+
+    async def get(self, purchase_id: str) -> Purchase | None:
+        return self.items.get(purchase_id)
+
+    async def add(self, purchase: Purchase) -> None:
+        if purchase.purchase_id in self.items:
+            raise Aborted("duplicate purchase", reason="CLAIM_CONCURRENT_UPDATE")
+        self.items[purchase.purchase_id] = purchase
+
+
+class FakeClaims:
+    def __init__(self) -> None:
+        self.items: dict[str, Claim] = {}
+
+    async def get(self, claim_id: str) -> Claim | None:
+        return self.items.get(claim_id)
+
+    async def has_open_claim(self, purchase_id: str) -> bool:
+        return any(c.purchase_id == purchase_id and c.is_open for c in self.items.values())
+
+    async def add(self, claim: Claim) -> None:
+        if claim.claim_id in self.items or await self.has_open_claim(claim.purchase_id):
+            raise Aborted("duplicate claim", reason="CLAIM_CONCURRENT_UPDATE")  # the unique indexes
+        self.items[claim.claim_id] = claim
+
+    async def save(self, claim: Claim, expected_version: int) -> None:
+        stored = self.items.get(claim.claim_id)
+        if stored is None or stored.version != expected_version:
+            raise Aborted("claim changed concurrently", reason="CLAIM_CONCURRENT_UPDATE")
+        self.items[claim.claim_id] = claim
+
+    async def page(self, scope: ClaimScope, status: ClaimStatus | None, size: int, token: str) -> tuple[list[Claim], str]:
+        chosen = [
+            c for c in self.items.values()
+            if (not scope.buyer_id or c.buyer_id == scope.buyer_id) and (not scope.shop_id or c.shop_id == scope.shop_id)
+            and (status is None or c.status is status)
+        ]
+        return page_in_memory(chosen, CLAIM_ORDER, size, token, values=lambda c: (c.created_at, c.claim_id))
+
+
+class FakeLedger:
+    def __init__(self) -> None:
+        self.entries: dict[str, LedgerEntry] = {}
+
+    async def has_posting(self, posting_id: str) -> bool:
+        return any(e.posting_id == posting_id for e in self.entries.values())
+
+    async def add(self, entries: Sequence[LedgerEntry]) -> None:
+        if any(e.entry_id in self.entries for e in entries):
+            raise Aborted("duplicate ledger entry", reason="CLAIM_CONCURRENT_UPDATE")
+        self.entries.update((e.entry_id, e) for e in entries)
+
+    async def page(self, account: Account, size: int, token: str) -> tuple[list[LedgerEntry], str]:
+        mine = [e for e in self.entries.values() if e.account == account]
+        return page_in_memory(mine, LEDGER_ORDER, size, token, values=lambda e: (e.seq,))
+
+
+class FakeBalances:
+    def __init__(self) -> None:
+        self.amounts: dict[Account, dict[str, int]] = {}
+        self.seq: dict[Account, int] = {}
+        self.updated_at: dict[Account, dt.datetime] = {}
+
+    async def add(self, account: Account, amount: Money, at: dt.datetime) -> tuple[Money, int]:
+        amounts = self.amounts.setdefault(account, {})
+        amounts[amount.currency_code] = amounts.get(amount.currency_code, 0) + amount.amount_minor
+        self.seq[account] = self.seq.get(account, 0) + 1
+        self.updated_at[account] = at
+        return Money(amounts[amount.currency_code], amount.currency_code), self.seq[account]
+
+    async def get(self, account: Account, currency: str) -> tuple[Money, dt.datetime | None]:
+        return Money(self.amounts.get(account, {}).get(currency, 0), currency), self.updated_at.get(account)
+
+    def of(self, account: Account, currency: str = "RUB") -> int:
+        return self.amounts.get(account, {}).get(currency, 0)
+
+
+def fake_repositories() -> ReturnsRepositories:
+    return ReturnsRepositories(FakePurchases(), FakeClaims(), FakeLedger(), FakeBalances())
