@@ -304,7 +304,9 @@ def cmd_reconsider(ctx: Ctx):
 
 
 def cmd_cancel(ctx: Ctx):
-    _claim_action(ctx, "CancelClaim", returns_pb2.CancelClaimRequest(claim_id=ctx.args.claim, reason=ctx.args.comment))
+    a = ctx.args
+    _claim_action(ctx, "CancelClaim", returns_pb2.CancelClaimRequest(
+        request_id=a.request_id or uuid.uuid4().hex, claim_id=a.claim, reason=a.reason or a.comment))
 
 
 def cmd_claim(ctx: Ctx):
@@ -453,7 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--request-id", default="")
     p = command(returns, "cancel", cmd_cancel, "the buyer withdraws a claim")
     p.add_argument("--claim", required=True)
-    p.add_argument("--comment", default="")
+    p.add_argument("--reason", default="", help="why (kept in the claim's notes)")
+    p.add_argument("--comment", default="", help="same as --reason")
+    p.add_argument("--request-id", default="")
     p = command(returns, "claim", cmd_claim, "show a claim")
     p.add_argument("--claim", required=True)
     p = command(returns, "claims", cmd_claims, "list claims you may see")
