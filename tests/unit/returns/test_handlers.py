@@ -1,0 +1,371 @@
+"""Every returns use case over fakes and the in-memory unit of work: no server, milliseconds."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from prilavok_platform.clock import FixedClock
+from prilavok_platform.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from prilavok_platform.identity import Identity, Party, Role
+from prilavok_platform.policy_file import PolicyHolder
+from prilavok_platform.unit_of_work import InMemoryUnitOfWork
+from services.returns.domain import commands as c
+from services.returns.domain import events
+from services.returns.domain.ledger import Account, EntryKind, LedgerEntry, Money
+from services.returns.domain.model import (
+    ApprovalMode,
+    ClaimStatus,
+    CompensationForm,
+    HandoverMethod,
+    Offer,
+    RejectionReason,
+    ReturnsPolicy,
+)
+from services.returns.service_layer.handlers import ReturnsHandlers
+from services.returns.service_layer.ports import ReturnsRepositories
+from tests.unit.returns.fakes import FakeBalances, fake_repositories
+
+POLICY = ReturnsPolicy("t", "RUB", 14, 730, 10, 2000, 3)
+SERVICE = Identity("orders", Role.SERVICE)
+SUPPORT = Identity("agent", Role.SUPPORT)
+BUYER = Identity("b1", Role.BUYER)
+OTHER_BUYER = Identity("b2", Role.BUYER)
+SELLER = Identity("u1", Role.SELLER, "s1")
+OTHER_SELLER = Identity("u2", Role.SELLER, "s2")
+PRICE = Money(100_000, "RUB")
+SHOP = Account.shop("s1")
+REFUNDS = Account.buyer_refunds("b1")
+_ids = itertools.count()
+
+
+class World:
+    def __init__(self) -> None:
+        self.clock = FixedClock(dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC))
+        self.repos: ReturnsRepositories = fake_repositories()
+        self.uow = InMemoryUnitOfWork(self.repos)
+        self.policy = PolicyHolder.fixed(POLICY)
+        self.h = ReturnsHandlers(self.uow, self.policy, self.clock)
+
+    @property
+    def balances(self) -> FakeBalances:
+        assert isinstance(self.repos.balances, FakeBalances)
+        return self.repos.balances
+
+    async def purchase(self, *, buyer: str = "b1", shop: str = "s1", days_ago: int = 30, quantity: int = 2) -> str:
+        n = next(_ids)
+        purchase, created = await self.h.record_purchase(c.RecordPurchase(
+            SERVICE, f"r{n}", f"o{n}", f"sku{n}", "Чайник", buyer, shop, PRICE, quantity,
+            self.clock.now() - dt.timedelta(days=days_ago)))
+        assert created
+        return purchase.purchase_id
+
+    async def claim(self, form: CompensationForm = CompensationForm.FULL_REFUND, buyer: Identity = BUYER, **kw) -> str:
+        purchase_id = await self.purchase(buyer=buyer.user_id, **kw)
+        claim, _ = await self.h.open_claim(c.OpenClaim(buyer, f"open{next(_ids)}", purchase_id, "Не греет", form, quantity=1))
+        return claim.claim_id
+
+    async def decide(self, claim_id: str, decision: c.Approve | c.Reject, caller: Identity = SELLER, **kw):
+        return await self.h.decide_claim(c.DecideClaim(caller, f"d{next(_ids)}", claim_id, decision, **kw))
+
+
+@pytest.fixture
+def w() -> World:
+    return World()
+
+
+def full_refund(mode: ApprovalMode = ApprovalMode.NO_RETURN, handover: HandoverMethod | None = None) -> c.Approve:
+    return c.Approve(mode, Offer(CompensationForm.FULL_REFUND, PRICE, None, handover))
+
+
+# --- purchases --------------------------------------------------------------------------------
+
+
+async def test_record_purchase_credits_the_shop_once(w: World):
+    cmd = c.RecordPurchase(SERVICE, "r", "o1", "sku", "", "b1", "s1", PRICE, 2, w.clock.now())
+    purchase, created = await w.h.record_purchase(cmd)
+    again, created_again = await w.h.record_purchase(cmd)
+    assert created and not created_again and again == purchase
+    assert w.balances.of(SHOP) == 200_000 and w.balances.of(Account.clearing()) == -200_000
+    assert w.uow.events_of(events.BalanceChanged) == [
+        events.BalanceChanged(Party.shop("s1"), Money(200_000, "RUB"), Money(200_000, "RUB"), f"sale:{purchase.purchase_id}", w.clock.now())]
+
+
+async def test_record_purchase_is_for_services_and_support_and_validated(w: World):
+    with pytest.raises(PermissionDenied):
+        await w.h.record_purchase(c.RecordPurchase(BUYER, "r", "o1", "sku", "", "b1", "s1", PRICE, 1, w.clock.now()))
+    with pytest.raises(InvalidArgument) as err:
+        await w.h.record_purchase(c.RecordPurchase(SUPPORT, "r", "o1", "sku", "", "b1", "s1", None, 1, None))
+    assert {v.field for v in err.value.violations} == {"purchase.price", "purchase.paid_at"}
+    with pytest.raises(InvalidArgument) as err:
+        await w.h.record_purchase(c.RecordPurchase(SUPPORT, "", "o1", "sku", "", "b1", "s1", PRICE, 1, w.clock.now()))
+    assert err.value.violations[0].field == "request_id"
+    assert w.uow.commits == 0
+
+
+async def test_get_purchase_for_its_parties_only(w: World):
+    purchase_id = await w.purchase()
+    for caller in (BUYER, SELLER, SUPPORT):
+        assert (await w.h.get_purchase(c.GetPurchase(caller, purchase_id))).purchase_id == purchase_id
+    for caller in (OTHER_BUYER, OTHER_SELLER):
+        with pytest.raises(PermissionDenied):
+            await w.h.get_purchase(c.GetPurchase(caller, purchase_id))
+    with pytest.raises(NotFound):
+        await w.h.get_purchase(c.GetPurchase(BUYER, "nope"))
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+
+async def test_open_claim_is_idempotent_and_one_per_purchase(w: World):
+    purchase_id = await w.purchase()
+    cmd = c.OpenClaim(BUYER, "req", purchase_id, "Не греет", CompensationForm.FULL_REFUND)
+    claim, created = await w.h.open_claim(cmd)
+    again, created_again = await w.h.open_claim(cmd)
+    assert created and not created_again and again == claim and claim.status is ClaimStatus.AWAITING_SELLER
+    assert [e.claim for e in w.uow.events_of(events.ClaimOpened)] == [claim]
+    with pytest.raises(FailedPrecondition) as err:
+        await w.h.open_claim(c.OpenClaim(BUYER, "req2", purchase_id, "Ещё раз", CompensationForm.FULL_REFUND))
+    assert err.value.reason == "CLAIM_ALREADY_OPEN"
+
+
+async def test_open_claim_errors(w: World):
+    purchase_id = await w.purchase()
+    with pytest.raises(PermissionDenied):
+        await w.h.open_claim(c.OpenClaim(SELLER, "r", purchase_id, "x", CompensationForm.FULL_REFUND))
+    with pytest.raises(PermissionDenied):
+        await w.h.open_claim(c.OpenClaim(OTHER_BUYER, "r", purchase_id, "x", CompensationForm.FULL_REFUND))
+    with pytest.raises(NotFound):
+        await w.h.open_claim(c.OpenClaim(BUYER, "r", "missing", "x", CompensationForm.FULL_REFUND))
+    with pytest.raises(InvalidArgument):
+        await w.h.open_claim(c.OpenClaim(BUYER, "", purchase_id, "x", CompensationForm.FULL_REFUND))
+
+
+async def test_fourteen_day_rule_comes_from_the_policy(w: World):
+    recent = await w.purchase(days_ago=10)
+    with pytest.raises(FailedPrecondition) as err:
+        await w.h.open_claim(c.OpenClaim(BUYER, "r", recent, "x", CompensationForm.FULL_REFUND))
+    assert err.value.reason == "CLAIM_TOO_EARLY"
+    w.policy.replace(ReturnsPolicy("t2", "RUB", 7, 730, 10, 2000, 3))  # a reloaded policy applies at the next call
+    claim, _ = await w.h.open_claim(c.OpenClaim(BUYER, "r", recent, "x", CompensationForm.FULL_REFUND))
+    assert claim.status is ClaimStatus.AWAITING_SELLER
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+async def test_get_claim_not_found_and_not_a_party(w: World):
+    claim_id = await w.claim()
+    assert (await w.h.get_claim(c.GetClaim(SELLER, claim_id))).claim_id == claim_id
+    with pytest.raises(NotFound) as err:
+        await w.h.get_claim(c.GetClaim(BUYER, "missing"))
+    assert err.value.reason == "CLAIM_NOT_FOUND"
+    for caller in (OTHER_BUYER, OTHER_SELLER):
+        with pytest.raises(PermissionDenied) as perm:
+            await w.h.get_claim(c.GetClaim(caller, claim_id))
+        assert perm.value.reason == "NOT_A_PARTY"
+
+
+async def test_list_claims_shows_each_party_its_own_paged_by_one(w: World):
+    mine = set()
+    for _ in range(3):
+        mine.add(await w.claim())
+        w.clock.advance(dt.timedelta(minutes=1))
+    other_buyer_claim = await w.claim(buyer=OTHER_BUYER)
+    other_shop_claim = await w.claim(shop="s2")
+
+    async def all_pages(caller: Identity, status: ClaimStatus | None = None) -> list[str]:
+        seen, token = [], ""
+        while True:
+            claims, token = await w.h.list_claims(c.ListClaims(caller, status, 1, token))
+            seen += [x.claim_id for x in claims]
+            if not token:
+                return seen
+
+    buyer_sees = await all_pages(BUYER)
+    assert len(buyer_sees) == len(set(buyer_sees)) and set(buyer_sees) == mine | {other_shop_claim}
+    assert set(await all_pages(SELLER)) == mine | {other_buyer_claim}
+    assert len(await all_pages(SUPPORT)) == 5
+    assert await all_pages(BUYER, ClaimStatus.CANCELLED) == []
+    with pytest.raises(InvalidArgument):
+        await w.h.list_claims(c.ListClaims(BUYER, page_token="eyJzZXEiOiJ4In0"))  # {"seq":"x"}
+
+
+# --- the lifecycle ----------------------------------------------------------------------------
+
+
+async def test_take_back_lifecycle_posts_the_refund_on_both_accounts(w: World):
+    claim_id = await w.claim(CompensationForm.REPLACEMENT)
+    offer = Offer(CompensationForm.PARTIAL_REFUND, Money(30_000, "RUB"), Money(15_000, "RUB"), HandoverMethod.PICKUP_POINT)
+    claim = await w.decide(claim_id, c.Approve(ApprovalMode.TAKE_BACK, offer))
+    assert claim.status is ClaimStatus.AWAITING_BUYER and claim.version == 1
+    claim = await w.h.respond_to_offer(c.RespondToOffer(BUYER, "r", claim_id, True, "Согласна"))
+    assert claim.status is ClaimStatus.AWAITING_HANDOVER
+    claim = await w.h.hand_over_item(c.HandOverItem(BUYER, "h", claim_id, HandoverMethod.PICKUP_POINT, "pvz-1"))
+    assert claim.status is ClaimStatus.ITEM_IN_TRANSIT
+    with pytest.raises(PermissionDenied):
+        await w.h.confirm_receipt(c.ConfirmReceipt(BUYER, "c", claim_id, True))
+    claim = await w.h.confirm_receipt(c.ConfirmReceipt(SELLER, "c", claim_id, True, "Получили"))
+    assert claim.status is ClaimStatus.SETTLED and claim.refunded == Money(45_000, "RUB")
+    assert w.balances.of(SHOP) == 200_000 - 45_000 and w.balances.of(REFUNDS) == 45_000
+    assert [n.text for n in claim.notes] == ["Согласна", "Получили"]
+    refund = w.uow.events_of(events.RefundIssued)
+    assert [(r.amount, r.posting_id) for r in refund] == [(Money(45_000, "RUB"), f"refund:{claim_id}")]
+    assert [b.delta.amount_minor for b in w.uow.events_of(events.BalanceChanged)][-2:] == [-30_000, -15_000]
+    statuses = [e.claim.status for e in w.uow.events_of(events.ClaimStatusChanged)]
+    assert statuses == [ClaimStatus.AWAITING_BUYER, ClaimStatus.AWAITING_HANDOVER, ClaimStatus.ITEM_IN_TRANSIT, ClaimStatus.SETTLED]
+    balance = await w.h.get_balance(c.GetBalance(SELLER))
+    assert balance.available == Money(155_000, "RUB") and balance.shop_id == "s1"
+    entries, _ = await w.h.list_ledger_entries(c.ListLedgerEntries(SUPPORT, "s1", 10))
+    assert [(e.kind, e.amount.amount_minor, e.balance_after.amount_minor) for e in entries] == [
+        (EntryKind.SHIPPING_REIMBURSEMENT, -15_000, 155_000), (EntryKind.REFUND, -30_000, 170_000), (EntryKind.SALE, 200_000, 200_000)]
+
+
+async def test_no_return_full_refund_settles_at_decision(w: World):
+    claim_id = await w.claim()
+    with pytest.raises(InvalidArgument):
+        await w.decide(claim_id, c.Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, Money(1, "RUB"), None, None)))
+    claim = await w.decide(claim_id, full_refund())
+    assert claim.status is ClaimStatus.SETTLED and claim.refunded == PRICE
+    assert w.balances.of(SHOP) == 100_000 and w.balances.of(REFUNDS) == 100_000
+
+
+async def test_reject_reconsider_and_the_limit(w: World):
+    claim_id = await w.claim()
+    await w.decide(claim_id, c.Reject(RejectionReason.GO_TO_SERVICE_CENTRE))
+    with pytest.raises(InvalidArgument):
+        await w.h.request_reconsideration(c.RequestReconsideration(BUYER, "long", claim_id, "x" * 2001))
+    await w.h.request_reconsideration(c.RequestReconsideration(BUYER, "first", claim_id))
+    for i in range(1, POLICY.max_reconsiderations):
+        claim = await w.decide(claim_id, c.Reject(RejectionReason.NEED_PHOTO_OR_VIDEO, "Пришлите фото"))
+        assert claim.status is ClaimStatus.REJECTED
+        claim = await w.h.request_reconsideration(c.RequestReconsideration(BUYER, f"rc{i}", claim_id, "Вот фото", (f"ph{i}",)))
+        assert claim.status is ClaimStatus.AWAITING_SELLER and claim.reconsideration_count == i + 1
+    assert claim.notes[-1].text == "Вот фото" and claim.notes[-1].author == Party.user("b1")
+    assert w.uow.events_of(events.ClaimStatusChanged)[-1].comment == "Вот фото"
+    await w.decide(claim_id, c.Reject(RejectionReason.DEFECT_NOT_FOUND))
+    with pytest.raises(FailedPrecondition) as err:
+        await w.h.request_reconsideration(c.RequestReconsideration(BUYER, "last", claim_id))
+    assert err.value.reason == "RECONSIDERATION_LIMIT"
+
+
+async def test_declined_offer_goes_back_to_the_seller(w: World):
+    claim_id = await w.claim(CompensationForm.REPLACEMENT)
+    await w.decide(claim_id, full_refund(ApprovalMode.TAKE_BACK, HandoverMethod.DIRECT_TO_SELLER))
+    with pytest.raises(PermissionDenied):
+        await w.h.respond_to_offer(c.RespondToOffer(SELLER, "r", claim_id, True))
+    claim = await w.h.respond_to_offer(c.RespondToOffer(BUYER, "r", claim_id, False, "Хочу замену"))
+    assert claim.status is ClaimStatus.AWAITING_SELLER and claim.notes[-1].text == "Хочу замену"
+
+
+async def test_defect_check_that_finds_nothing_rejects(w: World):
+    claim_id = await w.claim()
+    await w.decide(claim_id, full_refund(ApprovalMode.DEFECT_CHECK, HandoverMethod.DIRECT_TO_SELLER))
+    with pytest.raises(PermissionDenied):
+        await w.h.hand_over_item(c.HandOverItem(SELLER, "h", claim_id, HandoverMethod.DIRECT_TO_SELLER))
+    await w.h.hand_over_item(c.HandOverItem(BUYER, "h", claim_id, HandoverMethod.DIRECT_TO_SELLER))
+    claim = await w.h.confirm_receipt(c.ConfirmReceipt(SELLER, "c", claim_id, False, "Работает"))
+    assert claim.status is ClaimStatus.REJECTED and claim.rejection_reason is RejectionReason.DEFECT_NOT_FOUND
+    assert w.balances.of(REFUNDS) == 0 and not w.uow.events_of(events.RefundIssued)
+
+
+async def test_decisions_are_for_the_seller_of_the_shop_and_need_one(w: World):
+    claim_id = await w.claim()
+    for caller in (BUYER, OTHER_SELLER, SUPPORT):
+        with pytest.raises(PermissionDenied):
+            await w.decide(claim_id, full_refund(), caller=caller)
+    with pytest.raises(InvalidArgument):
+        await w.h.decide_claim(c.DecideClaim(SELLER, "d", claim_id, None))
+    with pytest.raises(NotFound):
+        await w.decide("missing", full_refund())
+
+
+async def test_claim_version_mismatch_changes_nothing(w: World):
+    claim_id = await w.claim()
+    commits = w.uow.commits
+    with pytest.raises(Aborted) as err:
+        await w.decide(claim_id, full_refund(), expected_version=7)
+    assert err.value.reason == "CLAIM_VERSION_MISMATCH"
+    assert w.uow.commits == commits and w.balances.of(REFUNDS) == 0
+    claim = await w.decide(claim_id, full_refund(), expected_version=0)
+    assert claim.status is ClaimStatus.SETTLED
+
+
+async def test_a_retried_move_returns_the_claim_unchanged(w: World):
+    claim_id = await w.claim()
+    cmd = c.DecideClaim(SELLER, "same", claim_id, full_refund())
+    first = await w.h.decide_claim(cmd)
+    again = await w.h.decide_claim(cmd)
+    assert again == first and w.balances.of(REFUNDS) == 100_000
+    assert len(w.uow.events_of(events.RefundIssued)) == 1
+
+
+async def test_refund_already_posted_fails_cleanly_and_changes_nothing(w: World):
+    claim_id = await w.claim()
+    before = await w.h.get_claim(c.GetClaim(BUYER, claim_id))
+    # A refund for this claim is already in the ledger (e.g. posted by an earlier run).
+    posted = LedgerEntry("x", f"refund:{claim_id}", REFUNDS, 1, EntryKind.REFUND, PRICE, PRICE, claim_id, "", w.clock.now())
+    await w.repos.ledger.add([posted])
+    published = len(w.uow.published)
+    with pytest.raises(FailedPrecondition) as err:
+        await w.decide(claim_id, full_refund())
+    assert err.value.reason == "REFUND_ALREADY_POSTED"
+    assert await w.h.get_claim(c.GetClaim(BUYER, claim_id)) == before
+    assert w.balances.of(SHOP) == 200_000 and w.balances.of(REFUNDS) == 0 and len(w.uow.published) == published
+
+
+async def test_cancel_claim_idempotent_by_request_id_only_the_buyer_not_when_terminal(w: World):
+    claim_id = await w.claim()
+    for caller in (SELLER, OTHER_BUYER):
+        with pytest.raises(PermissionDenied):
+            await w.h.cancel_claim(c.CancelClaim(caller, "x", claim_id))
+    with pytest.raises(InvalidArgument):
+        await w.h.cancel_claim(c.CancelClaim(BUYER, "", claim_id))
+    with pytest.raises(InvalidArgument):
+        await w.h.cancel_claim(c.CancelClaim(BUYER, "x", claim_id, "x" * 2001))
+    claim = await w.h.cancel_claim(c.CancelClaim(BUYER, "x", claim_id, "Нашла чек, сдам в магазин"))
+    assert claim.status is ClaimStatus.CANCELLED and claim.notes[-1].text == "Нашла чек, сдам в магазин"
+    assert await w.h.cancel_claim(c.CancelClaim(BUYER, "x", claim_id)) == claim  # a retry
+    with pytest.raises(FailedPrecondition) as err:
+        await w.h.cancel_claim(c.CancelClaim(BUYER, "y", claim_id))
+    assert err.value.reason == "CLAIM_WRONG_STATUS"
+    changed = w.uow.events_of(events.ClaimStatusChanged)
+    assert len(changed) == 1 and changed[0].comment == "Нашла чек, сдам в магазин" and changed[0].changed_by == BUYER
+
+
+async def test_settled_claim_cannot_be_cancelled_and_a_new_claim_may_follow_a_cancelled_one(w: World):
+    claim_id = await w.claim()
+    await w.decide(claim_id, full_refund())
+    with pytest.raises(FailedPrecondition):
+        await w.h.cancel_claim(c.CancelClaim(BUYER, "x", claim_id))
+    purchase_id = await w.purchase()
+    first, _ = await w.h.open_claim(c.OpenClaim(BUYER, "a", purchase_id, "x", CompensationForm.FULL_REFUND))
+    await w.h.cancel_claim(c.CancelClaim(BUYER, "x", first.claim_id))
+    second, created = await w.h.open_claim(c.OpenClaim(BUYER, "b", purchase_id, "y", CompensationForm.FULL_REFUND))
+    assert created and second.claim_id != first.claim_id
+
+
+# --- balances ---------------------------------------------------------------------------------
+
+
+async def test_balance_and_ledger_access_and_paging(w: World):
+    for _ in range(3):
+        await w.purchase()
+    with pytest.raises(PermissionDenied):
+        await w.h.get_balance(c.GetBalance(SELLER, "s2"))
+    with pytest.raises(PermissionDenied):
+        await w.h.list_ledger_entries(c.ListLedgerEntries(BUYER, "s1"))
+    with pytest.raises(InvalidArgument):
+        await w.h.get_balance(c.GetBalance(SUPPORT, ""))
+    assert (await w.h.get_balance(c.GetBalance(SUPPORT, "s1"))).available == Money(600_000, "RUB")
+    assert (await w.h.get_balance(c.GetBalance(SUPPORT, "empty"))).available == Money(0, "RUB")
+    seqs, token = [], ""
+    while True:
+        entries, token = await w.h.list_ledger_entries(c.ListLedgerEntries(SELLER, "", 1, token))
+        seqs += [e.seq for e in entries]
+        if not token:
+            break
+    assert seqs == [3, 2, 1]
+    with pytest.raises(InvalidArgument):
+        await w.h.list_ledger_entries(c.ListLedgerEntries(SELLER, "", 1, "eyJzZXEiOiJ4In0"))
