@@ -17,7 +17,11 @@ from dataclasses import dataclass
 
 from services.moderation.domain.lexicon import NUMBER_WORDS
 
-_INVISIBLE = "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u206a\u206b\u206c\u206d\u206e\u206f\u3164\ufe00\ufe01\ufe02\ufe03\ufe04\ufe05\ufe06\ufe07\ufe08\ufe09\ufe0a\ufe0b\ufe0c\ufe0d\ufe0e\ufe0f\ufeff\uffa0"
+_INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d"
+    "\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u206a\u206b\u206c\u206d\u206e\u206f\u3164\ufe00\ufe01\ufe02"
+    "\ufe03\ufe04\ufe05\ufe06\ufe07\ufe08\ufe09\ufe0a\ufe0b\ufe0c\ufe0d\ufe0e\ufe0f\ufeff\uffa0"
+)
 _NEEDS_SLOW_CHAR_PATH = re.compile("[" + _INVISIBLE + r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u0130\u1e9e\U000e0000-\U000e007f]")
 _LOWER_1TO1 = str.maketrans({"ё": "е", "\r": "\n", "\t": " "})
 
@@ -41,7 +45,12 @@ _PLAIN_TOKEN = re.compile(r"^[a-zа-я]{1,4}\d+$|^\d+$|^[a-z0-9_]+$")
 _SINGLE_RUN = re.compile(r"(?<![0-9a-zа-я])(?:[0-9a-zа-я][\s.\-_*/|,:;+~]{1,3}){3,}[0-9a-zа-я](?![0-9a-zа-я])")
 _FLOOD = re.compile(r"([a-zа-я])\1{2,}")
 _NUMBER_WORD = re.compile(r"(?<![а-я])(" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")(?![а-я])")
-_SPOKEN_DIGIT = r"(?:ноль|нуль|один|одна|два|две|три|четыре|пять|шесть|семь|восемь|девять|десять|двадцать|тридцать|сорок|пятьдесят|шестьдесят|семьдесят|восемьдесят|девяносто|сто|двести|триста|четыреста|пятьсот|шестьсот|семьсот|восемьсот|девятьсот|одиннадцать|двенадцать|тринадцать|четырнадцать|пятнадцать|шестнадцать|семнадцать|восемнадцать|девятнадцать)"
+_SPOKEN_DIGIT = (
+    r"(?:ноль|нуль|один|одна|два|две|три|четыре|пять|шесть|семь|восемь|девять|десять|двадцать|тридцать|сорок|пятьдесят|"
+    r"шестьдесят|семьдесят|восемьдесят|девяносто|сто|двести|триста|четыреста|пятьсот|шестьсот|семьсот|восемьсот|"
+    r"девятьсот|одиннадцать|двенадцать|тринадцать|четырнадцать|пятнадцать|шестнадцать|семнадцать|восемнадцать|"
+    r"девятнадцать)"
+)
 _MIXED_SCRIPT = re.compile(r"[a-z][а-я]|[а-я][a-z]")
 _LEET_CHARS = re.compile(r"[0@3$*61]")
 _LEET = re.compile(r"[а-я][0@3$*1][а-я]|(?<![0-9a-zа-я])[6@][а-я]{3}")
@@ -67,6 +76,7 @@ class View:
             return self.original_length, self.original_length
         if end <= start:
             return self.starts[start], self.starts[start]
+        assert self.ends is not None  # starts and ends are set together
         return self.starts[start], self.ends[end - 1]
 
 
@@ -191,6 +201,7 @@ def _compose(view: View, mapping: Map, text: str) -> View:
     if view.starts is None:
         return View(text, tuple(starts), tuple(ends), view.original_length)
     vs, ve = view.starts, view.ends
+    assert ve is not None  # starts and ends are set together
     return View(text, tuple(vs[x] for x in starts), tuple(ve[x - 1] for x in ends), view.original_length)
 
 
@@ -236,12 +247,13 @@ def _spoken_numbers(words: list[tuple[str, int, int]]) -> list[tuple[str, int, i
         number = NUMBER_WORDS[word]
         magnitude = 100 if number >= 100 else 10 if number >= 10 else 1
         fits = value is not None and magnitude < place and not (10 < number < 20 and place <= 10)
-        if fits and magnitude == 10 and value % 100 != 0:
+        if fits and magnitude == 10 and value is not None and value % 100 != 0:
             fits = False
         if not fits:
             if value is not None:
                 groups.append((str(value), start, end))
             value, start = 0, s
+        assert value is not None  # started above when the word did not fit
         value += number
         place = 10 if 10 <= number < 20 else magnitude
         if number < 10 and number != 0:
@@ -272,7 +284,8 @@ _LATIN_WORD = re.compile(r"(?<![a-z0-9@._/])[a-z]{2,}(?![a-z0-9@._/])")
 
 
 def _translit(word: str) -> str:
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while i < len(word):
         for latin, cyr in _TRANSLIT:
             if word.startswith(latin, i):

@@ -71,36 +71,9 @@ class Policy:
         fines_raw = data.get("fines", {}) if isinstance(data, dict) else {}
         strikes_raw = get(data, "strikes", dict, "policy")
 
-        actions: dict[tuple[Category, SenderRole], Action] = {}
-        for category in Category:
-            per_role = actions_raw.get(category.value)
-            if not isinstance(per_role, dict):
-                errors.append(f"actions.{category.value}: missing (every category needs an action per role)")
-                continue
-            for role in SenderRole:
-                name = per_role.get(role.value, per_role.get("default"))
-                try:
-                    actions[(category, role)] = Action[str(name).upper()]
-                except KeyError:
-                    errors.append(f"actions.{category.value}.{role.value}: unknown action {name!r}")
-        reasons: dict[Category, str] = {}
-        for category in Category:
-            text = reasons_raw.get(category.value)
-            if not isinstance(text, str) or not text.strip():
-                errors.append(f"reasons.{category.value}: missing Russian reason")
-            else:
-                reasons[category] = text.strip()
-        fines: dict[tuple[Category, SenderRole], Fine] = {}
-        for category_name, per_role in (fines_raw or {}).items():
-            try:
-                category = Category(category_name)
-                for role_name, fine in per_role.items():
-                    amount = fine["amount_minor"]
-                    if not isinstance(amount, int) or amount < 0:
-                        raise ValueError("amount_minor must be a non-negative integer (kopecks)")
-                    fines[(category, SenderRole(role_name))] = Fine(amount, str(fine.get("currency_code", "RUB")))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                errors.append(f"fines.{category_name}: {exc}")
+        actions = _actions(actions_raw, errors)
+        reasons = _reasons(reasons_raw, errors)
+        fines = _fines(fines_raw or {}, errors)
         max_chars = limits.get("max_text_chars", 4000)
         if not isinstance(max_chars, int) or not 1 <= max_chars <= 100_000:
             errors.append("limits.max_text_chars: an integer in 1..100000")
@@ -123,3 +96,45 @@ class Policy:
             fines=fines,
             strikes=strikes,
         )
+
+
+def _actions(raw: dict, errors: list[str]) -> dict[tuple[Category, SenderRole], Action]:
+    actions: dict[tuple[Category, SenderRole], Action] = {}
+    for category in Category:
+        per_role = raw.get(category.value)
+        if not isinstance(per_role, dict):
+            errors.append(f"actions.{category.value}: missing (every category needs an action per role)")
+            continue
+        for role in SenderRole:
+            name = per_role.get(role.value, per_role.get("default"))
+            try:
+                actions[(category, role)] = Action[str(name).upper()]
+            except KeyError:
+                errors.append(f"actions.{category.value}.{role.value}: unknown action {name!r}")
+    return actions
+
+
+def _reasons(raw: dict, errors: list[str]) -> dict[Category, str]:
+    reasons: dict[Category, str] = {}
+    for category in Category:
+        text = raw.get(category.value)
+        if not isinstance(text, str) or not text.strip():
+            errors.append(f"reasons.{category.value}: missing Russian reason")
+        else:
+            reasons[category] = text.strip()
+    return reasons
+
+
+def _fines(raw: dict, errors: list[str]) -> dict[tuple[Category, SenderRole], Fine]:
+    fines: dict[tuple[Category, SenderRole], Fine] = {}
+    for category_name, per_role in raw.items():
+        try:
+            category = Category(category_name)
+            for role_name, fine in per_role.items():
+                amount = fine["amount_minor"]
+                if not isinstance(amount, int) or amount < 0:
+                    raise ValueError("amount_minor must be a non-negative integer (kopecks)")
+                fines[(category, SenderRole(role_name))] = Fine(amount, str(fine.get("currency_code", "RUB")))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            errors.append(f"fines.{category_name}: {exc}")
+    return fines

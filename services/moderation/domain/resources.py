@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from services.moderation.domain import lexicon as lx
 from services.moderation.domain.lexicon import BAIT_STEMS, REPORTING_STEMS
@@ -16,7 +17,7 @@ FILE_EXTENSION_TLDS = {"zip", "mov", "py", "exe", "apk", "rar"}
 @dataclass(frozen=True)
 class Resources:
     # One automaton over every stem lexicon: value = tuple of (tag, stem) ending at that key.
-    stem_automaton: object
+    stem_automaton: Any  # an ahocorasick.Automaton (no type stubs)
     phrase_index: dict[str, list[tuple[str, tuple[str, ...]]]]  # first token -> [(tag, phrase tokens)]
     insult_forms: frozenset[str]
     directed_forms: frozenset[str]
@@ -92,6 +93,7 @@ def _mat_stems() -> set[str]:
 
 @functools.lru_cache(maxsize=1)
 def build() -> Resources:
+    # One long table of tagged stems and phrases; splitting it would only scatter the lexicon.
     import tldextract
 
     extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
@@ -118,7 +120,9 @@ def build() -> Resources:
                        ("bait", set(BAIT_STEMS)),
                        ("pd_stem", {"госуслуг", "паспорт"}),
                        ("sell", {"прода", "отдам", "отдади"}),
-                       ("judgement", {"беспредел", "обдира", "обира", "сдирают", "жуль", "ворье", "шпан", "рабств", "паразит", "кровопий", "грабит", "грабеж", "душит", "фальшив", "сборищ", "некомпетентн", "бездар", "жулик", "мошенн", "ворюг", "кидал", "лохотрон", "помойк", "шараш", "обманщ", "шарлатан",
+                       ("judgement", {"беспредел", "обдира", "обира", "сдирают", "жуль", "ворье", "шпан", "рабств", "паразит", "кровопий",
+                                      "грабит", "грабеж", "душит", "фальшив", "сборищ", "некомпетентн", "бездар", "жулик", "мошенн", "ворюг",
+                                      "кидал", "лохотрон", "помойк", "шараш", "обманщ", "шарлатан",
                                       "контор", "ширпотреб", "подделк", "паленк", "фейков"})):
         for stem in stems:
             existing = automaton.get(stem, ())
