@@ -425,7 +425,8 @@ def detect_handles(a: Analysis) -> list[Finding]:
     return [finding(Category.CONTACT_EXCHANGE, "handle", spans)] if spans else []
 
 
-def detect_lures(a: Analysis) -> list[Finding]:  # noqa: C901 - one rule per lure pattern, kept inline until the detectors are restructured (moderation issue)
+# long-function: one rule per lure pattern, inline until the detectors are restructured (moderation issue).
+def detect_lures(a: Analysis) -> list[Finding]:  # noqa: C901 - see the note above
     spans = []
     words = a.words
     reported = a.reported()

@@ -91,9 +91,9 @@ def _mat_stems() -> set[str]:
     return stems
 
 
+# long-function: one table of tagged stems and phrases; splitting it would only scatter the lexicon.
 @functools.lru_cache(maxsize=1)
 def build() -> Resources:
-    # One long table of tagged stems and phrases; splitting it would only scatter the lexicon.
     import tldextract
 
     extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
