@@ -16,7 +16,7 @@ from prilavok.common.v1 import common_pb2
 from prilavok.returns.v1 import returns_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
-from tests.e2e.conftest import BUYER, SERVICE, md
+from tests.e2e.conftest import SERVICE, md
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,7 @@ def test_cli_walks_thread_message_notification_and_purchase_claim_refund_balance
     assert notes["notifications"][0]["thread_id"] == thread["thread_id"]
 
     paid = (dt.date.today() - dt.timedelta(days=40)).isoformat()
-    purchase = cli("returns", "record-purchase", "--as", "service:orders", "--order", "o-cli", "--item", "sku-1", "--buyer", buyer,
+    purchase = cli("returns", "record-purchase", "--as", "service:orders", "--order", f"o-cli-{buyer}", "--item", "sku-1", "--buyer", buyer,
                    "--shop", shop, "--price", "1299.90", "--paid-at", paid)["purchase"]
     assert purchase["price"]["amount_minor"] == "129990"
     claim = cli("returns", "open-claim", "--as", f"buyer:{buyer}", "--purchase", purchase["purchase_id"], "--description", "Сломалась ручка")["claim"]
@@ -57,16 +57,27 @@ def test_cli_walks_thread_message_notification_and_purchase_claim_refund_balance
     assert settled["status"] == "CLAIM_STATUS_SETTLED"
     assert cli("returns", "balance", "--as", f"seller:{seller}")["balance"]["available"].get("amount_minor", "0") == "0"
 
+    # A second purchase: the buyer withdraws the claim with a reason, which the seller then reads.
+    other = cli("returns", "record-purchase", "--as", "service:orders", "--order", f"o-cli-2-{buyer}", "--item", "sku-2", "--buyer", buyer,
+                "--shop", shop, "--price", "10", "--paid-at", paid)["purchase"]
+    claim = cli("returns", "open-claim", "--as", f"buyer:{buyer}", "--purchase", other["purchase_id"], "--description", "Не тот цвет")["claim"]
+    cancelled = cli("returns", "cancel", "--as", f"buyer:{buyer}", "--claim", claim["claim_id"], "--reason", "Разобралась сама")["claim"]
+    assert cancelled["status"] == "CLAIM_STATUS_CANCELLED"
+    seen = cli("returns", "claim", "--as", f"seller:{seller}", "--claim", claim["claim_id"])["claim"]
+    assert [(n["text"], n["author"]["id"]) for n in seen["notes"]] == [("Разобралась сама", buyer)]
+
 
 def test_take_back_claim_with_shipping_reimbursement(stubs):
     returns = stubs["returns"]
-    seller = As(Role.SELLER, "u-tb", f"shop-tb-{uuid.uuid4().hex[:4]}")
-    purchase = returns_pb2.Purchase(order_id="o-tb", item_id="sku-tb", buyer_id=BUYER.user_id, shop_id=seller.shop_id,
+    suffix = uuid.uuid4().hex[:6]
+    seller, buyer = As(Role.SELLER, "u-tb", f"shop-tb-{suffix}"), As(Role.BUYER, f"buyer-tb-{suffix}")
+    purchase = returns_pb2.Purchase(order_id=f"o-tb-{suffix}", item_id="sku-tb", buyer_id=buyer.user_id, shop_id=seller.shop_id,
                                     price=common_pb2.Money(currency_code="RUB", amount_minor=100_000), quantity=2)
     purchase.paid_at.FromDatetime(dt.datetime.now(dt.UTC) - dt.timedelta(days=20))
-    purchase_id = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="tb", purchase=purchase), metadata=md(SERVICE)).purchase.purchase_id
-    claim = returns.OpenClaim(returns_pb2.OpenClaimRequest(request_id="tb", purchase_id=purchase_id, description="Не хватает кнопки",
-                                                           requested_form=returns_pb2.COMPENSATION_FORM_MISSING_PART), metadata=md(BUYER)).claim
+    recorded = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="tb", purchase=purchase), metadata=md(SERVICE))
+    claim = returns.OpenClaim(returns_pb2.OpenClaimRequest(request_id="tb", purchase_id=recorded.purchase.purchase_id,
+                                                           description="Не хватает кнопки",
+                                                           requested_form=returns_pb2.COMPENSATION_FORM_MISSING_PART), metadata=md(buyer)).claim
     offer = returns_pb2.CompensationOffer(form=returns_pb2.COMPENSATION_FORM_PARTIAL_REFUND,
                                           refund_amount=common_pb2.Money(currency_code="RUB", amount_minor=30_000),
                                           shipping_reimbursement=common_pb2.Money(currency_code="RUB", amount_minor=15_000),
@@ -74,11 +85,15 @@ def test_take_back_claim_with_shipping_reimbursement(stubs):
     claim = returns.DecideClaim(returns_pb2.DecideClaimRequest(request_id="d", claim_id=claim.claim_id, approve=returns_pb2.Approval(
         mode=returns_pb2.APPROVAL_MODE_TAKE_BACK, offer=offer)), metadata=md(seller)).claim
     assert claim.status == returns_pb2.CLAIM_STATUS_AWAITING_BUYER
-    claim = returns.RespondToOffer(returns_pb2.RespondToOfferRequest(request_id="r", claim_id=claim.claim_id, accept=True), metadata=md(BUYER)).claim
+    claim = returns.RespondToOffer(returns_pb2.RespondToOfferRequest(
+        request_id="r", claim_id=claim.claim_id, accept=True, comment="Согласна на частичный возврат"), metadata=md(buyer)).claim
     assert claim.status == returns_pb2.CLAIM_STATUS_AWAITING_HANDOVER
-    claim = returns.HandOverItem(returns_pb2.HandOverItemRequest(request_id="h", claim_id=claim.claim_id, method=returns_pb2.HANDOVER_METHOD_PICKUP_POINT,
-                                                                 pickup_point_id="pvz-1"), metadata=md(BUYER)).claim
-    claim = returns.ConfirmReceipt(returns_pb2.ConfirmReceiptRequest(request_id="c", claim_id=claim.claim_id, defect_confirmed=True), metadata=md(seller)).claim
+    assert [n.text for n in claim.notes] == ["Согласна на частичный возврат"]
+    claim = returns.HandOverItem(returns_pb2.HandOverItemRequest(
+        request_id="h", claim_id=claim.claim_id, method=returns_pb2.HANDOVER_METHOD_PICKUP_POINT, pickup_point_id="pvz-1"),
+        metadata=md(buyer)).claim
+    claim = returns.ConfirmReceipt(returns_pb2.ConfirmReceiptRequest(
+        request_id="c", claim_id=claim.claim_id, defect_confirmed=True), metadata=md(seller)).claim
     assert claim.status == returns_pb2.CLAIM_STATUS_SETTLED and claim.refunded.amount_minor == 45_000
     balance = returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(seller)).balance.available.amount_minor
     assert balance == 200_000 - 45_000
