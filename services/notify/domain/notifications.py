@@ -109,9 +109,11 @@ def reply_deadline(event_id: str, at: dt.datetime, *, recipients: Iterable[Party
             for r in _each(recipients)]
 
 
-def _claim_update(event_id: str, at: dt.datetime, claim: Claim, recipients: Iterable[Party]) -> list[Notification]:
+def _claim_update(event_id: str, at: dt.datetime, claim: Claim, recipients: Iterable[Party], comment: str = "") -> list[Notification]:
     title = CLAIM_STATUS_TITLE.get(claim.status, UNKNOWN_CLAIM_STATUS_TITLE) if claim.status else UNKNOWN_CLAIM_STATUS_TITLE
     body = f"Заказ {claim.order_id}, заявка {claim.claim_id}."
+    if comment.strip():
+        body += f" Комментарий: «{preview(comment)}»"
     return [Notification(notification_id(event_id, r), r, Kind.CLAIM_UPDATE, title, body, at, thread_id=claim.thread_id,
                          claim_id=claim.claim_id) for r in _each(recipients)]
 
@@ -122,10 +124,11 @@ def claim_opened(event_id: str, at: dt.datetime, claim: Claim) -> list[Notificat
     return _claim_update(event_id, at, claim, [shop])
 
 
-def claim_status_changed(event_id: str, at: dt.datetime, claim: Claim, changed_by: Party | None) -> list[Notification]:
+def claim_status_changed(event_id: str, at: dt.datetime, claim: Claim, changed_by: Party | None, comment: str = "") -> list[Notification]:
     """Buyer and shop are told, except the side that made the change. A change by staff (or by
-    nobody named) concerns both."""
-    return _claim_update(event_id, at, claim, [p for p in claim.parties if p != changed_by])
+    nobody named) concerns both. What the changing side wrote with the move (a rejection reason,
+    the buyer's answer to an offer...) is quoted, shortened like a message preview."""
+    return _claim_update(event_id, at, claim, [p for p in claim.parties if p != changed_by], comment)
 
 
 def refund_issued(event_id: str, at: dt.datetime, *, claim_id: str, buyer_id: str, shop_id: str, amount_minor: int,

@@ -92,7 +92,7 @@ def claim_opened(e: returns_events.ClaimOpened, at: dt.datetime) -> list[Notific
 
 def claim_status_changed(e: returns_events.ClaimStatusChanged, at: dt.datetime) -> list[Notification]:
     changed_by = Party.of(identity_from_actor(e.changed_by, "changed_by")) if e.changed_by.role else None
-    return tell.claim_status_changed(e.event_id, at, _claim(e.claim), changed_by)
+    return tell.claim_status_changed(e.event_id, at, _claim(e.claim), changed_by, e.comment)
 
 
 def refund_issued(e: returns_events.RefundIssued, at: dt.datetime) -> list[Notification]:

@@ -116,13 +116,15 @@ async def test_a_reply_deadline_tells_the_party_that_owes_the_reply(env):
 async def test_claim_events_tell_everyone_but_the_actor(env):
     await consume(env, returns_events.ClaimOpened(event_id="o", claim=claim()))
     await consume(env, returns_events.ClaimStatusChanged(event_id="s", claim=claim(returns_pb2.CLAIM_STATUS_AWAITING_BUYER),
-                                                         changed_by=actor(SELLER)))
+                                                         changed_by=actor(SELLER), comment="Предлагаем вернуть 50%."))
     await consume(env, returns_events.ClaimStatusChanged(event_id="x", claim=claim(returns_pb2.CLAIM_STATUS_CANCELLED),
                                                          changed_by=actor(BUYER)))
     stored = env.repos.notifications.stored
     assert sorted(stored) == ["o:shop:s1", "s:user:b1", "x:shop:s1"]
     assert stored["s:user:b1"].title == "Продавец одобрил заявку и предложил компенсацию" and stored["s:user:b1"].claim_id == "c1"
     assert stored["x:shop:s1"].title == "Заявка на возврат отменена"
+    assert stored["s:user:b1"].body == "Заказ o1, заявка c1. Комментарий: «Предлагаем вернуть 50%.»"
+    assert stored["x:shop:s1"].body == "Заказ o1, заявка c1."
 
 
 async def test_a_refund_tells_buyer_and_shop(env):
