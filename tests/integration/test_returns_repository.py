@@ -1,0 +1,106 @@
+"""Returns' repositories against the embedded server through the MongoUnitOfWork: a claim's
+whole way with its ledger and outbox in the same transactions, a posting never stored twice,
+and ListClaims/ListLedgerEntries paged by one to the end."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from prilavok.returns.v1 import events_pb2
+from prilavok_platform import mongo
+from prilavok_platform.clock import FixedClock
+from prilavok_platform.errors import FailedPrecondition, InvalidArgument
+from prilavok_platform.identity import Identity, Party, Role
+from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
+from prilavok_platform.outbox import OUTBOX_COLLECTION
+from prilavok_platform.policy_file import PolicyHolder
+from services.returns.adapters.event_mapper import map_event
+from services.returns.adapters.repository import INDEXES, repositories
+from services.returns.bootstrap import DEFAULT_POLICY
+from services.returns.domain import commands as c
+from services.returns.domain.ledger import Account, EntryKind, Money
+from services.returns.domain.model import ApprovalMode, ClaimStatus, CompensationForm, Offer, ReturnsPolicy
+from services.returns.service_layer.handlers import ReturnsHandlers
+
+pytestmark = pytest.mark.integration
+SERVICE = Identity("orders", Role.SERVICE)
+BUYER = Identity("b1", Role.BUYER)
+SELLER = Identity("u1", Role.SELLER, "s1")
+PRICE = Money(100_000, "RUB")
+
+
+@pytest.fixture
+async def world(infra, unique):
+    client = mongo.create_client(infra["mongodb_uri"], "test")
+    db = client[unique]
+    await mongo.ensure_indexes(db, INDEXES)
+    uow = MongoUnitOfWork(client, db, repositories=repositories, map_event=map_event, subject_prefix=unique, producer="returns")
+    clock = FixedClock(dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC))
+    yield ReturnsHandlers(uow, PolicyHolder(DEFAULT_POLICY, ReturnsPolicy.from_dict), clock), db, clock
+    await client.drop_database(unique)
+    await client.close()
+
+
+async def outbox(db, suffix: str) -> list[bytes]:
+    return [bytes(d["payload"]) async for d in db[OUTBOX_COLLECTION].find({"subject": {"$regex": suffix + "$"}}).sort("ts", 1)]
+
+
+async def open_claim(h: ReturnsHandlers, clock: FixedClock, n: int) -> str:
+    purchase, _ = await h.record_purchase(c.RecordPurchase(SERVICE, f"r{n}", f"o{n}", "sku", "", "b1", "s1", PRICE, 1,
+                                                           clock.now() - dt.timedelta(days=30)))
+    claim, _ = await h.open_claim(c.OpenClaim(BUYER, f"c{n}", purchase.purchase_id, "Не греет", CompensationForm.FULL_REFUND))
+    return claim.claim_id
+
+
+async def test_refund_is_stored_on_both_accounts_with_its_events_and_never_twice(world):
+    h, db, clock = world
+    claim_id = await open_claim(h, clock, 1)
+    cancelled_id = await open_claim(h, clock, 2)
+    cancelled = await h.cancel_claim(c.CancelClaim(BUYER, "x", cancelled_id, "Передумала"))
+    assert (await h.get_claim(c.GetClaim(SELLER, cancelled_id))).notes == cancelled.notes
+    assert cancelled.notes[0].author == Party.user("b1")
+    approve = c.Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None))
+    settled = await h.decide_claim(c.DecideClaim(SELLER, "d", claim_id, approve))
+    assert settled.status is ClaimStatus.SETTLED and settled.version == 1
+    assert (await h.get_balance(c.GetBalance(SELLER))).available == Money(100_000, "RUB")  # two sales, one refund
+    refunds = await db.balances.find_one({"_id": Account.buyer_refunds("b1").key})
+    assert refunds["amounts"]["RUB"] == 100_000
+    [issued] = [events_pb2.RefundIssued.FromString(p) for p in await outbox(db, "refund.issued")]
+    assert issued.amount.amount_minor == 100_000 and issued.posting_id == f"refund:{claim_id}"
+    changed = [events_pb2.ClaimStatusChanged.FromString(p) for p in await outbox(db, "claim.status_changed")]
+    assert [e.comment for e in changed] == ["Передумала", ""]
+
+    # Reopen the settled claim by hand: settling it again finds its refund in the ledger.
+    await db.claims.update_one({"_id": claim_id}, {"$set": {"status": "AWAITING_SELLER", "version": 5}})
+    with pytest.raises(FailedPrecondition) as err:
+        await h.decide_claim(c.DecideClaim(SELLER, "d2", claim_id, approve))
+    assert err.value.reason == "REFUND_ALREADY_POSTED"
+    assert (await h.get_balance(c.GetBalance(SELLER))).available == Money(100_000, "RUB")
+    assert len(await outbox(db, "refund.issued")) == 1
+
+
+async def test_claims_and_ledger_page_by_one_to_the_end(world):
+    h, _, clock = world
+    ids = set()
+    for n in range(4):
+        ids.add(await open_claim(h, clock, n))
+        clock.advance(dt.timedelta(seconds=1) if n % 2 else dt.timedelta(0))  # ties on created_at too
+
+    seen, token = [], ""
+    while True:
+        claims, token = await h.list_claims(c.ListClaims(SELLER, ClaimStatus.AWAITING_SELLER, 1, token))
+        seen += [x.claim_id for x in claims]
+        if not token:
+            break
+    assert sorted(seen) == sorted(ids)
+    entries, token, kinds = [], "", []
+    while True:
+        page, token = await h.list_ledger_entries(c.ListLedgerEntries(SELLER, "", 1, token))
+        entries += [e.seq for e in page]
+        kinds += [e.kind for e in page]
+        if not token:
+            break
+    assert entries == [4, 3, 2, 1] and set(kinds) == {EntryKind.SALE}
+    with pytest.raises(InvalidArgument):
+        await h.list_ledger_entries(c.ListLedgerEntries(SELLER, "", 1, "eyJzZXEiOiJ4In0"))
