@@ -1,8 +1,8 @@
-"""Wires the chat service: settings -> infrastructure -> moderation client -> handlers -> gRPC."""
+"""Wires the chat service: settings -> infrastructure -> unit of work, moderation client,
+attachment store, event hub -> handlers -> gRPC and consumers. Nothing connects at import."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import pathlib
 from collections.abc import Mapping
@@ -10,20 +10,24 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import grpc
-import yaml
 
 from prilavok.chat.v1 import chat_pb2_grpc
 from prilavok_platform import nats as platform_nats
+from prilavok_platform.clock import SystemClock
 from prilavok_platform.config import CommonSettings, Env, load_common
 from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
 from prilavok_platform.lifecycle import background
+from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
+from prilavok_platform.policy_file import PolicyError, PolicyHolder
 from services.chat.adapters.attachments import GridFsAttachmentStore
 from services.chat.adapters.event_hub import ChatEventHub
+from services.chat.adapters.event_mapper import map_event
 from services.chat.adapters.moderation_client import GrpcModerationGateway
-from services.chat.adapters.repository import INDEXES, MongoChatRepository
+from services.chat.adapters.repository import INDEXES, repositories
+from services.chat.domain.commands import AnnounceDeadlines
 from services.chat.domain.model import ChatPolicy
-from services.chat.entrypoints.consumers import review_resolved_handler
+from services.chat.entrypoints.consumers import moderation_dispatcher
 from services.chat.entrypoints.grpc_servicer import SERVICE_NAME, ChatServicer
 from services.chat.service_layer.handlers import ChatHandlers
 
@@ -36,15 +40,14 @@ DEFAULT_POLICY = pathlib.Path(__file__).resolve().parent / "default_policy.yaml"
 class ChatSettings:
     common: CommonSettings
     moderation_address: str
-    policy: ChatPolicy
+    policy: PolicyHolder[ChatPolicy]
     deadline_scan_seconds: float = 30.0
 
 
-async def watch_deadlines(repository: MongoChatRepository, policy: ChatPolicy, every: float, stop: asyncio.Event) -> None:
-    remind = dt.timedelta(hours=policy.remind_before_hours)
+async def watch_deadlines(handlers: ChatHandlers, every: float, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
-            await repository.announce_deadlines(dt.datetime.now(dt.UTC), remind)
+            await handlers.announce_deadlines(AnnounceDeadlines())
         except Exception:  # noqa: BLE001 - MongoDB briefly away: try at the next scan
             log.exception("reply-deadline scan failed")
         try:
@@ -61,9 +64,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> ChatSettings:
     policy_path = pathlib.Path(common.policy_file) if common.policy_file else DEFAULT_POLICY
     policy = None
     try:
-        policy = ChatPolicy.from_dict(yaml.safe_load(policy_path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, yaml.YAMLError, AttributeError) as exc:
-        env.errors.append(f"PRILAVOK_POLICY_FILE={str(policy_path)!r}: {exc}")
+        policy = PolicyHolder(policy_path, ChatPolicy.from_dict)
+    except PolicyError as exc:
+        env.errors.append(f"PRILAVOK_POLICY_FILE: {exc}")
     env.raise_if_errors("chat")
     assert policy is not None
     return ChatSettings(common, moderation_address, policy, deadline_scan)
@@ -71,16 +74,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> ChatSettings:
 
 async def main(stop: asyncio.Event, settings: ChatSettings | None = None, ready=None) -> None:
     settings = settings or load_settings()
-    common = settings.common
+    common, policy = settings.common, settings.policy
     async with AsyncExitStack() as stack:
         infra = await open_infrastructure(common, stack, stop, INDEXES)
+        await stack.enter_async_context(background("chat-policy", policy.watch(stop), stop))
         channel = grpc.aio.insecure_channel(settings.moderation_address)
         stack.push_async_callback(channel.close)
-        moderation = GrpcModerationGateway(channel, infra.service_token, settings.policy.moderation_deadline_ms / 1000)
-        repository = MongoChatRepository(infra.mongo_client, infra.db, common.subject_prefix, infra.relay.wake)
-        handlers = ChatHandlers(repository, moderation, settings.policy, GridFsAttachmentStore(infra.db))
+        moderation = GrpcModerationGateway(channel, infra.service_token, lambda: policy.current.moderation_deadline_ms / 1000)
+        uow = MongoUnitOfWork(infra.mongo_client, infra.db, repositories=repositories, map_event=map_event,
+                              subject_prefix=common.subject_prefix, producer="chat", on_commit=infra.relay.wake)
+        hub = ChatEventHub()
+        handlers = ChatHandlers(uow, policy, SystemClock(), moderation, GridFsAttachmentStore(infra.db), hub)
         await stack.enter_async_context(background(
-            "reply-deadlines", watch_deadlines(repository, settings.policy, settings.deadline_scan_seconds, stop), stop))
+            "reply-deadlines", watch_deadlines(handlers, settings.deadline_scan_seconds, stop), stop))
         await stack.enter_async_context(background(
             "chat-consumer-reviews",
             platform_nats.run_pull_consumer(
@@ -88,17 +94,16 @@ async def main(stop: asyncio.Event, settings: ChatSettings | None = None, ready=
                 stream=platform_nats.stream_name(common.subject_prefix, "moderation"),
                 durable="chat-review-resolved",
                 filter_subject=platform_nats.subject(common.subject_prefix, "moderation", "review", "resolved"),
-                handler=review_resolved_handler(handlers),
+                handler=moderation_dispatcher(handlers),
                 stop=stop,
             ),
             stop,
         ))
-        hub = ChatEventHub()
         hub_subscription = await hub.start(infra.nats, common.subject_prefix)
         stack.push_async_callback(hub_subscription.unsubscribe)
 
         def register(server):
-            chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(handlers, hub), server)
+            chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(handlers), server)
             return [SERVICE_NAME]
 
         await serve(stack, address=common.grpc_address, verifier=infra.verifier, service_name="chat", register=register,

@@ -9,7 +9,9 @@ from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
 from pymongo.asynchronous.database import AsyncDatabase
 
+from prilavok_platform.identity import Party
 from services.chat.domain.model import Attachment, AttachmentMeta
+from services.chat.service_layer.ports import Upload
 
 BUCKET = "attachments"
 CHUNK_BYTES = 255 * 1024
@@ -20,11 +22,11 @@ class GridFsAttachmentStore:
         self._db = db
         self._bucket = AsyncGridFSBucket(db, bucket_name=BUCKET, chunk_size_bytes=CHUNK_BYTES)
 
-    def open_upload(self, attachment_id: str, meta: AttachmentMeta, uploader_party: str):
+    def open_upload(self, attachment_id: str, meta: AttachmentMeta, uploader: Party) -> Upload:
         return self._bucket.open_upload_stream_with_id(
             attachment_id, meta.file_name,
             metadata={"thread_id": meta.thread_id, "content_type": meta.content_type, "sha256": meta.sha256.lower(),
-                      "declared_size": meta.size_bytes, "uploader_party": uploader_party},
+                      "declared_size": meta.size_bytes, "uploader_party": uploader.key},
         )
 
     async def get(self, attachment_id: str) -> Attachment | None:
@@ -54,7 +56,8 @@ def _from_doc(doc: dict) -> Attachment:
         uploaded = uploaded.replace(tzinfo=dt.UTC)
     return Attachment(
         attachment_id=doc["_id"],
-        meta=AttachmentMeta(meta.get("thread_id", ""), doc.get("filename", ""), meta.get("content_type", ""), int(doc["length"]), meta.get("sha256", "")),
-        uploader_party=meta.get("uploader_party", ""),
+        meta=AttachmentMeta(meta.get("thread_id", ""), doc.get("filename", ""), meta.get("content_type", ""),
+                            int(doc["length"]), meta.get("sha256", "")),
+        uploader_party=Party.parse(meta["uploader_party"]),
         created_at=uploaded,
     )

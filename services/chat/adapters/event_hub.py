@@ -1,7 +1,8 @@
-"""Fans chat events out to StreamEvents calls in this process.
+"""Fans chat events out to StreamEvents calls in this process (the LiveEvents port).
 
 One core-NATS subscription per process on "<prefix>.chat.>" (JetStream publishes reach core
-subscribers too); each open stream gets a bounded queue and sees only its threads."""
+subscribers too); each open stream gets a bounded queue and sees only its threads' events:
+those of threads it is a party of, or every event of the one thread a staff member follows."""
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +12,10 @@ from dataclasses import dataclass, field
 from nats.aio.client import Client as NatsClient
 
 from prilavok.chat.v1 import chat_pb2, events_pb2
-from prilavok.common.v1 import common_pb2
+from prilavok_platform.errors import ResourceExhausted
+from prilavok_platform.identity import Party
 from prilavok_platform.nats import EVENT_TYPE_HEADER
+from prilavok_platform.protobuf import party_from_pb
 
 log = logging.getLogger(__name__)
 
@@ -21,60 +24,68 @@ QUEUE_LIMIT = 1000
 
 @dataclass(eq=False)
 class Subscriber:
-    party_key: str
-    is_staff: bool
+    """One open StreamEvents call (implements the LiveSubscription port)."""
+
+    viewer: Party
+    all_of_thread: bool
     thread_id: str = ""
+    hub: ChatEventHub | None = None
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     overflowed: bool = False
 
+    async def next(self, timeout: float) -> chat_pb2.StreamEventsResponse | None:
+        if self.overflowed:
+            raise ResourceExhausted("the client reads events too slowly; reconnect and list what was missed", reason="STREAM_OVERFLOW")
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout=timeout)
+        except TimeoutError:
+            return None
 
-def _parties(thread: chat_pb2.Thread) -> set[str]:
-    parties = set()
-    if thread.kind == chat_pb2.THREAD_KIND_SUPPORT:
-        parties.add("support")
-        if thread.author.role == common_pb2.ROLE_SELLER:
-            parties.add(f"shop:{thread.author.shop_id}")
-        elif thread.author.user_id:
-            parties.add(f"user:{thread.author.user_id}")
-    else:
-        parties.update({f"user:{thread.buyer_id}", f"shop:{thread.shop_id}"})
-    return parties
+    def close(self) -> None:
+        if self.hub is not None:
+            self.hub.remove(self)
 
 
-def decode(event_type: str, payload: bytes) -> tuple[chat_pb2.StreamEventsResponse, str, set[str]] | None:
+def _parties(thread: chat_pb2.Thread) -> set[Party]:
+    return {party_from_pb(p, "thread.participants") for p in thread.participants}
+
+
+def decode(event_type: str, payload: bytes) -> tuple[chat_pb2.StreamEventsResponse, str, set[Party]] | None:
+    """The stream item of a chat event, its thread and the thread's parties (who may see it)."""
     if event_type == events_pb2.MessageDelivered.DESCRIPTOR.full_name:
-        e = events_pb2.MessageDelivered.FromString(payload)
-        return chat_pb2.StreamEventsResponse(message_delivered=e.message), e.thread.thread_id, _parties(e.thread)
+        delivered = events_pb2.MessageDelivered.FromString(payload)
+        return chat_pb2.StreamEventsResponse(message_delivered=delivered.message), delivered.thread.thread_id, _parties(delivered.thread)
     if event_type == events_pb2.ThreadRead.DESCRIPTOR.full_name:
-        e = events_pb2.ThreadRead.FromString(payload)
-        receipt = chat_pb2.ReadReceipt(thread_id=e.thread_id, reader=e.reader, up_to_seq=e.up_to_seq)
-        return chat_pb2.StreamEventsResponse(read=receipt), e.thread_id, _parties(e.thread)
-    if event_type in (events_pb2.ThreadClosed.DESCRIPTOR.full_name, events_pb2.ThreadCreated.DESCRIPTOR.full_name):
-        cls = events_pb2.ThreadClosed if event_type.endswith("ThreadClosed") else events_pb2.ThreadCreated
-        e = cls.FromString(payload)
-        return chat_pb2.StreamEventsResponse(thread_changed=e.thread), e.thread.thread_id, _parties(e.thread)
+        read = events_pb2.ThreadRead.FromString(payload)
+        receipt = chat_pb2.ReadReceipt(thread_id=read.thread_id, reader=read.reader, up_to_seq=read.up_to_seq)
+        return chat_pb2.StreamEventsResponse(read=receipt), read.thread_id, _parties(read.thread)
+    for changed in (events_pb2.ThreadClosed, events_pb2.ThreadCreated):
+        if event_type == changed.DESCRIPTOR.full_name:
+            thread = changed.FromString(payload).thread
+            return chat_pb2.StreamEventsResponse(thread_changed=thread), thread.thread_id, _parties(thread)
     return None
 
 
 class ChatEventHub:
     def __init__(self) -> None:
         self._subscribers: set[Subscriber] = set()
-        self._read_parties: dict[str, set[str]] = {}
 
     async def start(self, nc: NatsClient, subject_prefix: str):
         return await nc.subscribe(f"{subject_prefix}.chat.>", cb=self._on_message)
 
-    def add(self, subscriber: Subscriber) -> None:
+    def subscribe(self, viewer: Party, *, all_of_thread: bool, thread_id: str) -> Subscriber:
+        subscriber = Subscriber(viewer, all_of_thread, thread_id, self)
         self._subscribers.add(subscriber)
+        return subscriber
 
     def remove(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
 
-    def publish_local(self, response: chat_pb2.StreamEventsResponse, thread_id: str, parties: set[str]) -> None:
+    def publish_local(self, response: chat_pb2.StreamEventsResponse, thread_id: str, parties: set[Party]) -> None:
         for sub in list(self._subscribers):
             if sub.thread_id and sub.thread_id != thread_id:
                 continue
-            if sub.party_key not in parties and not (sub.is_staff and sub.thread_id):
+            if sub.viewer not in parties and not (sub.all_of_thread and sub.thread_id):
                 continue
             try:
                 sub.queue.put_nowait(response)

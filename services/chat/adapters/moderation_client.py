@@ -2,36 +2,40 @@
 Chat fails closed: if moderation cannot answer, nothing is delivered."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import grpc
 
 from prilavok.moderation.v1 import moderation_pb2 as mpb
 from prilavok.moderation.v1 import moderation_pb2_grpc
-from prilavok_platform.auth import CachedServiceToken, Identity, Role
+from prilavok_platform.auth import CachedServiceToken
 from prilavok_platform.errors import FieldViolation, InvalidArgument, Unavailable
 from prilavok_platform.grpc_server import call_metadata
-from services.chat.adapters.protos import ROLE_TO_PB
-from services.chat.domain.model import Thread
-from services.chat.service_layer.ports import ModerationDecision
+from prilavok_platform.identity import Identity, Role
+from prilavok_platform.protobuf import ROLES
+from services.chat.adapters.protos import ACTIONS
+from services.chat.domain.model import ModerationAction, ModerationDecision, Thread
 
 
 class GrpcModerationGateway:
-    def __init__(self, channel: grpc.aio.Channel, token: CachedServiceToken, deadline_seconds: float):
+    def __init__(self, channel: grpc.aio.Channel, token: CachedServiceToken, deadline_seconds: Callable[[], float]):
         self._stub = moderation_pb2_grpc.ModerationServiceStub(channel)
         self._token = token
+        # Read per call: the policy (and so the deadline) may be reloaded.
         self._deadline = deadline_seconds
 
     async def check(self, *, message_id: str, thread: Thread, sender: Identity, text: str) -> ModerationDecision:
         request = mpb.CheckMessageRequest(
             message_id=message_id,
-            sender_role=ROLE_TO_PB[sender.role],
+            sender_role=ROLES.to_pb(sender.role),
             sender_id=sender.user_id,
             shop_id=sender.shop_id if sender.role is Role.SELLER else "",
             text=text,
-            context=mpb.MessageContext(thread_id=thread.thread_id, thread_kind=thread.kind.value, first_in_thread=thread.last_seq == 0),
+            context=mpb.MessageContext(thread_id=thread.thread_id),
             record=True,
         )
         try:
-            response = await self._stub.CheckMessage(request, timeout=self._deadline, metadata=call_metadata(self._token.get()))
+            response = await self._stub.CheckMessage(request, timeout=self._deadline(), metadata=call_metadata(self._token.get()))
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
                 # Moderation's own limits; pass its words on to the sender.
@@ -41,10 +45,21 @@ class GrpcModerationGateway:
                 reason="MODERATION_UNAVAILABLE",
             ) from None
         verdict = response.verdict
+        # An action this build does not know is treated as a block: nothing unmoderated is delivered.
         return ModerationDecision(
-            action=mpb.Action.Name(verdict.action).removeprefix("ACTION_"),
-            categories=tuple(mpb.Category.Name(v.category).removeprefix("CATEGORY_") for v in verdict.violations),
+            action=_ACTION_BY_NUMBER.get(verdict.action, ModerationAction.BLOCK),
+            categories=tuple(_category_name(v.category) for v in verdict.violations),
             reason=verdict.reason,
             masked_text=verdict.masked_text,
             policy_version=verdict.policy_version,
         )
+
+
+_ACTION_BY_NUMBER = {ACTIONS.to_pb(a): a for a in ModerationAction}
+
+
+def _category_name(number: int) -> str:
+    try:
+        return mpb.Category.Name(number).removeprefix("CATEGORY_")
+    except ValueError:
+        return f"UNKNOWN_{number}"

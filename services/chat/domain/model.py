@@ -1,13 +1,14 @@
-"""Chat's domain: threads, sides, and the rules of who may open and write. Plain Python."""
+"""Chat's domain types: threads, their sides, messages, attachments and the chat policy. Plain Python."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import enum
 import uuid
 from dataclasses import dataclass, field
 
-from prilavok_platform.auth import Identity, Role
-from prilavok_platform.errors import FailedPrecondition, PermissionDenied, Validator
+from prilavok_platform.errors import Validator
+from prilavok_platform.identity import Identity, Party, Role
 
 ID_NAMESPACE = uuid.UUID("6f1c1d2e-8a55-4a8e-9d1c-70726c766b31")
 
@@ -36,17 +37,43 @@ class MessageStatus(str, enum.Enum):
     BLOCKED = "BLOCKED"
 
 
-# Sides of a thread: who is on which end.
-BUYER, SELLER, AUTHOR, SUPPORT = "buyer", "seller", "author", "support"
+class Side(str, enum.Enum):
+    """Who is on which end of a thread. Buyers and support authors ask; sellers and the support
+    desk owe the answer (and the reply deadline)."""
+
+    BUYER = "buyer"
+    SELLER = "seller"
+    AUTHOR = "author"
+    SUPPORT = "support"
+
+    @property
+    def asks(self) -> bool:
+        return self in (Side.BUYER, Side.AUTHOR)
 
 
-def party_key(identity: Identity) -> str:
-    """Sellers act for their shop; other users for themselves; support staff as one desk."""
-    if identity.role is Role.SELLER:
-        return f"shop:{identity.shop_id}"
-    if identity.role is Role.SUPPORT:
-        return "support"
-    return f"user:{identity.user_id}"
+class DeadlineState(str, enum.Enum):
+    """A running reply deadline: announced once when it approaches, once when it is breached."""
+
+    PENDING = "PENDING"
+    REMINDED = "REMINDED"
+    BREACHED = "BREACHED"
+
+
+class ModerationAction(str, enum.Enum):
+    ALLOW = "ALLOW"
+    WARN = "WARN"
+    MASK = "MASK"
+    REVIEW = "REVIEW"
+    BLOCK = "BLOCK"
+
+
+@dataclass(frozen=True)
+class ModerationDecision:
+    action: ModerationAction
+    categories: tuple[str, ...] = ()
+    reason: str = ""
+    masked_text: str = ""
+    policy_version: str = ""
 
 
 def stable_id(*parts: str) -> str:
@@ -86,9 +113,17 @@ class ChatPolicy:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"invalid chat policy: {exc!r}") from None
-        if policy.max_text_chars < 1 or policy.seller_reply_hours < 1 or policy.moderation_deadline_ms < 50:
+        if (policy.max_text_chars < 1 or policy.seller_reply_hours < 1 or policy.support_reply_hours < 1
+                or policy.remind_before_hours < 0 or policy.moderation_deadline_ms < 50):
             raise ValueError("invalid chat policy: limits must be positive and the moderation deadline >= 50 ms")
         return policy
+
+    @property
+    def remind_before(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.remind_before_hours)
+
+    def reply_window(self, kind: ThreadKind) -> dt.timedelta:
+        return dt.timedelta(hours=self.support_reply_hours if kind is ThreadKind.SUPPORT else self.seller_reply_hours)
 
 
 @dataclass(frozen=True)
@@ -103,7 +138,7 @@ class Thread:
     thread_id: str
     kind: ThreadKind
     status: ThreadStatus
-    participants: dict[str, str]  # side -> party key
+    participants: dict[Side, Party]
     created_at: dt.datetime
     initiated_by: Role
     order_id: str = ""
@@ -116,145 +151,44 @@ class Thread:
     linked_thread_id: str = ""
     updated_at: dt.datetime | None = None
     last_message_at: dt.datetime | None = None
+    # What ListThreads sorts on: the last delivered message or the close, else the creation.
+    last_activity_at: dt.datetime | None = None
     last_seq: int = 0
-    unread: dict[str, int] = field(default_factory=dict)
-    read_seq: dict[str, int] = field(default_factory=dict)
+    unread: dict[Side, int] = field(default_factory=dict)
+    read_seq: dict[Side, int] = field(default_factory=dict)
     reply_due_at: dt.datetime | None = None
+    deadline_state: DeadlineState | None = None
     closed_at: dt.datetime | None = None
     rating: int = 0
+    rating_comment: str = ""
+    rated_at: dt.datetime | None = None
+    # Bumped by every save; a save from a stale copy is refused (optimistic concurrency).
+    version: int = 0
 
-    def side_of(self, identity: Identity) -> str | None:
-        key = party_key(identity)
-        for side, party in self.participants.items():
-            if party == key:
+    def __post_init__(self) -> None:
+        if self.last_activity_at is None:
+            self.last_activity_at = self.created_at
+
+    def side_of(self, identity: Identity) -> Side | None:
+        party = Party.of(identity)
+        for side, owner in self.participants.items():
+            if owner == party:
                 return side
         return None
 
-    def other_side(self, side: str) -> str:
-        return next(s for s in self.participants if s != side)
+    def other_side(self, side: Side) -> Side:
+        return next(s for s in self.participants if s is not side)
 
-    def require_visible(self, identity: Identity) -> str | None:
-        """Participants and staff may read a thread; returns the caller's side (None for staff)."""
-        side = self.side_of(identity)
-        if side is None and not identity.is_staff and identity.role is not Role.SERVICE:
-            raise PermissionDenied(f"thread {self.thread_id} is not yours", reason="NOT_A_PARTICIPANT")
-        return side
+    @property
+    def parties(self) -> tuple[Party, ...]:
+        return tuple(self.participants.values())
 
-    def require_writable_by(self, identity: Identity) -> str:
-        side = self.side_of(identity)
-        if side is None:
-            raise PermissionDenied(f"only the thread's participants may write in {self.thread_id}", reason="NOT_A_PARTICIPANT")
-        if self.status is ThreadStatus.CLOSED:
-            raise FailedPrecondition(f"thread {self.thread_id} is closed", reason="THREAD_CLOSED")
-        return side
+    def parties_except(self, party: Party) -> tuple[Party, ...]:
+        return tuple(p for p in self.participants.values() if p != party)
 
-    def reply_due_after(self, sender_side: str, now: dt.datetime, policy: ChatPolicy) -> tuple[bool, dt.datetime | None]:
-        """(changes, new due time): a buyer's/author's message starts the clock if not running;
-        the answering side's message stops it."""
-        if sender_side in (BUYER, AUTHOR):
-            if self.reply_due_at is not None:
-                return False, None
-            hours = policy.support_reply_hours if self.kind is ThreadKind.SUPPORT else policy.seller_reply_hours
-            return True, now + dt.timedelta(hours=hours)
-        return (self.reply_due_at is not None), None
-
-
-@dataclass(frozen=True)
-class NewThread:
-    request_id: str
-    kind: ThreadKind | None
-    order_id: str = ""
-    claim_id: str = ""
-    buyer_id: str = ""
-    shop_id: str = ""
-    support: SupportTopic | None = None
-    initiation_reason: InitiationReason | None = None
-    linked_thread_id: str = ""
-
-
-def open_thread(cmd: NewThread, caller: Identity, now: dt.datetime, policy: ChatPolicy) -> Thread:
-    """Validates who may open what, and builds the thread with a stable id so that a retry,
-    or a second attempt to open the same order chat, lands on the same thread."""
-    v = Validator()
-    v.identifier(cmd.request_id, "request_id")
-    if cmd.kind is None:
-        v.add("kind", "must be THREAD_KIND_ORDER, THREAD_KIND_CLAIM or THREAD_KIND_SUPPORT")
-        v.raise_if_any()
-    if cmd.kind in (ThreadKind.ORDER, ThreadKind.CLAIM):
-        caller.require_role(Role.BUYER, Role.SELLER, Role.SERVICE)
-        v.identifier(cmd.order_id, "order_id")
-        if cmd.kind is ThreadKind.CLAIM:
-            v.identifier(cmd.claim_id, "claim_id")
-        if caller.role is Role.BUYER:
-            buyer_id, shop_id = caller.user_id, cmd.shop_id
-            v.identifier(cmd.shop_id, "shop_id")
-            if cmd.buyer_id and cmd.buyer_id != caller.user_id:
-                v.add("buyer_id", "a buyer opens threads only as themselves")
-        elif caller.role is Role.SELLER:
-            buyer_id, shop_id = cmd.buyer_id, caller.shop_id
-            v.identifier(cmd.buyer_id, "buyer_id")
-            if cmd.shop_id and cmd.shop_id != caller.shop_id:
-                v.add("shop_id", "a seller opens threads only for their own shop")
-        else:
-            buyer_id, shop_id = cmd.buyer_id, cmd.shop_id
-            v.identifier(cmd.buyer_id, "buyer_id")
-            v.identifier(cmd.shop_id, "shop_id")
-        v.raise_if_any()
-        if caller.role is Role.SELLER and cmd.kind is ThreadKind.ORDER and cmd.initiation_reason is None:
-            raise FailedPrecondition(
-                "a seller may write first only to clarify order details, about a delivery problem, "
-                "to confirm stock, or at the buyer's request: set initiation_reason",
-                reason="SELLER_INITIATION_REASON_REQUIRED",
-            )
-        key = cmd.claim_id if cmd.kind is ThreadKind.CLAIM else cmd.order_id
-        thread_id = stable_id(cmd.kind.value, key, shop_id, buyer_id)
-        return Thread(
-            thread_id=thread_id,
-            kind=cmd.kind,
-            status=ThreadStatus.OPEN,
-            participants={BUYER: f"user:{buyer_id}", SELLER: f"shop:{shop_id}"},
-            created_at=now,
-            updated_at=now,
-            initiated_by=caller.role,
-            order_id=cmd.order_id,
-            claim_id=cmd.claim_id,
-            buyer_id=buyer_id,
-            shop_id=shop_id,
-            initiation_reason=cmd.initiation_reason if caller.role is Role.SELLER else None,
-            unread={BUYER: 0, SELLER: 0},
-            read_seq={BUYER: 0, SELLER: 0},
-        )
-    # SUPPORT: a buyer or a seller asks the marketplace.
-    caller.require_role(Role.BUYER, Role.SELLER)
-    topic = cmd.support
-    if topic is None:
-        v.add("support", "category and topic are required for a support thread")
-    else:
-        v.text(topic.category, "support.category", max_len=200)
-        v.text(topic.topic, "support.topic", max_len=200)
-        if len(topic.references) > policy.max_support_reference_fields:
-            v.add("support.references", f"at most {policy.max_support_reference_fields} fields")
-        for name, value in topic.references.items():
-            v.text(name, "support.references", max_len=64)
-            v.text(value, f"support.references[{name[:64]}]", max_len=500)
-    v.identifier(cmd.linked_thread_id, "linked_thread_id", required=False)
-    v.raise_if_any()
-    return Thread(
-        thread_id=stable_id(ThreadKind.SUPPORT.value, party_key(caller), cmd.request_id),
-        kind=ThreadKind.SUPPORT,
-        status=ThreadStatus.OPEN,
-        participants={AUTHOR: party_key(caller), SUPPORT: "support"},
-        created_at=now,
-        updated_at=now,
-        initiated_by=caller.role,
-        shop_id=caller.shop_id,
-        buyer_id=caller.user_id if caller.role is Role.BUYER else "",
-        author=caller,
-        support=topic,
-        linked_thread_id=cmd.linked_thread_id,
-        unread={AUTHOR: 0, SUPPORT: 0},
-        read_seq={AUTHOR: 0, SUPPORT: 0},
-    )
+    def snapshot(self) -> Thread:
+        """An independent copy (events carry the thread as it was when they happened)."""
+        return copy.deepcopy(self)
 
 
 @dataclass
@@ -263,18 +197,28 @@ class Message:
     thread_id: str
     seq: int
     sender: Identity
+    sender_side: Side
     text: str
     status: MessageStatus
     created_at: dt.datetime
     original_text: str = ""
     attachment_ids: tuple[str, ...] = ()
-    moderation_action: str = "ALLOW"
+    moderation_action: ModerationAction = ModerationAction.ALLOW
     moderation_categories: tuple[str, ...] = ()
     moderation_reason: str = ""
     policy_version: str = ""
+    released_at: dt.datetime | None = None
+    review_comment: str = ""
+
+    @property
+    def sender_party(self) -> Party:
+        return Party.of(self.sender)
+
+    def snapshot(self) -> Message:
+        return copy.deepcopy(self)
 
 
-def validate_message(text: str, attachment_ids: list[str], request_id: str, thread_id: str, policy: ChatPolicy) -> None:
+def validate_message(text: str, attachment_ids: tuple[str, ...], request_id: str, thread_id: str, policy: ChatPolicy) -> None:
     v = Validator()
     v.identifier(request_id, "request_id")
     v.identifier(thread_id, "thread_id")
@@ -302,7 +246,7 @@ class AttachmentMeta:
 class Attachment:
     attachment_id: str
     meta: AttachmentMeta
-    uploader_party: str
+    uploader_party: Party
     created_at: dt.datetime
 
 

@@ -1,26 +1,22 @@
 """NATS consumers of the chat service: a moderator's decision on a held message."""
 from __future__ import annotations
 
-from google.protobuf.message import DecodeError
-
 from prilavok.moderation.v1 import events_pb2 as moderation_events
 from prilavok.moderation.v1 import moderation_pb2
-from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage
+from prilavok_platform.nats import EventDispatcher, PoisonMessage
+from services.chat.domain.commands import ReleaseHeld
 from services.chat.service_layer.handlers import ChatHandlers
 
+DECIDED = (moderation_pb2.REVIEW_STATUS_APPROVED, moderation_pb2.REVIEW_STATUS_REJECTED)
 
-def review_resolved_handler(handlers: ChatHandlers):
-    async def handle(msg) -> None:
-        if (msg.headers or {}).get(EVENT_TYPE_HEADER) != moderation_events.ReviewResolved.DESCRIPTOR.full_name:
-            return
-        try:
-            event = moderation_events.ReviewResolved.FromString(msg.data)
-        except DecodeError as exc:
-            raise PoisonMessage(f"undecodable ReviewResolved: {exc}") from None
+
+def moderation_dispatcher(handlers: ChatHandlers) -> EventDispatcher:
+    async def on_review_resolved(event: moderation_events.ReviewResolved) -> None:
         item = event.item
-        if item.status not in (moderation_pb2.REVIEW_STATUS_APPROVED, moderation_pb2.REVIEW_STATUS_REJECTED):
+        if item.status not in DECIDED:
             raise PoisonMessage(f"review {item.review_id} resolved with status {item.status}")
-        await handlers.release_held(item.message_id, approved=item.status == moderation_pb2.REVIEW_STATUS_APPROVED,
-                                    comment=item.resolution_comment)
+        await handlers.release_held(ReleaseHeld(
+            item.message_id, approved=item.status == moderation_pb2.REVIEW_STATUS_APPROVED, comment=item.resolution_comment,
+        ))
 
-    return handle
+    return EventDispatcher().on(moderation_events.ReviewResolved, on_review_resolved)

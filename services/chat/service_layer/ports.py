@@ -1,67 +1,118 @@
-"""What chat's use cases need from outside: persistence and moderation."""
+"""What chat's use cases need from outside: repositories (bundled for the unit of work),
+moderation, attachment storage and the live event feed of StreamEvents."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from prilavok_platform.auth import Identity
-from services.chat.domain.model import Attachment, AttachmentMeta, Message, Thread, ThreadKind, ThreadStatus
+from prilavok_platform.identity import Identity, Party
+from prilavok_platform.pagination import KeysetOrder
+from services.chat.domain.model import (
+    Attachment,
+    AttachmentMeta,
+    DeadlineState,
+    Message,
+    ModerationDecision,
+    Side,
+    Thread,
+    ThreadKind,
+    ThreadStatus,
+)
+
+# The orders of the List methods; page tokens are built from exactly these fields.
+THREAD_ORDER = KeysetOrder(("last_activity_at", -1, dt.datetime), ("_id", -1, str))
+MESSAGES_OLDER = KeysetOrder(("seq", -1, int))
+MESSAGES_NEWER = KeysetOrder(("seq", 1, int))
 
 
-@dataclass(frozen=True)
-class ModerationDecision:
-    action: str  # ALLOW | WARN | MASK | REVIEW | BLOCK
-    categories: tuple[str, ...]
-    reason: str
-    masked_text: str
-    policy_version: str
-
-
-class ModerationGateway(Protocol):
-    async def check(self, *, message_id: str, thread: Thread, sender: Identity, text: str) -> ModerationDecision: ...
+class AlreadyStored(Exception):
+    """An insert found its id taken: a retried request (the transaction is aborted)."""
 
 
 @dataclass(frozen=True)
 class ThreadFilter:
-    party_key: str
+    party: Party
     kind: ThreadKind | None = None
     status: ThreadStatus | None = None
     unread_only: bool = False
     order_id: str = ""
 
 
-class ChatRepository(Protocol):
-    async def create_thread(self, thread: Thread) -> tuple[Thread, bool]: ...
+class ThreadRepository(Protocol):
+    async def add(self, thread: Thread) -> None:
+        """Inserts a new thread; AlreadyStored when its id exists."""
 
-    async def get_thread(self, thread_id: str) -> Thread | None: ...
+    async def get(self, thread_id: str) -> Thread | None: ...
 
-    async def list_threads(self, flt: ThreadFilter, limit: int, cursor: dict | None) -> list[Thread]: ...
+    async def save(self, thread: Thread) -> bool:
+        """Writes the thread if the stored version is still `thread.version` (then bumps it);
+        False when the copy is stale (someone saved in between)."""
 
-    async def append_message(
-        self, thread: Thread, side: str, message: Message, reply_due: tuple[bool, dt.datetime | None]
-    ) -> tuple[Message, bool]: ...
+    async def page(self, flt: ThreadFilter, size: int, token: str) -> tuple[list[Thread], str]:
+        """One page in THREAD_ORDER and the next page token ('' at the end)."""
 
-    async def list_messages(
-        self, thread_id: str, viewer_party: str | None, newer: bool, after_seq: int | None, limit: int
-    ) -> list[Message]: ...
+    async def with_deadline_due(self, states: Sequence[DeadlineState], due_by: dt.datetime, limit: int) -> list[Thread]:
+        """Threads whose deadline is in one of `states` and due at or before `due_by`, soonest first."""
 
-    async def mark_read(self, thread: Thread, side: str, reader: Identity, up_to_seq: int, at: dt.datetime) -> int: ...
 
-    async def close_thread(self, thread: Thread, by: Identity, reason: str, at: dt.datetime) -> Thread: ...
+class MessageRepository(Protocol):
+    async def add(self, message: Message) -> None:
+        """Inserts a new message; AlreadyStored when its id exists."""
 
-    async def rate_thread(self, thread: Thread, score: int, comment: str, at: dt.datetime) -> Thread: ...
+    async def get(self, message_id: str) -> Message | None: ...
 
-    async def release_held(self, message_id: str, approved: bool, comment: str, at: dt.datetime, policy) -> bool: ...
+    async def save(self, message: Message) -> None: ...
+
+    async def page(
+        self, thread_id: str, visible_to: Party | None, *, newer: bool, start_seq: int, size: int, token: str
+    ) -> tuple[list[Message], str]:
+        """Messages of a thread in MESSAGES_NEWER/MESSAGES_OLDER order after `start_seq` (0: from
+        the end); only delivered ones plus those sent by `visible_to` (None: all)."""
+
+    async def count_unread(self, thread_id: str, reader_side: Side, after_seq: int) -> int:
+        """Delivered messages of the other sides after `after_seq`."""
+
+
+@dataclass
+class ChatRepositories:
+    threads: ThreadRepository
+    messages: MessageRepository
+
+
+class ModerationGateway(Protocol):
+    async def check(self, *, message_id: str, thread: Thread, sender: Identity, text: str) -> ModerationDecision:
+        """Moderation's verdict; Unavailable (MODERATION_UNAVAILABLE) when it cannot answer in time."""
+
+
+class Upload(Protocol):
+    async def write(self, chunk: bytes) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def abort(self) -> None: ...
 
 
 class AttachmentStore(Protocol):
-    def open_upload(self, attachment_id: str, meta: AttachmentMeta, uploader_party: str):
-        """An upload stream with async write(bytes), close() and abort()."""
+    def open_upload(self, attachment_id: str, meta: AttachmentMeta, uploader: Party) -> Upload: ...
 
     async def get(self, attachment_id: str) -> Attachment | None: ...
 
     async def get_many(self, attachment_ids: list[str]) -> list[Attachment]: ...
 
     def read(self, attachment_id: str) -> AsyncIterator[bytes]: ...
+
+
+class LiveSubscription(Protocol):
+    async def next(self, timeout: float) -> object | None:
+        """The next event for this subscriber (a StreamEventsResponse), None after `timeout`
+        seconds without one; ResourceExhausted when the subscriber fell too far behind."""
+
+    def close(self) -> None: ...
+
+
+class LiveEvents(Protocol):
+    """Chat events of this process's NATS subscription, fanned out to open StreamEvents calls."""
+
+    def subscribe(self, viewer: Party, *, all_of_thread: bool, thread_id: str) -> LiveSubscription: ...

@@ -1,97 +1,231 @@
+"""Chat's rules as plain functions: opening threads, access, the read marker, message outcomes,
+held-message release, reply deadlines and who each event tells."""
 import datetime as dt
 
 import pytest
 
-from prilavok_platform.auth import Identity, Role
 from prilavok_platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from prilavok_platform.identity import Identity, Party, Role
+from services.chat.domain import access, conversation
+from services.chat.domain.commands import CreateThread
+from services.chat.domain.deadlines import announce_deadline, apply_reply_deadline, next_deadline_state
+from services.chat.domain.events import MessageBlocked, MessageDelivered, MessageHeld
 from services.chat.domain.model import (
     ChatPolicy,
+    DeadlineState,
     InitiationReason,
-    NewThread,
+    MessageStatus,
+    ModerationAction,
+    ModerationDecision,
+    Side,
     SupportTopic,
     ThreadKind,
     ThreadStatus,
-    open_thread,
     validate_message,
 )
+from services.chat.domain.threads import open_thread
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
-POLICY = ChatPolicy("t", 4000, 10, 1 << 20, 10, 255, ("image/jpeg", "video/mp4"), seller_reply_hours=240, support_reply_hours=72, remind_before_hours=24, moderation_deadline_ms=500)
+POLICY = ChatPolicy("t", 4000, 10, 1 << 20, 10, 255, ("image/jpeg", "video/mp4"), seller_reply_hours=240, support_reply_hours=72,
+                    remind_before_hours=24, moderation_deadline_ms=500)
 BUYER = Identity("b1", Role.BUYER)
 SELLER = Identity("u1", Role.SELLER, "s1")
+HOUR = dt.timedelta(hours=1)
 
 
-def test_buyer_opens_an_order_thread_with_the_shop():
-    thread = open_thread(NewThread("r1", ThreadKind.ORDER, order_id="o1", shop_id="s1"), BUYER, NOW, POLICY)
-    assert thread.participants == {"buyer": "user:b1", "seller": "shop:s1"}
-    assert thread.side_of(BUYER) == "buyer" and thread.side_of(SELLER) == "seller"
+def order(caller=BUYER, **kw):
+    fields = {"order_id": "o1", "shop_id": "s1"} if caller is BUYER else {"order_id": "o1", "buyer_id": "b1"}
+    return open_thread(CreateThread(caller, "r1", ThreadKind.ORDER, **{**fields, **kw}), NOW, POLICY)[0]
+
+
+def message(thread, sender, side, action=ModerationAction.ALLOW, text="Здравствуйте", masked=""):
+    return conversation.moderated_message(message_id=f"m{thread.last_seq + 1}", thread_id=thread.thread_id, sender=sender, side=side,
+                                          text=text, attachment_ids=(), decision=ModerationDecision(action, masked_text=masked), at=NOW)
+
+
+def test_buyer_opens_an_order_thread_with_the_shop_and_the_shop_is_told():
+    thread, created = open_thread(CreateThread(BUYER, "r1", ThreadKind.ORDER, order_id="o1", shop_id="s1"), NOW, POLICY)
+    assert thread.participants == {Side.BUYER: Party.user("b1"), Side.SELLER: Party.shop("s1")}
+    assert thread.side_of(BUYER) is Side.BUYER and thread.side_of(SELLER) is Side.SELLER
     assert thread.side_of(Identity("u2", Role.SELLER, "s2")) is None
+    assert created.recipients == (Party.shop("s1"),)
 
 
 def test_the_same_order_chat_is_found_again_whoever_opens_it():
-    by_buyer = open_thread(NewThread("r1", ThreadKind.ORDER, order_id="o1", shop_id="s1"), BUYER, NOW, POLICY)
-    by_seller = open_thread(
-        NewThread("r2", ThreadKind.ORDER, order_id="o1", buyer_id="b1", initiation_reason=InitiationReason.DELIVERY_PROBLEM),
-        SELLER, NOW, POLICY,
-    )
-    assert by_buyer.thread_id == by_seller.thread_id
+    by_seller = order(SELLER, initiation_reason=InitiationReason.DELIVERY_PROBLEM)
+    assert order().thread_id == by_seller.thread_id
 
 
 def test_seller_may_write_first_only_with_a_reason():
     with pytest.raises(FailedPrecondition) as err:
-        open_thread(NewThread("r1", ThreadKind.ORDER, order_id="o1", buyer_id="b1"), SELLER, NOW, POLICY)
+        order(SELLER)
     assert err.value.reason == "SELLER_INITIATION_REASON_REQUIRED"
 
 
 def test_seller_cannot_open_for_another_shop_and_buyer_not_for_another_buyer():
     with pytest.raises(InvalidArgument):
-        open_thread(NewThread("r1", ThreadKind.ORDER, order_id="o1", buyer_id="b1", shop_id="s2",
-                              initiation_reason=InitiationReason.ORDER_DETAILS), SELLER, NOW, POLICY)
+        order(SELLER, shop_id="s2", initiation_reason=InitiationReason.ORDER_DETAILS)
     with pytest.raises(InvalidArgument):
-        open_thread(NewThread("r1", ThreadKind.ORDER, order_id="o1", shop_id="s1", buyer_id="b2"), BUYER, NOW, POLICY)
+        order(BUYER, buyer_id="b2")
 
 
 def test_invalid_thread_requests_list_every_problem():
     with pytest.raises(InvalidArgument) as err:
-        open_thread(NewThread("", ThreadKind.ORDER), BUYER, NOW, POLICY)
+        open_thread(CreateThread(BUYER, "", ThreadKind.ORDER), NOW, POLICY)
     assert {v.field for v in err.value.violations} == {"request_id", "order_id", "shop_id"}
     with pytest.raises(InvalidArgument) as err:
-        open_thread(NewThread("r", None), BUYER, NOW, POLICY)
+        open_thread(CreateThread(BUYER, "r", None), NOW, POLICY)
     assert err.value.violations[0].field == "kind"
 
 
 def test_support_thread_needs_category_and_topic_and_staff_cannot_open_one():
-    thread = open_thread(NewThread("r1", ThreadKind.SUPPORT, support=SupportTopic("Приемка товара", "Возражения по актам приемки")), SELLER, NOW, POLICY)
-    assert thread.participants == {"author": "shop:s1", "support": "support"}
-    assert thread.side_of(Identity("agent", Role.SUPPORT)) == "support"
+    thread, created = open_thread(CreateThread(SELLER, "r1", ThreadKind.SUPPORT, support=SupportTopic("Приемка товара", "Акт")), NOW, POLICY)
+    assert thread.participants == {Side.AUTHOR: Party.shop("s1"), Side.SUPPORT: Party.support()}
+    assert thread.side_of(Identity("agent", Role.SUPPORT)) is Side.SUPPORT and created.recipients == (Party.support(),)
     with pytest.raises(InvalidArgument):
-        open_thread(NewThread("r1", ThreadKind.SUPPORT, support=SupportTopic("", "")), BUYER, NOW, POLICY)
+        open_thread(CreateThread(BUYER, "r1", ThreadKind.SUPPORT, support=SupportTopic("", "")), NOW, POLICY)
     with pytest.raises(PermissionDenied):
-        open_thread(NewThread("r1", ThreadKind.SUPPORT, support=SupportTopic("a", "b")), Identity("m", Role.MODERATOR), NOW, POLICY)
+        open_thread(CreateThread(Identity("m", Role.MODERATOR), "r1", ThreadKind.SUPPORT, support=SupportTopic("a", "b")), NOW, POLICY)
 
 
-def test_reply_deadline_starts_with_the_buyer_and_stops_with_the_seller():
-    thread = open_thread(NewThread("r1", ThreadKind.ORDER, order_id="o1", shop_id="s1"), BUYER, NOW, POLICY)
-    assert thread.reply_due_after("buyer", NOW, POLICY) == (True, NOW + dt.timedelta(hours=240))
-    thread.reply_due_at = NOW + dt.timedelta(hours=240)
-    assert thread.reply_due_after("buyer", NOW, POLICY) == (False, None)  # the clock keeps running
-    assert thread.reply_due_after("seller", NOW, POLICY) == (True, None)  # answered: cleared
-
-
-def test_only_participants_write_and_closed_threads_refuse_messages():
-    thread = open_thread(NewThread("r1", ThreadKind.ORDER, order_id="o1", shop_id="s1"), BUYER, NOW, POLICY)
+def test_access_participants_write_staff_read_only_author_rates():
+    thread = order()
     with pytest.raises(PermissionDenied):
-        thread.require_writable_by(Identity("b2", Role.BUYER))
-    assert thread.require_visible(Identity("m", Role.MODERATOR)) is None  # staff read
-    thread.status = ThreadStatus.CLOSED
-    with pytest.raises(FailedPrecondition):
-        thread.require_writable_by(BUYER)
+        access.require_may_write(thread, Identity("b2", Role.BUYER))
+    assert access.require_may_read(thread, Identity("m", Role.MODERATOR)) is None
+    with pytest.raises(PermissionDenied):
+        access.require_may_read(thread, Identity("b2", Role.BUYER))
+    with pytest.raises(PermissionDenied):
+        access.require_may_list_threads(Identity("svc", Role.SERVICE))
+    with pytest.raises(PermissionDenied):
+        access.require_may_rate(thread, BUYER)
+    assert access.message_audience(thread, SELLER) == Party.shop("s1")
+    assert access.message_audience(thread, Identity("m", Role.MODERATOR)) is None
 
 
 def test_message_limits():
     with pytest.raises(InvalidArgument) as err:
-        validate_message("x" * 4001, [], "r1", "t1", POLICY)
+        validate_message("x" * 4001, (), "r1", "t1", POLICY)
     assert "4000" in err.value.violations[0].description
     with pytest.raises(InvalidArgument):
-        validate_message("   ", [], "r1", "t1", POLICY)
-    validate_message("Здравствуйте", [], "r1", "t1", POLICY)
+        validate_message("   ", (), "r1", "t1", POLICY)
+    validate_message("Здравствуйте", (), "r1", "t1", POLICY)
+
+
+@pytest.mark.parametrize(("action", "status", "event"), [
+    (ModerationAction.ALLOW, MessageStatus.DELIVERED, MessageDelivered),
+    (ModerationAction.WARN, MessageStatus.DELIVERED, MessageDelivered),
+    (ModerationAction.MASK, MessageStatus.DELIVERED, MessageDelivered),
+    (ModerationAction.REVIEW, MessageStatus.HELD, MessageHeld),
+    (ModerationAction.BLOCK, MessageStatus.BLOCKED, MessageBlocked),
+])
+def test_moderation_outcome_decides_delivery_and_who_is_told(action, status, event):
+    thread = order()
+    m = message(thread, BUYER, Side.BUYER, action, text="мой номер 8900", masked="мой номер ***")
+    told = conversation.accept_message(thread, m, POLICY)
+    assert m.status is status and isinstance(told, event) and m.seq == thread.last_seq == 1
+    delivered = status is MessageStatus.DELIVERED
+    assert told.recipients == ((Party.shop("s1"),) if delivered else (Party.user("b1"),))
+    assert thread.unread[Side.SELLER] == (1 if delivered else 0)
+    assert (thread.reply_due_at is not None) is delivered
+    assert m.text == ("мой номер ***" if action is ModerationAction.MASK else "мой номер 8900")
+    assert m.original_text == ("" if action in (ModerationAction.ALLOW, ModerationAction.WARN) else "мой номер 8900")
+
+
+def test_the_original_text_is_shown_to_its_writer_only():
+    thread = order()
+    m = message(thread, BUYER, Side.BUYER, ModerationAction.MASK, text="a 8900", masked="a ***")
+    assert conversation.as_seen_by(m, BUYER).text == "a 8900"
+    assert conversation.as_seen_by(m, SELLER).text == "a ***"
+
+
+def test_a_closed_thread_refuses_messages():
+    thread = order()
+    conversation.close(thread, BUYER, "", NOW)
+    with pytest.raises(FailedPrecondition):
+        conversation.accept_message(thread, message(thread, BUYER, Side.BUYER), POLICY)
+
+
+def test_reply_deadline_starts_with_the_buyer_and_stops_with_the_seller():
+    thread = order()
+    apply_reply_deadline(thread, Side.BUYER, NOW, POLICY)
+    assert thread.reply_due_at == NOW + 240 * HOUR and thread.deadline_state is DeadlineState.PENDING
+    apply_reply_deadline(thread, Side.BUYER, NOW + HOUR, POLICY)
+    assert thread.reply_due_at == NOW + 240 * HOUR  # the clock keeps running
+    apply_reply_deadline(thread, Side.SELLER, NOW + 2 * HOUR, POLICY)
+    assert thread.reply_due_at is None and thread.deadline_state is None
+
+
+def test_deadline_states_only_move_forward():
+    due, remind = NOW + 240 * HOUR, 24 * HOUR
+    assert next_deadline_state(DeadlineState.PENDING, due, NOW, remind) is None
+    assert next_deadline_state(DeadlineState.PENDING, due, due - 20 * HOUR, remind) is DeadlineState.REMINDED
+    assert next_deadline_state(DeadlineState.REMINDED, due, due - HOUR, remind) is None
+    assert next_deadline_state(DeadlineState.REMINDED, due, due, remind) is DeadlineState.BREACHED
+    assert next_deadline_state(DeadlineState.PENDING, due, due + HOUR, remind) is DeadlineState.BREACHED  # no late reminder
+    assert next_deadline_state(DeadlineState.BREACHED, due, due + 100 * HOUR, remind) is None
+    assert next_deadline_state(None, None, NOW, remind) is None
+
+
+def test_announce_deadline_tells_the_party_that_owes_the_reply():
+    thread = order()
+    apply_reply_deadline(thread, Side.BUYER, NOW, POLICY)
+    assert announce_deadline(thread, NOW, POLICY) is None
+    reminder = announce_deadline(thread, NOW + 230 * HOUR, POLICY)
+    assert reminder is not None and not reminder.breached and reminder.recipients == (Party.shop("s1"),)
+    breach = announce_deadline(thread, NOW + 241 * HOUR, POLICY)
+    assert breach is not None and breach.breached and thread.deadline_state is DeadlineState.BREACHED
+    support, _ = open_thread(CreateThread(BUYER, "r2", ThreadKind.SUPPORT, support=SupportTopic("a", "b")), NOW, POLICY)
+    apply_reply_deadline(support, Side.AUTHOR, NOW, POLICY)
+    assert support.reply_due_at == NOW + 72 * HOUR
+    assert announce_deadline(support, NOW + 73 * HOUR, POLICY).recipients == (Party.support(),)
+
+
+def test_the_read_marker_never_goes_backwards_and_is_capped_at_the_last_message():
+    thread = order()
+    thread.last_seq = 5
+    assert conversation.read_position(thread, Side.SELLER, 3) == 3
+    assert conversation.mark_read(thread, SELLER, Side.SELLER, 3, 2, NOW).recipients == (Party.user("b1"),)
+    assert conversation.read_position(thread, Side.SELLER, 1) == 3
+    assert conversation.mark_read(thread, SELLER, Side.SELLER, 3, 2, NOW) is None  # nothing moved: no receipt
+    assert conversation.read_position(thread, Side.SELLER, 0) == 5
+    assert conversation.read_position(thread, Side.SELLER, 50) == 5
+    with pytest.raises(InvalidArgument):
+        conversation.read_position(thread, Side.SELLER, -1)
+
+
+def test_release_of_a_held_message():
+    thread = order()
+    held = message(thread, BUYER, Side.BUYER, ModerationAction.REVIEW)
+    conversation.accept_message(thread, held, POLICY)
+    delivered = conversation.release_held(thread, held, approved=True, comment="", at=NOW + HOUR, policy=POLICY)
+    assert isinstance(delivered, MessageDelivered) and delivered.recipients == (Party.shop("s1"),)
+    assert held.status is MessageStatus.DELIVERED and thread.unread[Side.SELLER] == 1 and thread.reply_due_at == NOW + 241 * HOUR
+    assert conversation.release_held(thread, held, approved=False, comment="", at=NOW, policy=POLICY) is None
+    other = message(thread, SELLER, Side.SELLER, ModerationAction.REVIEW)
+    conversation.accept_message(thread, other, POLICY)
+    blocked = conversation.release_held(thread, other, approved=False, comment="Контакты", at=NOW, policy=POLICY)
+    assert isinstance(blocked, MessageBlocked) and blocked.recipients == (Party.shop("s1"),)
+    assert other.status is MessageStatus.BLOCKED and other.moderation_reason == "Контакты" and thread.reply_due_at is not None
+
+
+def test_close_and_rate():
+    thread = order()
+    closed = conversation.close(thread, SELLER, "готово", NOW)
+    assert closed.recipients == (Party.user("b1"),) and thread.status is ThreadStatus.CLOSED and thread.last_activity_at == NOW
+    with pytest.raises(FailedPrecondition):
+        conversation.close(thread, BUYER, "", NOW)
+    with pytest.raises(FailedPrecondition) as err:
+        conversation.rate(thread, 5, "", NOW)
+    assert err.value.reason == "NOT_A_SUPPORT_THREAD"
+
+
+def test_policy_from_dict_refuses_nonsense():
+    good = {"version": "1", "limits": {"max_text_chars": 10, "max_attachments_per_message": 1, "max_attachment_bytes": 1,
+                                       "max_support_reference_fields": 1, "max_file_name_chars": 10, "allowed_content_types": ["image/PNG"]},
+            "reply_deadline": {"seller_hours": 1, "support_hours": 1, "remind_before_hours": 0}, "moderation": {"deadline_ms": 100}}
+    assert ChatPolicy.from_dict(good).allowed_content_types == ("image/png",)
+    with pytest.raises(ValueError):
+        ChatPolicy.from_dict({**good, "moderation": {"deadline_ms": 1}})
+    with pytest.raises(ValueError):
+        ChatPolicy.from_dict({"version": "1"})

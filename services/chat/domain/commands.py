@@ -1,0 +1,117 @@
+"""One command per chat use case. Callers are people (or services) identified by their token."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prilavok_platform.identity import Identity
+from services.chat.domain.model import AttachmentMeta, InitiationReason, SupportTopic, ThreadKind, ThreadStatus
+
+
+@dataclass(frozen=True)
+class CreateThread:
+    caller: Identity
+    request_id: str
+    kind: ThreadKind | None
+    order_id: str = ""
+    claim_id: str = ""
+    buyer_id: str = ""
+    shop_id: str = ""
+    support: SupportTopic | None = None
+    initiation_reason: InitiationReason | None = None
+    linked_thread_id: str = ""
+
+
+@dataclass(frozen=True)
+class GetThread:
+    caller: Identity
+    thread_id: str
+
+
+@dataclass(frozen=True)
+class ListThreads:
+    caller: Identity
+    page_size: int = 0
+    page_token: str = ""
+    kind: ThreadKind | None = None
+    status: ThreadStatus | None = None
+    unread_only: bool = False
+    order_id: str = ""
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    caller: Identity
+    thread_id: str
+    request_id: str
+    text: str
+    attachment_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListMessages:
+    caller: Identity
+    thread_id: str
+    page_size: int = 0
+    page_token: str = ""
+    # Oldest first (towards newer messages) when set; newest first otherwise.
+    newer: bool = False
+    # Start after this seq when no page token is given; 0 starts at the end in the chosen direction.
+    start_seq: int = 0
+
+
+@dataclass(frozen=True)
+class MarkRead:
+    caller: Identity
+    thread_id: str
+    # Read up to and including this seq; 0 means everything so far.
+    up_to_seq: int = 0
+
+
+@dataclass(frozen=True)
+class CloseThread:
+    caller: Identity
+    thread_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RateThread:
+    caller: Identity
+    thread_id: str
+    score: int
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ReleaseHeld:
+    """A moderator decided on a held message (moderation's ReviewResolved)."""
+
+    message_id: str
+    approved: bool
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class AnnounceDeadlines:
+    """One scan of reply deadlines that approach or have passed."""
+
+    limit: int = 200
+
+
+@dataclass(frozen=True)
+class UploadAttachment:
+    caller: Identity
+    meta: AttachmentMeta
+
+
+@dataclass(frozen=True)
+class DownloadAttachment:
+    caller: Identity
+    attachment_id: str
+
+
+@dataclass(frozen=True)
+class StreamEvents:
+    caller: Identity
+    # Only this thread; empty for all the caller's threads.
+    thread_id: str = ""

@@ -1,0 +1,173 @@
+"""What happens to a thread when people write, read, close and rate, and when a moderator
+releases a held message: the state changes and the events they emit, with their recipients."""
+from __future__ import annotations
+
+import datetime as dt
+
+from prilavok_platform.errors import FailedPrecondition, Validator
+from prilavok_platform.identity import Identity, Party
+from services.chat.domain import access
+from services.chat.domain.deadlines import apply_reply_deadline, stop_reply_deadline
+from services.chat.domain.events import MessageBlocked, MessageDelivered, MessageEvent, MessageHeld, ThreadClosed, ThreadRead
+from services.chat.domain.model import (
+    ChatPolicy,
+    Message,
+    MessageStatus,
+    ModerationAction,
+    ModerationDecision,
+    Side,
+    Thread,
+    ThreadKind,
+    ThreadStatus,
+    stable_id,
+)
+
+STATUS_BY_ACTION = {
+    ModerationAction.ALLOW: MessageStatus.DELIVERED,
+    ModerationAction.WARN: MessageStatus.DELIVERED,
+    ModerationAction.MASK: MessageStatus.DELIVERED,
+    ModerationAction.REVIEW: MessageStatus.HELD,
+    ModerationAction.BLOCK: MessageStatus.BLOCKED,
+}
+
+
+def message_id_for(thread_id: str, sender: Identity, request_id: str) -> str:
+    """Derived from the request, so a retry is recognised even after a crash."""
+    return stable_id("message", thread_id, Party.of(sender).key, sender.user_id, request_id)
+
+
+def require_open(thread: Thread) -> None:
+    if thread.status is ThreadStatus.CLOSED:
+        raise FailedPrecondition(f"thread {thread.thread_id} is closed", reason="THREAD_CLOSED")
+
+
+def moderated_message(
+    *, message_id: str, thread_id: str, sender: Identity, side: Side, text: str, attachment_ids: tuple[str, ...],
+    decision: ModerationDecision, at: dt.datetime,
+) -> Message:
+    """The message as moderation left it: delivered (masked if so decided), held for a moderator, or blocked."""
+    status = STATUS_BY_ACTION.get(decision.action, MessageStatus.BLOCKED)
+    masked = decision.action is ModerationAction.MASK and bool(decision.masked_text)
+    delivered_text = decision.masked_text if masked else text
+    return Message(
+        message_id=message_id,
+        thread_id=thread_id,
+        seq=0,
+        sender=sender,
+        sender_side=side,
+        text=delivered_text,
+        status=status,
+        created_at=at,
+        # Kept for the sender (and moderators) when what others see differs from what was written.
+        original_text=text if delivered_text != text or status is not MessageStatus.DELIVERED else "",
+        attachment_ids=attachment_ids,
+        moderation_action=decision.action,
+        moderation_categories=decision.categories,
+        moderation_reason=decision.reason,
+        policy_version=decision.policy_version,
+    )
+
+
+def _deliver(thread: Thread, message: Message, at: dt.datetime, policy: ChatPolicy) -> MessageDelivered:
+    thread.unread[thread.other_side(message.sender_side)] = thread.unread.get(thread.other_side(message.sender_side), 0) + 1
+    thread.last_message_at = thread.last_activity_at = thread.updated_at = at
+    apply_reply_deadline(thread, message.sender_side, at, policy)
+    return MessageDelivered(thread.snapshot(), message.snapshot(), thread.parties_except(message.sender_party), at)
+
+
+def accept_message(thread: Thread, message: Message, policy: ChatPolicy) -> MessageEvent:
+    """Stores a moderated message in the thread: every message takes the next seq (held and
+    blocked ones leave gaps for the others); only a delivered one counts as unread and moves
+    the reply deadline. Held and blocked messages are told to their sender's party only."""
+    require_open(thread)
+    thread.last_seq += 1
+    message.seq = thread.last_seq
+    thread.updated_at = message.created_at
+    if message.status is MessageStatus.DELIVERED:
+        return _deliver(thread, message, message.created_at, policy)
+    kind = MessageHeld if message.status is MessageStatus.HELD else MessageBlocked
+    return kind(thread.snapshot(), message.snapshot(), (message.sender_party,), message.created_at)
+
+
+def release_held(
+    thread: Thread, message: Message, *, approved: bool, comment: str, at: dt.datetime, policy: ChatPolicy
+) -> MessageDelivered | MessageBlocked | None:
+    """A moderator decided on a held message: approved, it is delivered now (to everyone but the
+    sender's party, counting as unread and moving the reply deadline); rejected, it stays
+    undelivered and its sender is told why. Only a HELD message changes (a redelivered decision
+    is a no-op: None)."""
+    if message.status is not MessageStatus.HELD:
+        return None
+    message.released_at, message.review_comment = at, comment
+    if approved:
+        message.status = MessageStatus.DELIVERED
+        return _deliver(thread, message, at, policy)
+    message.status = MessageStatus.BLOCKED
+    if comment:
+        message.moderation_reason = comment
+    return MessageBlocked(thread.snapshot(), message.snapshot(), (message.sender_party,), at)
+
+
+def read_position(thread: Thread, side: Side, requested: int) -> int:
+    """Where the read marker goes: up to the requested seq (0 = everything so far), never past
+    the last message, and never backwards."""
+    if requested < 0:
+        v = Validator()
+        v.add("up_to_seq", "must not be negative")
+        v.raise_if_any()
+    wanted = min(requested or thread.last_seq, thread.last_seq)
+    return max(thread.read_seq.get(side, 0), wanted)
+
+
+def mark_read(thread: Thread, reader: Identity, side: Side, up_to_seq: int, unread: int, at: dt.datetime) -> ThreadRead | None:
+    """Moves the marker (see read_position) and sets the unread count counted after it. A read
+    receipt goes to the other parties only when the marker moved."""
+    moved = up_to_seq > thread.read_seq.get(side, 0)
+    thread.read_seq[side] = max(thread.read_seq.get(side, 0), up_to_seq)
+    thread.unread[side] = unread
+    if not moved:
+        return None
+    thread.updated_at = at
+    return ThreadRead(thread.snapshot(), reader, up_to_seq, thread.parties_except(thread.participants[side]), at)
+
+
+def close(thread: Thread, by: Identity, reason: str, at: dt.datetime) -> ThreadClosed:
+    """Closing ends the thread for good (it is not reopened) and stops its reply deadline."""
+    v = Validator()
+    v.text(reason, "reason", max_len=500, required=False)
+    v.raise_if_any()
+    if thread.status is ThreadStatus.CLOSED:
+        raise FailedPrecondition(f"thread {thread.thread_id} is already closed", reason="THREAD_CLOSED")
+    thread.status = ThreadStatus.CLOSED
+    thread.closed_at = thread.updated_at = thread.last_activity_at = at
+    stop_reply_deadline(thread)
+    return ThreadClosed(thread.snapshot(), by, reason, thread.parties_except(Party.of(by)), at)
+
+
+def validate_rating(score: int, comment: str) -> None:
+    v = Validator()
+    v.require(1 <= score <= 5, "score", "must be between 1 and 5")
+    v.text(comment, "comment", max_len=1000, required=False)
+    v.raise_if_any()
+
+
+def rate(thread: Thread, score: int, comment: str, at: dt.datetime) -> None:
+    """A support thread is rated once, when it is answered (support spoke last) or closed."""
+    validate_rating(score, comment)
+    if thread.kind is not ThreadKind.SUPPORT:
+        raise FailedPrecondition("only support threads are rated", reason="NOT_A_SUPPORT_THREAD")
+    if thread.rating:
+        raise FailedPrecondition(f"thread {thread.thread_id} is already rated", reason="ALREADY_RATED")
+    answered = thread.last_seq > 0 and thread.reply_due_at is None
+    if thread.status is not ThreadStatus.CLOSED and not answered:
+        raise FailedPrecondition("a support thread is rated once it is answered or closed", reason="NOT_YET_ANSWERED")
+    thread.rating, thread.rating_comment, thread.rated_at, thread.updated_at = score, comment, at, at
+
+
+def as_seen_by(message: Message, viewer: Identity) -> Message:
+    """The message as the viewer sees it: its writer sees what they wrote, others what was delivered."""
+    if message.original_text and access.sees_original(message, viewer):
+        seen = message.snapshot()
+        seen.text = message.original_text
+        return seen
+    return message

@@ -1,0 +1,118 @@
+"""Opening a thread: who may open what, and the thread's stable id, so that a retry (or the other
+side opening the same order chat) lands on the same thread."""
+from __future__ import annotations
+
+import datetime as dt
+
+from prilavok_platform.errors import FailedPrecondition, Validator
+from prilavok_platform.identity import Identity, Party, Role
+from services.chat.domain import access
+from services.chat.domain.commands import CreateThread
+from services.chat.domain.events import ThreadCreated
+from services.chat.domain.model import ChatPolicy, Side, SupportTopic, Thread, ThreadKind, ThreadStatus, stable_id
+
+
+def open_thread(cmd: CreateThread, now: dt.datetime, policy: ChatPolicy) -> tuple[Thread, ThreadCreated]:
+    v = Validator()
+    v.identifier(cmd.request_id, "request_id")
+    if cmd.kind is None:
+        v.add("kind", "must be THREAD_KIND_ORDER, THREAD_KIND_CLAIM or THREAD_KIND_SUPPORT")
+        v.raise_if_any()
+    assert cmd.kind is not None
+    access.require_may_open(cmd.caller, cmd.kind)
+    if cmd.kind is ThreadKind.SUPPORT:
+        thread = _support_thread(cmd, now, policy, v)
+    else:
+        thread = _order_thread(cmd, now, v)
+    # Told: the party the thread was opened with, not the opener.
+    event = ThreadCreated(thread.snapshot(), thread.parties_except(Party.of(cmd.caller)), now)
+    return thread, event
+
+
+def _sides(cmd: CreateThread, v: Validator) -> tuple[str, str]:
+    """(buyer id, shop id): a buyer opens as themselves, a seller for their own shop."""
+    caller = cmd.caller
+    if caller.role is Role.BUYER:
+        v.identifier(cmd.shop_id, "shop_id")
+        if cmd.buyer_id and cmd.buyer_id != caller.user_id:
+            v.add("buyer_id", "a buyer opens threads only as themselves")
+        return caller.user_id, cmd.shop_id
+    if caller.role is Role.SELLER:
+        v.identifier(cmd.buyer_id, "buyer_id")
+        if cmd.shop_id and cmd.shop_id != caller.shop_id:
+            v.add("shop_id", "a seller opens threads only for their own shop")
+        return cmd.buyer_id, caller.shop_id
+    v.identifier(cmd.buyer_id, "buyer_id")
+    v.identifier(cmd.shop_id, "shop_id")
+    return cmd.buyer_id, cmd.shop_id
+
+
+def _order_thread(cmd: CreateThread, now: dt.datetime, v: Validator) -> Thread:
+    assert cmd.kind is not None
+    v.identifier(cmd.order_id, "order_id")
+    if cmd.kind is ThreadKind.CLAIM:
+        v.identifier(cmd.claim_id, "claim_id")
+    buyer_id, shop_id = _sides(cmd, v)
+    v.raise_if_any()
+    seller_first = cmd.caller.role is Role.SELLER
+    if seller_first and cmd.kind is ThreadKind.ORDER and cmd.initiation_reason is None:
+        raise FailedPrecondition(
+            "a seller may write first only to clarify order details, about a delivery problem, "
+            "to confirm stock, or at the buyer's request: set initiation_reason",
+            reason="SELLER_INITIATION_REASON_REQUIRED",
+        )
+    key = cmd.claim_id if cmd.kind is ThreadKind.CLAIM else cmd.order_id
+    return Thread(
+        thread_id=stable_id(cmd.kind.value, key, shop_id, buyer_id),
+        kind=cmd.kind,
+        status=ThreadStatus.OPEN,
+        participants={Side.BUYER: Party.user(buyer_id), Side.SELLER: Party.shop(shop_id)},
+        created_at=now,
+        updated_at=now,
+        initiated_by=cmd.caller.role,
+        order_id=cmd.order_id,
+        claim_id=cmd.claim_id,
+        buyer_id=buyer_id,
+        shop_id=shop_id,
+        initiation_reason=cmd.initiation_reason if seller_first else None,
+        unread={Side.BUYER: 0, Side.SELLER: 0},
+        read_seq={Side.BUYER: 0, Side.SELLER: 0},
+    )
+
+
+def _validate_topic(topic: SupportTopic | None, policy: ChatPolicy, v: Validator) -> None:
+    if topic is None:
+        v.add("support", "category and topic are required for a support thread")
+        return
+    v.text(topic.category, "support.category", max_len=200)
+    v.text(topic.topic, "support.topic", max_len=200)
+    if len(topic.references) > policy.max_support_reference_fields:
+        v.add("support.references", f"at most {policy.max_support_reference_fields} fields")
+    for name, value in topic.references.items():
+        v.text(name, "support.references", max_len=64)
+        v.text(value, f"support.references[{name[:64]}]", max_len=500)
+
+
+def _support_thread(cmd: CreateThread, now: dt.datetime, policy: ChatPolicy, v: Validator) -> Thread:
+    """A buyer or a seller asks the marketplace; all support agents answer as one desk."""
+    caller: Identity = cmd.caller
+    _validate_topic(cmd.support, policy, v)
+    v.identifier(cmd.linked_thread_id, "linked_thread_id", required=False)
+    v.raise_if_any()
+    author = Party.of(caller)
+    return Thread(
+        thread_id=stable_id(ThreadKind.SUPPORT.value, author.key, cmd.request_id),
+        kind=ThreadKind.SUPPORT,
+        status=ThreadStatus.OPEN,
+        participants={Side.AUTHOR: author, Side.SUPPORT: Party.support()},
+        created_at=now,
+        updated_at=now,
+        initiated_by=caller.role,
+        shop_id=caller.shop_id,
+        buyer_id=caller.user_id if caller.role is Role.BUYER else "",
+        author=caller,
+        support=cmd.support,
+        linked_thread_id=cmd.linked_thread_id,
+        unread={Side.AUTHOR: 0, Side.SUPPORT: 0},
+        read_seq={Side.AUTHOR: 0, Side.SUPPORT: 0},
+    )

@@ -1,0 +1,499 @@
+"""Every chat use case over fakes and the in-memory unit of work: no server, milliseconds."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+
+import pytest
+
+from prilavok_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
+from prilavok_platform.identity import Identity, Party, Role
+from services.chat.domain import commands as c
+from services.chat.domain import events as e
+from services.chat.domain.model import (
+    AttachmentMeta,
+    DeadlineState,
+    InitiationReason,
+    MessageStatus,
+    ModerationAction,
+    ModerationDecision,
+    Side,
+    SupportTopic,
+    ThreadKind,
+    ThreadStatus,
+)
+from tests.unit.chat.fakes import world
+
+BUYER = Identity("b1", Role.BUYER)
+SELLER = Identity("u1", Role.SELLER, "s1")
+OTHER_SELLER = Identity("u9", Role.SELLER, "s9")
+AGENT = Identity("agent-1", Role.SUPPORT)
+MODERATOR = Identity("m1", Role.MODERATOR)
+
+
+def rid() -> str:
+    return uuid.uuid4().hex
+
+
+async def order_thread(w, order_id="o1", buyer=BUYER, shop="s1"):
+    thread, _ = await w.handlers.create_thread(c.CreateThread(buyer, rid(), ThreadKind.ORDER, order_id=order_id, shop_id=shop))
+    return thread
+
+
+async def send(w, who, thread_id, text="Здравствуйте", request_id=None):
+    return await w.handlers.send_message(c.SendMessage(who, thread_id, request_id or rid(), text))
+
+
+# --- CreateThread / GetThread ----------------------------------------------------------------
+
+async def test_create_thread_emits_created_to_the_other_party_and_a_retry_returns_the_same_thread():
+    w = world()
+    cmd = c.CreateThread(BUYER, "r1", ThreadKind.ORDER, order_id="o1", shop_id="s1")
+    thread, created = await w.handlers.create_thread(cmd)
+    again, created_again = await w.handlers.create_thread(cmd)
+    assert created and not created_again and again.thread_id == thread.thread_id
+    [event] = w.uow.events_of(e.ThreadCreated)
+    assert event.recipients == (Party.shop("s1"),)
+
+
+async def test_seller_needs_an_initiation_reason_to_write_first():
+    w = world()
+    with pytest.raises(FailedPrecondition) as err:
+        await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.ORDER, order_id="o1", buyer_id="b1"))
+    assert err.value.reason == "SELLER_INITIATION_REASON_REQUIRED"
+    thread, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.ORDER, order_id="o1", buyer_id="b1",
+                                                              initiation_reason=InitiationReason.DELIVERY_PROBLEM))
+    assert w.uow.events_of(e.ThreadCreated)[0].recipients == (Party.user("b1"),)
+    assert thread.initiation_reason is InitiationReason.DELIVERY_PROBLEM and not w.threads.rows[thread.thread_id].last_seq
+
+
+async def test_buyer_cannot_open_as_another_buyer_and_staff_cannot_open_order_threads():
+    w = world()
+    with pytest.raises(InvalidArgument) as err:
+        await w.handlers.create_thread(c.CreateThread(BUYER, rid(), ThreadKind.ORDER, order_id="o1", shop_id="s1", buyer_id="b2"))
+    assert [v.field for v in err.value.violations] == ["buyer_id"]
+    with pytest.raises(PermissionDenied):
+        await w.handlers.create_thread(c.CreateThread(MODERATOR, rid(), ThreadKind.ORDER, order_id="o1", shop_id="s1", buyer_id="b1"))
+    assert not w.threads.rows and not w.uow.published
+
+
+async def test_a_linked_support_thread_must_exist_and_be_visible():
+    w = world()
+    topic = SupportTopic("Приемка товара", "Возражения по актам приемки")
+    with pytest.raises(NotFound):
+        await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic, linked_thread_id="nope"))
+    first, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic))
+    with pytest.raises(PermissionDenied):
+        await w.handlers.create_thread(c.CreateThread(BUYER, rid(), ThreadKind.SUPPORT, support=topic, linked_thread_id=first.thread_id))
+    linked, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic, linked_thread_id=first.thread_id))
+    assert linked.linked_thread_id == first.thread_id
+    assert w.uow.events_of(e.ThreadCreated)[0].recipients == (Party.support(),)
+
+
+async def test_get_thread_not_found_not_a_participant_and_staff():
+    w = world()
+    thread = await order_thread(w)
+    with pytest.raises(NotFound):
+        await w.handlers.get_thread(c.GetThread(BUYER, "missing"))
+    with pytest.raises(InvalidArgument):
+        await w.handlers.get_thread(c.GetThread(BUYER, ""))
+    with pytest.raises(PermissionDenied):
+        await w.handlers.get_thread(c.GetThread(OTHER_SELLER, thread.thread_id))
+    assert (await w.handlers.get_thread(c.GetThread(SELLER, thread.thread_id))).viewer_side is Side.SELLER
+    assert (await w.handlers.get_thread(c.GetThread(MODERATOR, thread.thread_id))).viewer_side is None
+
+
+# --- ListThreads -----------------------------------------------------------------------------
+
+async def list_all(w, who, size=1, **filters):
+    seen, token = [], ""
+    while True:
+        page = await w.handlers.list_threads(c.ListThreads(who, page_size=size, page_token=token, **filters))
+        seen.extend(t.thread_id for t in page.threads)
+        token = page.next_page_token
+        if not token:
+            return seen
+
+
+async def test_list_threads_pages_of_one_return_every_thread_once_in_activity_order():
+    w = world()
+    ids = []
+    for i in range(5):
+        ids.append((await order_thread(w, order_id=f"o{i}")).thread_id)
+        w.clock.advance(dt.timedelta(minutes=1))
+    await send(w, BUYER, ids[1])  # o1 becomes the newest activity
+    listed = await list_all(w, SELLER)
+    assert listed == [ids[1], ids[4], ids[3], ids[2], ids[0]]
+    assert await list_all(w, OTHER_SELLER) == []
+
+
+async def test_list_threads_paging_survives_activity_and_closes_between_pages():
+    """The token is the last item's (last_activity_at, id) as stored: a thread already returned
+    that gets a message or is closed does not come back, and nothing after the cursor is skipped."""
+    w = world()
+    ids = []
+    for i in range(6):
+        ids.append((await order_thread(w, order_id=f"o{i}")).thread_id)
+        w.clock.advance(dt.timedelta(minutes=1))
+    seen, token = [], ""
+    while True:
+        page = await w.handlers.list_threads(c.ListThreads(SELLER, page_size=1, page_token=token))
+        seen.extend(t.thread_id for t in page.threads)
+        w.clock.advance(dt.timedelta(seconds=1))
+        if len(seen) == 1:
+            await send(w, BUYER, seen[0])  # activity on a thread already listed
+        if len(seen) == 2:
+            await w.handlers.close_thread(c.CloseThread(SELLER, seen[1]))  # a close moves it up too
+        token = page.next_page_token
+        if not token:
+            break
+    assert sorted(seen) == sorted(ids) and len(seen) == len(set(seen))
+
+
+async def test_list_threads_filters_and_refuses_moderators():
+    w = world()
+    a = await order_thread(w, order_id="o1")
+    await order_thread(w, order_id="o2")
+    await send(w, BUYER, a.thread_id)
+    assert await list_all(w, SELLER, size=10, unread_only=True) == [a.thread_id]
+    assert await list_all(w, BUYER, size=10, unread_only=True) == []
+    assert await list_all(w, BUYER, size=10, order_id="o2") != [a.thread_id]
+    assert await list_all(w, BUYER, size=10, status=ThreadStatus.CLOSED) == []
+    with pytest.raises(PermissionDenied):
+        await w.handlers.list_threads(c.ListThreads(MODERATOR))
+    with pytest.raises(InvalidArgument):
+        await w.handlers.list_threads(c.ListThreads(SELLER, page_token="not-a-token"))
+
+
+# --- SendMessage -----------------------------------------------------------------------------
+
+async def test_allowed_message_is_delivered_counts_unread_starts_the_deadline_and_tells_the_other_party():
+    w = world()
+    thread = await order_thread(w)
+    message, created = await send(w, BUYER, thread.thread_id)
+    assert created and message.status is MessageStatus.DELIVERED and message.seq == 1
+    stored = w.threads.rows[thread.thread_id]
+    assert stored.unread == {Side.BUYER: 0, Side.SELLER: 1}
+    assert stored.reply_due_at == w.clock.now() + dt.timedelta(hours=240) and stored.deadline_state is DeadlineState.PENDING
+    [delivered] = w.uow.events_of(e.MessageDelivered)
+    assert delivered.recipients == (Party.shop("s1"),) and delivered.thread.last_seq == 1
+    w.clock.advance(dt.timedelta(hours=1))
+    await send(w, SELLER, thread.thread_id, "Здравствуйте! Отправим сегодня.")
+    stored = w.threads.rows[thread.thread_id]
+    assert stored.reply_due_at is None and stored.deadline_state is None
+    assert w.uow.events_of(e.MessageDelivered)[-1].recipients == (Party.user("b1"),)
+
+
+async def test_masked_message_delivers_the_masked_text_and_its_sender_sees_the_original():
+    w = world()
+    thread = await order_thread(w)
+    w.moderation.by_text["мой номер 89001234567"] = ModerationDecision(ModerationAction.MASK, ("CONTACT_EXCHANGE",), "контакты", "мой номер ***")
+    message, _ = await send(w, BUYER, thread.thread_id, "мой номер 89001234567")
+    assert w.messages.rows[message.message_id].text == "мой номер ***"
+    assert w.uow.events_of(e.MessageDelivered)[0].message.text == "мой номер ***"
+    as_seller = await w.handlers.list_messages(c.ListMessages(SELLER, thread.thread_id))
+    as_buyer = await w.handlers.list_messages(c.ListMessages(BUYER, thread.thread_id))
+    assert as_seller.messages[0].text == "мой номер ***" and as_buyer.messages[0].text == "мой номер 89001234567"
+
+
+@pytest.mark.parametrize(("action", "status", "event"), [
+    (ModerationAction.REVIEW, MessageStatus.HELD, e.MessageHeld),
+    (ModerationAction.BLOCK, MessageStatus.BLOCKED, e.MessageBlocked),
+])
+async def test_held_and_blocked_messages_take_a_seq_but_are_not_delivered(action, status, event):
+    w = world()
+    thread = await order_thread(w)
+    w.moderation.by_text["Ок"] = ModerationDecision(action, ("ONE_WORD",), "односложный ответ")
+    message, _ = await send(w, SELLER, thread.thread_id, "Ок")
+    assert message.status is status and message.seq == 1
+    stored = w.threads.rows[thread.thread_id]
+    assert stored.last_seq == 1 and stored.unread[Side.BUYER] == 0 and stored.last_message_at is None
+    [told] = w.uow.events_of(event)
+    assert told.recipients == (Party.shop("s1"),) and not w.uow.events_of(e.MessageDelivered)
+
+
+async def test_a_retried_send_returns_the_stored_message_without_a_second_event():
+    w = world()
+    thread = await order_thread(w)
+    first, created = await send(w, BUYER, thread.thread_id, request_id="same")
+    again, created_again = await send(w, BUYER, thread.thread_id, request_id="same")
+    assert created and not created_again and again.message_id == first.message_id and again.seq == 1
+    assert w.threads.rows[thread.thread_id].last_seq == 1 and len(w.uow.events_of(e.MessageDelivered)) == 1
+
+
+async def test_closed_thread_refuses_messages_and_strangers_cannot_write():
+    w = world()
+    thread = await order_thread(w)
+    with pytest.raises(PermissionDenied):
+        await send(w, OTHER_SELLER, thread.thread_id)
+    await w.handlers.close_thread(c.CloseThread(BUYER, thread.thread_id))
+    with pytest.raises(FailedPrecondition) as err:
+        await send(w, BUYER, thread.thread_id)
+    assert err.value.reason == "THREAD_CLOSED" and not w.moderation.calls
+
+
+async def test_moderation_unavailable_means_unavailable_to_the_sender_and_nothing_stored():
+    w = world()
+    thread = await order_thread(w)
+    w.moderation.down = True
+    with pytest.raises(Unavailable) as err:
+        await send(w, BUYER, thread.thread_id)
+    assert err.value.reason == "MODERATION_UNAVAILABLE"
+    assert not w.messages.rows and w.threads.rows[thread.thread_id].last_seq == 0
+    assert not w.uow.events_of(e.MessageDelivered)
+
+
+async def test_send_validates_before_calling_moderation():
+    w = world()
+    thread = await order_thread(w)
+    with pytest.raises(InvalidArgument):
+        await send(w, BUYER, thread.thread_id, "x" * 4001)
+    with pytest.raises(NotFound):
+        await send(w, BUYER, "missing")
+    assert not w.moderation.calls
+
+
+async def test_a_stale_thread_copy_is_reloaded_and_decided_again():
+    """Another message committed between the read and the transaction: the seq still advances by one."""
+    w = world()
+    thread = await order_thread(w)
+    original_get = w.threads.get
+    raced = False
+
+    async def racing_get(thread_id):
+        nonlocal raced
+        got = await original_get(thread_id)
+        if not raced:  # the pre-moderation read; then someone else writes
+            raced = True
+            stored = w.threads.rows[thread_id]
+            stored.last_seq, stored.version = stored.last_seq + 1, stored.version + 1
+        return got
+
+    w.threads.get = racing_get
+    message, _ = await send(w, BUYER, thread.thread_id)
+    assert message.seq == 2 and w.threads.rows[thread.thread_id].last_seq == 2
+
+
+# --- ListMessages / MarkRead -----------------------------------------------------------------
+
+async def test_held_and_blocked_messages_are_listed_only_for_their_sender_and_staff():
+    w = world()
+    thread = await order_thread(w)
+    await send(w, BUYER, thread.thread_id, "Здравствуйте")
+    w.moderation.by_text["Ок"] = ModerationDecision(ModerationAction.BLOCK, ("ONE_WORD",), "односложный ответ")
+    w.moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.REVIEW, ("CONTACT_EXCHANGE",), "на проверке")
+    await send(w, SELLER, thread.thread_id, "Ок")
+    await send(w, SELLER, thread.thread_id, "Пишите в телеграм")
+
+    async def seqs(who, **kw):
+        return [m.seq for m in (await w.handlers.list_messages(c.ListMessages(who, thread.thread_id, **kw))).messages]
+
+    assert await seqs(BUYER) == [1]
+    assert await seqs(SELLER) == [3, 2, 1]
+    assert await seqs(Identity("u2", Role.SELLER, "s1")) == [3, 2, 1]  # the same shop
+    assert await seqs(MODERATOR, newer=True) == [1, 2, 3]
+    assert await seqs(SELLER, newer=True, start_seq=1) == [2, 3]
+    with pytest.raises(PermissionDenied):
+        await seqs(OTHER_SELLER)
+    with pytest.raises(InvalidArgument):
+        await seqs(BUYER, start_seq=-1)
+
+
+async def test_list_messages_pages_by_seq_each_once():
+    w = world()
+    thread = await order_thread(w)
+    for _ in range(5):
+        await send(w, BUYER, thread.thread_id)
+    seen, token = [], ""
+    while True:
+        page = await w.handlers.list_messages(c.ListMessages(SELLER, thread.thread_id, page_size=2, page_token=token))
+        seen.extend(m.seq for m in page.messages)
+        if len(seen) == 2:
+            await send(w, BUYER, thread.thread_id)  # a newer message does not disturb older pages
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == [5, 4, 3, 2, 1]
+
+
+async def test_mark_read_is_monotonic_and_tells_the_other_party():
+    w = world()
+    thread = await order_thread(w)
+    for _ in range(3):
+        await send(w, BUYER, thread.thread_id)
+    assert await w.handlers.mark_read(c.MarkRead(SELLER, thread.thread_id, 2)) == 1
+    [receipt] = w.uow.events_of(e.ThreadRead)
+    assert receipt.recipients == (Party.user("b1"),) and receipt.up_to_seq == 2
+    # An earlier seq does not move the marker back nor raise the unread count.
+    assert await w.handlers.mark_read(c.MarkRead(SELLER, thread.thread_id, 1)) == 1
+    assert w.threads.rows[thread.thread_id].read_seq[Side.SELLER] == 2 and len(w.uow.events_of(e.ThreadRead)) == 1
+    # 0 reads everything; a seq past the end is capped at the last message.
+    assert await w.handlers.mark_read(c.MarkRead(SELLER, thread.thread_id, 99)) == 0
+    assert w.threads.rows[thread.thread_id].read_seq[Side.SELLER] == 3
+    with pytest.raises(InvalidArgument):
+        await w.handlers.mark_read(c.MarkRead(SELLER, thread.thread_id, -1))
+    with pytest.raises(PermissionDenied):
+        await w.handlers.mark_read(c.MarkRead(MODERATOR, thread.thread_id))
+
+
+# --- CloseThread / RateThread ----------------------------------------------------------------
+
+async def test_close_thread_stops_the_deadline_and_tells_the_others():
+    w = world()
+    thread = await order_thread(w)
+    await send(w, BUYER, thread.thread_id)
+    closed = await w.handlers.close_thread(c.CloseThread(BUYER, thread.thread_id, "Вопрос решен"))
+    assert closed.status is ThreadStatus.CLOSED and closed.reply_due_at is None and closed.deadline_state is None
+    [event] = w.uow.events_of(e.ThreadClosed)
+    assert event.recipients == (Party.shop("s1"),) and event.reason == "Вопрос решен"
+    with pytest.raises(FailedPrecondition) as err:
+        await w.handlers.close_thread(c.CloseThread(SELLER, thread.thread_id))
+    assert err.value.reason == "THREAD_CLOSED"
+
+
+async def test_close_thread_by_strangers_is_denied_but_support_may_close_any():
+    w = world()
+    thread = await order_thread(w)
+    with pytest.raises(PermissionDenied):
+        await w.handlers.close_thread(c.CloseThread(OTHER_SELLER, thread.thread_id))
+    with pytest.raises(PermissionDenied):
+        await w.handlers.close_thread(c.CloseThread(MODERATOR, thread.thread_id))
+    with pytest.raises(InvalidArgument):
+        await w.handlers.close_thread(c.CloseThread(BUYER, thread.thread_id, "x" * 501))
+    await w.handlers.close_thread(c.CloseThread(AGENT, thread.thread_id))
+    assert set(w.uow.events_of(e.ThreadClosed)[0].recipients) == {Party.user("b1"), Party.shop("s1")}
+
+
+async def test_rate_thread_once_after_the_answer_by_its_author_only():
+    w = world()
+    topic = SupportTopic("Приемка товара", "Возражения по актам приемки")
+    thread, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic))
+    await send(w, SELLER, thread.thread_id)
+    with pytest.raises(FailedPrecondition) as err:
+        await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 5))
+    assert err.value.reason == "NOT_YET_ANSWERED"
+    await send(w, AGENT, thread.thread_id, "Здравствуйте! Акт исправлен.")
+    with pytest.raises(InvalidArgument):
+        await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 9))
+    with pytest.raises(PermissionDenied):
+        await w.handlers.rate_thread(c.RateThread(AGENT, thread.thread_id, 4))
+    rated = await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 5, "Спасибо"))
+    assert rated.rating == 5 and w.threads.rows[thread.thread_id].rating_comment == "Спасибо"
+    with pytest.raises(FailedPrecondition) as err:
+        await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 4))
+    assert err.value.reason == "ALREADY_RATED"
+    order = await order_thread(w)
+    with pytest.raises(PermissionDenied):  # an order thread has no author
+        await w.handlers.rate_thread(c.RateThread(BUYER, order.thread_id, 4))
+
+
+# --- ReleaseHeld -----------------------------------------------------------------------------
+
+async def held_message(w):
+    thread = await order_thread(w)
+    w.moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.REVIEW, ("CONTACT_EXCHANGE",), "на проверке")
+    message, _ = await send(w, BUYER, thread.thread_id, "Пишите в телеграм")
+    return thread, message
+
+
+async def test_an_approved_held_message_is_delivered_and_starts_the_deadline():
+    w = world()
+    thread, message = await held_message(w)
+    w.clock.advance(dt.timedelta(hours=2))
+    assert await w.handlers.release_held(c.ReleaseHeld(message.message_id, approved=True)) is True
+    assert w.messages.rows[message.message_id].status is MessageStatus.DELIVERED
+    stored = w.threads.rows[thread.thread_id]
+    assert stored.unread[Side.SELLER] == 1 and stored.reply_due_at == w.clock.now() + dt.timedelta(hours=240)
+    [delivered] = w.uow.events_of(e.MessageDelivered)
+    assert delivered.recipients == (Party.shop("s1"),) and delivered.message.seq == message.seq
+    # A redelivered decision changes nothing.
+    assert await w.handlers.release_held(c.ReleaseHeld(message.message_id, approved=False)) is False
+    assert len(w.uow.events_of(e.MessageDelivered)) == 1 and not w.uow.events_of(e.MessageBlocked)
+
+
+async def test_a_rejected_held_message_stays_undelivered_and_its_sender_is_told_why():
+    w = world()
+    thread, message = await held_message(w)
+    assert await w.handlers.release_held(c.ReleaseHeld(message.message_id, approved=False, comment="Контакты запрещены")) is True
+    stored = w.messages.rows[message.message_id]
+    assert stored.status is MessageStatus.BLOCKED and stored.moderation_reason == "Контакты запрещены"
+    assert w.threads.rows[thread.thread_id].unread[Side.SELLER] == 0
+    [blocked] = w.uow.events_of(e.MessageBlocked)
+    assert blocked.recipients == (Party.user("b1"),)
+    assert await w.handlers.release_held(c.ReleaseHeld("unknown", approved=True)) is False
+
+
+# --- reply deadlines -------------------------------------------------------------------------
+
+async def test_the_deadline_scan_reminds_once_and_announces_the_breach_once():
+    w = world()
+    thread = await order_thread(w)
+    await send(w, BUYER, thread.thread_id)
+    scan = c.AnnounceDeadlines()
+    w.clock.advance(dt.timedelta(hours=100))
+    assert await w.handlers.announce_deadlines(scan) == 0
+    w.clock.advance(dt.timedelta(hours=120))  # 20 h before due: inside the 24 h reminder window
+    assert await w.handlers.announce_deadlines(scan) == 1
+    assert await w.handlers.announce_deadlines(scan) == 0
+    w.clock.advance(dt.timedelta(hours=21))  # past due
+    assert await w.handlers.announce_deadlines(scan) == 1
+    w.clock.advance(dt.timedelta(hours=50))
+    assert await w.handlers.announce_deadlines(scan) == 0
+    announced = w.uow.events_of(e.ReplyDeadline)
+    assert [x.breached for x in announced] == [False, True]
+    assert all(x.recipients == (Party.shop("s1"),) for x in announced)
+    assert w.threads.rows[thread.thread_id].deadline_state is DeadlineState.BREACHED
+
+
+# --- attachments and the live feed -----------------------------------------------------------
+
+async def chunks(*parts: bytes):
+    for part in parts:
+        yield part
+
+
+def meta(thread_id: str, content: bytes, **overrides) -> AttachmentMeta:
+    values = {"thread_id": thread_id, "file_name": "defect.jpg", "content_type": "image/jpeg",
+              "size_bytes": len(content), "sha256": hashlib.sha256(content).hexdigest(), **overrides}
+    return AttachmentMeta(**values)
+
+
+async def test_attachments_upload_download_and_their_error_paths():
+    w = world()
+    thread = await order_thread(w)
+    content = b"jpeg-bytes" * 10
+    attachment = await w.handlers.upload_attachment(c.UploadAttachment(BUYER, meta(thread.thread_id, content)), chunks(content[:50], content[50:]))
+    got, stream = await w.handlers.download_attachment(c.DownloadAttachment(SELLER, attachment.attachment_id))
+    assert got.uploader_party == Party.user("b1") and b"".join([p async for p in stream]) == content
+
+    with pytest.raises(InvalidArgument) as err:
+        await w.handlers.upload_attachment(c.UploadAttachment(BUYER, meta(thread.thread_id, content, sha256="0" * 64)), chunks(content))
+    assert err.value.violations[0].field == "metadata.sha256" and w.attachments.aborted
+    with pytest.raises(InvalidArgument):  # more bytes than declared
+        await w.handlers.upload_attachment(c.UploadAttachment(BUYER, meta(thread.thread_id, content, size_bytes=3)), chunks(content))
+    with pytest.raises(InvalidArgument):
+        await w.handlers.upload_attachment(c.UploadAttachment(BUYER, meta(thread.thread_id, content, content_type="application/x-msdownload")),
+                                           chunks(content))
+    with pytest.raises(PermissionDenied):
+        await w.handlers.upload_attachment(c.UploadAttachment(OTHER_SELLER, meta(thread.thread_id, content)), chunks(content))
+    with pytest.raises(PermissionDenied):
+        await w.handlers.download_attachment(c.DownloadAttachment(OTHER_SELLER, attachment.attachment_id))
+    with pytest.raises(NotFound):
+        await w.handlers.download_attachment(c.DownloadAttachment(BUYER, "missing"))
+    with pytest.raises(InvalidArgument) as err:  # the seller cannot send the buyer's upload
+        await w.handlers.send_message(c.SendMessage(SELLER, thread.thread_id, rid(), "Смотрим фото", (attachment.attachment_id,)))
+    assert err.value.violations[0].field == "attachment_ids[0]"
+    sent, _ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "Фото брака", (attachment.attachment_id,)))
+    assert sent.attachment_ids == (attachment.attachment_id,)
+
+
+async def test_stream_events_checks_the_thread_and_subscribes_by_party():
+    w = world()
+    thread = await order_thread(w)
+    with pytest.raises(PermissionDenied):
+        await w.handlers.stream_events(c.StreamEvents(OTHER_SELLER, thread.thread_id))
+    sub = await w.handlers.stream_events(c.StreamEvents(SELLER))
+    staff = await w.handlers.stream_events(c.StreamEvents(MODERATOR, thread.thread_id))
+    assert (sub.viewer, sub.all_of_thread, sub.thread_id) == (Party.shop("s1"), False, "")
+    assert staff.all_of_thread and staff.thread_id == thread.thread_id
