@@ -85,7 +85,6 @@ class Account:
 
 
 CLEARING_ACCOUNT = Account(AccountKind.CLEARING)
-shop_account = Account.shop
 
 
 @dataclass(frozen=True)
