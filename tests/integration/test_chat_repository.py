@@ -1,67 +1,149 @@
-"""Chat's MongoDB repository against the embedded server: reply deadlines are announced once."""
+"""Chat's MongoDB repositories under the MongoDB unit of work, against the embedded server:
+reply deadlines are announced once, sends in one thread never share a seq, paging follows the
+stored sort fields, and documents written before versions existed still save."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
 
 from prilavok.chat.v1 import events_pb2
 from prilavok_platform import mongo
-from prilavok_platform.auth import Identity, Role
+from prilavok_platform.clock import FixedClock
+from prilavok_platform.identity import Identity, Party, Role
+from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.outbox import OUTBOX_COLLECTION
-from services.chat.adapters.repository import INDEXES, MongoChatRepository
-from services.chat.domain.model import ChatPolicy, Message, MessageStatus, NewThread, ThreadKind, open_thread
+from prilavok_platform.policy_file import PolicyHolder
+from services.chat.adapters.event_mapper import map_event
+from services.chat.adapters.repository import INDEXES, repositories
+from services.chat.domain import commands as c
+from services.chat.domain.model import ModerationAction, ModerationDecision, Side, ThreadKind
+from services.chat.service_layer.handlers import ChatHandlers
+from services.chat.service_layer.ports import ThreadFilter
+from tests.unit.chat.fakes import POLICY, FakeAttachmentStore, FakeLiveEvents, FakeModeration
 
 pytestmark = pytest.mark.integration
 T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
-POLICY = ChatPolicy("t", 4000, 10, 1 << 20, 10, 255, ("image/jpeg",), seller_reply_hours=240, support_reply_hours=72,
-                    remind_before_hours=24, moderation_deadline_ms=500)
 BUYER, SELLER = Identity("b1", Role.BUYER), Identity("u1", Role.SELLER, "s1")
+HOUR = dt.timedelta(hours=1)
 
 
 @pytest.fixture
-async def repo(infra, unique):
+async def chat(infra, unique):
     client = mongo.create_client(infra["mongodb_uri"], "test")
     db = client[unique]
     await mongo.ensure_indexes(db, INDEXES)
-    yield MongoChatRepository(client, db, unique), db
+    clock = FixedClock(T0)
+    uow = MongoUnitOfWork(client, db, repositories=repositories, map_event=map_event, subject_prefix=unique, producer="chat")
+    moderation = FakeModeration()
+    handlers = ChatHandlers(uow, PolicyHolder.fixed(POLICY), clock, moderation, FakeAttachmentStore(clock), FakeLiveEvents())
+    yield handlers, db, clock, moderation, uow
     await client.drop_database(unique)
     await client.close()
 
 
-async def send(repository, thread, sender, side, n, at):
-    message = Message(f"m{n}", thread.thread_id, 0, sender, "Здравствуйте", MessageStatus.DELIVERED, at)
-    return await repository.append_message(thread, side, message, thread.reply_due_after(side, at, POLICY))
+async def open_order(handlers, order_id="o1"):
+    thread, _ = await handlers.create_thread(c.CreateThread(BUYER, f"r-{order_id}", ThreadKind.ORDER, order_id=order_id, shop_id="s1"))
+    return thread
 
 
-async def deadline_events(db) -> list[tuple[str, bool]]:
-    out = []
-    async for doc in db[OUTBOX_COLLECTION].find({"subject": {"$regex": r"\.deadline\."}}).sort("ts", 1):
-        event = events_pb2.ReplyDeadline.FromString(bytes(doc["payload"]))
-        out.append((doc["subject"].rsplit(".", 1)[-1], event.breached))
-    return out
+async def send(handlers, who, thread_id, request_id, text="Здравствуйте"):
+    return await handlers.send_message(c.SendMessage(who, thread_id, request_id, text))
 
 
-async def test_a_reply_deadline_is_reminded_once_breached_once_and_cleared_by_the_answer(repo):
-    repository, db = repo
-    thread, _ = await repository.create_thread(open_thread(NewThread("r", ThreadKind.ORDER, order_id="o1", shop_id="s1"), BUYER, T0, POLICY))
-    await send(repository, thread, BUYER, "buyer", 1, T0)
-    stored = await repository.get_thread(thread.thread_id)
-    assert stored.reply_due_at == T0 + dt.timedelta(hours=240)
-    remind = dt.timedelta(hours=24)
+async def outbox(db, part: str) -> list[dict]:
+    return [d async for d in db[OUTBOX_COLLECTION].find({"subject": {"$regex": part}}).sort("ts", 1)]
 
-    assert await repository.announce_deadlines(T0 + dt.timedelta(hours=100), remind) == 0
-    assert await repository.announce_deadlines(T0 + dt.timedelta(hours=220), remind) == 1
-    assert await repository.announce_deadlines(T0 + dt.timedelta(hours=221), remind) == 0
-    assert await repository.announce_deadlines(T0 + dt.timedelta(hours=241), remind) == 1
-    assert await repository.announce_deadlines(T0 + dt.timedelta(hours=300), remind) == 0
-    assert await deadline_events(db) == [("approaching", False), ("breached", True)]
+
+async def test_a_reply_deadline_is_reminded_once_breached_once_and_cleared_by_the_answer(chat):
+    handlers, db, clock, _, uow = chat
+    thread = await open_order(handlers)
+    await send(handlers, BUYER, thread.thread_id, "m1")
+    stored = await uow.reader().threads.get(thread.thread_id)
+    assert stored.reply_due_at == T0 + 240 * HOUR
+    scan = c.AnnounceDeadlines()
+    for hours, expected in ((100, 0), (220, 1), (221, 0), (241, 1), (300, 0)):
+        clock.set(T0 + hours * HOUR)
+        assert await handlers.announce_deadlines(scan) == expected, hours
+    events = [(d["subject"].rsplit(".", 1)[-1], events_pb2.ReplyDeadline.FromString(bytes(d["payload"]))) for d in await outbox(db, r"\.deadline\.")]
+    assert [(name, e.breached) for name, e in events] == [("approaching", False), ("breached", True)]
+    assert all([(r.kind, r.id) for r in e.recipients] == [(2, "s1")] for _, e in events)  # PARTY_KIND_SHOP
 
     # A second buyer message does not restart the clock; the seller's answer stops it.
-    thread = await repository.get_thread(thread.thread_id)
-    await send(repository, thread, BUYER, "buyer", 2, T0 + dt.timedelta(hours=250))
-    assert (await repository.get_thread(thread.thread_id)).reply_due_at == T0 + dt.timedelta(hours=240)
-    thread = await repository.get_thread(thread.thread_id)
-    await send(repository, thread, SELLER, "seller", 3, T0 + dt.timedelta(hours=251))
-    answered = await repository.get_thread(thread.thread_id)
-    assert answered.reply_due_at is None and answered.unread == {"buyer": 1, "seller": 2}
+    clock.set(T0 + 250 * HOUR)
+    await send(handlers, BUYER, thread.thread_id, "m2")
+    assert (await uow.reader().threads.get(thread.thread_id)).reply_due_at == T0 + 240 * HOUR
+    await send(handlers, SELLER, thread.thread_id, "m3", "Здравствуйте! Отправили.")
+    answered = await uow.reader().threads.get(thread.thread_id)
+    assert answered.reply_due_at is None and answered.unread == {Side.BUYER: 1, Side.SELLER: 2}
+    delivered = events_pb2.MessageDelivered.FromString(bytes((await outbox(db, r"\.message\.delivered"))[-1]["payload"]))
+    assert [(r.kind, r.id) for r in delivered.recipients] == [(1, "b1")] and len(delivered.thread.participants) == 2
+
+
+async def test_concurrent_sends_in_one_thread_take_distinct_seqs_and_a_retry_is_recognised(chat):
+    handlers, db, _, _, uow = chat
+    thread = await open_order(handlers)
+    sent = await asyncio.gather(*(send(handlers, BUYER if i % 2 else SELLER, thread.thread_id, f"c{i}") for i in range(6)))
+    assert sorted(m.seq for m, _ in sent) == [1, 2, 3, 4, 5, 6]
+    again, created = await send(handlers, BUYER, thread.thread_id, "c1")
+    assert not created and again.message_id == sent[1][0].message_id
+    assert (await uow.reader().threads.get(thread.thread_id)).last_seq == 6
+    assert len(await outbox(db, r"\.message\.delivered")) == 6
+
+
+async def test_mark_read_never_moves_back_and_counts_unread_after_the_marker(chat):
+    handlers, _, _, _, uow = chat
+    thread = await open_order(handlers)
+    for i in range(3):
+        await send(handlers, BUYER, thread.thread_id, f"r{i}")
+    assert await handlers.mark_read(c.MarkRead(SELLER, thread.thread_id, 2)) == 1
+    assert await handlers.mark_read(c.MarkRead(SELLER, thread.thread_id, 1)) == 1
+    stored = await uow.reader().threads.get(thread.thread_id)
+    assert stored.read_seq[Side.SELLER] == 2 and stored.unread[Side.SELLER] == 1
+
+
+async def test_held_release_and_message_visibility(chat):
+    handlers, _, _, moderation, uow = chat
+    thread = await open_order(handlers)
+    moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.REVIEW, ("CONTACT_EXCHANGE",), "на проверке")
+    held, _ = await send(handlers, SELLER, thread.thread_id, "h1", "Пишите в телеграм")
+    await send(handlers, BUYER, thread.thread_id, "h2")
+    as_buyer = await handlers.list_messages(c.ListMessages(BUYER, thread.thread_id))
+    as_seller = await handlers.list_messages(c.ListMessages(SELLER, thread.thread_id, newer=True, page_size=1))
+    assert [m.seq for m in as_buyer.messages] == [2] and [m.seq for m in as_seller.messages] == [1] and as_seller.next_page_token
+    rest = await handlers.list_messages(c.ListMessages(SELLER, thread.thread_id, newer=True, page_token=as_seller.next_page_token))
+    assert [m.seq for m in rest.messages] == [2] and not rest.next_page_token
+    assert await handlers.release_held(c.ReleaseHeld(held.message_id, approved=True)) is True
+    assert await handlers.release_held(c.ReleaseHeld(held.message_id, approved=True)) is False
+    assert [m.seq for m in (await handlers.list_messages(c.ListMessages(BUYER, thread.thread_id))).messages] == [2, 1]
+    assert (await uow.reader().threads.get(thread.thread_id)).unread[Side.BUYER] == 1
+
+
+async def test_thread_pages_follow_last_activity_and_a_closed_thread_is_not_listed_twice(chat):
+    handlers, _, clock, _, uow = chat
+    ids = []
+    for i in range(4):
+        ids.append((await open_order(handlers, f"o{i}")).thread_id)
+        clock.set(clock.now() + HOUR)
+    seen, token = [], ""
+    while True:
+        page = await handlers.list_threads(c.ListThreads(SELLER, page_size=1, page_token=token))
+        seen.extend(t.thread_id for t in page.threads)
+        clock.set(clock.now() + HOUR)
+        if len(seen) == 1:
+            await handlers.close_thread(c.CloseThread(SELLER, seen[0]))  # moves it to the top: not again
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == list(reversed(ids))
+    unread = await uow.reader().threads.page(ThreadFilter(Party.shop("s1"), unread_only=True), 10, "")
+    assert unread == ([], "")
+
+
+async def test_a_document_written_before_versions_existed_still_saves(chat):
+    handlers, db, _, _, uow = chat
+    thread = await open_order(handlers)
+    await db.threads.update_one({"_id": thread.thread_id}, {"$unset": {"version": ""}})
+    message, _ = await send(handlers, BUYER, thread.thread_id, "v1")
+    assert message.seq == 1 and (await uow.reader().threads.get(thread.thread_id)).version == 1
