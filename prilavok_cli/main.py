@@ -337,6 +337,7 @@ def cmd_moderation_check(ctx: Ctx):
 
 # --- parser ---------------------------------------------------------------------------------
 
+# long-function: one flat table of every subcommand and its options reads better than pieces.
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON instead of text")

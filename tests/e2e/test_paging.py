@@ -159,7 +159,7 @@ def test_review_queue_and_notifications_page_to_the_end_while_items_are_resolved
     for i in range(4):
         sent = chat.SendMessage(chat_pb2.SendMessageRequest(
             request_id=f"r{i}", thread_id=thread.thread_id,
-            text=f"Ваш маркетплейс — сборище жуликов, поддержка ничего не решает ({i})"), metadata=md(buyer))
+            text=f"Этот маркетплейс худший, не покупайте здесь ({i})"), metadata=md(buyer))
         if sent.message.status == chat_pb2.MESSAGE_STATUS_HELD:
             held.append(sent.message.message_id)
     assert len(held) == 4, "disparagement of the marketplace is held for review by the default policy"

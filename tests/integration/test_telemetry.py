@@ -17,10 +17,10 @@ from prilavok_platform import nats as platform_nats
 from prilavok_platform.auth import AuthSettings, Role, TokenIssuer, TokenVerifier
 from prilavok_platform.grpc_server import call_metadata, start_server
 from prilavok_platform.outbox import outbox_document
+from prilavok_platform.policy_file import PolicyHolder
 from services.moderation.adapters.policy_file import load_policy
-from services.moderation.domain.engine import ModerationEngine
 from services.moderation.entrypoints.grpc_servicer import SERVICE_NAME, ModerationServicer
-from services.moderation.service_layer.handlers import EngineHolder, ModerationHandlers
+from services.moderation.service_layer.handlers import ModerationHandlers
 
 pytestmark = pytest.mark.integration
 AUTH = AuthSettings(secret="telemetry-test-secret-telemetry-test-secret")
@@ -38,7 +38,7 @@ def spans() -> InMemorySpanExporter:
 
 
 async def test_server_span_continues_the_callers_trace(spans):
-    handlers = ModerationHandlers(EngineHolder(ModerationEngine(load_policy())), repository=None)  # dry runs only
+    handlers = ModerationHandlers(None, PolicyHolder.fixed(load_policy()))  # type: ignore[arg-type]  # dry runs only: no storage
 
     def register(server):
         moderation_pb2_grpc.add_ModerationServiceServicer_to_server(ModerationServicer(handlers), server)
