@@ -240,7 +240,11 @@ def cmd_record_purchase(ctx: Ctx):
     )
     request = returns_pb2.RecordPurchaseRequest(request_id=a.request_id or uuid.uuid4().hex, purchase=purchase)
     reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).RecordPurchase, request)
-    ctx.emit(reply, lambda r: print(f"{'recorded' if r.created else 'existing'} purchase {r.purchase.purchase_id} ({_money(r.purchase.price)} x {r.purchase.quantity})"))
+    def show(r) -> None:
+        state = "recorded" if r.created else "existing"
+        print(f"{state} purchase {r.purchase.purchase_id} ({_money(r.purchase.price)} x {r.purchase.quantity})")
+
+    ctx.emit(reply, show)
 
 
 def cmd_open_claim(ctx: Ctx):
@@ -327,7 +331,12 @@ def cmd_balance(ctx: Ctx):
 def cmd_ledger(ctx: Ctx):
     reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).ListLedgerEntries,
                      returns_pb2.ListLedgerEntriesRequest(shop_id=ctx.args.shop, page_size=ctx.args.limit))
-    ctx.emit(reply, lambda r: [print(f"{e.posting_id:<40} {returns_pb2.EntryKind.Name(e.kind).removeprefix('ENTRY_KIND_'):<8} {_money(e.amount):>16} -> {_money(e.balance_after)}") for e in r.entries])
+    def show(r) -> None:
+        for e in r.entries:
+            kind = returns_pb2.EntryKind.Name(e.kind).removeprefix("ENTRY_KIND_")
+            print(f"{e.posting_id:<40} {kind:<8} {_money(e.amount):>16} -> {_money(e.balance_after)}")
+
+    ctx.emit(reply, show)
 
 
 def cmd_moderation_check(ctx: Ctx):
