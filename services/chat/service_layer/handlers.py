@@ -193,12 +193,13 @@ class ChatHandlers:
             return message
 
         try:
-            return await self._uow.transaction(work), True
+            stored, created = await self._uow.transaction(work), True
         except AlreadyStored:
             existing = await self._uow.reader().messages.get(message_id)
             if existing is None:
                 raise
-            return conversation.as_seen_by(existing, cmd.caller), False
+            stored, created = existing, False
+        return conversation.as_seen_by(stored, cmd.caller), created
 
     async def _check_attachments(self, caller: Identity, thread: Thread, attachment_ids: tuple[str, ...]) -> None:
         found = {a.attachment_id: a for a in await self._attachments.get_many(list(dict.fromkeys(attachment_ids)))}

@@ -7,8 +7,11 @@ import uuid
 
 import pytest
 
+from prilavok.moderation.v1 import events_pb2 as moderation_events
+from prilavok.moderation.v1 import moderation_pb2
 from prilavok_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from prilavok_platform.identity import Identity, Party, Role
+from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage
 from services.chat.domain import commands as c
 from services.chat.domain import events as e
 from services.chat.domain.model import (
@@ -23,6 +26,7 @@ from services.chat.domain.model import (
     ThreadKind,
     ThreadStatus,
 )
+from services.chat.entrypoints.consumers import moderation_dispatcher
 from tests.unit.chat.fakes import world
 
 BUYER = Identity("b1", Role.BUYER)
@@ -190,6 +194,7 @@ async def test_masked_message_delivers_the_masked_text_and_its_sender_sees_the_o
     thread = await order_thread(w)
     w.moderation.by_text["мой номер 89001234567"] = ModerationDecision(ModerationAction.MASK, ("CONTACT_EXCHANGE",), "контакты", "мой номер ***")
     message, _ = await send(w, BUYER, thread.thread_id, "мой номер 89001234567")
+    assert message.text == "мой номер 89001234567"  # the sender's answer shows what they wrote
     assert w.messages.rows[message.message_id].text == "мой номер ***"
     assert w.uow.events_of(e.MessageDelivered)[0].message.text == "мой номер ***"
     as_seller = await w.handlers.list_messages(c.ListMessages(SELLER, thread.thread_id))
@@ -497,3 +502,23 @@ async def test_stream_events_checks_the_thread_and_subscribes_by_party():
     staff = await w.handlers.stream_events(c.StreamEvents(MODERATOR, thread.thread_id))
     assert (sub.viewer, sub.all_of_thread, sub.thread_id) == (Party.shop("s1"), False, "")
     assert staff.all_of_thread and staff.thread_id == thread.thread_id
+
+
+async def test_review_resolved_events_release_held_messages_through_the_dispatcher():
+    class Msg:
+        def __init__(self, event):
+            self.headers = {EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name}
+            self.data = event.SerializeToString()
+            self.subject = "t.moderation.review.resolved"
+
+    w = world()
+    _, message = await held_message(w)
+    dispatch = moderation_dispatcher(w.handlers)
+    item = moderation_pb2.ReviewItem(review_id="rv1", message_id=message.message_id, status=moderation_pb2.REVIEW_STATUS_PENDING)
+    with pytest.raises(PoisonMessage):
+        await dispatch(Msg(moderation_events.ReviewResolved(item=item)))
+    item.status = moderation_pb2.REVIEW_STATUS_APPROVED
+    await dispatch(Msg(moderation_events.ReviewResolved(item=item)))
+    await dispatch(Msg(moderation_events.ReviewResolved(item=item)))  # redelivered: nothing more
+    assert w.messages.rows[message.message_id].status is MessageStatus.DELIVERED
+    assert len(w.uow.events_of(e.MessageDelivered)) == 1
