@@ -1,0 +1,255 @@
+"""Notify's repositories against the embedded server: a notification stored once per id, inboxes
+paged by one to the end (ties on created_at, unread_only, writes while paging), mark read
+confined to the caller's inbox, preferences, and the declared indexes answering the list query."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient, monitoring
+
+from prilavok_platform import mongo
+from prilavok_platform.identity import Identity, Party, Role
+from services.notify.adapters.repository import INDEXES, mongo_repositories
+from services.notify.domain.commands import GetPreferences, MarkNotificationsRead
+from services.notify.domain.model import Kind, Notification, Preferences
+from services.notify.service_layer.handlers import NotifyHandlers
+from tests.unit.notify.fakes import FakeFanout
+
+pytestmark = pytest.mark.integration
+BUYER = Party.user("b1")
+SHOP = Party.shop("s1")
+DESK = Party.support()
+T0 = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)
+
+
+class FindRecorder(monitoring.CommandListener):
+    """The find commands the repository sends, to explain them as they were sent."""
+
+    def __init__(self) -> None:
+        self.finds: list[dict[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find":
+            self.finds.append({k: event.command[k] for k in ("find", "filter", "sort", "limit") if k in event.command})
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+async def world(infra, unique):
+    client = mongo.create_client(infra["mongodb_uri"], "test")
+    db = client[unique]
+    await mongo.ensure_indexes(db, INDEXES)  # as bootstrap does through open_infrastructure
+    yield mongo_repositories(db), db
+    await client.drop_database(unique)
+    await client.close()
+
+
+def note(n: str, recipient: Party = BUYER, at: dt.datetime = T0, kind: Kind = Kind.NEW_MESSAGE, **extra: Any) -> Notification:
+    return Notification(n, recipient, kind, f"title {n}", f"body {n}", at, **extra)
+
+
+def newest_first(notifications: list[Notification]) -> list[str]:
+    return [n.notification_id for n in sorted(notifications, key=lambda n: (n.created_at, n.notification_id), reverse=True)]
+
+
+async def page_by_one(repo, recipient: Party, unread_only: bool = False, between=None) -> list[Notification]:
+    seen: list[Notification] = []
+    token = ""
+    while True:
+        page, token = await repo.page(recipient, unread_only, 1, token)
+        assert len(page) <= 1
+        seen += page
+        if between is not None:
+            await between(seen)
+        if not token:
+            return seen
+
+
+async def test_adding_stores_only_new_ids_and_never_overwrites(world):
+    repos, db = world
+    repo = repos.notifications
+    first = [note("n1", at=T0, thread_id="t1"), note("n2", SHOP, T0 + dt.timedelta(seconds=1), Kind.CLAIM_UPDATE, claim_id="c1"),
+             note("n3", DESK, T0, Kind.PENALTY)]
+    assert await repo.add_new(first) == first
+    assert await repo.add_new(first) == []  # a redelivered event adds nothing
+    n4 = note("n4", at=T0 + dt.timedelta(seconds=2))
+    assert await repo.add_new([first[1], n4, first[0]]) == [n4]
+    # The same id twice in one batch: the first is stored, the second is not new.
+    n5, n5_again = note("n5"), note("n5", SHOP, kind=Kind.REFUND)
+    assert await repo.add_new([n5, n5_again]) == [n5]
+    assert await db.notifications.count_documents({}) == 5
+    assert (await db.notifications.find_one({"_id": "n5"}))["recipient"] == "user:b1"
+
+    # A read notification stays read when its event is delivered again.
+    await repo.mark_read(BUYER, ["n1"])
+    assert await repo.add_new([first[0]]) == []
+    assert (await db.notifications.find_one({"_id": "n1"}))["read"] is True
+
+    # What was stored reads back field for field, in each recipient's inbox.
+    assert [n.notification_id for n in (await repo.page(BUYER, False, 10, ""))[0]] == ["n4", "n5", "n1"]
+    [shop_note], _ = await repo.page(SHOP, False, 10, "")
+    assert shop_note == first[1]
+    [desk_note], _ = await repo.page(DESK, False, 10, "")
+    assert desk_note == first[2]
+
+
+async def test_paging_by_one_returns_every_notification_once_newest_first_with_ties(world):
+    repos, _ = world
+    repo = repos.notifications
+    ties = [T0, T0, T0 + dt.timedelta(seconds=1), T0 + dt.timedelta(seconds=1), T0 + dt.timedelta(seconds=1),
+            T0 + dt.timedelta(seconds=1), T0 + dt.timedelta(seconds=1), T0 + dt.timedelta(seconds=1), T0 + dt.timedelta(seconds=2)]
+    # Ids out of insertion order, so the tie-break on _id is what orders a tie group (six at one second).
+    ids = ["k", "b", "q", "a", "z", "m", "c", "x", "d"]
+    mine = [note(i, at=at) for i, at in zip(ids, ties, strict=True)]
+    others = [note(f"o{i}", SHOP, at) for i, at in enumerate(ties)] + [note("p", Party.user("b2"), T0 + dt.timedelta(seconds=1))]
+    await repo.add_new(mine[:4] + others + mine[4:])
+    await repo.mark_read(BUYER, ["q", "c", "k"])
+
+    everything = await page_by_one(repo, BUYER)
+    assert [n.notification_id for n in everything] == newest_first(mine)
+    unread = await page_by_one(repo, BUYER, unread_only=True)
+    assert [n.notification_id for n in unread] == [i for i in newest_first(mine) if i not in {"q", "c", "k"}]
+    assert all(not n.read for n in unread)
+    assert {n.notification_id for n in everything if n.read} == {"q", "c", "k"}
+    assert [n.notification_id for n in await page_by_one(repo, SHOP)] == newest_first(others[:-1])
+
+    # Larger pages give the same sequence.
+    big, token = await repo.page(BUYER, False, 4, "")
+    rest, token2 = await repo.page(BUYER, False, 100, token)
+    assert token and not token2
+    assert [n.notification_id for n in big + rest] == newest_first(mine)
+
+
+async def test_ties_below_a_millisecond_are_paged_once(world):
+    repos, _ = world
+    repo = repos.notifications
+    # Event times carry microseconds; the server keeps milliseconds, so these become one tie.
+    mine = [note(f"u{n}", at=T0 + dt.timedelta(microseconds=100 * n)) for n in range(5)]
+    await repo.add_new(mine)
+    listed = await page_by_one(repo, BUYER)
+    assert sorted(n.notification_id for n in listed) == sorted(n.notification_id for n in mine)
+    keys = [(n.created_at, n.notification_id) for n in listed]
+    assert keys == sorted(keys, reverse=True)
+
+
+@pytest.mark.parametrize("unread_only", [False, True])
+async def test_writes_while_paging_do_not_repeat_anything(world, unread_only):
+    repos, _ = world
+    repo = repos.notifications
+    mine = [note(f"w{n}", at=T0 + dt.timedelta(seconds=n // 2)) for n in range(8)]  # pairs share created_at
+    await repo.add_new(mine)
+
+    async def meanwhile(seen: list[Notification]) -> None:
+        if len(seen) == 3:
+            await repo.add_new([note("newer", at=T0 + dt.timedelta(hours=1)), note("older", at=T0 - dt.timedelta(hours=1))])
+            await repo.mark_read(BUYER, [seen[0].notification_id, "w2"])  # one already listed, one still ahead
+
+    seen = [n.notification_id for n in await page_by_one(repo, BUYER, unread_only, meanwhile)]
+    assert len(seen) == len(set(seen))
+    # "newer" sorts before the token (the next listing from the start shows it); "older" comes once, last;
+    # "w2", read meanwhile, drops out of an unread listing only.
+    expected = newest_first(mine) + ["older"]
+    assert seen == ([i for i in expected if i != "w2"] if unread_only else expected)
+    again = [n.notification_id for n in await page_by_one(repo, BUYER, unread_only)]
+    assert again[0] == "newer" and len(again) == len(set(again))
+
+
+async def test_mark_read_touches_only_the_callers_inbox(world):
+    repos, _ = world
+    repo = repos.notifications
+    await repo.add_new([note("a1"), note("a2"), note("a3"), note("s1", SHOP), note("s2", SHOP), note("d1", DESK),
+                        note("x1", Party.user("s1"))])  # the same id string as the shop, but a user
+    assert (await repo.unread_count(BUYER), await repo.unread_count(SHOP), await repo.unread_count(DESK)) == (3, 2, 1)
+
+    await repo.mark_read(BUYER, ["a1", "s1", "d1", "x1", "nope"])  # other inboxes' ids match nothing
+    assert (await repo.unread_count(BUYER), await repo.unread_count(SHOP), await repo.unread_count(DESK)) == (2, 2, 1)
+    assert await repo.unread_count(Party.user("s1")) == 1
+    await repo.mark_read(BUYER, ["a1"])  # again: nothing changes
+    assert await repo.unread_count(BUYER) == 2
+
+    await repo.mark_read(SHOP, None)  # all
+    assert (await repo.unread_count(BUYER), await repo.unread_count(SHOP), await repo.unread_count(DESK)) == (2, 0, 1)
+    assert await repo.unread_count(Party.user("s1")) == 1
+    listed, _ = await repo.page(SHOP, False, 10, "")
+    assert {(n.notification_id, n.read) for n in listed} == {("s1", True), ("s2", True)}
+    assert (await repo.page(SHOP, True, 10, "")) == ([], "")
+
+    # Through the handler: a buyer names ids (one of the desk's among them), a support agent marks all of the desk's.
+    h = NotifyHandlers(repos, FakeFanout())
+    assert await h.mark_read(MarkNotificationsRead(Identity("b1", Role.BUYER), ("a2", "d1"))) == 1
+    assert await h.mark_read(MarkNotificationsRead(Identity("agent", Role.SUPPORT), all=True)) == 0
+    assert await repo.unread_count(BUYER) == 1 and await repo.unread_count(Party.user("s1")) == 1
+    assert await repo.unread_count(Party.user("nobody")) == 0
+
+
+async def test_preferences_default_until_saved_then_read_back(world):
+    repos, db = world
+    prefs = repos.preferences
+    assert await prefs.get(SHOP) is None
+    h = NotifyHandlers(repos, FakeFanout())
+    assert await h.get_preferences(GetPreferences(Identity("u1", Role.SELLER, "s1"))) == Preferences()
+
+    saved = Preferences(frozenset({Kind.PENALTY, Kind.NEW_MESSAGE}), True, "shop@example.org", True, "https://example.org/hook")
+    await prefs.save(SHOP, saved)
+    assert await prefs.get(SHOP) == saved
+    assert await prefs.get(Party.user("s1")) is None  # same id, another party
+    assert await h.get_preferences(GetPreferences(Identity("u1", Role.SELLER, "s1"))) == saved
+
+    replaced = Preferences(frozenset({Kind.REFUND}))
+    await prefs.save(SHOP, replaced)  # a save replaces the whole document
+    assert await prefs.get(SHOP) == replaced
+    assert await db.preferences.count_documents({}) == 1
+
+    await prefs.save(DESK, Preferences())
+    assert await prefs.get(DESK) == Preferences()
+    # A kind written by a newer version is left out, the known ones kept.
+    await db.preferences.update_one({"_id": "support"}, {"$set": {"muted_kinds": ["REFUND", "SOMETHING_NEW"]}})
+    assert await prefs.get(DESK) == Preferences(frozenset({Kind.REFUND}))
+
+
+def stages(plan: Any) -> list[dict[str, Any]]:
+    if isinstance(plan, dict):
+        found = [plan] if "stage" in plan else []
+        return found + [s for value in plan.values() for s in stages(value)]
+    if isinstance(plan, list):
+        return [s for value in plan for s in stages(value)]
+    return []
+
+
+async def test_declared_indexes_exist_and_answer_the_list_query(infra, unique):
+    recorder = FindRecorder()
+    client = AsyncMongoClient(infra["mongodb_uri"], tz_aware=True, event_listeners=[recorder])
+    db = client[unique]
+    try:
+        await check_indexes_answer_the_list_query(db, recorder)
+    finally:
+        await client.drop_database(unique)
+        await client.close()
+
+
+async def check_indexes_answer_the_list_query(db, recorder: FindRecorder) -> None:
+    await mongo.ensure_indexes(db, INDEXES)  # what bootstrap's open_infrastructure does
+    await mongo.ensure_indexes(db, INDEXES)  # a restart creates them again without complaint
+    declared = {spec.name: spec.keys for spec in INDEXES}
+    existing = {i["name"]: list(i["key"].items()) async for i in await db.notifications.list_indexes()}
+    assert {name: existing.get(name) for name in declared} == declared
+
+    repo = mongo_repositories(db).notifications
+    await repo.add_new([note(f"e{n}", BUYER if n % 2 else SHOP, T0 + dt.timedelta(seconds=n // 3)) for n in range(12)])
+    for unread_only, index in ((False, "notifications_recipient_created"), (True, "notifications_recipient_read_created")):
+        recorder.finds.clear()
+        _, token = await repo.page(BUYER, unread_only, 2, "")
+        await repo.page(BUYER, unread_only, 2, token)
+        assert len(recorder.finds) >= 2
+        for find in recorder.finds:
+            explained = await db.command("explain", find, verbosity="queryPlanner")
+            winning = stages(explained["queryPlanner"]["winningPlan"])
+            assert "COLLSCAN" not in {s["stage"] for s in winning}, find
+            assert {s.get("indexName") for s in winning if s["stage"] == "IXSCAN"} == {index}, find
