@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import uuid
 from typing import Any
 
 from bson.binary import Binary
@@ -16,6 +15,7 @@ from google.protobuf.message import Message as ProtoMessage
 from pymongo.asynchronous.collection import AsyncCollection
 
 from prilavok_platform import telemetry
+from prilavok_platform.ids import random_id
 from prilavok_platform.mongo import IndexSpec
 from prilavok_platform.nats import EVENT_TYPE_HEADER, EventPublisher
 
@@ -26,7 +26,7 @@ OUTBOX_INDEXES = [IndexSpec(OUTBOX_COLLECTION, [("ts", 1)], name="outbox_ts")]
 
 
 def new_event_id() -> str:
-    return uuid.uuid4().hex
+    return random_id()
 
 
 def outbox_document(subject: str, event: ProtoMessage, event_id: str, now: dt.datetime) -> dict[str, Any]:

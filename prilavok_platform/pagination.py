@@ -149,21 +149,3 @@ def page_in_memory(
     page = ordered[:size]
     next_token = order.token_of(values(page[-1])) if len(ordered) > size else ""
     return page, next_token
-
-
-# Kept for callers that page by a single opaque dict (being replaced by KeysetOrder).
-def encode(cursor: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def decode(token: str, *, required_keys: tuple[str, ...] = ()) -> dict[str, Any] | None:
-    if not token:
-        return None
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        cursor = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(cursor, dict) or any(k not in cursor for k in required_keys):
-            raise ValueError
-        return cursor
-    except (ValueError, UnicodeDecodeError):
-        raise _bad_token() from None

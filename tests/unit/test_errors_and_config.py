@@ -58,12 +58,7 @@ def test_config_defaults_are_complete():
     assert settings.grpc_port == 50053 and settings.mongodb_database == "prilavok_returns"
 
 
-def test_page_tokens_round_trip_and_garbage_is_invalid_argument():
-    token = pagination.encode({"seq": 5})
-    assert pagination.decode(token, required_keys=("seq",)) == {"seq": 5}
-    for garbage in ("%%%", pagination.encode({"other": 1}), "bm90IGpzb24"):
-        with pytest.raises(InvalidArgument):
-            pagination.decode(garbage, required_keys=("seq",))
+def test_page_sizes_are_bounded():
     assert pagination.page_size(0) == 20 and pagination.page_size(1000) == 100
     with pytest.raises(InvalidArgument):
         pagination.page_size(-1)

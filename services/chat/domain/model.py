@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from prilavok_platform.errors import Validator
 from prilavok_platform.identity import Identity, Party, Role
+from prilavok_platform.ids import StableIds
 
 ID_NAMESPACE = uuid.UUID("6f1c1d2e-8a55-4a8e-9d1c-70726c766b31")
 
@@ -76,8 +77,8 @@ class ModerationDecision:
     policy_version: str = ""
 
 
-def stable_id(*parts: str) -> str:
-    return uuid.uuid5(ID_NAMESPACE, "\x1f".join(parts)).hex
+# The same parts give the same id, so a retried request finds what the first one made.
+stable_id = StableIds(ID_NAMESPACE)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ save and emit in one unit of work. Orchestration only."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -11,6 +10,7 @@ from typing import TypeVar
 from prilavok_platform.clock import Clock
 from prilavok_platform.errors import Aborted, FieldViolation, InvalidArgument, NotFound, Validator
 from prilavok_platform.identity import Identity, Party
+from prilavok_platform.ids import random_id
 from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import Transaction, UnitOfWork
@@ -300,7 +300,7 @@ class ChatHandlers:
         view = await self._visible(cmd.caller, meta.thread_id)
         access.require_may_write(view.thread, cmd.caller)
         conversation.require_open(view.thread)
-        attachment_id = uuid.uuid4().hex
+        attachment_id = random_id()
         upload = self._attachments.open_upload(attachment_id, meta, Party.of(cmd.caller))
         digest, received = hashlib.sha256(), 0
         try:

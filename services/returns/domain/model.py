@@ -12,6 +12,7 @@ from typing import Any
 
 from prilavok_platform.errors import Aborted, FailedPrecondition, Validator
 from prilavok_platform.identity import Identity, Party
+from prilavok_platform.ids import StableIds
 from services.returns.domain import events
 from services.returns.domain.ledger import Account, LedgerEntry, Money, Posting, refund_posting, sale_posting
 
@@ -23,9 +24,8 @@ NOTES_KEPT = 20  # a claim keeps the last notes its parties wrote
 APPLIED_REQUESTS_KEPT = 50  # request ids remembered per claim for idempotent retries
 
 
-def stable_id(*parts: str) -> str:
-    """The same parts give the same id, so a retried request finds what the first one made."""
-    return uuid.uuid5(ID_NAMESPACE, "\x1f".join(parts)).hex
+# The same parts give the same id, so a retried request finds what the first one made.
+stable_id = StableIds(ID_NAMESPACE)
 
 
 def purchase_id_for(order_id: str, item_id: str) -> str:
