@@ -33,7 +33,3 @@ class FixedClock:
 
     def set(self, at: dt.datetime) -> None:
         self._at = at
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

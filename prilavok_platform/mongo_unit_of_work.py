@@ -6,7 +6,6 @@ runs the work again from the start; the work therefore has no effects outside it
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -15,9 +14,9 @@ from google.protobuf.message import Message as ProtoMessage
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.read_concern import ReadConcern
 
-from prilavok_platform.mongo import JOURNALED
+from prilavok_platform.clock import Clock, SystemClock
+from prilavok_platform.mongo import in_transaction
 from prilavok_platform.nats import subject
 from prilavok_platform.outbox import OUTBOX_COLLECTION, new_event_id, outbox_document
 from prilavok_platform.unit_of_work import Transaction
@@ -52,7 +51,7 @@ class MongoUnitOfWork(Generic[R]):
         subject_prefix: str,
         producer: str,
         on_commit: Callable[[], None] = lambda: None,
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        clock: Clock | None = None,
     ):
         self._client = client
         self._db = db
@@ -61,7 +60,7 @@ class MongoUnitOfWork(Generic[R]):
         self._prefix = subject_prefix
         self._producer = producer
         self._on_commit = on_commit
-        self._clock = clock
+        self._clock = clock or SystemClock()
 
     async def transaction(self, work: Callable[[Transaction[R]], Awaitable[T]]) -> T:
         async def attempt(session: AsyncClientSession) -> tuple[T, bool]:
@@ -72,10 +71,7 @@ class MongoUnitOfWork(Generic[R]):
                 await self._db[OUTBOX_COLLECTION].insert_many(documents, session=session)
             return result, bool(documents)
 
-        async with self._client.start_session() as session:
-            result, emitted = await session.with_transaction(
-                attempt, read_concern=ReadConcern("snapshot"), write_concern=JOURNALED
-            )
+        result, emitted = await in_transaction(self._client, attempt)
         if emitted:
             self._on_commit()
         return result
@@ -87,5 +83,5 @@ class MongoUnitOfWork(Generic[R]):
         event_id = new_event_id()
         mapped = self._map_event(event, event_id)
         return outbox_document(
-            subject(self._prefix, self._producer, *mapped.name.split(".")), mapped.message, event_id, self._clock()
+            subject(self._prefix, self._producer, *mapped.name.split(".")), mapped.message, event_id, self._clock.now()
         )

@@ -128,10 +128,6 @@ class EventDispatcher:
         self._routes[message_class.DESCRIPTOR.full_name] = (message_class, handle)
         return self
 
-    @property
-    def event_types(self) -> list[str]:
-        return sorted(self._routes)
-
     async def __call__(self, message: Msg) -> None:
         event_type = (message.headers or {}).get(EVENT_TYPE_HEADER, "")
         if not event_type:

@@ -240,3 +240,25 @@ def test_fixed_clock_moves_only_when_told():
     assert clock.advance(dt.timedelta(hours=2)) == T0 + dt.timedelta(hours=2) == clock.now()
     with pytest.raises(ValueError):
         FixedClock(dt.datetime(2026, 1, 1))
+
+
+async def test_live_hub_delivers_to_the_audience_in_order_and_overflow_is_resource_exhausted():
+    from prilavok_platform.errors import ResourceExhausted
+    from prilavok_platform.live import LiveHub
+
+    hub: LiveHub[str] = LiveHub(queue_limit=3)
+    buyer, shop = Party.user("b1"), Party.shop("s1")
+    mine = hub.open(buyer)
+    only_t1 = hub.open(shop, accepts=lambda item: item.startswith("t1"))
+    assert hub.publish("t1:hello", [buyer, shop]) == 2
+    assert hub.publish("t2:other", [shop]) == 0, "the shop's feed follows one thread only"
+    assert await mine.next(0.1) == "t1:hello" and await only_t1.next(0.1) == "t1:hello"
+    assert await mine.next(0.01) is None, "no item: the read times out"
+    for i in range(4):
+        hub.publish(f"t1:{i}", [buyer])
+    with pytest.raises(ResourceExhausted) as err:
+        await mine.next(0.1)
+    assert err.value.reason == "STREAM_OVERFLOW"
+    mine.close()
+    only_t1.close()
+    assert hub.open_feeds == 0 and hub.publish("t1:late", [buyer, shop]) == 0
