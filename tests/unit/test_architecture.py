@@ -4,6 +4,7 @@ is never imported, and functions stay short enough to read."""
 import ast
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -80,8 +81,10 @@ def test_repositories_and_servicers_do_not_authorize(service):
     for layer in ("adapters", "entrypoints"):
         for path in (ROOT / "services" / service / layer).rglob("*.py"):
             text = path.read_text()
-            found = [needle for needle in ("require_role(", "PermissionDenied(") if needle in text]
-            assert not found, f"{path.relative_to(ROOT)} authorizes ({found}); move it to domain/access.py"
+            found = [needle for needle in ("require_role(", "PermissionDenied(", "is_staff") if needle in text]
+            # Decisions by role (`x.role is Role.SELLER`, `role in (...)`) are access rules too.
+            found += re.findall(r"\brole\s+(?:is|in|==|!=)\s", text)
+            assert not found, f"{path.relative_to(ROOT)} decides by role ({found}); move it to domain/access.py"
 
 
 def test_services_never_import_each_other():
@@ -126,8 +129,6 @@ def test_functions_are_short_or_say_why():
 
 
 def test_readme_and_docs_link_only_to_files_inside_the_repository():
-    import re
-
     for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
         for target in re.findall(r"\]\(([^)#]+)", page.read_text()):
             if target.startswith(("http://", "https://", "mailto:")):
