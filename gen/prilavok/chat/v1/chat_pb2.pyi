@@ -83,7 +83,7 @@ class SupportTopic(_message.Message):
     def __init__(self, category: _Optional[str] = ..., topic: _Optional[str] = ..., references: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Thread(_message.Message):
-    __slots__ = ("thread_id", "kind", "status", "order_id", "claim_id", "buyer_id", "shop_id", "author", "support", "initiated_by", "initiation_reason", "linked_thread_id", "created_at", "updated_at", "last_message_at", "last_seq", "unread_count", "reply_due_at", "closed_at", "rating", "participants")
+    __slots__ = ("thread_id", "kind", "status", "order_id", "claim_id", "buyer_id", "shop_id", "author", "support", "initiated_by", "initiation_reason", "linked_thread_id", "created_at", "updated_at", "last_message_at", "last_seq", "unread_count", "reply_due_at", "closed_at", "rating", "participants", "rating_comment", "close_reason", "closed_by")
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -105,6 +105,9 @@ class Thread(_message.Message):
     CLOSED_AT_FIELD_NUMBER: _ClassVar[int]
     RATING_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    RATING_COMMENT_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_REASON_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_BY_FIELD_NUMBER: _ClassVar[int]
     thread_id: str
     kind: ThreadKind
     status: ThreadStatus
@@ -126,7 +129,10 @@ class Thread(_message.Message):
     closed_at: _timestamp_pb2.Timestamp
     rating: int
     participants: _containers.RepeatedCompositeFieldContainer[_common_pb2.Party]
-    def __init__(self, thread_id: _Optional[str] = ..., kind: _Optional[_Union[ThreadKind, str]] = ..., status: _Optional[_Union[ThreadStatus, str]] = ..., order_id: _Optional[str] = ..., claim_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., author: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., support: _Optional[_Union[SupportTopic, _Mapping]] = ..., initiated_by: _Optional[_Union[_common_pb2.Role, str]] = ..., initiation_reason: _Optional[_Union[InitiationReason, str]] = ..., linked_thread_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seq: _Optional[int] = ..., unread_count: _Optional[int] = ..., reply_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rating: _Optional[int] = ..., participants: _Optional[_Iterable[_Union[_common_pb2.Party, _Mapping]]] = ...) -> None: ...
+    rating_comment: str
+    close_reason: str
+    closed_by: _common_pb2.Actor
+    def __init__(self, thread_id: _Optional[str] = ..., kind: _Optional[_Union[ThreadKind, str]] = ..., status: _Optional[_Union[ThreadStatus, str]] = ..., order_id: _Optional[str] = ..., claim_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., author: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., support: _Optional[_Union[SupportTopic, _Mapping]] = ..., initiated_by: _Optional[_Union[_common_pb2.Role, str]] = ..., initiation_reason: _Optional[_Union[InitiationReason, str]] = ..., linked_thread_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seq: _Optional[int] = ..., unread_count: _Optional[int] = ..., reply_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rating: _Optional[int] = ..., participants: _Optional[_Iterable[_Union[_common_pb2.Party, _Mapping]]] = ..., rating_comment: _Optional[str] = ..., close_reason: _Optional[str] = ..., closed_by: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ...) -> None: ...
 
 class ModerationOutcome(_message.Message):
     __slots__ = ("action", "categories", "reason", "policy_version")

@@ -99,7 +99,9 @@ class ChatServiceServicer:
     """
 
     def CreateThread(self, request, context):
-        """Idempotent by (caller, request_id).
+        """ORDER and CLAIM threads are one per (kind, order_id or claim_id, shop, buyer): whoever
+        opens it again (either side, any request_id) gets the stored thread with created=false.
+        SUPPORT threads are idempotent by (author's party, request_id).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
