@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prilavok.moderation.v1 import events_pb2
 from prilavok_platform.mongo_unit_of_work import OutboxEvent
-from prilavok_platform.protobuf import timestamp
+from prilavok_platform.protobuf import party_to_pb, timestamp
 from services.moderation.adapters import protos
 from services.moderation.domain.events import PenaltyIssued, ReviewResolved, StandingChanged, ViolationRecorded
 
@@ -15,16 +15,18 @@ def map_event(event: object, event_id: str) -> OutboxEvent:
             return OutboxEvent("violation.recorded", events_pb2.ViolationRecorded(
                 event_id=event_id, occurred_at=timestamp(event.occurred_at), message_id=event.message_id,
                 thread_id=event.thread_id, sender=protos.actor_to_pb(event.sender), verdict=protos.verdict_to_pb(event.verdict),
+                offender=party_to_pb(event.offender),
             ))
         case PenaltyIssued():
             return OutboxEvent("penalty.issued", events_pb2.PenaltyIssued(
                 event_id=event_id, occurred_at=timestamp(event.occurred_at), sender=protos.actor_to_pb(event.sender),
-                penalty=protos.penalty_to_pb(event.penalty),
+                penalty=protos.penalty_to_pb(event.penalty), offender=party_to_pb(event.offender),
             ))
         case StandingChanged():
             return OutboxEvent("standing.changed", events_pb2.StandingChanged(
                 event_id=event_id, occurred_at=timestamp(event.occurred_at), sender=protos.actor_to_pb(event.sender),
                 previous=protos.STANDINGS.to_pb(event.previous), current=protos.STANDINGS.to_pb(event.current),
+                offender=party_to_pb(event.offender),
             ))
         case ReviewResolved():
             return OutboxEvent("review.resolved", events_pb2.ReviewResolved(

@@ -127,7 +127,7 @@ class MongoViolations:
         await self._c.insert_one(
             {
                 "_id": violation.message_id,
-                "sender_key": violation.sender.party.key,
+                "sender_key": violation.sender.offender.key,
                 "sender": _sender_doc(violation.sender),
                 "thread_id": violation.thread_id,
                 "verdict": verdict_to_doc(violation.verdict),

@@ -1,10 +1,14 @@
 """What moderation tells the rest of the suite. Plain dataclasses; `adapters/event_mapper.py`
-turns them into the protobuf events of `prilavok/moderation/v1/events.proto`."""
+turns them into the protobuf events of `prilavok/moderation/v1/events.proto`.
+
+Each event about a violation names its `offender` (the party it counts against, decided by
+`Sender.offender`) explicitly, so that no reader derives it again from the sender."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+from prilavok_platform.identity import Party
 from services.moderation.domain.model import Penalty, ReviewItem, Sender, Standing, Verdict
 
 
@@ -15,6 +19,7 @@ class ViolationRecorded:
     thread_id: str
     sender: Sender
     verdict: Verdict
+    offender: Party
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,11 @@ class PenaltyIssued:
     sender: Sender
     penalty: Penalty
 
+    @property
+    def offender(self) -> Party:
+        """The party fined: the penalty's own."""
+        return self.penalty.party
+
 
 @dataclass(frozen=True)
 class StandingChanged:
@@ -30,6 +40,7 @@ class StandingChanged:
     sender: Sender
     previous: Standing
     current: Standing
+    offender: Party
 
 
 @dataclass(frozen=True)

@@ -93,9 +93,16 @@ class Sender:
     shop_id: str = ""
 
     @property
-    def party(self) -> Party:
-        """Who is accountable: sellers per shop (every seller of a shop shares its strikes),
-        everyone else per user. A seller without a shop (dry runs only) counts as a user."""
+    def offender(self) -> Party:
+        """The party a violation counts against (strikes, standing, fines), carried as `offender`
+        in moderation's events so that no reader derives it again.
+
+        Sellers answer per shop: every seller of a shop shares its strikes and fines, as the
+        marketplace fines the shop. Everyone else answers in person, support agents included,
+        although in a conversation they act as the one support desk (`Party.of`): a strike is
+        about one person's conduct, and pooling the agents' strikes would restrict or suspend the
+        whole desk for what a few of them wrote. A seller without a shop (dry runs only; a
+        recording check requires the shop) counts as a user."""
         if self.role is SenderRole.SELLER and self.shop_id:
             return Party.shop(self.shop_id)
         return Party.user(self.user_id)

@@ -46,14 +46,15 @@ def record_violation(
     review = (
         ReviewItem(review_id, message_id, thread_id, sender, text, verdict, ReviewStatus.PENDING, at) if review_id else None
     )
+    offender = sender.offender
     penalties = tuple(
-        Penalty(f"{message_id}:{category.value}", sender.party, category, fine, message_id, at, verdict.reason)
+        Penalty(f"{message_id}:{category.value}", offender, category, fine, message_id, at, verdict.reason)
         for category in verdict.categories
         if (fine := policy.fine_for(category, sender.role)) is not None
     )
-    events: list[object] = [ViolationRecorded(at, message_id, thread_id, sender, verdict)]
+    events: list[object] = [ViolationRecorded(at, message_id, thread_id, sender, verdict, offender)]
     events.extend(PenaltyIssued(at, sender, penalty) for penalty in penalties)
     before, after = policy.strikes.level(strikes_before), policy.strikes.level(strikes_before + 1)
     if before is not after:
-        events.append(StandingChanged(at, sender, before, after))
+        events.append(StandingChanged(at, sender, before, after, offender))
     return Recording(violation, review, penalties, tuple(events))

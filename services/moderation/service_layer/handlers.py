@@ -87,7 +87,7 @@ class ModerationHandlers:
             existing = await tx.repos.violations.get(item.message_id)
             if existing is not None:
                 return existing.review_id  # the same message checked again (a retry): nothing new
-            strikes = await tx.repos.violations.count(sender.party, policy.strikes.window_start(now))
+            strikes = await tx.repos.violations.count(sender.offender, policy.strikes.window_start(now))
             recording = record_violation(
                 message_id=item.message_id, thread_id=item.thread_id, sender=sender, text=item.text,
                 verdict=verdict, policy=policy, strikes_before=strikes, at=now,
@@ -133,7 +133,7 @@ class ModerationHandlers:
         sender = access.standing_subject(command.caller, command.sender_id, command.shop_id)
         thresholds = self._engine.policy.strikes
         repos = self._uow.reader()
-        party = sender.party
+        party = sender.offender
         in_window = await repos.violations.count(party, thresholds.window_start(self._clock.now()))
         total = await repos.violations.count(party)
         penalties = await repos.penalties.latest(party, STANDING_PENALTIES)

@@ -23,7 +23,7 @@ class FakeViolations:
         return self.items.get(message_id)
 
     async def count(self, party: Party, since: dt.datetime | None = None) -> int:
-        return sum(1 for v in self.items.values() if v.sender.party == party and (since is None or v.at >= since))
+        return sum(1 for v in self.items.values() if v.sender.offender == party and (since is None or v.at >= since))
 
     async def add(self, violation: Violation) -> None:
         assert violation.message_id not in self.items, "duplicate key"

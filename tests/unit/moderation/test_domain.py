@@ -52,13 +52,15 @@ def test_a_block_is_a_strike_with_the_fines_of_the_senders_role():
         ("m1:CONTACT_EXCHANGE", Party.shop("shop-1"), 2_500_000, "причина")]
     # the 2nd strike stays at WARNING: no standing change
     assert [type(e) for e in r.events] == [ViolationRecorded, PenaltyIssued]
+    assert {e.offender for e in r.events if isinstance(e, ViolationRecorded | PenaltyIssued)} == {Party.shop("shop-1")}
 
 
 def test_a_review_verdict_queues_the_message_under_its_id():
     r = recording(verdict(Action.REVIEW, Category.DISPARAGEMENT), strikes_before=2)
     assert r.review is not None and (r.review.review_id, r.review.status, r.review.text) == ("m1", ReviewStatus.PENDING, "текст")
     assert r.violation.review_id == "m1" and r.penalties == ()
-    assert [(e.previous, e.current) for e in r.events if isinstance(e, StandingChanged)] == [(Standing.WARNING, Standing.RESTRICTED)]
+    assert [(e.previous, e.current, e.offender) for e in r.events if isinstance(e, StandingChanged)] == [
+        (Standing.WARNING, Standing.RESTRICTED, Party.shop("shop-1"))]
 
 
 @pytest.mark.parametrize("strikes,level", [(0, Standing.GOOD), (1, Standing.WARNING), (2, Standing.WARNING),
@@ -72,10 +74,10 @@ def test_the_window_counts_back_from_now():
 
 
 def test_sellers_answer_per_shop_and_everyone_else_per_user():
-    assert SELLER.party.key == "shop:shop-1"
-    assert Sender("b", SenderRole.BUYER).party.key == "user:b"
-    assert Sender("sup", SenderRole.SUPPORT).party.key == "user:sup"
-    assert Sender("s", SenderRole.SELLER).party.key == "user:s"  # dry runs only: recording needs the shop
+    assert SELLER.offender.key == "shop:shop-1"
+    assert Sender("b", SenderRole.BUYER).offender.key == "user:b"
+    assert Sender("sup", SenderRole.SUPPORT).offender.key == "user:sup"
+    assert Sender("s", SenderRole.SELLER).offender.key == "user:s"  # dry runs only: recording needs the shop
 
 
 def test_a_review_is_decided_once():

@@ -75,7 +75,7 @@ async def test_a_violation_is_recorded_once_fined_per_policy_and_announced():
     result = await record(world, CONTACT.format(n=1))
     assert result.verdict.action is Action.BLOCK and result.review_id == ""
     violation = world.violations.items["m1"]
-    assert violation.sender.party == Party.shop("shop-1") and violation.at == world.clock.now()
+    assert violation.sender.offender == Party.shop("shop-1") and violation.at == world.clock.now()
     # the default policy fines a seller's contact exchange 25 000 roubles; the lure found with it costs nothing
     assert [(p.penalty_id, p.category, p.fine.amount_minor, p.fine.currency_code) for p in world.penalties.items.values()] == [
         ("m1:CONTACT_EXCHANGE", Category.CONTACT_EXCHANGE, 2_500_000, "RUB")]
@@ -107,7 +107,7 @@ async def test_buyers_are_not_fined_when_the_policy_sets_no_fine_for_them():
     result = await record(world, "ты идиот", role=SenderRole.BUYER, sender_id="b-1", shop_id="")
     assert result.verdict.action is Action.BLOCK
     assert world.penalties.items == {} and world.uow.events_of(PenaltyIssued) == []
-    assert world.violations.items["m1"].sender.party == Party.user("b-1")
+    assert world.violations.items["m1"].sender.offender == Party.user("b-1")
 
 
 async def test_a_fine_set_by_a_reloaded_policy_applies_from_the_next_check():

@@ -50,6 +50,9 @@ def test_every_event_maps_to_its_subject_and_message():
     assert violation.verdict.violations[0].category == pb.CATEGORY_CONTACT_EXCHANGE
     assert isinstance(penalty, events_pb2.PenaltyIssued)
     assert (penalty.sender.role, penalty.sender.shop_id, penalty.penalty.fine.amount_minor) == (common_pb2.ROLE_SELLER, "s", 2_500_000)
+    # the offender is explicit: readers (notify) never derive it from the sender
+    shop = common_pb2.Party(kind=common_pb2.PARTY_KIND_SHOP, id="s")
+    assert violation.offender == penalty.offender == standing.offender == shop
     assert isinstance(standing, events_pb2.StandingChanged)
     assert (standing.previous, standing.current) == (pb.STANDING_GOOD, pb.STANDING_WARNING)
     assert isinstance(resolved, events_pb2.ReviewResolved) and resolved.item.status == pb.REVIEW_STATUS_PENDING
@@ -59,3 +62,11 @@ def test_every_event_maps_to_its_subject_and_message():
 def test_an_unknown_event_is_refused():
     with pytest.raises(TypeError):
         map_event(object(), "ev")
+
+
+def test_a_support_agents_offence_names_the_agent_not_the_desk():
+    verdict = Verdict(Action.BLOCK, (Finding(Category.INSULT, "insult"),), "причина", "", "v1")
+    recording = record_violation(message_id="m1", thread_id="t1", sender=Sender("sup-7", SenderRole.SUPPORT), text="текст",
+                                 verdict=verdict, policy=DEFAULT, strikes_before=0, at=AT)
+    offenders = {map_event(e, "ev").message.offender.SerializeToString() for e in recording.events}
+    assert offenders == {common_pb2.Party(kind=common_pb2.PARTY_KIND_USER, id="sup-7").SerializeToString()}

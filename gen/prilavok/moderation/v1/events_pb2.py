@@ -27,7 +27,7 @@ from prilavok.common.v1 import common_pb2 as prilavok_dot_common_dot_v1_dot_comm
 from prilavok.moderation.v1 import moderation_pb2 as prilavok_dot_moderation_dot_v1_dot_moderation__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#prilavok/moderation/v1/events.proto\x12\x16prilavok.moderation.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fprilavok/common/v1/common.proto\x1a\'prilavok/moderation/v1/moderation.proto\"\xda\x01\n\x11ViolationRecorded\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x11\n\tthread_id\x18\x04 \x01(\t\x12)\n\x06sender\x18\x05 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x30\n\x07verdict\x18\x06 \x01(\x0b\x32\x1f.prilavok.moderation.v1.Verdict\"\xaf\x01\n\rPenaltyIssued\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x06sender\x18\x03 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x30\n\x07penalty\x18\x04 \x01(\x0b\x32\x1f.prilavok.moderation.v1.Penalty\"\xe6\x01\n\x0fStandingChanged\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x06sender\x18\x03 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x32\n\x08previous\x18\x04 \x01(\x0e\x32 .prilavok.moderation.v1.Standing\x12\x31\n\x07\x63urrent\x18\x05 \x01(\x0e\x32 .prilavok.moderation.v1.Standing\"\x85\x01\n\x0eReviewResolved\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x04item\x18\x03 \x01(\x0b\x32\".prilavok.moderation.v1.ReviewItemB%Z#prilavok/moderation/v1;moderationv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#prilavok/moderation/v1/events.proto\x12\x16prilavok.moderation.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fprilavok/common/v1/common.proto\x1a\'prilavok/moderation/v1/moderation.proto\"\x87\x02\n\x11ViolationRecorded\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x11\n\tthread_id\x18\x04 \x01(\t\x12)\n\x06sender\x18\x05 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x30\n\x07verdict\x18\x06 \x01(\x0b\x32\x1f.prilavok.moderation.v1.Verdict\x12+\n\x08offender\x18\x07 \x01(\x0b\x32\x19.prilavok.common.v1.Party\"\xdc\x01\n\rPenaltyIssued\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x06sender\x18\x03 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x30\n\x07penalty\x18\x04 \x01(\x0b\x32\x1f.prilavok.moderation.v1.Penalty\x12+\n\x08offender\x18\x05 \x01(\x0b\x32\x19.prilavok.common.v1.Party\"\x93\x02\n\x0fStandingChanged\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x06sender\x18\x03 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x32\n\x08previous\x18\x04 \x01(\x0e\x32 .prilavok.moderation.v1.Standing\x12\x31\n\x07\x63urrent\x18\x05 \x01(\x0e\x32 .prilavok.moderation.v1.Standing\x12+\n\x08offender\x18\x06 \x01(\x0b\x32\x19.prilavok.common.v1.Party\"\x85\x01\n\x0eReviewResolved\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x04item\x18\x03 \x01(\x0b\x32\".prilavok.moderation.v1.ReviewItemB%Z#prilavok/moderation/v1;moderationv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,11 +36,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z#prilavok/moderation/v1;moderationv1'
   _globals['_VIOLATIONRECORDED']._serialized_start=171
-  _globals['_VIOLATIONRECORDED']._serialized_end=389
-  _globals['_PENALTYISSUED']._serialized_start=392
-  _globals['_PENALTYISSUED']._serialized_end=567
-  _globals['_STANDINGCHANGED']._serialized_start=570
-  _globals['_STANDINGCHANGED']._serialized_end=800
-  _globals['_REVIEWRESOLVED']._serialized_start=803
-  _globals['_REVIEWRESOLVED']._serialized_end=936
+  _globals['_VIOLATIONRECORDED']._serialized_end=434
+  _globals['_PENALTYISSUED']._serialized_start=437
+  _globals['_PENALTYISSUED']._serialized_end=657
+  _globals['_STANDINGCHANGED']._serialized_start=660
+  _globals['_STANDINGCHANGED']._serialized_end=935
+  _globals['_REVIEWRESOLVED']._serialized_start=938
+  _globals['_REVIEWRESOLVED']._serialized_end=1071
 # @@protoc_insertion_point(module_scope)
