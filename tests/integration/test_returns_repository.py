@@ -10,7 +10,7 @@ import pytest
 from prilavok.returns.v1 import events_pb2
 from prilavok_platform import mongo
 from prilavok_platform.clock import FixedClock
-from prilavok_platform.errors import FailedPrecondition, InvalidArgument
+from prilavok_platform.errors import Aborted, FailedPrecondition, InvalidArgument
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.outbox import OUTBOX_COLLECTION
@@ -20,7 +20,16 @@ from services.returns.adapters.repository import INDEXES, repositories
 from services.returns.bootstrap import DEFAULT_POLICY
 from services.returns.domain import commands as c
 from services.returns.domain.ledger import Account, EntryKind, Money
-from services.returns.domain.model import ApprovalMode, ClaimStatus, CompensationForm, Offer, ReturnsPolicy
+from services.returns.domain.model import (
+    ApprovalMode,
+    Approve,
+    ClaimStatus,
+    CompensationForm,
+    Offer,
+    PurchaseAlreadyRecorded,
+    ReturnsPolicy,
+    new_purchase,
+)
 from services.returns.service_layer.handlers import ReturnsHandlers
 
 pytestmark = pytest.mark.integration
@@ -60,7 +69,7 @@ async def test_refund_is_stored_on_both_accounts_with_its_events_and_never_twice
     cancelled = await h.cancel_claim(c.CancelClaim(BUYER, "x", cancelled_id, "Передумала"))
     assert (await h.get_claim(c.GetClaim(SELLER, cancelled_id))).notes == cancelled.notes
     assert cancelled.notes[0].author == Party.user("b1")
-    approve = c.Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None))
+    approve = Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None))
     settled = await h.decide_claim(c.DecideClaim(SELLER, "d", claim_id, approve))
     assert settled.status is ClaimStatus.SETTLED and settled.version == 1
     assert (await h.get_balance(c.GetBalance(SELLER))).available == Money(100_000, "RUB")  # two sales, one refund
@@ -104,3 +113,38 @@ async def test_claims_and_ledger_page_by_one_to_the_end(world):
     assert entries == [4, 3, 2, 1] and set(kinds) == {EntryKind.SALE}
     with pytest.raises(InvalidArgument):
         await h.list_ledger_entries(c.ListLedgerEntries(SELLER, "", 1, "eyJzZXEiOiJ4In0"))
+
+
+async def test_record_purchase_by_request_and_by_order_line_as_stored(world):
+    h, db, clock = world
+    paid = clock.now() - dt.timedelta(days=1, microseconds=456)  # stored to the millisecond
+    cmd = c.RecordPurchase(SERVICE, "rq", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 0, paid)
+    first, created = await h.record_purchase(cmd)
+    assert created and first.quantity == 1
+    assert await h.record_purchase(c.RecordPurchase(SERVICE, "rq", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 9, paid)) == (
+        first, False)  # a retry: what the request recorded
+    same, created = await h.record_purchase(c.RecordPurchase(SERVICE, "rq2", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 1, paid))
+    assert not created and same.purchase_id == first.purchase_id
+    with pytest.raises(PurchaseAlreadyRecorded) as err:
+        await h.record_purchase(c.RecordPurchase(SERVICE, "rq3", "o-line", "sku", "Чайник", "b1", "s1", Money(1, "RUB"), 1, paid))
+    assert err.value.metadata["fields"] == "purchase.price"
+    assert (await h.get_balance(c.GetBalance(SELLER))).available == PRICE  # credited once
+    assert await db.purchases.count_documents({}) == 1
+
+    # A purchase stored before request keys and fingerprints: compared by its stored fields.
+    await db.purchases.update_one({"_id": first.purchase_id}, {"$unset": {"request_key": "", "fingerprint": ""}})
+    again, created = await h.record_purchase(c.RecordPurchase(SERVICE, "rq4", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 1, paid))
+    assert not created and again.purchase_id == first.purchase_id and again.request_key == ""
+
+
+async def test_a_purchase_stored_twice_is_a_purchase_conflict(world):
+    _, db, clock = world
+    purchase = new_purchase(caller=SERVICE, request_id="r", order_id="o", item_id="i", item_name="", buyer_id="b1", shop_id="s1",
+                            price=PRICE, quantity=1, paid_at=clock.now(), delivered_at=None, now=clock.now(),
+                            policy=PolicyHolder(DEFAULT_POLICY, ReturnsPolicy.from_dict).current)
+    repos = repositories(db, None)
+    await repos.purchases.add(purchase)
+    assert await repos.purchases.find_by_request(purchase.request_key) == purchase
+    with pytest.raises(Aborted) as err:
+        await repos.purchases.add(purchase)
+    assert err.value.reason == "PURCHASE_CONCURRENT_UPDATE"

@@ -5,11 +5,13 @@ from typing import Any
 
 from prilavok.common.v1 import common_pb2
 from prilavok.returns.v1 import returns_pb2 as pb
+from prilavok_platform.identity import Identity
 from prilavok_platform.protobuf import EnumMapping, datetime_of, party_to_pb, timestamp
 from services.returns.domain import commands
 from services.returns.domain.ledger import EntryKind, LedgerEntry, Money, ShopBalance
 from services.returns.domain.model import (
     ApprovalMode,
+    Approve,
     Claim,
     ClaimNote,
     ClaimStatus,
@@ -17,6 +19,7 @@ from services.returns.domain.model import (
     HandoverMethod,
     Offer,
     Purchase,
+    Reject,
     RejectionReason,
 )
 
@@ -54,26 +57,25 @@ def offer_from_pb(offer: pb.CompensationOffer) -> Offer | None:
     )
 
 
-def decision_from_pb(request: pb.DecideClaimRequest) -> commands.Approve | commands.Reject | None:
+def decision_from_pb(request: pb.DecideClaimRequest) -> Approve | Reject | None:
     which = request.WhichOneof("decision")
     if which == "approve":
-        return commands.Approve(MODES.from_pb(request.approve.mode, "approve.mode", required=False),
-                                offer_from_pb(request.approve.offer))
+        return Approve(MODES.from_pb(request.approve.mode, "approve.mode", required=False), offer_from_pb(request.approve.offer))
     if which == "reject":
-        return commands.Reject(REJECTIONS.from_pb(request.reject.reason, "reject.reason", required=False), request.reject.comment)
+        return Reject(REJECTIONS.from_pb(request.reject.reason, "reject.reason", required=False), request.reject.comment)
     return None
 
 
-def record_purchase_command(caller: Any, request: pb.RecordPurchaseRequest) -> commands.RecordPurchase:
+def record_purchase_command(caller: Identity, request: pb.RecordPurchaseRequest) -> commands.RecordPurchase:
     p = request.purchase
     return commands.RecordPurchase(
         caller=caller, request_id=request.request_id, order_id=p.order_id, item_id=p.item_id, item_name=p.item_name,
-        buyer_id=p.buyer_id, shop_id=p.shop_id, price=money_from_pb(p, "price"), quantity=p.quantity or 1,
+        buyer_id=p.buyer_id, shop_id=p.shop_id, price=money_from_pb(p, "price"), quantity=p.quantity,
         paid_at=datetime_of(p, "paid_at"), delivered_at=datetime_of(p, "delivered_at"),
     )
 
 
-def open_claim_command(caller: Any, request: pb.OpenClaimRequest) -> commands.OpenClaim:
+def open_claim_command(caller: Identity, request: pb.OpenClaimRequest) -> commands.OpenClaim:
     return commands.OpenClaim(
         caller=caller, request_id=request.request_id, purchase_id=request.purchase_id, description=request.description,
         requested_form=FORMS.from_pb(request.requested_form, "requested_form", required=False),

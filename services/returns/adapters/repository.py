@@ -51,6 +51,8 @@ def _claim_list_indexes() -> list[mongo.IndexSpec]:
 
 
 INDEXES = [
+    # Purchases stored before request keys existed have none: sparse.
+    mongo.IndexSpec("purchases", [("request_key", 1)], name="purchases_request", unique=True, extra={"sparse": True}),
     mongo.IndexSpec("claims", [("active_purchase_id", 1)], name="claims_one_active_per_purchase", unique=True, extra={"sparse": True}),
     *_claim_list_indexes(),
     mongo.IndexSpec("ledger", [("account", 1), ("seq", -1)], name="ledger_account_seq"),
@@ -59,8 +61,8 @@ INDEXES = [
 ]
 
 
-def _concurrent(what: str) -> Aborted:
-    return Aborted(f"{what} changed concurrently; retry", reason="CLAIM_CONCURRENT_UPDATE")
+def _concurrent(what: str, reason: str) -> Aborted:
+    return Aborted(f"{what} changed concurrently; retry", reason=reason)
 
 
 # --- documents ------------------------------------------------------------------------------
@@ -79,14 +81,18 @@ def _money(d: Doc) -> Money:
 
 
 def purchase_to_doc(p: Purchase) -> Doc:
-    return {"_id": p.purchase_id, "order_id": p.order_id, "item_id": p.item_id, "item_name": p.item_name,
-            "buyer_id": p.buyer_id, "shop_id": p.shop_id, "price": money_doc(p.price), "quantity": p.quantity,
-            "paid_at": p.paid_at, "delivered_at": p.delivered_at}
+    doc = {"_id": p.purchase_id, "order_id": p.order_id, "item_id": p.item_id, "item_name": p.item_name,
+           "buyer_id": p.buyer_id, "shop_id": p.shop_id, "price": money_doc(p.price), "quantity": p.quantity,
+           "paid_at": p.paid_at, "delivered_at": p.delivered_at, "fingerprint": dict(p.fingerprint)}
+    if p.request_key:
+        doc["request_key"] = p.request_key  # absent rather than "": the unique index is sparse
+    return doc
 
 
 def purchase_from(d: Doc) -> Purchase:
     return Purchase(d["_id"], d["order_id"], d["item_id"], d.get("item_name", ""), d["buyer_id"], d["shop_id"],
-                    _money(d["price"]), d["quantity"], d["paid_at"], d.get("delivered_at"))
+                    _money(d["price"]), d["quantity"], d["paid_at"], d.get("delivered_at"), d.get("request_key", ""),
+                    tuple(d.get("fingerprint", {}).items()))
 
 
 def _offer_doc(offer: Offer | None) -> Doc | None:
@@ -161,11 +167,15 @@ class MongoPurchases:
         doc = await self._c.find_one({"_id": purchase_id}, session=self._s)
         return purchase_from(doc) if doc else None
 
+    async def find_by_request(self, request_key: str) -> Purchase | None:
+        doc = await self._c.find_one({"request_key": request_key}, session=self._s)
+        return purchase_from(doc) if doc else None
+
     async def add(self, purchase: Purchase) -> None:
         try:
             await self._c.insert_one(purchase_to_doc(purchase), session=self._s)
         except DuplicateKeyError:
-            raise _concurrent(f"purchase {purchase.purchase_id}") from None
+            raise _concurrent(f"purchase {purchase.purchase_id}", "PURCHASE_CONCURRENT_UPDATE") from None
 
 
 class MongoClaims:
@@ -184,7 +194,7 @@ class MongoClaims:
         try:
             await self._c.insert_one(claim_to_doc(claim), session=self._s)
         except DuplicateKeyError:
-            raise _concurrent(f"claims of purchase {claim.purchase_id}") from None
+            raise _concurrent(f"claims of purchase {claim.purchase_id}", "CLAIM_CONCURRENT_UPDATE") from None
 
     async def save(self, claim: Claim, expected_version: int) -> None:
         doc = claim_to_doc(claim)
@@ -193,7 +203,7 @@ class MongoClaims:
             update["$unset"] = {"active_purchase_id": ""}
         result = await self._c.update_one({"_id": claim.claim_id, "version": expected_version}, update, session=self._s)
         if result.matched_count != 1:
-            raise _concurrent(f"claim {claim.claim_id}")
+            raise _concurrent(f"claim {claim.claim_id}", "CLAIM_CONCURRENT_UPDATE")
 
     async def page(self, scope: ClaimScope, status: ClaimStatus | None, size: int, token: str) -> tuple[list[Claim], str]:
         query: Doc = {}
@@ -219,7 +229,7 @@ class MongoLedger:
         try:
             await self._c.insert_many([ledger_doc(e) for e in entries], session=self._s)
         except DuplicateKeyError:
-            raise _concurrent("the ledger") from None
+            raise _concurrent("the ledger", "LEDGER_CONCURRENT_UPDATE") from None
 
     async def page(self, account: Account, size: int, token: str) -> tuple[list[LedgerEntry], str]:
         docs, next_token = await mongo.fetch_page(self._c, {"account": account.key}, LEDGER_ORDER, size, token, session=self._s)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from prilavok_platform.identity import Identity
 from services.returns.domain.ledger import Money
-from services.returns.domain.model import ApprovalMode, ClaimStatus, CompensationForm, HandoverMethod, Offer, RejectionReason
+from services.returns.domain.model import Approve, ClaimStatus, CompensationForm, HandoverMethod, Reject
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class RecordPurchase:
     buyer_id: str
     shop_id: str
     price: Money | None
-    quantity: int
+    quantity: int  # 0: not given, one item (the domain applies the default)
     paid_at: dt.datetime | None
     delivered_at: dt.datetime | None = None
 
@@ -39,7 +39,7 @@ class OpenClaim:
     requested_form: CompensationForm | None
     photo_ids: tuple[str, ...] = ()
     video_id: str = ""
-    quantity: int = 0
+    quantity: int = 0  # 0: not given, one item (the domain applies the default)
     thread_id: str = ""
     defect_found_at: dt.datetime | None = None
 
@@ -56,18 +56,6 @@ class ListClaims:
     status: ClaimStatus | None = None
     page_size: int = 0
     page_token: str = ""
-
-
-@dataclass(frozen=True)
-class Approve:
-    mode: ApprovalMode | None
-    offer: Offer | None
-
-
-@dataclass(frozen=True)
-class Reject:
-    reason: RejectionReason | None
-    comment: str = ""
 
 
 @dataclass(frozen=True)

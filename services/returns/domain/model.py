@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from prilavok_platform.errors import Aborted, FailedPrecondition, Validator
+from prilavok_platform.errors import Aborted, FailedPrecondition, FieldViolation, InvalidArgument, PrilavokError, Validator
 from prilavok_platform.identity import Identity, Party
 from prilavok_platform.ids import StableIds
 from services.returns.domain import events
@@ -19,6 +20,7 @@ from services.returns.domain.ledger import Account, LedgerEntry, Money, Posting,
 ID_NAMESPACE = uuid.UUID("3a1f2c4e-5b6d-4e7f-8a9b-72657475726e")
 MAX_MONEY_MINOR = 10**13  # 100 billion roubles: anything above is a typo
 MAX_QUANTITY = 10_000
+DEFAULT_QUANTITY = 1  # a quantity left out (0 on the wire) means one item
 MAX_COMMENT_CHARS = 2000
 NOTES_KEPT = 20  # a claim keeps the last notes its parties wrote
 APPLIED_REQUESTS_KEPT = 50  # request ids remembered per claim for idempotent retries
@@ -37,8 +39,20 @@ def claim_id_for(buyer_id: str, request_id: str) -> str:
 
 
 def request_key(caller: Identity, request_id: str) -> str:
-    """A claim move is applied once per caller and request id."""
-    return f"{caller.role.value}:{caller.user_id}:{request_id}"
+    """A request (a purchase recorded, a claim move) is applied once per caller and request id."""
+    return stable_id("request", caller.role.value, caller.user_id, request_id)
+
+
+def quantity_or_default(given: int) -> int:
+    return given or DEFAULT_QUANTITY
+
+
+def require_ids(**ids: str) -> None:
+    """The ids a request must name (printable ASCII, bounded), all reported at once."""
+    v = Validator()
+    for name, value in ids.items():
+        v.identifier(value, name)
+    v.raise_if_any()
 
 
 class ClaimStatus(str, enum.Enum):
@@ -105,6 +119,11 @@ class ReturnsPolicy:
         return policy
 
 
+# The fields of a purchase a request gives, in the order they are reported.
+PURCHASE_FIELDS = ("order_id", "item_id", "item_name", "buyer_id", "shop_id", "price", "quantity", "paid_at", "delivered_at")
+Fingerprint = tuple[tuple[str, str], ...]  # (field, digest of its value) in PURCHASE_FIELDS order
+
+
 @dataclass(frozen=True)
 class Purchase:
     purchase_id: str
@@ -117,10 +136,73 @@ class Purchase:
     quantity: int
     paid_at: dt.datetime
     delivered_at: dt.datetime | None = None
+    # Who recorded it under which request id (`request_key`), and a digest of each field as
+    # recorded: a later request for the same order line is compared with it field by field.
+    # Purchases stored before these existed have neither.
+    request_key: str = ""
+    fingerprint: Fingerprint = ()
 
     def sale(self) -> Posting:
         """The sale credits the shop with the price of everything bought."""
         return sale_posting(self.purchase_id, self.shop_id, self.price.times(self.quantity))
+
+
+def to_millisecond(at: dt.datetime) -> dt.datetime:
+    """Purchase times are kept to the millisecond (what the database stores), in UTC; naive
+    times are UTC."""
+    at = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+def _canonical(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Money):
+        return f"{value.amount_minor} {value.currency_code}"
+    if isinstance(value, dt.datetime):
+        return to_millisecond(value).isoformat()
+    return str(value)
+
+
+def fingerprint_of(purchase: Purchase) -> Fingerprint:
+    return tuple(
+        (name, hashlib.sha256(_canonical(getattr(purchase, name)).encode()).hexdigest()[:16]) for name in PURCHASE_FIELDS
+    )
+
+
+def differing_fields(stored: Purchase, candidate: Purchase) -> list[str]:
+    """The fields in which a request for a stored order line differs from what was recorded."""
+    before = dict(stored.fingerprint or fingerprint_of(stored))
+    after = dict(candidate.fingerprint or fingerprint_of(candidate))
+    return [name for name in PURCHASE_FIELDS if before.get(name) != after.get(name)]
+
+
+class PurchaseAlreadyRecorded(PrilavokError):
+    """The order line is recorded with other values: ALREADY_EXISTS, naming what differs."""
+
+    code = "ALREADY_EXISTS"
+
+
+def record_purchase(candidate: Purchase, by_request: Purchase | None, same_line: Purchase | None) -> tuple[Purchase, bool]:
+    """Whether a RecordPurchase request records `candidate` (True) or answers with a stored
+    purchase (False). One purchase per order line: its id comes from (order_id, item_id).
+
+    - the caller's request id was seen before (`by_request`): a retry, answered with what that
+      request recorded;
+    - the order line is stored (`same_line`) with the same fields: answered with it;
+    - the order line is stored with other fields: ALREADY_EXISTS naming the fields that differ."""
+    if by_request is not None:
+        return by_request, False
+    if same_line is None:
+        return candidate, True
+    differ = [f"purchase.{name}" for name in differing_fields(same_line, candidate)]  # as the request names them
+    if differ:
+        raise PurchaseAlreadyRecorded(
+            f"order {candidate.order_id} item {candidate.item_id} is already recorded as purchase {same_line.purchase_id} "
+            f"with other values of: {', '.join(differ)}",
+            reason="PURCHASE_ALREADY_RECORDED", metadata={"purchase_id": same_line.purchase_id, "fields": ",".join(differ)},
+        )
+    return same_line, False
 
 
 @dataclass(frozen=True)
@@ -242,18 +324,23 @@ def stamp_move(before: Claim, transition: Transition, key: str) -> Transition:
 
 
 def new_purchase(
-    *, order_id: str, item_id: str, item_name: str, buyer_id: str, shop_id: str, price: Money | None, quantity: int,
-    paid_at: dt.datetime | None, delivered_at: dt.datetime | None, now: dt.datetime, policy: ReturnsPolicy,
+    *, caller: Identity, request_id: str, order_id: str, item_id: str, item_name: str, buyer_id: str, shop_id: str,
+    price: Money | None, quantity: int, paid_at: dt.datetime | None, delivered_at: dt.datetime | None, now: dt.datetime,
+    policy: ReturnsPolicy,
 ) -> Purchase:
+    """The purchase a RecordPurchase request describes, checked; `record_purchase` decides
+    whether it is stored."""
     v = Validator()
+    v.identifier(request_id, "request_id")
     for name, value in (("order_id", order_id), ("item_id", item_id), ("buyer_id", buyer_id), ("shop_id", shop_id)):
         v.identifier(value, f"purchase.{name}")
+    quantity = quantity_or_default(quantity)
     v.text(item_name, "purchase.item_name", max_len=500, required=False)
     if price is None or price.amount_minor <= 0:
         v.add("purchase.price", "a positive price in minor units is required")
     elif price.currency_code != policy.currency_code:
         v.add("purchase.price.currency_code", f"must be {policy.currency_code}")
-    elif price.amount_minor * max(quantity, 1) > MAX_MONEY_MINOR:
+    elif price.amount_minor * quantity > MAX_MONEY_MINOR:
         v.add("purchase.price", "is implausibly large")
     if not 1 <= quantity <= MAX_QUANTITY:
         v.add("purchase.quantity", f"must be between 1 and {MAX_QUANTITY}")
@@ -263,10 +350,12 @@ def new_purchase(
         v.add("purchase.paid_at", "must not be in the future")
     v.raise_if_any()
     assert price is not None and paid_at is not None
-    return Purchase(
+    purchase = Purchase(
         purchase_id=purchase_id_for(order_id, item_id), order_id=order_id, item_id=item_id, item_name=item_name,
-        buyer_id=buyer_id, shop_id=shop_id, price=price, quantity=quantity, paid_at=paid_at, delivered_at=delivered_at,
+        buyer_id=buyer_id, shop_id=shop_id, price=price, quantity=quantity, paid_at=to_millisecond(paid_at),
+        delivered_at=to_millisecond(delivered_at) if delivered_at else None, request_key=request_key(caller, request_id),
     )
+    return replace(purchase, fingerprint=fingerprint_of(purchase))
 
 
 def open_claim(
@@ -284,7 +373,7 @@ def open_claim(
     v.identifier(thread_id, "thread_id", required=False)
     if requested_form is None:
         v.add("requested_form", "choose FULL_REFUND, REPLACEMENT, MISSING_PART or PARTIAL_REFUND")
-    quantity = quantity or 1
+    quantity = quantity_or_default(quantity)
     if not 1 <= quantity <= purchase.quantity:
         v.add("quantity", f"must be between 1 and {purchase.quantity} (the quantity bought)")
     if defect_found_at is not None and (defect_found_at > now or defect_found_at < purchase.paid_at):
@@ -383,6 +472,29 @@ def _check_offer(v: Validator, claim: Claim, mode: ApprovalMode | None, offer: O
         v.add("approve.offer.handover_method", "how the item comes back: PICKUP_POINT or DIRECT_TO_SELLER")
     if mode is ApprovalMode.NO_RETURN and offer.form is CompensationForm.REPLACEMENT:
         v.add("approve.mode", "a replacement needs the item back; use TAKE_BACK or DEFECT_CHECK")
+
+
+@dataclass(frozen=True)
+class Approve:
+    mode: ApprovalMode | None
+    offer: Offer | None
+
+
+@dataclass(frozen=True)
+class Reject:
+    reason: RejectionReason | None
+    comment: str = ""
+
+
+def decide(claim: Claim, caller: Identity, decision: Approve | Reject | None, expected_version: int, now: dt.datetime) -> Transition:
+    """The seller's decision on an AWAITING_SELLER claim. With `expected_version` (not 0) it
+    holds only for the version of the claim the seller saw: if the claim moved since, ABORTED."""
+    if decision is None:
+        raise InvalidArgument(FieldViolation("decision", "set approve or reject"))
+    claim.require_version(expected_version)
+    if isinstance(decision, Approve):
+        return approve(claim, caller, decision.mode, decision.offer, now)
+    return reject(claim, caller, decision.reason, decision.comment, now)
 
 
 def approve(claim: Claim, caller: Identity, mode: ApprovalMode | None, offer: Offer | None, now: dt.datetime) -> Transition:

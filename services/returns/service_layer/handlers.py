@@ -2,29 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 from prilavok_platform.clock import Clock
-from prilavok_platform.errors import FieldViolation, InvalidArgument, NotFound, Validator
+from prilavok_platform.errors import NotFound
 from prilavok_platform.identity import Identity
 from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import Transaction, UnitOfWork
-from services.returns.domain import access, commands, model
-from services.returns.domain.access import ClaimAction
+from services.returns.domain import access, commands, model, moves
 from services.returns.domain.ledger import Account, LedgerEntry, Posting, ShopBalance, ledger_entry, require_not_posted
-from services.returns.domain.model import Claim, Purchase, ReturnsPolicy, Transition
+from services.returns.domain.model import Claim, Purchase, ReturnsPolicy
 from services.returns.service_layer.ports import ReturnsRepositories
 
 Tx = Transaction[ReturnsRepositories]
-Decide = Callable[[Claim, dt.datetime, ReturnsPolicy], Transition]
-
-
-def _require_ids(**ids: str) -> None:
-    v = Validator()
-    for name, value in ids.items():
-        v.identifier(value, name)
-    v.raise_if_any()
 
 
 async def _post(tx: Tx, posting: Posting, at: dt.datetime) -> tuple[LedgerEntry, ...]:
@@ -56,27 +46,27 @@ class ReturnsHandlers:
 
     async def record_purchase(self, cmd: commands.RecordPurchase) -> tuple[Purchase, bool]:
         access.require_may_record_purchase(cmd.caller)
-        _require_ids(request_id=cmd.request_id)
         now = self._clock.now()
-        purchase = model.new_purchase(
-            order_id=cmd.order_id, item_id=cmd.item_id, item_name=cmd.item_name, buyer_id=cmd.buyer_id, shop_id=cmd.shop_id,
-            price=cmd.price, quantity=cmd.quantity, paid_at=cmd.paid_at, delivered_at=cmd.delivered_at, now=now,
-            policy=self._policy.current,
+        candidate = model.new_purchase(
+            caller=cmd.caller, request_id=cmd.request_id, order_id=cmd.order_id, item_id=cmd.item_id,
+            item_name=cmd.item_name, buyer_id=cmd.buyer_id, shop_id=cmd.shop_id, price=cmd.price, quantity=cmd.quantity,
+            paid_at=cmd.paid_at, delivered_at=cmd.delivered_at, now=now, policy=self._policy.current,
         )
 
         async def work(tx: Tx) -> tuple[Purchase, bool]:
-            existing = await tx.repos.purchases.get(purchase.purchase_id)
-            if existing is not None:
-                return existing, False
-            await tx.repos.purchases.add(purchase)
-            entries = await _post(tx, purchase.sale(), now)
-            tx.emit(*model.balance_changes(entries))
-            return purchase, True
+            by_request = await tx.repos.purchases.find_by_request(candidate.request_key)
+            same_line = None if by_request else await tx.repos.purchases.get(candidate.purchase_id)
+            purchase, created = model.record_purchase(candidate, by_request, same_line)
+            if created:
+                await tx.repos.purchases.add(purchase)
+                entries = await _post(tx, purchase.sale(), now)
+                tx.emit(*model.balance_changes(entries))
+            return purchase, created
 
         return await self._uow.transaction(work)
 
     async def get_purchase(self, cmd: commands.GetPurchase) -> Purchase:
-        _require_ids(purchase_id=cmd.purchase_id)
+        model.require_ids(purchase_id=cmd.purchase_id)
         purchase = await self._uow.reader().purchases.get(cmd.purchase_id)
         if purchase is None:
             raise NotFound(f"purchase {cmd.purchase_id} not found", reason="PURCHASE_NOT_FOUND")
@@ -86,7 +76,7 @@ class ReturnsHandlers:
     # --- claims -------------------------------------------------------------------------------
 
     async def open_claim(self, cmd: commands.OpenClaim) -> tuple[Claim, bool]:
-        _require_ids(request_id=cmd.request_id, purchase_id=cmd.purchase_id)
+        model.require_ids(request_id=cmd.request_id, purchase_id=cmd.purchase_id)
         access.require_may_open_claims(cmd.caller)
         claim_id = model.claim_id_for(cmd.caller.user_id, cmd.request_id)
         now, policy = self._clock.now(), self._policy.current
@@ -112,7 +102,7 @@ class ReturnsHandlers:
         return await self._uow.transaction(work)
 
     async def get_claim(self, cmd: commands.GetClaim) -> Claim:
-        _require_ids(claim_id=cmd.claim_id)
+        model.require_ids(claim_id=cmd.claim_id)
         return await _load_claim(self._uow.reader(), cmd.caller, cmd.claim_id)
 
     async def list_claims(self, cmd: commands.ListClaims) -> tuple[list[Claim], str]:
@@ -120,41 +110,27 @@ class ReturnsHandlers:
         return await self._uow.reader().claims.page(scope, cmd.status, page_size(cmd.page_size), cmd.page_token)
 
     async def decide_claim(self, cmd: commands.DecideClaim) -> Claim:
-        decision = cmd.decision
-        if decision is None:
-            raise InvalidArgument(FieldViolation("decision", "set approve or reject"))
-
-        def decide(claim: Claim, now: dt.datetime, policy: ReturnsPolicy) -> Transition:
-            claim.require_version(cmd.expected_version)
-            if isinstance(decision, commands.Approve):
-                return model.approve(claim, cmd.caller, decision.mode, decision.offer, now)
-            return model.reject(claim, cmd.caller, decision.reason, decision.comment, now)
-
-        return await self._move(cmd, ClaimAction.DECIDE, decide)
+        return await self._move(cmd)
 
     async def request_reconsideration(self, cmd: commands.RequestReconsideration) -> Claim:
-        return await self._move(cmd, ClaimAction.RECONSIDER, lambda claim, now, policy: model.reconsider(
-            claim, cmd.caller, cmd.comment, cmd.photo_ids, cmd.video_id, now, policy))
+        return await self._move(cmd)
 
     async def respond_to_offer(self, cmd: commands.RespondToOffer) -> Claim:
-        return await self._move(cmd, ClaimAction.RESPOND, lambda claim, now, policy: model.respond_to_offer(
-            claim, cmd.caller, cmd.accept, cmd.comment, now))
+        return await self._move(cmd)
 
     async def hand_over_item(self, cmd: commands.HandOverItem) -> Claim:
-        return await self._move(cmd, ClaimAction.HAND_OVER, lambda claim, now, policy: model.hand_over(
-            claim, cmd.caller, cmd.method, cmd.pickup_point_id, now))
+        return await self._move(cmd)
 
     async def confirm_receipt(self, cmd: commands.ConfirmReceipt) -> Claim:
-        return await self._move(cmd, ClaimAction.CONFIRM_RECEIPT, lambda claim, now, policy: model.confirm_receipt(
-            claim, cmd.caller, cmd.defect_confirmed, cmd.comment, now))
+        return await self._move(cmd)
 
     async def cancel_claim(self, cmd: commands.CancelClaim) -> Claim:
-        return await self._move(cmd, ClaimAction.CANCEL, lambda claim, now, policy: model.cancel(claim, cmd.caller, cmd.reason, now))
+        return await self._move(cmd)
 
-    async def _move(self, cmd: commands.ClaimMove, action: ClaimAction, decide: Decide) -> Claim:
+    async def _move(self, cmd: commands.ClaimMove) -> Claim:
         """The common path of every claim move: once per request id, by whom access allows,
         saved with its posting and events in one transaction."""
-        _require_ids(claim_id=cmd.claim_id, request_id=cmd.request_id)
+        model.require_ids(claim_id=cmd.claim_id, request_id=cmd.request_id)
         key = model.request_key(cmd.caller, cmd.request_id)
         now, policy = self._clock.now(), self._policy.current
 
@@ -162,8 +138,8 @@ class ReturnsHandlers:
             before = await _load_claim(tx.repos, cmd.caller, cmd.claim_id)
             if before.has_applied(key):
                 return before  # a retry of a move already made
-            access.require_may(action, cmd.caller, before)
-            transition = model.stamp_move(before, decide(before, now, policy), key)
+            access.require_may(moves.action(cmd), cmd.caller, before)
+            transition = model.stamp_move(before, moves.apply(before, cmd, now, policy), key)
             entries = await _post(tx, transition.posting, now) if transition.posting is not None else ()
             await tx.repos.claims.save(transition.claim, before.version)
             tx.emit(*transition.emitted(entries))

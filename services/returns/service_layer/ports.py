@@ -20,7 +20,12 @@ LEDGER_ORDER = KeysetOrder(("seq", -1, int))
 class PurchaseRepository(Protocol):
     async def get(self, purchase_id: str) -> Purchase | None: ...
 
-    async def add(self, purchase: Purchase) -> None: ...
+    async def find_by_request(self, request_key: str) -> Purchase | None:
+        """The purchase recorded under this request key (caller and request id), if any."""
+
+    async def add(self, purchase: Purchase) -> None:
+        """Stores a new purchase; ABORTED (PURCHASE_CONCURRENT_UPDATE) if its id or request key
+        was stored meanwhile."""
 
 
 class ClaimRepository(Protocol):

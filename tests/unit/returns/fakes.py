@@ -19,9 +19,12 @@ class FakePurchases:
     async def get(self, purchase_id: str) -> Purchase | None:
         return self.items.get(purchase_id)
 
+    async def find_by_request(self, request_key: str) -> Purchase | None:
+        return next((p for p in self.items.values() if p.request_key == request_key), None)
+
     async def add(self, purchase: Purchase) -> None:
-        if purchase.purchase_id in self.items:
-            raise Aborted("duplicate purchase", reason="CLAIM_CONCURRENT_UPDATE")
+        if purchase.purchase_id in self.items or await self.find_by_request(purchase.request_key):
+            raise Aborted("duplicate purchase", reason="PURCHASE_CONCURRENT_UPDATE")  # the unique indexes
         self.items[purchase.purchase_id] = purchase
 
 
@@ -64,7 +67,7 @@ class FakeLedger:
 
     async def add(self, entries: Sequence[LedgerEntry]) -> None:
         if any(e.entry_id in self.entries for e in entries):
-            raise Aborted("duplicate ledger entry", reason="CLAIM_CONCURRENT_UPDATE")
+            raise Aborted("duplicate ledger entry", reason="LEDGER_CONCURRENT_UPDATE")
         self.entries.update((e.entry_id, e) for e in entries)
 
     async def page(self, account: Account, size: int, token: str) -> tuple[list[LedgerEntry], str]:

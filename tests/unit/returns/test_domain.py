@@ -1,11 +1,12 @@
 """The returns domain without any I/O: ledger, claim lifecycle, access, events."""
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
 from prilavok_platform.errors import Aborted, FailedPrecondition, InvalidArgument, PermissionDenied
 from prilavok_platform.identity import Identity, Party, Role
-from services.returns.domain import access, events, model
+from services.returns.domain import access, commands, events, model, moves
 from services.returns.domain.access import ClaimAction
 from services.returns.domain.ledger import (
     Account,
@@ -111,15 +112,58 @@ def test_input_is_bounded():
     assert {v.field for v in err.value.violations} == {"description", "photo_ids", "quantity", "requested_form"}
 
 
+SERVICE = Identity("orders", Role.SERVICE)
+
+
+def new_purchase(**kw):
+    args = dict(caller=SERVICE, request_id="r1", order_id="o1", item_id="sku", item_name="Чайник", buyer_id="b1", shop_id="s1",
+                price=PRICE, quantity=2, paid_at=NOW - dt.timedelta(days=1), delivered_at=None, now=NOW, policy=POLICY)
+    args.update(kw)
+    return model.new_purchase(**args)
+
+
 def test_new_purchase_checks_price_currency_quantity_and_payment_time():
-    args = dict(order_id="o1", item_id="sku", item_name="", buyer_id="b1", shop_id="s1", price=Money(100, "USD"),
-                quantity=0, paid_at=NOW + dt.timedelta(hours=1), delivered_at=None, now=NOW, policy=POLICY)
     with pytest.raises(InvalidArgument) as err:
-        model.new_purchase(**args)
-    assert {v.field for v in err.value.violations} == {"purchase.price.currency_code", "purchase.quantity", "purchase.paid_at"}
-    args.update(price=PRICE, quantity=2, paid_at=NOW)
-    p = model.new_purchase(**args)
+        new_purchase(request_id="", price=Money(100, "USD"), quantity=-1, paid_at=NOW + dt.timedelta(hours=1))
+    assert {v.field for v in err.value.violations} == {
+        "request_id", "purchase.price.currency_code", "purchase.quantity", "purchase.paid_at"}
+    p = new_purchase()
     assert p.purchase_id == model.purchase_id_for("o1", "sku") and p.sale().total_to(Account.shop("s1")) == PRICE.times(2)
+
+
+def test_a_quantity_left_out_means_one_item_for_purchases_and_claims():
+    assert new_purchase(quantity=0).quantity == 1 == model.DEFAULT_QUANTITY
+    assert new_purchase(quantity=0).fingerprint == new_purchase(quantity=1).fingerprint
+    assert claim(quantity=0).quantity == 1
+
+
+def test_request_keys_are_per_caller_and_unambiguous():
+    assert model.request_key(SERVICE, "r1") == model.request_key(Identity("orders", Role.SERVICE), "r1")
+    assert model.request_key(SERVICE, "r1") != model.request_key(Identity("orders", Role.SUPPORT), "r1")
+    # Ids may hold ':'; the key of ("a:b", "c") is not the key of ("a", "b:c").
+    assert model.request_key(Identity("a:b", Role.SERVICE), "c") != model.request_key(Identity("a", Role.SERVICE), "b:c")
+
+
+def test_recording_a_purchase_once_per_order_line():
+    first = new_purchase()
+    assert model.record_purchase(first, None, None) == (first, True)
+    # A retry under the same request id gets what that request recorded, whatever it sends now.
+    assert model.record_purchase(new_purchase(quantity=3), first, None) == (first, False)
+    # The same order line with the same values under another request id: the stored purchase.
+    other_request = new_purchase(request_id="r2", paid_at=first.paid_at + dt.timedelta(microseconds=300))
+    assert model.record_purchase(other_request, None, first) == (first, False)
+    # ... with other values: ALREADY_EXISTS naming each field that differs.
+    with pytest.raises(model.PurchaseAlreadyRecorded) as err:
+        model.record_purchase(new_purchase(request_id="r2", quantity=3, price=Money(1, "RUB")), None, first)
+    assert err.value.code == "ALREADY_EXISTS" and err.value.reason == "PURCHASE_ALREADY_RECORDED"
+    assert err.value.metadata == {"purchase_id": first.purchase_id, "fields": "purchase.price,purchase.quantity"}
+
+
+def test_a_purchase_stored_before_fingerprints_is_compared_by_its_fields():
+    legacy = replace(new_purchase(), paid_at=dt.datetime(2026, 11, 1, 10, 0, 0, 123_000), request_key="", fingerprint=())
+    again = new_purchase(request_id="r9", paid_at=dt.datetime(2026, 11, 1, 10, 0, 0, 123_456, tzinfo=dt.UTC))
+    assert model.record_purchase(again, None, legacy) == (legacy, False)  # naive UTC, kept to the millisecond
+    assert model.differing_fields(legacy, replace(again, item_name="Утюг", fingerprint=())) == ["item_name"]
 
 
 # --- access -----------------------------------------------------------------------------------
@@ -273,3 +317,35 @@ def test_version_check_and_applied_requests():
     with pytest.raises(Aborted) as err:
         t.claim.require_version(5)
     assert err.value.reason == "CLAIM_VERSION_MISMATCH"
+
+
+def test_decide_checks_the_version_the_seller_saw_then_approves_or_rejects():
+    c = claim()
+    with pytest.raises(InvalidArgument) as bad:
+        model.decide(c, SELLER, None, 0, NOW)
+    assert bad.value.violations[0].field == "decision"
+    with pytest.raises(Aborted) as err:
+        model.decide(c, SELLER, model.Reject(RejectionReason.DEFECT_NOT_FOUND), 3, NOW)
+    assert err.value.reason == "CLAIM_VERSION_MISMATCH" and err.value.metadata == {"version": "0"}
+    rejected = model.decide(c, SELLER, model.Reject(RejectionReason.DEFECT_NOT_FOUND), 0, NOW)
+    assert rejected.claim.status is ClaimStatus.REJECTED and rejected.posting is None
+    approved = model.decide(c, SELLER, model.Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None)),
+                            c.version, NOW)
+    assert approved.claim.status is ClaimStatus.SETTLED and approved.claim.refunded == PRICE
+
+
+def test_each_claim_command_is_one_move_for_one_side():
+    c = claim()
+    cases = [
+        (commands.DecideClaim(SELLER, "r", "c1", model.Reject(RejectionReason.OTHER, "Нет")), ClaimAction.DECIDE, ClaimStatus.REJECTED),
+        (commands.CancelClaim(BUYER, "r", "c1", "Передумал"), ClaimAction.CANCEL, ClaimStatus.CANCELLED),
+    ]
+    for cmd, action, status in cases:
+        assert moves.action(cmd) is action
+        assert moves.apply(c, cmd, NOW, POLICY).claim.status is status
+    assert moves.action(commands.ConfirmReceipt(SELLER, "r", "c1", True)) is ClaimAction.CONFIRM_RECEIPT
+    assert moves.action(commands.HandOverItem(BUYER, "r", "c1", HandoverMethod.PICKUP_POINT)) is ClaimAction.HAND_OVER
+    with pytest.raises(FailedPrecondition):  # a rejected claim is reconsidered, an open one is not
+        moves.apply(c, commands.RequestReconsideration(BUYER, "r", "c1"), NOW, POLICY)
+    with pytest.raises(FailedPrecondition):
+        moves.apply(c, commands.RespondToOffer(BUYER, "r", "c1", True), NOW, POLICY)

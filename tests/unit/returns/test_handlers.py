@@ -16,10 +16,13 @@ from services.returns.domain import events
 from services.returns.domain.ledger import Account, EntryKind, LedgerEntry, Money
 from services.returns.domain.model import (
     ApprovalMode,
+    Approve,
     ClaimStatus,
     CompensationForm,
     HandoverMethod,
     Offer,
+    PurchaseAlreadyRecorded,
+    Reject,
     RejectionReason,
     ReturnsPolicy,
 )
@@ -66,7 +69,7 @@ class World:
         claim, _ = await self.h.open_claim(c.OpenClaim(buyer, f"open{next(_ids)}", purchase_id, "Не греет", form, quantity=1))
         return claim.claim_id
 
-    async def decide(self, claim_id: str, decision: c.Approve | c.Reject, caller: Identity = SELLER, **kw):
+    async def decide(self, claim_id: str, decision: Approve | Reject, caller: Identity = SELLER, **kw):
         return await self.h.decide_claim(c.DecideClaim(caller, f"d{next(_ids)}", claim_id, decision, **kw))
 
 
@@ -75,8 +78,8 @@ def w() -> World:
     return World()
 
 
-def full_refund(mode: ApprovalMode = ApprovalMode.NO_RETURN, handover: HandoverMethod | None = None) -> c.Approve:
-    return c.Approve(mode, Offer(CompensationForm.FULL_REFUND, PRICE, None, handover))
+def full_refund(mode: ApprovalMode = ApprovalMode.NO_RETURN, handover: HandoverMethod | None = None) -> Approve:
+    return Approve(mode, Offer(CompensationForm.FULL_REFUND, PRICE, None, handover))
 
 
 # --- purchases --------------------------------------------------------------------------------
@@ -90,6 +93,27 @@ async def test_record_purchase_credits_the_shop_once(w: World):
     assert w.balances.of(SHOP) == 200_000 and w.balances.of(Account.clearing()) == -200_000
     assert w.uow.events_of(events.BalanceChanged) == [
         events.BalanceChanged(Party.shop("s1"), Money(200_000, "RUB"), Money(200_000, "RUB"), f"sale:{purchase.purchase_id}", w.clock.now())]
+
+
+async def test_record_purchase_retries_and_the_same_order_line(w: World):
+    paid = w.clock.now() - dt.timedelta(days=1)
+    first, created = await w.h.record_purchase(c.RecordPurchase(SERVICE, "r1", "o1", "sku", "Чайник", "b1", "s1", PRICE, 0, paid))
+    assert created and first.quantity == 1  # left out: one item
+    # The same request id again: what that request recorded, even if the retry says otherwise.
+    retry = c.RecordPurchase(SERVICE, "r1", "o1", "sku", "Чайник", "b1", "s1", PRICE, 5, paid)
+    assert await w.h.record_purchase(retry) == (first, False)
+    # The same order line and values under another request id (or another caller): the stored purchase.
+    assert await w.h.record_purchase(c.RecordPurchase(SUPPORT, "r2", "o1", "sku", "Чайник", "b1", "s1", PRICE, 1, paid)) == (first, False)
+    # The same order line with other values: ALREADY_EXISTS naming them, nothing stored or posted.
+    with pytest.raises(PurchaseAlreadyRecorded) as err:
+        await w.h.record_purchase(c.RecordPurchase(SERVICE, "r3", "o1", "sku", "Чайник", "b1", "s2", PRICE, 2, paid))
+    assert err.value.code == "ALREADY_EXISTS" and err.value.reason == "PURCHASE_ALREADY_RECORDED"
+    assert err.value.metadata["fields"] == "purchase.shop_id,purchase.quantity"
+    assert w.balances.of(SHOP) == 100_000 and w.balances.of(Account.shop("s2")) == 0
+    assert len(w.uow.events_of(events.BalanceChanged)) == 1
+    # The request id of a refused request is not taken: it may record another order line.
+    second, created = await w.h.record_purchase(c.RecordPurchase(SERVICE, "r3", "o2", "sku", "", "b1", "s1", PRICE, 1, paid))
+    assert created and second.purchase_id != first.purchase_id
 
 
 async def test_record_purchase_is_for_services_and_support_and_validated(w: World):
@@ -198,7 +222,7 @@ async def test_list_claims_shows_each_party_its_own_paged_by_one(w: World):
 async def test_take_back_lifecycle_posts_the_refund_on_both_accounts(w: World):
     claim_id = await w.claim(CompensationForm.REPLACEMENT)
     offer = Offer(CompensationForm.PARTIAL_REFUND, Money(30_000, "RUB"), Money(15_000, "RUB"), HandoverMethod.PICKUP_POINT)
-    claim = await w.decide(claim_id, c.Approve(ApprovalMode.TAKE_BACK, offer))
+    claim = await w.decide(claim_id, Approve(ApprovalMode.TAKE_BACK, offer))
     assert claim.status is ClaimStatus.AWAITING_BUYER and claim.version == 1
     claim = await w.h.respond_to_offer(c.RespondToOffer(BUYER, "r", claim_id, True, "Согласна"))
     assert claim.status is ClaimStatus.AWAITING_HANDOVER
@@ -225,7 +249,7 @@ async def test_take_back_lifecycle_posts_the_refund_on_both_accounts(w: World):
 async def test_no_return_full_refund_settles_at_decision(w: World):
     claim_id = await w.claim()
     with pytest.raises(InvalidArgument):
-        await w.decide(claim_id, c.Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, Money(1, "RUB"), None, None)))
+        await w.decide(claim_id, Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, Money(1, "RUB"), None, None)))
     claim = await w.decide(claim_id, full_refund())
     assert claim.status is ClaimStatus.SETTLED and claim.refunded == PRICE
     assert w.balances.of(SHOP) == 100_000 and w.balances.of(REFUNDS) == 100_000
@@ -233,18 +257,18 @@ async def test_no_return_full_refund_settles_at_decision(w: World):
 
 async def test_reject_reconsider_and_the_limit(w: World):
     claim_id = await w.claim()
-    await w.decide(claim_id, c.Reject(RejectionReason.GO_TO_SERVICE_CENTRE))
+    await w.decide(claim_id, Reject(RejectionReason.GO_TO_SERVICE_CENTRE))
     with pytest.raises(InvalidArgument):
         await w.h.request_reconsideration(c.RequestReconsideration(BUYER, "long", claim_id, "x" * 2001))
     await w.h.request_reconsideration(c.RequestReconsideration(BUYER, "first", claim_id))
     for i in range(1, POLICY.max_reconsiderations):
-        claim = await w.decide(claim_id, c.Reject(RejectionReason.NEED_PHOTO_OR_VIDEO, "Пришлите фото"))
+        claim = await w.decide(claim_id, Reject(RejectionReason.NEED_PHOTO_OR_VIDEO, "Пришлите фото"))
         assert claim.status is ClaimStatus.REJECTED
         claim = await w.h.request_reconsideration(c.RequestReconsideration(BUYER, f"rc{i}", claim_id, "Вот фото", (f"ph{i}",)))
         assert claim.status is ClaimStatus.AWAITING_SELLER and claim.reconsideration_count == i + 1
     assert claim.notes[-1].text == "Вот фото" and claim.notes[-1].author == Party.user("b1")
     assert w.uow.events_of(events.ClaimStatusChanged)[-1].comment == "Вот фото"
-    await w.decide(claim_id, c.Reject(RejectionReason.DEFECT_NOT_FOUND))
+    await w.decide(claim_id, Reject(RejectionReason.DEFECT_NOT_FOUND))
     with pytest.raises(FailedPrecondition) as err:
         await w.h.request_reconsideration(c.RequestReconsideration(BUYER, "last", claim_id))
     assert err.value.reason == "RECONSIDERATION_LIMIT"

@@ -107,8 +107,17 @@ class ReturnsServiceServicer:
     """
 
     def RecordPurchase(self, request, context):
-        """Records a paid purchase and credits the sale to the seller's balance.
-        Called by the order integration (ROLE_SERVICE). Idempotent by request_id.
+        """Records a paid purchase and credits the sale to the seller's balance. Called by the order
+        integration (ROLE_SERVICE) or support. One purchase per order line: its id is derived from
+        (order_id, item_id). The request_id and the values recorded are stored with the purchase:
+        - the same request_id again from the same caller returns the purchase that request recorded,
+        created=false (whatever the retry carries);
+        - the same order line with the same values under another request_id returns the stored
+        purchase, created=false;
+        - the same order line with other values is ALREADY_EXISTS (reason PURCHASE_ALREADY_RECORDED;
+        ErrorInfo metadata "purchase_id" is the stored purchase, "fields" lists the fields that
+        differ, e.g. "purchase.price,purchase.quantity"); nothing is recorded.
+        Times are compared to the millisecond.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

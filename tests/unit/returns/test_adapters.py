@@ -1,0 +1,47 @@
+"""The returns edges without a server: settings and policy loading, the protobuf translation."""
+from __future__ import annotations
+
+import pytest
+
+from prilavok.common.v1 import common_pb2
+from prilavok.returns.v1 import returns_pb2 as pb
+from prilavok_platform.config import ConfigError
+from prilavok_platform.errors import InvalidArgument
+from prilavok_platform.identity import Identity, Role
+from services.returns.adapters import protos
+from services.returns.bootstrap import load_settings
+from services.returns.domain.model import ApprovalMode, Approve, CompensationForm, Reject, RejectionReason
+
+ENV = {"MONGODB_URI": "mongodb://x", "NATS_URL": "nats://x"}
+SERVICE = Identity("orders", Role.SERVICE)
+
+
+def test_settings_load_the_shipped_policy_and_a_broken_one_is_a_config_error_naming_the_variable(tmp_path):
+    assert load_settings(ENV).policy.current.claim_min_days_after_payment == 14
+    broken = tmp_path / "returns.yaml"
+    broken.write_text("version: 1\ncurrency_code: RUB\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings({**ENV, "PRILAVOK_POLICY_FILE": str(broken)})
+    assert "PRILAVOK_POLICY_FILE" in str(err.value) and "returns.yaml" in str(err.value)
+
+
+def test_quantity_left_out_reaches_the_domain_as_given():
+    request = pb.RecordPurchaseRequest(request_id="r", purchase=pb.Purchase(
+        order_id="o", item_id="i", buyer_id="b", shop_id="s", price=common_pb2.Money(currency_code=" rub", amount_minor=5)))
+    cmd = protos.record_purchase_command(SERVICE, request)
+    assert cmd.quantity == 0 and cmd.price is not None and cmd.price.currency_code == "RUB" and cmd.paid_at is None
+    assert protos.open_claim_command(Identity("b", Role.BUYER), pb.OpenClaimRequest(purchase_id="p")).quantity == 0
+
+
+def test_decisions_from_the_oneof():
+    approve = pb.DecideClaimRequest(approve=pb.Approval(mode=pb.APPROVAL_MODE_TAKE_BACK, offer=pb.CompensationOffer(
+        form=pb.COMPENSATION_FORM_REPLACEMENT)))
+    decision = protos.decision_from_pb(approve)
+    assert isinstance(decision, Approve) and decision.mode is ApprovalMode.TAKE_BACK
+    assert decision.offer is not None and decision.offer.form is CompensationForm.REPLACEMENT
+    reject = protos.decision_from_pb(pb.DecideClaimRequest(reject=pb.Rejection(reason=pb.REJECTION_REASON_OTHER, comment="x")))
+    assert reject == Reject(RejectionReason.OTHER, "x")
+    assert protos.decision_from_pb(pb.DecideClaimRequest()) is None  # the domain says what is missing
+    with pytest.raises(InvalidArgument) as err:
+        protos.decision_from_pb(pb.DecideClaimRequest(reject=pb.Rejection(reason=99)))
+    assert err.value.violations[0].field == "reject.reason"
