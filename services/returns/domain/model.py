@@ -563,13 +563,23 @@ def respond_to_offer(claim: Claim, caller: Identity, accept: bool, comment: str,
 
 
 def hand_over(claim: Claim, caller: Identity, method: HandoverMethod | None, pickup_point_id: str, now: dt.datetime) -> Transition:
+    """The buyer hands the item back the way agreed in the offer: at a pickup point (which one)
+    or directly to the seller."""
     claim._require_status(ClaimStatus.AWAITING_HANDOVER, action="hand over the item of")
     v = Validator()
     if method is None:
         v.add("method", "PICKUP_POINT or DIRECT_TO_SELLER")
     if method is HandoverMethod.PICKUP_POINT:
         v.identifier(pickup_point_id, "pickup_point_id")
+    elif pickup_point_id:
+        v.add("pickup_point_id", "only for PICKUP_POINT")
     v.raise_if_any()
+    agreed = claim.offer.handover if claim.offer else None
+    if agreed is not None and method is not agreed:
+        raise FailedPrecondition(
+            f"claim {claim.claim_id}: the item is handed over as agreed, {agreed.value}", reason="HANDOVER_NOT_AS_AGREED",
+            metadata={"agreed": agreed.value},
+        )
     return _move(claim, caller, now, status=ClaimStatus.ITEM_IN_TRANSIT, pickup_point_id=pickup_point_id)
 
 

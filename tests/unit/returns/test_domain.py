@@ -239,7 +239,14 @@ def test_take_back_goes_through_agreement_handover_and_receipt():
     assert t.claim.status is ClaimStatus.AWAITING_HANDOVER
     with pytest.raises(InvalidArgument):
         model.hand_over(t.claim, BUYER, HandoverMethod.PICKUP_POINT, "", NOW)
+    with pytest.raises(InvalidArgument) as bad:
+        model.hand_over(t.claim, BUYER, HandoverMethod.DIRECT_TO_SELLER, "pvz-17", NOW)
+    assert bad.value.violations[0].field == "pickup_point_id"
+    with pytest.raises(FailedPrecondition) as err:  # agreed: a pickup point
+        model.hand_over(t.claim, BUYER, HandoverMethod.DIRECT_TO_SELLER, "", NOW)
+    assert err.value.reason == "HANDOVER_NOT_AS_AGREED" and err.value.metadata == {"agreed": "PICKUP_POINT"}
     t = model.hand_over(t.claim, BUYER, HandoverMethod.PICKUP_POINT, "pvz-17", NOW)
+    assert t.claim.status is ClaimStatus.ITEM_IN_TRANSIT and t.claim.pickup_point_id == "pvz-17"
     t = model.confirm_receipt(t.claim, SELLER, True, "", NOW)
     assert t.claim.status is ClaimStatus.SETTLED and t.claim.refunded == Money(274_990, "RUB")
     assert [n.text for n in t.claim.notes] == ["Согласен"]

@@ -288,6 +288,9 @@ async def test_defect_check_that_finds_nothing_rejects(w: World):
     await w.decide(claim_id, full_refund(ApprovalMode.DEFECT_CHECK, HandoverMethod.DIRECT_TO_SELLER))
     with pytest.raises(PermissionDenied):
         await w.h.hand_over_item(c.HandOverItem(SELLER, "h", claim_id, HandoverMethod.DIRECT_TO_SELLER))
+    with pytest.raises(FailedPrecondition) as err:
+        await w.h.hand_over_item(c.HandOverItem(BUYER, "p", claim_id, HandoverMethod.PICKUP_POINT, "pvz-1"))
+    assert err.value.reason == "HANDOVER_NOT_AS_AGREED"
     await w.h.hand_over_item(c.HandOverItem(BUYER, "h", claim_id, HandoverMethod.DIRECT_TO_SELLER))
     claim = await w.h.confirm_receipt(c.ConfirmReceipt(SELLER, "c", claim_id, False, "Работает"))
     assert claim.status is ClaimStatus.REJECTED and claim.rejection_reason is RejectionReason.DEFECT_NOT_FOUND
