@@ -1,61 +1,92 @@
-"""Wires the moderation service: settings -> infrastructure -> handlers -> gRPC server."""
+"""Wires the moderation service: settings -> infrastructure -> handlers -> gRPC server and the
+consumer of the chat's message events. Nothing connects at import."""
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
+import pathlib
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from prilavok.moderation.v1 import moderation_pb2_grpc
+from prilavok_platform import nats as platform_nats
 from prilavok_platform.clock import SystemClock
 from prilavok_platform.config import CommonSettings, Env, load_common
 from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
 from prilavok_platform.lifecycle import background
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
+from prilavok_platform.policy_file import PolicyError, PolicyHolder
 from services.moderation.adapters.event_mapper import map_event
-from services.moderation.adapters.policy_file import policy_holder
+from services.moderation.adapters.policy_file import DEFAULT_POLICY
 from services.moderation.adapters.repository import INDEXES, mongo_repositories
+from services.moderation.domain.engine import ModerationEngine
+from services.moderation.domain.policy import Policy
+from services.moderation.entrypoints.consumers import chat_messages_dispatcher
 from services.moderation.entrypoints.grpc_servicer import SERVICE_NAME, ModerationServicer
 from services.moderation.service_layer.handlers import ModerationHandlers
 
 log = logging.getLogger("services.moderation")
 
+CHAT_MESSAGES_CONSUMER = "moderation-chat-messages"
+
 
 @dataclass(frozen=True)
 class ModerationSettings:
     common: CommonSettings
+    policy: PolicyHolder[Policy]
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> ModerationSettings:
     env = Env(environ)
     common = load_common("moderation", env)
+    policy_path = pathlib.Path(common.policy_file) if common.policy_file else DEFAULT_POLICY
+    policy = None
+    try:
+        policy = PolicyHolder(policy_path, Policy.from_dict)
+    except PolicyError as exc:
+        env.errors.append(f"PRILAVOK_POLICY_FILE: {exc}")
     env.raise_if_errors("moderation")
-    return ModerationSettings(common)
+    assert policy is not None
+    return ModerationSettings(common, policy)
 
 
-def _freeze_long_lived_objects() -> None:
-    """The lexicons and automata live as long as the process: moving them out of the
-    collector's generations spares every later collection from scanning them."""
+def freeze_long_lived_objects(engine: ModerationEngine | None = None) -> None:
+    """Called after every engine build (at start and after each policy reload). The engine's
+    lexicons and automata (some 22 000 objects) live until the next reload: frozen, they are
+    out of the collector's generations, so a full collection no longer scans them (measured:
+    ~23 ms -> ~0 ms per full collection, a pause on whichever request triggers it). Unfreezing
+    first lets the collection free the replaced engine's cycles instead of keeping them frozen."""
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 
 
 async def main(stop: asyncio.Event, settings: ModerationSettings | None = None, ready=None) -> None:
     settings = settings or load_settings()
-    common = settings.common
-    policies = policy_holder(common.policy_file or None)
+    common, policies = settings.common, settings.policy
     async with AsyncExitStack() as stack:
         infra = await open_infrastructure(common, stack, stop, INDEXES)
         uow = MongoUnitOfWork(
             infra.mongo_client, infra.db, repositories=mongo_repositories, map_event=map_event,
             subject_prefix=common.subject_prefix, producer="moderation", on_commit=infra.relay.wake,
         )
-        handlers = ModerationHandlers(uow, policies, SystemClock())
-        _freeze_long_lived_objects()
+        handlers = ModerationHandlers(uow, policies, SystemClock(), after_engine_build=freeze_long_lived_objects)
         await stack.enter_async_context(background("policy-watch", policies.watch(stop), stop))
+        await stack.enter_async_context(background(
+            "moderation-consumer-chat-messages",
+            platform_nats.run_pull_consumer(
+                infra.js,
+                stream=platform_nats.stream_name(common.subject_prefix, "chat"),
+                durable=CHAT_MESSAGES_CONSUMER,
+                filter_subject=platform_nats.subject(common.subject_prefix, "chat", "message", ">"),
+                handler=chat_messages_dispatcher(handlers),
+                stop=stop,
+            ),
+            stop,
+        ))
 
         def register(server):
             moderation_pb2_grpc.add_ModerationServiceServicer_to_server(ModerationServicer(handlers), server)

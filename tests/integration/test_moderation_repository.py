@@ -21,9 +21,19 @@ from services.moderation.domain.commands import (
     GetSenderStanding,
     ListReviewQueue,
     MessageCheck,
+    RecordMessage,
     ResolveReview,
 )
-from services.moderation.domain.model import ReviewDecision, ReviewStatus, SenderRole, Standing
+from services.moderation.domain.model import (
+    Action,
+    Category,
+    ReviewDecision,
+    ReviewStatus,
+    Sender,
+    SenderRole,
+    Standing,
+    Verdict,
+)
 from services.moderation.service_layer.handlers import ModerationHandlers
 
 pytestmark = pytest.mark.integration
@@ -69,6 +79,7 @@ async def test_contact_attempts_are_recorded_once_fined_and_raise_the_standing(w
     penalties = [events_pb2.PenaltyIssued.FromString(e) for e in await events(db, "moderation.penalty.issued")]
     assert [p.penalty.penalty_id for p in penalties] == ["m0:CONTACT_EXCHANGE", "m1:CONTACT_EXCHANGE", "m2:CONTACT_EXCHANGE"]
     assert penalties[0].sender.shop_id == "shop-1" and penalties[0].penalty.fine.amount_minor == 2_500_000
+    assert penalties[0].offender.id == "shop-1" and changes[0].offender.id == "shop-1"
     assert len(await events(db, "moderation.violation.recorded")) == 3
 
 
@@ -101,3 +112,23 @@ async def test_the_review_queue_pages_by_one_to_the_end_and_a_decision_is_publis
     resolved = [events_pb2.ReviewResolved.FromString(e) for e in await events(db, "moderation.review.resolved")]
     assert [(e.item.review_id, e.item.status) for e in resolved] == [
         ("r3", moderation_pb2.REVIEW_STATUS_REJECTED), ("r0", moderation_pb2.REVIEW_STATUS_APPROVED)]
+
+
+async def test_a_stored_message_from_the_chats_events_is_recorded_once_and_dates_the_standing(world):
+    h, db, clock = world
+    sender = Sender("u2", SenderRole.SELLER, "shop-2")
+    at = clock.now() - dt.timedelta(minutes=3)
+    verdict = Verdict.reported(Action.REVIEW, (Category.DISPARAGEMENT,), "причина", "v7")
+    command = RecordMessage("c1", "t1", sender, "Склад дно", verdict, at)
+    first = await h.record_message(command)
+    assert first.review_id == "c1" and await h.record_message(command) == first  # a redelivered event
+    assert await db.violations.count_documents({"sender_key": "shop:shop-2"}) == 1
+    queue, _ = await h.list_review_queue(ListReviewQueue(MODERATOR))
+    assert [(r.review_id, r.text, r.created_at, r.verdict.findings[0].spans) for r in queue] == [("c1", "Склад дно", at, ())]
+    # a recording check of the same message (another caller, or a retry) answers the recorded verdict
+    check = await h.check_message(CheckMessage(CHAT, MessageCheck("c1", "t1", "u2", SenderRole.SELLER, "shop-2", "Склад дно", record=True)))
+    assert check == first
+    standing = await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-2"))
+    assert (standing.standing, standing.updated_at) == (Standing.WARNING, at)
+    assert (await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-9"))).updated_at is None
+    assert len(await events(db, "moderation.violation.recorded")) == 1

@@ -1,10 +1,11 @@
 """The moderation policy file: the default beside the service, read through the platform's one
-loader (`prilavok_platform.policy_file`), which also reloads it and refuses broken files."""
+loader (`prilavok_platform.policy_file`). The service builds its reloading holder in
+`bootstrap.load_settings`; tools and tests read a policy once with `load_policy`."""
 from __future__ import annotations
 
 import pathlib
 
-from prilavok_platform.policy_file import PolicyHolder, load_policy_file
+from prilavok_platform.policy_file import load_policy_file
 from services.moderation.domain.policy import Policy
 
 DEFAULT_POLICY = pathlib.Path(__file__).resolve().parent.parent / "default_policy.yaml"
@@ -12,7 +13,3 @@ DEFAULT_POLICY = pathlib.Path(__file__).resolve().parent.parent / "default_polic
 
 def load_policy(path: str | pathlib.Path | None = None) -> Policy:
     return load_policy_file(path or DEFAULT_POLICY, Policy.from_dict)
-
-
-def policy_holder(path: str | pathlib.Path | None = None) -> PolicyHolder[Policy]:
-    return PolicyHolder(path or DEFAULT_POLICY, Policy.from_dict)

@@ -1,11 +1,12 @@
 """Conversions between moderation's domain objects and its protobuf contracts."""
 from __future__ import annotations
 
+from prilavok.chat.v1 import events_pb2 as chat_events
 from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import moderation_pb2 as pb
-from prilavok_platform.errors import InvalidArgument
-from prilavok_platform.protobuf import EnumMapping, timestamp
-from services.moderation.domain.commands import MessageCheck
+from prilavok_platform.errors import FieldViolation, InvalidArgument
+from prilavok_platform.protobuf import EnumMapping, datetime_of, timestamp
+from services.moderation.domain.commands import MessageCheck, RecordMessage
 from services.moderation.domain.model import (
     Action,
     Category,
@@ -46,6 +47,29 @@ def message_check(request: pb.CheckMessageRequest) -> MessageCheck:
         text=request.text,
         record=request.record,
     )
+
+
+def record_message(
+    event: chat_events.MessageDelivered | chat_events.MessageHeld | chat_events.MessageBlocked,
+) -> RecordMessage | None:
+    """A chat message event -> the verdict to record on it; None for a message moderation never
+    judged (no action: nothing to record). Fields that cannot be read are INVALID_ARGUMENT."""
+    message, outcome = event.message, event.message.moderation
+    action = ACTIONS.from_pb(outcome.action, "message.moderation.action", required=False)
+    if action is None:
+        return None
+    role = SENDER_ROLES.require(message.sender.role, "message.sender.role")
+    categories = tuple(CATEGORIES.require(c, "message.moderation.categories") for c in outcome.categories)
+    # The text judged is what the sender wrote; message.text is what was delivered (masked, for a
+    # masked message), so it stands in only when the event does not carry the original.
+    judged = event.moderated_text or message.text
+    masked = message.text if action is Action.MASK and message.text != judged else ""
+    occurred_at = datetime_of(event, "occurred_at") or datetime_of(message, "created_at")
+    if occurred_at is None:
+        raise InvalidArgument(FieldViolation("occurred_at", "is required"))
+    sender = Sender(message.sender.user_id, role, message.sender.shop_id)
+    verdict = Verdict.reported(action, categories, outcome.reason, outcome.policy_version, masked)
+    return RecordMessage(message.message_id, message.thread_id or event.thread.thread_id, sender, judged, verdict, occurred_at)
 
 
 # --- responses and events -----------------------------------------------------------------
@@ -113,4 +137,5 @@ def standing_to_pb(standing: SenderStanding) -> pb.GetSenderStandingResponse:
         strikes_in_window=standing.strikes_in_window,
         strikes_total=standing.strikes_total,
         penalties=[penalty_to_pb(p) for p in standing.penalties],
+        updated_at=timestamp(standing.updated_at),
     )

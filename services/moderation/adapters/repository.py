@@ -123,6 +123,12 @@ class MongoViolations:
             query["at"] = {"$gte": since}
         return await self._c.count_documents(query, session=self._s)
 
+    async def latest_at(self, party: Party) -> dt.datetime | None:
+        # the same shape as the penalties' latest (covered by violations_sender_at)
+        cursor = self._c.find({"sender_key": party.key}, session=self._s).sort("at", -1).limit(1)
+        latest = [doc["at"] async for doc in cursor]
+        return latest[0] if latest else None
+
     async def add(self, violation: Violation) -> None:
         await self._c.insert_one(
             {

@@ -1,11 +1,12 @@
 """Moderation's use cases, one frozen dataclass each, and the checks of their arguments."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from prilavok_platform.errors import FieldViolation, Validator
 from prilavok_platform.identity import Identity
-from services.moderation.domain.model import ReviewDecision, ReviewStatus, Sender, SenderRole
+from services.moderation.domain.model import ReviewDecision, ReviewStatus, Sender, SenderRole, Verdict
 
 MAX_BATCH = 500
 MAX_COMMENT_CHARS = 1000
@@ -66,11 +67,42 @@ class CheckMessages:
 
 
 @dataclass(frozen=True)
+class RecordMessage:
+    """A message its caller has stored, with the verdict it was stored under: recorded once per
+    message id (a strike, a review item when held, the fines the policy sets). It comes from the
+    chat's message events (see `Verdict.reported`), or from a recording check, whose caller has
+    stored the message."""
+
+    message_id: str
+    thread_id: str
+    sender: Sender
+    text: str  # what the sender wrote, the text judged (a review shows it to the moderator)
+    verdict: Verdict
+    occurred_at: dt.datetime
+
+    @staticmethod
+    def of_check(item: MessageCheck, verdict: Verdict, at: dt.datetime) -> RecordMessage:
+        return RecordMessage(item.message_id, item.thread_id, item.sender, item.text, verdict, at)
+
+    def problems(self) -> list[FieldViolation]:
+        v = Validator()
+        v.identifier(self.message_id, "message_id")
+        v.identifier(self.sender.user_id, "sender.user_id")
+        if self.sender.role is SenderRole.SELLER and not self.sender.shop_id:
+            v.add("sender.shop_id", "is required for a seller")
+        return v.violations
+
+
+@dataclass(frozen=True)
 class ListReviewQueue:
     caller: Identity
-    status: ReviewStatus = ReviewStatus.PENDING
+    status: ReviewStatus | None = None  # None: the pending items, the queue moderators work through
     page_size: int = 0
     page_token: str = ""
+
+    @property
+    def wanted(self) -> ReviewStatus:
+        return self.status or ReviewStatus.PENDING
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,14 @@ class Verdict:
             seen.setdefault(finding.category)
         return list(seen)
 
+    @staticmethod
+    def reported(
+        action: Action, categories: tuple[Category, ...], reason: str, policy_version: str, masked_text: str = ""
+    ) -> Verdict:
+        """A verdict as another service reports it (the chat's message events): the categories
+        without their rules or spans, which the chat does not keep."""
+        return Verdict(action, tuple(Finding(c, "") for c in dict.fromkeys(categories)), reason, masked_text, policy_version)
+
 
 @dataclass(frozen=True)
 class MessageToCheck:
@@ -186,3 +194,4 @@ class SenderStanding:
     strikes_in_window: int
     strikes_total: int
     penalties: tuple[Penalty, ...]
+    updated_at: dt.datetime | None = None  # when the latest strike was recorded; None without one

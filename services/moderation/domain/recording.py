@@ -18,10 +18,15 @@ class Recording:
     events: tuple[object, ...]
 
 
+def is_violation(verdict: Verdict) -> bool:
+    """A stored message leaves a record (a strike) unless it was allowed as written."""
+    return verdict.action is not Action.ALLOW
+
+
 def must_record(verdict: Verdict, record: bool) -> bool:
-    """Only a recording check (the chat's, not a dry run) of a message that is not allowed
-    as-is leaves a record; everything else is just a verdict."""
-    return record and verdict.action is not Action.ALLOW
+    """Only a recording check (its caller has stored the message; a dry run has not) of a
+    violation leaves a record; everything else is just a verdict."""
+    return record and is_violation(verdict)
 
 
 def record_violation(

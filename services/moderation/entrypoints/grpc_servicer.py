@@ -14,7 +14,6 @@ from services.moderation.domain.commands import (
     ListReviewQueue,
     ResolveReview,
 )
-from services.moderation.domain.model import ReviewStatus
 from services.moderation.service_layer.handlers import CheckResult, ModerationHandlers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ModerationService"].full_name
@@ -37,7 +36,7 @@ class ModerationServicer(moderation_pb2_grpc.ModerationServiceServicer):
         return pb.CheckMessagesResponse(results=[_result(r) for r in await self._handlers.check_messages(command)])
 
     async def ListReviewQueue(self, request: pb.ListReviewQueueRequest, context: grpc.aio.ServicerContext):
-        status = protos.REVIEW_STATUSES.from_pb(request.status, "status", required=False) or ReviewStatus.PENDING
+        status = protos.REVIEW_STATUSES.from_pb(request.status, "status", required=False)
         command = ListReviewQueue(current_identity(), status, request.page_size, request.page_token)
         items, next_token = await self._handlers.list_review_queue(command)
         return pb.ListReviewQueueResponse(items=[protos.review_to_pb(i) for i in items], next_page_token=next_token)

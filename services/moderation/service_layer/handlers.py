@@ -1,9 +1,10 @@
 """Moderation's use cases: load through the repositories, let the domain decide, save and emit."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from prilavok_platform.clock import Clock, SystemClock
+from prilavok_platform.clock import Clock
 from prilavok_platform.errors import InvalidArgument, NotFound
 from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
@@ -15,6 +16,7 @@ from services.moderation.domain.commands import (
     GetSenderStanding,
     ListReviewQueue,
     MessageCheck,
+    RecordMessage,
     ResolveReview,
     batch_problems,
 )
@@ -22,7 +24,7 @@ from services.moderation.domain.engine import ModerationEngine
 from services.moderation.domain.events import ReviewResolved
 from services.moderation.domain.model import MessageToCheck, ReviewItem, SenderStanding, Verdict
 from services.moderation.domain.policy import Policy
-from services.moderation.domain.recording import must_record, record_violation
+from services.moderation.domain.recording import is_violation, must_record, record_violation
 from services.moderation.service_layer.ports import ModerationRepositories
 
 STANDING_PENALTIES = 50  # the most recent penalties shown with a standing
@@ -37,21 +39,27 @@ class CheckResult:
 class ModerationHandlers:
     """The policy comes from the holder; the engine built from it is swapped whole when it
     reloads, and each call reads the engine (and its policy) once, so one call never mixes two
-    policies."""
+    policies. `after_engine_build` is told of every engine built (at start and on each reload):
+    the process keeps it for its lifetime (bootstrap freezes it out of the garbage collector)."""
 
     def __init__(
         self,
         uow: UnitOfWork[ModerationRepositories],
         policies: PolicyHolder[Policy],
-        clock: Clock | None = None,
+        clock: Clock,
+        *,
+        after_engine_build: Callable[[ModerationEngine], None] = lambda engine: None,
     ):
         self._uow = uow
-        self._clock = clock or SystemClock()
-        self._engine = ModerationEngine(policies.current)
+        self._clock = clock
+        self._after_engine_build = after_engine_build
+        self._use_policy(policies.current)
         policies.on_change(self._use_policy)
 
     def _use_policy(self, policy: Policy) -> None:
-        self._engine = ModerationEngine(policy)
+        engine = ModerationEngine(policy)
+        self._engine = engine
+        self._after_engine_build(engine)
 
     @property
     def engine(self) -> ModerationEngine:
@@ -76,21 +84,41 @@ class ModerationHandlers:
         return [await self._check(engine, item) for item in command.items]
 
     async def _check(self, engine: ModerationEngine, item: MessageCheck) -> CheckResult:
-        sender = item.sender
-        verdict = engine.check(MessageToCheck(item.text, sender.role))
+        if item.record:
+            # A retried recording check answers what was recorded: the engine (or its policy)
+            # may have changed since, and the caller stored the message under that verdict.
+            stored = await self._uow.reader().violations.get(item.message_id)
+            if stored is not None:
+                return CheckResult(stored.verdict, stored.review_id)
+        verdict = engine.check(MessageToCheck(item.text, item.sender.role))
         if not must_record(verdict, item.record):
             return CheckResult(verdict)
-        now = self._clock.now()
-        policy = engine.policy
+        return await self._record(RecordMessage.of_check(item, verdict, self._clock.now()), engine.policy)
 
-        async def work(tx: Transaction[ModerationRepositories]) -> str:
-            existing = await tx.repos.violations.get(item.message_id)
+    # --- recording what the chat stored ----------------------------------------------------
+
+    async def record_message(self, command: RecordMessage) -> CheckResult:
+        """The chat stored a message under a verdict (its message events): a violation is kept,
+        once per message id, so a redelivered event records nothing new. No caller: the event
+        comes from the chat's own stream."""
+        problems = command.problems()
+        if problems:
+            raise InvalidArgument(problems)
+        if not is_violation(command.verdict):
+            return CheckResult(command.verdict)
+        return await self._record(command, self._engine.policy)
+
+    async def _record(self, command: RecordMessage, policy: Policy) -> CheckResult:
+        at = command.occurred_at
+
+        async def work(tx: Transaction[ModerationRepositories]) -> CheckResult:
+            existing = await tx.repos.violations.get(command.message_id)
             if existing is not None:
-                return existing.review_id  # the same message checked again (a retry): nothing new
-            strikes = await tx.repos.violations.count(sender.offender, policy.strikes.window_start(now))
+                return CheckResult(existing.verdict, existing.review_id)  # recorded already: nothing new
+            strikes = await tx.repos.violations.count(command.sender.offender, policy.strikes.window_start(at))
             recording = record_violation(
-                message_id=item.message_id, thread_id=item.thread_id, sender=sender, text=item.text,
-                verdict=verdict, policy=policy, strikes_before=strikes, at=now,
+                message_id=command.message_id, thread_id=command.thread_id, sender=command.sender, text=command.text,
+                verdict=command.verdict, policy=policy, strikes_before=strikes, at=at,
             )
             await tx.repos.violations.add(recording.violation)
             if recording.review is not None:
@@ -98,16 +126,16 @@ class ModerationHandlers:
             if recording.penalties:
                 await tx.repos.penalties.add(recording.penalties)
             tx.emit(*recording.events)
-            return recording.violation.review_id
+            return CheckResult(recording.violation.verdict, recording.violation.review_id)
 
-        return CheckResult(verdict, await self._uow.transaction(work))
+        return await self._uow.transaction(work)
 
     # --- the review queue -----------------------------------------------------------------
 
     async def list_review_queue(self, command: ListReviewQueue) -> tuple[list[ReviewItem], str]:
         access.authorize_review(command.caller)
         size = page_size(command.page_size)
-        return await self._uow.reader().reviews.page(command.status, size, command.page_token)
+        return await self._uow.reader().reviews.page(command.wanted, size, command.page_token)
 
     async def resolve_review(self, command: ResolveReview) -> ReviewItem:
         access.authorize_review(command.caller)
@@ -137,4 +165,5 @@ class ModerationHandlers:
         in_window = await repos.violations.count(party, thresholds.window_start(self._clock.now()))
         total = await repos.violations.count(party)
         penalties = await repos.penalties.latest(party, STANDING_PENALTIES)
-        return SenderStanding(sender, thresholds.level(in_window), in_window, total, tuple(penalties))
+        updated_at = await repos.violations.latest_at(party)
+        return SenderStanding(sender, thresholds.level(in_window), in_window, total, tuple(penalties), updated_at)

@@ -21,6 +21,10 @@ class ViolationRepository(Protocol):
         """The party's violations at or after `since` (all of them without it)."""
         ...
 
+    async def latest_at(self, party: Party) -> dt.datetime | None:
+        """When the party's latest violation was recorded; None when it has none."""
+        ...
+
     async def add(self, violation: Violation) -> None: ...
 
 

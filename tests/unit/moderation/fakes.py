@@ -25,6 +25,9 @@ class FakeViolations:
     async def count(self, party: Party, since: dt.datetime | None = None) -> int:
         return sum(1 for v in self.items.values() if v.sender.offender == party and (since is None or v.at >= since))
 
+    async def latest_at(self, party: Party) -> dt.datetime | None:
+        return max((v.at for v in self.items.values() if v.sender.offender == party), default=None)
+
     async def add(self, violation: Violation) -> None:
         assert violation.message_id not in self.items, "duplicate key"
         self.items[violation.message_id] = violation

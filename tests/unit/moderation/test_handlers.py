@@ -15,6 +15,7 @@ from services.moderation.domain.commands import (
     GetSenderStanding,
     ListReviewQueue,
     MessageCheck,
+    RecordMessage,
     ResolveReview,
 )
 from services.moderation.domain.events import PenaltyIssued, ReviewResolved, StandingChanged, ViolationRecorded
@@ -23,8 +24,10 @@ from services.moderation.domain.model import (
     Category,
     ReviewDecision,
     ReviewStatus,
+    Sender,
     SenderRole,
     Standing,
+    Verdict,
 )
 from services.moderation.domain.policy import StrikeThresholds
 from tests.unit.moderation.fakes import DEFAULT, World
@@ -120,6 +123,20 @@ async def test_a_fine_set_by_a_reloaded_policy_applies_from_the_next_check():
     assert [p.fine.amount_minor for p in world.penalties.items.values()] == [50_000]
 
 
+async def test_a_retried_recording_check_answers_the_recorded_verdict_even_after_a_policy_reload():
+    world = World()
+    first = await record(world, DISPARAGING)
+    assert first.verdict.action is Action.REVIEW and first.review_id == "m1"
+    # the reloaded policy lets this text through: a retry must still say what the message was stored under
+    lenient = {**DEFAULT.actions, **{(Category.DISPARAGEMENT, role): Action.ALLOW for role in SenderRole}}
+    world.policies.replace(dataclasses.replace(DEFAULT, actions=lenient, version="2"))
+    again = await record(world, DISPARAGING)
+    assert again == first and again.verdict.policy_version == DEFAULT.version
+    dry = await world.handlers.check_message(CheckMessage(CHAT, item(DISPARAGING, record=False)))
+    assert dry.verdict.action is Action.ALLOW, "a dry run is judged by the policy in force"
+    assert len(world.violations.items) == 1 and len(world.uow.events_of(ViolationRecorded)) == 1
+
+
 async def test_the_standing_changes_exactly_when_a_threshold_is_crossed_inside_the_window():
     policy = dataclasses.replace(DEFAULT, strikes=StrikeThresholds(window_days=30, warning=1, restricted=3, suspended=5))
     world = World(policy)
@@ -145,6 +162,72 @@ async def test_invalid_checks_name_their_fields():
     with pytest.raises(InvalidArgument) as err:
         await world.handlers.check_message(CheckMessage(MODERATOR, item("я" * 4001, role=None, record=False)))
     assert set(fields(err)) == {"sender_role", "text"} and "4000" in fields(err)["text"]
+
+
+# --- RecordMessage (the chat's message events) ---------------------------------------------
+
+
+SHOP_SELLER = Sender("s-1", SenderRole.SELLER, "shop-1")
+
+
+def stored(action: Action, *categories: Category, message_id: str = "c1", sender: Sender = SHOP_SELLER,
+           text: str = "текст", at: dt.datetime | None = None) -> RecordMessage:
+    verdict = Verdict.reported(action, categories, "причина", "2026-11-22.1")
+    return RecordMessage(message_id, "t1", sender, text, verdict, at or dt.datetime(2026, 11, 22, 11, tzinfo=dt.UTC))
+
+
+async def test_a_stored_message_is_recorded_once_with_the_fines_of_the_policy():
+    world = World()
+    command = stored(Action.BLOCK, Category.CONTACT_EXCHANGE, Category.OFF_PLATFORM_LURE)
+    result = await world.handlers.record_message(command)
+    assert result.review_id == "" and result.verdict == command.verdict
+    violation = world.violations.items["c1"]
+    # recorded when the chat stored it, not when the event arrived
+    assert (violation.at, violation.sender.offender) == (command.occurred_at, Party.shop("shop-1"))
+    assert [f.spans for f in violation.verdict.findings] == [(), ()], "the chat's events carry categories, not spans"
+    assert [p.penalty_id for p in world.penalties.items.values()] == ["c1:CONTACT_EXCHANGE"]
+    published = list(world.uow.published)
+    assert [type(e) for e in published] == [ViolationRecorded, PenaltyIssued, StandingChanged]
+    # the event redelivered (or the chat's recording check of the same message): nothing new
+    assert await world.handlers.record_message(command) == result
+    assert world.uow.published == published and len(world.penalties.items) == 1
+
+
+async def test_a_held_message_is_queued_for_review_under_its_id_with_the_text_the_sender_wrote():
+    world = World()
+    result = await world.handlers.record_message(stored(Action.REVIEW, Category.DISPARAGEMENT, text=DISPARAGING))
+    assert result.review_id == "c1"
+    review = world.reviews.items["c1"]
+    assert (review.status, review.text, review.message_id) == (ReviewStatus.PENDING, DISPARAGING, "c1")
+    page, _ = await world.handlers.list_review_queue(ListReviewQueue(MODERATOR))
+    assert [r.review_id for r in page] == ["c1"]
+
+
+async def test_an_allowed_stored_message_records_nothing():
+    world = World()
+    await world.handlers.record_message(stored(Action.ALLOW))
+    assert world.violations.items == {} and world.uow.commits == 0
+
+
+async def test_a_recorded_event_counts_towards_the_standing_and_dates_it():
+    world = World()
+    before = await world.handlers.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-1"))
+    assert (before.standing, before.updated_at) == (Standing.GOOD, None)
+    await world.handlers.record_message(stored(Action.WARN, Category.INSULT, message_id="c1"))
+    await world.handlers.record_message(stored(Action.BLOCK, Category.CONTACT_EXCHANGE, message_id="c2",
+                                               at=dt.datetime(2026, 11, 22, 11, 30, tzinfo=dt.UTC)))
+    after = await world.handlers.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-1"))
+    assert (after.standing, after.strikes_in_window, after.updated_at) == (
+        Standing.WARNING, 2, dt.datetime(2026, 11, 22, 11, 30, tzinfo=dt.UTC))
+
+
+async def test_a_stored_message_without_ids_is_invalid():
+    world = World()
+    with pytest.raises(InvalidArgument) as err:
+        await world.handlers.record_message(stored(Action.BLOCK, Category.INSULT, message_id="",
+                                                   sender=Sender("", SenderRole.SELLER)))
+    assert set(fields(err)) == {"message_id", "sender.user_id", "sender.shop_id"}
+    assert world.violations.items == {}
 
 
 # --- CheckMessages ------------------------------------------------------------------------

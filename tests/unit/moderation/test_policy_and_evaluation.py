@@ -4,10 +4,14 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 from prilavok_platform.clock import FixedClock
+from prilavok_platform.config import ConfigError
 from prilavok_platform.identity import Identity, Role
 from prilavok_platform.unit_of_work import InMemoryUnitOfWork
-from services.moderation.adapters.policy_file import DEFAULT_POLICY, load_policy, policy_holder
+from services.moderation.adapters.policy_file import DEFAULT_POLICY, load_policy
+from services.moderation.bootstrap import load_settings
 from services.moderation.domain.commands import CheckMessage, MessageCheck
 from services.moderation.domain.engine import ModerationEngine
 from services.moderation.domain.model import SenderRole
@@ -16,6 +20,7 @@ from services.moderation.service_layer.handlers import ModerationHandlers
 from tests.unit.moderation.fakes import fake_repositories
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
+ENV = {"MONGODB_URI": "mongodb://x", "NATS_URL": "nats://x"}
 
 
 def test_the_labelled_sets_meet_the_targets():
@@ -32,9 +37,11 @@ def test_the_labelled_sets_meet_the_targets():
 async def test_policy_reloads_the_engine_whole_and_a_broken_file_is_refused(tmp_path):
     path = tmp_path / "policy.yaml"
     path.write_text(DEFAULT_POLICY.read_text())
-    holder = policy_holder(path)
-    handlers = ModerationHandlers(InMemoryUnitOfWork(fake_repositories()), holder, FixedClock())
+    holder = load_settings({**ENV, "PRILAVOK_POLICY_FILE": str(path)}).policy
+    built: list[ModerationEngine] = []
+    handlers = ModerationHandlers(InMemoryUnitOfWork(fake_repositories()), holder, FixedClock(), after_engine_build=built.append)
     first_engine = handlers.engine
+    assert built == [first_engine], "the engine built at start is handed to the hook (bootstrap freezes it)"
     seen = []
     holder.on_change(seen.append)
     stop = asyncio.Event()
@@ -47,14 +54,26 @@ async def test_policy_reloads_the_engine_whole_and_a_broken_file_is_refused(tmp_
         await asyncio.sleep(0.05)
     assert [p.version for p in seen] == ["2026-12-01.1"]
     assert handlers.engine is not first_engine and handlers.engine.policy is seen[0]
+    assert built == [first_engine, handlers.engine], "and so is every engine built on reload"
     check = CheckMessage(Identity("m", Role.MODERATOR), MessageCheck("", "", "b", SenderRole.BUYER, "", "Спасибо"))
     assert (await handlers.check_message(check)).verdict.policy_version == "2026-12-01.1"
     path.write_text("actions: {PROFANITY: {default: SHRUG}}\n")
     await asyncio.sleep(0.4)
     assert len(seen) == 1, "a broken policy must not replace the one in force"
-    assert holder.current.version == "2026-12-01.1" and handlers.engine.policy is seen[0]
+    assert holder.current.version == "2026-12-01.1" and handlers.engine.policy is seen[0] and len(built) == 2
     stop.set()
     await watcher
+
+
+def test_settings_load_the_shipped_policy_and_a_broken_file_is_a_config_error_naming_the_variable(tmp_path):
+    assert load_settings(ENV).policy.current.version == load_policy().version
+    broken = tmp_path / "moderation.yaml"
+    broken.write_text("version: 1\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings({**ENV, "PRILAVOK_POLICY_FILE": str(broken)})
+    assert "PRILAVOK_POLICY_FILE" in str(err.value) and "moderation.yaml" in str(err.value)
+    with pytest.raises(ConfigError):
+        load_settings({**ENV, "PRILAVOK_POLICY_FILE": str(tmp_path / "missing.yaml")})
 
 
 def test_cli_checks_json_lines_in_process_one_verdict_per_line():
@@ -67,3 +86,15 @@ def test_cli_checks_json_lines_in_process_one_verdict_per_line():
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o.get("action", "error") for o in out] == ["BLOCK", "ALLOW", "error", "error"]
     assert out[0]["violations"][0]["category"] == "OFF_PLATFORM_LURE"
+
+
+def test_the_engine_hook_freezes_what_is_alive_out_of_the_collector():
+    import gc
+
+    from services.moderation.bootstrap import freeze_long_lived_objects
+
+    try:
+        freeze_long_lived_objects(ModerationEngine(load_policy()))
+        assert gc.get_freeze_count() > 20_000  # the engine's lexicons and automata among them
+    finally:
+        gc.unfreeze()

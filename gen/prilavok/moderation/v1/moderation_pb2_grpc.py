@@ -69,9 +69,12 @@ class ModerationServiceServicer:
     """
 
     def CheckMessage(self, request, context):
-        """Checks one message. With `record` set and a `message_id`, violations are
-        recorded against the sender (idempotent per message) and REVIEW verdicts
-        are queued for a human.
+        """Checks one message. With `record` set (the caller has stored the message under
+        `message_id`), a violation is recorded against the sender and a REVIEW verdict is
+        queued for a human, once per message: a retry answers the recorded verdict and
+        review id, even if the policy changed meanwhile. The chat checks with `record`
+        unset and moderation records from the chat's message events instead, so that
+        nothing is recorded for a message the chat never stored.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
