@@ -1,17 +1,23 @@
 """Held messages go through the moderators' queue; bad bytes get INVALID_ARGUMENT."""
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import uuid
 
 import grpc
+import nats
 import pytest
 
 from prilavok.chat.v1 import chat_pb2
+from prilavok.chat.v1 import events_pb2 as chat_events
 from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import moderation_pb2
 from prilavok.notify.v1 import notify_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
+from prilavok_platform.nats import EVENT_TYPE_HEADER
+from prilavok_platform.protobuf import timestamp
 from tests.e2e.conftest import eventually, field_violations, md
 
 pytestmark = pytest.mark.e2e
@@ -113,3 +119,50 @@ def test_a_recorded_strike_shows_in_the_shops_standing_and_its_sellers_see_only_
     with pytest.raises(grpc.RpcError) as err:
         moderation.GetSenderStanding(moderation_pb2.GetSenderStandingRequest(shop_id="someone-else"), metadata=md(seller))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def _publish_as_chat(suite, event: chat_events.MessageBlocked, name: str) -> None:
+    """Publishes onto the chat's stream as the chat's outbox relay would (type header, message id)."""
+    async def publish() -> None:
+        nc = await nats.connect(suite.nats_url)
+        try:
+            headers = {EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name, "Nats-Msg-Id": event.event_id}
+            await nc.jetstream().publish(f"{suite.config.subject_prefix}.chat.message.{name}", event.SerializeToString(), headers=headers)
+        finally:
+            await nc.close()
+
+    asyncio.run(publish())
+
+
+def test_a_message_the_chat_stored_is_recorded_from_its_event_once(suite, stubs):
+    """Moderation records what the chat stored (its message events), whatever the chat asked of it
+    before storing: a blocked contact exchange is one strike and one fine, also when told again."""
+    moderation, suffix = stubs["moderation"], _suffix()
+    seller = As(Role.SELLER, f"u-ev-{suffix}", f"shop-ev-{suffix}")
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    shop = common_pb2.Party(kind=common_pb2.PARTY_KIND_SHOP, id=seller.shop_id)
+    thread = chat_pb2.Thread(thread_id=f"t-ev-{suffix}", kind=chat_pb2.THREAD_KIND_ORDER, order_id=f"o-ev-{suffix}",
+                             shop_id=seller.shop_id, buyer_id=f"b-ev-{suffix}")
+
+    def blocked(message_id: str, event_id: str) -> chat_events.MessageBlocked:
+        message = chat_pb2.Message(
+            message_id=message_id, thread_id=thread.thread_id, seq=2, text="Пишите в телеграм @shop_ev",
+            sender=common_pb2.Actor(role=common_pb2.ROLE_SELLER, user_id=seller.user_id, shop_id=seller.shop_id),
+            status=chat_pb2.MESSAGE_STATUS_BLOCKED, created_at=timestamp(now),
+            moderation=chat_pb2.ModerationOutcome(action=moderation_pb2.ACTION_BLOCK, reason="Контакты вне площадки",
+                                                  categories=[moderation_pb2.CATEGORY_CONTACT_EXCHANGE], policy_version="e2e"))
+        return chat_events.MessageBlocked(event_id=event_id, occurred_at=timestamp(now), thread=thread, message=message,
+                                          recipients=[shop], moderated_text=message.text)
+
+    first, second = f"m-ev-{suffix}-1", f"m-ev-{suffix}-2"
+    _publish_as_chat(suite, blocked(first, f"ev-{suffix}-1"), "blocked")
+    eventually(lambda: moderation.GetSenderStanding(moderation_pb2.GetSenderStandingRequest(), metadata=md(seller)),
+               lambda r: r.strikes_total >= 1, what="the strike recorded from the chat's event")
+    # the same message told again (another event id), then another message: the consumer takes them in order
+    _publish_as_chat(suite, blocked(first, f"ev-{suffix}-1-again"), "blocked")
+    _publish_as_chat(suite, blocked(second, f"ev-{suffix}-2"), "blocked")
+    standing = eventually(lambda: moderation.GetSenderStanding(moderation_pb2.GetSenderStandingRequest(), metadata=md(seller)),
+                          lambda r: r.strikes_total >= 2, what="the second message's strike")
+    assert (standing.standing, standing.strikes_total) == (moderation_pb2.STANDING_WARNING, 2)
+    assert sorted((p.message_id, p.fine.amount_minor) for p in standing.penalties) == [(first, 2_500_000), (second, 2_500_000)]
+    assert standing.updated_at.ToDatetime(tzinfo=dt.UTC) == now
