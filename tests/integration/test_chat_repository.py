@@ -1,6 +1,7 @@
 """Chat's MongoDB repositories under the MongoDB unit of work, against the embedded server:
 reply deadlines are announced once, sends in one thread never share a seq, paging follows the
-stored sort fields, and documents written before versions existed still save."""
+stored sort fields, the visibility and unread queries agree with the domain's definitions, the
+close and the rating are stored, and documents written before versions existed still save."""
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,9 @@ from prilavok_platform.outbox import OUTBOX_COLLECTION
 from prilavok_platform.policy_file import PolicyHolder
 from services.chat.adapters.event_mapper import map_event
 from services.chat.adapters.repository import INDEXES, repositories
+from services.chat.domain import access, reading
 from services.chat.domain import commands as c
-from services.chat.domain.model import ModerationAction, ModerationDecision, Side, ThreadKind
+from services.chat.domain.model import Category, Direction, ModerationAction, ModerationDecision, Side, SupportTopic, ThreadKind
 from services.chat.service_layer.handlers import ChatHandlers
 from services.chat.service_layer.ports import ThreadFilter
 from tests.unit.chat.fakes import POLICY, FakeAttachmentStore, FakeLiveEvents, FakeModeration
@@ -37,15 +39,15 @@ async def chat(infra, unique):
     clock = FixedClock(T0)
     uow = MongoUnitOfWork(client, db, repositories=repositories, map_event=map_event, subject_prefix=unique, producer="chat")
     moderation = FakeModeration()
-    handlers = ChatHandlers(uow, PolicyHolder.fixed(POLICY), clock, moderation, FakeAttachmentStore(clock), FakeLiveEvents())
+    handlers = ChatHandlers(uow, PolicyHolder.fixed(POLICY), clock, moderation, FakeAttachmentStore(), FakeLiveEvents())
     yield handlers, db, clock, moderation, uow
     await client.drop_database(unique)
     await client.close()
 
 
 async def open_order(handlers, order_id="o1"):
-    thread, _ = await handlers.create_thread(c.CreateThread(BUYER, f"r-{order_id}", ThreadKind.ORDER, order_id=order_id, shop_id="s1"))
-    return thread
+    view, _ = await handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.ORDER, order_id=order_id, shop_id="s1"))
+    return view.thread
 
 
 async def send(handlers, who, thread_id, request_id, text="Здравствуйте"):
@@ -106,13 +108,13 @@ async def test_mark_read_never_moves_back_and_counts_unread_after_the_marker(cha
 async def test_held_release_and_message_visibility(chat):
     handlers, _, _, moderation, uow = chat
     thread = await open_order(handlers)
-    moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.REVIEW, ("CONTACT_EXCHANGE",), "на проверке")
+    moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.REVIEW, (Category.CONTACT_EXCHANGE,), "на проверке")
     held, _ = await send(handlers, SELLER, thread.thread_id, "h1", "Пишите в телеграм")
     await send(handlers, BUYER, thread.thread_id, "h2")
     as_buyer = await handlers.list_messages(c.ListMessages(BUYER, thread.thread_id))
-    as_seller = await handlers.list_messages(c.ListMessages(SELLER, thread.thread_id, newer=True, page_size=1))
+    as_seller = await handlers.list_messages(c.ListMessages(SELLER, thread.thread_id, direction=Direction.NEWER, page_size=1))
     assert [m.seq for m in as_buyer.messages] == [2] and [m.seq for m in as_seller.messages] == [1] and as_seller.next_page_token
-    rest = await handlers.list_messages(c.ListMessages(SELLER, thread.thread_id, newer=True, page_token=as_seller.next_page_token))
+    rest = await handlers.list_messages(c.ListMessages(SELLER, thread.thread_id, direction=Direction.NEWER, page_token=as_seller.next_page_token))
     assert [m.seq for m in rest.messages] == [2] and not rest.next_page_token
     assert await handlers.release_held(c.ReleaseHeld(held.message_id, approved=True)) is True
     assert await handlers.release_held(c.ReleaseHeld(held.message_id, approved=True)) is False
@@ -129,7 +131,7 @@ async def test_thread_pages_follow_last_activity_and_a_closed_thread_is_not_list
     seen, token = [], ""
     while True:
         page = await handlers.list_threads(c.ListThreads(SELLER, page_size=1, page_token=token))
-        seen.extend(t.thread_id for t in page.threads)
+        seen.extend(v.thread.thread_id for v in page.threads)
         clock.set(clock.now() + HOUR)
         if len(seen) == 1:
             await handlers.close_thread(c.CloseThread(SELLER, seen[0]))  # moves it to the top: not again
@@ -147,3 +149,48 @@ async def test_a_document_written_before_versions_existed_still_saves(chat):
     await db.threads.update_one({"_id": thread.thread_id}, {"$unset": {"version": ""}})
     message, _ = await send(handlers, BUYER, thread.thread_id, "v1")
     assert message.seq == 1 and (await uow.reader().threads.get(thread.thread_id)).version == 1
+
+
+async def test_the_visibility_and_unread_queries_agree_with_the_domain_on_the_same_data(chat):
+    """MessageAudience.admits and UnreadMessages.matches are the definitions; the repository runs
+    them as queries. Both are asked about the same stored messages: every status, both sides,
+    two sellers of one shop, a released and a rejected held message."""
+    handlers, _, _, moderation, uow = chat
+    thread = await open_order(handlers)
+    colleague = Identity("u2", Role.SELLER, "s1")
+    moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.REVIEW, (Category.CONTACT_EXCHANGE,), "на проверке")
+    moderation.by_text["Ок"] = ModerationDecision(ModerationAction.BLOCK, (Category.LOW_EFFORT_REPLY,), "односложный ответ")
+    script = [(BUYER, "Здравствуйте"), (SELLER, "Ок"), (colleague, "Пишите в телеграм"), (BUYER, "Пишите в телеграм"),
+              (SELLER, "Здравствуйте! Отправим сегодня."), (BUYER, "Ок"), (BUYER, "Спасибо"), (SELLER, "Пишите в телеграм")]
+    sent = [(await send(handlers, who, thread.thread_id, f"v{i}", text))[0] for i, (who, text) in enumerate(script)]
+    await handlers.release_held(c.ReleaseHeld(sent[2].message_id, approved=True))
+    await handlers.release_held(c.ReleaseHeld(sent[3].message_id, approved=False))
+    repos = uow.reader()
+    stored = [await repos.messages.get(m.message_id) for m in sent]
+    thread = await repos.threads.get(thread.thread_id)
+    viewers = (BUYER, SELLER, colleague, Identity("m1", Role.MODERATOR))
+    for viewer in viewers:
+        audience = access.message_audience(thread, viewer)
+        listed, _ = await repos.messages.page(thread.thread_id, audience, direction=Direction.NEWER, start_seq=0, size=100, token="")
+        assert [m.seq for m in listed] == [m.seq for m in stored if audience.admits(m)], viewer
+    for side in (Side.BUYER, Side.SELLER):
+        for after in range(thread.last_seq + 1):
+            unread = reading.unread_for(thread, side, after)
+            assert await repos.messages.count_unread(unread) == sum(unread.matches(m) for m in stored), (side, after)
+    # The count kept on the thread follows the same definition.
+    for side in (Side.BUYER, Side.SELLER):
+        assert thread.unread[side] == sum(reading.unread_for(thread, side).matches(m) for m in stored)
+
+
+async def test_the_close_and_the_rating_are_stored_with_the_thread(chat):
+    handlers, _, _, _, uow = chat
+    agent = Identity("agent-1", Role.SUPPORT)
+    topic_thread, _ = await handlers.create_thread(c.CreateThread(
+        SELLER, "s-1", ThreadKind.SUPPORT, support=SupportTopic("Приемка товара", "Акт")))
+    thread_id = topic_thread.thread.thread_id
+    await send(handlers, SELLER, thread_id, "q1", "Здравствуйте! Не согласны с актом.")
+    await send(handlers, agent, thread_id, "a1", "Здравствуйте! Акт исправлен.")
+    await handlers.rate_thread(c.RateThread(SELLER, thread_id, 4, "Долго, но решили"))
+    await handlers.close_thread(c.CloseThread(agent, thread_id, "Вопрос решен"))
+    stored = await uow.reader().threads.get(thread_id)
+    assert (stored.rating, stored.rating_comment, stored.close_reason, stored.closed_by) == (4, "Долго, но решили", "Вопрос решен", agent)

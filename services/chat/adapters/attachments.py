@@ -22,11 +22,11 @@ class GridFsAttachmentStore:
         self._db = db
         self._bucket = AsyncGridFSBucket(db, bucket_name=BUCKET, chunk_size_bytes=CHUNK_BYTES)
 
-    def open_upload(self, attachment_id: str, meta: AttachmentMeta, uploader: Party) -> Upload:
+    def open_upload(self, attachment_id: str, meta: AttachmentMeta, uploader: Party, at: dt.datetime) -> Upload:
         return self._bucket.open_upload_stream_with_id(
             attachment_id, meta.file_name,
             metadata={"thread_id": meta.thread_id, "content_type": meta.content_type, "sha256": meta.sha256.lower(),
-                      "declared_size": meta.size_bytes, "uploader_party": uploader.key},
+                      "declared_size": meta.size_bytes, "uploader_party": uploader.key, "created_at": at},
         )
 
     async def get(self, attachment_id: str) -> Attachment | None:
@@ -51,7 +51,8 @@ class GridFsAttachmentStore:
 
 def _from_doc(doc: dict) -> Attachment:
     meta = doc.get("metadata", {})
-    uploaded = doc.get("uploadDate") or dt.datetime.now(dt.UTC)
+    # The service's clock at upload; files stored before it was kept have GridFS's uploadDate.
+    uploaded = meta.get("created_at") or doc["uploadDate"]
     if uploaded.tzinfo is None:
         uploaded = uploaded.replace(tzinfo=dt.UTC)
     return Attachment(

@@ -1,103 +1,88 @@
 """Fans chat events out to StreamEvents calls in this process (the LiveEvents port).
 
 One core-NATS subscription per process on "<prefix>.chat.>" (JetStream publishes reach core
-subscribers too); each open stream gets a bounded queue and sees only its threads' events:
-those of threads it is a party of, or every event of the one thread a staff member follows."""
+subscribers too), routed by event type with the suite's EventDispatcher. Each event becomes one
+stream item, published on the platform's LiveHub (bounded feeds; a client too slow to keep up
+gets RESOURCE_EXHAUSTED STREAM_OVERFLOW) to the audience the domain names
+(access.live_audience: the event's recipients, the party that caused it, staff following the
+thread); who may follow what is access.may_follow."""
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass, field
 
 from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 
 from prilavok.chat.v1 import chat_pb2, events_pb2
-from prilavok_platform.errors import ResourceExhausted
+from prilavok.chat.v1.chat_pb2 import StreamEventsResponse as Item
+from prilavok.common.v1 import common_pb2
+from prilavok_platform.errors import InvalidArgument
 from prilavok_platform.identity import Party
-from prilavok_platform.nats import EVENT_TYPE_HEADER
-from prilavok_platform.protobuf import party_from_pb
+from prilavok_platform.live import LiveFeed, LiveHub
+from prilavok_platform.nats import EventDispatcher, PoisonMessage
+from prilavok_platform.protobuf import identity_from_actor, party_from_pb
+from services.chat.domain import access
 
 log = logging.getLogger(__name__)
 
-QUEUE_LIMIT = 1000
+def thread_of(item: Item) -> str:
+    """The thread a stream item belongs to."""
+    match item.WhichOneof("event"):
+        case "message_delivered":
+            return item.message_delivered.thread_id
+        case "read":
+            return item.read.thread_id
+        case "thread_changed":
+            return item.thread_changed.thread_id
+    return ""
 
 
-@dataclass(eq=False)
-class Subscriber:
-    """One open StreamEvents call (implements the LiveSubscription port)."""
-
-    viewer: Party
-    all_of_thread: bool
-    thread_id: str = ""
-    hub: ChatEventHub | None = None
-    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
-    overflowed: bool = False
-
-    async def next(self, timeout: float) -> chat_pb2.StreamEventsResponse | None:
-        if self.overflowed:
-            raise ResourceExhausted("the client reads events too slowly; reconnect and list what was missed", reason="STREAM_OVERFLOW")
-        try:
-            return await asyncio.wait_for(self.queue.get(), timeout=timeout)
-        except TimeoutError:
-            return None
-
-    def close(self) -> None:
-        if self.hub is not None:
-            self.hub.remove(self)
+def _recipients(parties: list[common_pb2.Party]) -> list[Party]:
+    return [party_from_pb(p, "recipients") for p in parties]
 
 
-def _parties(thread: chat_pb2.Thread) -> set[Party]:
-    return {party_from_pb(p, "thread.participants") for p in thread.participants}
-
-
-def decode(event_type: str, payload: bytes) -> tuple[chat_pb2.StreamEventsResponse, str, set[Party]] | None:
-    """The stream item of a chat event, its thread and the thread's parties (who may see it)."""
-    if event_type == events_pb2.MessageDelivered.DESCRIPTOR.full_name:
-        delivered = events_pb2.MessageDelivered.FromString(payload)
-        return chat_pb2.StreamEventsResponse(message_delivered=delivered.message), delivered.thread.thread_id, _parties(delivered.thread)
-    if event_type == events_pb2.ThreadRead.DESCRIPTOR.full_name:
-        read = events_pb2.ThreadRead.FromString(payload)
-        receipt = chat_pb2.ReadReceipt(thread_id=read.thread_id, reader=read.reader, up_to_seq=read.up_to_seq)
-        return chat_pb2.StreamEventsResponse(read=receipt), read.thread_id, _parties(read.thread)
-    for changed in (events_pb2.ThreadClosed, events_pb2.ThreadCreated):
-        if event_type == changed.DESCRIPTOR.full_name:
-            thread = changed.FromString(payload).thread
-            return chat_pb2.StreamEventsResponse(thread_changed=thread), thread.thread_id, _parties(thread)
-    return None
+def _actor(actor: common_pb2.Actor, field: str) -> Party:
+    return Party.of(identity_from_actor(actor, field))
 
 
 class ChatEventHub:
-    def __init__(self) -> None:
-        self._subscribers: set[Subscriber] = set()
+    def __init__(self, hub: LiveHub[Item] | None = None) -> None:
+        self._hub: LiveHub[Item] = hub if hub is not None else LiveHub()
+        self._dispatch = (
+            EventDispatcher()
+            .on(events_pb2.MessageDelivered, self._delivered)
+            .on(events_pb2.ThreadRead, self._read)
+            .on(events_pb2.ThreadClosed, self._closed)
+            .on(events_pb2.ThreadCreated, self._created)
+        )
 
     async def start(self, nc: NatsClient, subject_prefix: str):
-        return await nc.subscribe(f"{subject_prefix}.chat.>", cb=self._on_message)
+        return await nc.subscribe(f"{subject_prefix}.chat.>", cb=self.on_message)
 
-    def subscribe(self, viewer: Party, *, all_of_thread: bool, thread_id: str) -> Subscriber:
-        subscriber = Subscriber(viewer, all_of_thread, thread_id, self)
-        self._subscribers.add(subscriber)
-        return subscriber
+    def follow(self, following: access.Following) -> LiveFeed[Item]:
+        thread_id = following.thread_id
+        return self._hub.open(following.audience, (lambda item: thread_of(item) == thread_id) if thread_id else None)
 
-    def remove(self, subscriber: Subscriber) -> None:
-        self._subscribers.discard(subscriber)
-
-    def publish_local(self, response: chat_pb2.StreamEventsResponse, thread_id: str, parties: set[Party]) -> None:
-        for sub in list(self._subscribers):
-            if sub.thread_id and sub.thread_id != thread_id:
-                continue
-            if sub.viewer not in parties and not (sub.all_of_thread and sub.thread_id):
-                continue
-            try:
-                sub.queue.put_nowait(response)
-            except asyncio.QueueFull:
-                sub.overflowed = True
-
-    async def _on_message(self, msg) -> None:
-        event_type = (msg.headers or {}).get(EVENT_TYPE_HEADER, "")
+    async def on_message(self, msg: Msg) -> None:
         try:
-            decoded = decode(event_type, msg.data)
-        except Exception:  # noqa: BLE001 - a malformed event must not kill the hub
-            log.warning("undecodable chat event %s on %s", event_type, msg.subject)
-            return
-        if decoded is not None:
-            self.publish_local(*decoded)
+            await self._dispatch(msg)
+        except (PoisonMessage, InvalidArgument) as exc:  # a malformed event must not kill the hub
+            log.warning("chat event on %s not streamed: %s", msg.subject, exc)
+
+    def _publish(self, item: Item, recipients: list[common_pb2.Party], actor: Party | None) -> None:
+        self._hub.publish(item, access.live_audience(thread_of(item), _recipients(recipients), actor))
+
+    async def _delivered(self, event: events_pb2.MessageDelivered) -> None:
+        sender = _actor(event.message.sender, "message.sender")
+        self._publish(Item(message_delivered=event.message), list(event.recipients), sender)
+
+    async def _read(self, event: events_pb2.ThreadRead) -> None:
+        receipt = chat_pb2.ReadReceipt(thread_id=event.thread_id, reader=event.reader, up_to_seq=event.up_to_seq)
+        self._publish(Item(read=receipt), list(event.recipients), _actor(event.reader, "reader"))
+
+    async def _closed(self, event: events_pb2.ThreadClosed) -> None:
+        self._publish(Item(thread_changed=event.thread), list(event.recipients), _actor(event.closed_by, "closed_by"))
+
+    async def _created(self, event: events_pb2.ThreadCreated) -> None:
+        # The event names no opener: the parties it was opened with, and staff following it.
+        self._publish(Item(thread_changed=event.thread), list(event.recipients), None)

@@ -1,7 +1,11 @@
-"""Calls the moderation service synchronously, with a deadline, before a message is stored.
-Chat fails closed: if moderation cannot answer, nothing is delivered."""
+"""Asks the moderation service for its verdict, synchronously and with a deadline, before a
+message is stored. Only the verdict: nothing is recorded by this call (record=false); moderation
+records violations from the message events chat writes together with the stored message, so a
+message that never got stored leaves no strike or fine. Chat fails closed: if moderation cannot
+answer, nothing is delivered."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import grpc
@@ -11,10 +15,12 @@ from prilavok.moderation.v1 import moderation_pb2_grpc
 from prilavok_platform.auth import CachedServiceToken
 from prilavok_platform.errors import FieldViolation, InvalidArgument, Unavailable
 from prilavok_platform.grpc_server import call_metadata
-from prilavok_platform.identity import Identity, Role
+from prilavok_platform.identity import Identity, Party, PartyKind
 from prilavok_platform.protobuf import ROLES
-from services.chat.adapters.protos import ACTIONS
-from services.chat.domain.model import ModerationAction, ModerationDecision, Thread
+from services.chat.adapters.protos import ACTIONS, CATEGORIES
+from services.chat.domain.model import Category, ModerationAction, ModerationDecision, Thread
+
+log = logging.getLogger(__name__)
 
 
 class GrpcModerationGateway:
@@ -25,14 +31,15 @@ class GrpcModerationGateway:
         self._deadline = deadline_seconds
 
     async def check(self, *, message_id: str, thread: Thread, sender: Identity, text: str) -> ModerationDecision:
+        party = Party.of(sender)
         request = mpb.CheckMessageRequest(
             message_id=message_id,
             sender_role=ROLES.to_pb(sender.role),
             sender_id=sender.user_id,
-            shop_id=sender.shop_id if sender.role is Role.SELLER else "",
+            shop_id=party.id if party.kind is PartyKind.SHOP else "",
             text=text,
             context=mpb.MessageContext(thread_id=thread.thread_id),
-            record=True,
+            record=False,
         )
         try:
             response = await self._stub.CheckMessage(request, timeout=self._deadline(), metadata=call_metadata(self._token.get()))
@@ -44,22 +51,35 @@ class GrpcModerationGateway:
                 f"moderation did not answer ({exc.code().name}); the message was not sent, retry with the same request_id",
                 reason="MODERATION_UNAVAILABLE",
             ) from None
-        verdict = response.verdict
-        # An action this build does not know is treated as a block: nothing unmoderated is delivered.
-        return ModerationDecision(
-            action=_ACTION_BY_NUMBER.get(verdict.action, ModerationAction.BLOCK),
-            categories=tuple(_category_name(v.category) for v in verdict.violations),
-            reason=verdict.reason,
-            masked_text=verdict.masked_text,
-            policy_version=verdict.policy_version,
-        )
+        return decision_from_pb(response.verdict)
 
 
-_ACTION_BY_NUMBER = {ACTIONS.to_pb(a): a for a in ModerationAction}
-
-
-def _category_name(number: int) -> str:
+def decision_from_pb(verdict: mpb.Verdict) -> ModerationDecision:
     try:
-        return mpb.Category.Name(number).removeprefix("CATEGORY_")
-    except ValueError:
-        return f"UNKNOWN_{number}"
+        action = ACTIONS.require(verdict.action, "verdict.action")
+    except InvalidArgument:
+        # An action this build does not know is treated as a block: nothing unmoderated is delivered.
+        log.warning("moderation answered an unknown action %d; blocking", verdict.action)
+        action = ModerationAction.BLOCK
+    return ModerationDecision(
+        action=action,
+        categories=_categories(verdict),
+        reason=verdict.reason,
+        masked_text=verdict.masked_text,
+        policy_version=verdict.policy_version,
+    )
+
+
+def _categories(verdict: mpb.Verdict) -> tuple[Category, ...]:
+    """The verdict's categories, each once. One this build does not know is left out (logged): the
+    action and the reason, which the sender reads, still say what moderation found."""
+    found: list[Category] = []
+    for violation in verdict.violations:
+        try:
+            category = CATEGORIES.require(violation.category, "verdict.violations.category")
+        except InvalidArgument:
+            log.warning("moderation answered an unknown category %d", violation.category)
+            continue
+        if category not in found:
+            found.append(category)
+    return tuple(found)

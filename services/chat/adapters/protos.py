@@ -7,10 +7,13 @@ from prilavok_platform.protobuf import ROLES, EnumMapping, actor_to_pb, party_to
 from services.chat.domain.model import (
     Attachment,
     AttachmentMeta,
+    Category,
+    Direction,
     InitiationReason,
     Message,
     MessageStatus,
     ModerationAction,
+    ReviewOutcome,
     Side,
     SupportTopic,
     Thread,
@@ -22,7 +25,11 @@ KINDS: EnumMapping[ThreadKind] = EnumMapping(pb.ThreadKind, ThreadKind, "THREAD_
 STATUSES: EnumMapping[ThreadStatus] = EnumMapping(pb.ThreadStatus, ThreadStatus, "THREAD_STATUS_")
 REASONS: EnumMapping[InitiationReason] = EnumMapping(pb.InitiationReason, InitiationReason, "INITIATION_REASON_")
 MESSAGE_STATUSES: EnumMapping[MessageStatus] = EnumMapping(pb.MessageStatus, MessageStatus, "MESSAGE_STATUS_")
+DIRECTIONS: EnumMapping[Direction] = EnumMapping(pb.Direction, Direction, "DIRECTION_")
 ACTIONS: EnumMapping[ModerationAction] = EnumMapping(moderation_pb2.Action, ModerationAction, "ACTION_")
+CATEGORIES: EnumMapping[Category] = EnumMapping(moderation_pb2.Category, Category, "CATEGORY_")
+# Only the decided statuses map: a ReviewResolved still PENDING is INVALID_ARGUMENT (a poison event).
+REVIEW_OUTCOMES: EnumMapping[ReviewOutcome] = EnumMapping(moderation_pb2.ReviewStatus, ReviewOutcome, "REVIEW_STATUS_")
 
 
 def support_from_pb(request: pb.CreateThreadRequest) -> SupportTopic | None:
@@ -51,10 +58,14 @@ def thread_to_pb(thread: Thread, viewer_side: Side | None = None) -> pb.Thread:
         last_seq=thread.last_seq,
         unread_count=thread.unread.get(viewer_side, 0) if viewer_side else 0,
         rating=thread.rating,
+        rating_comment=thread.rating_comment,
+        close_reason=thread.close_reason,
         participants=[party_to_pb(p) for p in thread.parties],
     )
     if thread.author:
         out.author.CopyFrom(actor_to_pb(thread.author))
+    if thread.closed_by:
+        out.closed_by.CopyFrom(actor_to_pb(thread.closed_by))
     if thread.support:
         out.support.CopyFrom(pb.SupportTopic(category=thread.support.category, topic=thread.support.topic, references=thread.support.references))
     for field, value in (
@@ -66,18 +77,10 @@ def thread_to_pb(thread: Thread, viewer_side: Side | None = None) -> pb.Thread:
     return out
 
 
-def _category(name: str) -> int | None:
-    try:
-        return moderation_pb2.Category.Value(f"CATEGORY_{name}")
-    except ValueError:
-        return None  # a category this build does not know yet: the reason text still says it
-
-
 def outcome_to_pb(message: Message) -> pb.ModerationOutcome:
-    categories = [c for c in (_category(name) for name in message.moderation_categories) if c is not None]
     return pb.ModerationOutcome(
         action=ACTIONS.to_pb(message.moderation_action),
-        categories=categories,
+        categories=[CATEGORIES.to_pb(c) for c in message.moderation_categories],
         reason=message.moderation_reason,
         policy_version=message.policy_version,
     )

@@ -15,7 +15,9 @@ from prilavok_platform import mongo
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.outbox import OUTBOX_INDEXES
 from services.chat.domain.model import (
+    Category,
     DeadlineState,
+    Direction,
     InitiationReason,
     Message,
     MessageStatus,
@@ -26,6 +28,7 @@ from services.chat.domain.model import (
     ThreadKind,
     ThreadStatus,
 )
+from services.chat.domain.reading import MessageAudience, UnreadMessages
 from services.chat.service_layer.ports import (
     MESSAGES_NEWER,
     MESSAGES_OLDER,
@@ -68,6 +71,8 @@ def _mutable_thread_fields(thread: Thread) -> dict[str, Any]:
         "reply_due_at": thread.reply_due_at,
         "deadline_state": thread.deadline_state.value if thread.deadline_state else None,
         "closed_at": thread.closed_at,
+        "closed_by": _identity_doc(thread.closed_by) if thread.closed_by else None,
+        "close_reason": thread.close_reason,
         "rating": thread.rating,
         "rating_comment": thread.rating_comment,
         "rated_at": thread.rated_at,
@@ -122,6 +127,8 @@ def thread_from_doc(doc: dict) -> Thread:
         reply_due_at=doc.get("reply_due_at"),
         deadline_state=DeadlineState(doc["deadline_state"]) if doc.get("deadline_state") else None,
         closed_at=doc.get("closed_at"),
+        closed_by=_identity(doc["closed_by"]) if doc.get("closed_by") else None,
+        close_reason=doc.get("close_reason", ""),
         rating=doc.get("rating", 0),
         rating_comment=doc.get("rating_comment", ""),
         rated_at=doc.get("rated_at"),
@@ -132,7 +139,7 @@ def thread_from_doc(doc: dict) -> Thread:
 def _moderation_doc(message: Message) -> dict:
     return {
         "action": message.moderation_action.value,
-        "categories": list(message.moderation_categories),
+        "categories": [c.value for c in message.moderation_categories],
         "reason": message.moderation_reason,
         "policy_version": message.policy_version,
         "review_comment": message.review_comment,
@@ -171,7 +178,7 @@ def message_from_doc(doc: dict) -> Message:
         original_text=doc.get("original_text", ""),
         attachment_ids=tuple(doc.get("attachment_ids", ())),
         moderation_action=ModerationAction(moderation.get("action", "ALLOW")),
-        moderation_categories=tuple(moderation.get("categories", ())),
+        moderation_categories=tuple(Category(c) for c in moderation.get("categories", ())),
         moderation_reason=moderation.get("reason", ""),
         policy_version=moderation.get("policy_version", ""),
         released_at=doc.get("released_at"),
@@ -252,23 +259,31 @@ class MongoMessageRepository:
         )
 
     async def page(
-        self, thread_id: str, visible_to: Party | None, *, newer: bool, start_seq: int, size: int, token: str
+        self, thread_id: str, audience: MessageAudience, *, direction: Direction, start_seq: int, size: int, token: str
     ) -> tuple[list[Message], str]:
-        query: dict[str, Any] = {"thread_id": thread_id}
-        if visible_to is not None:
-            query["$or"] = [{"status": MessageStatus.DELIVERED.value}, {"sender_party": visible_to.key}]
+        newer = direction is Direction.NEWER
+        query: dict[str, Any] = {"thread_id": thread_id, **audience_query(audience)}
         if start_seq and not token:
             query["seq"] = {"$gt": start_seq} if newer else {"$lt": start_seq}
         order = MESSAGES_NEWER if newer else MESSAGES_OLDER
         docs, next_token = await mongo.fetch_page(self._messages, query, order, size, token, session=self._session)
         return [message_from_doc(d) for d in docs], next_token
 
-    async def count_unread(self, thread_id: str, reader_side: Side, after_seq: int) -> int:
-        return await self._messages.count_documents(
-            {"thread_id": thread_id, "seq": {"$gt": after_seq}, "status": MessageStatus.DELIVERED.value,
-             "sender_side": {"$ne": reader_side.value}},
-            session=self._session,
-        )
+    async def count_unread(self, unread: UnreadMessages) -> int:
+        return await self._messages.count_documents(unread_query(unread), session=self._session)
+
+
+def audience_query(audience: MessageAudience) -> dict[str, Any]:
+    """MessageAudience.admits as a query (the same definition, field by field)."""
+    if audience.own_party is None:
+        return {}
+    return {"$or": [{"status": audience.shared_status.value}, {"sender_party": audience.own_party.key}]}
+
+
+def unread_query(unread: UnreadMessages) -> dict[str, Any]:
+    """UnreadMessages.matches as a query (the same definition, field by field)."""
+    return {"thread_id": unread.thread_id, "seq": {"$gt": unread.after_seq}, "status": unread.counted_status.value,
+            "sender_side": {"$ne": unread.reader_side.value}}
 
 
 def repositories(db: AsyncDatabase, session: AsyncClientSession | None) -> ChatRepositories:

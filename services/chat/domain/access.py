@@ -2,9 +2,13 @@
 return the caller's side where it matters and raise PermissionDenied otherwise."""
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+
 from prilavok_platform.errors import PermissionDenied
 from prilavok_platform.identity import Identity, Party, Role
-from services.chat.domain.model import Message, MessageStatus, Side, Thread, ThreadKind
+from services.chat.domain.model import Message, Side, Thread, ThreadKind
+from services.chat.domain.reading import MessageAudience
 
 
 def _not_a_participant(thread: Thread, what: str) -> PermissionDenied:
@@ -62,15 +66,17 @@ def require_may_rate(thread: Thread, caller: Identity) -> None:
         raise PermissionDenied("only the author of a support request rates its answer", reason="NOT_THE_AUTHOR")
 
 
-def message_audience(thread: Thread, caller: Identity) -> Party | None:
-    """Whose undelivered (held, blocked) messages the caller sees besides delivered ones: a
-    participant sees its own party's; staff see every message (None)."""
+def message_audience(thread: Thread, caller: Identity) -> MessageAudience:
+    """Which messages the caller sees: a participant, the delivered ones and its own party's
+    (held, blocked); staff (and services) every message."""
     side = require_may_read(thread, caller)
-    return None if side is None else thread.participants[side]
+    return MessageAudience(None if side is None else thread.participants[side])
 
 
-def may_see(message: Message, viewer_party: Party | None) -> bool:
-    return viewer_party is None or message.status is MessageStatus.DELIVERED or message.sender_party == viewer_party
+def require_may_link(linked: Thread, caller: Identity) -> None:
+    """A new support request may carry the history of an earlier thread of the caller's own party."""
+    if linked.side_of(caller) is None:
+        raise _not_a_participant(linked, "linking")
 
 
 def sees_original(message: Message, viewer: Identity) -> bool:
@@ -83,6 +89,37 @@ def may_send_attachment(uploader: Party, caller: Identity) -> bool:
     return uploader == Party.of(caller)
 
 
-def sees_all_thread_events(caller: Identity) -> bool:
-    """Staff following one thread by id see its events although they are not its party."""
-    return caller.is_staff
+def thread_followers(thread_id: str) -> Hashable:
+    """The live audience of staff following one thread by id."""
+    return ("thread", thread_id)
+
+
+@dataclass(frozen=True)
+class Following:
+    """What one live stream follows: the events told to `party` (only those of `thread_id` when
+    set), or, for staff following one thread (`party` None), every event of that thread."""
+
+    party: Party | None
+    thread_id: str = ""
+
+    @property
+    def audience(self) -> Hashable:
+        return self.party if self.party is not None else thread_followers(self.thread_id)
+
+
+def may_follow(caller: Identity, thread: Thread | None) -> Following:
+    """StreamEvents: all of one's own threads (None) like a thread list, per party; or one thread
+    one may read. A participant follows it as its party; staff (and services) see all its events."""
+    if thread is None:
+        return Following(require_may_list_threads(caller))
+    side = require_may_read(thread, caller)
+    return Following(None if side is None else thread.participants[side], thread.thread_id)
+
+
+def live_audience(thread_id: str, recipients: Iterable[Party], actor: Party | None) -> set[Hashable]:
+    """Who a live event reaches: the parties it tells, the party that caused it (its other sessions
+    and colleagues see it too), and staff following the thread."""
+    audience: set[Hashable] = {*recipients, thread_followers(thread_id)}
+    if actor is not None:
+        audience.add(actor)
+    return audience

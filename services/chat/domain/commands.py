@@ -4,12 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prilavok_platform.identity import Identity
-from services.chat.domain.model import AttachmentMeta, InitiationReason, SupportTopic, ThreadKind, ThreadStatus
+from services.chat.domain.model import AttachmentMeta, Direction, InitiationReason, SupportTopic, ThreadKind, ThreadStatus
 
 
 @dataclass(frozen=True)
 class CreateThread:
     caller: Identity
+    # Required for SUPPORT threads (their idempotency key); optional for ORDER and CLAIM threads.
     request_id: str
     kind: ThreadKind | None
     order_id: str = ""
@@ -53,8 +54,7 @@ class ListMessages:
     thread_id: str
     page_size: int = 0
     page_token: str = ""
-    # Oldest first (towards newer messages) when set; newest first otherwise.
-    newer: bool = False
+    direction: Direction = Direction.OLDER
     # Start after this seq when no page token is given; 0 starts at the end in the chosen direction.
     start_seq: int = 0
 

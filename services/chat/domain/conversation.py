@@ -6,7 +6,7 @@ import datetime as dt
 
 from prilavok_platform.errors import FailedPrecondition, Validator
 from prilavok_platform.identity import Identity, Party
-from services.chat.domain import access
+from services.chat.domain import access, reading
 from services.chat.domain.deadlines import apply_reply_deadline, stop_reply_deadline
 from services.chat.domain.events import MessageBlocked, MessageDelivered, MessageEvent, MessageHeld, ThreadClosed, ThreadRead
 from services.chat.domain.model import (
@@ -69,7 +69,10 @@ def moderated_message(
 
 
 def _deliver(thread: Thread, message: Message, at: dt.datetime, policy: ChatPolicy) -> MessageDelivered:
-    thread.unread[thread.other_side(message.sender_side)] = thread.unread.get(thread.other_side(message.sender_side), 0) + 1
+    reader = thread.other_side(message.sender_side)
+    # A released held message may sit before the reader's marker already: then it is not unread.
+    if reading.unread_for(thread, reader).matches(message):
+        thread.unread[reader] = thread.unread.get(reader, 0) + 1
     thread.last_message_at = thread.last_activity_at = thread.updated_at = at
     apply_reply_deadline(thread, message.sender_side, at, policy)
     return MessageDelivered(thread.snapshot(), message.snapshot(), thread.parties_except(message.sender_party), at)
@@ -93,8 +96,8 @@ def release_held(
     thread: Thread, message: Message, *, approved: bool, comment: str, at: dt.datetime, policy: ChatPolicy
 ) -> MessageDelivered | MessageBlocked | None:
     """A moderator decided on a held message: approved, it is delivered now (to everyone but the
-    sender's party, counting as unread and moving the reply deadline); rejected, it stays
-    undelivered and its sender is told why. Only a HELD message changes (a redelivered decision
+    sender's party, counting as unread unless its reader read past it, and moving the reply
+    deadline); rejected, it stays undelivered and its sender is told why. Only a HELD message changes (a redelivered decision
     is a no-op: None)."""
     if message.status is not MessageStatus.HELD:
         return None
@@ -120,8 +123,9 @@ def read_position(thread: Thread, side: Side, requested: int) -> int:
 
 
 def mark_read(thread: Thread, reader: Identity, side: Side, up_to_seq: int, unread: int, at: dt.datetime) -> ThreadRead | None:
-    """Moves the marker (see read_position) and sets the unread count counted after it. A read
-    receipt goes to the other parties only when the marker moved."""
+    """Moves the marker (see read_position) and sets the unread count: the messages that match
+    reading.unread_for(thread, side, up_to_seq), counted by the caller. A read receipt goes to the
+    other parties only when the marker moved."""
     moved = up_to_seq > thread.read_seq.get(side, 0)
     thread.read_seq[side] = max(thread.read_seq.get(side, 0), up_to_seq)
     thread.unread[side] = unread
@@ -140,6 +144,7 @@ def close(thread: Thread, by: Identity, reason: str, at: dt.datetime) -> ThreadC
         raise FailedPrecondition(f"thread {thread.thread_id} is already closed", reason="THREAD_CLOSED")
     thread.status = ThreadStatus.CLOSED
     thread.closed_at = thread.updated_at = thread.last_activity_at = at
+    thread.closed_by, thread.close_reason = by, reason
     stop_reply_deadline(thread)
     return ThreadClosed(thread.snapshot(), by, reason, thread.parties_except(Party.of(by)), at)
 

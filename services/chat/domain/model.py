@@ -60,6 +60,36 @@ class DeadlineState(str, enum.Enum):
     BREACHED = "BREACHED"
 
 
+class Direction(str, enum.Enum):
+    """ListMessages order: newest first towards older messages (the default), or oldest first."""
+
+    OLDER = "OLDER"
+    NEWER = "NEWER"
+
+
+class ReviewOutcome(str, enum.Enum):
+    """A moderator's decision on a held message."""
+
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class Category(str, enum.Enum):
+    """What moderation found in a message (its Category names without the prefix)."""
+
+    CONTACT_EXCHANGE = "CONTACT_EXCHANGE"
+    OFF_PLATFORM_LURE = "OFF_PLATFORM_LURE"
+    PERSONAL_DATA = "PERSONAL_DATA"
+    PHISHING_LINK = "PHISHING_LINK"
+    PROFANITY = "PROFANITY"
+    INSULT = "INSULT"
+    THREAT = "THREAT"
+    DISPARAGEMENT = "DISPARAGEMENT"
+    SPAM_ADVERTISING = "SPAM_ADVERTISING"
+    EXTRA_PAYMENT = "EXTRA_PAYMENT"
+    LOW_EFFORT_REPLY = "LOW_EFFORT_REPLY"
+
+
 class ModerationAction(str, enum.Enum):
     ALLOW = "ALLOW"
     WARN = "WARN"
@@ -71,7 +101,7 @@ class ModerationAction(str, enum.Enum):
 @dataclass(frozen=True)
 class ModerationDecision:
     action: ModerationAction
-    categories: tuple[str, ...] = ()
+    categories: tuple[Category, ...] = ()
     reason: str = ""
     masked_text: str = ""
     policy_version: str = ""
@@ -160,6 +190,8 @@ class Thread:
     reply_due_at: dt.datetime | None = None
     deadline_state: DeadlineState | None = None
     closed_at: dt.datetime | None = None
+    closed_by: Identity | None = None
+    close_reason: str = ""
     rating: int = 0
     rating_comment: str = ""
     rated_at: dt.datetime | None = None
@@ -205,7 +237,7 @@ class Message:
     original_text: str = ""
     attachment_ids: tuple[str, ...] = ()
     moderation_action: ModerationAction = ModerationAction.ALLOW
-    moderation_categories: tuple[str, ...] = ()
+    moderation_categories: tuple[Category, ...] = ()
     moderation_reason: str = ""
     policy_version: str = ""
     released_at: dt.datetime | None = None
@@ -214,6 +246,11 @@ class Message:
     @property
     def sender_party(self) -> Party:
         return Party.of(self.sender)
+
+    @property
+    def moderated_text(self) -> str:
+        """What the sender wrote, which moderation judged (`text` is what was delivered)."""
+        return self.original_text or self.text
 
     def snapshot(self) -> Message:
         return copy.deepcopy(self)

@@ -1,10 +1,12 @@
 """Opening a thread: who may open what, and the thread's stable id, so that a retry (or the other
-side opening the same order chat) lands on the same thread."""
+side opening the same order chat) lands on the same thread: ORDER and CLAIM threads are keyed by
+(kind, order or claim, shop, buyer), whatever the request id; SUPPORT threads by (author's party,
+request id)."""
 from __future__ import annotations
 
 import datetime as dt
 
-from prilavok_platform.errors import FailedPrecondition, Validator
+from prilavok_platform.errors import FailedPrecondition, NotFound, Validator
 from prilavok_platform.identity import Identity, Party, Role
 from services.chat.domain import access
 from services.chat.domain.commands import CreateThread
@@ -14,11 +16,13 @@ from services.chat.domain.model import ChatPolicy, Side, SupportTopic, Thread, T
 
 def open_thread(cmd: CreateThread, now: dt.datetime, policy: ChatPolicy) -> tuple[Thread, ThreadCreated]:
     v = Validator()
-    v.identifier(cmd.request_id, "request_id")
     if cmd.kind is None:
+        v.identifier(cmd.request_id, "request_id", required=False)
         v.add("kind", "must be THREAD_KIND_ORDER, THREAD_KIND_CLAIM or THREAD_KIND_SUPPORT")
         v.raise_if_any()
     assert cmd.kind is not None
+    # Only a support request is told apart by its request id; an order or claim chat by what it is about.
+    v.identifier(cmd.request_id, "request_id", required=cmd.kind is ThreadKind.SUPPORT)
     access.require_may_open(cmd.caller, cmd.kind)
     if cmd.kind is ThreadKind.SUPPORT:
         thread = _support_thread(cmd, now, policy, v)
@@ -116,3 +120,13 @@ def _support_thread(cmd: CreateThread, now: dt.datetime, policy: ChatPolicy, v: 
         unread={Side.AUTHOR: 0, Side.SUPPORT: 0},
         read_seq={Side.AUTHOR: 0, Side.SUPPORT: 0},
     )
+
+
+def require_linkable(linked: Thread | None, linked_thread_id: str, caller: Identity) -> None:
+    """A support request may be linked to an earlier support request of the caller's own party
+    (it carries that history); not to an order or claim chat."""
+    if linked is None:
+        raise NotFound(f"linked thread {linked_thread_id} not found", reason="THREAD_NOT_FOUND")
+    access.require_may_link(linked, caller)
+    if linked.kind is not ThreadKind.SUPPORT:
+        raise FailedPrecondition("only an earlier support request can be linked", reason="LINKED_THREAD_NOT_SUPPORT")

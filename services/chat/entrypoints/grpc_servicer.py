@@ -7,6 +7,7 @@ from prilavok_platform.auth import current_identity
 from prilavok_platform.errors import FieldViolation, InvalidArgument
 from services.chat.adapters import protos
 from services.chat.domain import commands
+from services.chat.domain.model import Direction
 from services.chat.service_layer.handlers import ChatHandlers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ChatService"].full_name
@@ -19,9 +20,8 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         self._handlers = handlers
 
     async def CreateThread(self, request: pb.CreateThreadRequest, context):
-        caller = current_identity()
-        thread, created = await self._handlers.create_thread(commands.CreateThread(
-            caller=caller,
+        view, created = await self._handlers.create_thread(commands.CreateThread(
+            caller=current_identity(),
             request_id=request.request_id,
             kind=protos.KINDS.from_pb(request.kind, "kind", required=False),
             order_id=request.order_id,
@@ -32,16 +32,15 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
             initiation_reason=protos.REASONS.from_pb(request.initiation_reason, "initiation_reason", required=False),
             linked_thread_id=request.linked_thread_id,
         ))
-        return pb.CreateThreadResponse(thread=protos.thread_to_pb(thread, thread.side_of(caller)), created=created)
+        return pb.CreateThreadResponse(thread=protos.thread_to_pb(view.thread, view.viewer_side), created=created)
 
     async def GetThread(self, request: pb.GetThreadRequest, context):
         view = await self._handlers.get_thread(commands.GetThread(current_identity(), request.thread_id))
         return pb.GetThreadResponse(thread=protos.thread_to_pb(view.thread, view.viewer_side))
 
     async def ListThreads(self, request: pb.ListThreadsRequest, context):
-        caller = current_identity()
         page = await self._handlers.list_threads(commands.ListThreads(
-            caller=caller,
+            caller=current_identity(),
             page_size=request.page_size,
             page_token=request.page_token,
             kind=protos.KINDS.from_pb(request.kind, "kind", required=False),
@@ -50,7 +49,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
             order_id=request.order_id,
         ))
         return pb.ListThreadsResponse(
-            threads=[protos.thread_to_pb(t, t.side_of(caller)) for t in page.threads], next_page_token=page.next_page_token
+            threads=[protos.thread_to_pb(v.thread, v.viewer_side) for v in page.threads], next_page_token=page.next_page_token
         )
 
     async def SendMessage(self, request: pb.SendMessageRequest, context):
@@ -70,7 +69,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
             thread_id=request.thread_id,
             page_size=request.page_size,
             page_token=request.page_token,
-            newer=request.direction == pb.DIRECTION_NEWER,
+            direction=protos.DIRECTIONS.from_pb(request.direction, "direction", required=False) or Direction.OLDER,
             start_seq=request.start_seq,
         ))
         return pb.ListMessagesResponse(messages=[protos.message_to_pb(m) for m in page.messages], next_page_token=page.next_page_token)
@@ -80,9 +79,8 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         return pb.MarkReadResponse(unread_count=unread)
 
     async def CloseThread(self, request: pb.CloseThreadRequest, context):
-        caller = current_identity()
-        thread = await self._handlers.close_thread(commands.CloseThread(caller, request.thread_id, request.reason))
-        return pb.CloseThreadResponse(thread=protos.thread_to_pb(thread, thread.side_of(caller)))
+        view = await self._handlers.close_thread(commands.CloseThread(current_identity(), request.thread_id, request.reason))
+        return pb.CloseThreadResponse(thread=protos.thread_to_pb(view.thread, view.viewer_side))
 
     async def StreamEvents(self, request: pb.StreamEventsRequest, context):
         subscription = await self._handlers.stream_events(commands.StreamEvents(current_identity(), request.thread_id))
@@ -118,6 +116,6 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
             yield pb.DownloadAttachmentResponse(chunk=chunk)
 
     async def RateThread(self, request: pb.RateThreadRequest, context):
-        caller = current_identity()
-        thread = await self._handlers.rate_thread(commands.RateThread(caller, request.thread_id, request.score, request.comment))
-        return pb.RateThreadResponse(thread=protos.thread_to_pb(thread, thread.side_of(caller)))
+        view = await self._handlers.rate_thread(
+            commands.RateThread(current_identity(), request.thread_id, request.score, request.comment))
+        return pb.RateThreadResponse(thread=protos.thread_to_pb(view.thread, view.viewer_side))

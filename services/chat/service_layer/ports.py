@@ -9,17 +9,19 @@ from typing import Protocol
 
 from prilavok_platform.identity import Identity, Party
 from prilavok_platform.pagination import KeysetOrder
+from services.chat.domain.access import Following
 from services.chat.domain.model import (
     Attachment,
     AttachmentMeta,
     DeadlineState,
+    Direction,
     Message,
     ModerationDecision,
-    Side,
     Thread,
     ThreadKind,
     ThreadStatus,
 )
+from services.chat.domain.reading import MessageAudience, UnreadMessages
 
 # The orders of the List methods; page tokens are built from exactly these fields.
 THREAD_ORDER = KeysetOrder(("last_activity_at", -1, dt.datetime), ("_id", -1, str))
@@ -66,13 +68,13 @@ class MessageRepository(Protocol):
     async def save(self, message: Message) -> None: ...
 
     async def page(
-        self, thread_id: str, visible_to: Party | None, *, newer: bool, start_seq: int, size: int, token: str
+        self, thread_id: str, audience: MessageAudience, *, direction: Direction, start_seq: int, size: int, token: str
     ) -> tuple[list[Message], str]:
-        """Messages of a thread in MESSAGES_NEWER/MESSAGES_OLDER order after `start_seq` (0: from
-        the end); only delivered ones plus those sent by `visible_to` (None: all)."""
+        """Messages of a thread that `audience.admits`, in MESSAGES_NEWER/MESSAGES_OLDER order
+        after `start_seq` (0: from the end)."""
 
-    async def count_unread(self, thread_id: str, reader_side: Side, after_seq: int) -> int:
-        """Delivered messages of the other sides after `after_seq`."""
+    async def count_unread(self, unread: UnreadMessages) -> int:
+        """How many messages `unread.matches`."""
 
 
 @dataclass
@@ -83,7 +85,9 @@ class ChatRepositories:
 
 class ModerationGateway(Protocol):
     async def check(self, *, message_id: str, thread: Thread, sender: Identity, text: str) -> ModerationDecision:
-        """Moderation's verdict; Unavailable (MODERATION_UNAVAILABLE) when it cannot answer in time."""
+        """Moderation's verdict only (nothing is recorded: moderation records violations from the
+        message events written with the stored message); Unavailable (MODERATION_UNAVAILABLE) when
+        it cannot answer in time."""
 
 
 class Upload(Protocol):
@@ -95,7 +99,7 @@ class Upload(Protocol):
 
 
 class AttachmentStore(Protocol):
-    def open_upload(self, attachment_id: str, meta: AttachmentMeta, uploader: Party) -> Upload: ...
+    def open_upload(self, attachment_id: str, meta: AttachmentMeta, uploader: Party, at: dt.datetime) -> Upload: ...
 
     async def get(self, attachment_id: str) -> Attachment | None: ...
 
@@ -105,9 +109,13 @@ class AttachmentStore(Protocol):
 
 
 class LiveSubscription(Protocol):
+    """One open live stream. Its items are opaque to the service layer (object): they are the
+    stream's wire items, decoded from the published events by the hub and passed through by the
+    entry point unchanged; handlers decide only who follows what (access.may_follow)."""
+
     async def next(self, timeout: float) -> object | None:
-        """The next event for this subscriber (a StreamEventsResponse), None after `timeout`
-        seconds without one; ResourceExhausted when the subscriber fell too far behind."""
+        """The next item, None after `timeout` seconds without one; ResourceExhausted
+        (STREAM_OVERFLOW) when the subscriber fell too far behind."""
 
     def close(self) -> None: ...
 
@@ -115,4 +123,4 @@ class LiveSubscription(Protocol):
 class LiveEvents(Protocol):
     """Chat events of this process's NATS subscription, fanned out to open StreamEvents calls."""
 
-    def subscribe(self, viewer: Party, *, all_of_thread: bool, thread_id: str) -> LiveSubscription: ...
+    def follow(self, following: Following) -> LiveSubscription: ...

@@ -10,22 +10,23 @@ from dataclasses import dataclass, field
 from prilavok_platform.clock import FixedClock
 from prilavok_platform.errors import Unavailable
 from prilavok_platform.identity import Identity, Party
+from prilavok_platform.live import LiveFeed, LiveHub
 from prilavok_platform.pagination import page_in_memory
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import InMemoryUnitOfWork
-from services.chat.domain import access
+from services.chat.domain.access import Following
 from services.chat.domain.model import (
     Attachment,
     AttachmentMeta,
     ChatPolicy,
     DeadlineState,
+    Direction,
     Message,
-    MessageStatus,
     ModerationAction,
     ModerationDecision,
-    Side,
     Thread,
 )
+from services.chat.domain.reading import MessageAudience, UnreadMessages
 from services.chat.service_layer.handlers import ChatHandlers
 from services.chat.service_layer.ports import (
     MESSAGES_NEWER,
@@ -97,16 +98,16 @@ class FakeMessageRepository:
     async def save(self, message: Message) -> None:
         self.rows[message.message_id] = copy.deepcopy(message)
 
-    async def page(self, thread_id: str, visible_to: Party | None, *, newer: bool, start_seq: int, size: int, token: str):
-        items = [m for m in self.rows.values() if m.thread_id == thread_id and access.may_see(m, visible_to)]
+    async def page(self, thread_id: str, audience: MessageAudience, *, direction: Direction, start_seq: int, size: int, token: str):
+        newer = direction is Direction.NEWER
+        items = [m for m in self.rows.values() if m.thread_id == thread_id and audience.admits(m)]
         if start_seq and not token:
             items = [m for m in items if (m.seq > start_seq if newer else m.seq < start_seq)]
         page, next_token = page_in_memory(items, MESSAGES_NEWER if newer else MESSAGES_OLDER, size, token, values=lambda m: (m.seq,))
         return [copy.deepcopy(m) for m in page], next_token
 
-    async def count_unread(self, thread_id: str, reader_side: Side, after_seq: int) -> int:
-        return sum(1 for m in self.rows.values() if m.thread_id == thread_id and m.seq > after_seq
-                   and m.status is MessageStatus.DELIVERED and m.sender_side is not reader_side)
+    async def count_unread(self, unread: UnreadMessages) -> int:
+        return sum(1 for m in self.rows.values() if unread.matches(m))
 
 
 class FakeModeration:
@@ -130,6 +131,7 @@ class FakeUpload:
     attachment_id: str
     meta: AttachmentMeta
     uploader: Party
+    at: dt.datetime
     data: bytearray = field(default_factory=bytearray)
 
     async def write(self, chunk: bytes) -> None:
@@ -137,20 +139,19 @@ class FakeUpload:
 
     async def close(self) -> None:
         self.store.files[self.attachment_id] = (
-            Attachment(self.attachment_id, self.meta, self.uploader, self.store.clock.now()), bytes(self.data))
+            Attachment(self.attachment_id, self.meta, self.uploader, self.at), bytes(self.data))
 
     async def abort(self) -> None:
         self.store.aborted.append(self.attachment_id)
 
 
 class FakeAttachmentStore:
-    def __init__(self, clock: FixedClock) -> None:
-        self.clock = clock
+    def __init__(self) -> None:
         self.files: dict[str, tuple[Attachment, bytes]] = {}
         self.aborted: list[str] = []
 
-    def open_upload(self, attachment_id: str, meta: AttachmentMeta, uploader: Party) -> FakeUpload:
-        return FakeUpload(self, attachment_id, meta, uploader)
+    def open_upload(self, attachment_id: str, meta: AttachmentMeta, uploader: Party, at: dt.datetime) -> FakeUpload:
+        return FakeUpload(self, attachment_id, meta, uploader, at)
 
     async def get(self, attachment_id: str) -> Attachment | None:
         found = self.files.get(attachment_id)
@@ -163,28 +164,16 @@ class FakeAttachmentStore:
         yield self.files[attachment_id][1]
 
 
-@dataclass(eq=False)
-class FakeSubscription:
-    viewer: Party
-    all_of_thread: bool
-    thread_id: str
-    closed: bool = False
-
-    async def next(self, timeout: float) -> object | None:
-        return None
-
-    def close(self) -> None:
-        self.closed = True
-
-
 class FakeLiveEvents:
-    def __init__(self) -> None:
-        self.subscriptions: list[FakeSubscription] = []
+    """The platform's LiveHub, keeping what each stream was allowed to follow."""
 
-    def subscribe(self, viewer: Party, *, all_of_thread: bool, thread_id: str) -> FakeSubscription:
-        sub = FakeSubscription(viewer, all_of_thread, thread_id)
-        self.subscriptions.append(sub)
-        return sub
+    def __init__(self) -> None:
+        self.hub: LiveHub[object] = LiveHub()
+        self.followed: list[Following] = []
+
+    def follow(self, following: Following) -> LiveFeed[object]:
+        self.followed.append(following)
+        return self.hub.open(following.audience)
 
 
 @dataclass
@@ -203,6 +192,6 @@ def world(policy: ChatPolicy = POLICY) -> World:
     clock = FixedClock(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))
     threads, messages = FakeThreadRepository(), FakeMessageRepository()
     uow = InMemoryUnitOfWork(ChatRepositories(threads, messages))
-    moderation, attachments, live = FakeModeration(), FakeAttachmentStore(clock), FakeLiveEvents()
+    moderation, attachments, live = FakeModeration(), FakeAttachmentStore(), FakeLiveEvents()
     handlers = ChatHandlers(uow, PolicyHolder.fixed(policy), clock, moderation, attachments, live)
     return World(handlers, uow, threads, messages, moderation, attachments, live, clock)

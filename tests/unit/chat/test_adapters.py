@@ -1,62 +1,135 @@
-"""The edges without I/O: domain events -> protobuf events with their recipients and subjects, and
-the live feed's fan-out by the thread's participants."""
+"""The edges without I/O: domain events -> protobuf events (recipients, subjects, and what
+moderation needs to record a violation), moderation's verdict -> a decision, the thread's
+visible fields, the live feed's fan-out through the dispatcher, and policy loading."""
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 import pytest
 
-from prilavok.chat.v1 import chat_pb2, events_pb2
+from prilavok.chat.v1 import events_pb2
 from prilavok.common.v1 import common_pb2
+from prilavok.moderation.v1 import moderation_pb2 as mpb
 from prilavok_platform.config import ConfigError
+from prilavok_platform.errors import ResourceExhausted
 from prilavok_platform.identity import Identity, Party, Role
-from services.chat.adapters.event_hub import ChatEventHub, decode
+from prilavok_platform.live import LiveHub
+from prilavok_platform.nats import EVENT_TYPE_HEADER
+from services.chat.adapters.event_hub import ChatEventHub
 from services.chat.adapters.event_mapper import map_event
+from services.chat.adapters.moderation_client import decision_from_pb
+from services.chat.adapters.protos import thread_to_pb
 from services.chat.bootstrap import load_settings
-from services.chat.domain import conversation
+from services.chat.domain import access, conversation
 from services.chat.domain.commands import CreateThread
-from services.chat.domain.model import ModerationAction, ModerationDecision, Side, ThreadKind
+from services.chat.domain.model import Category, ModerationAction, ModerationDecision, Side, ThreadKind
 from services.chat.domain.threads import open_thread
 from tests.unit.chat.fakes import POLICY
 
 NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 BUYER, SELLER = Identity("b1", Role.BUYER), Identity("u1", Role.SELLER, "s1")
+MODERATOR = Identity("m1", Role.MODERATOR)
 
 
-def delivered_event():
-    thread, _ = open_thread(CreateThread(BUYER, "r", ThreadKind.ORDER, order_id="o1", shop_id="s1"), NOW, POLICY)
-    message = conversation.moderated_message(message_id="m1", thread_id=thread.thread_id, sender=BUYER, side=Side.BUYER, text="Здравствуйте",
-                                             attachment_ids=(), decision=ModerationDecision(ModerationAction.ALLOW), at=NOW)
+def sent(decision=None, text="Здравствуйте", sender=BUYER, side=Side.BUYER):
+    thread, _ = open_thread(CreateThread(BUYER, "", ThreadKind.ORDER, order_id="o1", shop_id="s1"), NOW, POLICY)
+    message = conversation.moderated_message(message_id="m1", thread_id=thread.thread_id, sender=sender, side=side, text=text,
+                                             attachment_ids=(), decision=decision or ModerationDecision(ModerationAction.ALLOW), at=NOW)
     return conversation.accept_message(thread, message, POLICY)
 
 
 def test_events_map_to_their_subjects_with_recipients_and_participants():
-    out = map_event(delivered_event(), "e1")
+    out = map_event(sent(), "e1")
     assert out.name == "message.delivered" and isinstance(out.message, events_pb2.MessageDelivered)
     assert out.message.event_id == "e1" and out.message.message.seq == 1
     assert [(r.kind, r.id) for r in out.message.recipients] == [(common_pb2.PARTY_KIND_SHOP, "s1")]
     assert {(p.kind, p.id) for p in out.message.thread.participants} == {(common_pb2.PARTY_KIND_USER, "b1"), (common_pb2.PARTY_KIND_SHOP, "s1")}
-    closed = conversation.close(delivered_event().thread, SELLER, "готово", NOW)
-    assert map_event(closed, "e2").name == "thread.closed"
+    closed = conversation.close(sent().thread, SELLER, "готово", NOW)
+    out = map_event(closed, "e2")
+    assert out.name == "thread.closed" and out.message.thread.close_reason == "готово"
+    assert out.message.thread.closed_by.user_id == "u1"
 
 
-async def test_the_live_feed_reaches_the_threads_parties_and_staff_following_it():
-    event = map_event(delivered_event(), "e1").message
-    item, thread_id, parties = decode(events_pb2.MessageDelivered.DESCRIPTOR.full_name, event.SerializeToString())
-    assert parties == {Party.user("b1"), Party.shop("s1")}
+@pytest.mark.parametrize(("action", "name", "delivered_text"), [
+    (ModerationAction.MASK, "message.delivered", "мой номер ***"),
+    (ModerationAction.REVIEW, "message.held", "мой номер 89001234567"),
+    (ModerationAction.BLOCK, "message.blocked", "мой номер 89001234567"),
+])
+def test_message_events_carry_what_moderation_records_from(action, name, delivered_text):
+    """Moderation records strikes from these events, so each names the message, its thread, the
+    sender, the outcome and the text moderation judged (the original, also when masked)."""
+    decision = ModerationDecision(action, (Category.CONTACT_EXCHANGE,), "контакты", "мой номер ***", "p7")
+    out = map_event(sent(decision, "мой номер 89001234567", SELLER, Side.SELLER), "e1")
+    event = out.message
+    assert out.name == name and event.moderated_text == "мой номер 89001234567"
+    assert event.message.text == delivered_text
+    assert event.message.message_id == "m1" and event.message.thread_id == event.thread.thread_id
+    assert (event.message.sender.role, event.message.sender.user_id, event.message.sender.shop_id) == (common_pb2.ROLE_SELLER, "u1", "s1")
+    outcome = event.message.moderation
+    assert (outcome.action, list(outcome.categories), outcome.reason, outcome.policy_version) == (
+        mpb.Action.Value(f"ACTION_{action.name}"), [mpb.CATEGORY_CONTACT_EXCHANGE], "контакты", "p7")
+
+
+def test_a_verdict_maps_through_enum_mappings_and_fails_closed_on_an_unknown_action():
+    verdict = mpb.Verdict(action=mpb.ACTION_MASK, reason="контакты", masked_text="***", policy_version="p1", violations=[
+        mpb.Violation(category=mpb.CATEGORY_CONTACT_EXCHANGE), mpb.Violation(category=mpb.CATEGORY_CONTACT_EXCHANGE),
+        mpb.Violation(category=mpb.CATEGORY_PERSONAL_DATA), mpb.Violation(category=99),
+    ])
+    decision = decision_from_pb(verdict)
+    assert decision == ModerationDecision(ModerationAction.MASK, (Category.CONTACT_EXCHANGE, Category.PERSONAL_DATA), "контакты", "***", "p1")
+    assert decision_from_pb(mpb.Verdict(action=42)).action is ModerationAction.BLOCK
+    assert decision_from_pb(mpb.Verdict()).action is ModerationAction.BLOCK  # unspecified is no verdict to deliver on
+
+
+def test_the_thread_shows_its_rating_comment_and_why_and_by_whom_it_was_closed():
+    thread = sent().thread
+    conversation.close(thread, SELLER, "Вопрос решен", NOW)
+    thread.rating_comment = "Спасибо"
+    out = thread_to_pb(thread, Side.BUYER)
+    assert (out.close_reason, out.closed_by.user_id, out.closed_by.shop_id, out.rating_comment) == ("Вопрос решен", "u1", "s1", "Спасибо")
+    assert not thread_to_pb(sent().thread).HasField("closed_by")
+
+
+class Msg:
+    def __init__(self, event=None, *, data: bytes | None = None, event_type: str | None = None):
+        self.headers = {EVENT_TYPE_HEADER: event_type or event.DESCRIPTOR.full_name}
+        self.data = event.SerializeToString() if data is None else data
+        self.subject = "t.chat.x"
+
+
+async def test_the_live_feed_reaches_recipients_the_senders_party_and_staff_following_the_thread():
+    event = map_event(sent(), "e1").message
+    thread = sent().thread
     hub = ChatEventHub()
-    seller = hub.subscribe(Party.shop("s1"), all_of_thread=False, thread_id="")
-    stranger = hub.subscribe(Party.shop("s9"), all_of_thread=False, thread_id="")
-    moderator = hub.subscribe(Party.user("m1"), all_of_thread=True, thread_id=thread_id)
-    hub.publish_local(item, thread_id, parties)
-    assert isinstance(await seller.next(0.1), chat_pb2.StreamEventsResponse)
-    assert await stranger.next(0.01) is None
+    seller = hub.follow(access.may_follow(SELLER, None))
+    buyer_here = hub.follow(access.may_follow(BUYER, thread))
+    buyer_elsewhere = hub.follow(access.Following(Party.user("b1"), "another-thread"))
+    stranger = hub.follow(access.Following(Party.shop("s9")))
+    moderator = hub.follow(access.may_follow(MODERATOR, thread))
+    await hub.on_message(Msg(event))
+    assert (await seller.next(0.1)).message_delivered.message_id == "m1"
+    assert (await buyer_here.next(0.1)).message_delivered.message_id == "m1"  # the sender's other sessions
     assert (await moderator.next(0.1)).message_delivered.message_id == "m1"
+    assert await buyer_elsewhere.next(0.01) is None and await stranger.next(0.01) is None
+    read = map_event(conversation.mark_read(thread, SELLER, Side.SELLER, 1, 0, NOW) or pytest.fail("no receipt"), "e2").message
     seller.close()
-    hub.publish_local(item, thread_id, parties)
-    await asyncio.sleep(0)
-    assert seller.queue.empty()
+    await hub.on_message(Msg(read))
+    assert (await buyer_here.next(0.1)).read.up_to_seq == 1
+    # Undecodable data and events without a type header are logged, never raised into NATS.
+    await hub.on_message(Msg(data=b"\xff\xff", event_type=events_pb2.MessageDelivered.DESCRIPTOR.full_name))
+    await hub.on_message(Msg(event, event_type=""))
+    assert await stranger.next(0.01) is None
+
+
+async def test_a_stream_that_falls_behind_is_told_to_reconnect():
+    hub = ChatEventHub(LiveHub(queue_limit=1))
+    feed = hub.follow(access.Following(Party.shop("s1")))
+    event = map_event(sent(), "e1").message
+    await hub.on_message(Msg(event))
+    await hub.on_message(Msg(event))
+    with pytest.raises(ResourceExhausted) as err:
+        await feed.next(0.1)
+    assert err.value.reason == "STREAM_OVERFLOW"
 
 
 def test_settings_load_the_shipped_policy_and_name_a_broken_one(tmp_path):
@@ -66,4 +139,4 @@ def test_settings_load_the_shipped_policy_and_name_a_broken_one(tmp_path):
     broken.write_text("version: 1\nlimits: {}\n")
     with pytest.raises(ConfigError) as err:
         load_settings({**env, "PRILAVOK_POLICY_FILE": str(broken)})
-    assert "chat.yaml" in str(err.value)
+    assert "PRILAVOK_POLICY_FILE" in str(err.value) and "chat.yaml" in str(err.value)

@@ -1,16 +1,20 @@
 """Chat's rules as plain functions: opening threads, access, the read marker, message outcomes,
 held-message release, reply deadlines and who each event tells."""
 import datetime as dt
+import hashlib
 
 import pytest
 
-from prilavok_platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from prilavok_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from prilavok_platform.identity import Identity, Party, Role
-from services.chat.domain import access, conversation
+from services.chat.domain import access, conversation, reading
+from services.chat.domain.attachments import MAX_CHUNK_BYTES, UploadCheck, require_sendable
 from services.chat.domain.commands import CreateThread
 from services.chat.domain.deadlines import announce_deadline, apply_reply_deadline, next_deadline_state
 from services.chat.domain.events import MessageBlocked, MessageDelivered, MessageHeld
 from services.chat.domain.model import (
+    Attachment,
+    AttachmentMeta,
     ChatPolicy,
     DeadlineState,
     InitiationReason,
@@ -23,7 +27,8 @@ from services.chat.domain.model import (
     ThreadStatus,
     validate_message,
 )
-from services.chat.domain.threads import open_thread
+from services.chat.domain.reading import MessageAudience
+from services.chat.domain.threads import open_thread, require_linkable
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 POLICY = ChatPolicy("t", 4000, 10, 1 << 20, 10, 255, ("image/jpeg", "video/mp4"), seller_reply_hours=240, support_reply_hours=72,
@@ -33,9 +38,9 @@ SELLER = Identity("u1", Role.SELLER, "s1")
 HOUR = dt.timedelta(hours=1)
 
 
-def order(caller=BUYER, **kw):
+def order(caller=BUYER, request_id="r1", **kw):
     fields = {"order_id": "o1", "shop_id": "s1"} if caller is BUYER else {"order_id": "o1", "buyer_id": "b1"}
-    return open_thread(CreateThread(caller, "r1", ThreadKind.ORDER, **{**fields, **kw}), NOW, POLICY)[0]
+    return open_thread(CreateThread(caller, request_id, ThreadKind.ORDER, **{**fields, **kw}), NOW, POLICY)[0]
 
 
 def message(thread, sender, side, action=ModerationAction.ALLOW, text="Здравствуйте", masked=""):
@@ -71,11 +76,41 @@ def test_seller_cannot_open_for_another_shop_and_buyer_not_for_another_buyer():
 
 def test_invalid_thread_requests_list_every_problem():
     with pytest.raises(InvalidArgument) as err:
-        open_thread(CreateThread(BUYER, "", ThreadKind.ORDER), NOW, POLICY)
+        open_thread(CreateThread(BUYER, "bad id", ThreadKind.ORDER), NOW, POLICY)
     assert {v.field for v in err.value.violations} == {"request_id", "order_id", "shop_id"}
     with pytest.raises(InvalidArgument) as err:
         open_thread(CreateThread(BUYER, "r", None), NOW, POLICY)
     assert err.value.violations[0].field == "kind"
+
+
+def test_order_and_claim_threads_are_keyed_by_what_they_are_about_support_threads_by_request_id():
+    """ORDER/CLAIM: (kind, order or claim, shop, buyer), any or no request id; SUPPORT: (author, request id)."""
+    assert order(request_id="").thread_id == order(request_id="another").thread_id
+    claim = open_thread(CreateThread(BUYER, "", ThreadKind.CLAIM, order_id="o1", claim_id="c1", shop_id="s1"), NOW, POLICY)[0]
+    assert claim.thread_id != order().thread_id
+    topic = SupportTopic("Приемка товара", "Акт")
+
+    def support(caller, request_id):
+        return open_thread(CreateThread(caller, request_id, ThreadKind.SUPPORT, support=topic), NOW, POLICY)[0].thread_id
+
+    assert support(SELLER, "r1") == support(Identity("u2", Role.SELLER, "s1"), "r1")  # the same shop asks once per request id
+    assert support(SELLER, "r1") != support(SELLER, "r2") != support(BUYER, "r2")
+    with pytest.raises(InvalidArgument) as err:
+        support(SELLER, "")
+    assert [v.field for v in err.value.violations] == ["request_id"]
+
+
+def test_only_an_earlier_support_request_of_ones_own_party_is_linked():
+    topic = SupportTopic("Приемка товара", "Акт")
+    earlier = open_thread(CreateThread(SELLER, "r1", ThreadKind.SUPPORT, support=topic), NOW, POLICY)[0]
+    require_linkable(earlier, earlier.thread_id, Identity("u2", Role.SELLER, "s1"))
+    with pytest.raises(NotFound):
+        require_linkable(None, "t-missing", SELLER)
+    with pytest.raises(PermissionDenied):
+        require_linkable(earlier, earlier.thread_id, BUYER)
+    with pytest.raises(FailedPrecondition) as err:
+        require_linkable(order(), "t", BUYER)
+    assert err.value.reason == "LINKED_THREAD_NOT_SUPPORT"
 
 
 def test_support_thread_needs_category_and_topic_and_staff_cannot_open_one():
@@ -99,8 +134,99 @@ def test_access_participants_write_staff_read_only_author_rates():
         access.require_may_list_threads(Identity("svc", Role.SERVICE))
     with pytest.raises(PermissionDenied):
         access.require_may_rate(thread, BUYER)
-    assert access.message_audience(thread, SELLER) == Party.shop("s1")
-    assert access.message_audience(thread, Identity("m", Role.MODERATOR)) is None
+    assert access.message_audience(thread, SELLER) == MessageAudience(Party.shop("s1"))
+    assert access.message_audience(thread, Identity("m", Role.MODERATOR)).sees_everything
+
+
+def test_a_viewer_sees_delivered_messages_and_its_own_partys_held_and_blocked_ones():
+    thread = order()
+    mine = message(thread, SELLER, Side.SELLER, ModerationAction.REVIEW)
+    theirs = message(thread, BUYER, Side.BUYER, ModerationAction.BLOCK)
+    delivered = message(thread, BUYER, Side.BUYER)
+    for m in (mine, theirs, delivered):
+        conversation.accept_message(thread, m, POLICY)
+    colleague = access.message_audience(thread, Identity("u2", Role.SELLER, "s1"))
+    assert [colleague.admits(m) for m in (mine, theirs, delivered)] == [True, False, True]
+    staff = access.message_audience(thread, Identity("m", Role.MODERATOR))
+    assert all(staff.admits(m) for m in (mine, theirs, delivered))
+
+
+def test_unread_means_delivered_from_the_other_side_after_the_marker():
+    thread = order()
+    sent = [message(thread, who, side, action) for who, side, action in (
+        (BUYER, Side.BUYER, ModerationAction.ALLOW), (BUYER, Side.BUYER, ModerationAction.BLOCK),
+        (SELLER, Side.SELLER, ModerationAction.ALLOW), (BUYER, Side.BUYER, ModerationAction.ALLOW))]
+    for m in sent:
+        conversation.accept_message(thread, m, POLICY)
+    assert [reading.unread_for(thread, Side.SELLER).matches(m) for m in sent] == [True, False, False, True]
+    assert thread.unread[Side.SELLER] == 2  # the count kept on delivery follows the same definition
+    assert [reading.unread_for(thread, Side.SELLER, 1).matches(m) for m in sent] == [False, False, False, True]
+    assert not reading.UnreadMessages("another", Side.SELLER, 0).matches(sent[0])
+
+
+def test_a_held_message_released_behind_the_read_marker_is_not_unread():
+    thread = order()
+    held = message(thread, BUYER, Side.BUYER, ModerationAction.REVIEW)
+    conversation.accept_message(thread, held, POLICY)
+    later = message(thread, BUYER, Side.BUYER)
+    conversation.accept_message(thread, later, POLICY)
+    conversation.mark_read(thread, SELLER, Side.SELLER, 2, 0, NOW)
+    conversation.release_held(thread, held, approved=True, comment="", at=NOW, policy=POLICY)
+    assert thread.unread[Side.SELLER] == 0
+
+
+def test_a_message_listing_is_bounded_and_starts_at_zero_or_later():
+    assert reading.message_page_size(0, 0) == 20 and reading.message_page_size(10_000, 5) == reading.MAX_MESSAGES_PAGE
+    with pytest.raises(InvalidArgument) as err:
+        reading.message_page_size(10, -1)
+    assert err.value.violations[0].field == "start_seq"
+
+
+def test_who_may_follow_what_and_who_a_live_event_reaches():
+    thread = order()
+    assert access.may_follow(SELLER, None) == access.Following(Party.shop("s1"))
+    assert access.may_follow(BUYER, thread) == access.Following(Party.user("b1"), thread.thread_id)
+    staff = access.may_follow(Identity("m", Role.MODERATOR), thread)
+    assert staff.party is None and staff.audience == access.thread_followers(thread.thread_id)
+    with pytest.raises(PermissionDenied):
+        access.may_follow(Identity("b2", Role.BUYER), thread)
+    with pytest.raises(PermissionDenied):
+        access.may_follow(Identity("m", Role.MODERATOR), None)  # staff follow threads by id
+    audience = access.live_audience(thread.thread_id, (Party.shop("s1"),), Party.user("b1"))
+    assert audience == {Party.shop("s1"), Party.user("b1"), access.thread_followers(thread.thread_id)}
+
+
+def test_an_upload_is_checked_chunk_by_chunk_and_at_the_end():
+    content = b"x" * 10
+    meta = AttachmentMeta("t1", "a.jpg", "image/jpeg", len(content), hashlib.sha256(content).hexdigest())
+    check = UploadCheck(meta)
+    check.take(content[:4])
+    check.take(content[4:])
+    check.finish()
+    with pytest.raises(InvalidArgument):
+        UploadCheck(meta).take(b"x" * (MAX_CHUNK_BYTES + 1))
+    with pytest.raises(InvalidArgument):
+        UploadCheck(meta).take(content + b"!")
+    short = UploadCheck(meta)
+    short.take(content[:3])
+    with pytest.raises(InvalidArgument):
+        short.finish()
+    wrong = UploadCheck(AttachmentMeta("t1", "a.jpg", "image/jpeg", 10, "0" * 64))
+    wrong.take(content)
+    with pytest.raises(InvalidArgument) as err:
+        wrong.finish()
+    assert err.value.violations[0].field == "metadata.sha256"
+
+
+def test_a_message_carries_only_its_threads_attachments_of_the_senders_party():
+    thread = order()
+    meta = AttachmentMeta(thread.thread_id, "a.jpg", "image/jpeg", 1, "0" * 64)
+    mine = Attachment("a1", meta, Party.user("b1"), NOW)
+    elsewhere = Attachment("a2", AttachmentMeta("t-other", "a.jpg", "image/jpeg", 1, "0" * 64), Party.user("b1"), NOW)
+    require_sendable(thread, BUYER, ("a1",), {"a1": mine})
+    with pytest.raises(InvalidArgument) as err:
+        require_sendable(thread, SELLER, ("a1", "a2", "a3"), {"a1": mine, "a2": elsewhere})
+    assert [v.field for v in err.value.violations] == ["attachment_ids[0]", "attachment_ids[1]", "attachment_ids[2]"]
 
 
 def test_message_limits():
@@ -213,6 +339,7 @@ def test_close_and_rate():
     thread = order()
     closed = conversation.close(thread, SELLER, "готово", NOW)
     assert closed.recipients == (Party.user("b1"),) and thread.status is ThreadStatus.CLOSED and thread.last_activity_at == NOW
+    assert (thread.close_reason, thread.closed_by) == ("готово", SELLER)
     with pytest.raises(FailedPrecondition):
         conversation.close(thread, BUYER, "", NOW)
     with pytest.raises(FailedPrecondition) as err:

@@ -14,9 +14,12 @@ from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage
 from services.chat.domain import commands as c
 from services.chat.domain import events as e
+from services.chat.domain.access import Following
 from services.chat.domain.model import (
     AttachmentMeta,
+    Category,
     DeadlineState,
+    Direction,
     InitiationReason,
     MessageStatus,
     ModerationAction,
@@ -27,6 +30,7 @@ from services.chat.domain.model import (
     ThreadStatus,
 )
 from services.chat.entrypoints.consumers import moderation_dispatcher
+from services.chat.service_layer.handlers import Change, change_thread
 from tests.unit.chat.fakes import world
 
 BUYER = Identity("b1", Role.BUYER)
@@ -41,8 +45,8 @@ def rid() -> str:
 
 
 async def order_thread(w, order_id="o1", buyer=BUYER, shop="s1"):
-    thread, _ = await w.handlers.create_thread(c.CreateThread(buyer, rid(), ThreadKind.ORDER, order_id=order_id, shop_id=shop))
-    return thread
+    view, _ = await w.handlers.create_thread(c.CreateThread(buyer, rid(), ThreadKind.ORDER, order_id=order_id, shop_id=shop))
+    return view.thread
 
 
 async def send(w, who, thread_id, text="Здравствуйте", request_id=None):
@@ -54,11 +58,27 @@ async def send(w, who, thread_id, text="Здравствуйте", request_id=No
 async def test_create_thread_emits_created_to_the_other_party_and_a_retry_returns_the_same_thread():
     w = world()
     cmd = c.CreateThread(BUYER, "r1", ThreadKind.ORDER, order_id="o1", shop_id="s1")
-    thread, created = await w.handlers.create_thread(cmd)
+    view, created = await w.handlers.create_thread(cmd)
     again, created_again = await w.handlers.create_thread(cmd)
-    assert created and not created_again and again.thread_id == thread.thread_id
+    assert created and not created_again and again.thread.thread_id == view.thread.thread_id
+    assert view.viewer_side is Side.BUYER
     [event] = w.uow.events_of(e.ThreadCreated)
     assert event.recipients == (Party.shop("s1"),)
+
+
+async def test_an_order_thread_needs_no_request_id_and_either_side_finds_it_again():
+    w = world()
+    view, created = await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.ORDER, order_id="o1", shop_id="s1"))
+    again, created_again = await w.handlers.create_thread(c.CreateThread(
+        SELLER, "other", ThreadKind.ORDER, order_id="o1", buyer_id="b1", initiation_reason=InitiationReason.ORDER_DETAILS))
+    assert created and not created_again and again.thread.thread_id == view.thread.thread_id
+    assert (view.viewer_side, again.viewer_side) == (Side.BUYER, Side.SELLER)
+    assert len(w.uow.events_of(e.ThreadCreated)) == 1
+    with pytest.raises(InvalidArgument) as err:  # still checked when given
+        await w.handlers.create_thread(c.CreateThread(BUYER, "bad id", ThreadKind.ORDER, order_id="o2", shop_id="s1"))
+    assert [v.field for v in err.value.violations] == ["request_id"]
+    with pytest.raises(InvalidArgument):
+        await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.SUPPORT, support=SupportTopic("a", "b")))
 
 
 async def test_seller_needs_an_initiation_reason_to_write_first():
@@ -66,8 +86,9 @@ async def test_seller_needs_an_initiation_reason_to_write_first():
     with pytest.raises(FailedPrecondition) as err:
         await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.ORDER, order_id="o1", buyer_id="b1"))
     assert err.value.reason == "SELLER_INITIATION_REASON_REQUIRED"
-    thread, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.ORDER, order_id="o1", buyer_id="b1",
-                                                              initiation_reason=InitiationReason.DELIVERY_PROBLEM))
+    view, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.ORDER, order_id="o1", buyer_id="b1",
+                                                            initiation_reason=InitiationReason.DELIVERY_PROBLEM))
+    thread = view.thread
     assert w.uow.events_of(e.ThreadCreated)[0].recipients == (Party.user("b1"),)
     assert thread.initiation_reason is InitiationReason.DELIVERY_PROBLEM and not w.threads.rows[thread.thread_id].last_seq
 
@@ -87,11 +108,15 @@ async def test_a_linked_support_thread_must_exist_and_be_visible():
     topic = SupportTopic("Приемка товара", "Возражения по актам приемки")
     with pytest.raises(NotFound):
         await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic, linked_thread_id="nope"))
-    first, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic))
+    first = (await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic)))[0].thread
     with pytest.raises(PermissionDenied):
         await w.handlers.create_thread(c.CreateThread(BUYER, rid(), ThreadKind.SUPPORT, support=topic, linked_thread_id=first.thread_id))
     linked, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic, linked_thread_id=first.thread_id))
-    assert linked.linked_thread_id == first.thread_id
+    assert linked.thread.linked_thread_id == first.thread_id
+    order = await order_thread(w, buyer=BUYER)
+    with pytest.raises(FailedPrecondition) as err:
+        await w.handlers.create_thread(c.CreateThread(BUYER, rid(), ThreadKind.SUPPORT, support=topic, linked_thread_id=order.thread_id))
+    assert err.value.reason == "LINKED_THREAD_NOT_SUPPORT"
     assert w.uow.events_of(e.ThreadCreated)[0].recipients == (Party.support(),)
 
 
@@ -114,7 +139,7 @@ async def list_all(w, who, size=1, **filters):
     seen, token = [], ""
     while True:
         page = await w.handlers.list_threads(c.ListThreads(who, page_size=size, page_token=token, **filters))
-        seen.extend(t.thread_id for t in page.threads)
+        seen.extend(v.thread.thread_id for v in page.threads)
         token = page.next_page_token
         if not token:
             return seen
@@ -130,6 +155,8 @@ async def test_list_threads_pages_of_one_return_every_thread_once_in_activity_or
     listed = await list_all(w, SELLER)
     assert listed == [ids[1], ids[4], ids[3], ids[2], ids[0]]
     assert await list_all(w, OTHER_SELLER) == []
+    page = await w.handlers.list_threads(c.ListThreads(SELLER, page_size=1))
+    assert page.threads[0].viewer_side is Side.SELLER and page.threads[0].thread.unread[Side.SELLER] == 1
 
 
 async def test_list_threads_paging_survives_activity_and_closes_between_pages():
@@ -143,7 +170,7 @@ async def test_list_threads_paging_survives_activity_and_closes_between_pages():
     seen, token = [], ""
     while True:
         page = await w.handlers.list_threads(c.ListThreads(SELLER, page_size=1, page_token=token))
-        seen.extend(t.thread_id for t in page.threads)
+        seen.extend(v.thread.thread_id for v in page.threads)
         w.clock.advance(dt.timedelta(seconds=1))
         if len(seen) == 1:
             await send(w, BUYER, seen[0])  # activity on a thread already listed
@@ -192,7 +219,8 @@ async def test_allowed_message_is_delivered_counts_unread_starts_the_deadline_an
 async def test_masked_message_delivers_the_masked_text_and_its_sender_sees_the_original():
     w = world()
     thread = await order_thread(w)
-    w.moderation.by_text["мой номер 89001234567"] = ModerationDecision(ModerationAction.MASK, ("CONTACT_EXCHANGE",), "контакты", "мой номер ***")
+    w.moderation.by_text["мой номер 89001234567"] = ModerationDecision(
+        ModerationAction.MASK, (Category.CONTACT_EXCHANGE,), "контакты", "мой номер ***")
     message, _ = await send(w, BUYER, thread.thread_id, "мой номер 89001234567")
     assert message.text == "мой номер 89001234567"  # the sender's answer shows what they wrote
     assert w.messages.rows[message.message_id].text == "мой номер ***"
@@ -209,7 +237,7 @@ async def test_masked_message_delivers_the_masked_text_and_its_sender_sees_the_o
 async def test_held_and_blocked_messages_take_a_seq_but_are_not_delivered(action, status, event):
     w = world()
     thread = await order_thread(w)
-    w.moderation.by_text["Ок"] = ModerationDecision(action, ("ONE_WORD",), "односложный ответ")
+    w.moderation.by_text["Ок"] = ModerationDecision(action, (Category.LOW_EFFORT_REPLY,), "односложный ответ")
     message, _ = await send(w, SELLER, thread.thread_id, "Ок")
     assert message.status is status and message.seq == 1
     stored = w.threads.rows[thread.thread_id]
@@ -278,6 +306,45 @@ async def test_a_stale_thread_copy_is_reloaded_and_decided_again():
     w.threads.get = racing_get
     message, _ = await send(w, BUYER, thread.thread_id)
     assert message.seq == 2 and w.threads.rows[thread.thread_id].last_seq == 2
+    # The stale attempt's event is dropped: one event, from the attempt that was saved.
+    assert [d.message.seq for d in w.uow.events_of(e.MessageDelivered)] == [2]
+
+
+async def test_a_thread_change_emits_its_own_events_and_keeps_the_transactions_others():
+    w = world()
+    thread = await order_thread(w)
+    before = len(w.uow.published)
+
+    async def work(tx):
+        tx.emit("earlier in this transaction")
+
+        async def touch(current):
+            return Change("done", events=("the change's event",))
+
+        return await change_thread(tx, thread.thread_id, None, touch)
+
+    assert await w.uow.transaction(work) == "done"
+    assert w.uow.published[before:] == ["earlier in this transaction", "the change's event"]
+
+
+async def test_a_message_refused_after_moderation_leaves_no_message_event():
+    """Moderation records strikes from the message events only, so a message that is not stored
+    (the thread closed while moderation answered) can never be fined."""
+    w = world()
+    thread = await order_thread(w)
+    check = w.moderation.check
+
+    async def close_meanwhile(**kw):
+        decision = await check(**kw)
+        await w.handlers.close_thread(c.CloseThread(SELLER, thread.thread_id))
+        return decision
+
+    w.moderation.check = close_meanwhile
+    w.moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.BLOCK, (Category.CONTACT_EXCHANGE,), "контакты")
+    with pytest.raises(FailedPrecondition) as err:
+        await send(w, BUYER, thread.thread_id, "Пишите в телеграм")
+    assert err.value.reason == "THREAD_CLOSED" and not w.messages.rows
+    assert not [x for x in w.uow.published if isinstance(x, e.MessageDelivered | e.MessageHeld | e.MessageBlocked)]
 
 
 # --- ListMessages / MarkRead -----------------------------------------------------------------
@@ -286,8 +353,8 @@ async def test_held_and_blocked_messages_are_listed_only_for_their_sender_and_st
     w = world()
     thread = await order_thread(w)
     await send(w, BUYER, thread.thread_id, "Здравствуйте")
-    w.moderation.by_text["Ок"] = ModerationDecision(ModerationAction.BLOCK, ("ONE_WORD",), "односложный ответ")
-    w.moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.REVIEW, ("CONTACT_EXCHANGE",), "на проверке")
+    w.moderation.by_text["Ок"] = ModerationDecision(ModerationAction.BLOCK, (Category.LOW_EFFORT_REPLY,), "односложный ответ")
+    w.moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.REVIEW, (Category.CONTACT_EXCHANGE,), "на проверке")
     await send(w, SELLER, thread.thread_id, "Ок")
     await send(w, SELLER, thread.thread_id, "Пишите в телеграм")
 
@@ -297,8 +364,8 @@ async def test_held_and_blocked_messages_are_listed_only_for_their_sender_and_st
     assert await seqs(BUYER) == [1]
     assert await seqs(SELLER) == [3, 2, 1]
     assert await seqs(Identity("u2", Role.SELLER, "s1")) == [3, 2, 1]  # the same shop
-    assert await seqs(MODERATOR, newer=True) == [1, 2, 3]
-    assert await seqs(SELLER, newer=True, start_seq=1) == [2, 3]
+    assert await seqs(MODERATOR, direction=Direction.NEWER) == [1, 2, 3]
+    assert await seqs(SELLER, direction=Direction.NEWER, start_seq=1) == [2, 3]
     with pytest.raises(PermissionDenied):
         await seqs(OTHER_SELLER)
     with pytest.raises(InvalidArgument):
@@ -348,10 +415,12 @@ async def test_close_thread_stops_the_deadline_and_tells_the_others():
     w = world()
     thread = await order_thread(w)
     await send(w, BUYER, thread.thread_id)
-    closed = await w.handlers.close_thread(c.CloseThread(BUYER, thread.thread_id, "Вопрос решен"))
+    closed = (await w.handlers.close_thread(c.CloseThread(BUYER, thread.thread_id, "Вопрос решен"))).thread
     assert closed.status is ThreadStatus.CLOSED and closed.reply_due_at is None and closed.deadline_state is None
     [event] = w.uow.events_of(e.ThreadClosed)
     assert event.recipients == (Party.shop("s1"),) and event.reason == "Вопрос решен"
+    stored = w.threads.rows[thread.thread_id]
+    assert (stored.close_reason, stored.closed_by) == ("Вопрос решен", BUYER)
     with pytest.raises(FailedPrecondition) as err:
         await w.handlers.close_thread(c.CloseThread(SELLER, thread.thread_id))
     assert err.value.reason == "THREAD_CLOSED"
@@ -366,14 +435,15 @@ async def test_close_thread_by_strangers_is_denied_but_support_may_close_any():
         await w.handlers.close_thread(c.CloseThread(MODERATOR, thread.thread_id))
     with pytest.raises(InvalidArgument):
         await w.handlers.close_thread(c.CloseThread(BUYER, thread.thread_id, "x" * 501))
-    await w.handlers.close_thread(c.CloseThread(AGENT, thread.thread_id))
+    closed = await w.handlers.close_thread(c.CloseThread(AGENT, thread.thread_id))
+    assert closed.viewer_side is None and closed.thread.closed_by == AGENT
     assert set(w.uow.events_of(e.ThreadClosed)[0].recipients) == {Party.user("b1"), Party.shop("s1")}
 
 
 async def test_rate_thread_once_after_the_answer_by_its_author_only():
     w = world()
     topic = SupportTopic("Приемка товара", "Возражения по актам приемки")
-    thread, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic))
+    thread = (await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic)))[0].thread
     await send(w, SELLER, thread.thread_id)
     with pytest.raises(FailedPrecondition) as err:
         await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 5))
@@ -383,8 +453,8 @@ async def test_rate_thread_once_after_the_answer_by_its_author_only():
         await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 9))
     with pytest.raises(PermissionDenied):
         await w.handlers.rate_thread(c.RateThread(AGENT, thread.thread_id, 4))
-    rated = await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 5, "Спасибо"))
-    assert rated.rating == 5 and w.threads.rows[thread.thread_id].rating_comment == "Спасибо"
+    rated = (await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 5, "Спасибо"))).thread
+    assert rated.rating == 5 and rated.rating_comment == "Спасибо" and w.threads.rows[thread.thread_id].rating_comment == "Спасибо"
     with pytest.raises(FailedPrecondition) as err:
         await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 4))
     assert err.value.reason == "ALREADY_RATED"
@@ -397,7 +467,7 @@ async def test_rate_thread_once_after_the_answer_by_its_author_only():
 
 async def held_message(w):
     thread = await order_thread(w)
-    w.moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.REVIEW, ("CONTACT_EXCHANGE",), "на проверке")
+    w.moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.REVIEW, (Category.CONTACT_EXCHANGE,), "на проверке")
     message, _ = await send(w, BUYER, thread.thread_id, "Пишите в телеграм")
     return thread, message
 
@@ -471,6 +541,7 @@ async def test_attachments_upload_download_and_their_error_paths():
     attachment = await w.handlers.upload_attachment(c.UploadAttachment(BUYER, meta(thread.thread_id, content)), chunks(content[:50], content[50:]))
     got, stream = await w.handlers.download_attachment(c.DownloadAttachment(SELLER, attachment.attachment_id))
     assert got.uploader_party == Party.user("b1") and b"".join([p async for p in stream]) == content
+    assert got.created_at == w.clock.now()  # the handler's clock, not the store's
 
     with pytest.raises(InvalidArgument) as err:
         await w.handlers.upload_attachment(c.UploadAttachment(BUYER, meta(thread.thread_id, content, sha256="0" * 64)), chunks(content))
@@ -491,17 +562,31 @@ async def test_attachments_upload_download_and_their_error_paths():
     assert err.value.violations[0].field == "attachment_ids[0]"
     sent, _ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "Фото брака", (attachment.attachment_id,)))
     assert sent.attachment_ids == (attachment.attachment_id,)
+    other = await order_thread(w, order_id="o2")
+    with pytest.raises(InvalidArgument) as err:  # an attachment belongs to the thread it was uploaded to
+        await w.handlers.send_message(c.SendMessage(BUYER, other.thread_id, rid(), "Фото брака", (attachment.attachment_id,)))
+    assert "in this thread" in err.value.violations[0].description
+    with pytest.raises(InvalidArgument) as err:
+        await w.handlers.upload_attachment(c.UploadAttachment(BUYER, meta(thread.thread_id, content)), chunks(content[:10]))
+    assert err.value.violations[0].field == "chunk"
 
 
-async def test_stream_events_checks_the_thread_and_subscribes_by_party():
+async def test_stream_events_follows_what_access_allows():
     w = world()
     thread = await order_thread(w)
     with pytest.raises(PermissionDenied):
         await w.handlers.stream_events(c.StreamEvents(OTHER_SELLER, thread.thread_id))
-    sub = await w.handlers.stream_events(c.StreamEvents(SELLER))
-    staff = await w.handlers.stream_events(c.StreamEvents(MODERATOR, thread.thread_id))
-    assert (sub.viewer, sub.all_of_thread, sub.thread_id) == (Party.shop("s1"), False, "")
-    assert staff.all_of_thread and staff.thread_id == thread.thread_id
+    with pytest.raises(PermissionDenied):  # staff follow one thread by id, not "all of theirs"
+        await w.handlers.stream_events(c.StreamEvents(MODERATOR))
+    with pytest.raises(NotFound):
+        await w.handlers.stream_events(c.StreamEvents(SELLER, "missing"))
+    feed = await w.handlers.stream_events(c.StreamEvents(SELLER))
+    await w.handlers.stream_events(c.StreamEvents(MODERATOR, thread.thread_id))
+    assert w.live.followed == [Following(Party.shop("s1")), Following(None, thread.thread_id)]
+    w.live.hub.publish("item", [Party.shop("s1")])
+    assert await feed.next(0.1) == "item"
+    feed.close()
+    assert w.live.hub.open_feeds == 1
 
 
 async def test_review_resolved_events_release_held_messages_through_the_dispatcher():
