@@ -156,7 +156,9 @@ def cmd_status(ctx: Ctx):
 def cmd_create_thread(ctx: Ctx):
     a = ctx.args
     request = chat_pb2.CreateThreadRequest(
-        request_id=a.request_id or uuid.uuid4().hex, kind=_enum(chat_pb2.ThreadKind, "THREAD_KIND_", a.kind),
+        # Only a support request is told apart by its request id (order and claim chats by what they are about).
+        request_id=a.request_id or (uuid.uuid4().hex if a.kind.lower() == "support" else ""),
+        kind=_enum(chat_pb2.ThreadKind, "THREAD_KIND_", a.kind),
         order_id=a.order, claim_id=a.claim, buyer_id=a.buyer, shop_id=a.shop, linked_thread_id=a.linked,
     )
     if a.reason:
