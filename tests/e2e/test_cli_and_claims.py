@@ -9,7 +9,10 @@ import sys
 import time
 import uuid
 
+import grpc
 import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from devstack.processes import REPO
 from prilavok.common.v1 import common_pb2
@@ -99,3 +102,25 @@ def test_take_back_claim_with_shipping_reimbursement(stubs):
     assert balance == 200_000 - 45_000
     support_view = returns.GetBalance(returns_pb2.GetBalanceRequest(shop_id=seller.shop_id), metadata=md(As(Role.SUPPORT, "a"))).balance
     assert support_view.available.amount_minor == 155_000
+
+
+def test_record_purchase_answers_a_retry_and_refuses_another_version_of_the_order_line(stubs):
+    returns = stubs["returns"]
+    suffix = uuid.uuid4().hex[:6]
+    purchase = returns_pb2.Purchase(order_id=f"o-idem-{suffix}", item_id="sku", buyer_id=f"buyer-{suffix}", shop_id=f"shop-{suffix}",
+                                    price=common_pb2.Money(currency_code="RUB", amount_minor=50_000))
+    purchase.paid_at.FromDatetime(dt.datetime.now(dt.UTC) - dt.timedelta(days=2))
+    first = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="r1", purchase=purchase), metadata=md(SERVICE))
+    assert first.created and first.purchase.quantity == 1
+    again = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="r2", purchase=purchase), metadata=md(SERVICE))
+    assert not again.created and again.purchase == first.purchase
+    purchase.quantity = 3
+    with pytest.raises(grpc.RpcError) as err:
+        returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="r3", purchase=purchase), metadata=md(SERVICE))
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    [info] = [d for d in rpc_status.from_call(err.value).details if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR)]
+    unpacked = error_details_pb2.ErrorInfo()
+    info.Unpack(unpacked)
+    assert unpacked.reason == "PURCHASE_ALREADY_RECORDED" and unpacked.metadata["fields"] == "purchase.quantity"
+    retry = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="r1", purchase=purchase), metadata=md(SERVICE))
+    assert not retry.created and retry.purchase.quantity == 1  # the same request id: what it recorded
