@@ -1,16 +1,23 @@
-"""The returns edges without a server: settings and policy loading, the protobuf translation."""
+"""The returns edges without a server: settings and policy loading, the protobuf translation, the event mapper."""
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 
 from prilavok.common.v1 import common_pb2
+from prilavok.returns.v1 import events_pb2
 from prilavok.returns.v1 import returns_pb2 as pb
 from prilavok_platform.config import ConfigError
 from prilavok_platform.errors import InvalidArgument
-from prilavok_platform.identity import Identity, Role
+from prilavok_platform.identity import Identity, Party, Role
 from services.returns.adapters import protos
+from services.returns.adapters.event_mapper import map_event
 from services.returns.bootstrap import load_settings
+from services.returns.domain import events
+from services.returns.domain.ledger import Money
 from services.returns.domain.model import ApprovalMode, Approve, CompensationForm, Reject, RejectionReason
+from tests.unit.returns.test_domain import BUYER, NOW, claim
 
 ENV = {"MONGODB_URI": "mongodb://x", "NATS_URL": "nats://x"}
 SERVICE = Identity("orders", Role.SERVICE)
@@ -45,3 +52,23 @@ def test_decisions_from_the_oneof():
     with pytest.raises(InvalidArgument) as err:
         protos.decision_from_pb(pb.DecideClaimRequest(reject=pb.Rejection(reason=99)))
     assert err.value.violations[0].field == "reject.reason"
+
+
+def test_every_event_is_mapped_to_its_subject_with_its_id():
+    c = claim()
+    rub = Money(100, "RUB")
+    cases = [
+        (events.ClaimOpened(c, NOW), "claim.opened", events_pb2.ClaimOpened),
+        (events.ClaimStatusChanged(c, c.status, BUYER, "Передумал", NOW), "claim.status_changed", events_pb2.ClaimStatusChanged),
+        (events.RefundIssued("c1", "b1", "s1", rub, "refund:c1", NOW), "refund.issued", events_pb2.RefundIssued),
+        (events.BalanceChanged(Party.shop("s1"), rub, rub, "sale:p1", NOW), "balance.changed", events_pb2.BalanceChanged),
+    ]
+    for event, name, proto in cases:
+        mapped = map_event(event, "ev-1")
+        assert mapped.name == name and isinstance(mapped.message, proto)
+        assert mapped.message.event_id == "ev-1" and mapped.message.occurred_at.ToDatetime(tzinfo=dt.UTC) == NOW
+    changed = map_event(cases[1][0], "e").message
+    assert changed.comment == "Передумал" and changed.changed_by.user_id == "b1"
+    assert map_event(cases[3][0], "e").message.balance.shop_id == "s1"
+    with pytest.raises(TypeError):
+        map_event(object(), "e")
