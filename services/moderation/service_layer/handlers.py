@@ -39,8 +39,8 @@ class CheckResult:
 class ModerationHandlers:
     """The policy comes from the holder; the engine built from it is swapped whole when it
     reloads, and each call reads the engine (and its policy) once, so one call never mixes two
-    policies. `after_engine_build` is told of every engine built (at start and on each reload):
-    the process keeps it for its lifetime (bootstrap freezes it out of the garbage collector)."""
+    policies. `after_engine_build` is told of every engine built (at start and on each reload),
+    which then lives until the next reload (bootstrap freezes it out of the garbage collector)."""
 
     def __init__(
         self,
