@@ -97,7 +97,7 @@ def test_support_thread_is_answered_then_rated_once(stubs):
         chat.RateThread(chat_pb2.RateThreadRequest(thread_id=thread.thread_id, score=9), metadata=md(seller))
     assert "score" in field_violations(err.value)
     rated = chat.RateThread(chat_pb2.RateThreadRequest(thread_id=thread.thread_id, score=5, comment="Спасибо"), metadata=md(seller)).thread
-    assert rated.rating == 5
+    assert rated.rating == 5 and rated.rating_comment == "Спасибо"
     with pytest.raises(grpc.RpcError) as err:
         chat.RateThread(chat_pb2.RateThreadRequest(thread_id=thread.thread_id, score=4), metadata=md(seller))
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -158,10 +158,10 @@ def test_preferences_mute_a_kind(stubs):
     notify, chat = stubs["notify"], stubs["chat"]
     buyer, seller = pair()
     new_message = notify_pb2.NOTIFICATION_KIND_NEW_MESSAGE
-    with pytest.raises(grpc.RpcError) as err:
-        bad = notify_pb2.Preferences(webhook_enabled=True, webhook_url="http://x")
-        notify.UpdatePreferences(notify_pb2.UpdatePreferencesRequest(preferences=bad), metadata=md(buyer))
-    assert "preferences.webhook_url" in field_violations(err.value)
+    with pytest.raises(grpc.RpcError) as err:  # only muted_kinds may be changed
+        notify.UpdatePreferences(notify_pb2.UpdatePreferencesRequest(
+            preferences=notify_pb2.Preferences(), update_mask=field_mask_pb2.FieldMask(paths=["webhook_url"])), metadata=md(buyer))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     updated = notify.UpdatePreferences(notify_pb2.UpdatePreferencesRequest(
         preferences=notify_pb2.Preferences(muted_kinds=[new_message]),
         update_mask=field_mask_pb2.FieldMask(paths=["muted_kinds"])), metadata=md(buyer)).preferences
@@ -217,3 +217,24 @@ def test_list_threads_and_messages_page_by_one_to_the_end_under_updates_and_clos
         if not token:
             break
     assert seqs == sorted(seqs, reverse=True) and len(seqs) == len(set(seqs)) == seqs[0]
+
+
+def test_an_order_chat_is_found_again_by_either_side_and_its_close_is_visible(stubs):
+    """ORDER threads need no request id: the seller opening the buyer's order chat gets it back
+    (created=false); the reason and the closer are shown to the other side."""
+    chat = stubs["chat"]
+    buyer, seller = pair()
+    order_id = f"o-{uuid.uuid4().hex[:6]}"
+    opened = chat.CreateThread(chat_pb2.CreateThreadRequest(kind=chat_pb2.THREAD_KIND_ORDER, order_id=order_id, shop_id=seller.shop_id),
+                               metadata=md(buyer))
+    again = chat.CreateThread(chat_pb2.CreateThreadRequest(
+        request_id=uuid.uuid4().hex, kind=chat_pb2.THREAD_KIND_ORDER, order_id=order_id, buyer_id=buyer.user_id,
+        initiation_reason=chat_pb2.INITIATION_REASON_ORDER_DETAILS), metadata=md(seller))
+    assert opened.created and not again.created and again.thread.thread_id == opened.thread.thread_id
+    thread_id = opened.thread.thread_id
+    chat.CloseThread(chat_pb2.CloseThreadRequest(thread_id=thread_id, reason="Вопрос решен"), metadata=md(buyer))
+    seen = chat.GetThread(chat_pb2.GetThreadRequest(thread_id=thread_id), metadata=md(seller)).thread
+    assert seen.close_reason == "Вопрос решен" and seen.closed_by.user_id == buyer.user_id
+    with pytest.raises(grpc.RpcError) as err:
+        chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread_id, direction=7), metadata=md(buyer))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "direction" in field_violations(err.value)
