@@ -1,4 +1,5 @@
-"""Wires the notify service: infrastructure -> repository -> consumers and gRPC."""
+"""Wires the notify service: settings -> infrastructure -> unit of work -> handlers -> consumers and gRPC.
+Nothing connects at import time."""
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,9 @@ from prilavok_platform.config import CommonSettings, Env, load_common
 from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
 from prilavok_platform.lifecycle import background
+from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork, OutboxEvent
 from services.notify.adapters.fanout import NatsFanout
-from services.notify.adapters.repository import INDEXES, mongo_repositories
+from services.notify.adapters.repository import INDEXES, repositories
 from services.notify.entrypoints import consumers
 from services.notify.entrypoints.grpc_servicer import SERVICE_NAME, NotifyServicer
 from services.notify.service_layer.handlers import NotifyHandlers
@@ -44,6 +46,11 @@ SUBSCRIPTIONS = (
 )
 
 
+def no_events(event: object, event_id: str) -> OutboxEvent:
+    """Notify emits no events: a transaction of its never carries one."""
+    raise AssertionError(f"notify emits no events, got {type(event).__name__}")
+
+
 async def main(stop: asyncio.Event, settings: NotifySettings | None = None, ready=None) -> None:
     settings = settings or load_settings()
     common = settings.common
@@ -52,8 +59,10 @@ async def main(stop: asyncio.Event, settings: NotifySettings | None = None, read
         fanout = NatsFanout(infra.nats, common.subject_prefix)
         subscription = await fanout.start()
         stack.push_async_callback(subscription.unsubscribe)
-        handlers = NotifyHandlers(mongo_repositories(infra.db), fanout)
-        dispatcher = consumers.dispatcher(handlers, SystemClock())
+        uow = MongoUnitOfWork(infra.mongo_client, infra.db, repositories=repositories, map_event=no_events,
+                              subject_prefix=common.subject_prefix, producer="notify")
+        handlers = NotifyHandlers(uow, fanout, SystemClock())
+        dispatcher = consumers.dispatcher(handlers)
         for producer, tail in SUBSCRIPTIONS:
             await stack.enter_async_context(background(
                 f"notify-consumer-{producer}",

@@ -1,8 +1,11 @@
 """Notify's repositories against the embedded server: a notification stored once per id, inboxes
 paged by one to the end (ties on created_at, unread_only, writes while paging), mark read
-confined to the caller's inbox, preferences, and the declared indexes answering the list query."""
+confined to the caller's inbox, versioned preferences (old e-mail/webhook fields ignored,
+concurrent updates over the MongoDB unit of work all landing), and the declared indexes
+answering the list query."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -10,11 +13,15 @@ import pytest
 from pymongo import AsyncMongoClient, monitoring
 
 from prilavok_platform import mongo
+from prilavok_platform.clock import FixedClock
 from prilavok_platform.identity import Identity, Party, Role
-from services.notify.adapters.repository import INDEXES, mongo_repositories
-from services.notify.domain.commands import GetPreferences, MarkNotificationsRead
-from services.notify.domain.model import Kind, Notification, Preferences
+from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
+from services.notify.adapters.repository import INDEXES, repositories
+from services.notify.bootstrap import no_events
+from services.notify.domain.commands import GetPreferences, MarkNotificationsRead, UpdatePreferences
+from services.notify.domain.model import Kind, Notification, Preferences, PreferencesChange
 from services.notify.service_layer.handlers import NotifyHandlers
+from services.notify.service_layer.ports import StoredPreferences
 from tests.unit.notify.fakes import FakeFanout
 
 pytestmark = pytest.mark.integration
@@ -46,7 +53,8 @@ async def world(infra, unique):
     client = mongo.create_client(infra["mongodb_uri"], "test")
     db = client[unique]
     await mongo.ensure_indexes(db, INDEXES)  # as bootstrap does through open_infrastructure
-    yield mongo_repositories(db), db
+    uow = MongoUnitOfWork(client, db, repositories=repositories, map_event=no_events, subject_prefix="test", producer="notify")
+    yield uow.reader(), db, NotifyHandlers(uow, FakeFanout(), FixedClock(T0))
     await client.drop_database(unique)
     await client.close()
 
@@ -73,7 +81,7 @@ async def page_by_one(repo, recipient: Party, unread_only: bool = False, between
 
 
 async def test_adding_stores_only_new_ids_and_never_overwrites(world):
-    repos, db = world
+    repos, db, h = world
     repo = repos.notifications
     first = [note("n1", at=T0, thread_id="t1"), note("n2", SHOP, T0 + dt.timedelta(seconds=1), Kind.CLAIM_UPDATE, claim_id="c1"),
              note("n3", DESK, T0, Kind.PENALTY)]
@@ -101,7 +109,7 @@ async def test_adding_stores_only_new_ids_and_never_overwrites(world):
 
 
 async def test_paging_by_one_returns_every_notification_once_newest_first_with_ties(world):
-    repos, _ = world
+    repos, _, h = world
     repo = repos.notifications
     ties = [T0, T0, T0 + dt.timedelta(seconds=1), T0 + dt.timedelta(seconds=1), T0 + dt.timedelta(seconds=1),
             T0 + dt.timedelta(seconds=1), T0 + dt.timedelta(seconds=1), T0 + dt.timedelta(seconds=1), T0 + dt.timedelta(seconds=2)]
@@ -128,7 +136,7 @@ async def test_paging_by_one_returns_every_notification_once_newest_first_with_t
 
 
 async def test_ties_below_a_millisecond_are_paged_once(world):
-    repos, _ = world
+    repos, _, h = world
     repo = repos.notifications
     # Event times carry microseconds; the server keeps milliseconds, so these become one tie.
     mine = [note(f"u{n}", at=T0 + dt.timedelta(microseconds=100 * n)) for n in range(5)]
@@ -141,7 +149,7 @@ async def test_ties_below_a_millisecond_are_paged_once(world):
 
 @pytest.mark.parametrize("unread_only", [False, True])
 async def test_writes_while_paging_do_not_repeat_anything(world, unread_only):
-    repos, _ = world
+    repos, _, h = world
     repo = repos.notifications
     mine = [note(f"w{n}", at=T0 + dt.timedelta(seconds=n // 2)) for n in range(8)]  # pairs share created_at
     await repo.add_new(mine)
@@ -162,7 +170,7 @@ async def test_writes_while_paging_do_not_repeat_anything(world, unread_only):
 
 
 async def test_mark_read_touches_only_the_callers_inbox(world):
-    repos, _ = world
+    repos, _, h = world
     repo = repos.notifications
     await repo.add_new([note("a1"), note("a2"), note("a3"), note("s1", SHOP), note("s2", SHOP), note("d1", DESK),
                         note("x1", Party.user("s1"))])  # the same id string as the shop, but a user
@@ -182,36 +190,67 @@ async def test_mark_read_touches_only_the_callers_inbox(world):
     assert (await repo.page(SHOP, True, 10, "")) == ([], "")
 
     # Through the handler: a buyer names ids (one of the desk's among them), a support agent marks all of the desk's.
-    h = NotifyHandlers(repos, FakeFanout())
     assert await h.mark_read(MarkNotificationsRead(Identity("b1", Role.BUYER), ("a2", "d1"))) == 1
     assert await h.mark_read(MarkNotificationsRead(Identity("agent", Role.SUPPORT), all=True)) == 0
     assert await repo.unread_count(BUYER) == 1 and await repo.unread_count(Party.user("s1")) == 1
     assert await repo.unread_count(Party.user("nobody")) == 0
 
 
-async def test_preferences_default_until_saved_then_read_back(world):
-    repos, db = world
+async def test_preferences_default_until_saved_then_saved_by_version(world):
+    repos, db, h = world
     prefs = repos.preferences
     assert await prefs.get(SHOP) is None
-    h = NotifyHandlers(repos, FakeFanout())
     assert await h.get_preferences(GetPreferences(Identity("u1", Role.SELLER, "s1"))) == Preferences()
 
-    saved = Preferences(frozenset({Kind.PENALTY, Kind.NEW_MESSAGE}), True, "shop@example.org", True, "https://example.org/hook")
-    await prefs.save(SHOP, saved)
-    assert await prefs.get(SHOP) == saved
+    saved = Preferences(frozenset({Kind.PENALTY, Kind.NEW_MESSAGE}))
+    assert await prefs.save(SHOP, saved, 0)
+    assert not await prefs.save(SHOP, Preferences(), 0)  # someone saved first: nothing stored
+    assert await prefs.get(SHOP) == StoredPreferences(saved, 1)
     assert await prefs.get(Party.user("s1")) is None  # same id, another party
     assert await h.get_preferences(GetPreferences(Identity("u1", Role.SELLER, "s1"))) == saved
 
     replaced = Preferences(frozenset({Kind.REFUND}))
-    await prefs.save(SHOP, replaced)  # a save replaces the whole document
-    assert await prefs.get(SHOP) == replaced
+    assert not await prefs.save(SHOP, replaced, 2)
+    assert await prefs.save(SHOP, replaced, 1)
+    assert await prefs.get(SHOP) == StoredPreferences(replaced, 2)
     assert await db.preferences.count_documents({}) == 1
 
-    await prefs.save(DESK, Preferences())
-    assert await prefs.get(DESK) == Preferences()
+    assert await prefs.save(DESK, Preferences(), 0)
+    assert await prefs.get(DESK) == StoredPreferences(Preferences(), 1)
     # A kind written by a newer version is left out, the known ones kept.
     await db.preferences.update_one({"_id": "support"}, {"$set": {"muted_kinds": ["REFUND", "SOMETHING_NEW"]}})
-    assert await prefs.get(DESK) == Preferences(frozenset({Kind.REFUND}))
+    assert (await prefs.get(DESK)).preferences == Preferences(frozenset({Kind.REFUND}))
+
+
+async def test_preferences_stored_before_versions_with_email_and_webhook_fields(world):
+    repos, db, h = world
+    # What an earlier notify stored: no version, and channel settings that were never used.
+    await db.preferences.insert_one({"_id": "user:b1", "muted_kinds": ["PENALTY"], "email_enabled": True,
+                                     "email_address": "b1@example.ru", "webhook_enabled": True, "webhook_url": "https://x"})
+    assert await repos.preferences.get(BUYER) == StoredPreferences(Preferences(frozenset({Kind.PENALTY})), 1)
+    buyer = Identity("b1", Role.BUYER)
+    change = PreferencesChange(frozenset({"muted_kinds"}), Preferences(frozenset({Kind.REFUND})))
+    assert await h.update_preferences(UpdatePreferences(buyer, change)) == Preferences(frozenset({Kind.REFUND}))
+    assert await db.preferences.find_one({"_id": "user:b1"}) == {"_id": "user:b1", "muted_kinds": ["REFUND"], "version": 2}
+
+
+@pytest.mark.parametrize("stored_before", [False, True])
+async def test_concurrent_preference_updates_all_land_over_the_unit_of_work(world, stored_before):
+    repos, db, h = world
+    if stored_before:
+        await repos.preferences.save(SHOP, Preferences(frozenset({Kind.PENALTY})), 0)
+    sellers = [Identity(f"u{i}", Role.SELLER, "s1") for i in range(6)]
+    kinds = list(Kind)
+    # Every seller sets the shop's mutes at once, some with a mask, some replacing everything.
+    changes = [PreferencesChange(frozenset({"muted_kinds"} if i % 2 else ()), Preferences(frozenset({kinds[i]})))
+               for i in range(len(sellers))]
+    results = await asyncio.gather(*(h.update_preferences(UpdatePreferences(s, c)) for s, c in zip(sellers, changes, strict=True)))
+    assert sorted(results, key=str) == sorted((c.values for c in changes), key=str)
+    final = await repos.preferences.get(SHOP)
+    # Each update saved its own version: none overwrote another unseen.
+    assert final.version == len(sellers) + (1 if stored_before else 0)
+    assert final.preferences in results
+    assert await db.preferences.count_documents({}) == 1
 
 
 def stages(plan: Any) -> list[dict[str, Any]]:
@@ -241,7 +280,7 @@ async def check_indexes_answer_the_list_query(db, recorder: FindRecorder) -> Non
     existing = {i["name"]: list(i["key"].items()) async for i in await db.notifications.list_indexes()}
     assert {name: existing.get(name) for name in declared} == declared
 
-    repo = mongo_repositories(db).notifications
+    repo = repositories(db, None).notifications
     await repo.add_new([note(f"e{n}", BUYER if n % 2 else SHOP, T0 + dt.timedelta(seconds=n // 3)) for n in range(12)])
     for unread_only, index in ((False, "notifications_recipient_created"), (True, "notifications_recipient_read_created")):
         recorder.finds.clear()

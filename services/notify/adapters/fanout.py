@@ -1,11 +1,10 @@
 """In-app fan-out across notify replicas: each new notification goes out on core NATS
-("<prefix>.inapp.notification", outside every stream) and each replica feeds its open
-Subscribe streams for that recipient."""
+("<prefix>.inapp.notification", outside every stream) and each replica hands it to the open
+Subscribe streams of its recipient through the suite's live hub (one back-pressure policy:
+a reader that falls behind gets RESOURCE_EXHAUSTED, nothing is dropped silently)."""
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 
 from nats.aio.client import Client as NatsClient
@@ -14,38 +13,18 @@ from nats.aio.subscription import Subscription
 
 from prilavok.notify.v1 import notify_pb2 as pb
 from prilavok_platform.identity import Party
+from prilavok_platform.live import LiveFeed, LiveHub
 from services.notify.adapters.protos import notification_from_pb, notification_to_pb
 from services.notify.domain.model import Notification
 
 log = logging.getLogger(__name__)
-QUEUE_LIMIT = 500
-
-
-class QueueFeed:
-    """One Subscribe stream's queue. A slow reader loses the oldest first; those stay listable."""
-
-    def __init__(self, fanout: NatsFanout, recipient: Party):
-        self._fanout = fanout
-        self.recipient = recipient
-        self.queue: asyncio.Queue[Notification] = asyncio.Queue(QUEUE_LIMIT)
-
-    async def next(self) -> Notification:
-        return await self.queue.get()
-
-    def put(self, notification: Notification) -> None:
-        if self.queue.full():
-            self.queue.get_nowait()
-        self.queue.put_nowait(notification)
-
-    def close(self) -> None:
-        self._fanout.release(self)
 
 
 class NatsFanout:
-    def __init__(self, nc: NatsClient, subject_prefix: str):
+    def __init__(self, nc: NatsClient, subject_prefix: str, hub: LiveHub[Notification] | None = None):
         self._nc = nc
         self._subject = f"{subject_prefix}.inapp.notification"
-        self._feeds: dict[Party, set[QueueFeed]] = defaultdict(set)
+        self.hub: LiveHub[Notification] = hub or LiveHub()
 
     async def start(self) -> Subscription:
         return await self._nc.subscribe(self._subject, cb=self._on_message)
@@ -57,18 +36,8 @@ class NatsFanout:
             except Exception as exc:  # noqa: BLE001 - the stored notification stays listable
                 log.warning("in-app announce failed: %s", exc)
 
-    def open(self, recipient: Party) -> QueueFeed:
-        feed = QueueFeed(self, recipient)
-        self._feeds[recipient].add(feed)
-        return feed
-
-    def release(self, feed: QueueFeed) -> None:
-        feeds = self._feeds.get(feed.recipient)
-        if feeds is None:
-            return
-        feeds.discard(feed)
-        if not feeds:
-            del self._feeds[feed.recipient]
+    def open(self, recipient: Party) -> LiveFeed[Notification]:
+        return self.hub.open(recipient)
 
     async def _on_message(self, msg: Msg) -> None:
         try:
@@ -76,5 +45,4 @@ class NatsFanout:
         except Exception:  # noqa: BLE001 - a foreign or garbled message on the subject is ignored
             log.warning("ignoring an undecodable in-app notification")
             return
-        for feed in list(self._feeds.get(notification.recipient, ())):
-            feed.put(notification)
+        self.hub.publish(notification, [notification.recipient])

@@ -1,17 +1,14 @@
 """Protobuf <-> notify domain."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from google.protobuf.field_mask_pb2 import FieldMask
-
 from prilavok.notify.v1 import notify_pb2 as pb
-from prilavok_platform.errors import FieldViolation, InvalidArgument
+from prilavok.returns.v1 import returns_pb2
 from prilavok_platform.identity import Party
 from prilavok_platform.protobuf import EnumMapping, datetime_of, timestamp
-from services.notify.domain.model import Kind, Notification, Preferences
+from services.notify.domain.model import Claim, Kind, Notification, Preferences, PreferencesChange
 
 KINDS: EnumMapping[Kind] = EnumMapping(pb.NotificationKind, Kind, "NOTIFICATION_KIND_")
+CLAIM_STATUS_PREFIX = "CLAIM_STATUS_"
 
 
 def notification_to_pb(n: Notification) -> pb.Notification:
@@ -29,39 +26,22 @@ def notification_from_pb(message: pb.Notification) -> Notification:
 
 
 def preferences_to_pb(p: Preferences) -> pb.Preferences:
-    return pb.Preferences(
-        muted_kinds=[KINDS.to_pb(k) for k in sorted(p.muted_kinds)],
-        email_enabled=p.email_enabled, email_address=p.email_address,
-        webhook_enabled=p.webhook_enabled, webhook_url=p.webhook_url,
-    )
+    return pb.Preferences(muted_kinds=[KINDS.to_pb(k) for k in sorted(p.muted_kinds)])
 
 
 def preferences_from_pb(p: pb.Preferences) -> Preferences:
-    return Preferences(
-        muted_kinds=frozenset(KINDS.require(k, "preferences.muted_kinds") for k in p.muted_kinds),
-        email_enabled=p.email_enabled, email_address=p.email_address,
-        webhook_enabled=p.webhook_enabled, webhook_url=p.webhook_url,
-    )
+    return Preferences(muted_kinds=frozenset(KINDS.require(k, "preferences.muted_kinds") for k in p.muted_kinds))
 
 
-@dataclass(frozen=True)
-class MaskedPreferences:
-    """An UpdatePreferences request as a change: the fields its update_mask names are taken
-    from the request (all of them when the mask is empty). Checked on construction."""
+def preferences_change_from_pb(request: pb.UpdatePreferencesRequest) -> PreferencesChange:
+    """The mask's paths name Preferences fields by their protobuf names, which the domain shares.
+    Unknown kinds are rejected whatever the mask names."""
+    return PreferencesChange(frozenset(request.update_mask.paths), preferences_from_pb(request.preferences))
 
-    preferences: pb.Preferences
-    update_mask: FieldMask
 
-    def __post_init__(self) -> None:
-        unknown = [p for p in self.update_mask.paths if p not in pb.Preferences.DESCRIPTOR.fields_by_name]
-        if unknown:
-            allowed = ", ".join(pb.Preferences.DESCRIPTOR.fields_by_name)
-            raise InvalidArgument(FieldViolation("update_mask", f"unknown paths: {', '.join(unknown)}; allowed: {allowed}"))
-        preferences_from_pb(self.preferences)  # unknown kinds are rejected now, whatever the mask names
-
-    def applied_to(self, current: Preferences) -> Preferences:
-        if not self.update_mask.paths:
-            return preferences_from_pb(self.preferences)
-        merged = preferences_to_pb(current)
-        self.update_mask.MergeMessage(self.preferences, merged, replace_message_field=True, replace_repeated_field=True)
-        return preferences_from_pb(merged)
+def claim_from_pb(claim: returns_pb2.Claim) -> Claim:
+    # The status goes by its name, not through an EnumMapping: a number this build has no name
+    # for is not an error here but a status the domain does not know (it tells a general title).
+    value = returns_pb2.ClaimStatus.DESCRIPTOR.values_by_number.get(claim.status)
+    status = value.name.removeprefix(CLAIM_STATUS_PREFIX) if value is not None else ""
+    return Claim(claim.claim_id, claim.order_id, claim.thread_id, claim.buyer_id, claim.shop_id, status)

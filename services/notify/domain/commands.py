@@ -1,19 +1,95 @@
-"""The use cases of notify, one frozen dataclass each."""
+"""The use cases of notify, one frozen dataclass each: the events notify consumes (each says
+what happened; the domain decides who is told what) and the calls people make on their inbox."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Protocol
 
-from prilavok_platform.identity import Identity
-from services.notify.domain.model import Notification, Preferences
+from prilavok_platform.identity import Identity, Party, Role
+from services.notify.domain.model import Claim, PreferencesChange
+
+# --- consumed events -------------------------------------------------------------------------
+# `occurred_at` is None when the event carries no time; the domain decides what that means.
 
 
 @dataclass(frozen=True)
-class Deliver:
-    """Store (once) and announce the notifications an event produced; muted kinds are dropped."""
+class TellMessageDelivered:
+    event_id: str
+    occurred_at: dt.datetime | None
+    recipients: tuple[Party, ...]  # as chat names them: the thread's parties but the sender's
+    sender: Role
+    thread_id: str
+    order_id: str
+    text: str
 
-    notifications: tuple[Notification, ...]
 
+@dataclass(frozen=True)
+class TellMessageHeld:
+    event_id: str
+    occurred_at: dt.datetime | None
+    recipients: tuple[Party, ...]
+    reason: str
+    thread_id: str
+
+
+@dataclass(frozen=True)
+class TellMessageBlocked:
+    event_id: str
+    occurred_at: dt.datetime | None
+    recipients: tuple[Party, ...]
+    reason: str
+    thread_id: str
+
+
+@dataclass(frozen=True)
+class TellReplyDeadline:
+    event_id: str
+    occurred_at: dt.datetime | None
+    recipients: tuple[Party, ...]
+    thread_id: str
+    order_id: str
+    due_at: dt.datetime | None
+    breached: bool
+
+
+@dataclass(frozen=True)
+class TellClaimOpened:
+    event_id: str
+    occurred_at: dt.datetime | None
+    claim: Claim
+
+
+@dataclass(frozen=True)
+class TellClaimStatusChanged:
+    event_id: str
+    occurred_at: dt.datetime | None
+    claim: Claim
+    changed_by: Role | None  # None: the event names nobody
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class TellRefundIssued:
+    event_id: str
+    occurred_at: dt.datetime | None
+    claim_id: str
+    buyer_id: str
+    shop_id: str
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class TellPenaltyIssued:
+    event_id: str
+    occurred_at: dt.datetime | None
+    offender: Party
+    amount_minor: int
+    currency: str
+    reason: str
+
+
+# --- the caller's inbox ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class ListNotifications:
@@ -38,12 +114,6 @@ class Subscribe:
 @dataclass(frozen=True)
 class GetPreferences:
     caller: Identity
-
-
-class PreferencesChange(Protocol):
-    """The preferences a caller sent and which of their fields to take (an update mask)."""
-
-    def applied_to(self, current: Preferences) -> Preferences: ...
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
-"""Notifications and delivery preferences. Plain Python."""
+"""Notifications, the claims they talk about, and preferences. Plain Python."""
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
-from prilavok_platform.errors import FieldViolation, InvalidArgument, Validator
+from prilavok_platform.errors import FieldViolation, InvalidArgument
 from prilavok_platform.identity import Party
 
 
@@ -37,34 +37,71 @@ def notification_id(event_id: str, recipient: Party) -> str:
     return f"{event_id}:{recipient.key}"
 
 
-MAX_EMAIL_CHARS = 254
-MAX_WEBHOOK_URL_CHARS = 2000
+class ClaimStatus(str, enum.Enum):
+    AWAITING_SELLER = "AWAITING_SELLER"
+    AWAITING_BUYER = "AWAITING_BUYER"
+    AWAITING_HANDOVER = "AWAITING_HANDOVER"
+    ITEM_IN_TRANSIT = "ITEM_IN_TRANSIT"
+    REJECTED = "REJECTED"
+    SETTLED = "SETTLED"
+    CANCELLED = "CANCELLED"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A return claim as returns' events describe it. `status` is the status's name as returns
+    publishes it ('AWAITING_BUYER'...), empty when the event names none this version knows: a
+    returns newer than notify may add statuses, and notify still tells the parties."""
+
+    claim_id: str
+    order_id: str
+    thread_id: str
+    buyer_id: str
+    shop_id: str
+    status: str = ""
+
+    @property
+    def known_status(self) -> ClaimStatus | None:
+        return ClaimStatus.__members__.get(self.status)
+
+    @property
+    def buyer(self) -> Party:
+        return Party.user(self.buyer_id)
+
+    @property
+    def shop(self) -> Party:
+        return Party.shop(self.shop_id)
 
 
 @dataclass(frozen=True)
 class Preferences:
-    # Kinds the recipient does not want on any channel: they are not even stored.
+    # Kinds the recipient does not want: they are not even stored.
     muted_kinds: frozenset[Kind] = field(default_factory=frozenset)
-    email_enabled: bool = False
-    email_address: str = ""
-    webhook_enabled: bool = False
-    webhook_url: str = ""
 
     def wants(self, kind: Kind) -> bool:
         return kind not in self.muted_kinds
 
-    def validated(self) -> Preferences:
-        """The preferences as stored (addresses trimmed), or INVALID_ARGUMENT naming each bad field."""
-        p = replace(self, email_address=self.email_address.strip(), webhook_url=self.webhook_url.strip())
-        v = Validator()
-        if p.email_enabled and "@" not in p.email_address:
-            v.add("preferences.email_address", "a valid e-mail address is required when e-mail is enabled")
-        v.text(p.email_address, "preferences.email_address", max_len=MAX_EMAIL_CHARS, required=False)
-        if p.webhook_enabled and not p.webhook_url.startswith("https://"):
-            v.add("preferences.webhook_url", "must be an https:// URL when webhooks are enabled")
-        v.text(p.webhook_url, "preferences.webhook_url", max_len=MAX_WEBHOOK_URL_CHARS, required=False)
-        v.raise_if_any()
-        return p
+
+PREFERENCE_FIELDS = tuple(f.name for f in fields(Preferences))
+
+
+@dataclass(frozen=True)
+class PreferencesChange:
+    """An UpdatePreferences request as a change: `fields` names what is taken from `values`
+    (every field when empty, as an empty update mask means "replace all")."""
+
+    fields: frozenset[str]
+    values: Preferences
+
+    def __post_init__(self) -> None:
+        unknown = sorted(self.fields - set(PREFERENCE_FIELDS))
+        if unknown:
+            raise InvalidArgument(FieldViolation(
+                "update_mask", f"unknown paths: {', '.join(unknown)}; allowed: {', '.join(PREFERENCE_FIELDS)}"))
+
+    def applied_to(self, current: Preferences) -> Preferences:
+        named = self.fields or frozenset(PREFERENCE_FIELDS)
+        return replace(current, **{name: getattr(self.values, name) for name in named})
 
 
 def wanted(notifications: list[Notification], preferences: dict[Party, Preferences]) -> list[Notification]:

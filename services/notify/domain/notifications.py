@@ -1,29 +1,19 @@
-"""Who is told what about the suite's events, in Russian: one function per event type.
+"""Who is told what about the suite's events, in Russian: one function per consumed event.
 
-Chat names the recipients of its events itself (it knows the thread's parties); for claims,
-refunds and penalties the recipients follow from the parties named in the event."""
+Chat names the recipients of its events itself (it knows the thread's parties), moderation names
+the offender; for claims and refunds the recipients are the buyer and the shop the event names.
+Every notification is dated by its event: an event without its time is malformed."""
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from prilavok_platform.errors import FieldViolation, InvalidArgument
 from prilavok_platform.identity import Party, Role
-from services.notify.domain.model import Kind, Notification, notification_id
+from services.notify.domain import commands
+from services.notify.domain.model import Claim, ClaimStatus, Kind, Notification, notification_id
 
 PREVIEW_CHARS = 140
-
-
-class ClaimStatus(str, enum.Enum):
-    AWAITING_SELLER = "AWAITING_SELLER"
-    AWAITING_BUYER = "AWAITING_BUYER"
-    AWAITING_HANDOVER = "AWAITING_HANDOVER"
-    ITEM_IN_TRANSIT = "ITEM_IN_TRANSIT"
-    REJECTED = "REJECTED"
-    SETTLED = "SETTLED"
-    CANCELLED = "CANCELLED"
-
 
 CLAIM_STATUS_TITLE = {
     ClaimStatus.AWAITING_SELLER: "Заявка на возврат ожидает решения продавца",
@@ -34,21 +24,8 @@ CLAIM_STATUS_TITLE = {
     ClaimStatus.SETTLED: "Заявка на возврат завершена",
     ClaimStatus.CANCELLED: "Заявка на возврат отменена",
 }
+# For a status this version does not know (a newer returns) or none at all.
 UNKNOWN_CLAIM_STATUS_TITLE = "Статус заявки на возврат изменился"
-
-
-@dataclass(frozen=True)
-class Claim:
-    claim_id: str
-    order_id: str
-    thread_id: str
-    buyer_id: str
-    shop_id: str
-    status: ClaimStatus | None  # None: a status this version of notify does not know yet
-
-    @property
-    def parties(self) -> tuple[Party, Party]:
-        return Party.user(self.buyer_id), Party.shop(self.shop_id)
 
 
 def preview(text: str) -> str:
@@ -64,88 +41,114 @@ def format_rub(amount_minor: int, currency: str) -> str:
     return f"{sign}{grouped},{minor:02d}\u00a0{symbol}"
 
 
+def _required(value: dt.datetime | None, field: str) -> dt.datetime:
+    """An event's times are part of what it says: without them it is malformed, never guessed."""
+    if value is None:
+        raise InvalidArgument(FieldViolation(field, "is required"))
+    return value
+
+
 def _each(recipients: Iterable[Party]) -> list[Party]:
     return list(dict.fromkeys(recipients))  # once each, in the order given
 
 
-def message_delivered(event_id: str, at: dt.datetime, *, recipients: Iterable[Party], sender: Role, thread_id: str,
-                      order_id: str, text: str) -> list[Notification]:
+def message_delivered(c: commands.TellMessageDelivered) -> list[Notification]:
     """A new message, for the parties chat names (everyone in the thread but the sender)."""
-    about = f" по заказу {order_id}" if order_id else ""
-    if sender is Role.SUPPORT:
+    at = _required(c.occurred_at, "occurred_at")
+    about = f" по заказу {c.order_id}" if c.order_id else ""
+    if c.sender is Role.SUPPORT:
         title = "Ответ службы поддержки"
-    elif sender is Role.SELLER:
+    elif c.sender is Role.SELLER:
         title = f"Новое сообщение от продавца{about}"
     else:
         title = f"Новое сообщение от покупателя{about}"
-    return [Notification(notification_id(event_id, r), r, Kind.NEW_MESSAGE, title, preview(text), at, thread_id=thread_id)
-            for r in _each(recipients)]
+    return [Notification(notification_id(c.event_id, r), r, Kind.NEW_MESSAGE, title, preview(c.text), at, thread_id=c.thread_id)
+            for r in _each(c.recipients)]
 
 
-def message_held(event_id: str, at: dt.datetime, *, recipients: Iterable[Party], reason: str, thread_id: str) -> list[Notification]:
+def message_held(c: commands.TellMessageHeld) -> list[Notification]:
     """The sender learns that their message waits for a moderator."""
-    body = f"Сообщение будет доставлено после проверки модератором. {reason}".strip()
-    return [Notification(notification_id(event_id, r), r, Kind.MESSAGE_HELD, "Сообщение отправлено на проверку", body, at,
-                         thread_id=thread_id) for r in _each(recipients)]
+    at = _required(c.occurred_at, "occurred_at")
+    body = f"Сообщение будет доставлено после проверки модератором. {c.reason}".strip()
+    return [Notification(notification_id(c.event_id, r), r, Kind.MESSAGE_HELD, "Сообщение отправлено на проверку", body, at,
+                         thread_id=c.thread_id) for r in _each(c.recipients)]
 
 
-def message_blocked(event_id: str, at: dt.datetime, *, recipients: Iterable[Party], reason: str, thread_id: str) -> list[Notification]:
+def message_blocked(c: commands.TellMessageBlocked) -> list[Notification]:
     """The sender learns that their message was not delivered, and why."""
-    body = reason or "Сообщение нарушает правила общения на маркетплейсе."
-    return [Notification(notification_id(event_id, r), r, Kind.MESSAGE_BLOCKED, "Сообщение не доставлено", body, at,
-                         thread_id=thread_id) for r in _each(recipients)]
+    at = _required(c.occurred_at, "occurred_at")
+    body = c.reason or "Сообщение нарушает правила общения на маркетплейсе."
+    return [Notification(notification_id(c.event_id, r), r, Kind.MESSAGE_BLOCKED, "Сообщение не доставлено", body, at,
+                         thread_id=c.thread_id) for r in _each(c.recipients)]
 
 
-def reply_deadline(event_id: str, at: dt.datetime, *, recipients: Iterable[Party], thread_id: str, order_id: str,
-                   due_at: dt.datetime, breached: bool) -> list[Notification]:
+def reply_deadline(c: commands.TellReplyDeadline) -> list[Notification]:
     """The party that owes the reply: a reminder before the deadline, a notice once it passed."""
-    about = f" по заказу {order_id}" if order_id else ""
+    at = _required(c.occurred_at, "occurred_at")
+    due_at = _required(c.due_at, "due_at")
+    about = f" по заказу {c.order_id}" if c.order_id else ""
     when = due_at.astimezone(dt.UTC).strftime("%d.%m.%Y %H:%M UTC")
-    if breached:
+    if c.breached:
         title, body = "Срок ответа истёк", f"Покупатель ждёт ответа{about}. Срок ответа истёк {when}."
     else:
         title, body = "Скоро истечёт срок ответа", f"Ответьте покупателю{about} до {when}."
-    return [Notification(notification_id(event_id, r), r, Kind.REPLY_DEADLINE, title, body, at, thread_id=thread_id)
-            for r in _each(recipients)]
+    return [Notification(notification_id(c.event_id, r), r, Kind.REPLY_DEADLINE, title, body, at, thread_id=c.thread_id)
+            for r in _each(c.recipients)]
+
+
+def claim_status_title(claim: Claim) -> str:
+    status = claim.known_status
+    return CLAIM_STATUS_TITLE[status] if status is not None else UNKNOWN_CLAIM_STATUS_TITLE
 
 
 def _claim_update(event_id: str, at: dt.datetime, claim: Claim, recipients: Iterable[Party], comment: str = "") -> list[Notification]:
-    title = CLAIM_STATUS_TITLE.get(claim.status, UNKNOWN_CLAIM_STATUS_TITLE) if claim.status else UNKNOWN_CLAIM_STATUS_TITLE
     body = f"Заказ {claim.order_id}, заявка {claim.claim_id}."
     if comment.strip():
         body += f" Комментарий: «{preview(comment)}»"
-    return [Notification(notification_id(event_id, r), r, Kind.CLAIM_UPDATE, title, body, at, thread_id=claim.thread_id,
-                         claim_id=claim.claim_id) for r in _each(recipients)]
+    return [Notification(notification_id(event_id, r), r, Kind.CLAIM_UPDATE, claim_status_title(claim), body, at,
+                         thread_id=claim.thread_id, claim_id=claim.claim_id) for r in _each(recipients)]
 
 
-def claim_opened(event_id: str, at: dt.datetime, claim: Claim) -> list[Notification]:
+def claim_opened(c: commands.TellClaimOpened) -> list[Notification]:
     """The buyer opens a claim: the shop is told."""
-    _, shop = claim.parties
-    return _claim_update(event_id, at, claim, [shop])
+    return _claim_update(c.event_id, _required(c.occurred_at, "occurred_at"), c.claim, [c.claim.shop])
 
 
-def claim_status_changed(event_id: str, at: dt.datetime, claim: Claim, changed_by: Party | None, comment: str = "") -> list[Notification]:
+def acting_side(claim: Claim, changed_by: Role | None) -> Party | None:
+    """The claim's side that made a change: the buyer, or the shop when one of its sellers did;
+    None for staff and for a change nobody is named for."""
+    if changed_by is Role.BUYER:
+        return claim.buyer
+    if changed_by is Role.SELLER:
+        return claim.shop
+    return None
+
+
+def claim_status_changed(c: commands.TellClaimStatusChanged) -> list[Notification]:
     """Buyer and shop are told, except the side that made the change. A change by staff (or by
     nobody named) concerns both. What the changing side wrote with the move (a rejection reason,
     the buyer's answer to an offer...) is quoted, shortened like a message preview."""
-    return _claim_update(event_id, at, claim, [p for p in claim.parties if p != changed_by], comment)
+    at = _required(c.occurred_at, "occurred_at")
+    actor = acting_side(c.claim, c.changed_by)
+    return _claim_update(c.event_id, at, c.claim, [p for p in (c.claim.buyer, c.claim.shop) if p != actor], c.comment)
 
 
-def refund_issued(event_id: str, at: dt.datetime, *, claim_id: str, buyer_id: str, shop_id: str, amount_minor: int,
-                  currency: str) -> list[Notification]:
+def refund_issued(c: commands.TellRefundIssued) -> list[Notification]:
     """The buyer gets the money back, the shop sees it debited from its balance: both are told."""
-    amount = format_rub(amount_minor, currency)
-    buyer, shop = Party.user(buyer_id), Party.shop(shop_id)
+    at = _required(c.occurred_at, "occurred_at")
+    amount = format_rub(c.amount_minor, c.currency)
+    buyer, shop = Party.user(c.buyer_id), Party.shop(c.shop_id)
     return [
-        Notification(notification_id(event_id, buyer), buyer, Kind.REFUND, "Деньги возвращены",
-                     f"Возврат {amount} по заявке {claim_id} оформлен.", at, claim_id=claim_id),
-        Notification(notification_id(event_id, shop), shop, Kind.REFUND, "Списание с баланса",
-                     f"С баланса магазина списано {amount}: возврат покупателю по заявке {claim_id}.", at, claim_id=claim_id),
+        Notification(notification_id(c.event_id, buyer), buyer, Kind.REFUND, "Деньги возвращены",
+                     f"Возврат {amount} по заявке {c.claim_id} оформлен.", at, claim_id=c.claim_id),
+        Notification(notification_id(c.event_id, shop), shop, Kind.REFUND, "Списание с баланса",
+                     f"С баланса магазина списано {amount}: возврат покупателю по заявке {c.claim_id}.", at, claim_id=c.claim_id),
     ]
 
 
-def penalty_issued(event_id: str, at: dt.datetime, *, offender: Party, amount_minor: int, currency: str,
-                   reason: str) -> list[Notification]:
-    """The fined party (a seller's shop, or the user) is told the amount and why."""
-    body = f"Начислен штраф {format_rub(amount_minor, currency)}. {reason}".strip()
-    return [Notification(notification_id(event_id, offender), offender, Kind.PENALTY, "Штраф за нарушение правил общения", body, at)]
+def penalty_issued(c: commands.TellPenaltyIssued) -> list[Notification]:
+    """The fined party moderation names (a seller's shop, or the user) is told the amount and why."""
+    at = _required(c.occurred_at, "occurred_at")
+    body = f"Начислен штраф {format_rub(c.amount_minor, c.currency)}. {c.reason}".strip()
+    return [Notification(notification_id(c.event_id, c.offender), c.offender, Kind.PENALTY, "Штраф за нарушение правил общения",
+                         body, at)]

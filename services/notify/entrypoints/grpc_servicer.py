@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from prilavok.notify.v1 import notify_pb2 as pb
 from prilavok.notify.v1 import notify_pb2_grpc
 from prilavok_platform.auth import current_identity
-from services.notify.adapters.protos import MaskedPreferences, notification_to_pb, preferences_to_pb
+from services.notify.adapters.protos import notification_to_pb, preferences_change_from_pb, preferences_to_pb
 from services.notify.domain import commands
 from services.notify.service_layer.handlers import NotifyHandlers
 
@@ -37,6 +37,5 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
         return pb.GetPreferencesResponse(preferences=preferences_to_pb(preferences))
 
     async def UpdatePreferences(self, request: pb.UpdatePreferencesRequest, context) -> pb.UpdatePreferencesResponse:
-        change = MaskedPreferences(request.preferences, request.update_mask)
-        saved = await self._handlers.update_preferences(commands.UpdatePreferences(current_identity(), change))
+        saved = await self._handlers.update_preferences(commands.UpdatePreferences(current_identity(), preferences_change_from_pb(request)))
         return pb.UpdatePreferencesResponse(preferences=preferences_to_pb(saved))

@@ -1,4 +1,5 @@
-"""Notify use cases: store notifications once (honouring mutes) and serve each inbox."""
+"""Notify use cases, one handler per command: ask the domain who is told what, store it once
+(honouring mutes) and announce it; serve each inbox. Orchestration only."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -6,24 +7,24 @@ from dataclasses import dataclass
 
 from cachetools import TTLCache
 
-from prilavok_platform import pagination
+from prilavok_platform.clock import Clock
+from prilavok_platform.errors import Aborted
 from prilavok_platform.identity import Party
-from services.notify.domain import access
-from services.notify.domain.commands import (
-    Deliver,
-    GetPreferences,
-    ListNotifications,
-    MarkNotificationsRead,
-    Subscribe,
-    UpdatePreferences,
-)
+from prilavok_platform.pagination import page_size
+from prilavok_platform.unit_of_work import Transaction, UnitOfWork
+from services.notify.domain import access, commands
+from services.notify.domain import notifications as tell
 from services.notify.domain.model import Notification, Preferences, check_mark_read, wanted
 from services.notify.service_layer.ports import Fanout, NotifyRepositories
+
+Tx = Transaction[NotifyRepositories]
 
 # Every event reads its recipients' preferences; a change made on another replica is seen
 # within this many seconds (on this replica at once).
 PREFERENCES_CACHE_SECONDS = 30.0
 PREFERENCES_CACHE_SIZE = 10_000
+# A preferences update that keeps meeting newer versions gives up with ABORTED (the client retries).
+MAX_STALE_SAVES = 5
 
 
 @dataclass(frozen=True)
@@ -34,58 +35,107 @@ class NotificationPage:
 
 
 class NotifyHandlers:
-    def __init__(self, repos: NotifyRepositories, fanout: Fanout, *, preferences_cache_seconds: float = PREFERENCES_CACHE_SECONDS):
-        self._repos = repos
+    def __init__(self, uow: UnitOfWork[NotifyRepositories], fanout: Fanout, clock: Clock, *,
+                 preferences_cache_seconds: float = PREFERENCES_CACHE_SECONDS):
+        self._uow = uow
         self._fanout = fanout
-        self._preferences_cache: TTLCache[Party, Preferences] = TTLCache(PREFERENCES_CACHE_SIZE, preferences_cache_seconds)
+        self._preferences_cache: TTLCache[Party, Preferences] = TTLCache(
+            PREFERENCES_CACHE_SIZE, preferences_cache_seconds, timer=lambda: clock.now().timestamp())
+
+    # --- consumed events: the domain decides who is told what -------------------------------------
+
+    async def message_delivered(self, command: commands.TellMessageDelivered) -> list[Notification]:
+        return await self._store(tell.message_delivered(command))
+
+    async def message_held(self, command: commands.TellMessageHeld) -> list[Notification]:
+        return await self._store(tell.message_held(command))
+
+    async def message_blocked(self, command: commands.TellMessageBlocked) -> list[Notification]:
+        return await self._store(tell.message_blocked(command))
+
+    async def reply_deadline(self, command: commands.TellReplyDeadline) -> list[Notification]:
+        return await self._store(tell.reply_deadline(command))
+
+    async def claim_opened(self, command: commands.TellClaimOpened) -> list[Notification]:
+        return await self._store(tell.claim_opened(command))
+
+    async def claim_status_changed(self, command: commands.TellClaimStatusChanged) -> list[Notification]:
+        return await self._store(tell.claim_status_changed(command))
+
+    async def refund_issued(self, command: commands.TellRefundIssued) -> list[Notification]:
+        return await self._store(tell.refund_issued(command))
+
+    async def penalty_issued(self, command: commands.TellPenaltyIssued) -> list[Notification]:
+        return await self._store(tell.penalty_issued(command))
 
     async def _preferences(self, party: Party) -> Preferences:
         cached = self._preferences_cache.get(party)
         if cached is None:
-            cached = await self._repos.preferences.get(party) or Preferences()
+            stored = await self._uow.reader().preferences.get(party)
+            cached = stored.preferences if stored else Preferences()
             self._preferences_cache[party] = cached
         return cached
 
-    async def deliver(self, command: Deliver) -> list[Notification]:
+    async def _store(self, told: list[Notification]) -> list[Notification]:
         """Returns the notifications stored now (none when the event was handled before)."""
-        recipients = {n.recipient for n in command.notifications}
-        kept = wanted(list(command.notifications), {r: await self._preferences(r) for r in recipients})
+        kept = wanted(told, {r: await self._preferences(r) for r in {n.recipient for n in told}})
         if not kept:
             return []
-        fresh = await self._repos.notifications.add_new(kept)
+        # One insert that skips the ids stored before: atomic per notification and idempotent, so
+        # it needs no transaction (inside one, the duplicate of a redelivered event would abort it).
+        fresh = await self._uow.reader().notifications.add_new(kept)
         if fresh:
             await self._fanout.announce(fresh)
         return fresh
 
-    async def list_notifications(self, command: ListNotifications) -> NotificationPage:
-        inbox = access.inbox_of(command.caller)
-        size = pagination.page_size(command.page_size)
-        items, token = await self._repos.notifications.page(inbox, command.unread_only, size, command.page_token)
-        return NotificationPage(items, token, await self._repos.notifications.unread_count(inbox))
+    # --- the caller's inbox -------------------------------------------------------------------------
 
-    async def mark_read(self, command: MarkNotificationsRead) -> int:
+    async def list_notifications(self, command: commands.ListNotifications) -> NotificationPage:
+        inbox = access.inbox_of(command.caller)
+        repos = self._uow.reader()
+        items, token = await repos.notifications.page(inbox, command.unread_only, page_size(command.page_size), command.page_token)
+        return NotificationPage(items, token, await repos.notifications.unread_count(inbox))
+
+    async def mark_read(self, command: commands.MarkNotificationsRead) -> int:
         """Returns how many stay unread."""
         inbox = access.inbox_of(command.caller)
         check_mark_read(command.notification_ids, command.all)
-        await self._repos.notifications.mark_read(inbox, None if command.all else command.notification_ids)
-        return await self._repos.notifications.unread_count(inbox)
+        repos = self._uow.reader()  # one update_many of the inbox's own: nothing to hold together
+        await repos.notifications.mark_read(inbox, None if command.all else command.notification_ids)
+        return await repos.notifications.unread_count(inbox)
 
-    async def subscribe(self, command: Subscribe) -> AsyncIterator[Notification]:
-        """The caller's new notifications until the stream is cancelled."""
+    async def subscribe(self, command: commands.Subscribe) -> AsyncIterator[Notification]:
+        """The caller's new notifications until the stream is cancelled; RESOURCE_EXHAUSTED when
+        the caller reads too slowly to keep up (what it missed stays listable)."""
         feed = self._fanout.open(access.inbox_of(command.caller))
         try:
             while True:
-                yield await feed.next()
+                notification = await feed.next()
+                if notification is not None:
+                    yield notification
         finally:
             feed.close()
 
-    async def get_preferences(self, command: GetPreferences) -> Preferences:
-        return await self._repos.preferences.get(access.inbox_of(command.caller)) or Preferences()
+    async def get_preferences(self, command: commands.GetPreferences) -> Preferences:
+        stored = await self._uow.reader().preferences.get(access.inbox_of(command.caller))
+        return stored.preferences if stored else Preferences()
 
-    async def update_preferences(self, command: UpdatePreferences) -> Preferences:
+    async def update_preferences(self, command: commands.UpdatePreferences) -> Preferences:
         inbox = access.inbox_of(command.caller)
-        current = await self._repos.preferences.get(inbox) or Preferences()
-        updated = command.change.applied_to(current).validated()
-        await self._repos.preferences.save(inbox, updated)
+
+        async def work(tx: Tx) -> Preferences:
+            # Read, change what the mask names, save only if nobody saved in between, otherwise read
+            # again: no update is lost under another. (On MongoDB the snapshot transaction meets a
+            # write conflict first and the unit of work re-runs all of this; the version check holds
+            # wherever the read could be stale.)
+            for _ in range(MAX_STALE_SAVES):
+                stored = await tx.repos.preferences.get(inbox)
+                current, version = (stored.preferences, stored.version) if stored else (Preferences(), 0)
+                updated = command.change.applied_to(current)
+                if await tx.repos.preferences.save(inbox, updated, version):
+                    return updated
+            raise Aborted("the preferences change too often right now; retry", reason="PREFERENCES_CONCURRENT_UPDATE")
+
+        updated = await self._uow.transaction(work)
         self._preferences_cache.pop(inbox, None)
         return updated

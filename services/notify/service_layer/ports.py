@@ -30,10 +30,19 @@ class NotificationRepository(Protocol):
         ...
 
 
-class PreferencesRepository(Protocol):
-    async def get(self, party: Party) -> Preferences | None: ...
+@dataclass(frozen=True)
+class StoredPreferences:
+    preferences: Preferences
+    version: int  # how many times they were saved; 0 for none stored
 
-    async def save(self, party: Party, preferences: Preferences) -> None: ...
+
+class PreferencesRepository(Protocol):
+    async def get(self, party: Party) -> StoredPreferences | None: ...
+
+    async def save(self, party: Party, preferences: Preferences, expected_version: int) -> bool:
+        """Stores `preferences` as version expected_version + 1 if the stored version is still
+        `expected_version` (0: none stored yet); False, storing nothing, when it is not."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,10 @@ class NotifyRepositories:
 class Feed(Protocol):
     """New notifications of one inbox, as they are stored (on any replica)."""
 
-    async def next(self) -> Notification: ...
+    async def next(self, timeout: float | None = None) -> Notification | None:
+        """The next notification (None if `timeout` passed first); RESOURCE_EXHAUSTED once the
+        reader has fallen too far behind."""
+        ...
 
     def close(self) -> None: ...
 

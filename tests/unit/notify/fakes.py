@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from prilavok_platform.identity import Party
+from prilavok_platform.live import LiveFeed, LiveHub
 from prilavok_platform.pagination import page_in_memory
+from prilavok_platform.unit_of_work import InMemoryUnitOfWork
 from services.notify.domain.model import Notification, Preferences
-from services.notify.service_layer.ports import NEWEST_FIRST, NotifyRepositories
+from services.notify.service_layer.ports import NEWEST_FIRST, NotifyRepositories, StoredPreferences
 
 
 class FakeNotificationRepository:
@@ -18,8 +20,11 @@ class FakeNotificationRepository:
 
     async def add_new(self, notifications: Sequence[Notification]) -> list[Notification]:
         self.writes += 1
-        fresh = [n for n in notifications if n.notification_id not in self.stored]
-        self.stored.update((n.notification_id, n) for n in fresh)
+        fresh = []
+        for n in notifications:  # the first of an id wins, as with MongoDB's unordered insert
+            if n.notification_id not in self.stored:
+                self.stored[n.notification_id] = n
+                fresh.append(n)
         return fresh
 
     async def page(self, recipient: Party, unread_only: bool, size: int, token: str) -> tuple[list[Notification], str]:
@@ -39,49 +44,48 @@ class FakeNotificationRepository:
 
 
 class FakePreferencesRepository:
+    """Versioned like the MongoDB one. Reading yields to the event loop, so concurrent updates
+    interleave between their read and their save as they would against a database."""
+
     def __init__(self) -> None:
-        self.stored: dict[Party, Preferences] = {}
+        self.stored: dict[Party, StoredPreferences] = {}
         self.reads = 0
+        self.stale_saves = 0
 
-    async def get(self, party: Party) -> Preferences | None:
+    async def get(self, party: Party) -> StoredPreferences | None:
         self.reads += 1
-        return self.stored.get(party)
+        found = self.stored.get(party)
+        await asyncio.sleep(0)  # what was read may be stale by the time the caller resumes
+        return found
 
-    async def save(self, party: Party, preferences: Preferences) -> None:
-        self.stored[party] = preferences
+    async def save(self, party: Party, preferences: Preferences, expected_version: int) -> bool:
+        current = self.stored.get(party)
+        if (current.version if current else 0) != expected_version:
+            self.stale_saves += 1
+            return False
+        self.stored[party] = StoredPreferences(preferences, expected_version + 1)
+        return True
 
-
-class FakeFeed:
-    def __init__(self, fanout: FakeFanout, recipient: Party):
-        self.fanout = fanout
-        self.recipient = recipient
-        self.queue: asyncio.Queue[Notification] = asyncio.Queue()
-
-    async def next(self) -> Notification:
-        return await self.queue.get()
-
-    def close(self) -> None:
-        self.fanout.feeds.remove(self)
+    def of(self, party: Party) -> Preferences | None:
+        stored = self.stored.get(party)
+        return stored.preferences if stored else None
 
 
 class FakeFanout:
-    """Announcements reach the open feeds of their recipient at once, as on one replica."""
+    """Announcements reach the open feeds of their recipient at once, as on one replica, through
+    the suite's live hub (so a slow reader overflows as it does in production)."""
 
-    def __init__(self) -> None:
+    def __init__(self, queue_limit: int = 1000) -> None:
         self.announced: list[Notification] = []
-        self.feeds: list[FakeFeed] = []
+        self.hub: LiveHub[Notification] = LiveHub(queue_limit)
 
     async def announce(self, notifications: Sequence[Notification]) -> None:
         self.announced.extend(notifications)
         for n in notifications:
-            for feed in self.feeds:
-                if feed.recipient == n.recipient:
-                    feed.queue.put_nowait(n)
+            self.hub.publish(n, [n.recipient])
 
-    def open(self, recipient: Party) -> FakeFeed:
-        feed = FakeFeed(self, recipient)
-        self.feeds.append(feed)
-        return feed
+    def open(self, recipient: Party) -> LiveFeed[Notification]:
+        return self.hub.open(recipient)
 
 
 class FakeRepositories(NotifyRepositories):
@@ -91,3 +95,7 @@ class FakeRepositories(NotifyRepositories):
 
 def fake_repositories() -> FakeRepositories:
     return FakeRepositories(FakeNotificationRepository(), FakePreferencesRepository())
+
+
+def fake_unit_of_work() -> InMemoryUnitOfWork[FakeRepositories]:
+    return InMemoryUnitOfWork(fake_repositories())

@@ -1,15 +1,39 @@
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
 from prilavok_platform.errors import InvalidArgument, PermissionDenied
 from prilavok_platform.identity import Identity, Party, Role
-from services.notify.domain import access
+from services.notify.domain import access, commands
 from services.notify.domain import notifications as tell
-from services.notify.domain.model import MAX_IDS_PER_MARK, Kind, Preferences, check_mark_read, notification_id, wanted
+from services.notify.domain.model import (
+    MAX_IDS_PER_MARK,
+    Claim,
+    ClaimStatus,
+    Kind,
+    Preferences,
+    PreferencesChange,
+    check_mark_read,
+    notification_id,
+    wanted,
+)
 
 NOW = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
 BUYER, SHOP = Party.user("b1"), Party.shop("s1")
+CLAIM = Claim("c1", "o1", "t1", "b1", "s1", "AWAITING_BUYER")
+
+
+def delivered(recipients=(SHOP,), sender=Role.BUYER, order_id="o", text="x", event_id="e") -> commands.TellMessageDelivered:
+    return commands.TellMessageDelivered(event_id, NOW, tuple(recipients), sender, "t", order_id, text)
+
+
+def deadline(breached: bool, due: dt.datetime | None, order_id="o1") -> commands.TellReplyDeadline:
+    return commands.TellReplyDeadline("e", NOW, (SHOP,), "t", order_id, due, breached)
+
+
+def changed(claim: Claim = CLAIM, by: Role | None = Role.SELLER, comment: str = "") -> commands.TellClaimStatusChanged:
+    return commands.TellClaimStatusChanged("e", NOW, claim, by, comment)
 
 
 def test_rouble_formatting_is_exact():
@@ -25,14 +49,19 @@ def test_preview_is_bounded():
 def test_notification_ids_derive_from_the_event_and_the_recipient():
     assert notification_id("e1", SHOP) == "e1:shop:s1"
     assert notification_id("e1", Party.support()) == "e1:support"
-    [first] = tell.message_delivered("e1", NOW, recipients=[SHOP], sender=Role.BUYER, thread_id="t", order_id="o", text="x")
-    [again] = tell.message_delivered("e1", NOW, recipients=[SHOP], sender=Role.BUYER, thread_id="t", order_id="o", text="x")
+    [first] = tell.message_delivered(delivered(event_id="e1"))
+    [again] = tell.message_delivered(delivered(event_id="e1"))
     assert first.notification_id == again.notification_id == "e1:shop:s1"
+
+
+def test_a_notification_is_dated_by_its_event():
+    [n] = tell.message_delivered(delivered())
+    assert n.created_at == NOW
 
 
 def test_message_titles_follow_the_sender():
     def title(sender, order_id="o1"):
-        [n] = tell.message_delivered("e", NOW, recipients=[BUYER], sender=sender, thread_id="t", order_id=order_id, text="Здравствуйте")
+        [n] = tell.message_delivered(delivered((BUYER,), sender, order_id, "Здравствуйте"))
         return n.title
 
     assert title(Role.BUYER) == "Новое сообщение от покупателя по заказу o1"
@@ -42,43 +71,96 @@ def test_message_titles_follow_the_sender():
 
 
 def test_each_recipient_is_told_once():
-    told = tell.message_delivered("e", NOW, recipients=[SHOP, SHOP, BUYER], sender=Role.SUPPORT, thread_id="t", order_id="", text="x")
+    told = tell.message_delivered(delivered([SHOP, SHOP, BUYER], Role.SUPPORT, ""))
     assert [n.recipient for n in told] == [SHOP, BUYER]
 
 
 def test_claim_changes_tell_the_other_side_and_both_when_staff_acts():
-    claim = tell.Claim("c1", "o1", "t1", "b1", "s1", tell.ClaimStatus.AWAITING_BUYER)
-    assert [n.recipient for n in tell.claim_opened("e", NOW, claim)] == [SHOP]
-    assert [n.recipient for n in tell.claim_status_changed("e", NOW, claim, SHOP)] == [BUYER]
-    assert [n.recipient for n in tell.claim_status_changed("e", NOW, claim, BUYER)] == [SHOP]
-    assert [n.recipient for n in tell.claim_status_changed("e", NOW, claim, Party.support())] == [BUYER, SHOP]
-    [n] = tell.claim_status_changed("e", NOW, claim, SHOP)
+    assert [n.recipient for n in tell.claim_opened(commands.TellClaimOpened("e", NOW, CLAIM))] == [SHOP]
+    assert [n.recipient for n in tell.claim_status_changed(changed(by=Role.SELLER))] == [BUYER]
+    assert [n.recipient for n in tell.claim_status_changed(changed(by=Role.BUYER))] == [SHOP]
+    assert [n.recipient for n in tell.claim_status_changed(changed(by=Role.SUPPORT))] == [BUYER, SHOP]
+    assert [n.recipient for n in tell.claim_status_changed(changed(by=None))] == [BUYER, SHOP]
+    [n] = tell.claim_status_changed(changed(by=Role.SELLER, comment="  Предлагаем   50%. "))
     assert n.title == "Продавец одобрил заявку и предложил компенсацию" and n.claim_id == "c1" and n.thread_id == "t1"
-    unknown = tell.Claim("c1", "o1", "t1", "b1", "s1", None)
-    assert tell.claim_opened("e", NOW, unknown)[0].title == tell.UNKNOWN_CLAIM_STATUS_TITLE
+    assert n.body == "Заказ o1, заявка c1. Комментарий: «Предлагаем 50%.»"
+
+
+@pytest.mark.parametrize("status", ["SOMETHING_NEWER", "", "UNSPECIFIED"])
+def test_a_claim_status_this_version_does_not_know_gets_the_general_title(status):
+    unknown = replace(CLAIM, status=status)
+    assert tell.claim_status_title(unknown) == tell.UNKNOWN_CLAIM_STATUS_TITLE
+    [n] = tell.claim_status_changed(changed(unknown, by=Role.BUYER))
+    assert n.title == tell.UNKNOWN_CLAIM_STATUS_TITLE and n.recipient == SHOP  # still told
+
+
+def test_every_known_claim_status_has_its_own_title():
+    titles = {tell.claim_status_title(replace(CLAIM, status=s.value)) for s in ClaimStatus}
+    assert len(titles) == len(ClaimStatus) and tell.UNKNOWN_CLAIM_STATUS_TITLE not in titles
 
 
 def test_deadline_texts_show_the_due_time_in_utc():
     due = dt.datetime(2026, 11, 23, 15, 30, tzinfo=dt.timezone(dt.timedelta(hours=3)))
-    [soon] = tell.reply_deadline("e", NOW, recipients=[SHOP], thread_id="t", order_id="o1", due_at=due, breached=False)
+    [soon] = tell.reply_deadline(deadline(False, due))
     assert soon.title == "Скоро истечёт срок ответа" and "23.11.2026 12:30 UTC" in soon.body
-    [late] = tell.reply_deadline("e", NOW, recipients=[SHOP], thread_id="t", order_id="", due_at=due, breached=True)
+    [late] = tell.reply_deadline(deadline(True, due, order_id=""))
     assert late.title == "Срок ответа истёк" and "по заказу" not in late.body
 
 
+def test_a_refund_tells_buyer_and_shop_and_a_penalty_the_offender_moderation_names():
+    told = tell.refund_issued(commands.TellRefundIssued("r", NOW, "c", "b1", "s1", 100, "RUB"))
+    assert [(n.recipient, n.title) for n in told] == [(BUYER, "Деньги возвращены"), (SHOP, "Списание с баланса")]
+    agent = Party.user("agent-7")  # a support agent fined as themself, not the desk
+    [n] = tell.penalty_issued(commands.TellPenaltyIssued("p", NOW, agent, 2_500_000, "RUB", "Запрос контактов."))
+    assert n.recipient == agent and n.body == "Начислен штраф 25\u00a0000,00\u00a0₽. Запрос контактов."
+
+
+EVERY_EVENT = [
+    (tell.message_delivered, delivered()),
+    (tell.message_held, commands.TellMessageHeld("e", NOW, (SHOP,), "r", "t")),
+    (tell.message_blocked, commands.TellMessageBlocked("e", NOW, (SHOP,), "r", "t")),
+    (tell.reply_deadline, deadline(False, NOW)),
+    (tell.claim_opened, commands.TellClaimOpened("e", NOW, CLAIM)),
+    (tell.claim_status_changed, changed()),
+    (tell.refund_issued, commands.TellRefundIssued("e", NOW, "c", "b1", "s1", 1, "RUB")),
+    (tell.penalty_issued, commands.TellPenaltyIssued("e", NOW, SHOP, 1, "RUB", "r")),
+]
+
+
+@pytest.mark.parametrize("decide, command", EVERY_EVENT, ids=[f.__name__ for f, _ in EVERY_EVENT])
+def test_an_event_without_its_time_is_malformed(decide, command):
+    assert decide(command)  # as published, someone is told
+    with pytest.raises(InvalidArgument) as err:
+        decide(replace(command, occurred_at=None))
+    assert [v.field for v in err.value.violations] == ["occurred_at"]
+
+
+def test_a_deadline_without_its_due_time_is_malformed():
+    with pytest.raises(InvalidArgument) as err:
+        tell.reply_deadline(deadline(True, None))
+    assert [v.field for v in err.value.violations] == ["due_at"]
+
+
 def test_muted_kinds_are_dropped_only_for_who_muted_them():
-    told = tell.refund_issued("e", NOW, claim_id="c", buyer_id="b1", shop_id="s1", amount_minor=100, currency="RUB")
+    told = tell.refund_issued(commands.TellRefundIssued("e", NOW, "c", "b1", "s1", 100, "RUB"))
     kept = wanted(told, {BUYER: Preferences(muted_kinds=frozenset({Kind.REFUND}))})
     assert [n.recipient for n in kept] == [SHOP]
 
 
-def test_preferences_are_validated_and_trimmed():
-    assert Preferences(email_enabled=True, email_address="  a@b.ru ").validated().email_address == "a@b.ru"
+def test_a_preferences_change_takes_the_fields_it_names_and_all_when_it_names_none():
+    current = Preferences(frozenset({Kind.PENALTY}))
+    sent = Preferences(frozenset({Kind.NEW_MESSAGE}))
+    assert PreferencesChange(frozenset({"muted_kinds"}), sent).applied_to(current) == sent
+    assert PreferencesChange(frozenset(), sent).applied_to(current) == sent
+    assert PreferencesChange(frozenset(), Preferences()).applied_to(current) == Preferences()
+
+
+@pytest.mark.parametrize("paths", [{"email_enabled"}, {"muted_kinds", "webhook_url"}, {"muted_kinds.x"}])
+def test_a_preferences_change_naming_an_unknown_field_is_invalid(paths):
     with pytest.raises(InvalidArgument) as err:
-        Preferences(email_enabled=True, webhook_enabled=True, webhook_url="http://x").validated()
-    assert {v.field for v in err.value.violations} == {"preferences.email_address", "preferences.webhook_url"}
-    with pytest.raises(InvalidArgument):
-        Preferences(webhook_url="https://" + "x" * 2000).validated()
+        PreferencesChange(frozenset(paths), Preferences())
+    assert [v.field for v in err.value.violations] == ["update_mask"]
+    assert "allowed: muted_kinds" in err.value.violations[0].description
 
 
 def test_mark_read_names_what_it_marks():

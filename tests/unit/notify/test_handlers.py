@@ -1,4 +1,6 @@
-"""Notify's use cases over fake repositories: no server, no I/O."""
+"""Notify's use cases over fake repositories and the in-memory unit of work: no server, no I/O.
+Events go in through the consumer's dispatcher, so each test covers event -> command -> handler
+-> domain -> what is stored and announced."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +8,6 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-from google.protobuf.field_mask_pb2 import FieldMask
 
 from prilavok.chat.v1 import chat_pb2
 from prilavok.chat.v1 import events_pb2 as chat_events
@@ -17,18 +18,21 @@ from prilavok.notify.v1 import notify_pb2 as pb
 from prilavok.returns.v1 import events_pb2 as returns_events
 from prilavok.returns.v1 import returns_pb2
 from prilavok_platform.clock import FixedClock
-from prilavok_platform.errors import InvalidArgument, PermissionDenied
+from prilavok_platform.errors import Aborted, InvalidArgument, PermissionDenied, ResourceExhausted
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage
-from prilavok_platform.protobuf import party_to_pb, timestamp
-from services.notify.adapters.protos import MaskedPreferences
+from prilavok_platform.protobuf import actor_to_pb, party_to_pb, timestamp
+from services.notify.adapters.protos import preferences_change_from_pb
 from services.notify.domain import commands
-from services.notify.domain.model import MAX_IDS_PER_MARK, Kind, Notification, Preferences
+from services.notify.domain import notifications as tell
+from services.notify.domain.model import MAX_IDS_PER_MARK, Kind, Notification, Preferences, PreferencesChange
 from services.notify.entrypoints import consumers
-from services.notify.service_layer.handlers import NotifyHandlers
-from tests.unit.notify.fakes import FakeFanout, fake_repositories
+from services.notify.service_layer.handlers import PREFERENCES_CACHE_SECONDS, NotifyHandlers
+from services.notify.service_layer.ports import StoredPreferences
+from tests.unit.notify.fakes import FakeFanout, fake_unit_of_work
 
 NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
+AT = dt.datetime(2026, 11, 22, 9, 59, 30, tzinfo=dt.UTC)  # when the events happened
 BUYER = Identity("b1", Role.BUYER)
 SELLER = Identity("u-s1", Role.SELLER, "s1")
 OTHER_SELLER_OF_THE_SHOP = Identity("u2-s1", Role.SELLER, "s1")
@@ -37,24 +41,23 @@ MODERATOR = Identity("mod", Role.MODERATOR)
 BUYER_P, SHOP_P, DESK = Party.user("b1"), Party.shop("s1"), Party.support()
 
 
+def make_env(queue_limit: int = 1000) -> SimpleNamespace:
+    uow = fake_unit_of_work()
+    fanout = FakeFanout(queue_limit)
+    clock = FixedClock(NOW)
+    handlers = NotifyHandlers(uow, fanout, clock)
+    return SimpleNamespace(uow=uow, repos=uow.repos, fanout=fanout, handlers=handlers, clock=clock,
+                           dispatch=consumers.dispatcher(handlers))
+
+
 @pytest.fixture
 def env():
-    repos = fake_repositories()
-    fanout = FakeFanout()
-    handlers = NotifyHandlers(repos, fanout)
-    clock = FixedClock(NOW)
-    return SimpleNamespace(repos=repos, fanout=fanout, handlers=handlers, clock=clock,
-                           dispatch=consumers.dispatcher(handlers, clock))
+    return make_env()
 
 
 async def consume(env, event, *, event_type: str | None = None) -> None:
     headers = {EVENT_TYPE_HEADER: event_type if event_type is not None else event.DESCRIPTOR.full_name}
     await env.dispatch(SimpleNamespace(headers=headers, data=event.SerializeToString(), subject="test.subject"))
-
-
-def actor(identity: Identity) -> common_pb2.Actor:
-    return common_pb2.Actor(role={Role.BUYER: common_pb2.ROLE_BUYER, Role.SELLER: common_pb2.ROLE_SELLER,
-                                  Role.SUPPORT: common_pb2.ROLE_SUPPORT}[identity.role], user_id=identity.user_id, shop_id=identity.shop_id)
 
 
 def thread() -> chat_pb2.Thread:
@@ -63,8 +66,8 @@ def thread() -> chat_pb2.Thread:
 
 def delivered(event_id="e1", sender=BUYER, recipients=(SHOP_P,), text="Здравствуйте! Когда отправите?"):
     return chat_events.MessageDelivered(
-        event_id=event_id, occurred_at=timestamp(NOW), thread=thread(),
-        message=chat_pb2.Message(message_id="m1", thread_id="t1", sender=actor(sender), text=text),
+        event_id=event_id, occurred_at=timestamp(AT), thread=thread(),
+        message=chat_pb2.Message(message_id="m1", thread_id="t1", sender=actor_to_pb(sender), text=text),
         recipients=[party_to_pb(r) for r in recipients])
 
 
@@ -72,122 +75,184 @@ def claim(status=returns_pb2.CLAIM_STATUS_AWAITING_SELLER) -> returns_pb2.Claim:
     return returns_pb2.Claim(claim_id="c1", order_id="o1", buyer_id="b1", shop_id="s1", thread_id="t1", status=status)
 
 
+def status_changed(event_id: str, status: int, by: Identity | None, comment: str = "") -> returns_events.ClaimStatusChanged:
+    return returns_events.ClaimStatusChanged(event_id=event_id, occurred_at=timestamp(AT), claim=claim(status),
+                                             changed_by=actor_to_pb(by) if by else None, comment=comment)
+
+
+def penalty(offender: Party | None, sender: Identity = SELLER) -> moderation_events.PenaltyIssued:
+    return moderation_events.PenaltyIssued(
+        event_id="p", occurred_at=timestamp(AT), sender=actor_to_pb(sender),
+        offender=party_to_pb(offender) if offender else None,
+        penalty=moderation_pb2.Penalty(fine=common_pb2.Money(amount_minor=2_500_000, currency_code="RUB"), reason="Запрос контактов."))
+
+
+def refund(event_id: str = "r") -> returns_events.RefundIssued:
+    return returns_events.RefundIssued(event_id=event_id, occurred_at=timestamp(AT), claim_id="c1", buyer_id="b1", shop_id="s1",
+                                       amount=common_pb2.Money(amount_minor=249_990, currency_code="RUB"))
+
+
+def stored(env) -> dict[str, Notification]:
+    return env.repos.notifications.stored
+
+
 def kinds_and_recipients(env) -> list[tuple[Kind, Party]]:
-    return sorted((n.kind, n.recipient) for n in env.repos.notifications.stored.values())
+    return sorted((n.kind, n.recipient) for n in stored(env).values())
 
 
-# --- consumers: who is told what ------------------------------------------------------------
+# --- consumed events: who is told what ----------------------------------------------------------
 
 async def test_a_delivered_message_tells_exactly_the_recipients_chat_named(env):
     # The thread has a buyer and a shop; chat names only the shop (the buyer sent it).
     await consume(env, delivered())
-    [n] = env.repos.notifications.stored.values()
+    [n] = stored(env).values()
     assert n.recipient == SHOP_P and n.kind is Kind.NEW_MESSAGE and n.thread_id == "t1"
-    assert n.notification_id == "e1:shop:s1" and n.created_at == NOW and "Когда отправите" in n.body
+    assert n.notification_id == "e1:shop:s1" and "Когда отправите" in n.body
+    assert n.created_at == AT  # the event's time, not the clock's
     assert n.title == "Новое сообщение от покупателя по заказу o1"
     assert env.fanout.announced == [n]
 
 
 async def test_a_support_reply_goes_to_whom_chat_names(env):
     await consume(env, delivered(sender=SUPPORT, recipients=(Party.user("author"),)))
-    [n] = env.repos.notifications.stored.values()
+    [n] = stored(env).values()
     assert n.recipient == Party.user("author") and n.title == "Ответ службы поддержки"
 
 
 async def test_held_and_blocked_messages_tell_the_sender(env):
-    message = chat_pb2.Message(message_id="m1", sender=actor(SELLER), moderation=chat_pb2.ModerationOutcome(reason="Не обсуждайте контакты."))
-    await consume(env, chat_events.MessageHeld(event_id="h", thread=thread(), message=message, recipients=[party_to_pb(SHOP_P)]))
-    await consume(env, chat_events.MessageBlocked(event_id="b", thread=thread(), message=message, recipients=[party_to_pb(SHOP_P)]))
+    message = chat_pb2.Message(message_id="m1", sender=actor_to_pb(SELLER), moderation=chat_pb2.ModerationOutcome(reason="Не обсуждайте контакты."))
+    common = dict(occurred_at=timestamp(AT), thread=thread(), message=message, recipients=[party_to_pb(SHOP_P)])
+    await consume(env, chat_events.MessageHeld(event_id="h", **common))
+    await consume(env, chat_events.MessageBlocked(event_id="b", **common))
     assert kinds_and_recipients(env) == sorted([(Kind.MESSAGE_HELD, SHOP_P), (Kind.MESSAGE_BLOCKED, SHOP_P)])
-    blocked = env.repos.notifications.stored["b:shop:s1"]
-    assert blocked.body == "Не обсуждайте контакты." and blocked.created_at == NOW  # no occurred_at: the clock's time
-    assert env.repos.notifications.stored["h:shop:s1"].body.startswith("Сообщение будет доставлено после проверки")
+    assert stored(env)["b:shop:s1"].body == "Не обсуждайте контакты."
+    assert stored(env)["h:shop:s1"].body.startswith("Сообщение будет доставлено после проверки")
 
 
 async def test_a_reply_deadline_tells_the_party_that_owes_the_reply(env):
-    await consume(env, chat_events.ReplyDeadline(event_id="d", occurred_at=timestamp(NOW), thread=thread(),
+    await consume(env, chat_events.ReplyDeadline(event_id="d", occurred_at=timestamp(AT), thread=thread(),
                                                  due_at=timestamp(NOW + dt.timedelta(hours=2)), breached=True,
                                                  recipients=[party_to_pb(SHOP_P)]))
-    [n] = env.repos.notifications.stored.values()
+    [n] = stored(env).values()
     assert (n.kind, n.recipient, n.title) == (Kind.REPLY_DEADLINE, SHOP_P, "Срок ответа истёк")
     assert "22.11.2026 12:00 UTC" in n.body
 
 
-async def test_claim_events_tell_everyone_but_the_actor(env):
-    await consume(env, returns_events.ClaimOpened(event_id="o", claim=claim()))
-    await consume(env, returns_events.ClaimStatusChanged(event_id="s", claim=claim(returns_pb2.CLAIM_STATUS_AWAITING_BUYER),
-                                                         changed_by=actor(SELLER), comment="Предлагаем вернуть 50%."))
-    await consume(env, returns_events.ClaimStatusChanged(event_id="x", claim=claim(returns_pb2.CLAIM_STATUS_CANCELLED),
-                                                         changed_by=actor(BUYER)))
-    stored = env.repos.notifications.stored
-    assert sorted(stored) == ["o:shop:s1", "s:user:b1", "x:shop:s1"]
-    assert stored["s:user:b1"].title == "Продавец одобрил заявку и предложил компенсацию" and stored["s:user:b1"].claim_id == "c1"
-    assert stored["x:shop:s1"].title == "Заявка на возврат отменена"
-    assert stored["s:user:b1"].body == "Заказ o1, заявка c1. Комментарий: «Предлагаем вернуть 50%.»"
-    assert stored["x:shop:s1"].body == "Заказ o1, заявка c1."
+async def test_claim_events_tell_everyone_but_the_side_that_acted(env):
+    await consume(env, returns_events.ClaimOpened(event_id="o", occurred_at=timestamp(AT), claim=claim()))
+    await consume(env, status_changed("s", returns_pb2.CLAIM_STATUS_AWAITING_BUYER, SELLER, "Предлагаем вернуть 50%."))
+    await consume(env, status_changed("x", returns_pb2.CLAIM_STATUS_CANCELLED, BUYER))
+    await consume(env, status_changed("m", returns_pb2.CLAIM_STATUS_SETTLED, SUPPORT))
+    await consume(env, status_changed("n", returns_pb2.CLAIM_STATUS_SETTLED, None))
+    assert sorted(stored(env)) == ["m:shop:s1", "m:user:b1", "n:shop:s1", "n:user:b1", "o:shop:s1", "s:user:b1", "x:shop:s1"]
+    assert stored(env)["s:user:b1"].title == "Продавец одобрил заявку и предложил компенсацию"
+    assert stored(env)["s:user:b1"].claim_id == "c1"
+    assert stored(env)["x:shop:s1"].title == "Заявка на возврат отменена"
+    assert stored(env)["s:user:b1"].body == "Заказ o1, заявка c1. Комментарий: «Предлагаем вернуть 50%.»"
+    assert stored(env)["x:shop:s1"].body == "Заказ o1, заявка c1."
+
+
+async def test_a_claim_status_unknown_to_this_version_is_told_with_the_general_title(env):
+    await consume(env, status_changed("u", 99, SELLER))  # a status added by a newer returns
+    [n] = stored(env).values()
+    assert n.recipient == BUYER_P and n.title == tell.UNKNOWN_CLAIM_STATUS_TITLE and n.claim_id == "c1"
 
 
 async def test_a_refund_tells_buyer_and_shop(env):
-    await consume(env, returns_events.RefundIssued(event_id="r", claim_id="c1", buyer_id="b1", shop_id="s1",
-                                                   amount=common_pb2.Money(amount_minor=249_990, currency_code="RUB")))
-    buyer, shop = env.repos.notifications.stored["r:user:b1"], env.repos.notifications.stored["r:shop:s1"]
+    await consume(env, refund())
+    buyer, shop = stored(env)["r:user:b1"], stored(env)["r:shop:s1"]
     assert buyer.title == "Деньги возвращены" and "2\u00a0499,90\u00a0₽" in buyer.body
     assert shop.title == "Списание с баланса" and shop.kind is Kind.REFUND
 
 
-async def test_a_penalty_tells_the_fined_shop(env):
+async def test_a_penalty_tells_the_offender_moderation_names(env):
+    await consume(env, penalty(SHOP_P))
+    # A support agent's strike is their own (moderation says so): the desk is not told.
     await consume(env, moderation_events.PenaltyIssued(
-        event_id="p", sender=actor(SELLER),
-        penalty=moderation_pb2.Penalty(fine=common_pb2.Money(amount_minor=2_500_000, currency_code="RUB"), reason="Запрос контактов.")))
-    [n] = env.repos.notifications.stored.values()
-    assert n.recipient == SHOP_P and n.kind is Kind.PENALTY and n.body == "Начислен штраф 25\u00a0000,00\u00a0₽. Запрос контактов."
+        event_id="q", occurred_at=timestamp(AT), sender=actor_to_pb(SUPPORT), offender=party_to_pb(Party.user("agent")),
+        penalty=moderation_pb2.Penalty(fine=common_pb2.Money(amount_minor=100, currency_code="RUB"))))
+    assert sorted(stored(env)) == ["p:shop:s1", "q:user:agent"]
+    n = stored(env)["p:shop:s1"]
+    assert n.kind is Kind.PENALTY and n.body == "Начислен штраф 25\u00a0000,00\u00a0₽. Запрос контактов."
 
 
 async def test_redelivery_stores_and_announces_nothing_new(env):
     await consume(env, delivered())
     await consume(env, delivered())
-    assert len(env.repos.notifications.stored) == 1 and len(env.fanout.announced) == 1
+    assert len(stored(env)) == 1 and len(env.fanout.announced) == 1
 
 
-async def test_events_nobody_is_told_about_are_skipped_and_malformed_ones_are_poison(env):
+async def test_events_nobody_is_told_about_are_skipped(env):
     await consume(env, chat_events.ThreadRead(event_id="r", thread_id="t1"))
-    assert not env.repos.notifications.stored
+    assert not stored(env)
+
+
+def without_time(event):
+    event.ClearField("occurred_at")
+    return event
+
+
+@pytest.mark.parametrize("event", [
+    pytest.param(without_time(delivered()), id="no occurred_at"),
+    pytest.param(without_time(refund()), id="refund without occurred_at"),
+    pytest.param(chat_events.ReplyDeadline(event_id="d", occurred_at=timestamp(AT), thread=thread(), recipients=[party_to_pb(SHOP_P)]),
+                 id="deadline without due_at"),
+    pytest.param(penalty(None), id="penalty without offender"),
+    pytest.param(chat_events.MessageDelivered(event_id="e", occurred_at=timestamp(AT), recipients=[common_pb2.Party()]),
+                 id="party without a kind"),
+])
+async def test_malformed_events_are_poison_and_store_nothing(env, event):
+    with pytest.raises(PoisonMessage):
+        await consume(env, event)
+    assert not stored(env) and not env.fanout.announced
+
+
+async def test_a_message_without_its_type_is_poison(env):
     with pytest.raises(PoisonMessage):
         await consume(env, delivered(), event_type="")
-    bad = delivered()
-    bad.recipients.add()  # a party without a kind
-    with pytest.raises(PoisonMessage):
-        await consume(env, bad)
-    assert not env.repos.notifications.stored
 
 
-# --- mutes ----------------------------------------------------------------------------------
+# --- mutes ----------------------------------------------------------------------------------------
+
+def mute(*kinds: Kind, fields=("muted_kinds",)) -> PreferencesChange:
+    return PreferencesChange(frozenset(fields), Preferences(frozenset(kinds)))
+
 
 async def test_muted_kinds_are_not_stored_for_who_muted_them(env):
-    await env.handlers.update_preferences(commands.UpdatePreferences(SELLER, MaskedPreferences(
-        pb.Preferences(muted_kinds=[pb.NOTIFICATION_KIND_REFUND]), FieldMask(paths=["muted_kinds"]))))
-    await consume(env, returns_events.RefundIssued(event_id="r", claim_id="c1", buyer_id="b1", shop_id="s1",
-                                                   amount=common_pb2.Money(amount_minor=100, currency_code="RUB")))
-    assert sorted(env.repos.notifications.stored) == ["r:user:b1"]
+    await env.handlers.update_preferences(commands.UpdatePreferences(SELLER, mute(Kind.REFUND)))
+    await consume(env, refund())
+    assert sorted(stored(env)) == ["r:user:b1"]
 
 
-async def test_a_mute_takes_effect_at_once_although_preferences_are_cached(env):
+async def test_a_mute_takes_effect_at_once_on_this_replica_although_preferences_are_cached(env):
     await consume(env, delivered("e1"))
     await consume(env, delivered("e2"))
     assert env.repos.preferences.reads == 1  # cached for the next events
-    await env.handlers.update_preferences(commands.UpdatePreferences(OTHER_SELLER_OF_THE_SHOP, MaskedPreferences(
-        pb.Preferences(muted_kinds=[pb.NOTIFICATION_KIND_NEW_MESSAGE]), FieldMask())))
+    await env.handlers.update_preferences(commands.UpdatePreferences(OTHER_SELLER_OF_THE_SHOP, mute(Kind.NEW_MESSAGE, fields=())))
     await consume(env, delivered("e3"))
-    assert sorted(env.repos.notifications.stored) == ["e1:shop:s1", "e2:shop:s1"]
+    assert sorted(stored(env)) == ["e1:shop:s1", "e2:shop:s1"]
 
 
-# --- listing and marking read ------------------------------------------------------------------
+async def test_a_mute_saved_by_another_replica_is_seen_once_the_cache_expires(env):
+    await consume(env, delivered("e1"))
+    # Another replica saves a mute: this one still has the shop's old preferences cached.
+    env.repos.preferences.stored[SHOP_P] = StoredPreferences(Preferences(frozenset({Kind.NEW_MESSAGE})), 1)
+    env.clock.advance(dt.timedelta(seconds=PREFERENCES_CACHE_SECONDS - 1))
+    await consume(env, delivered("e2"))
+    env.clock.advance(dt.timedelta(seconds=2))
+    await consume(env, delivered("e3"))
+    assert sorted(stored(env)) == ["e1:shop:s1", "e2:shop:s1"]
 
-async def deliver(env, count: int, recipient=SHOP_P, same_time=False) -> list[Notification]:
-    found = [Notification(f"n{i:02d}:{recipient.key}", recipient, Kind.NEW_MESSAGE, "t", "b",
-                          NOW if same_time else NOW + dt.timedelta(minutes=i // 2)) for i in range(count)]
-    await env.handlers.deliver(commands.Deliver(tuple(found)))
-    return found
+
+# --- listing and marking read -----------------------------------------------------------------------
+
+async def deliver(env, count: int, recipient=SHOP_P, same_time=False, prefix="n") -> list[Notification]:
+    told = []
+    for i in range(count):
+        at = NOW if same_time else NOW + dt.timedelta(minutes=i // 2)
+        told += await env.handlers.message_delivered(
+            commands.TellMessageDelivered(f"{prefix}{i:02d}", at, (recipient,), Role.BUYER, "t", "", "b"))
+    return told
 
 
 @pytest.mark.parametrize("same_time", [False, True])
@@ -214,7 +279,7 @@ async def test_paging_under_new_arrivals_and_reads_misses_nothing_that_was_there
         page = await env.handlers.list_notifications(commands.ListNotifications(SELLER, page_size=1, page_token=token))
         seen.extend(n.notification_id for n in page.notifications)
         # Meanwhile: a newer notification arrives and one is read.
-        await env.handlers.deliver(commands.Deliver((Notification(f"late{step}", SHOP_P, Kind.PENALTY, "t", "b", NOW + dt.timedelta(days=1)),)))
+        await env.handlers.penalty_issued(commands.TellPenaltyIssued(f"late{step}", NOW + dt.timedelta(days=1), SHOP_P, 1, "RUB", ""))
         await env.handlers.mark_read(commands.MarkNotificationsRead(SELLER, notification_ids=(before[step % 6].notification_id,)))
         token = page.next_page_token
         if not token:
@@ -253,59 +318,87 @@ async def test_the_support_desk_is_one_inbox_for_every_agent(env):
     assert len(page.notifications) == 2
 
 
-# --- preferences -------------------------------------------------------------------------------
+# --- preferences ------------------------------------------------------------------------------------
 
-async def update(env, caller, preferences: pb.Preferences, *paths: str) -> Preferences:
-    return await env.handlers.update_preferences(commands.UpdatePreferences(caller, MaskedPreferences(preferences, FieldMask(paths=list(paths)))))
-
-
-async def test_update_mask_changes_only_the_named_fields(env):
-    await update(env, BUYER, pb.Preferences(email_enabled=True, email_address=" b1@example.ru ", muted_kinds=[pb.NOTIFICATION_KIND_PENALTY]))
-    saved = await update(env, BUYER, pb.Preferences(muted_kinds=[pb.NOTIFICATION_KIND_NEW_MESSAGE], email_enabled=False), "muted_kinds")
-    assert saved == Preferences(frozenset({Kind.NEW_MESSAGE}), True, "b1@example.ru")
+async def test_update_mask_changes_only_the_named_fields_and_an_empty_mask_replaces_all(env):
+    saved = await env.handlers.update_preferences(commands.UpdatePreferences(BUYER, mute(Kind.PENALTY, Kind.REFUND)))
+    assert saved == Preferences(frozenset({Kind.PENALTY, Kind.REFUND}))
     assert await env.handlers.get_preferences(commands.GetPreferences(BUYER)) == saved
-    replaced = await update(env, BUYER, pb.Preferences(webhook_enabled=True, webhook_url="https://hooks.example.ru/b1"))
-    assert replaced == Preferences(webhook_enabled=True, webhook_url="https://hooks.example.ru/b1")  # empty mask: replaces all
+    cleared = await env.handlers.update_preferences(commands.UpdatePreferences(BUYER, mute(fields=())))
+    assert cleared == Preferences() and env.repos.preferences.stored[BUYER_P] == StoredPreferences(Preferences(), 2)
 
 
 async def test_preferences_start_empty(env):
     assert await env.handlers.get_preferences(commands.GetPreferences(SELLER)) == Preferences()
 
 
+async def test_concurrent_updates_both_land_one_after_the_other(env):
+    # Two sellers of one shop change its preferences at once, with different masks. Both read
+    # version 0; the second save finds version 1 and is applied again on top of it, not lost.
+    first, second = await asyncio.gather(
+        env.handlers.update_preferences(commands.UpdatePreferences(SELLER, mute(Kind.PENALTY))),
+        env.handlers.update_preferences(commands.UpdatePreferences(OTHER_SELLER_OF_THE_SHOP, mute(Kind.REFUND, fields=()))),
+    )
+    assert env.repos.preferences.stale_saves == 1
+    assert env.repos.preferences.stored[SHOP_P] == StoredPreferences(second, 2)  # two saves, two versions
+    assert (first, second) == (Preferences(frozenset({Kind.PENALTY})), Preferences(frozenset({Kind.REFUND})))
+    assert env.uow.commits == 2
+
+
+async def test_preferences_that_keep_changing_underneath_give_up_with_aborted(env):
+    original_save = env.repos.preferences.save
+
+    async def always_stale(party, preferences, expected_version):
+        await original_save(party, Preferences(), expected_version)  # someone else saves first, every time
+        return await original_save(party, preferences, expected_version)
+
+    env.repos.preferences.save = always_stale
+    with pytest.raises(Aborted) as err:
+        await env.handlers.update_preferences(commands.UpdatePreferences(BUYER, mute(Kind.PENALTY)))
+    assert err.value.reason == "PREFERENCES_CONCURRENT_UPDATE"
+
+
 @pytest.mark.parametrize("preferences, paths, field", [
-    (pb.Preferences(webhook_enabled=True, webhook_url="http://x"), (), "preferences.webhook_url"),
-    (pb.Preferences(email_enabled=True), ("email_enabled",), "preferences.email_address"),
     (pb.Preferences(), ("muted_kinds", "sms_enabled"), "update_mask"),
-    (pb.Preferences(muted_kinds=[99]), ("email_enabled",), "preferences.muted_kinds"),
+    (pb.Preferences(), ("email_enabled",), "update_mask"),  # removed from the contract
+    (pb.Preferences(muted_kinds=[99]), ("muted_kinds",), "preferences.muted_kinds"),
     (pb.Preferences(muted_kinds=[pb.NOTIFICATION_KIND_UNSPECIFIED]), (), "preferences.muted_kinds"),
 ])
-async def test_bad_preferences_are_invalid_and_change_nothing(env, preferences, paths, field):
+async def test_bad_preferences_are_invalid_at_the_edge(env, preferences, paths, field):
     with pytest.raises(InvalidArgument) as err:
-        await update(env, BUYER, preferences, *paths)
+        request = pb.UpdatePreferencesRequest(preferences=preferences)
+        request.update_mask.paths.extend(paths)
+        preferences_change_from_pb(request)
     assert [v.field for v in err.value.violations] == [field]
-    assert env.repos.preferences.stored == {}
 
 
-# --- authorization -----------------------------------------------------------------------------
+async def test_the_edge_translates_the_mask_into_field_names(env):
+    request = pb.UpdatePreferencesRequest(preferences=pb.Preferences(muted_kinds=[pb.NOTIFICATION_KIND_REFUND]))
+    request.update_mask.paths.append("muted_kinds")
+    assert preferences_change_from_pb(request) == mute(Kind.REFUND)
+    assert preferences_change_from_pb(pb.UpdatePreferencesRequest()) == mute(fields=())
+
+
+# --- authorization -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("command", [
     commands.ListNotifications(MODERATOR),
     commands.MarkNotificationsRead(MODERATOR, all=True),
     commands.GetPreferences(Identity("svc", Role.SERVICE)),
-    commands.UpdatePreferences(MODERATOR, MaskedPreferences(pb.Preferences(), FieldMask())),
+    commands.UpdatePreferences(MODERATOR, mute(Kind.PENALTY)),
 ])
 async def test_staff_without_an_inbox_are_denied(env, command):
     handler = {commands.ListNotifications: env.handlers.list_notifications, commands.MarkNotificationsRead: env.handlers.mark_read,
                commands.GetPreferences: env.handlers.get_preferences, commands.UpdatePreferences: env.handlers.update_preferences}
     with pytest.raises(PermissionDenied):
         await handler[type(command)](command)
-    assert env.repos.preferences.stored == {}
+    assert env.repos.preferences.stored == {} and env.uow.commits == 0
 
 
 async def test_moderators_cannot_subscribe(env):
     with pytest.raises(PermissionDenied):
         await anext(env.handlers.subscribe(commands.Subscribe(MODERATOR)))
-    assert env.fanout.feeds == []
+    assert env.fanout.hub.open_feeds == 0
 
 
 async def test_each_caller_sees_only_their_inbox(env):
@@ -315,18 +408,33 @@ async def test_each_caller_sees_only_their_inbox(env):
     assert len((await env.handlers.list_notifications(commands.ListNotifications(OTHER_SELLER_OF_THE_SHOP))).notifications) == 2
 
 
-# --- Subscribe ----------------------------------------------------------------------------------
+# --- Subscribe ---------------------------------------------------------------------------------------
 
 async def test_subscribers_receive_their_new_notifications_only(env):
     stream = env.handlers.subscribe(commands.Subscribe(SELLER))
     first = asyncio.ensure_future(anext(stream))
     await asyncio.sleep(0)
-    assert [f.recipient for f in env.fanout.feeds] == [SHOP_P]
+    assert env.fanout.hub.open_feeds == 1
     await consume(env, delivered("to-buyer", sender=SELLER, recipients=(BUYER_P,)))
     await consume(env, delivered("to-shop"))
     note = await asyncio.wait_for(first, 1)
     assert note.notification_id == "to-shop:shop:s1"
     await consume(env, delivered("to-shop"))  # redelivered: not announced again
     await stream.aclose()
-    assert env.fanout.feeds == []
+    assert env.fanout.hub.open_feeds == 0
     assert [n.notification_id for n in env.fanout.announced] == ["to-buyer:user:b1", "to-shop:shop:s1"]
+
+
+async def test_a_subscriber_that_falls_behind_is_told_so_and_nothing_is_dropped_silently():
+    env = make_env(queue_limit=2)
+    stream = env.handlers.subscribe(commands.Subscribe(SELLER))
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0)
+    for i in range(4):  # the reader reads nothing meanwhile: e1 and e2 fill its queue, e3 overflows it
+        await consume(env, delivered(f"e{i}"))
+    assert (await first).notification_id == "e0:shop:s1"
+    with pytest.raises(ResourceExhausted) as err:  # not e1, e2 and a silent gap
+        await anext(stream)
+    assert err.value.reason == "STREAM_OVERFLOW"
+    assert env.fanout.hub.open_feeds == 0  # the stream ended and let go of its feed
+    assert len(stored(env)) == 4  # everything missed is listable

@@ -97,18 +97,10 @@ class SubscribeResponse(_message.Message):
     def __init__(self, notification: _Optional[_Union[Notification, _Mapping]] = ...) -> None: ...
 
 class Preferences(_message.Message):
-    __slots__ = ("muted_kinds", "email_enabled", "email_address", "webhook_enabled", "webhook_url")
+    __slots__ = ("muted_kinds",)
     MUTED_KINDS_FIELD_NUMBER: _ClassVar[int]
-    EMAIL_ENABLED_FIELD_NUMBER: _ClassVar[int]
-    EMAIL_ADDRESS_FIELD_NUMBER: _ClassVar[int]
-    WEBHOOK_ENABLED_FIELD_NUMBER: _ClassVar[int]
-    WEBHOOK_URL_FIELD_NUMBER: _ClassVar[int]
     muted_kinds: _containers.RepeatedScalarFieldContainer[NotificationKind]
-    email_enabled: bool
-    email_address: str
-    webhook_enabled: bool
-    webhook_url: str
-    def __init__(self, muted_kinds: _Optional[_Iterable[_Union[NotificationKind, str]]] = ..., email_enabled: _Optional[bool] = ..., email_address: _Optional[str] = ..., webhook_enabled: _Optional[bool] = ..., webhook_url: _Optional[str] = ...) -> None: ...
+    def __init__(self, muted_kinds: _Optional[_Iterable[_Union[NotificationKind, str]]] = ...) -> None: ...
 
 class GetPreferencesRequest(_message.Message):
     __slots__ = ()

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class NotifyServiceStub:
-    """The caller's notifications and delivery preferences.
+    """The caller's notifications and preferences.
     """
 
     def __init__(self, channel):
@@ -63,7 +63,7 @@ class NotifyServiceStub:
 
 
 class NotifyServiceServicer:
-    """The caller's notifications and delivery preferences.
+    """The caller's notifications and preferences.
     """
 
     def ListNotifications(self, request, context):
@@ -134,7 +134,7 @@ def add_NotifyServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class NotifyService:
-    """The caller's notifications and delivery preferences.
+    """The caller's notifications and preferences.
     """
 
     @staticmethod
