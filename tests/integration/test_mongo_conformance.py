@@ -189,3 +189,39 @@ async def test_concurrent_debits_in_transactions_are_all_counted(db):
     assert await d.ledger.count_documents({}) == 20
     # Write conflicts were retried, so every recorded balance-after is distinct.
     assert len({e["after"] async for e in d.ledger.find({})}) == 20
+
+
+async def test_version_checks_treat_a_missing_version_as_the_first(db):
+    """Optimistic saves (chat threads, notify preferences) match documents written before
+    versions existed by `{"version": {"$in": [<first>, None]}}`."""
+    _, d = db
+    await d.v.insert_many([{"_id": "old"}, {"_id": "new", "version": 3}])
+    legacy = await d.v.replace_one({"_id": "old", "version": {"$in": [0, None]}}, {"version": 1, "x": 1})
+    assert legacy.matched_count == 1
+    stale = await d.v.replace_one({"_id": "new", "version": {"$in": [2, None]}}, {"version": 3, "x": 1})
+    assert stale.matched_count == 0
+    fresh = await d.v.update_one({"_id": "new", "version": 3}, {"$set": {"x": 2}, "$inc": {"version": 1}})
+    assert fresh.modified_count == 1 and (await d.v.find_one({"_id": "new"}))["version"] == 4
+
+
+async def test_keyset_page_shape_equality_plus_range_on_the_first_sort_key(db):
+    """What prilavok_platform.mongo.fetch_page sends: equality fields, one range on the first
+    sort field, a compound sort and a limit; with `$and` when the range field is also filtered."""
+    _, d = db
+    t0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    await d.r.create_index([("status", 1), ("created_at", 1), ("_id", 1)], name="r_status_created")
+    await d.r.insert_many([{"_id": f"r{i}", "status": "PENDING" if i % 2 else "DONE", "created_at": t0 + dt.timedelta(minutes=i // 2)}
+                           for i in range(10)])
+    query = {"status": "PENDING", "created_at": {"$gte": t0 + dt.timedelta(minutes=2)}}
+    got = [x["_id"] async for x in d.r.find(query).sort([("created_at", 1), ("_id", 1)]).limit(2)]
+    assert got == ["r5", "r7"]
+    both = {"$and": [{"created_at": {"$lt": t0 + dt.timedelta(minutes=4)}}, {"created_at": {"$gte": t0 + dt.timedelta(minutes=2)}}]}
+    assert [x["_id"] async for x in d.r.find(both).sort([("created_at", -1), ("_id", -1)])] == ["r7", "r6", "r5", "r4"]
+
+
+async def test_insert_one_of_an_existing_id_is_a_duplicate_and_changes_nothing(db):
+    _, d = db
+    await d.n.insert_one({"_id": "n1", "read": True})
+    with pytest.raises(DuplicateKeyError):
+        await d.n.insert_one({"_id": "n1", "read": False})
+    assert (await d.n.find_one({"_id": "n1"}))["read"] is True
