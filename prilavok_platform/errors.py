@@ -46,6 +46,10 @@ class NotFound(PrilavokError):
     code = "NOT_FOUND"
 
 
+class AlreadyExists(PrilavokError):
+    code = "ALREADY_EXISTS"
+
+
 class FailedPrecondition(PrilavokError):
     code = "FAILED_PRECONDITION"
 

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from prilavok_platform.errors import Aborted, FailedPrecondition, FieldViolation, InvalidArgument, PrilavokError, Validator
+from prilavok_platform.errors import Aborted, AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, Validator
 from prilavok_platform.identity import Identity, Party
 from prilavok_platform.ids import StableIds
 from services.returns.domain import events
@@ -177,10 +177,8 @@ def differing_fields(stored: Purchase, candidate: Purchase) -> list[str]:
     return [name for name in PURCHASE_FIELDS if before.get(name) != after.get(name)]
 
 
-class PurchaseAlreadyRecorded(PrilavokError):
+class PurchaseAlreadyRecorded(AlreadyExists):
     """The order line is recorded with other values: ALREADY_EXISTS, naming what differs."""
-
-    code = "ALREADY_EXISTS"
 
 
 def record_purchase(candidate: Purchase, by_request: Purchase | None, same_line: Purchase | None) -> tuple[Purchase, bool]:
