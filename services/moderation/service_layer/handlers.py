@@ -160,10 +160,17 @@ class ModerationHandlers:
     async def get_sender_standing(self, command: GetSenderStanding) -> SenderStanding:
         sender = access.standing_subject(command.caller, command.sender_id, command.shop_id)
         thresholds = self._engine.policy.strikes
-        repos = self._uow.reader()
         party = sender.offender
-        in_window = await repos.violations.count(party, thresholds.window_start(self._clock.now()))
-        total = await repos.violations.count(party)
-        penalties = await repos.penalties.latest(party, STANDING_PENALTIES)
-        updated_at = await repos.violations.latest_at(party)
-        return SenderStanding(sender, thresholds.level(in_window), in_window, total, tuple(penalties), updated_at)
+        window_start = thresholds.window_start(self._clock.now())
+
+        # Four reads of one snapshot (a read-only transaction): strikes are recorded while the
+        # chat's events arrive, and separate reads could show a fine whose strike is not counted.
+        async def work(tx: Transaction[ModerationRepositories]) -> SenderStanding:
+            repos = tx.repos
+            in_window = await repos.violations.count(party, window_start)
+            total = await repos.violations.count(party)
+            penalties = await repos.penalties.latest(party, STANDING_PENALTIES)
+            updated_at = await repos.violations.latest_at(party)
+            return SenderStanding(sender, thresholds.level(in_window), in_window, total, tuple(penalties), updated_at)
+
+        return await self._uow.transaction(work)
