@@ -15,6 +15,7 @@ from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import moderation_pb2, moderation_pb2_grpc
 from prilavok_platform import nats as platform_nats
 from prilavok_platform.auth import AuthSettings, Role, TokenIssuer, TokenVerifier
+from prilavok_platform.clock import SystemClock
 from prilavok_platform.grpc_server import call_metadata, start_server
 from prilavok_platform.outbox import outbox_document
 from prilavok_platform.policy_file import PolicyHolder
@@ -38,7 +39,7 @@ def spans() -> InMemorySpanExporter:
 
 
 async def test_server_span_continues_the_callers_trace(spans):
-    handlers = ModerationHandlers(None, PolicyHolder.fixed(load_policy()))  # type: ignore[arg-type]  # dry runs only: no storage
+    handlers = ModerationHandlers(None, PolicyHolder.fixed(load_policy()), SystemClock())  # type: ignore[arg-type]  # dry runs only: no storage
 
     def register(server):
         moderation_pb2_grpc.add_ModerationServiceServicer_to_server(ModerationServicer(handlers), server)
