@@ -152,18 +152,23 @@ async def run_pull_consumer(
     handler: Handler,
     stop: asyncio.Event,
     batch: int = 50,
-    max_deliver: int = 20,
     ack_wait_seconds: float = 30,
     nak_delay_seconds: float = 2.0,
+    max_nak_delay_seconds: float = 60.0,
 ) -> None:
     """Fetches and handles messages until `stop` is set. Each message is acked after
-    its handler returns, so a crash redelivers it: handlers must be idempotent."""
+    its handler returns, so a crash redelivers it: handlers must be idempotent.
+
+    A message whose handler fails is redelivered for as long as it takes (no delivery limit:
+    an outage of the database must not drop events), with a delay doubling from
+    `nak_delay_seconds` up to `max_nak_delay_seconds`; one that can never be handled
+    (PoisonMessage: undecodable, malformed) is terminated and logged."""
     tracer = telemetry.tracer("prilavok.nats.consumer")
     config = ConsumerConfig(
         durable_name=durable,
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
-        max_deliver=max_deliver,
+        max_deliver=-1,
         ack_wait=ack_wait_seconds,
         filter_subject=filter_subject,
     )
@@ -187,7 +192,7 @@ async def run_pull_consumer(
                     kind=trace.SpanKind.CONSUMER,
                     attributes={"messaging.system": "nats", "messaging.destination.name": message.subject},
                 ):
-                    await _handle_one(message, handler, nak_delay_seconds)
+                    await _handle_one(message, handler, nak_delay_seconds, max_nak_delay_seconds)
     finally:
         try:
             await subscription.unsubscribe()
@@ -195,17 +200,31 @@ async def run_pull_consumer(
             pass
 
 
-async def _handle_one(message: Msg, handler: Handler, nak_delay: float) -> None:
+def redelivery_delay(deliveries: int, base: float, cap: float) -> float:
+    """Seconds before the next delivery after `deliveries` failed ones: doubling, capped."""
+    return float(min(cap, base * 2 ** min(max(deliveries - 1, 0), 30)))
+
+
+def _deliveries(message: Msg) -> int:
+    try:
+        return int(message.metadata.num_delivered or 1)
+    except Exception:  # noqa: BLE001 - not a JetStream message (tests): first delivery
+        return 1
+
+
+async def _handle_one(message: Msg, handler: Handler, nak_delay: float, max_nak_delay: float) -> None:
     try:
         await handler(message)
     except PoisonMessage as exc:
         log.error("poison message on %s terminated: %s", message.subject, exc)
         await message.term()
-    except TransientError as exc:
-        log.warning("transient failure on %s, redelivering in %.1fs: %s", message.subject, nak_delay, exc)
-        await message.nak(delay=nak_delay)
-    except Exception:  # noqa: BLE001 - unknown failures retry, bounded by max_deliver
-        log.exception("handler failed on %s; redelivering", message.subject)
-        await message.nak(delay=nak_delay)
+    except Exception as exc:  # noqa: BLE001 - transient or unknown: redeliver until it succeeds
+        deliveries = _deliveries(message)
+        delay = redelivery_delay(deliveries, nak_delay, max_nak_delay)
+        if isinstance(exc, TransientError):
+            log.warning("transient failure on %s (delivery %d), redelivering in %.1fs: %s", message.subject, deliveries, delay, exc)
+        else:
+            log.exception("handler failed on %s (delivery %d); redelivering in %.1fs", message.subject, deliveries, delay)
+        await message.nak(delay=delay)
     else:
         await message.ack()

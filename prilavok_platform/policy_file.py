@@ -103,3 +103,17 @@ def _mtime(path: pathlib.Path) -> int | None:
         return path.stat().st_mtime_ns
     except OSError:
         return None
+
+
+def holder_from_settings(configured_path: str, default_path: pathlib.Path, parse: Callable[[dict[str, Any]], P],
+                         errors: list[str]) -> PolicyHolder[P] | None:
+    """The policy holder of a service at start-up: the file PRILAVOK_POLICY_FILE names, else the
+    default shipped beside the service. A file that cannot be used is added to the settings'
+    `errors` naming the variable (so it is reported with every other configuration problem) and
+    None is returned."""
+    path = pathlib.Path(configured_path) if configured_path else default_path
+    try:
+        return PolicyHolder(path, parse)
+    except PolicyError as exc:
+        errors.append(f"PRILAVOK_POLICY_FILE={str(path)!r}: {exc}")
+        return None

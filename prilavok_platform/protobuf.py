@@ -59,11 +59,15 @@ class EnumMapping(Generic[E]):
     def to_pb(self, value: E | None) -> int:
         return 0 if value is None else self._by_member[value]
 
-    def from_pb(self, number: int, field: str, *, required: bool = True) -> E | None:
+    def from_pb(self, number: int, field: str, *, required: bool = True, unknown_ok: bool = False) -> E | None:
+        """`unknown_ok`: a number this version does not know is None instead of an error (for
+        values read from other services' events, which may be newer than this code)."""
         if number == 0 and not required:
             return None
         member = self._by_number.get(number)
         if member is None:
+            if unknown_ok and number != 0:
+                return None
             raise InvalidArgument(FieldViolation(field, f"must be one of {', '.join(self._names)}"))
         return member
 

@@ -18,6 +18,7 @@ have effects outside `tx`. Queries that need no transaction use `uow.reader()`.
 """
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Awaitable, Callable
 from typing import Generic, Protocol, TypeVar
@@ -62,18 +63,22 @@ class InMemoryUnitOfWork(Generic[R]):
         self.repos = repos
         self.published: list[object] = []
         self.commits = 0
+        # Transactions run one at a time (serializable, as MongoDB's retried transactions end up):
+        # restoring one's snapshot must never wipe what a concurrent one committed.
+        self._lock = asyncio.Lock()
 
     async def transaction(self, work: Callable[[Transaction[R]], Awaitable[T]]) -> T:
-        snapshot = _snapshot(self.repos)
-        tx = Transaction(self.repos)
-        try:
-            result = await work(tx)
-        except BaseException:
-            _restore(self.repos, snapshot)
-            raise
-        self.published.extend(tx.events)
-        self.commits += 1
-        return result
+        async with self._lock:
+            snapshot = _snapshot(self.repos)
+            tx = Transaction(self.repos)
+            try:
+                result = await work(tx)
+            except BaseException:
+                _restore(self.repos, snapshot)
+                raise
+            self.published.extend(tx.events)
+            self.commits += 1
+            return result
 
     def reader(self) -> R:
         return self.repos

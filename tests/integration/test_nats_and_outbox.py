@@ -42,11 +42,12 @@ async def test_publisher_deduplicates_by_message_id(js, unique):
     assert info.state.messages == 1
 
 
-async def _consume_until(js, unique, handler, done: asyncio.Event, filter_tail="message.>"):
+async def _consume_until(js, unique, handler, done: asyncio.Event, filter_tail="message.>", nak_delay=0.1, max_nak_delay=60.0):
     stop = asyncio.Event()
     task = asyncio.create_task(platform_nats.run_pull_consumer(
         js, stream=platform_nats.stream_name(unique, "chat"), durable="test-consumer",
-        filter_subject=platform_nats.subject(unique, "chat", filter_tail), handler=handler, stop=stop, nak_delay_seconds=0.1,
+        filter_subject=platform_nats.subject(unique, "chat", filter_tail), handler=handler, stop=stop,
+        nak_delay_seconds=nak_delay, max_nak_delay_seconds=max_nak_delay,
     ))
     try:
         await asyncio.wait_for(done.wait(), timeout=15)
@@ -77,6 +78,30 @@ async def test_transient_failures_are_redelivered_and_poison_is_terminated(js, u
     assert seen.count(b"flaky") == 3 and seen.count(b"poison") == 1 and seen.count(b"fine") == 1
     consumer = await js.consumer_info(platform_nats.stream_name(unique, "chat"), "test-consumer")
     assert consumer.num_ack_pending == 0 and consumer.num_pending == 0
+
+
+async def test_a_handler_failing_longer_than_any_delivery_limit_still_gets_the_event(js, unique):
+    """An outage outlasting many redeliveries (a database away for minutes) must not drop the
+    event: it is redelivered, with a growing delay, until the handler succeeds."""
+    publisher = platform_nats.EventPublisher(js)
+    await publisher.publish(platform_nats.subject(unique, "chat", "message", "held"), b"held", "e-held")
+    attempts: list[int] = []
+    done = asyncio.Event()
+
+    async def handler(msg):
+        attempts.append(msg.metadata.num_delivered)
+        if len(attempts) < 30:
+            raise RuntimeError("MongoDB is away")
+        done.set()
+
+    await _consume_until(js, unique, handler, done, nak_delay=0.005, max_nak_delay=0.02)
+    assert attempts == list(range(1, 31)), "every redelivery came, past the old limit of 20"
+    consumer = await js.consumer_info(platform_nats.stream_name(unique, "chat"), "test-consumer")
+    assert consumer.num_ack_pending == 0 and consumer.num_pending == 0
+
+
+def test_redelivery_delay_doubles_up_to_its_cap():
+    assert [platform_nats.redelivery_delay(n, 2.0, 60.0) for n in (1, 2, 3, 5, 6, 40)] == [2.0, 4.0, 8.0, 32.0, 60.0, 60.0]
 
 
 async def test_outbox_relay_publishes_in_order_deletes_and_survives_republishing(js, infra, unique):
