@@ -1,7 +1,6 @@
 """In-memory implementations of notify's ports, for handler tests."""
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -44,18 +43,27 @@ class FakeNotificationRepository:
 
 
 class FakePreferencesRepository:
-    """Versioned like the MongoDB one. Reading yields to the event loop, so concurrent updates
-    interleave between their read and their save as they would against a database."""
+    """Versioned like the MongoDB one. `saved_by_someone_else_after_next_read` makes a read stale
+    on purpose: the in-memory unit of work runs transactions one at a time, so a concurrent
+    writer has to be staged (as another replica saving straight to the database would)."""
 
     def __init__(self) -> None:
         self.stored: dict[Party, StoredPreferences] = {}
         self.reads = 0
         self.stale_saves = 0
+        self._after_next_read: Preferences | None = None
+
+    def saved_by_someone_else_after_next_read(self, preferences: Preferences) -> None:
+        self._after_next_read = preferences
 
     async def get(self, party: Party) -> StoredPreferences | None:
         self.reads += 1
         found = self.stored.get(party)
-        await asyncio.sleep(0)  # what was read may be stale by the time the caller resumes
+        if self._after_next_read is not None:  # another writer saves what it read itself
+            theirs, self._after_next_read = self._after_next_read, None
+            current = self.stored.get(party)
+            version = current.version if current else 0
+            self.stored[party] = StoredPreferences(theirs, version + 1)
         return found
 
     async def save(self, party: Party, preferences: Preferences, expected_version: int) -> bool:

@@ -332,16 +332,25 @@ async def test_preferences_start_empty(env):
     assert await env.handlers.get_preferences(commands.GetPreferences(SELLER)) == Preferences()
 
 
-async def test_concurrent_updates_both_land_one_after_the_other(env):
-    # Two sellers of one shop change its preferences at once, with different masks. Both read
-    # version 0; the second save finds version 1 and is applied again on top of it, not lost.
+async def test_a_save_that_lands_between_read_and_save_is_not_overwritten_unseen(env):
+    # Another seller of the shop saves right after this update read the preferences (version 0):
+    # this save must find version 1, read again and apply its change on top, as version 2.
+    theirs = Preferences(frozenset({Kind.REFUND, Kind.NEW_MESSAGE}))
+    env.repos.preferences.saved_by_someone_else_after_next_read(theirs)
+    ours = await env.handlers.update_preferences(commands.UpdatePreferences(SELLER, mute(Kind.PENALTY)))
+    assert ours == Preferences(frozenset({Kind.PENALTY}))
+    assert env.repos.preferences.stale_saves == 1 and env.repos.preferences.reads == 2
+    assert env.repos.preferences.stored[SHOP_P] == StoredPreferences(ours, 2)  # two saves, two versions
+    assert env.uow.commits == 1
+
+
+async def test_concurrent_updates_run_one_after_the_other_and_both_land(env):
     first, second = await asyncio.gather(
         env.handlers.update_preferences(commands.UpdatePreferences(SELLER, mute(Kind.PENALTY))),
         env.handlers.update_preferences(commands.UpdatePreferences(OTHER_SELLER_OF_THE_SHOP, mute(Kind.REFUND, fields=()))),
     )
-    assert env.repos.preferences.stale_saves == 1
-    assert env.repos.preferences.stored[SHOP_P] == StoredPreferences(second, 2)  # two saves, two versions
     assert (first, second) == (Preferences(frozenset({Kind.PENALTY})), Preferences(frozenset({Kind.REFUND})))
+    assert env.repos.preferences.stored[SHOP_P] == StoredPreferences(second, 2)
     assert env.uow.commits == 2
 
 
