@@ -5,10 +5,10 @@ from prilavok.notify.v1 import notify_pb2 as pb
 from prilavok.returns.v1 import returns_pb2
 from prilavok_platform.identity import Party
 from prilavok_platform.protobuf import EnumMapping, datetime_of, timestamp
-from services.notify.domain.model import Claim, Kind, Notification, Preferences, PreferencesChange
+from services.notify.domain.model import Claim, ClaimStatus, Kind, Notification, Preferences, PreferencesChange
 
 KINDS: EnumMapping[Kind] = EnumMapping(pb.NotificationKind, Kind, "NOTIFICATION_KIND_")
-CLAIM_STATUS_PREFIX = "CLAIM_STATUS_"
+CLAIM_STATUSES: EnumMapping[ClaimStatus] = EnumMapping(returns_pb2.ClaimStatus, ClaimStatus, "CLAIM_STATUS_")
 
 
 def notification_to_pb(n: Notification) -> pb.Notification:
@@ -40,8 +40,7 @@ def preferences_change_from_pb(request: pb.UpdatePreferencesRequest) -> Preferen
 
 
 def claim_from_pb(claim: returns_pb2.Claim) -> Claim:
-    # The status goes by its name, not through an EnumMapping: a number this build has no name
-    # for is not an error here but a status the domain does not know (it tells a general title).
-    value = returns_pb2.ClaimStatus.DESCRIPTOR.values_by_number.get(claim.status)
-    status = value.name.removeprefix(CLAIM_STATUS_PREFIX) if value is not None else ""
+    # A status number this version does not know (a newer returns) is not an error: the domain
+    # tells the parties with a general title.
+    status = CLAIM_STATUSES.from_pb(claim.status, "claim.status", required=False, unknown_ok=True)
     return Claim(claim.claim_id, claim.order_id, claim.thread_id, claim.buyer_id, claim.shop_id, status)

@@ -49,20 +49,16 @@ class ClaimStatus(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Claim:
-    """A return claim as returns' events describe it. `status` is the status's name as returns
-    publishes it ('AWAITING_BUYER'...), empty when the event names none this version knows: a
-    returns newer than notify may add statuses, and notify still tells the parties."""
+    """A return claim as returns' events describe it. `status` is None when the event names none
+    this version knows: a returns newer than notify may add statuses, and notify still tells the
+    parties (with a general title)."""
 
     claim_id: str
     order_id: str
     thread_id: str
     buyer_id: str
     shop_id: str
-    status: str = ""
-
-    @property
-    def known_status(self) -> ClaimStatus | None:
-        return ClaimStatus.__members__.get(self.status)
+    status: ClaimStatus | None = None
 
     @property
     def buyer(self) -> Party:

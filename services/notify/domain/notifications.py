@@ -97,8 +97,7 @@ def reply_deadline(c: commands.TellReplyDeadline) -> list[Notification]:
 
 
 def claim_status_title(claim: Claim) -> str:
-    status = claim.known_status
-    return CLAIM_STATUS_TITLE[status] if status is not None else UNKNOWN_CLAIM_STATUS_TITLE
+    return CLAIM_STATUS_TITLE[claim.status] if claim.status is not None else UNKNOWN_CLAIM_STATUS_TITLE
 
 
 def _claim_update(event_id: str, at: dt.datetime, claim: Claim, recipients: Iterable[Party], comment: str = "") -> list[Notification]:

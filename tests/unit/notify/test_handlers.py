@@ -22,7 +22,7 @@ from prilavok_platform.errors import Aborted, InvalidArgument, PermissionDenied,
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage
 from prilavok_platform.protobuf import actor_to_pb, party_to_pb, timestamp
-from services.notify.adapters.protos import preferences_change_from_pb
+from services.notify.adapters.protos import claim_from_pb, preferences_change_from_pb
 from services.notify.domain import commands
 from services.notify.domain import notifications as tell
 from services.notify.domain.model import MAX_IDS_PER_MARK, Kind, Notification, Preferences, PreferencesChange
@@ -152,10 +152,18 @@ async def test_claim_events_tell_everyone_but_the_side_that_acted(env):
     assert stored(env)["x:shop:s1"].body == "Заказ o1, заявка c1."
 
 
-async def test_a_claim_status_unknown_to_this_version_is_told_with_the_general_title(env):
-    await consume(env, status_changed("u", 99, SELLER))  # a status added by a newer returns
+@pytest.mark.parametrize("status", [99, returns_pb2.CLAIM_STATUS_UNSPECIFIED])  # added by a newer returns; none named
+async def test_a_claim_status_unknown_to_this_version_is_told_with_the_general_title(env, status):
+    await consume(env, status_changed("u", status, SELLER))
     [n] = stored(env).values()
     assert n.recipient == BUYER_P and n.title == tell.UNKNOWN_CLAIM_STATUS_TITLE and n.claim_id == "c1"
+
+
+def test_every_claim_status_returns_publishes_is_read_as_its_own():
+    for number in returns_pb2.ClaimStatus.values():
+        if number:
+            status = claim_from_pb(claim(number)).status
+            assert status is not None and returns_pb2.ClaimStatus.Name(number) == f"CLAIM_STATUS_{status.name}"
 
 
 async def test_a_refund_tells_buyer_and_shop(env):
