@@ -221,15 +221,15 @@ def test_list_threads_and_messages_page_by_one_to_the_end_under_updates_and_clos
 
 def test_an_order_chat_is_found_again_by_either_side_and_its_close_is_visible(stubs):
     """ORDER threads need no request id: the seller opening the buyer's order chat gets it back
-    (created=false); the reason and the closer are shown to the other side."""
+    (created=false, without an initiation reason); the reason and the closer are shown to the other side."""
     chat = stubs["chat"]
     buyer, seller = pair()
     order_id = f"o-{uuid.uuid4().hex[:6]}"
     opened = chat.CreateThread(chat_pb2.CreateThreadRequest(kind=chat_pb2.THREAD_KIND_ORDER, order_id=order_id, shop_id=seller.shop_id),
                                metadata=md(buyer))
+    # Finding the buyer's chat is not writing first: no initiation_reason needed.
     again = chat.CreateThread(chat_pb2.CreateThreadRequest(
-        request_id=uuid.uuid4().hex, kind=chat_pb2.THREAD_KIND_ORDER, order_id=order_id, buyer_id=buyer.user_id,
-        initiation_reason=chat_pb2.INITIATION_REASON_ORDER_DETAILS), metadata=md(seller))
+        request_id=uuid.uuid4().hex, kind=chat_pb2.THREAD_KIND_ORDER, order_id=order_id, buyer_id=buyer.user_id), metadata=md(seller))
     assert opened.created and not again.created and again.thread.thread_id == opened.thread.thread_id
     thread_id = opened.thread.thread_id
     chat.CloseThread(chat_pb2.CloseThreadRequest(thread_id=thread_id, reason="Вопрос решен"), metadata=md(buyer))

@@ -24,6 +24,15 @@ def require_may_open(caller: Identity, kind: ThreadKind) -> None:
         caller.require_role(Role.BUYER, Role.SELLER, Role.SERVICE)
 
 
+def require_may_open_between(caller: Identity, buyer_id: str, shop_id: str) -> None:
+    """An order or claim chat is opened by one of its sides: a buyer only as themselves, a seller
+    only for their own shop (an id left empty means the caller's own); a service for any pair."""
+    if caller.role is Role.BUYER and buyer_id and buyer_id != caller.user_id:
+        raise PermissionDenied("a buyer opens chats only as themselves (buyer_id)", reason="NOT_A_PARTICIPANT")
+    if caller.role is Role.SELLER and shop_id and shop_id != caller.shop_id:
+        raise PermissionDenied("a seller opens chats only for their own shop (shop_id)", reason="NOT_A_PARTICIPANT")
+
+
 def require_may_read(thread: Thread, caller: Identity) -> Side | None:
     """Participants and staff (and services) read a thread; returns the caller's side, None for staff."""
     side = thread.side_of(caller)

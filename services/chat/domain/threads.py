@@ -1,7 +1,8 @@
 """Opening a thread: who may open what, and the thread's stable id, so that a retry (or the other
 side opening the same order chat) lands on the same thread: ORDER and CLAIM threads are keyed by
 (kind, order or claim, shop, buyer), whatever the request id; SUPPORT threads by (author's party,
-request id)."""
+request id). CreateThread first looks for the thread the request names (requested_thread) and
+only when there is none starts it (start_thread, where the rules of starting a chat apply)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +15,9 @@ from services.chat.domain.events import ThreadCreated
 from services.chat.domain.model import ChatPolicy, Side, SupportTopic, Thread, ThreadKind, ThreadStatus, stable_id
 
 
-def open_thread(cmd: CreateThread, now: dt.datetime, policy: ChatPolicy) -> tuple[Thread, ThreadCreated]:
+def requested_thread(cmd: CreateThread, now: dt.datetime, policy: ChatPolicy) -> Thread:
+    """The thread the request names (validated, the caller allowed to open it), with its stable id:
+    CreateThread returns the stored one if it exists, else starts this one."""
     v = Validator()
     if cmd.kind is None:
         v.identifier(cmd.request_id, "request_id", required=False)
@@ -25,26 +28,32 @@ def open_thread(cmd: CreateThread, now: dt.datetime, policy: ChatPolicy) -> tupl
     v.identifier(cmd.request_id, "request_id", required=cmd.kind is ThreadKind.SUPPORT)
     access.require_may_open(cmd.caller, cmd.kind)
     if cmd.kind is ThreadKind.SUPPORT:
-        thread = _support_thread(cmd, now, policy, v)
-    else:
-        thread = _order_thread(cmd, now, v)
-    # Told: the party the thread was opened with, not the opener.
-    event = ThreadCreated(thread.snapshot(), thread.parties_except(Party.of(cmd.caller)), now)
-    return thread, event
+        return _support_thread(cmd, now, policy, v)
+    access.require_may_open_between(cmd.caller, cmd.buyer_id, cmd.shop_id)
+    return _order_thread(cmd, now, v)
+
+
+def start_thread(thread: Thread, opener: Identity) -> ThreadCreated:
+    """Starting a new thread (not finding an existing one): a seller writes first in an order chat
+    only for a reason the marketplace allows. Tells the party the thread was opened with."""
+    if thread.initiated_by is Role.SELLER and thread.kind is ThreadKind.ORDER and thread.initiation_reason is None:
+        raise FailedPrecondition(
+            "a seller may write first only to clarify order details, about a delivery problem, "
+            "to confirm stock, or at the buyer's request: set initiation_reason",
+            reason="SELLER_INITIATION_REASON_REQUIRED",
+        )
+    return ThreadCreated(thread.snapshot(), thread.parties_except(Party.of(opener)), thread.created_at)
 
 
 def _sides(cmd: CreateThread, v: Validator) -> tuple[str, str]:
-    """(buyer id, shop id): a buyer opens as themselves, a seller for their own shop."""
+    """(buyer id, shop id): the caller's own for a buyer or a seller (access.require_may_open_between
+    refused any other), both given for a service."""
     caller = cmd.caller
     if caller.role is Role.BUYER:
         v.identifier(cmd.shop_id, "shop_id")
-        if cmd.buyer_id and cmd.buyer_id != caller.user_id:
-            v.add("buyer_id", "a buyer opens threads only as themselves")
         return caller.user_id, cmd.shop_id
     if caller.role is Role.SELLER:
         v.identifier(cmd.buyer_id, "buyer_id")
-        if cmd.shop_id and cmd.shop_id != caller.shop_id:
-            v.add("shop_id", "a seller opens threads only for their own shop")
         return cmd.buyer_id, caller.shop_id
     v.identifier(cmd.buyer_id, "buyer_id")
     v.identifier(cmd.shop_id, "shop_id")
@@ -59,12 +68,6 @@ def _order_thread(cmd: CreateThread, now: dt.datetime, v: Validator) -> Thread:
     buyer_id, shop_id = _sides(cmd, v)
     v.raise_if_any()
     seller_first = cmd.caller.role is Role.SELLER
-    if seller_first and cmd.kind is ThreadKind.ORDER and cmd.initiation_reason is None:
-        raise FailedPrecondition(
-            "a seller may write first only to clarify order details, about a delivery problem, "
-            "to confirm stock, or at the buyer's request: set initiation_reason",
-            reason="SELLER_INITIATION_REASON_REQUIRED",
-        )
     key = cmd.claim_id if cmd.kind is ThreadKind.CLAIM else cmd.order_id
     return Thread(
         thread_id=stable_id(cmd.kind.value, key, shop_id, buyer_id),

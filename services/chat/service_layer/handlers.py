@@ -17,7 +17,7 @@ from services.chat.domain import access, commands, conversation, reading
 from services.chat.domain.attachments import UploadCheck, require_sendable
 from services.chat.domain.deadlines import ANNOUNCEABLE, announce_deadline
 from services.chat.domain.model import Attachment, ChatPolicy, Message, Side, Thread, validate_attachment, validate_message
-from services.chat.domain.threads import open_thread, require_linkable
+from services.chat.domain.threads import requested_thread, require_linkable, start_thread
 from services.chat.service_layer.ports import (
     AlreadyStored,
     AttachmentStore,
@@ -120,7 +120,13 @@ class ChatHandlers:
     # --- threads ------------------------------------------------------------------------
 
     async def create_thread(self, cmd: commands.CreateThread) -> tuple[ThreadView, bool]:
-        thread, event = open_thread(cmd, self._clock.now(), self._policy.current)
+        """Finds the thread the request names (a retry, or the other side's order chat) before the
+        rules of starting one apply; starts it otherwise."""
+        thread = requested_thread(cmd, self._clock.now(), self._policy.current)
+        existing = await self._uow.reader().threads.get(thread.thread_id)
+        if existing is not None:
+            return ThreadView(existing, existing.side_of(cmd.caller)), False
+        event = start_thread(thread, cmd.caller)
         if thread.linked_thread_id:
             linked = await self._uow.reader().threads.get(thread.linked_thread_id)
             require_linkable(linked, thread.linked_thread_id, cmd.caller)

@@ -23,7 +23,7 @@ from services.chat.bootstrap import load_settings
 from services.chat.domain import access, conversation
 from services.chat.domain.commands import CreateThread
 from services.chat.domain.model import Category, ModerationAction, ModerationDecision, Side, ThreadKind
-from services.chat.domain.threads import open_thread
+from services.chat.domain.threads import requested_thread
 from tests.unit.chat.fakes import POLICY
 
 NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -32,7 +32,7 @@ MODERATOR = Identity("m1", Role.MODERATOR)
 
 
 def sent(decision=None, text="Здравствуйте", sender=BUYER, side=Side.BUYER):
-    thread, _ = open_thread(CreateThread(BUYER, "", ThreadKind.ORDER, order_id="o1", shop_id="s1"), NOW, POLICY)
+    thread = requested_thread(CreateThread(BUYER, "", ThreadKind.ORDER, order_id="o1", shop_id="s1"), NOW, POLICY)
     message = conversation.moderated_message(message_id="m1", thread_id=thread.thread_id, sender=sender, side=side, text=text,
                                              attachment_ids=(), decision=decision or ModerationDecision(ModerationAction.ALLOW), at=NOW)
     return conversation.accept_message(thread, message, POLICY)

@@ -28,7 +28,7 @@ from services.chat.domain.model import (
     validate_message,
 )
 from services.chat.domain.reading import MessageAudience
-from services.chat.domain.threads import open_thread, require_linkable
+from services.chat.domain.threads import requested_thread, require_linkable, start_thread
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 POLICY = ChatPolicy("t", 4000, 10, 1 << 20, 10, 255, ("image/jpeg", "video/mp4"), seller_reply_hours=240, support_reply_hours=72,
@@ -36,6 +36,12 @@ POLICY = ChatPolicy("t", 4000, 10, 1 << 20, 10, 255, ("image/jpeg", "video/mp4")
 BUYER = Identity("b1", Role.BUYER)
 SELLER = Identity("u1", Role.SELLER, "s1")
 HOUR = dt.timedelta(hours=1)
+
+
+def open_thread(cmd: CreateThread, now=NOW, policy=POLICY):
+    """CreateThread's path when no thread exists yet: the thread the request names, then started."""
+    thread = requested_thread(cmd, now, policy)
+    return thread, start_thread(thread, cmd.caller)
 
 
 def order(caller=BUYER, request_id="r1", **kw):
@@ -68,10 +74,24 @@ def test_seller_may_write_first_only_with_a_reason():
 
 
 def test_seller_cannot_open_for_another_shop_and_buyer_not_for_another_buyer():
-    with pytest.raises(InvalidArgument):
+    with pytest.raises(PermissionDenied) as err:
         order(SELLER, shop_id="s2", initiation_reason=InitiationReason.ORDER_DETAILS)
-    with pytest.raises(InvalidArgument):
+    assert err.value.reason == "NOT_A_PARTICIPANT"
+    with pytest.raises(PermissionDenied):
         order(BUYER, buyer_id="b2")
+    # Naming oneself is the same as leaving the id empty; a service opens for any pair.
+    assert order(BUYER, buyer_id="b1").thread_id == order().thread_id
+    service = Identity("svc", Role.SERVICE)
+    on_behalf = open_thread(CreateThread(service, "", ThreadKind.ORDER, order_id="o1", buyer_id="b1", shop_id="s1"))[0]
+    assert on_behalf.thread_id == order().thread_id
+
+
+def test_a_seller_finds_the_buyers_chat_without_a_reason_but_needs_one_to_start_it():
+    """requested_thread names the chat (the handler looks it up first); only start_thread asks for the reason."""
+    found = requested_thread(CreateThread(SELLER, "", ThreadKind.ORDER, order_id="o1", buyer_id="b1"), NOW, POLICY)
+    assert found.thread_id == order().thread_id
+    with pytest.raises(FailedPrecondition):
+        start_thread(found, SELLER)
 
 
 def test_invalid_thread_requests_list_every_problem():

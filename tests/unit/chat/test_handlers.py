@@ -81,6 +81,17 @@ async def test_an_order_thread_needs_no_request_id_and_either_side_finds_it_agai
         await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.SUPPORT, support=SupportTopic("a", "b")))
 
 
+async def test_a_seller_finds_the_buyers_order_chat_without_an_initiation_reason():
+    w = world()
+    opened = await order_thread(w)
+    found, created = await w.handlers.create_thread(c.CreateThread(SELLER, "", ThreadKind.ORDER, order_id="o1", buyer_id="b1"))
+    assert not created and found.thread.thread_id == opened.thread_id and found.viewer_side is Side.SELLER
+    assert len(w.uow.events_of(e.ThreadCreated)) == 1
+    with pytest.raises(FailedPrecondition) as err:  # another order: there is nothing to find, so the rule applies
+        await w.handlers.create_thread(c.CreateThread(SELLER, "", ThreadKind.ORDER, order_id="o2", buyer_id="b1"))
+    assert err.value.reason == "SELLER_INITIATION_REASON_REQUIRED"
+
+
 async def test_seller_needs_an_initiation_reason_to_write_first():
     w = world()
     with pytest.raises(FailedPrecondition) as err:
@@ -95,9 +106,12 @@ async def test_seller_needs_an_initiation_reason_to_write_first():
 
 async def test_buyer_cannot_open_as_another_buyer_and_staff_cannot_open_order_threads():
     w = world()
-    with pytest.raises(InvalidArgument) as err:
+    with pytest.raises(PermissionDenied) as err:
         await w.handlers.create_thread(c.CreateThread(BUYER, rid(), ThreadKind.ORDER, order_id="o1", shop_id="s1", buyer_id="b2"))
-    assert [v.field for v in err.value.violations] == ["buyer_id"]
+    assert err.value.reason == "NOT_A_PARTICIPANT"
+    with pytest.raises(PermissionDenied):
+        await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.ORDER, order_id="o1", buyer_id="b1", shop_id="s9",
+                                                      initiation_reason=InitiationReason.ORDER_DETAILS))
     with pytest.raises(PermissionDenied):
         await w.handlers.create_thread(c.CreateThread(MODERATOR, rid(), ThreadKind.ORDER, order_id="o1", shop_id="s1", buyer_id="b1"))
     assert not w.threads.rows and not w.uow.published
