@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
 
 from prilavok_platform.identity import Identity, Party, Role
 from services.notify.domain.model import Claim, PreferencesChange
@@ -12,12 +13,23 @@ from services.notify.domain.model import Claim, PreferencesChange
 # `occurred_at` is None when the event carries no time; the domain decides what that means.
 
 
+class EventCommand(Protocol):
+    """What every consumed event says first: which event it is and when it happened."""
+
+    @property
+    def event_id(self) -> str: ...
+
+    @property
+    def occurred_at(self) -> dt.datetime | None: ...
+
+
+
 @dataclass(frozen=True)
 class TellMessageDelivered:
     event_id: str
     occurred_at: dt.datetime | None
     recipients: tuple[Party, ...]  # as chat names them: the thread's parties but the sender's
-    sender: Role
+    sender: Role | None  # None: a role a newer chat added, unknown to this version
     thread_id: str
     order_id: str
     text: str
@@ -64,7 +76,7 @@ class TellClaimStatusChanged:
     event_id: str
     occurred_at: dt.datetime | None
     claim: Claim
-    changed_by: Role | None  # None: the event names nobody
+    changed_by: Role | None  # None: the event names nobody (or a role unknown to this version)
     comment: str = ""
 
 

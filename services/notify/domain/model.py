@@ -32,6 +32,14 @@ class Notification:
     read: bool = False
 
 
+class MalformedEvent(InvalidArgument):
+    """A consumed event the domain can never act on (it lacks its id or its time): redelivering
+    it changes nothing, unlike a failure of storage, which passes."""
+
+    def __init__(self, field: str, description: str):
+        super().__init__(FieldViolation(field, description), reason="MALFORMED_EVENT")
+
+
 def notification_id(event_id: str, recipient: Party) -> str:
     """One notification per event and recipient, so a redelivered event adds nothing."""
     return f"{event_id}:{recipient.key}"

@@ -2,16 +2,16 @@
 
 Chat names the recipients of its events itself (it knows the thread's parties), moderation names
 the offender; for claims and refunds the recipients are the buyer and the shop the event names.
-Every notification is dated by its event: an event without its time is malformed."""
+Every notification is dated by its event and identified by it: an event without its id or its
+time is malformed (MalformedEvent), never guessed."""
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 
-from prilavok_platform.errors import FieldViolation, InvalidArgument
 from prilavok_platform.identity import Party, Role
 from services.notify.domain import commands
-from services.notify.domain.model import Claim, ClaimStatus, Kind, Notification, notification_id
+from services.notify.domain.model import Claim, ClaimStatus, Kind, MalformedEvent, Notification, notification_id
 
 PREVIEW_CHARS = 140
 
@@ -44,8 +44,16 @@ def format_rub(amount_minor: int, currency: str) -> str:
 def _required(value: dt.datetime | None, field: str) -> dt.datetime:
     """An event's times are part of what it says: without them it is malformed, never guessed."""
     if value is None:
-        raise InvalidArgument(FieldViolation(field, "is required"))
+        raise MalformedEvent(field, "is required")
     return value
+
+
+def _dated(c: commands.EventCommand) -> dt.datetime:
+    """When the event happened, which dates its notifications; the event id names them (one per
+    event and recipient), so an event without one would be mistaken for any other."""
+    if not c.event_id:
+        raise MalformedEvent("event_id", "is required")
+    return _required(c.occurred_at, "occurred_at")
 
 
 def _each(recipients: Iterable[Party]) -> list[Party]:
@@ -54,21 +62,23 @@ def _each(recipients: Iterable[Party]) -> list[Party]:
 
 def message_delivered(c: commands.TellMessageDelivered) -> list[Notification]:
     """A new message, for the parties chat names (everyone in the thread but the sender)."""
-    at = _required(c.occurred_at, "occurred_at")
+    at = _dated(c)
     about = f" по заказу {c.order_id}" if c.order_id else ""
     if c.sender is Role.SUPPORT:
         title = "Ответ службы поддержки"
     elif c.sender is Role.SELLER:
         title = f"Новое сообщение от продавца{about}"
-    else:
+    elif c.sender is Role.BUYER:
         title = f"Новое сообщение от покупателя{about}"
+    else:  # a role this version does not know: the message is still worth telling
+        title = f"Новое сообщение{about}"
     return [Notification(notification_id(c.event_id, r), r, Kind.NEW_MESSAGE, title, preview(c.text), at, thread_id=c.thread_id)
             for r in _each(c.recipients)]
 
 
 def message_held(c: commands.TellMessageHeld) -> list[Notification]:
     """The sender learns that their message waits for a moderator."""
-    at = _required(c.occurred_at, "occurred_at")
+    at = _dated(c)
     body = f"Сообщение будет доставлено после проверки модератором. {c.reason}".strip()
     return [Notification(notification_id(c.event_id, r), r, Kind.MESSAGE_HELD, "Сообщение отправлено на проверку", body, at,
                          thread_id=c.thread_id) for r in _each(c.recipients)]
@@ -76,7 +86,7 @@ def message_held(c: commands.TellMessageHeld) -> list[Notification]:
 
 def message_blocked(c: commands.TellMessageBlocked) -> list[Notification]:
     """The sender learns that their message was not delivered, and why."""
-    at = _required(c.occurred_at, "occurred_at")
+    at = _dated(c)
     body = c.reason or "Сообщение нарушает правила общения на маркетплейсе."
     return [Notification(notification_id(c.event_id, r), r, Kind.MESSAGE_BLOCKED, "Сообщение не доставлено", body, at,
                          thread_id=c.thread_id) for r in _each(c.recipients)]
@@ -84,7 +94,7 @@ def message_blocked(c: commands.TellMessageBlocked) -> list[Notification]:
 
 def reply_deadline(c: commands.TellReplyDeadline) -> list[Notification]:
     """The party that owes the reply: a reminder before the deadline, a notice once it passed."""
-    at = _required(c.occurred_at, "occurred_at")
+    at = _dated(c)
     due_at = _required(c.due_at, "due_at")
     about = f" по заказу {c.order_id}" if c.order_id else ""
     when = due_at.astimezone(dt.UTC).strftime("%d.%m.%Y %H:%M UTC")
@@ -110,7 +120,7 @@ def _claim_update(event_id: str, at: dt.datetime, claim: Claim, recipients: Iter
 
 def claim_opened(c: commands.TellClaimOpened) -> list[Notification]:
     """The buyer opens a claim: the shop is told."""
-    return _claim_update(c.event_id, _required(c.occurred_at, "occurred_at"), c.claim, [c.claim.shop])
+    return _claim_update(c.event_id, _dated(c), c.claim, [c.claim.shop])
 
 
 def acting_side(claim: Claim, changed_by: Role | None) -> Party | None:
@@ -127,14 +137,14 @@ def claim_status_changed(c: commands.TellClaimStatusChanged) -> list[Notificatio
     """Buyer and shop are told, except the side that made the change. A change by staff (or by
     nobody named) concerns both. What the changing side wrote with the move (a rejection reason,
     the buyer's answer to an offer...) is quoted, shortened like a message preview."""
-    at = _required(c.occurred_at, "occurred_at")
+    at = _dated(c)
     actor = acting_side(c.claim, c.changed_by)
     return _claim_update(c.event_id, at, c.claim, [p for p in (c.claim.buyer, c.claim.shop) if p != actor], c.comment)
 
 
 def refund_issued(c: commands.TellRefundIssued) -> list[Notification]:
     """The buyer gets the money back, the shop sees it debited from its balance: both are told."""
-    at = _required(c.occurred_at, "occurred_at")
+    at = _dated(c)
     amount = format_rub(c.amount_minor, c.currency)
     buyer, shop = Party.user(c.buyer_id), Party.shop(c.shop_id)
     return [
@@ -147,7 +157,7 @@ def refund_issued(c: commands.TellRefundIssued) -> list[Notification]:
 
 def penalty_issued(c: commands.TellPenaltyIssued) -> list[Notification]:
     """The fined party moderation names (a seller's shop, or the user) is told the amount and why."""
-    at = _required(c.occurred_at, "occurred_at")
+    at = _dated(c)
     body = f"Начислен штраф {format_rub(c.amount_minor, c.currency)}. {c.reason}".strip()
     return [Notification(notification_id(c.event_id, c.offender), c.offender, Kind.PENALTY, "Штраф за нарушение правил общения",
                          body, at)]

@@ -1,6 +1,11 @@
 """NATS consumers: each event type the suite publishes that concerns people becomes its command
 (translation only) and goes to its handler, where the domain decides who is told what.
-Redelivery is harmless: a notification's id is derived from the event id and the recipient."""
+Redelivery is harmless: a notification's id is derived from the event id and the recipient.
+
+Only an event that can never be handled is poison (terminated, never redelivered): one that does
+not translate (a missing party, an out-of-range time...) or that the domain calls malformed.
+Every other failure (the database, the network) propagates and the event is redelivered until
+it is handled. Enum numbers of a newer producer are not poison: they are read as unknown."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -10,11 +15,12 @@ from prilavok.chat.v1 import events_pb2 as chat_events
 from prilavok.moderation.v1 import events_pb2 as moderation_events
 from prilavok.returns.v1 import events_pb2 as returns_events
 from prilavok_platform.errors import InvalidArgument
-from prilavok_platform.identity import Party
+from prilavok_platform.identity import Party, Role
 from prilavok_platform.nats import EventDispatcher, PoisonMessage
 from prilavok_platform.protobuf import ROLES, datetime_of, party_from_pb
 from services.notify.adapters.protos import claim_from_pb
 from services.notify.domain import commands
+from services.notify.domain.model import MalformedEvent
 from services.notify.service_layer.handlers import NotifyHandlers
 
 E = TypeVar("E")
@@ -25,9 +31,14 @@ def _recipients(event: Any) -> tuple[Party, ...]:
     return tuple(party_from_pb(p, "recipients") for p in event.recipients)
 
 
+def _role(number: int, field: str) -> Role | None:
+    """A role every such event names; one a newer producer added is None (unknown), not poison."""
+    return ROLES.from_pb(number, field, required=True, unknown_ok=True)
+
+
 def message_delivered(e: chat_events.MessageDelivered) -> commands.TellMessageDelivered:
     return commands.TellMessageDelivered(
-        e.event_id, datetime_of(e, "occurred_at"), _recipients(e), sender=ROLES.require(e.message.sender.role, "message.sender.role"),
+        e.event_id, datetime_of(e, "occurred_at"), _recipients(e), sender=_role(e.message.sender.role, "message.sender.role"),
         thread_id=e.thread.thread_id, order_id=e.thread.order_id, text=e.message.text)
 
 
@@ -52,7 +63,7 @@ def claim_opened(e: returns_events.ClaimOpened) -> commands.TellClaimOpened:
 
 def claim_status_changed(e: returns_events.ClaimStatusChanged) -> commands.TellClaimStatusChanged:
     return commands.TellClaimStatusChanged(e.event_id, datetime_of(e, "occurred_at"), claim_from_pb(e.claim),
-                                           changed_by=ROLES.from_pb(e.changed_by.role, "changed_by.role", required=False),
+                                           changed_by=ROLES.from_pb(e.changed_by.role, "changed_by.role", required=False, unknown_ok=True),
                                            comment=e.comment)
 
 
@@ -70,9 +81,14 @@ def penalty_issued(e: moderation_events.PenaltyIssued) -> commands.TellPenaltyIs
 def _route(translate: Callable[[E], C], handle: Callable[[C], Awaitable[object]]) -> Callable[[E], Awaitable[None]]:
     async def on_event(event: E) -> None:
         try:
-            await handle(translate(event))
-        except InvalidArgument as exc:  # a malformed event never gets better: do not redeliver it
+            command = translate(event)
+        except InvalidArgument as exc:  # the event itself is malformed: it never gets better
             raise PoisonMessage(f"{type(event).__name__}: {exc}") from None
+        try:
+            await handle(command)
+        except MalformedEvent as exc:  # the domain cannot act on what the event says, ever
+            raise PoisonMessage(f"{type(event).__name__}: {exc}") from None
+        # Anything else the handler raises is not caught: the event is redelivered.
 
     return on_event
 

@@ -12,6 +12,7 @@ from services.notify.domain.model import (
     Claim,
     ClaimStatus,
     Kind,
+    MalformedEvent,
     Preferences,
     PreferencesChange,
     check_mark_read,
@@ -68,6 +69,7 @@ def test_message_titles_follow_the_sender():
     assert title(Role.SELLER) == "Новое сообщение от продавца по заказу o1"
     assert title(Role.SELLER, order_id="") == "Новое сообщение от продавца"
     assert title(Role.SUPPORT) == "Ответ службы поддержки"
+    assert title(None) == "Новое сообщение по заказу o1"  # a role a newer chat added
 
 
 def test_each_recipient_is_told_once():
@@ -127,15 +129,16 @@ EVERY_EVENT = [
 
 
 @pytest.mark.parametrize("decide, command", EVERY_EVENT, ids=[f.__name__ for f, _ in EVERY_EVENT])
-def test_an_event_without_its_time_is_malformed(decide, command):
+@pytest.mark.parametrize("missing", ["occurred_at", "event_id"])
+def test_an_event_without_its_time_or_id_is_malformed(decide, command, missing):
     assert decide(command)  # as published, someone is told
-    with pytest.raises(InvalidArgument) as err:
-        decide(replace(command, occurred_at=None))
-    assert [v.field for v in err.value.violations] == ["occurred_at"]
+    with pytest.raises(MalformedEvent) as err:
+        decide(replace(command, **{missing: None if missing == "occurred_at" else ""}))
+    assert [v.field for v in err.value.violations] == [missing]
 
 
 def test_a_deadline_without_its_due_time_is_malformed():
-    with pytest.raises(InvalidArgument) as err:
+    with pytest.raises(MalformedEvent) as err:
         tell.reply_deadline(deadline(True, None))
     assert [v.field for v in err.value.violations] == ["due_at"]
 

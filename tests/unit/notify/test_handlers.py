@@ -20,7 +20,7 @@ from prilavok.returns.v1 import returns_pb2
 from prilavok_platform.clock import FixedClock
 from prilavok_platform.errors import Aborted, InvalidArgument, PermissionDenied, ResourceExhausted
 from prilavok_platform.identity import Identity, Party, Role
-from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage
+from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage, TransientError
 from prilavok_platform.protobuf import actor_to_pb, party_to_pb, timestamp
 from services.notify.adapters.protos import claim_from_pb, preferences_change_from_pb
 from services.notify.domain import commands
@@ -213,6 +213,48 @@ async def test_malformed_events_are_poison_and_store_nothing(env, event):
     with pytest.raises(PoisonMessage):
         await consume(env, event)
     assert not stored(env) and not env.fanout.announced
+
+
+async def test_an_event_without_its_id_is_poison(env):
+    with pytest.raises(PoisonMessage):
+        await consume(env, refund(event_id=""))
+    assert not stored(env)
+
+
+async def test_roles_a_newer_producer_added_are_read_as_unknown_not_poison(env):
+    sent = delivered("new-role")
+    sent.message.sender.role = 99
+    await consume(env, sent)
+    changed = status_changed("s", returns_pb2.CLAIM_STATUS_SETTLED, BUYER)
+    changed.changed_by.role = 99
+    await consume(env, changed)
+    assert stored(env)["new-role:shop:s1"].title == "Новое сообщение по заказу o1"
+    assert sorted(n for n in stored(env) if n.startswith("s:")) == ["s:shop:s1", "s:user:b1"]  # nobody known acted: both told
+
+
+class StorageDown(Exception):
+    pass
+
+
+@pytest.mark.parametrize("failure", [StorageDown("connection refused"), InvalidArgument([]), TransientError("later")])
+@pytest.mark.parametrize("where", ["notifications.add_new", "preferences.get"])
+async def test_a_failure_of_storage_is_not_poison_and_the_redelivery_is_told(env, failure, where):
+    # Whatever storage raises (even an INVALID_ARGUMENT of its own) says nothing about the event:
+    # it propagates, so the consumer redelivers the event instead of terminating it.
+    repo_name, method = where.split(".")
+    repo = getattr(env.repos, repo_name)
+    working = getattr(repo, method)
+
+    async def failing(*args):
+        raise failure
+
+    setattr(repo, method, failing)
+    with pytest.raises(type(failure)):
+        await consume(env, delivered())
+    assert not stored(env) and not env.fanout.announced
+    setattr(repo, method, working)  # storage is back: the redelivered event is told
+    await consume(env, delivered())
+    assert sorted(stored(env)) == ["e1:shop:s1"] and len(env.fanout.announced) == 1
 
 
 async def test_a_message_without_its_type_is_poison(env):
