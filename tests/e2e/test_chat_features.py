@@ -52,6 +52,11 @@ def test_attachments_upload_in_chunks_verify_and_download(stubs):
     sent = chat.SendMessage(chat_pb2.SendMessageRequest(request_id="a1", thread_id=thread_id, text="Фото брака",
                                                         attachment_ids=[attachment.attachment_id]), metadata=md(buyer))
     assert list(sent.message.attachment_ids) == [attachment.attachment_id]
+    # A photo without a word: nothing for moderation to judge (it refuses empty text), delivered.
+    photo = upload(chat, buyer, thread_id, b"second photo")
+    only = chat.SendMessage(chat_pb2.SendMessageRequest(request_id="a0", thread_id=thread_id, attachment_ids=[photo.attachment_id]),
+                            metadata=md(buyer)).message
+    assert only.status == chat_pb2.MESSAGE_STATUS_DELIVERED and list(only.attachment_ids) == [photo.attachment_id]
     parts = list(chat.DownloadAttachment(chat_pb2.DownloadAttachmentRequest(attachment_id=attachment.attachment_id), metadata=md(seller)))
     assert parts[0].attachment.attachment_id == attachment.attachment_id
     assert b"".join(p.chunk for p in parts[1:]) == content

@@ -41,6 +41,14 @@ def require_open(thread: Thread) -> None:
         raise FailedPrecondition(f"thread {thread.thread_id} is closed", reason="THREAD_CLOSED")
 
 
+def decision_without_moderation(text: str) -> ModerationDecision | None:
+    """Moderation judges text: a message of attachments only (no text, or only blanks) has
+    nothing to judge and is delivered as allowed without asking it; None when a verdict is needed."""
+    if text.strip():
+        return None
+    return ModerationDecision(ModerationAction.ALLOW)
+
+
 def moderated_message(
     *, message_id: str, thread_id: str, sender: Identity, side: Side, text: str, attachment_ids: tuple[str, ...],
     decision: ModerationDecision, at: dt.datetime,

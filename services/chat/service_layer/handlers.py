@@ -185,7 +185,8 @@ class ChatHandlers:
     # --- messages -----------------------------------------------------------------------
 
     async def send_message(self, cmd: commands.SendMessage) -> tuple[Message, bool]:
-        """Hot path: one thread read, one moderation call for its verdict only (no transaction
+        """Hot path: one thread read, one message read (a retry returns what was stored), one
+        moderation call for its verdict only (none for a message without text; no transaction
         open across it; nothing is recorded there), then one transaction of three writes (thread,
         message, outbox event). Moderation records violations from that event, so only for text
         that was stored."""
@@ -193,12 +194,17 @@ class ChatHandlers:
         validate_message(cmd.text, cmd.attachment_ids, cmd.request_id, cmd.thread_id, policy)
         view = await self._visible(cmd.caller, cmd.thread_id)
         side = access.require_may_write(view.thread, cmd.caller)
+        message_id = conversation.message_id_for(cmd.thread_id, cmd.caller, cmd.request_id)
+        # A retry of a stored message gets it back, whatever happened since (the thread closed,
+        # moderation went down): the error it was told to retry on must not come back.
+        if (already := await self._uow.reader().messages.get(message_id)) is not None:
+            return conversation.as_seen_by(already, cmd.caller), False
         conversation.require_open(view.thread)
         if cmd.attachment_ids:
             found = await self._attachments.get_many(list(dict.fromkeys(cmd.attachment_ids)))
             require_sendable(view.thread, cmd.caller, cmd.attachment_ids, {a.attachment_id: a for a in found})
-        message_id = conversation.message_id_for(cmd.thread_id, cmd.caller, cmd.request_id)
-        decision = await self._moderation.check(message_id=message_id, thread=view.thread, sender=cmd.caller, text=cmd.text)
+        decision = conversation.decision_without_moderation(cmd.text) or await self._moderation.check(
+            message_id=message_id, thread=view.thread, sender=cmd.caller, text=cmd.text)
         now = self._clock.now()
 
         async def work(tx: Tx) -> Message:

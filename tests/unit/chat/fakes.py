@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from prilavok_platform.clock import FixedClock
-from prilavok_platform.errors import Unavailable
+from prilavok_platform.errors import FieldViolation, InvalidArgument, Unavailable
 from prilavok_platform.identity import Identity, Party
 from prilavok_platform.live import LiveFeed, LiveHub
 from prilavok_platform.pagination import page_in_memory
@@ -111,17 +111,24 @@ class FakeMessageRepository:
 
 
 class FakeModeration:
-    """Answers ALLOW unless told otherwise (by text, or for every message); `down` fails like a timeout."""
+    """Answers ALLOW unless told otherwise (by text); `down` fails like a timeout. Keeps
+    moderation's contract as the real gateway reports it: text that is empty (or blank) or longer
+    than moderation's limit is INVALID_ARGUMENT on `text`."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_text_chars: int = 4000) -> None:
         self.by_text: dict[str, ModerationDecision] = {}
         self.down = False
         self.calls: list[str] = []
+        self.max_text_chars = max_text_chars
 
     async def check(self, *, message_id: str, thread: Thread, sender: Identity, text: str) -> ModerationDecision:
         self.calls.append(message_id)
         if self.down:
             raise Unavailable("moderation did not answer (DEADLINE_EXCEEDED)", reason="MODERATION_UNAVAILABLE")
+        if not text.strip():
+            raise InvalidArgument(FieldViolation("text", "must not be empty"))
+        if len(text) > self.max_text_chars:
+            raise InvalidArgument(FieldViolation("text", f"must be at most {self.max_text_chars} characters, got {len(text)}"))
         return self.by_text.get(text, ModerationDecision(ModerationAction.ALLOW, policy_version="m1"))
 
 

@@ -278,6 +278,12 @@ def test_moderation_outcome_decides_delivery_and_who_is_told(action, status, eve
     assert m.original_text == ("" if action in (ModerationAction.ALLOW, ModerationAction.WARN) else "мой номер 8900")
 
 
+def test_only_text_needs_a_verdict():
+    assert conversation.decision_without_moderation("Здравствуйте") is None
+    for blank in ("", "  \n"):
+        assert conversation.decision_without_moderation(blank) == ModerationDecision(ModerationAction.ALLOW)
+
+
 def test_the_original_text_is_shown_to_its_writer_only():
     thread = order()
     m = message(thread, BUYER, Side.BUYER, ModerationAction.MASK, text="a 8900", masked="a ***")

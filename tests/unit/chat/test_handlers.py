@@ -269,6 +269,40 @@ async def test_a_retried_send_returns_the_stored_message_without_a_second_event(
     assert w.threads.rows[thread.thread_id].last_seq == 1 and len(w.uow.events_of(e.MessageDelivered)) == 1
 
 
+async def test_a_retry_after_the_thread_closed_or_while_moderation_is_down_returns_the_stored_message():
+    """The errors a send answers (THREAD_CLOSED, MODERATION_UNAVAILABLE: retry with the same
+    request_id) are about sending anew; a retry of a message already stored gets it back."""
+    w = world()
+    thread = await order_thread(w)
+    first, _ = await send(w, BUYER, thread.thread_id, request_id="same")
+    w.moderation.down = True
+    again, created = await send(w, BUYER, thread.thread_id, request_id="same")
+    assert not created and again.message_id == first.message_id and len(w.moderation.calls) == 1
+    w.moderation.down = False
+    await w.handlers.close_thread(c.CloseThread(SELLER, thread.thread_id))
+    again, created = await send(w, BUYER, thread.thread_id, request_id="same")
+    assert not created and again.message_id == first.message_id and again.seq == 1
+    assert len(w.uow.events_of(e.MessageDelivered)) == 1 and len(w.moderation.calls) == 1
+    with pytest.raises(FailedPrecondition):  # a new request in the closed thread is still refused
+        await send(w, BUYER, thread.thread_id, request_id="another")
+    with pytest.raises(PermissionDenied):  # the stored message is not shown to whoever asks with its request id
+        await send(w, OTHER_SELLER, thread.thread_id, request_id="same")
+
+
+async def test_a_message_of_attachments_only_is_delivered_without_asking_moderation():
+    """Moderation refuses empty text (the fake keeps that contract), so chat does not ask it."""
+    w = world()
+    thread = await order_thread(w)
+    content = b"jpeg-bytes"
+    attachment = await w.handlers.upload_attachment(c.UploadAttachment(BUYER, meta(thread.thread_id, content)), chunks(content))
+    message, created = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "", (attachment.attachment_id,)))
+    assert created and message.status is MessageStatus.DELIVERED and message.attachment_ids == (attachment.attachment_id,)
+    assert message.moderation_action is ModerationAction.ALLOW and not w.moderation.calls
+    assert w.uow.events_of(e.MessageDelivered)[0].recipients == (Party.shop("s1"),)
+    with pytest.raises(InvalidArgument):  # what the fake answers when asked anyway, like moderation
+        await w.moderation.check(message_id="m", thread=thread, sender=BUYER, text=" ")
+
+
 async def test_closed_thread_refuses_messages_and_strangers_cannot_write():
     w = world()
     thread = await order_thread(w)
