@@ -1,14 +1,16 @@
 """Protobuf <-> notify domain."""
 from __future__ import annotations
 
+from prilavok.chat.v1 import chat_pb2
 from prilavok.notify.v1 import notify_pb2 as pb
 from prilavok.returns.v1 import returns_pb2
 from prilavok_platform.identity import Party
 from prilavok_platform.protobuf import EnumMapping, datetime_of, timestamp
-from services.notify.domain.model import Claim, ClaimStatus, Kind, Notification, Preferences, PreferencesChange
+from services.notify.domain.model import Claim, ClaimStatus, Kind, Notification, Preferences, PreferencesChange, ThreadKind
 
 KINDS: EnumMapping[Kind] = EnumMapping(pb.NotificationKind, Kind, "NOTIFICATION_KIND_")
 CLAIM_STATUSES: EnumMapping[ClaimStatus] = EnumMapping(returns_pb2.ClaimStatus, ClaimStatus, "CLAIM_STATUS_")
+THREAD_KINDS: EnumMapping[ThreadKind] = EnumMapping(chat_pb2.ThreadKind, ThreadKind, "THREAD_KIND_")
 
 
 def notification_to_pb(n: Notification) -> pb.Notification:

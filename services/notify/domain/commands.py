@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from prilavok_platform.identity import Identity, Party, Role
-from services.notify.domain.model import Claim, PreferencesChange
+from services.notify.domain.model import Claim, PreferencesChange, ThreadKind
 
 # --- consumed events -------------------------------------------------------------------------
 # `occurred_at` is None when the event carries no time; the domain decides what that means.
@@ -62,6 +62,8 @@ class TellReplyDeadline:
     order_id: str
     due_at: dt.datetime | None
     breached: bool
+    thread_kind: ThreadKind | None = None  # None: not named, or a kind unknown to this version
+    author: Role | None = None  # SUPPORT threads: the role of who wrote to support, when known
 
 
 @dataclass(frozen=True)

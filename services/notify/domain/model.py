@@ -45,6 +45,14 @@ def notification_id(event_id: str, recipient: Party) -> str:
     return f"{event_id}:{recipient.key}"
 
 
+class ThreadKind(str, enum.Enum):
+    """The kinds of chat threads, as chat's events name them."""
+
+    ORDER = "ORDER"  # buyer <-> shop about an order: the shop owes the replies
+    CLAIM = "CLAIM"  # the conversation of a return claim: likewise
+    SUPPORT = "SUPPORT"  # a buyer or a seller <-> the support desk: the desk owes them
+
+
 class ClaimStatus(str, enum.Enum):
     AWAITING_SELLER = "AWAITING_SELLER"
     AWAITING_BUYER = "AWAITING_BUYER"

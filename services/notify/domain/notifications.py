@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from prilavok_platform.identity import Party, Role
 from services.notify.domain import commands
-from services.notify.domain.model import Claim, ClaimStatus, Kind, MalformedEvent, Notification, notification_id
+from services.notify.domain.model import Claim, ClaimStatus, Kind, MalformedEvent, Notification, ThreadKind, notification_id
 
 PREVIEW_CHARS = 140
 
@@ -92,16 +92,36 @@ def message_blocked(c: commands.TellMessageBlocked) -> list[Notification]:
                          thread_id=c.thread_id) for r in _each(c.recipients)]
 
 
+# Who waits for the reply, (nominative, dative), by the author of a support thread.
+SUPPORT_AUTHOR = {Role.BUYER: ("Покупатель", "покупателю"), Role.SELLER: ("Продавец", "продавцу")}
+SOME_AUTHOR = ("Автор обращения", "автору обращения")
+
+
+def waiting_party(kind: ThreadKind | None, author: Role | None) -> tuple[str, str]:
+    """Who waits for the reply the recipient owes, (nominative, dative): in an order or claim
+    chat the buyer (the shop owes it); in a support thread its author, a buyer or a seller (the
+    desk owes it). A kind this version does not know names nobody in particular."""
+    if kind is ThreadKind.SUPPORT:
+        return SUPPORT_AUTHOR[author] if author is not None and author in SUPPORT_AUTHOR else SOME_AUTHOR
+    if kind in (ThreadKind.ORDER, ThreadKind.CLAIM):
+        return "Покупатель", "покупателю"
+    return "Собеседник", "собеседнику"
+
+
 def reply_deadline(c: commands.TellReplyDeadline) -> list[Notification]:
-    """The party that owes the reply: a reminder before the deadline, a notice once it passed."""
+    """The party that owes the reply: a reminder before the deadline, a notice once it passed,
+    naming who waits (which depends on the thread's kind)."""
     at = _dated(c)
     due_at = _required(c.due_at, "due_at")
+    who, whom = waiting_party(c.thread_kind, c.author)
     about = f" по заказу {c.order_id}" if c.order_id else ""
+    if c.thread_kind is ThreadKind.SUPPORT:
+        about = " на обращение в поддержку" + about
     when = due_at.astimezone(dt.UTC).strftime("%d.%m.%Y %H:%M UTC")
     if c.breached:
-        title, body = "Срок ответа истёк", f"Покупатель ждёт ответа{about}. Срок ответа истёк {when}."
+        title, body = "Срок ответа истёк", f"{who} ждёт ответа{about}. Срок ответа истёк {when}."
     else:
-        title, body = "Скоро истечёт срок ответа", f"Ответьте покупателю{about} до {when}."
+        title, body = "Скоро истечёт срок ответа", f"Ответьте {whom}{about} до {when}."
     return [Notification(notification_id(c.event_id, r), r, Kind.REPLY_DEADLINE, title, body, at, thread_id=c.thread_id)
             for r in _each(c.recipients)]
 

@@ -18,7 +18,7 @@ from prilavok_platform.errors import InvalidArgument
 from prilavok_platform.identity import Party, Role
 from prilavok_platform.nats import EventDispatcher, PoisonMessage
 from prilavok_platform.protobuf import ROLES, datetime_of, party_from_pb
-from services.notify.adapters.protos import claim_from_pb
+from services.notify.adapters.protos import THREAD_KINDS, claim_from_pb
 from services.notify.domain import commands
 from services.notify.domain.model import MalformedEvent
 from services.notify.service_layer.handlers import NotifyHandlers
@@ -53,8 +53,11 @@ def message_blocked(e: chat_events.MessageBlocked) -> commands.TellMessageBlocke
 
 
 def reply_deadline(e: chat_events.ReplyDeadline) -> commands.TellReplyDeadline:
-    return commands.TellReplyDeadline(e.event_id, datetime_of(e, "occurred_at"), _recipients(e), thread_id=e.thread.thread_id,
-                                      order_id=e.thread.order_id, due_at=datetime_of(e, "due_at"), breached=e.breached)
+    return commands.TellReplyDeadline(
+        e.event_id, datetime_of(e, "occurred_at"), _recipients(e), thread_id=e.thread.thread_id, order_id=e.thread.order_id,
+        due_at=datetime_of(e, "due_at"), breached=e.breached,
+        thread_kind=THREAD_KINDS.from_pb(e.thread.kind, "thread.kind", required=False, unknown_ok=True),
+        author=ROLES.from_pb(e.thread.author.role, "thread.author.role", required=False, unknown_ok=True))
 
 
 def claim_opened(e: returns_events.ClaimOpened) -> commands.TellClaimOpened:

@@ -15,6 +15,7 @@ from services.notify.domain.model import (
     MalformedEvent,
     Preferences,
     PreferencesChange,
+    ThreadKind,
     check_mark_read,
     notification_id,
     wanted,
@@ -29,8 +30,9 @@ def delivered(recipients=(SHOP,), sender=Role.BUYER, order_id="o", text="x", eve
     return commands.TellMessageDelivered(event_id, NOW, tuple(recipients), sender, "t", order_id, text)
 
 
-def deadline(breached: bool, due: dt.datetime | None, order_id="o1") -> commands.TellReplyDeadline:
-    return commands.TellReplyDeadline("e", NOW, (SHOP,), "t", order_id, due, breached)
+def deadline(breached: bool, due: dt.datetime | None, order_id="o1", kind: ThreadKind | None = ThreadKind.ORDER,
+             author: Role | None = None) -> commands.TellReplyDeadline:
+    return commands.TellReplyDeadline("e", NOW, (SHOP,), "t", order_id, due, breached, kind, author)
 
 
 def changed(claim: Claim = CLAIM, by: Role | None = Role.SELLER, comment: str = "") -> commands.TellClaimStatusChanged:
@@ -106,6 +108,23 @@ def test_deadline_texts_show_the_due_time_in_utc():
     assert soon.title == "Скоро истечёт срок ответа" and "23.11.2026 12:30 UTC" in soon.body
     [late] = tell.reply_deadline(deadline(True, due, order_id=""))
     assert late.title == "Срок ответа истёк" and "по заказу" not in late.body
+
+
+@pytest.mark.parametrize("kind, author, breached_body, reminder_body", [
+    (ThreadKind.ORDER, None, "Покупатель ждёт ответа по заказу o1.", "Ответьте покупателю по заказу o1 до"),
+    (ThreadKind.CLAIM, None, "Покупатель ждёт ответа по заказу o1.", "Ответьте покупателю по заказу o1 до"),
+    (ThreadKind.SUPPORT, Role.SELLER, "Продавец ждёт ответа на обращение в поддержку по заказу o1.",
+     "Ответьте продавцу на обращение в поддержку по заказу o1 до"),
+    (ThreadKind.SUPPORT, Role.BUYER, "Покупатель ждёт ответа на обращение в поддержку по заказу o1.",
+     "Ответьте покупателю на обращение в поддержку по заказу o1 до"),
+    (ThreadKind.SUPPORT, None, "Автор обращения ждёт ответа на обращение в поддержку по заказу o1.",
+     "Ответьте автору обращения на обращение в поддержку по заказу o1 до"),
+    (None, None, "Собеседник ждёт ответа по заказу o1.", "Ответьте собеседнику по заказу o1 до"),  # a kind a newer chat added
+])
+def test_deadline_texts_name_who_waits_by_the_thread_kind(kind, author, breached_body, reminder_body):
+    [late] = tell.reply_deadline(deadline(True, NOW, kind=kind, author=author))
+    [soon] = tell.reply_deadline(deadline(False, NOW, kind=kind, author=author))
+    assert late.body.startswith(breached_body) and soon.body.startswith(reminder_body)
 
 
 def test_a_refund_tells_buyer_and_shop_and_a_penalty_the_offender_moderation_names():

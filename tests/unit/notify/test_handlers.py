@@ -135,7 +135,18 @@ async def test_a_reply_deadline_tells_the_party_that_owes_the_reply(env):
                                                  recipients=[party_to_pb(SHOP_P)]))
     [n] = stored(env).values()
     assert (n.kind, n.recipient, n.title) == (Kind.REPLY_DEADLINE, SHOP_P, "Срок ответа истёк")
-    assert "22.11.2026 12:00 UTC" in n.body
+    assert n.body == "Покупатель ждёт ответа по заказу o1. Срок ответа истёк 22.11.2026 12:00 UTC."
+
+
+async def test_a_support_threads_deadline_names_its_author_who_waits(env):
+    support_thread = chat_pb2.Thread(thread_id="t2", kind=chat_pb2.THREAD_KIND_SUPPORT, shop_id="s1",
+                                     author=actor_to_pb(SELLER))
+    await consume(env, chat_events.ReplyDeadline(event_id="d", occurred_at=timestamp(AT), thread=support_thread,
+                                                 due_at=timestamp(NOW + dt.timedelta(hours=2)), breached=False,
+                                                 recipients=[party_to_pb(DESK)]))
+    [n] = stored(env).values()
+    assert (n.recipient, n.thread_id) == (DESK, "t2")
+    assert n.body == "Ответьте продавцу на обращение в поддержку до 22.11.2026 12:00 UTC."
 
 
 async def test_claim_events_tell_everyone_but_the_side_that_acted(env):
