@@ -8,7 +8,6 @@ from prilavok_platform.mongo_unit_of_work import OutboxEvent
 from prilavok_platform.protobuf import actor_to_pb, party_to_pb, timestamp
 from services.chat.adapters.protos import message_to_pb, thread_to_pb
 from services.chat.domain import events
-from services.chat.domain.model import Message
 
 
 def map_event(event: object, event_id: str) -> OutboxEvent:
@@ -22,11 +21,14 @@ def map_event(event: object, event_id: str) -> OutboxEvent:
         case events.ThreadCreated():
             return OutboxEvent("thread.created", events_pb2.ThreadCreated(**common))
         case events.MessageDelivered(message=message):
-            return OutboxEvent("message.delivered", events_pb2.MessageDelivered(**common, **_message_fields(message)))
+            return OutboxEvent("message.delivered", events_pb2.MessageDelivered(**common, message=message_to_pb(message)))
         case events.MessageHeld(message=message):
-            return OutboxEvent("message.held", events_pb2.MessageHeld(**common, **_message_fields(message)))
+            # Only the held message carries the original, for its reviewer: a delivered event
+            # (kept for days in the stream) must not hold the unmasked text of a masked message.
+            return OutboxEvent("message.held", events_pb2.MessageHeld(
+                **common, message=message_to_pb(message), moderated_text=message.moderated_text))
         case events.MessageBlocked(message=message):
-            return OutboxEvent("message.blocked", events_pb2.MessageBlocked(**common, **_message_fields(message)))
+            return OutboxEvent("message.blocked", events_pb2.MessageBlocked(**common, message=message_to_pb(message)))
         case events.ThreadRead(thread=thread, reader=reader, up_to_seq=seq):
             return OutboxEvent("thread.read", events_pb2.ThreadRead(
                 **common, thread_id=thread.thread_id, reader=actor_to_pb(reader), up_to_seq=seq))
@@ -37,7 +39,3 @@ def map_event(event: object, event_id: str) -> OutboxEvent:
             return OutboxEvent(name, events_pb2.ReplyDeadline(**common, due_at=timestamp(due), breached=breached))
     raise TypeError(f"not a chat domain event: {event!r}")
 
-
-def _message_fields(message: Message) -> dict[str, Any]:
-    """The message as delivered (masked when masked) and, for moderation, the text it judged."""
-    return {"message": message_to_pb(message), "moderated_text": message.moderated_text}
