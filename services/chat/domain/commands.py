@@ -54,7 +54,8 @@ class ListMessages:
     thread_id: str
     page_size: int = 0
     page_token: str = ""
-    direction: Direction = Direction.OLDER
+    # None: the default order (reading.listing_direction).
+    direction: Direction | None = None
     # Start after this seq when no page token is given; 0 starts at the end in the chosen direction.
     start_seq: int = 0
 

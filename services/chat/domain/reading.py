@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from prilavok_platform.errors import Validator
 from prilavok_platform.identity import Party
 from prilavok_platform.pagination import page_size
-from services.chat.domain.model import Message, MessageStatus, Side, Thread
+from services.chat.domain.model import Direction, Message, MessageStatus, Side, Thread
 
 MAX_MESSAGES_PAGE = 200
+# A conversation is read from its latest message back unless the reader asks otherwise.
+DEFAULT_DIRECTION = Direction.OLDER
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,11 @@ def unread_for(thread: Thread, side: Side, read_up_to: int | None = None) -> Unr
     """The unread messages of `side`: after its read marker, or after `read_up_to` once it moves there."""
     after = thread.read_seq.get(side, 0) if read_up_to is None else read_up_to
     return UnreadMessages(thread.thread_id, side, after)
+
+
+def listing_direction(requested: Direction | None) -> Direction:
+    """The order of a message listing: the requested one, else newest first (DEFAULT_DIRECTION)."""
+    return requested or DEFAULT_DIRECTION
 
 
 def message_page_size(requested: int, start_seq: int) -> int:

@@ -7,7 +7,6 @@ from prilavok_platform.auth import current_identity
 from prilavok_platform.errors import FieldViolation, InvalidArgument
 from services.chat.adapters import protos
 from services.chat.domain import commands
-from services.chat.domain.model import Direction
 from services.chat.service_layer.handlers import ChatHandlers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ChatService"].full_name
@@ -69,7 +68,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
             thread_id=request.thread_id,
             page_size=request.page_size,
             page_token=request.page_token,
-            direction=protos.DIRECTIONS.from_pb(request.direction, "direction", required=False) or Direction.OLDER,
+            direction=protos.DIRECTIONS.from_pb(request.direction, "direction", required=False),
             start_seq=request.start_seq,
         ))
         return pb.ListMessagesResponse(messages=[protos.message_to_pb(m) for m in page.messages], next_page_token=page.next_page_token)

@@ -234,7 +234,8 @@ class ChatHandlers:
         view = await self._visible(cmd.caller, cmd.thread_id)
         audience = access.message_audience(view.thread, cmd.caller)
         messages, token = await self._uow.reader().messages.page(
-            cmd.thread_id, audience, direction=cmd.direction, start_seq=cmd.start_seq, size=size, token=cmd.page_token
+            cmd.thread_id, audience, direction=reading.listing_direction(cmd.direction), start_seq=cmd.start_seq, size=size,
+            token=cmd.page_token,
         )
         return MessagePage([conversation.as_seen_by(m, cmd.caller) for m in messages], token)
 

@@ -17,6 +17,7 @@ from services.chat.domain.model import (
     AttachmentMeta,
     ChatPolicy,
     DeadlineState,
+    Direction,
     InitiationReason,
     MessageStatus,
     ModerationAction,
@@ -196,6 +197,8 @@ def test_a_held_message_released_behind_the_read_marker_is_not_unread():
 
 
 def test_a_message_listing_is_bounded_and_starts_at_zero_or_later():
+    assert reading.listing_direction(None) is Direction.OLDER  # unspecified: newest first
+    assert reading.listing_direction(Direction.NEWER) is Direction.NEWER
     assert reading.message_page_size(0, 0) == 20 and reading.message_page_size(10_000, 5) == reading.MAX_MESSAGES_PAGE
     with pytest.raises(InvalidArgument) as err:
         reading.message_page_size(10, -1)
