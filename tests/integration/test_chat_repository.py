@@ -194,3 +194,4 @@ async def test_the_close_and_the_rating_are_stored_with_the_thread(chat):
     await handlers.close_thread(c.CloseThread(agent, thread_id, "Вопрос решен"))
     stored = await uow.reader().threads.get(thread_id)
     assert (stored.rating, stored.rating_comment, stored.close_reason, stored.closed_by) == (4, "Долго, но решили", "Вопрос решен", agent)
+    assert stored.answered_at == T0  # the fact the rating rests on is stored

@@ -7,7 +7,7 @@ import datetime as dt
 from prilavok_platform.errors import FailedPrecondition, Validator
 from prilavok_platform.identity import Identity, Party
 from services.chat.domain import access, reading
-from services.chat.domain.deadlines import apply_reply_deadline, stop_reply_deadline
+from services.chat.domain.deadlines import answering_side, apply_reply_deadline, stop_reply_deadline
 from services.chat.domain.events import MessageBlocked, MessageDelivered, MessageEvent, MessageHeld, ThreadClosed, ThreadRead
 from services.chat.domain.model import (
     ChatPolicy,
@@ -82,6 +82,8 @@ def _deliver(thread: Thread, message: Message, at: dt.datetime, policy: ChatPoli
     if reading.unread_for(thread, reader).matches(message):
         thread.unread[reader] = thread.unread.get(reader, 0) + 1
     thread.last_message_at = thread.last_activity_at = thread.updated_at = at
+    if message.sender_side is answering_side(thread.kind) and thread.answered_at is None:
+        thread.answered_at = at
     apply_reply_deadline(thread, message.sender_side, at, policy)
     return MessageDelivered(thread.snapshot(), message.snapshot(), thread.parties_except(message.sender_party), at)
 
@@ -165,14 +167,14 @@ def validate_rating(score: int, comment: str) -> None:
 
 
 def rate(thread: Thread, score: int, comment: str, at: dt.datetime) -> None:
-    """A support thread is rated once, when it is answered (support spoke last) or closed."""
+    """A support thread is rated once, after support answered (a message of the desk was
+    delivered; the author's own messages, held or blocked ones do not count) or after it closed."""
     validate_rating(score, comment)
     if thread.kind is not ThreadKind.SUPPORT:
         raise FailedPrecondition("only support threads are rated", reason="NOT_A_SUPPORT_THREAD")
     if thread.rating:
         raise FailedPrecondition(f"thread {thread.thread_id} is already rated", reason="ALREADY_RATED")
-    answered = thread.last_seq > 0 and thread.reply_due_at is None
-    if thread.status is not ThreadStatus.CLOSED and not answered:
+    if thread.status is not ThreadStatus.CLOSED and thread.answered_at is None:
         raise FailedPrecondition("a support thread is rated once it is answered or closed", reason="NOT_YET_ANSWERED")
     thread.rating, thread.rating_comment, thread.rated_at, thread.updated_at = score, comment, at, at
 

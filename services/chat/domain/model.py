@@ -189,6 +189,8 @@ class Thread:
     read_seq: dict[Side, int] = field(default_factory=dict)
     reply_due_at: dt.datetime | None = None
     deadline_state: DeadlineState | None = None
+    # When the side that owes answers (the shop, the support desk) first got a message delivered.
+    answered_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
     closed_by: Identity | None = None
     close_reason: str = ""

@@ -287,6 +287,21 @@ def test_only_text_needs_a_verdict():
         assert conversation.decision_without_moderation(blank) == ModerationDecision(ModerationAction.ALLOW)
 
 
+def test_a_thread_is_answered_when_the_answering_sides_message_is_delivered():
+    thread = order()
+    for action in (ModerationAction.ALLOW, ModerationAction.BLOCK):  # the buyer's, then the seller's blocked one
+        side, who = (Side.BUYER, BUYER) if action is ModerationAction.ALLOW else (Side.SELLER, SELLER)
+        conversation.accept_message(thread, message(thread, who, side, action), POLICY)
+    assert thread.answered_at is None
+    held = message(thread, SELLER, Side.SELLER, ModerationAction.REVIEW)
+    conversation.accept_message(thread, held, POLICY)
+    assert thread.answered_at is None
+    conversation.release_held(thread, held, approved=True, comment="", at=NOW + HOUR, policy=POLICY)
+    assert thread.answered_at == NOW + HOUR
+    conversation.accept_message(thread, message(thread, SELLER, Side.SELLER), POLICY)
+    assert thread.answered_at == NOW + HOUR  # the first answer
+
+
 def test_the_original_text_is_shown_to_its_writer_only():
     thread = order()
     m = message(thread, BUYER, Side.BUYER, ModerationAction.MASK, text="a 8900", masked="a ***")

@@ -511,6 +511,25 @@ async def test_rate_thread_once_after_the_answer_by_its_author_only():
         await w.handlers.rate_thread(c.RateThread(BUYER, order.thread_id, 4))
 
 
+@pytest.mark.parametrize("action", [ModerationAction.BLOCK, ModerationAction.REVIEW])
+async def test_a_support_thread_whose_only_message_was_not_delivered_is_not_answered(action):
+    """The author's blocked or held message leaves no reply deadline running, yet nobody answered."""
+    w = world()
+    topic = SupportTopic("Приемка товара", "Возражения по актам приемки")
+    thread = (await w.handlers.create_thread(c.CreateThread(BUYER, rid(), ThreadKind.SUPPORT, support=topic)))[0].thread
+    w.moderation.by_text["Пишите в телеграм"] = ModerationDecision(action, (Category.CONTACT_EXCHANGE,), "контакты")
+    await send(w, BUYER, thread.thread_id, "Пишите в телеграм")
+    assert w.threads.rows[thread.thread_id].reply_due_at is None
+    with pytest.raises(FailedPrecondition) as err:
+        await w.handlers.rate_thread(c.RateThread(BUYER, thread.thread_id, 1))
+    assert err.value.reason == "NOT_YET_ANSWERED"
+    # Answered once, it stays rateable when the author writes again.
+    await send(w, AGENT, thread.thread_id, "Здравствуйте! Чем помочь?")
+    await send(w, BUYER, thread.thread_id, "Акт приемки неверный")
+    assert w.threads.rows[thread.thread_id].reply_due_at is not None
+    assert (await w.handlers.rate_thread(c.RateThread(BUYER, thread.thread_id, 3))).thread.rating == 3
+
+
 # --- ReleaseHeld -----------------------------------------------------------------------------
 
 async def held_message(w):
