@@ -221,7 +221,7 @@ def cmd_close(ctx: Ctx):
 
 
 def cmd_notifications(ctx: Ctx):
-    request = notify_pb2.ListNotificationsRequest(page_size=ctx.args.limit, unread_only=ctx.args.unread)
+    request = notify_pb2.ListNotificationsRequest(page_size=ctx.args.limit, unread_only=ctx.args.unread, inbox=ctx.args.inbox)
     reply = ctx.call(ctx.stub("notify", notify_pb2_grpc.NotifyServiceStub).ListNotifications, request)
 
     def human(r):
@@ -408,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(notify, "list", cmd_notifications, "list your notifications")
     p.add_argument("--unread", action="store_true")
     p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--inbox", default="", help="which of your inboxes: empty for the main one; a support agent's own is user:<id>")
 
     moderation = groups.add_parser("moderation", help="moderation").add_subparsers(dest="cmd", required=True)
     p = command(moderation, "check", cmd_moderation_check, "check a text (dry run: nothing is recorded)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from prilavok.chat.v1 import chat_pb2
 from prilavok.notify.v1 import notify_pb2 as pb
 from prilavok.returns.v1 import returns_pb2
+from prilavok_platform.errors import FieldViolation, InvalidArgument
 from prilavok_platform.identity import Party
 from prilavok_platform.protobuf import EnumMapping, datetime_of, timestamp
 from services.notify.domain.model import Claim, ClaimStatus, Kind, Notification, Preferences, PreferencesChange, ThreadKind
@@ -25,6 +26,16 @@ def notification_from_pb(message: pb.Notification) -> Notification:
     assert created_at is not None, "notify always stamps its notifications"
     return Notification(message.notification_id, Party.parse(message.recipient), KINDS.require(message.kind, "kind"),
                         message.title, message.body, created_at, message.thread_id, message.claim_id, message.read)
+
+
+def inbox_from_pb(key: str) -> Party | None:
+    """A request's `inbox`: a party key, or None (empty) for the caller's main inbox."""
+    if not key:
+        return None
+    try:
+        return Party.parse(key)
+    except ValueError:
+        raise InvalidArgument(FieldViolation("inbox", "must be 'user:<id>', 'shop:<id>' or 'support'")) from None
 
 
 def preferences_to_pb(p: Preferences) -> pb.Preferences:

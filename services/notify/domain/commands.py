@@ -104,6 +104,7 @@ class TellPenaltyIssued:
 
 
 # --- the caller's inbox ----------------------------------------------------------------------
+# `inbox`: which of the caller's inboxes (access.inboxes_of); None for the caller's main one.
 
 @dataclass(frozen=True)
 class ListNotifications:
@@ -111,6 +112,7 @@ class ListNotifications:
     unread_only: bool = False
     page_size: int = 0
     page_token: str = ""
+    inbox: Party | None = None
 
 
 @dataclass(frozen=True)
@@ -118,19 +120,23 @@ class MarkNotificationsRead:
     caller: Identity
     notification_ids: tuple[str, ...] = ()
     all: bool = False
+    inbox: Party | None = None
 
 
 @dataclass(frozen=True)
 class Subscribe:
     caller: Identity
+    inbox: Party | None = None
 
 
 @dataclass(frozen=True)
 class GetPreferences:
     caller: Identity
+    inbox: Party | None = None
 
 
 @dataclass(frozen=True)
 class UpdatePreferences:
     caller: Identity
     change: PreferencesChange
+    inbox: Party | None = None

@@ -2,7 +2,6 @@
 (honouring mutes) and announce it; serve each inbox. Orchestration only."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from cachetools import TTLCache
@@ -15,7 +14,7 @@ from prilavok_platform.unit_of_work import Transaction, UnitOfWork
 from services.notify.domain import access, commands
 from services.notify.domain import notifications as tell
 from services.notify.domain.model import Notification, Preferences, check_mark_read, wanted
-from services.notify.service_layer.ports import Fanout, NotifyRepositories
+from services.notify.service_layer.ports import Fanout, Feed, NotifyRepositories
 
 Tx = Transaction[NotifyRepositories]
 
@@ -91,37 +90,31 @@ class NotifyHandlers:
     # --- the caller's inbox -------------------------------------------------------------------------
 
     async def list_notifications(self, command: commands.ListNotifications) -> NotificationPage:
-        inbox = access.inbox_of(command.caller)
+        inbox = access.inbox_of(command.caller, command.inbox)
         repos = self._uow.reader()
         items, token = await repos.notifications.page(inbox, command.unread_only, page_size(command.page_size), command.page_token)
         return NotificationPage(items, token, await repos.notifications.unread_count(inbox))
 
     async def mark_read(self, command: commands.MarkNotificationsRead) -> int:
         """Returns how many stay unread."""
-        inbox = access.inbox_of(command.caller)
+        inbox = access.inbox_of(command.caller, command.inbox)
         check_mark_read(command.notification_ids, command.all)
         repos = self._uow.reader()  # one update_many of the inbox's own: nothing to hold together
         await repos.notifications.mark_read(inbox, None if command.all else command.notification_ids)
         return await repos.notifications.unread_count(inbox)
 
-    async def subscribe(self, command: commands.Subscribe) -> AsyncIterator[Notification]:
-        """The caller's new notifications until the stream is cancelled; RESOURCE_EXHAUSTED when
-        the caller reads too slowly to keep up (what it missed stays listable)."""
-        feed = self._fanout.open(access.inbox_of(command.caller))
-        try:
-            while True:
-                notification = await feed.next()
-                if notification is not None:
-                    yield notification
-        finally:
-            feed.close()
+    def subscribe(self, command: commands.Subscribe) -> Feed:
+        """The caller's new notifications as they are stored, until the caller closes the feed.
+        Its reads fail with RESOURCE_EXHAUSTED once the caller reads too slowly to keep up (what
+        it missed stays listable)."""
+        return self._fanout.open(access.inbox_of(command.caller, command.inbox))
 
     async def get_preferences(self, command: commands.GetPreferences) -> Preferences:
-        stored = await self._uow.reader().preferences.get(access.inbox_of(command.caller))
+        stored = await self._uow.reader().preferences.get(access.inbox_of(command.caller, command.inbox))
         return stored.preferences if stored else Preferences()
 
     async def update_preferences(self, command: commands.UpdatePreferences) -> Preferences:
-        inbox = access.inbox_of(command.caller)
+        inbox = access.inbox_of(command.caller, command.inbox)
 
         async def work(tx: Tx) -> Preferences:
             # Read, change what the mask names, save only if nobody saved in between, otherwise read

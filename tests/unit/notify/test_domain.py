@@ -200,3 +200,19 @@ def test_inboxes_belong_to_buyers_shops_and_the_desk():
     for role in (Role.MODERATOR, Role.SERVICE):
         with pytest.raises(PermissionDenied):
             access.inbox_of(Identity("x", role))
+
+
+def test_a_support_agent_also_has_their_own_inbox_and_nobody_else_has_it():
+    agent = Identity("agent", Role.SUPPORT)
+    assert access.inboxes_of(agent) == (Party.support(), Party.user("agent"))
+    assert access.inbox_of(agent, Party.user("agent")) == Party.user("agent")
+    assert access.inbox_of(agent, Party.support()) == Party.support()
+    assert access.inbox_of(Identity("b1", Role.BUYER), BUYER) == BUYER
+    for caller, other in [(Identity("agent-2", Role.SUPPORT), Party.user("agent")),  # a colleague's notices
+                          (Identity("b1", Role.BUYER), Party.support()),
+                          (Identity("b1", Role.BUYER), SHOP),
+                          (Identity("u7", Role.SELLER, "s1"), Party.user("u7")),  # nothing is addressed to a seller in person
+                          (Identity("u7", Role.SELLER, "s1"), Party.shop("s2"))]:
+        with pytest.raises(PermissionDenied) as err:
+            access.inbox_of(caller, other)
+        assert err.value.reason == "INBOX_NOT_ALLOWED"

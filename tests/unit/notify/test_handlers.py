@@ -467,8 +467,46 @@ async def test_staff_without_an_inbox_are_denied(env, command):
 
 async def test_moderators_cannot_subscribe(env):
     with pytest.raises(PermissionDenied):
-        await anext(env.handlers.subscribe(commands.Subscribe(MODERATOR)))
+        env.handlers.subscribe(commands.Subscribe(MODERATOR))
     assert env.fanout.hub.open_feeds == 0
+
+
+AGENT_P = Party.user("agent")
+
+
+async def test_a_support_agent_reads_their_own_penalty_in_their_own_inbox(env):
+    await consume(env, penalty(AGENT_P, sender=SUPPORT))
+    await deliver(env, 1, recipient=DESK)
+    own = await env.handlers.list_notifications(commands.ListNotifications(SUPPORT, inbox=AGENT_P))
+    assert [(n.kind, n.recipient) for n in own.notifications] == [(Kind.PENALTY, AGENT_P)] and own.unread_count == 1
+    desk = await env.handlers.list_notifications(commands.ListNotifications(SUPPORT))  # the main inbox: the desk's
+    assert [n.recipient for n in desk.notifications] == [DESK]
+    assert await env.handlers.mark_read(commands.MarkNotificationsRead(SUPPORT, all=True, inbox=AGENT_P)) == 0
+    assert await env.repos.notifications.unread_count(DESK) == 1  # the desk's stay unread
+
+
+async def test_another_agent_cannot_read_an_agents_own_inbox(env):
+    await consume(env, penalty(AGENT_P, sender=SUPPORT))
+    colleague = Identity("agent-2", Role.SUPPORT)
+    for call in (env.handlers.list_notifications(commands.ListNotifications(colleague, inbox=AGENT_P)),
+                 env.handlers.mark_read(commands.MarkNotificationsRead(colleague, all=True, inbox=AGENT_P)),
+                 env.handlers.get_preferences(commands.GetPreferences(colleague, inbox=AGENT_P)),
+                 env.handlers.update_preferences(commands.UpdatePreferences(colleague, mute(Kind.PENALTY), inbox=AGENT_P))):
+        with pytest.raises(PermissionDenied):
+            await call
+    with pytest.raises(PermissionDenied):
+        env.handlers.subscribe(commands.Subscribe(colleague, inbox=AGENT_P))
+    assert not stored(env)["p:user:agent"].read and env.repos.preferences.stored == {}
+
+
+async def test_an_agent_subscribes_to_their_own_inbox_and_mutes_it_apart_from_the_desk(env):
+    feed = env.handlers.subscribe(commands.Subscribe(SUPPORT, inbox=AGENT_P))
+    await consume(env, penalty(AGENT_P, sender=SUPPORT))
+    assert (await feed.next(1)).notification_id == "p:user:agent"
+    feed.close()
+    await env.handlers.update_preferences(commands.UpdatePreferences(SUPPORT, mute(Kind.NEW_MESSAGE), inbox=AGENT_P))
+    assert await env.handlers.get_preferences(commands.GetPreferences(SUPPORT)) == Preferences()  # the desk's
+    assert env.repos.preferences.of(AGENT_P) == Preferences(frozenset({Kind.NEW_MESSAGE}))
 
 
 async def test_each_caller_sees_only_their_inbox(env):
@@ -479,32 +517,27 @@ async def test_each_caller_sees_only_their_inbox(env):
 
 
 # --- Subscribe ---------------------------------------------------------------------------------------
+# The handler opens the caller's feed; the gRPC stream around it is tested in test_servicer.py.
 
 async def test_subscribers_receive_their_new_notifications_only(env):
-    stream = env.handlers.subscribe(commands.Subscribe(SELLER))
-    first = asyncio.ensure_future(anext(stream))
-    await asyncio.sleep(0)
+    feed = env.handlers.subscribe(commands.Subscribe(SELLER))
     assert env.fanout.hub.open_feeds == 1
     await consume(env, delivered("to-buyer", sender=SELLER, recipients=(BUYER_P,)))
     await consume(env, delivered("to-shop"))
-    note = await asyncio.wait_for(first, 1)
-    assert note.notification_id == "to-shop:shop:s1"
+    assert (await feed.next(1)).notification_id == "to-shop:shop:s1"
     await consume(env, delivered("to-shop"))  # redelivered: not announced again
-    await stream.aclose()
+    assert await feed.next(0.01) is None
+    feed.close()
     assert env.fanout.hub.open_feeds == 0
     assert [n.notification_id for n in env.fanout.announced] == ["to-buyer:user:b1", "to-shop:shop:s1"]
 
 
 async def test_a_subscriber_that_falls_behind_is_told_so_and_nothing_is_dropped_silently():
     env = make_env(queue_limit=2)
-    stream = env.handlers.subscribe(commands.Subscribe(SELLER))
-    first = asyncio.ensure_future(anext(stream))
-    await asyncio.sleep(0)
-    for i in range(4):  # the reader reads nothing meanwhile: e1 and e2 fill its queue, e3 overflows it
+    feed = env.handlers.subscribe(commands.Subscribe(SELLER))
+    for i in range(4):  # the reader reads nothing meanwhile: e0 and e1 fill its queue, e2 overflows it
         await consume(env, delivered(f"e{i}"))
-    assert (await first).notification_id == "e0:shop:s1"
-    with pytest.raises(ResourceExhausted) as err:  # not e1, e2 and a silent gap
-        await anext(stream)
+    with pytest.raises(ResourceExhausted) as err:  # not e0, e1 and a silent gap
+        await feed.next(1)
     assert err.value.reason == "STREAM_OVERFLOW"
-    assert env.fanout.hub.open_feeds == 0  # the stream ended and let go of its feed
     assert len(stored(env)) == 4  # everything missed is listable

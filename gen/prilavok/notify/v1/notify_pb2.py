@@ -26,7 +26,7 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fprilavok/notify/v1/notify.proto\x12\x12prilavok.notify.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xee\x01\n\x0cNotification\x12\x17\n\x0fnotification_id\x18\x01 \x01(\t\x12\x11\n\trecipient\x18\x02 \x01(\t\x12\x32\n\x04kind\x18\x03 \x01(\x0e\x32$.prilavok.notify.v1.NotificationKind\x12\r\n\x05title\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x11\n\tthread_id\x18\x06 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04read\x18\t \x01(\x08\"V\n\x18ListNotificationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bunread_only\x18\x03 \x01(\x08\"\x83\x01\n\x19ListNotificationsResponse\x12\x37\n\rnotifications\x18\x01 \x03(\x0b\x32 .prilavok.notify.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x14\n\x0cunread_count\x18\x03 \x01(\x03\"E\n\x1cMarkNotificationsReadRequest\x12\x18\n\x10notification_ids\x18\x01 \x03(\t\x12\x0b\n\x03\x61ll\x18\x02 \x01(\x08\"5\n\x1dMarkNotificationsReadResponse\x12\x14\n\x0cunread_count\x18\x01 \x01(\x03\"\x12\n\x10SubscribeRequest\"K\n\x11SubscribeResponse\x12\x36\n\x0cnotification\x18\x01 \x01(\x0b\x32 .prilavok.notify.v1.Notification\"\x9c\x01\n\x0bPreferences\x12\x39\n\x0bmuted_kinds\x18\x01 \x03(\x0e\x32$.prilavok.notify.v1.NotificationKindJ\x04\x08\x02\x10\x03J\x04\x08\x03\x10\x04J\x04\x08\x04\x10\x05J\x04\x08\x05\x10\x06R\remail_enabledR\remail_addressR\x0fwebhook_enabledR\x0bwebhook_url\"\x17\n\x15GetPreferencesRequest\"N\n\x16GetPreferencesResponse\x12\x34\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1f.prilavok.notify.v1.Preferences\"\x81\x01\n\x18UpdatePreferencesRequest\x12\x34\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1f.prilavok.notify.v1.Preferences\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"Q\n\x19UpdatePreferencesResponse\x12\x34\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1f.prilavok.notify.v1.Preferences*\xaa\x02\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12!\n\x1dNOTIFICATION_KIND_NEW_MESSAGE\x10\x01\x12%\n!NOTIFICATION_KIND_MESSAGE_BLOCKED\x10\x02\x12\"\n\x1eNOTIFICATION_KIND_MESSAGE_HELD\x10\x03\x12\"\n\x1eNOTIFICATION_KIND_CLAIM_UPDATE\x10\x04\x12\x1c\n\x18NOTIFICATION_KIND_REFUND\x10\x05\x12\x1d\n\x19NOTIFICATION_KIND_PENALTY\x10\x06\x12$\n NOTIFICATION_KIND_REPLY_DEADLINE\x10\x07\x32\xb6\x04\n\rNotifyService\x12p\n\x11ListNotifications\x12,.prilavok.notify.v1.ListNotificationsRequest\x1a-.prilavok.notify.v1.ListNotificationsResponse\x12|\n\x15MarkNotificationsRead\x12\x30.prilavok.notify.v1.MarkNotificationsReadRequest\x1a\x31.prilavok.notify.v1.MarkNotificationsReadResponse\x12Z\n\tSubscribe\x12$.prilavok.notify.v1.SubscribeRequest\x1a%.prilavok.notify.v1.SubscribeResponse0\x01\x12g\n\x0eGetPreferences\x12).prilavok.notify.v1.GetPreferencesRequest\x1a*.prilavok.notify.v1.GetPreferencesResponse\x12p\n\x11UpdatePreferences\x12,.prilavok.notify.v1.UpdatePreferencesRequest\x1a-.prilavok.notify.v1.UpdatePreferencesResponseB\x1dZ\x1bprilavok/notify/v1;notifyv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fprilavok/notify/v1/notify.proto\x12\x12prilavok.notify.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xee\x01\n\x0cNotification\x12\x17\n\x0fnotification_id\x18\x01 \x01(\t\x12\x11\n\trecipient\x18\x02 \x01(\t\x12\x32\n\x04kind\x18\x03 \x01(\x0e\x32$.prilavok.notify.v1.NotificationKind\x12\r\n\x05title\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x11\n\tthread_id\x18\x06 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04read\x18\t \x01(\x08\"e\n\x18ListNotificationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bunread_only\x18\x03 \x01(\x08\x12\r\n\x05inbox\x18\x04 \x01(\t\"\x83\x01\n\x19ListNotificationsResponse\x12\x37\n\rnotifications\x18\x01 \x03(\x0b\x32 .prilavok.notify.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x14\n\x0cunread_count\x18\x03 \x01(\x03\"T\n\x1cMarkNotificationsReadRequest\x12\x18\n\x10notification_ids\x18\x01 \x03(\t\x12\x0b\n\x03\x61ll\x18\x02 \x01(\x08\x12\r\n\x05inbox\x18\x03 \x01(\t\"5\n\x1dMarkNotificationsReadResponse\x12\x14\n\x0cunread_count\x18\x01 \x01(\x03\"!\n\x10SubscribeRequest\x12\r\n\x05inbox\x18\x01 \x01(\t\"K\n\x11SubscribeResponse\x12\x36\n\x0cnotification\x18\x01 \x01(\x0b\x32 .prilavok.notify.v1.Notification\"\x9c\x01\n\x0bPreferences\x12\x39\n\x0bmuted_kinds\x18\x01 \x03(\x0e\x32$.prilavok.notify.v1.NotificationKindJ\x04\x08\x02\x10\x03J\x04\x08\x03\x10\x04J\x04\x08\x04\x10\x05J\x04\x08\x05\x10\x06R\remail_enabledR\remail_addressR\x0fwebhook_enabledR\x0bwebhook_url\"&\n\x15GetPreferencesRequest\x12\r\n\x05inbox\x18\x01 \x01(\t\"N\n\x16GetPreferencesResponse\x12\x34\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1f.prilavok.notify.v1.Preferences\"\x90\x01\n\x18UpdatePreferencesRequest\x12\x34\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1f.prilavok.notify.v1.Preferences\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\r\n\x05inbox\x18\x03 \x01(\t\"Q\n\x19UpdatePreferencesResponse\x12\x34\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1f.prilavok.notify.v1.Preferences*\xaa\x02\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12!\n\x1dNOTIFICATION_KIND_NEW_MESSAGE\x10\x01\x12%\n!NOTIFICATION_KIND_MESSAGE_BLOCKED\x10\x02\x12\"\n\x1eNOTIFICATION_KIND_MESSAGE_HELD\x10\x03\x12\"\n\x1eNOTIFICATION_KIND_CLAIM_UPDATE\x10\x04\x12\x1c\n\x18NOTIFICATION_KIND_REFUND\x10\x05\x12\x1d\n\x19NOTIFICATION_KIND_PENALTY\x10\x06\x12$\n NOTIFICATION_KIND_REPLY_DEADLINE\x10\x07\x32\xb6\x04\n\rNotifyService\x12p\n\x11ListNotifications\x12,.prilavok.notify.v1.ListNotificationsRequest\x1a-.prilavok.notify.v1.ListNotificationsResponse\x12|\n\x15MarkNotificationsRead\x12\x30.prilavok.notify.v1.MarkNotificationsReadRequest\x1a\x31.prilavok.notify.v1.MarkNotificationsReadResponse\x12Z\n\tSubscribe\x12$.prilavok.notify.v1.SubscribeRequest\x1a%.prilavok.notify.v1.SubscribeResponse0\x01\x12g\n\x0eGetPreferences\x12).prilavok.notify.v1.GetPreferencesRequest\x1a*.prilavok.notify.v1.GetPreferencesResponse\x12p\n\x11UpdatePreferences\x12,.prilavok.notify.v1.UpdatePreferencesRequest\x1a-.prilavok.notify.v1.UpdatePreferencesResponseB\x1dZ\x1bprilavok/notify/v1;notifyv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,32 +34,32 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'prilavok.notify.v1.notify_p
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\033prilavok/notify/v1;notifyv1'
-  _globals['_NOTIFICATIONKIND']._serialized_start=1288
-  _globals['_NOTIFICATIONKIND']._serialized_end=1586
+  _globals['_NOTIFICATIONKIND']._serialized_start=1363
+  _globals['_NOTIFICATIONKIND']._serialized_end=1661
   _globals['_NOTIFICATION']._serialized_start=123
   _globals['_NOTIFICATION']._serialized_end=361
   _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=363
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=449
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=452
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=583
-  _globals['_MARKNOTIFICATIONSREADREQUEST']._serialized_start=585
-  _globals['_MARKNOTIFICATIONSREADREQUEST']._serialized_end=654
-  _globals['_MARKNOTIFICATIONSREADRESPONSE']._serialized_start=656
-  _globals['_MARKNOTIFICATIONSREADRESPONSE']._serialized_end=709
-  _globals['_SUBSCRIBEREQUEST']._serialized_start=711
-  _globals['_SUBSCRIBEREQUEST']._serialized_end=729
-  _globals['_SUBSCRIBERESPONSE']._serialized_start=731
-  _globals['_SUBSCRIBERESPONSE']._serialized_end=806
-  _globals['_PREFERENCES']._serialized_start=809
-  _globals['_PREFERENCES']._serialized_end=965
-  _globals['_GETPREFERENCESREQUEST']._serialized_start=967
-  _globals['_GETPREFERENCESREQUEST']._serialized_end=990
-  _globals['_GETPREFERENCESRESPONSE']._serialized_start=992
-  _globals['_GETPREFERENCESRESPONSE']._serialized_end=1070
-  _globals['_UPDATEPREFERENCESREQUEST']._serialized_start=1073
-  _globals['_UPDATEPREFERENCESREQUEST']._serialized_end=1202
-  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_start=1204
-  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_end=1285
-  _globals['_NOTIFYSERVICE']._serialized_start=1589
-  _globals['_NOTIFYSERVICE']._serialized_end=2155
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=464
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=467
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=598
+  _globals['_MARKNOTIFICATIONSREADREQUEST']._serialized_start=600
+  _globals['_MARKNOTIFICATIONSREADREQUEST']._serialized_end=684
+  _globals['_MARKNOTIFICATIONSREADRESPONSE']._serialized_start=686
+  _globals['_MARKNOTIFICATIONSREADRESPONSE']._serialized_end=739
+  _globals['_SUBSCRIBEREQUEST']._serialized_start=741
+  _globals['_SUBSCRIBEREQUEST']._serialized_end=774
+  _globals['_SUBSCRIBERESPONSE']._serialized_start=776
+  _globals['_SUBSCRIBERESPONSE']._serialized_end=851
+  _globals['_PREFERENCES']._serialized_start=854
+  _globals['_PREFERENCES']._serialized_end=1010
+  _globals['_GETPREFERENCESREQUEST']._serialized_start=1012
+  _globals['_GETPREFERENCESREQUEST']._serialized_end=1050
+  _globals['_GETPREFERENCESRESPONSE']._serialized_start=1052
+  _globals['_GETPREFERENCESRESPONSE']._serialized_end=1130
+  _globals['_UPDATEPREFERENCESREQUEST']._serialized_start=1133
+  _globals['_UPDATEPREFERENCESREQUEST']._serialized_end=1277
+  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_start=1279
+  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_end=1360
+  _globals['_NOTIFYSERVICE']._serialized_start=1664
+  _globals['_NOTIFYSERVICE']._serialized_end=2230
 # @@protoc_insertion_point(module_scope)

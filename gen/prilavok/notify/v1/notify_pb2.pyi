@@ -53,14 +53,16 @@ class Notification(_message.Message):
     def __init__(self, notification_id: _Optional[str] = ..., recipient: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., title: _Optional[str] = ..., body: _Optional[str] = ..., thread_id: _Optional[str] = ..., claim_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., read: _Optional[bool] = ...) -> None: ...
 
 class ListNotificationsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "unread_only")
+    __slots__ = ("page_size", "page_token", "unread_only", "inbox")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     UNREAD_ONLY_FIELD_NUMBER: _ClassVar[int]
+    INBOX_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     unread_only: bool
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., unread_only: _Optional[bool] = ...) -> None: ...
+    inbox: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., unread_only: _Optional[bool] = ..., inbox: _Optional[str] = ...) -> None: ...
 
 class ListNotificationsResponse(_message.Message):
     __slots__ = ("notifications", "next_page_token", "unread_count")
@@ -73,12 +75,14 @@ class ListNotificationsResponse(_message.Message):
     def __init__(self, notifications: _Optional[_Iterable[_Union[Notification, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., unread_count: _Optional[int] = ...) -> None: ...
 
 class MarkNotificationsReadRequest(_message.Message):
-    __slots__ = ("notification_ids", "all")
+    __slots__ = ("notification_ids", "all", "inbox")
     NOTIFICATION_IDS_FIELD_NUMBER: _ClassVar[int]
     ALL_FIELD_NUMBER: _ClassVar[int]
+    INBOX_FIELD_NUMBER: _ClassVar[int]
     notification_ids: _containers.RepeatedScalarFieldContainer[str]
     all: bool
-    def __init__(self, notification_ids: _Optional[_Iterable[str]] = ..., all: _Optional[bool] = ...) -> None: ...
+    inbox: str
+    def __init__(self, notification_ids: _Optional[_Iterable[str]] = ..., all: _Optional[bool] = ..., inbox: _Optional[str] = ...) -> None: ...
 
 class MarkNotificationsReadResponse(_message.Message):
     __slots__ = ("unread_count",)
@@ -87,8 +91,10 @@ class MarkNotificationsReadResponse(_message.Message):
     def __init__(self, unread_count: _Optional[int] = ...) -> None: ...
 
 class SubscribeRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("inbox",)
+    INBOX_FIELD_NUMBER: _ClassVar[int]
+    inbox: str
+    def __init__(self, inbox: _Optional[str] = ...) -> None: ...
 
 class SubscribeResponse(_message.Message):
     __slots__ = ("notification",)
@@ -103,8 +109,10 @@ class Preferences(_message.Message):
     def __init__(self, muted_kinds: _Optional[_Iterable[_Union[NotificationKind, str]]] = ...) -> None: ...
 
 class GetPreferencesRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("inbox",)
+    INBOX_FIELD_NUMBER: _ClassVar[int]
+    inbox: str
+    def __init__(self, inbox: _Optional[str] = ...) -> None: ...
 
 class GetPreferencesResponse(_message.Message):
     __slots__ = ("preferences",)
@@ -113,12 +121,14 @@ class GetPreferencesResponse(_message.Message):
     def __init__(self, preferences: _Optional[_Union[Preferences, _Mapping]] = ...) -> None: ...
 
 class UpdatePreferencesRequest(_message.Message):
-    __slots__ = ("preferences", "update_mask")
+    __slots__ = ("preferences", "update_mask", "inbox")
     PREFERENCES_FIELD_NUMBER: _ClassVar[int]
     UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    INBOX_FIELD_NUMBER: _ClassVar[int]
     preferences: Preferences
     update_mask: _field_mask_pb2.FieldMask
-    def __init__(self, preferences: _Optional[_Union[Preferences, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+    inbox: str
+    def __init__(self, preferences: _Optional[_Union[Preferences, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., inbox: _Optional[str] = ...) -> None: ...
 
 class UpdatePreferencesResponse(_message.Message):
     __slots__ = ("preferences",)
