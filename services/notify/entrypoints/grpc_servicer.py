@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from prilavok.notify.v1 import notify_pb2 as pb
 from prilavok.notify.v1 import notify_pb2_grpc
 from prilavok_platform.auth import current_identity
-from services.notify.adapters.protos import notification_to_pb, preferences_change_from_pb, preferences_to_pb
+from services.notify.adapters.protos import inbox_from_pb, notification_to_pb, preferences_change_from_pb, preferences_to_pb
 from services.notify.domain import commands
 from services.notify.service_layer.handlers import NotifyHandlers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NotifyService"].full_name
+# How often an idle Subscribe stream looks whether its client is still there.
+IDLE_CHECK_SECONDS = 15.0
 
 
 class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
@@ -19,23 +21,33 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
 
     async def ListNotifications(self, request: pb.ListNotificationsRequest, context) -> pb.ListNotificationsResponse:
         page = await self._handlers.list_notifications(commands.ListNotifications(
-            current_identity(), unread_only=request.unread_only, page_size=request.page_size, page_token=request.page_token))
+            current_identity(), unread_only=request.unread_only, page_size=request.page_size, page_token=request.page_token,
+            inbox=inbox_from_pb(request.inbox)))
         return pb.ListNotificationsResponse(notifications=[notification_to_pb(n) for n in page.notifications],
                                             next_page_token=page.next_page_token, unread_count=page.unread_count)
 
     async def MarkNotificationsRead(self, request: pb.MarkNotificationsReadRequest, context) -> pb.MarkNotificationsReadResponse:
         unread = await self._handlers.mark_read(commands.MarkNotificationsRead(
-            current_identity(), notification_ids=tuple(request.notification_ids), all=request.all))
+            current_identity(), notification_ids=tuple(request.notification_ids), all=request.all, inbox=inbox_from_pb(request.inbox)))
         return pb.MarkNotificationsReadResponse(unread_count=unread)
 
     async def Subscribe(self, request: pb.SubscribeRequest, context) -> AsyncIterator[pb.SubscribeResponse]:
-        async for notification in self._handlers.subscribe(commands.Subscribe(current_identity())):
-            yield pb.SubscribeResponse(notification=notification_to_pb(notification))
+        feed = self._handlers.subscribe(commands.Subscribe(current_identity(), inbox_from_pb(request.inbox)))
+        try:
+            while True:
+                notification = await feed.next(IDLE_CHECK_SECONDS)
+                if notification is not None:
+                    yield pb.SubscribeResponse(notification=notification_to_pb(notification))
+                elif context.done():  # the client went away while nothing happened
+                    return
+        finally:
+            feed.close()
 
     async def GetPreferences(self, request: pb.GetPreferencesRequest, context) -> pb.GetPreferencesResponse:
-        preferences = await self._handlers.get_preferences(commands.GetPreferences(current_identity()))
+        preferences = await self._handlers.get_preferences(commands.GetPreferences(current_identity(), inbox_from_pb(request.inbox)))
         return pb.GetPreferencesResponse(preferences=preferences_to_pb(preferences))
 
     async def UpdatePreferences(self, request: pb.UpdatePreferencesRequest, context) -> pb.UpdatePreferencesResponse:
-        saved = await self._handlers.update_preferences(commands.UpdatePreferences(current_identity(), preferences_change_from_pb(request)))
+        saved = await self._handlers.update_preferences(commands.UpdatePreferences(
+            current_identity(), preferences_change_from_pb(request), inbox_from_pb(request.inbox)))
         return pb.UpdatePreferencesResponse(preferences=preferences_to_pb(saved))
