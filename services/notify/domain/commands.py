@@ -103,6 +103,15 @@ class TellPenaltyIssued:
     reason: str
 
 
+@dataclass(frozen=True)
+class TellPenaltyWithdrawn:
+    event_id: str
+    occurred_at: dt.datetime | None
+    offender: Party
+    amount_minor: int  # the fine that was issued
+    currency: str
+
+
 # --- the caller's inbox ----------------------------------------------------------------------
 # `inbox`: which of the caller's inboxes (access.inboxes_of); None for the caller's main one.
 

@@ -17,6 +17,7 @@ class Kind(str, enum.Enum):
     REFUND = "REFUND"
     PENALTY = "PENALTY"
     REPLY_DEADLINE = "REPLY_DEADLINE"
+    PENALTY_WITHDRAWN = "PENALTY_WITHDRAWN"
 
 
 @dataclass(frozen=True)

@@ -181,3 +181,15 @@ def penalty_issued(c: commands.TellPenaltyIssued) -> list[Notification]:
     body = f"Начислен штраф {format_rub(c.amount_minor, c.currency)}. {c.reason}".strip()
     return [Notification(notification_id(c.event_id, c.offender), c.offender, Kind.PENALTY, "Штраф за нарушение правил общения",
                          body, at)]
+
+
+def penalty_withdrawn(c: commands.TellPenaltyWithdrawn) -> list[Notification]:
+    """The party that was fined is told the fine is withdrawn: a moderator approved the message
+    it was issued for, so the violation (its strike) no longer counts either."""
+    at = _dated(c)
+    if c.amount_minor:
+        title, withdrawn = "Штраф отменён", f"Штраф {format_rub(c.amount_minor, c.currency)} отменён"
+    else:
+        title, withdrawn = "Нарушение отменено", "Нарушение отменено"
+    body = f"{withdrawn}: модератор проверил сообщение и одобрил его. Нарушение больше не учитывается."
+    return [Notification(notification_id(c.event_id, c.offender), c.offender, Kind.PENALTY_WITHDRAWN, title, body, at)]

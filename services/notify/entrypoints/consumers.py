@@ -81,6 +81,11 @@ def penalty_issued(e: moderation_events.PenaltyIssued) -> commands.TellPenaltyIs
                                       reason=e.penalty.reason)
 
 
+def penalty_withdrawn(e: moderation_events.PenaltyWithdrawn) -> commands.TellPenaltyWithdrawn:
+    return commands.TellPenaltyWithdrawn(e.event_id, datetime_of(e, "occurred_at"), offender=party_from_pb(e.offender, "offender"),
+                                         amount_minor=e.penalty.fine.amount_minor, currency=e.penalty.fine.currency_code)
+
+
 def _route(translate: Callable[[E], C], handle: Callable[[C], Awaitable[object]]) -> Callable[[E], Awaitable[None]]:
     async def on_event(event: E) -> None:
         try:
@@ -107,4 +112,5 @@ def dispatcher(handlers: NotifyHandlers) -> EventDispatcher:
         .on(returns_events.ClaimStatusChanged, _route(claim_status_changed, handlers.claim_status_changed))
         .on(returns_events.RefundIssued, _route(refund_issued, handlers.refund_issued))
         .on(moderation_events.PenaltyIssued, _route(penalty_issued, handlers.penalty_issued))
+        .on(moderation_events.PenaltyWithdrawn, _route(penalty_withdrawn, handlers.penalty_withdrawn))
     )

@@ -67,6 +67,9 @@ class NotifyHandlers:
     async def penalty_issued(self, command: commands.TellPenaltyIssued) -> list[Notification]:
         return await self._store(tell.penalty_issued(command))
 
+    async def penalty_withdrawn(self, command: commands.TellPenaltyWithdrawn) -> list[Notification]:
+        return await self._store(tell.penalty_withdrawn(command))
+
     async def _preferences(self, party: Party) -> Preferences:
         cached = self._preferences_cache.get(party)
         if cached is None:

@@ -135,6 +135,15 @@ def test_a_refund_tells_buyer_and_shop_and_a_penalty_the_offender_moderation_nam
     assert n.recipient == agent and n.body == "Начислен штраф 25\u00a0000,00\u00a0₽. Запрос контактов."
 
 
+def test_a_withdrawn_penalty_tells_the_party_that_was_fined():
+    [n] = tell.penalty_withdrawn(commands.TellPenaltyWithdrawn("w", NOW, SHOP, 2_500_000, "RUB"))
+    assert (n.recipient, n.kind, n.title, n.notification_id) == (SHOP, Kind.PENALTY_WITHDRAWN, "Штраф отменён", "w:shop:s1")
+    assert n.body == ("Штраф 25\u00a0000,00\u00a0₽ отменён: модератор проверил сообщение и одобрил его. "
+                      "Нарушение больше не учитывается.")
+    [strike_only] = tell.penalty_withdrawn(commands.TellPenaltyWithdrawn("w", NOW, SHOP, 0, "RUB"))
+    assert strike_only.title == "Нарушение отменено" and "Штраф" not in strike_only.body
+
+
 EVERY_EVENT = [
     (tell.message_delivered, delivered()),
     (tell.message_held, commands.TellMessageHeld("e", NOW, (SHOP,), "r", "t")),
@@ -144,6 +153,7 @@ EVERY_EVENT = [
     (tell.claim_status_changed, changed()),
     (tell.refund_issued, commands.TellRefundIssued("e", NOW, "c", "b1", "s1", 1, "RUB")),
     (tell.penalty_issued, commands.TellPenaltyIssued("e", NOW, SHOP, 1, "RUB", "r")),
+    (tell.penalty_withdrawn, commands.TellPenaltyWithdrawn("e", NOW, SHOP, 1, "RUB")),
 ]
 
 

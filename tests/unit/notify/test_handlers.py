@@ -195,6 +195,28 @@ async def test_a_penalty_tells_the_offender_moderation_names(env):
     assert n.kind is Kind.PENALTY and n.body == "Начислен штраф 25\u00a0000,00\u00a0₽. Запрос контактов."
 
 
+def withdrawn(offender: Party | None, event_id: str = "w") -> moderation_events.PenaltyWithdrawn:
+    return moderation_events.PenaltyWithdrawn(
+        event_id=event_id, occurred_at=timestamp(AT), sender=actor_to_pb(SUPPORT), review_id="m1",
+        offender=party_to_pb(offender) if offender else None,
+        penalty=moderation_pb2.Penalty(fine=common_pb2.Money(amount_minor=100_000, currency_code="RUB"), reason="Запрос контактов."))
+
+
+async def test_a_withdrawn_penalty_tells_the_party_that_was_fined_once(env):
+    # A support agent's fine was the agent's own: so is its withdrawal (read in the agent's own inbox).
+    await consume(env, penalty(Party.user("agent"), sender=SUPPORT))
+    await consume(env, withdrawn(Party.user("agent")))
+    await consume(env, withdrawn(Party.user("agent")))  # redelivered: nothing new
+    n = stored(env)["w:user:agent"]
+    assert (n.kind, n.title, n.created_at) == (Kind.PENALTY_WITHDRAWN, "Штраф отменён", AT)
+    assert n.body.startswith("Штраф 1\u00a0000,00\u00a0₽ отменён: модератор проверил сообщение и одобрил его.")
+    own = await env.handlers.list_notifications(commands.ListNotifications(SUPPORT, inbox=Party.user("agent")))
+    assert [m.kind for m in own.notifications] == [Kind.PENALTY_WITHDRAWN, Kind.PENALTY]
+    assert [m.notification_id for m in env.fanout.announced] == ["p:user:agent", "w:user:agent"]
+    with pytest.raises(PoisonMessage):  # nobody named to tell
+        await consume(env, withdrawn(None, event_id="w2"))
+
+
 async def test_redelivery_stores_and_announces_nothing_new(env):
     await consume(env, delivered())
     await consume(env, delivered())

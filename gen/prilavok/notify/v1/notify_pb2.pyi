@@ -21,6 +21,7 @@ class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_KIND_REFUND: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_PENALTY: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_REPLY_DEADLINE: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_PENALTY_WITHDRAWN: _ClassVar[NotificationKind]
 NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
 NOTIFICATION_KIND_NEW_MESSAGE: NotificationKind
 NOTIFICATION_KIND_MESSAGE_BLOCKED: NotificationKind
@@ -29,6 +30,7 @@ NOTIFICATION_KIND_CLAIM_UPDATE: NotificationKind
 NOTIFICATION_KIND_REFUND: NotificationKind
 NOTIFICATION_KIND_PENALTY: NotificationKind
 NOTIFICATION_KIND_REPLY_DEADLINE: NotificationKind
+NOTIFICATION_KIND_PENALTY_WITHDRAWN: NotificationKind
 
 class Notification(_message.Message):
     __slots__ = ("notification_id", "recipient", "kind", "title", "body", "thread_id", "claim_id", "created_at", "read")
