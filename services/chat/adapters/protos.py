@@ -1,9 +1,24 @@
 """Conversions between chat's domain and its protobuf contracts (one enum mapping style: EnumMapping)."""
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from prilavok.chat.v1 import chat_pb2 as pb
 from prilavok.moderation.v1 import moderation_pb2
-from prilavok_platform.protobuf import ROLES, EnumMapping, actor_to_pb, party_to_pb, timestamp
+from prilavok_platform.errors import FieldViolation, InvalidArgument
+from prilavok_platform.identity import Party, PartyKind
+from prilavok_platform.protobuf import (
+    ROLES,
+    EnumMapping,
+    actor_to_pb,
+    datetime_of,
+    identity_from_actor,
+    party_from_pb,
+    party_to_pb,
+    timestamp,
+)
+from services.chat.domain.live import LiveItem, MessageArrived, ReadReceipt, ThreadChanged
 from services.chat.domain.model import (
     Attachment,
     AttachmentMeta,
@@ -108,3 +123,93 @@ def attachment_to_pb(a: Attachment) -> pb.Attachment:
                                        size_bytes=a.meta.size_bytes, sha256=a.meta.sha256),
         created_at=timestamp(a.created_at),
     )
+
+
+# --- reading chat's own events back (the live stream) ---------------------------------------
+
+def _required_time(message: Any, field: str, prefix: str) -> dt.datetime:
+    value = datetime_of(message, field)
+    if value is None:
+        raise InvalidArgument(FieldViolation(f"{prefix}.{field}", "is required"))
+    return value
+
+
+def _participants(kind: ThreadKind, parties: list[Party]) -> dict[Side, Party]:
+    """The sides of a thread from its parties: the buyer's user and the shop, or the author and the desk."""
+    if kind is ThreadKind.SUPPORT:
+        sides = {Side.AUTHOR: next((p for p in parties if p.kind is not PartyKind.SUPPORT), None),
+                 Side.SUPPORT: next((p for p in parties if p.kind is PartyKind.SUPPORT), None)}
+    else:
+        sides = {Side.BUYER: next((p for p in parties if p.kind is PartyKind.USER), None),
+                 Side.SELLER: next((p for p in parties if p.kind is PartyKind.SHOP), None)}
+    if len(parties) != 2 or any(p is None for p in sides.values()):
+        raise InvalidArgument(FieldViolation("thread.participants", f"a {kind.value} thread has its two sides"))
+    return {side: party for side, party in sides.items() if party is not None}
+
+
+def thread_from_pb(t: pb.Thread) -> Thread:
+    """A thread as chat's events carry it (what thread_to_pb wrote without a viewer). Fields the
+    wire does not carry (per-side unread counts and read markers, deadline state, version) stay
+    empty: enough to show it again, not to save it."""
+    kind = KINDS.require(t.kind, "thread.kind")
+    return Thread(
+        thread_id=t.thread_id,
+        kind=kind,
+        status=STATUSES.require(t.status, "thread.status"),
+        participants=_participants(kind, [party_from_pb(p, "thread.participants") for p in t.participants]),
+        created_at=_required_time(t, "created_at", "thread"),
+        initiated_by=ROLES.require(t.initiated_by, "thread.initiated_by"),
+        order_id=t.order_id,
+        claim_id=t.claim_id,
+        buyer_id=t.buyer_id,
+        shop_id=t.shop_id,
+        author=identity_from_actor(t.author, "thread.author") if t.HasField("author") else None,
+        support=SupportTopic(t.support.category, t.support.topic, dict(t.support.references)) if t.HasField("support") else None,
+        initiation_reason=REASONS.from_pb(t.initiation_reason, "thread.initiation_reason", required=False),
+        linked_thread_id=t.linked_thread_id,
+        updated_at=datetime_of(t, "updated_at"),
+        last_message_at=datetime_of(t, "last_message_at"),
+        last_seq=t.last_seq,
+        reply_due_at=datetime_of(t, "reply_due_at"),
+        closed_at=datetime_of(t, "closed_at"),
+        closed_by=identity_from_actor(t.closed_by, "thread.closed_by") if t.HasField("closed_by") else None,
+        close_reason=t.close_reason,
+        rating=t.rating,
+        rating_comment=t.rating_comment,
+    )
+
+
+def message_from_pb(m: pb.Message, thread: Thread) -> Message:
+    """A message as chat's events carry it (the delivered text; the original is not on the wire),
+    in its thread (which says the sender's side)."""
+    sender = identity_from_actor(m.sender, "message.sender")
+    side = thread.side_of(sender)
+    if side is None:
+        raise InvalidArgument(FieldViolation("message.sender", f"is not a participant of thread {thread.thread_id}"))
+    outcome = m.moderation
+    return Message(
+        message_id=m.message_id,
+        thread_id=m.thread_id,
+        seq=m.seq,
+        sender=sender,
+        sender_side=side,
+        text=m.text,
+        status=MESSAGE_STATUSES.require(m.status, "message.status"),
+        created_at=_required_time(m, "created_at", "message"),
+        attachment_ids=tuple(m.attachment_ids),
+        moderation_action=ACTIONS.require(outcome.action, "message.moderation.action"),
+        moderation_categories=tuple(CATEGORIES.require(c, "message.moderation.categories") for c in outcome.categories),
+        moderation_reason=outcome.reason,
+        policy_version=outcome.policy_version,
+    )
+
+
+def live_item_to_pb(item: LiveItem) -> pb.StreamEventsResponse:
+    match item:
+        case MessageArrived(message=message):
+            return pb.StreamEventsResponse(message_delivered=message_to_pb(message))
+        case ReadReceipt(thread_id=thread_id, reader=reader, up_to_seq=seq):
+            return pb.StreamEventsResponse(read=pb.ReadReceipt(thread_id=thread_id, reader=actor_to_pb(reader), up_to_seq=seq))
+        case ThreadChanged(thread=thread):
+            return pb.StreamEventsResponse(thread_changed=thread_to_pb(thread))
+    raise TypeError(f"not a live item: {item!r}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from prilavok_platform.errors import PermissionDenied
 from prilavok_platform.identity import Identity, Party, Role
+from services.chat.domain.live import LiveItem
 from services.chat.domain.model import Message, Side, Thread, ThreadKind
 from services.chat.domain.reading import MessageAudience
 
@@ -114,6 +115,10 @@ class Following:
     @property
     def audience(self) -> Hashable:
         return self.party if self.party is not None else thread_followers(self.thread_id)
+
+    def accepts(self, item: LiveItem) -> bool:
+        """Of the items reaching the audience, the ones this stream shows: all, or one thread's."""
+        return not self.thread_id or item.thread_id == self.thread_id
 
 
 def may_follow(caller: Identity, thread: Thread | None) -> Following:

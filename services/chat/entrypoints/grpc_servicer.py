@@ -85,9 +85,9 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         subscription = await self._handlers.stream_events(commands.StreamEvents(current_identity(), request.thread_id))
         try:
             while True:
-                event = await subscription.next(IDLE_CHECK_SECONDS)
-                if event is not None:
-                    yield event
+                item = await subscription.next(IDLE_CHECK_SECONDS)
+                if item is not None:
+                    yield protos.live_item_to_pb(item)
                 elif context.done():
                     return
         finally:

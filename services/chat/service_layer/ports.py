@@ -10,6 +10,7 @@ from typing import Protocol
 from prilavok_platform.identity import Identity, Party
 from prilavok_platform.pagination import KeysetOrder
 from services.chat.domain.access import Following
+from services.chat.domain.live import LiveItem
 from services.chat.domain.model import (
     Attachment,
     AttachmentMeta,
@@ -109,11 +110,10 @@ class AttachmentStore(Protocol):
 
 
 class LiveSubscription(Protocol):
-    """One open live stream. Its items are opaque to the service layer (object): they are the
-    stream's wire items, decoded from the published events by the hub and passed through by the
-    entry point unchanged; handlers decide only who follows what (access.may_follow)."""
+    """One open live stream: the items (domain.live) that `Following` accepts, in publication
+    order; handlers decide who follows what (access.may_follow)."""
 
-    async def next(self, timeout: float) -> object | None:
+    async def next(self, timeout: float) -> LiveItem | None:
         """The next item, None after `timeout` seconds without one; ResourceExhausted
         (STREAM_OVERFLOW) when the subscriber fell too far behind."""
 

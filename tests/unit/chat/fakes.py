@@ -15,6 +15,7 @@ from prilavok_platform.pagination import page_in_memory
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import InMemoryUnitOfWork
 from services.chat.domain.access import Following
+from services.chat.domain.live import LiveItem
 from services.chat.domain.model import (
     Attachment,
     AttachmentMeta,
@@ -172,15 +173,17 @@ class FakeAttachmentStore:
 
 
 class FakeLiveEvents:
-    """The platform's LiveHub, keeping what each stream was allowed to follow."""
+    """The platform's LiveHub, opened like the real hub opens it (the audience and the stream's
+    filter, Following.accepts), keeping what each stream was allowed to follow and the feed it got."""
 
     def __init__(self) -> None:
-        self.hub: LiveHub[object] = LiveHub()
-        self.followed: list[Following] = []
+        self.hub: LiveHub[LiveItem] = LiveHub()
+        self.followed: list[tuple[Following, LiveFeed[LiveItem]]] = []
 
-    def follow(self, following: Following) -> LiveFeed[object]:
-        self.followed.append(following)
-        return self.hub.open(following.audience)
+    def follow(self, following: Following) -> LiveFeed[LiveItem]:
+        feed = self.hub.open(following.audience, following.accepts)
+        self.followed.append((following, feed))
+        return feed
 
 
 @dataclass

@@ -11,18 +11,19 @@ from prilavok.chat.v1 import events_pb2
 from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import moderation_pb2 as mpb
 from prilavok_platform.config import ConfigError
-from prilavok_platform.errors import ResourceExhausted
+from prilavok_platform.errors import InvalidArgument, ResourceExhausted
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.live import LiveHub
 from prilavok_platform.nats import EVENT_TYPE_HEADER
 from services.chat.adapters.event_hub import ChatEventHub
 from services.chat.adapters.event_mapper import map_event
 from services.chat.adapters.moderation_client import decision_from_pb
-from services.chat.adapters.protos import thread_to_pb
+from services.chat.adapters.protos import live_item_to_pb, message_from_pb, thread_from_pb, thread_to_pb
 from services.chat.bootstrap import load_settings
 from services.chat.domain import access, conversation
 from services.chat.domain.commands import CreateThread
-from services.chat.domain.model import Category, ModerationAction, ModerationDecision, Side, ThreadKind
+from services.chat.domain.live import MessageArrived, ReadReceipt, ThreadChanged
+from services.chat.domain.model import Category, ModerationAction, ModerationDecision, Side, SupportTopic, ThreadKind
 from services.chat.domain.threads import requested_thread
 from tests.unit.chat.fakes import POLICY
 
@@ -94,9 +95,32 @@ def test_the_thread_shows_its_rating_comment_and_why_and_by_whom_it_was_closed()
     assert not thread_to_pb(sent().thread).HasField("closed_by")
 
 
+def test_events_read_back_into_the_live_items_the_stream_shows_unchanged():
+    """The live stream decodes chat's events into domain items and the entry point encodes them
+    again: what a client sees is exactly what the event carried."""
+    topic = SupportTopic("Приемка товара", "Акт", {"supply": "WB-1"})
+    support = requested_thread(CreateThread(SELLER, "r1", ThreadKind.SUPPORT, support=topic, linked_thread_id="t-0"), NOW, POLICY)
+    conversation.close(support, Identity("agent", Role.SUPPORT), "Решено", NOW)
+    for thread in (sent().thread, support):
+        wire = thread_to_pb(thread)
+        assert live_item_to_pb(ThreadChanged(thread_from_pb(wire))).thread_changed == wire
+    decision = ModerationDecision(ModerationAction.MASK, (Category.CONTACT_EXCHANGE,), "контакты", "мой номер ***", "p7")
+    event = map_event(sent(decision, "мой номер 89001234567"), "e1").message
+    message = message_from_pb(event.message, thread_from_pb(event.thread))
+    assert message.sender_side is Side.BUYER and message.text == "мой номер ***"
+    assert live_item_to_pb(MessageArrived(message)).message_delivered == event.message
+    broken = thread_to_pb(sent().thread)
+    del broken.participants[1]
+    with pytest.raises(InvalidArgument):
+        thread_from_pb(broken)
+    stranger = map_event(sent(sender=Identity("b9", Role.BUYER)), "e2").message
+    with pytest.raises(InvalidArgument):
+        message_from_pb(stranger.message, thread_from_pb(stranger.thread))
+
+
 class Msg:
     def __init__(self, event=None, *, data: bytes | None = None, event_type: str | None = None):
-        self.headers = {EVENT_TYPE_HEADER: event_type or event.DESCRIPTOR.full_name}
+        self.headers = {EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name if event_type is None else event_type}
         self.data = event.SerializeToString() if data is None else data
         self.subject = "t.chat.x"
 
@@ -111,18 +135,23 @@ async def test_the_live_feed_reaches_recipients_the_senders_party_and_staff_foll
     stranger = hub.follow(access.Following(Party.shop("s9")))
     moderator = hub.follow(access.may_follow(MODERATOR, thread))
     await hub.on_message(Msg(event))
-    assert (await seller.next(0.1)).message_delivered.message_id == "m1"
-    assert (await buyer_here.next(0.1)).message_delivered.message_id == "m1"  # the sender's other sessions
-    assert (await moderator.next(0.1)).message_delivered.message_id == "m1"
+    assert (await seller.next(0.1)).message.message_id == "m1"
+    assert (await buyer_here.next(0.1)).message.message_id == "m1"  # the sender's other sessions
+    assert (await moderator.next(0.1)).message.message_id == "m1"
     assert await buyer_elsewhere.next(0.01) is None and await stranger.next(0.01) is None
     read = map_event(conversation.mark_read(thread, SELLER, Side.SELLER, 1, 0, NOW) or pytest.fail("no receipt"), "e2").message
     seller.close()
     await hub.on_message(Msg(read))
-    assert (await buyer_here.next(0.1)).read.up_to_seq == 1
+    receipt = await buyer_here.next(0.1)
+    assert isinstance(receipt, ReadReceipt) and (receipt.reader, receipt.up_to_seq) == (SELLER, 1)
     # Undecodable data and events without a type header are logged, never raised into NATS.
     await hub.on_message(Msg(data=b"\xff\xff", event_type=events_pb2.MessageDelivered.DESCRIPTOR.full_name))
     await hub.on_message(Msg(event, event_type=""))
     assert await stranger.next(0.01) is None
+    # A close reaches the other side as the thread changed, closer named.
+    await hub.on_message(Msg(map_event(conversation.close(thread, SELLER, "Готово", NOW), "e3").message))
+    changed = await buyer_here.next(0.1)
+    assert isinstance(changed, ThreadChanged) and (changed.thread.closed_by, changed.thread.close_reason) == (SELLER, "Готово")
 
 
 async def test_a_stream_that_falls_behind_is_told_to_reconnect():

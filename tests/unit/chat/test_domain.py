@@ -12,6 +12,7 @@ from services.chat.domain.attachments import MAX_CHUNK_BYTES, UploadCheck, requi
 from services.chat.domain.commands import CreateThread
 from services.chat.domain.deadlines import announce_deadline, apply_reply_deadline, next_deadline_state
 from services.chat.domain.events import MessageBlocked, MessageDelivered, MessageHeld
+from services.chat.domain.live import MessageArrived, ReadReceipt
 from services.chat.domain.model import (
     Attachment,
     AttachmentMeta,
@@ -215,6 +216,10 @@ def test_who_may_follow_what_and_who_a_live_event_reaches():
         access.may_follow(Identity("b2", Role.BUYER), thread)
     with pytest.raises(PermissionDenied):
         access.may_follow(Identity("m", Role.MODERATOR), None)  # staff follow threads by id
+    arrived = MessageArrived(message(thread, BUYER, Side.BUYER))
+    elsewhere = ReadReceipt("another-thread", SELLER, 1)
+    assert access.Following(Party.shop("s1")).accepts(arrived) and access.Following(Party.shop("s1")).accepts(elsewhere)
+    assert access.may_follow(BUYER, thread).accepts(arrived) and not access.may_follow(BUYER, thread).accepts(elsewhere)
     audience = access.live_audience(thread.thread_id, (Party.shop("s1"),), Party.user("b1"))
     assert audience == {Party.shop("s1"), Party.user("b1"), access.thread_followers(thread.thread_id)}
 
