@@ -19,7 +19,7 @@ from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
 from prilavok_platform.lifecycle import background
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
-from prilavok_platform.policy_file import PolicyError, PolicyHolder
+from prilavok_platform.policy_file import PolicyHolder, holder_from_settings
 from services.chat.adapters.attachments import GridFsAttachmentStore
 from services.chat.adapters.event_hub import ChatEventHub
 from services.chat.adapters.event_mapper import map_event
@@ -61,12 +61,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> ChatSettings:
     common = load_common("chat", env)
     moderation_address = env.str("PRILAVOK_MODERATION_ADDR", "127.0.0.1:50052")
     deadline_scan = env.float("PRILAVOK_DEADLINE_SCAN_SECONDS", 30.0, minimum=0.1)
-    policy_path = pathlib.Path(common.policy_file) if common.policy_file else DEFAULT_POLICY
-    policy = None
-    try:
-        policy = PolicyHolder(policy_path, ChatPolicy.from_dict)
-    except PolicyError as exc:
-        env.errors.append(f"PRILAVOK_POLICY_FILE: {exc}")
+    policy = holder_from_settings(common.policy_file, DEFAULT_POLICY, ChatPolicy.from_dict, env.errors)
     env.raise_if_errors("chat")
     assert policy is not None
     return ChatSettings(common, moderation_address, policy, deadline_scan)

@@ -24,10 +24,6 @@ class MessageAudience:
     own_party: Party | None
     shared_status: MessageStatus = MessageStatus.DELIVERED
 
-    @property
-    def sees_everything(self) -> bool:
-        return self.own_party is None
-
     def admits(self, message: Message) -> bool:
         return self.own_party is None or message.status is self.shared_status or message.sender_party == self.own_party
 
