@@ -1,5 +1,5 @@
 """Asks the moderation service for its verdict, synchronously and with a deadline, before a
-message is stored. Only the verdict: nothing is recorded by this call (record=false); moderation
+message is stored. Only the verdict: nothing is recorded by this call; moderation
 records violations from the message events chat writes together with the stored message, so a
 message that never got stored leaves no strike or fine. Chat fails closed: if moderation cannot
 answer, nothing is delivered."""
@@ -39,7 +39,6 @@ class GrpcModerationGateway:
             shop_id=party.id if party.kind is PartyKind.SHOP else "",
             text=text,
             context=mpb.MessageContext(thread_id=thread.thread_id),
-            record=False,
         )
         try:
             response = await self._stub.CheckMessage(request, timeout=self._deadline(), metadata=call_metadata(self._token.get()))
