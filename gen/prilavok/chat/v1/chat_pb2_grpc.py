@@ -121,9 +121,10 @@ class ChatServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SendMessage(self, request, context):
-        """Idempotent by (caller, request_id). The answer carries the stored message
-        and its moderation outcome; a blocked message is stored as BLOCKED and not
-        delivered.
+        """Idempotent by (caller, request_id): a retry of a stored message returns it
+        (created=false) even if the thread closed or moderation is unavailable since.
+        The answer carries the stored message and its moderation outcome; a blocked
+        message is stored as BLOCKED and not delivered.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -169,7 +170,8 @@ class ChatServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RateThread(self, request, context):
-        """Support threads only, by their author, once closed or answered.
+        """Support threads only, by their author, once closed or answered (a message of the
+        support desk was delivered).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
