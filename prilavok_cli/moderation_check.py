@@ -59,7 +59,7 @@ class LocalChecker:
     """The same engine in-process (no service needed)."""
 
     def __init__(self):
-        from services.moderation.adapters.policy_file import load_policy
+        from services.moderation.bootstrap import load_policy
         from services.moderation.domain.engine import ModerationEngine
         from services.moderation.domain.model import SenderRole
 

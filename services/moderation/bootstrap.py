@@ -18,11 +18,9 @@ from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
 from prilavok_platform.lifecycle import background
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
-from prilavok_platform.policy_file import PolicyError, PolicyHolder
+from prilavok_platform.policy_file import PolicyHolder, holder_from_settings, load_policy_file
 from services.moderation.adapters.event_mapper import map_event
-from services.moderation.adapters.policy_file import DEFAULT_POLICY
 from services.moderation.adapters.repository import INDEXES, mongo_repositories
-from services.moderation.domain.engine import ModerationEngine
 from services.moderation.domain.policy import Policy
 from services.moderation.entrypoints.consumers import chat_messages_dispatcher
 from services.moderation.entrypoints.grpc_servicer import SERVICE_NAME, ModerationServicer
@@ -31,6 +29,13 @@ from services.moderation.service_layer.handlers import ModerationHandlers
 log = logging.getLogger("services.moderation")
 
 CHAT_MESSAGES_CONSUMER = "moderation-chat-messages"
+# The policy shipped beside the service, used unless PRILAVOK_POLICY_FILE names another.
+DEFAULT_POLICY = pathlib.Path(__file__).resolve().parent / "default_policy.yaml"
+
+
+def load_policy(path: str | pathlib.Path | None = None) -> Policy:
+    """A policy read once (tools, tests, the evaluation); the service keeps a reloading holder."""
+    return load_policy_file(path or DEFAULT_POLICY, Policy.from_dict)
 
 
 @dataclass(frozen=True)
@@ -42,18 +47,13 @@ class ModerationSettings:
 def load_settings(environ: Mapping[str, str] | None = None) -> ModerationSettings:
     env = Env(environ)
     common = load_common("moderation", env)
-    policy_path = pathlib.Path(common.policy_file) if common.policy_file else DEFAULT_POLICY
-    policy = None
-    try:
-        policy = PolicyHolder(policy_path, Policy.from_dict)
-    except PolicyError as exc:
-        env.errors.append(f"PRILAVOK_POLICY_FILE: {exc}")
+    policy = holder_from_settings(common.policy_file, DEFAULT_POLICY, Policy.from_dict, env.errors)
     env.raise_if_errors("moderation")
-    assert policy is not None
+    assert policy is not None  # a refused file is among the errors raised above
     return ModerationSettings(common, policy)
 
 
-def freeze_long_lived_objects(engine: ModerationEngine | None = None) -> None:
+def freeze_long_lived_objects() -> None:
     """Called after every engine build (at start and after each policy reload). The engine's
     lexicons and automata (some 22 000 objects) live until the next reload: frozen, they are
     out of the collector's generations, so a full collection no longer scans them (measured:

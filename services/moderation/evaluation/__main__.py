@@ -1,6 +1,6 @@
 import sys
 
-from services.moderation.adapters.policy_file import load_policy
+from services.moderation.bootstrap import load_policy
 from services.moderation.domain.engine import ModerationEngine
 from services.moderation.evaluation import DATASET, evaluate, load, render
 

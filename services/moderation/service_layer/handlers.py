@@ -39,8 +39,9 @@ class CheckResult:
 class ModerationHandlers:
     """The policy comes from the holder; the engine built from it is swapped whole when it
     reloads, and each call reads the engine (and its policy) once, so one call never mixes two
-    policies. `after_engine_build` is told of every engine built (at start and on each reload),
-    which then lives until the next reload (bootstrap freezes it out of the garbage collector)."""
+    policies. `after_engine_build` is called after every engine is built (at start and on each
+    reload); the engine then lives until the next reload (bootstrap freezes it out of the
+    garbage collector)."""
 
     def __init__(
         self,
@@ -48,7 +49,7 @@ class ModerationHandlers:
         policies: PolicyHolder[Policy],
         clock: Clock,
         *,
-        after_engine_build: Callable[[ModerationEngine], None] = lambda engine: None,
+        after_engine_build: Callable[[], None] = lambda: None,
     ):
         self._uow = uow
         self._clock = clock
@@ -59,7 +60,7 @@ class ModerationHandlers:
     def _use_policy(self, policy: Policy) -> None:
         engine = ModerationEngine(policy)
         self._engine = engine
-        self._after_engine_build(engine)
+        self._after_engine_build()
 
     @property
     def engine(self) -> ModerationEngine:

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prilavok_platform.policy_file import PolicyError
-from services.moderation.adapters.policy_file import DEFAULT_POLICY, load_policy
+from services.moderation.bootstrap import DEFAULT_POLICY, load_policy
 from services.moderation.domain.engine import ModerationEngine
 from services.moderation.domain.model import Action, Category, MessageToCheck, SenderRole
 from services.moderation.domain.normalize import character_view, deobfuscated_view

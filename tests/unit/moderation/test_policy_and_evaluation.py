@@ -10,8 +10,7 @@ from prilavok_platform.clock import FixedClock
 from prilavok_platform.config import ConfigError
 from prilavok_platform.identity import Identity, Role
 from prilavok_platform.unit_of_work import InMemoryUnitOfWork
-from services.moderation.adapters.policy_file import DEFAULT_POLICY, load_policy
-from services.moderation.bootstrap import load_settings
+from services.moderation.bootstrap import DEFAULT_POLICY, load_policy, load_settings
 from services.moderation.domain.commands import CheckMessage, MessageCheck
 from services.moderation.domain.engine import ModerationEngine
 from services.moderation.domain.model import SenderRole
@@ -38,10 +37,11 @@ async def test_policy_reloads_the_engine_whole_and_a_broken_file_is_refused(tmp_
     path = tmp_path / "policy.yaml"
     path.write_text(DEFAULT_POLICY.read_text())
     holder = load_settings({**ENV, "PRILAVOK_POLICY_FILE": str(path)}).policy
-    built: list[ModerationEngine] = []
-    handlers = ModerationHandlers(InMemoryUnitOfWork(fake_repositories()), holder, FixedClock(), after_engine_build=built.append)
+    builds: list[str] = []
+    handlers = ModerationHandlers(InMemoryUnitOfWork(fake_repositories()), holder, FixedClock(),
+                                  after_engine_build=lambda: builds.append(holder.current.version))
     first_engine = handlers.engine
-    assert built == [first_engine], "the engine built at start is handed to the hook (bootstrap freezes it)"
+    assert builds == ["2026-11-22.1"], "the hook is called after the engine built at start (bootstrap freezes it)"
     seen = []
     holder.on_change(seen.append)
     stop = asyncio.Event()
@@ -54,13 +54,13 @@ async def test_policy_reloads_the_engine_whole_and_a_broken_file_is_refused(tmp_
         await asyncio.sleep(0.05)
     assert [p.version for p in seen] == ["2026-12-01.1"]
     assert handlers.engine is not first_engine and handlers.engine.policy is seen[0]
-    assert built == [first_engine, handlers.engine], "and so is every engine built on reload"
+    assert builds == ["2026-11-22.1", "2026-12-01.1"], "and after every engine built on reload"
     check = CheckMessage(Identity("m", Role.MODERATOR), MessageCheck("", "", "b", SenderRole.BUYER, "", "Спасибо"))
     assert (await handlers.check_message(check)).verdict.policy_version == "2026-12-01.1"
     path.write_text("actions: {PROFANITY: {default: SHRUG}}\n")
     await asyncio.sleep(0.4)
     assert len(seen) == 1, "a broken policy must not replace the one in force"
-    assert holder.current.version == "2026-12-01.1" and handlers.engine.policy is seen[0] and len(built) == 2
+    assert holder.current.version == "2026-12-01.1" and handlers.engine.policy is seen[0] and len(builds) == 2
     stop.set()
     await watcher
 
@@ -94,7 +94,8 @@ def test_the_engine_hook_freezes_what_is_alive_out_of_the_collector():
     from services.moderation.bootstrap import freeze_long_lived_objects
 
     try:
-        freeze_long_lived_objects(ModerationEngine(load_policy()))
-        assert gc.get_freeze_count() > 20_000  # the engine's lexicons and automata among them
+        engine = ModerationEngine(load_policy())  # alive while frozen, as the handlers' engine is
+        freeze_long_lived_objects()
+        assert gc.get_freeze_count() > 20_000 and engine.policy  # the engine's lexicons and automata among them
     finally:
         gc.unfreeze()
