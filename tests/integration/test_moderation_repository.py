@@ -1,7 +1,10 @@
 """Moderation's records against the embedded server: idempotent per message, fines, standing,
-the outbox written in the same transaction, and the review queue paged to the end."""
+the outbox written in the same transaction, concurrent recordings for one party, strikes and
+fines withdrawn on approval, and the review queue paged to the end."""
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -14,8 +17,8 @@ from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.outbox import OUTBOX_COLLECTION
 from prilavok_platform.policy_file import PolicyHolder
 from services.moderation.adapters.event_mapper import map_event
-from services.moderation.adapters.policy_file import load_policy
 from services.moderation.adapters.repository import INDEXES, mongo_repositories
+from services.moderation.bootstrap import load_policy
 from services.moderation.domain.commands import (
     CheckMessage,
     GetSenderStanding,
@@ -27,6 +30,7 @@ from services.moderation.domain.commands import (
 from services.moderation.domain.model import (
     Action,
     Category,
+    Fine,
     ReviewDecision,
     ReviewStatus,
     Sender,
@@ -42,32 +46,42 @@ MODERATOR = Identity("mod-1", Role.MODERATOR)
 
 
 @pytest.fixture
-async def world(infra, unique):
+async def storage(infra, unique):
     client = mongo.create_client(infra["mongodb_uri"], "test")
     db = client[unique]
     await mongo.ensure_indexes(db, INDEXES)
     uow = MongoUnitOfWork(client, db, repositories=mongo_repositories, map_event=map_event, subject_prefix=unique,
                           producer="moderation")
     clock = FixedClock(dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC))
-    yield ModerationHandlers(uow, PolicyHolder.fixed(load_policy()), clock), db, clock
+    yield uow, db, clock
     await client.drop_database(unique)
     await client.close()
+
+
+@pytest.fixture
+def world(storage):
+    uow, db, clock = storage
+    return ModerationHandlers(uow, PolicyHolder.fixed(load_policy()), clock), db, clock
 
 
 async def events(db, suffix: str):
     return [bytes(d["payload"]) async for d in db[OUTBOX_COLLECTION].find({"subject": {"$regex": suffix + "$"}}).sort("ts", 1)]
 
 
-def seller_check(message_id: str, text: str) -> CheckMessage:
-    return CheckMessage(CHAT, MessageCheck(message_id, "t1", "u1", SenderRole.SELLER, "shop-1", text, record=True))
+SELLER = Sender("u1", SenderRole.SELLER, "shop-1")
+
+
+async def send(h: ModerationHandlers, clock: FixedClock, message_id: str, text: str, sender: Sender = SELLER):
+    """As the chat does: the verdict first, then the message stored under it is recorded from its event."""
+    verdict = await h.check_message(CheckMessage(CHAT, MessageCheck(sender.user_id, sender.role, sender.shop_id, text)))
+    return await h.record_message(RecordMessage(message_id, "t1", sender, text, verdict, clock.now()))
 
 
 async def test_contact_attempts_are_recorded_once_fined_and_raise_the_standing(world):
-    h, db, _ = world
+    h, db, clock = world
     for n in range(3):
-        command = seller_check(f"m{n}", f"Пишите в телеграм @shop_{n}, там дешевле")
-        first = await h.check_message(command)
-        again = await h.check_message(command)  # the chat retried: nothing new is recorded
+        first = await send(h, clock, f"m{n}", f"Пишите в телеграм @shop_{n}, там дешевле")
+        again = await send(h, clock, f"m{n}", f"Пишите в телеграм @shop_{n}, там дешевле")  # redelivered: nothing new
         assert first == again
     standing = await h.get_sender_standing(GetSenderStanding(MODERATOR, "u1", "shop-1"))
     assert (standing.standing, standing.strikes_in_window, standing.strikes_total) == (Standing.RESTRICTED, 3, 3)
@@ -83,17 +97,17 @@ async def test_contact_attempts_are_recorded_once_fined_and_raise_the_standing(w
     assert len(await events(db, "moderation.violation.recorded")) == 3
 
 
-async def test_a_dry_run_records_nothing(world):
+async def test_a_check_records_nothing(world):
     h, db, _ = world
-    command = CheckMessage(MODERATOR, MessageCheck("", "", "b", SenderRole.BUYER, "", "ты идиот"))
-    assert (await h.check_message(command)).verdict.action.name == "BLOCK"
+    command = CheckMessage(MODERATOR, MessageCheck("b", SenderRole.BUYER, "", "ты идиот"))
+    assert (await h.check_message(command)).action is Action.BLOCK
     assert await db.violations.count_documents({}) == 0
 
 
 async def test_the_review_queue_pages_by_one_to_the_end_and_a_decision_is_published(world):
     h, db, clock = world
     for n in range(5):
-        await h.check_message(seller_check(f"r{n}", "Склад маркетплейса дно, сами виноваты, не мы"))
+        await send(h, clock, f"r{n}", "Склад маркетплейса дно, сами виноваты, не мы")
         if n % 2:
             clock.advance(dt.timedelta(seconds=1))  # some share created_at: the token's _id breaks the tie
     seen, token = [], ""
@@ -121,14 +135,56 @@ async def test_a_stored_message_from_the_chats_events_is_recorded_once_and_dates
     verdict = Verdict.reported(Action.REVIEW, (Category.DISPARAGEMENT,), "причина", "v7")
     command = RecordMessage("c1", "t1", sender, "Склад дно", verdict, at)
     first = await h.record_message(command)
-    assert first.review_id == "c1" and await h.record_message(command) == first  # a redelivered event
+    assert first is not None and first.review_id == "c1" and await h.record_message(command) == first  # a redelivered event
     assert await db.violations.count_documents({"sender_key": "shop:shop-2"}) == 1
     queue, _ = await h.list_review_queue(ListReviewQueue(MODERATOR))
     assert [(r.review_id, r.text, r.created_at, r.verdict.findings[0].spans) for r in queue] == [("c1", "Склад дно", at, ())]
-    # a recording check of the same message (another caller, or a retry) answers the recorded verdict
-    check = await h.check_message(CheckMessage(CHAT, MessageCheck("c1", "t1", "u2", SenderRole.SELLER, "shop-2", "Склад дно", record=True)))
-    assert check == first
     standing = await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-2"))
     assert (standing.standing, standing.updated_at) == (Standing.WARNING, at)
     assert (await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-9"))).updated_at is None
     assert len(await events(db, "moderation.violation.recorded")) == 1
+
+
+async def test_concurrent_recordings_for_one_party_announce_each_threshold_exactly_once(world):
+    """The durable consumer runs in every worker process: recordings for one shop race. Each
+    writes the shop's counter document before counting its strikes, so the racing transactions
+    conflict and the one retried counts the other's strike."""
+    h, db, clock = world
+    at = clock.now()
+    verdict = Verdict.reported(Action.BLOCK, (Category.INSULT,), "причина", "v7")
+    commands = [RecordMessage(f"c{n}", "t1", Sender(f"u{n}", SenderRole.SELLER, "shop-race"), "текст", verdict, at) for n in range(7)]
+    recorded = await asyncio.gather(*(h.record_message(c) for c in commands))
+    assert sorted(v.message_id for v in recorded if v is not None) == [c.message_id for c in commands]
+    changes = [events_pb2.StandingChanged.FromString(e) for e in await events(db, "moderation.standing.changed")]
+    assert sorted((c.previous, c.current) for c in changes) == [
+        (moderation_pb2.STANDING_GOOD, moderation_pb2.STANDING_WARNING),
+        (moderation_pb2.STANDING_WARNING, moderation_pb2.STANDING_RESTRICTED),
+        (moderation_pb2.STANDING_RESTRICTED, moderation_pb2.STANDING_SUSPENDED)]
+    standing = await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-race"))
+    assert (standing.standing, standing.strikes_in_window) == (Standing.SUSPENDED, 7)
+    assert (await db.strike_counters.find_one({"_id": "shop:shop-race"}))["changes"] == 7
+
+
+async def test_an_approved_message_withdraws_its_strike_and_fine_in_storage(storage):
+    uow, db, clock = storage
+    fined = dataclasses.replace(load_policy(), fines={(Category.DISPARAGEMENT, SenderRole.SELLER): Fine(100_000, "RUB")})
+    h = ModerationHandlers(uow, PolicyHolder.fixed(fined), clock)  # a policy that fines the held text
+    await send(h, clock, "keep", "Пишите в телеграм @shop_k, там дешевле")
+    clock.advance(dt.timedelta(minutes=1))
+    held = await send(h, clock, "h1", "Склад маркетплейса дно, сами виноваты, не мы")
+    assert held is not None and held.review_id == "h1"
+    assert [p.message_id for p in (await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-1"))).penalties] == ["h1"]
+    clock.advance(dt.timedelta(minutes=5))
+    await h.resolve_review(ResolveReview(MODERATOR, "h1", ReviewDecision.APPROVE))
+    doc = await db.violations.find_one({"_id": "h1"})
+    assert doc["withdrawn"] is True and doc["withdrawn_at"].replace(tzinfo=dt.UTC) == clock.now()
+    standing = await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-1"))
+    assert (standing.standing, standing.strikes_in_window, standing.strikes_total, standing.penalties) == (Standing.WARNING, 1, 1, ())
+    assert standing.updated_at == clock.now() - dt.timedelta(minutes=6), "dated by the strike still counted"
+    withdrawn = [events_pb2.PenaltyWithdrawn.FromString(e) for e in await events(db, "moderation.penalty.withdrawn")]
+    assert [(w.penalty.penalty_id, w.review_id, w.offender.id) for w in withdrawn] == [("h1:DISPARAGEMENT", "h1", "shop-1")]
+    assert (await db.penalties.find_one({"_id": "h1:DISPARAGEMENT"}))["withdrawn"] is True
+    # the two strikes were WARNING, and one is WARNING still: no change announced by the approval
+    assert len(await events(db, "moderation.standing.changed")) == 1
+    assert await h.record_message(RecordMessage("h1", "t1", SELLER, "текст", held.verdict, clock.now())) is not None
+    assert (await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-1"))).strikes_total == 1

@@ -6,7 +6,13 @@ from prilavok.moderation.v1 import events_pb2
 from prilavok_platform.mongo_unit_of_work import OutboxEvent
 from prilavok_platform.protobuf import party_to_pb, timestamp
 from services.moderation.adapters import protos
-from services.moderation.domain.events import PenaltyIssued, ReviewResolved, StandingChanged, ViolationRecorded
+from services.moderation.domain.events import (
+    PenaltyIssued,
+    PenaltyWithdrawn,
+    ReviewResolved,
+    StandingChanged,
+    ViolationRecorded,
+)
 
 
 def map_event(event: object, event_id: str) -> OutboxEvent:
@@ -21,6 +27,11 @@ def map_event(event: object, event_id: str) -> OutboxEvent:
             return OutboxEvent("penalty.issued", events_pb2.PenaltyIssued(
                 event_id=event_id, occurred_at=timestamp(event.occurred_at), sender=protos.actor_to_pb(event.sender),
                 penalty=protos.penalty_to_pb(event.penalty), offender=party_to_pb(event.offender),
+            ))
+        case PenaltyWithdrawn():
+            return OutboxEvent("penalty.withdrawn", events_pb2.PenaltyWithdrawn(
+                event_id=event_id, occurred_at=timestamp(event.occurred_at), sender=protos.actor_to_pb(event.sender),
+                penalty=protos.penalty_to_pb(event.penalty), offender=party_to_pb(event.offender), review_id=event.review_id,
             ))
         case StandingChanged():
             return OutboxEvent("standing.changed", events_pb2.StandingChanged(

@@ -1,6 +1,9 @@
 """Conversions between moderation's domain objects and its protobuf contracts."""
 from __future__ import annotations
 
+import enum
+from typing import TypeVar
+
 from prilavok.chat.v1 import events_pb2 as chat_events
 from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import moderation_pb2 as pb
@@ -29,6 +32,8 @@ STANDINGS = EnumMapping(pb.Standing, Standing, "STANDING_")
 REVIEW_STATUSES = EnumMapping(pb.ReviewStatus, ReviewStatus, "REVIEW_STATUS_")
 REVIEW_DECISIONS = EnumMapping(pb.ReviewDecision, ReviewDecision, "REVIEW_DECISION_")
 
+E = TypeVar("E", bound=enum.Enum)
+
 
 # --- requests -----------------------------------------------------------------------------
 
@@ -38,30 +43,38 @@ def message_check(request: pb.CheckMessageRequest) -> MessageCheck:
         role = SENDER_ROLES.from_pb(request.sender_role, "sender_role")
     except InvalidArgument:
         role = None  # reported with the request's other problems (and the item's index in a batch)
-    return MessageCheck(
-        message_id=request.message_id,
-        thread_id=request.context.thread_id,
-        sender_id=request.sender_id,
-        role=role,
-        shop_id=request.shop_id,
-        text=request.text,
-        record=request.record,
-    )
+    return MessageCheck(sender_id=request.sender_id, role=role, shop_id=request.shop_id, text=request.text)
+
+
+class NewerThanThisVersion(Exception):
+    """An event carries an enum number this build does not know: it comes from a newer version
+    of its producer (or of moderation itself, whose verdicts the chat stores). Not malformed: a
+    newer moderation process can record it, so it is left for redelivery, not terminated."""
+
+
+def _known(mapping: EnumMapping[E], number: int, field: str) -> E:
+    member = mapping.from_pb(number, field, unknown_ok=True)
+    if member is None:
+        raise NewerThanThisVersion(f"{field}: {number} is unknown to this version")
+    return member
 
 
 def record_message(
     event: chat_events.MessageDelivered | chat_events.MessageHeld | chat_events.MessageBlocked,
 ) -> RecordMessage | None:
     """A chat message event -> the verdict to record on it; None for a message moderation never
-    judged (no action: nothing to record). Fields that cannot be read are INVALID_ARGUMENT."""
+    judged (no action: nothing to record). Fields that are missing or cannot be read are
+    INVALID_ARGUMENT (the event can never be recorded); enum numbers from a newer version raise
+    NewerThanThisVersion."""
     message, outcome = event.message, event.message.moderation
-    action = ACTIONS.from_pb(outcome.action, "message.moderation.action", required=False)
-    if action is None:
+    if outcome.action == 0:
         return None
-    role = SENDER_ROLES.require(message.sender.role, "message.sender.role")
-    categories = tuple(CATEGORIES.require(c, "message.moderation.categories") for c in outcome.categories)
-    # The text judged is what the sender wrote; message.text is what was delivered (masked, for a
-    # masked message), so it stands in only when the event does not carry the original.
+    action = _known(ACTIONS, outcome.action, "message.moderation.action")
+    role = _known(SENDER_ROLES, message.sender.role, "message.sender.role")
+    categories = tuple(_known(CATEGORIES, c, "message.moderation.categories") for c in outcome.categories)
+    # The text judged is what the sender wrote. The chat sends it as `moderated_text` only on a
+    # held message (a moderator reads it), so as not to publish a masked original; otherwise the
+    # stored text stands in: what was judged, or for a masked message the masked text.
     judged = event.moderated_text or message.text
     masked = message.text if action is Action.MASK and message.text != judged else ""
     occurred_at = datetime_of(event, "occurred_at") or datetime_of(message, "created_at")
@@ -69,7 +82,11 @@ def record_message(
         raise InvalidArgument(FieldViolation("occurred_at", "is required"))
     sender = Sender(message.sender.user_id, role, message.sender.shop_id)
     verdict = Verdict.reported(action, categories, outcome.reason, outcome.policy_version, masked)
-    return RecordMessage(message.message_id, message.thread_id or event.thread.thread_id, sender, judged, verdict, occurred_at)
+    command = RecordMessage(message.message_id, message.thread_id or event.thread.thread_id, sender, judged, verdict, occurred_at)
+    problems = command.problems()
+    if problems:
+        raise InvalidArgument(problems)
+    return command
 
 
 # --- responses and events -----------------------------------------------------------------

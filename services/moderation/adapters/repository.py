@@ -1,6 +1,11 @@
 """Moderation's MongoDB collections: violations (one per recorded message, the strikes),
-reviews (the moderators' queue) and penalties. Load and save only; the session is the unit of
-work's (None outside a transaction)."""
+reviews (the moderators' queue), penalties, and strike_counters (one document per party, written
+by every transaction that changes the party's strikes). Load and save only; the session is the
+unit of work's (None outside a transaction).
+
+A withdrawn violation or penalty keeps its document with `withdrawn: true` and `withdrawn_at`;
+the queries of strikes and fines in force leave those out (`withdrawn: {$ne: true}` also matches
+documents written before the field existed)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -33,6 +38,7 @@ INDEXES = [
     # the queue: status equality, then exactly REVIEW_ORDER's fields
     mongo.IndexSpec("reviews", [("status", 1), ("created_at", 1), ("_id", 1)], name="reviews_status_created_id"),
     mongo.IndexSpec("penalties", [("sender_key", 1), ("issued_at", -1)], name="penalties_sender_issued"),
+    mongo.IndexSpec("penalties", [("message_id", 1)], name="penalties_message"),
     *OUTBOX_INDEXES,
 ]
 
@@ -99,10 +105,28 @@ def _penalty_from(doc: dict[str, Any]) -> Penalty:
         message_id=doc["message_id"],
         issued_at=doc["issued_at"],
         reason=doc.get("reason", ""),
+        withdrawn_at=doc.get("withdrawn_at"),
     )
 
 
+def _violation_from(doc: dict[str, Any]) -> Violation:
+    return Violation(doc["_id"], doc["thread_id"], _sender_from(doc["sender"]), verdict_from_doc(doc["verdict"]), doc["at"],
+                     doc.get("review_id") or "", doc.get("withdrawn_at"))
+
+
+_IN_FORCE = {"withdrawn": {"$ne": True}}
+
+
 # --- repositories -------------------------------------------------------------------------
+
+
+class MongoStrikeCounters:
+    def __init__(self, db: AsyncDatabase, session: AsyncClientSession | None):
+        self._c = db.strike_counters
+        self._s = session
+
+    async def bump(self, party: Party) -> None:
+        await self._c.find_one_and_update({"_id": party.key}, {"$inc": {"changes": 1}}, upsert=True, session=self._s)
 
 
 class MongoViolations:
@@ -112,22 +136,26 @@ class MongoViolations:
 
     async def get(self, message_id: str) -> Violation | None:
         doc = await self._c.find_one({"_id": message_id}, session=self._s)
-        if doc is None:
-            return None
-        return Violation(doc["_id"], doc["thread_id"], _sender_from(doc["sender"]), verdict_from_doc(doc["verdict"]),
-                         doc["at"], doc.get("review_id") or "")
+        return _violation_from(doc) if doc is not None else None
 
     async def count(self, party: Party, since: dt.datetime | None = None) -> int:
-        query: dict[str, Any] = {"sender_key": party.key}
+        query: dict[str, Any] = {"sender_key": party.key, **_IN_FORCE}
         if since is not None:
             query["at"] = {"$gte": since}
         return await self._c.count_documents(query, session=self._s)
 
     async def latest_at(self, party: Party) -> dt.datetime | None:
         # the same shape as the penalties' latest (covered by violations_sender_at)
-        cursor = self._c.find({"sender_key": party.key}, session=self._s).sort("at", -1).limit(1)
+        cursor = self._c.find({"sender_key": party.key, **_IN_FORCE}, session=self._s).sort("at", -1).limit(1)
         latest = [doc["at"] async for doc in cursor]
         return latest[0] if latest else None
+
+    async def save(self, violation: Violation) -> None:
+        await self._c.update_one(
+            {"_id": violation.message_id},
+            {"$set": {"withdrawn": violation.withdrawn_at is not None, "withdrawn_at": violation.withdrawn_at}},
+            session=self._s,
+        )
 
     async def add(self, violation: Violation) -> None:
         await self._c.insert_one(
@@ -204,10 +232,22 @@ class MongoPenalties:
             session=self._s,
         )
 
+    async def of_message(self, message_id: str) -> list[Penalty]:
+        return [_penalty_from(doc) async for doc in self._c.find({"message_id": message_id}, session=self._s)]
+
+    async def save(self, penalties: tuple[Penalty, ...]) -> None:
+        for p in penalties:
+            await self._c.update_one(
+                {"_id": p.penalty_id},
+                {"$set": {"withdrawn": p.withdrawn_at is not None, "withdrawn_at": p.withdrawn_at}},
+                session=self._s,
+            )
+
     async def latest(self, party: Party, limit: int) -> list[Penalty]:
-        cursor = self._c.find({"sender_key": party.key}, session=self._s).sort("issued_at", -1).limit(limit)
+        cursor = self._c.find({"sender_key": party.key, **_IN_FORCE}, session=self._s).sort("issued_at", -1).limit(limit)
         return [_penalty_from(doc) async for doc in cursor]
 
 
 def mongo_repositories(db: AsyncDatabase, session: AsyncClientSession | None) -> ModerationRepositories:
-    return ModerationRepositories(MongoViolations(db, session), MongoReviews(db, session), MongoPenalties(db, session))
+    return ModerationRepositories(MongoViolations(db, session), MongoReviews(db, session), MongoPenalties(db, session),
+                                  MongoStrikeCounters(db, session))

@@ -12,15 +12,18 @@ _OWN_ROLE = {Role.BUYER: SenderRole.BUYER, Role.SELLER: SenderRole.SELLER}
 
 
 def authorize_check(caller: Identity, items: Iterable[MessageCheck]) -> None:
-    """Only the chat (a service) records strikes against senders; a buyer or seller may dry-run
-    their own draft, in their own role; staff may dry-run anything."""
-    items = list(items)
-    if any(item.record for item in items):
-        caller.require_role(Role.SERVICE)
-        return
+    """A check records nothing, so anyone may ask for a verdict - but a buyer or seller only on
+    their own drafts: in their own role, as themselves (`sender_id`) and, for a seller, for their
+    own shop (`shop_id`), either left empty or their own. Staff and services (the chat, asking
+    before it stores a message) may check anything."""
     own = _OWN_ROLE.get(caller.role)
-    if own is not None and any(item.role is not own for item in items):
-        raise PermissionDenied("users may check drafts only in their own role", reason="ROLE_MISMATCH")
+    if own is None:
+        return
+    for item in items:
+        if item.role is not own:
+            raise PermissionDenied("users may check drafts only in their own role", reason="ROLE_MISMATCH")
+        if item.sender_id not in ("", caller.user_id) or item.shop_id not in ("", caller.shop_id):
+            raise PermissionDenied("users may check only their own drafts", reason="NOT_YOURS")
 
 
 def authorize_review(caller: Identity) -> None:

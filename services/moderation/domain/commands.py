@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from prilavok_platform.errors import FieldViolation, Validator
 from prilavok_platform.identity import Identity
-from services.moderation.domain.model import ReviewDecision, ReviewStatus, Sender, SenderRole, Verdict
+from services.moderation.domain.model import MessageToCheck, ReviewDecision, ReviewStatus, Sender, SenderRole, Verdict
 
 MAX_BATCH = 500
 MAX_COMMENT_CHARS = 1000
@@ -14,35 +14,28 @@ MAX_COMMENT_CHARS = 1000
 
 @dataclass(frozen=True)
 class MessageCheck:
-    """One message to check; with `record` (the chat's own checks) a violation is kept."""
+    """One text to judge, as written by a sender in a role: the verdict only. Nothing is
+    recorded by a check; violations are recorded from the messages the chat stored
+    (`RecordMessage`)."""
 
-    message_id: str
-    thread_id: str
     sender_id: str
     role: SenderRole | None  # None when the request named no role or an unknown one
     shop_id: str
     text: str
-    record: bool = False
 
     @property
-    def sender(self) -> Sender:
+    def message(self) -> MessageToCheck:
         assert self.role is not None, "checked by problems() first"
-        return Sender(self.sender_id, self.role, self.shop_id)
+        return MessageToCheck(self.text, self.role)
 
     def problems(self, max_text_chars: int, prefix: str = "") -> list[FieldViolation]:
         v = Validator()
         if self.role is None:
             v.add(prefix + "sender_role", "must be one of ROLE_BUYER, ROLE_SELLER, ROLE_SUPPORT, ROLE_MODERATOR")
-        elif self.role is SenderRole.SELLER and self.record and not self.shop_id:
-            v.add(prefix + "shop_id", "is required for a seller when recording")
         if not self.text.strip():
             v.add(prefix + "text", "must not be empty")
         elif len(self.text) > max_text_chars:
             v.add(prefix + "text", f"must be at most {max_text_chars} characters, got {len(self.text)}")
-        if self.record:
-            # the record is kept under the message id and counted against the sender
-            v.identifier(self.message_id, prefix + "message_id")
-            v.identifier(self.sender_id, prefix + "sender_id")
         return v.violations
 
 
@@ -68,10 +61,9 @@ class CheckMessages:
 
 @dataclass(frozen=True)
 class RecordMessage:
-    """A message its caller has stored, with the verdict it was stored under: recorded once per
-    message id (a strike, a review item when held, the fines the policy sets). It comes from the
-    chat's message events (see `Verdict.reported`), or from a recording check, whose caller has
-    stored the message."""
+    """A message the chat has stored, with the verdict it was stored under: recorded once per
+    message id (a strike, a review item when held, the fines the policy in force sets). It comes
+    from the chat's message events (see `Verdict.reported`)."""
 
     message_id: str
     thread_id: str
@@ -79,10 +71,6 @@ class RecordMessage:
     text: str  # what the sender wrote, the text judged (a review shows it to the moderator)
     verdict: Verdict
     occurred_at: dt.datetime
-
-    @staticmethod
-    def of_check(item: MessageCheck, verdict: Verdict, at: dt.datetime) -> RecordMessage:
-        return RecordMessage(item.message_id, item.thread_id, item.sender, item.text, verdict, at)
 
     def problems(self) -> list[FieldViolation]:
         v = Validator()

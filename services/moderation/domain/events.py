@@ -35,7 +35,25 @@ class PenaltyIssued:
 
 
 @dataclass(frozen=True)
+class PenaltyWithdrawn:
+    """A fine is no longer owed: a moderator approved the held message it was issued for
+    (`review_id`). The penalty is the one issued, with the moment it was withdrawn."""
+
+    occurred_at: dt.datetime
+    sender: Sender
+    penalty: Penalty
+    review_id: str
+
+    @property
+    def offender(self) -> Party:
+        """The party that was fined: the penalty's own."""
+        return self.penalty.party
+
+
+@dataclass(frozen=True)
 class StandingChanged:
+    """A recorded strike moved the party's standing up, or a withdrawn one moved it down."""
+
     occurred_at: dt.datetime
     sender: Sender
     previous: Standing

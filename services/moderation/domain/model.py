@@ -142,7 +142,10 @@ class Fine:
 
 @dataclass(frozen=True)
 class Violation:
-    """A recorded (non-ALLOW) verdict on a message: one strike against the sender's party."""
+    """A recorded (non-ALLOW) verdict on a message: one strike against the sender's party,
+    until it is withdrawn (a moderator approved the held message: it was no violation after
+    all). A withdrawn violation stays on record, so the message is never recorded again, but
+    it no longer counts towards the standing."""
 
     message_id: str
     thread_id: str
@@ -150,6 +153,15 @@ class Violation:
     verdict: Verdict
     at: dt.datetime
     review_id: str = ""  # set when the message was held for a human
+    withdrawn_at: dt.datetime | None = None
+
+    @property
+    def counts(self) -> bool:
+        """Whether this is a strike (counted in the standing)."""
+        return self.withdrawn_at is None
+
+    def withdraw(self, at: dt.datetime) -> Violation:
+        return replace(self, withdrawn_at=at)
 
 
 @dataclass(frozen=True)
@@ -161,6 +173,10 @@ class Penalty:
     message_id: str
     issued_at: dt.datetime
     reason: str = ""
+    withdrawn_at: dt.datetime | None = None  # the fine is not owed: its message was approved on review
+
+    def withdraw(self, at: dt.datetime) -> Penalty:
+        return replace(self, withdrawn_at=at)
 
 
 @dataclass(frozen=True)
@@ -186,6 +202,17 @@ class ReviewItem:
         status = ReviewStatus.APPROVED if decision is ReviewDecision.APPROVE else ReviewStatus.REJECTED
         return replace(self, status=status, resolved_at=at, resolved_by=moderator, comment=comment)
 
+    @property
+    def withdraws_strike(self) -> bool:
+        """An approved message was no violation: the strike (and any fine) it caused is withdrawn
+        (`recording.withdraw_strike`). A rejected one keeps both."""
+        return self.status is ReviewStatus.APPROVED
+
+
+# How many of a party's penalties a standing shows, newest first: enough for a seller to see
+# this month's fines without the answer growing with a shop's whole history.
+PENALTIES_SHOWN = 50
+
 
 @dataclass(frozen=True)
 class SenderStanding:
@@ -193,5 +220,5 @@ class SenderStanding:
     standing: Standing
     strikes_in_window: int
     strikes_total: int
-    penalties: tuple[Penalty, ...]
-    updated_at: dt.datetime | None = None  # when the latest strike was recorded; None without one
+    penalties: tuple[Penalty, ...]  # the fines in force (withdrawn ones are not shown), newest first
+    updated_at: dt.datetime | None = None  # when the latest strike still counted was recorded; None without one

@@ -1,12 +1,28 @@
 """What a recorded verdict leaves behind: the violation (one strike), the review item when a
-human must decide, the fines the policy sets for the sender's role, and the events saying so."""
+human must decide, the fines the policy sets for the sender's role, and the events saying so;
+and what an approved review takes back.
+
+Which policy applies: the verdict (its action and categories) is the one the message was stored
+under, decided by the policy named in `Verdict.policy_version`. What the record costs - the
+fines and the strike thresholds - is always the policy in force when it is recorded (or
+withdrawn), even if that is a newer version than the verdict's: older policies are not kept, and
+a fine or a threshold changed by the marketplace applies from the moment it is loaded. The
+violation keeps the verdict with its own policy version, so the difference stays visible."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from services.moderation.domain.events import PenaltyIssued, StandingChanged, ViolationRecorded
-from services.moderation.domain.model import Action, Penalty, ReviewItem, ReviewStatus, Sender, Verdict, Violation
+from services.moderation.domain.events import PenaltyIssued, PenaltyWithdrawn, StandingChanged, ViolationRecorded
+from services.moderation.domain.model import (
+    Action,
+    Penalty,
+    ReviewItem,
+    ReviewStatus,
+    Sender,
+    Verdict,
+    Violation,
+)
 from services.moderation.domain.policy import Policy
 
 
@@ -23,12 +39,6 @@ def is_violation(verdict: Verdict) -> bool:
     return verdict.action is not Action.ALLOW
 
 
-def must_record(verdict: Verdict, record: bool) -> bool:
-    """Only a recording check (its caller has stored the message; a dry run has not) of a
-    violation leaves a record; everything else is just a verdict."""
-    return record and is_violation(verdict)
-
-
 def record_violation(
     *,
     message_id: str,
@@ -40,7 +50,8 @@ def record_violation(
     strikes_before: int,
     at: dt.datetime,
 ) -> Recording:
-    """`strikes_before` counts the party's strikes inside the policy window before this one.
+    """`strikes_before` counts the party's strikes inside the policy window before this one;
+    `policy` is the policy in force (see the module's note), whatever `verdict.policy_version` says.
 
     - the violation is one more strike;
     - a REVIEW verdict queues the message for a human, under the message's id;
@@ -63,3 +74,43 @@ def record_violation(
     if before is not after:
         events.append(StandingChanged(at, sender, before, after, offender))
     return Recording(violation, review, penalties, tuple(events))
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    violation: Violation
+    penalties: tuple[Penalty, ...]
+    events: tuple[object, ...]
+
+
+def withdraw_strike(
+    *,
+    review: ReviewItem,
+    violation: Violation,
+    penalties: tuple[Penalty, ...],
+    policy: Policy,
+    strikes_in_window: int,
+    at: dt.datetime,
+) -> Withdrawal | None:
+    """A moderator approved the held message (`review`): it was no violation after all.
+
+    - its strike no longer counts: the violation stays on record (the message is never recorded
+      again) marked withdrawn;
+    - each fine issued for it is withdrawn (PenaltyWithdrawn each: the party owes nothing);
+    - the standing is announced when it drops. `strikes_in_window` counts the party's strikes in
+      the window of the policy in force as of `at`, this one included if it is still inside;
+      a strike that has left the window already changes no level.
+
+    None when there is nothing to take back (the review was not approved, or the strike was
+    withdrawn before)."""
+    if not review.withdraws_strike or not violation.counts:
+        return None
+    withdrawn = violation.withdraw(at)
+    fines = tuple(p.withdraw(at) for p in penalties if p.withdrawn_at is None)
+    events: list[object] = [PenaltyWithdrawn(at, violation.sender, fine, review.review_id) for fine in fines]
+    still_inside = violation.at >= policy.strikes.window_start(at)
+    after_count = strikes_in_window - 1 if still_inside else strikes_in_window
+    before, after = policy.strikes.level(strikes_in_window), policy.strikes.level(after_count)
+    if before is not after:
+        events.append(StandingChanged(at, violation.sender, before, after, violation.sender.offender))
+    return Withdrawal(withdrawn, fines, tuple(events))

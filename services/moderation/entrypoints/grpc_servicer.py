@@ -14,13 +14,9 @@ from services.moderation.domain.commands import (
     ListReviewQueue,
     ResolveReview,
 )
-from services.moderation.service_layer.handlers import CheckResult, ModerationHandlers
+from services.moderation.service_layer.handlers import ModerationHandlers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ModerationService"].full_name
-
-
-def _result(result: CheckResult) -> pb.CheckMessageResponse:
-    return pb.CheckMessageResponse(verdict=protos.verdict_to_pb(result.verdict), review_id=result.review_id)
 
 
 class ModerationServicer(moderation_pb2_grpc.ModerationServiceServicer):
@@ -29,11 +25,12 @@ class ModerationServicer(moderation_pb2_grpc.ModerationServiceServicer):
 
     async def CheckMessage(self, request: pb.CheckMessageRequest, context: grpc.aio.ServicerContext):
         command = CheckMessage(current_identity(), protos.message_check(request))
-        return _result(await self._handlers.check_message(command))
+        return pb.CheckMessageResponse(verdict=protos.verdict_to_pb(await self._handlers.check_message(command)))
 
     async def CheckMessages(self, request: pb.CheckMessagesRequest, context: grpc.aio.ServicerContext):
         command = CheckMessages(current_identity(), tuple(protos.message_check(item) for item in request.items))
-        return pb.CheckMessagesResponse(results=[_result(r) for r in await self._handlers.check_messages(command)])
+        verdicts = await self._handlers.check_messages(command)
+        return pb.CheckMessagesResponse(results=[pb.CheckMessageResponse(verdict=protos.verdict_to_pb(v)) for v in verdicts])
 
     async def ListReviewQueue(self, request: pb.ListReviewQueueRequest, context: grpc.aio.ServicerContext):
         status = protos.REVIEW_STATUSES.from_pb(request.status, "status", required=False)

@@ -1,8 +1,8 @@
 """Moderation's use cases: load through the repositories, let the domain decide, save and emit."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from prilavok_platform.clock import Clock
 from prilavok_platform.errors import InvalidArgument, NotFound
@@ -15,25 +15,22 @@ from services.moderation.domain.commands import (
     CheckMessages,
     GetSenderStanding,
     ListReviewQueue,
-    MessageCheck,
     RecordMessage,
     ResolveReview,
     batch_problems,
 )
 from services.moderation.domain.engine import ModerationEngine
 from services.moderation.domain.events import ReviewResolved
-from services.moderation.domain.model import MessageToCheck, ReviewItem, SenderStanding, Verdict
+from services.moderation.domain.model import (
+    PENALTIES_SHOWN,
+    ReviewItem,
+    SenderStanding,
+    Verdict,
+    Violation,
+)
 from services.moderation.domain.policy import Policy
-from services.moderation.domain.recording import is_violation, must_record, record_violation
+from services.moderation.domain.recording import is_violation, record_violation, withdraw_strike
 from services.moderation.service_layer.ports import ModerationRepositories
-
-STANDING_PENALTIES = 50  # the most recent penalties shown with a standing
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    verdict: Verdict
-    review_id: str = ""  # set when the message was held for a human (recording checks)
 
 
 class ModerationHandlers:
@@ -58,65 +55,54 @@ class ModerationHandlers:
         policies.on_change(self._use_policy)
 
     def _use_policy(self, policy: Policy) -> None:
-        engine = ModerationEngine(policy)
-        self._engine = engine
+        self._engine = ModerationEngine(policy)
         self._after_engine_build()
 
     @property
     def engine(self) -> ModerationEngine:
         return self._engine
 
-    # --- checks ---------------------------------------------------------------------------
+    # --- checks (a verdict only: nothing is recorded) ---------------------------------------
 
-    async def check_message(self, command: CheckMessage) -> CheckResult:
+    async def check_message(self, command: CheckMessage) -> Verdict:
         access.authorize_check(command.caller, [command.item])
         engine = self._engine
         problems = command.item.problems(engine.policy.max_text_chars)
         if problems:
             raise InvalidArgument(problems)
-        return await self._check(engine, command.item)
+        return engine.check(command.item.message)
 
-    async def check_messages(self, command: CheckMessages) -> list[CheckResult]:
+    async def check_messages(self, command: CheckMessages) -> list[Verdict]:
         access.authorize_check(command.caller, command.items)
         engine = self._engine
         problems = batch_problems(command.items, engine.policy.max_text_chars)
         if problems:
             raise InvalidArgument(problems)
-        return [await self._check(engine, item) for item in command.items]
-
-    async def _check(self, engine: ModerationEngine, item: MessageCheck) -> CheckResult:
-        if item.record:
-            # A retried recording check answers what was recorded: the engine (or its policy)
-            # may have changed since, and the caller stored the message under that verdict.
-            stored = await self._uow.reader().violations.get(item.message_id)
-            if stored is not None:
-                return CheckResult(stored.verdict, stored.review_id)
-        verdict = engine.check(MessageToCheck(item.text, item.sender.role))
-        if not must_record(verdict, item.record):
-            return CheckResult(verdict)
-        return await self._record(RecordMessage.of_check(item, verdict, self._clock.now()), engine.policy)
+        return [engine.check(item.message) for item in command.items]
 
     # --- recording what the chat stored ----------------------------------------------------
 
-    async def record_message(self, command: RecordMessage) -> CheckResult:
+    async def record_message(self, command: RecordMessage) -> Violation | None:
         """The chat stored a message under a verdict (its message events): a violation is kept,
-        once per message id, so a redelivered event records nothing new. No caller: the event
-        comes from the chat's own stream."""
+        once per message id, so a redelivered event records nothing new (the violation recorded
+        first is returned). None for a message allowed as written. No caller: the event comes
+        from the chat's own stream. The fines and thresholds are the policy in force's
+        (`domain.recording`)."""
         problems = command.problems()
         if problems:
             raise InvalidArgument(problems)
         if not is_violation(command.verdict):
-            return CheckResult(command.verdict)
-        return await self._record(command, self._engine.policy)
-
-    async def _record(self, command: RecordMessage, policy: Policy) -> CheckResult:
+            return None
+        policy = self._engine.policy
         at = command.occurred_at
+        party = command.sender.offender
 
-        async def work(tx: Transaction[ModerationRepositories]) -> CheckResult:
+        async def work(tx: Transaction[ModerationRepositories]) -> Violation:
             existing = await tx.repos.violations.get(command.message_id)
             if existing is not None:
-                return CheckResult(existing.verdict, existing.review_id)  # recorded already: nothing new
-            strikes = await tx.repos.violations.count(command.sender.offender, policy.strikes.window_start(at))
+                return existing  # recorded already: nothing new
+            await tx.repos.strike_counters.bump(party)  # first: concurrent recordings for the party conflict
+            strikes = await tx.repos.violations.count(party, policy.strikes.window_start(at))
             recording = record_violation(
                 message_id=command.message_id, thread_id=command.thread_id, sender=command.sender, text=command.text,
                 verdict=command.verdict, policy=policy, strikes_before=strikes, at=at,
@@ -127,7 +113,7 @@ class ModerationHandlers:
             if recording.penalties:
                 await tx.repos.penalties.add(recording.penalties)
             tx.emit(*recording.events)
-            return CheckResult(recording.violation.verdict, recording.violation.review_id)
+            return recording.violation
 
         return await self._uow.transaction(work)
 
@@ -139,11 +125,14 @@ class ModerationHandlers:
         return await self._uow.reader().reviews.page(command.wanted, size, command.page_token)
 
     async def resolve_review(self, command: ResolveReview) -> ReviewItem:
+        """Decides a held message once. Approving it also withdraws the strike it caused, and its
+        fines, in the same transaction (`recording.withdraw_strike`)."""
         access.authorize_review(command.caller)
         problems = command.problems()
         if problems:
             raise InvalidArgument(problems)
         now = self._clock.now()
+        policy = self._engine.policy
 
         async def work(tx: Transaction[ModerationRepositories]) -> ReviewItem:
             item = await tx.repos.reviews.get(command.review_id)
@@ -152,9 +141,30 @@ class ModerationHandlers:
             resolved = item.resolve(command.decision, command.caller.user_id, command.comment, now)
             await tx.repos.reviews.save(resolved)
             tx.emit(ReviewResolved(now, resolved))
+            if resolved.withdraws_strike:
+                await self._withdraw_strike(tx, resolved, policy, now)
             return resolved
 
         return await self._uow.transaction(work)
+
+    @staticmethod
+    async def _withdraw_strike(tx: Transaction[ModerationRepositories], review: ReviewItem, policy: Policy,
+                               now: dt.datetime) -> None:
+        violation = await tx.repos.violations.get(review.message_id)
+        if violation is None or not violation.counts:
+            return  # a review is recorded with its violation: only one withdrawn before leaves nothing to do
+        party = violation.sender.offender
+        await tx.repos.strike_counters.bump(party)  # first: a concurrent recording for the party conflicts
+        strikes = await tx.repos.violations.count(party, policy.strikes.window_start(now))
+        penalties = tuple(await tx.repos.penalties.of_message(violation.message_id))
+        withdrawal = withdraw_strike(review=review, violation=violation, penalties=penalties, policy=policy,
+                                     strikes_in_window=strikes, at=now)
+        if withdrawal is None:
+            return
+        await tx.repos.violations.save(withdrawal.violation)
+        if withdrawal.penalties:
+            await tx.repos.penalties.save(withdrawal.penalties)
+        tx.emit(*withdrawal.events)
 
     # --- standing -------------------------------------------------------------------------
 
@@ -170,7 +180,7 @@ class ModerationHandlers:
             repos = tx.repos
             in_window = await repos.violations.count(party, window_start)
             total = await repos.violations.count(party)
-            penalties = await repos.penalties.latest(party, STANDING_PENALTIES)
+            penalties = await repos.penalties.latest(party, PENALTIES_SHOWN)
             updated_at = await repos.violations.latest_at(party)
             return SenderStanding(sender, thresholds.level(in_window), in_window, total, tuple(penalties), updated_at)
 

@@ -14,18 +14,31 @@ from services.moderation.domain.model import Penalty, ReviewItem, ReviewStatus, 
 REVIEW_ORDER = KeysetOrder(("created_at", 1, dt.datetime), ("_id", 1, str))
 
 
+class StrikeCounters(Protocol):
+    async def bump(self, party: Party) -> None:
+        """Writes the party's own document. A transaction that changes a party's strikes does
+        this before it counts them: two such transactions for one party then write the same
+        document and conflict, and the one retried counts the other's strike (no write skew:
+        a threshold is crossed, and announced, exactly once)."""
+        ...
+
+
 class ViolationRepository(Protocol):
     async def get(self, message_id: str) -> Violation | None: ...
 
     async def count(self, party: Party, since: dt.datetime | None = None) -> int:
-        """The party's violations at or after `since` (all of them without it)."""
+        """The party's strikes (violations not withdrawn) at or after `since` (all of them without it)."""
         ...
 
     async def latest_at(self, party: Party) -> dt.datetime | None:
-        """When the party's latest violation was recorded; None when it has none."""
+        """When the party's latest strike (not withdrawn) was recorded; None when it has none."""
         ...
 
     async def add(self, violation: Violation) -> None: ...
+
+    async def save(self, violation: Violation) -> None:
+        """Stores whether (and when) the violation was withdrawn."""
+        ...
 
 
 class ReviewRepository(Protocol):
@@ -45,8 +58,16 @@ class ReviewRepository(Protocol):
 class PenaltyRepository(Protocol):
     async def add(self, penalties: tuple[Penalty, ...]) -> None: ...
 
+    async def of_message(self, message_id: str) -> list[Penalty]:
+        """The penalties issued for one message, withdrawn or not."""
+        ...
+
+    async def save(self, penalties: tuple[Penalty, ...]) -> None:
+        """Stores whether (and when) each penalty was withdrawn."""
+        ...
+
     async def latest(self, party: Party, limit: int) -> list[Penalty]:
-        """The party's most recent penalties, newest first."""
+        """The party's most recent penalties in force (not withdrawn), newest first."""
         ...
 
 
@@ -55,3 +76,4 @@ class ModerationRepositories:
     violations: ViolationRepository
     reviews: ReviewRepository
     penalties: PenaltyRepository
+    strike_counters: StrikeCounters

@@ -8,11 +8,19 @@ from prilavok_platform.identity import Party
 from prilavok_platform.pagination import page_in_memory
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import InMemoryUnitOfWork
-from services.moderation.adapters.policy_file import load_policy
+from services.moderation.bootstrap import load_policy
 from services.moderation.domain.model import Penalty, ReviewItem, ReviewStatus, Violation
 from services.moderation.domain.policy import Policy
 from services.moderation.service_layer.handlers import ModerationHandlers
 from services.moderation.service_layer.ports import REVIEW_ORDER, ModerationRepositories
+
+
+class FakeStrikeCounters:
+    def __init__(self) -> None:
+        self.changes: dict[Party, int] = {}
+
+    async def bump(self, party: Party) -> None:
+        self.changes[party] = self.changes.get(party, 0) + 1
 
 
 class FakeViolations:
@@ -22,14 +30,21 @@ class FakeViolations:
     async def get(self, message_id: str) -> Violation | None:
         return self.items.get(message_id)
 
+    def _strikes(self, party: Party) -> list[Violation]:
+        return [v for v in self.items.values() if v.sender.offender == party and v.withdrawn_at is None]
+
     async def count(self, party: Party, since: dt.datetime | None = None) -> int:
-        return sum(1 for v in self.items.values() if v.sender.offender == party and (since is None or v.at >= since))
+        return sum(1 for v in self._strikes(party) if since is None or v.at >= since)
 
     async def latest_at(self, party: Party) -> dt.datetime | None:
-        return max((v.at for v in self.items.values() if v.sender.offender == party), default=None)
+        return max((v.at for v in self._strikes(party)), default=None)
 
     async def add(self, violation: Violation) -> None:
         assert violation.message_id not in self.items, "duplicate key"
+        self.items[violation.message_id] = violation
+
+    async def save(self, violation: Violation) -> None:
+        assert violation.message_id in self.items
         self.items[violation.message_id] = violation
 
 
@@ -62,13 +77,21 @@ class FakePenalties:
             assert p.penalty_id not in self.items, "duplicate key"
             self.items[p.penalty_id] = p
 
+    async def of_message(self, message_id: str) -> list[Penalty]:
+        return [p for p in self.items.values() if p.message_id == message_id]
+
+    async def save(self, penalties: tuple[Penalty, ...]) -> None:
+        for p in penalties:
+            assert p.penalty_id in self.items
+            self.items[p.penalty_id] = p
+
     async def latest(self, party: Party, limit: int) -> list[Penalty]:
-        mine = sorted((p for p in self.items.values() if p.party == party), key=lambda p: p.issued_at, reverse=True)
-        return mine[:limit]
+        mine = [p for p in self.items.values() if p.party == party and p.withdrawn_at is None]
+        return sorted(mine, key=lambda p: p.issued_at, reverse=True)[:limit]
 
 
 def fake_repositories() -> ModerationRepositories:
-    return ModerationRepositories(FakeViolations(), FakeReviews(), FakePenalties())
+    return ModerationRepositories(FakeViolations(), FakeReviews(), FakePenalties(), FakeStrikeCounters())
 
 
 DEFAULT = load_policy()
@@ -98,3 +121,8 @@ class World:
     def penalties(self) -> FakePenalties:
         assert isinstance(self.repos.penalties, FakePenalties)
         return self.repos.penalties
+
+    @property
+    def strike_counters(self) -> FakeStrikeCounters:
+        assert isinstance(self.repos.strike_counters, FakeStrikeCounters)
+        return self.repos.strike_counters

@@ -11,7 +11,7 @@ from prilavok.chat.v1 import events_pb2 as chat_events
 from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import moderation_pb2 as mpb
 from prilavok_platform.identity import Identity, Party, Role
-from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage
+from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage, TransientError
 from prilavok_platform.protobuf import timestamp
 from services.moderation.adapters import protos
 from services.moderation.domain.commands import ResolveReview
@@ -96,12 +96,57 @@ async def test_a_support_agents_message_counts_against_the_agent():
 
 
 @pytest.mark.parametrize("broken", [
-    message(mpb.ACTION_BLOCK, 99),  # a category this build does not know
     message(mpb.ACTION_BLOCK, mpb.CATEGORY_INSULT, sender=common_pb2.Actor(role=common_pb2.ROLE_SELLER, user_id="s-1")),  # no shop
     message(mpb.ACTION_BLOCK, mpb.CATEGORY_INSULT, message_id=""),
+    message(mpb.ACTION_BLOCK, mpb.CATEGORY_INSULT, sender=common_pb2.Actor(user_id="s-1")),  # no role
+    message(mpb.ACTION_BLOCK, mpb.CATEGORY_UNSPECIFIED),
 ])
-async def test_an_event_that_cannot_be_recorded_is_poison_not_retried(broken):
+async def test_an_event_that_can_never_be_recorded_is_poison_not_retried(broken):
     world = World()
     with pytest.raises(PoisonMessage):
         await consume(world, event(chat_events.MessageBlocked, broken))
     assert world.violations.items == {}
+
+
+async def test_an_event_without_its_time_is_poison():
+    world = World()
+    e = event(chat_events.MessageBlocked, message(mpb.ACTION_BLOCK, mpb.CATEGORY_INSULT))
+    e.ClearField("occurred_at")
+    e.message.ClearField("created_at")
+    with pytest.raises(PoisonMessage):
+        await consume(world, e)
+
+
+@pytest.mark.parametrize("newer", [
+    message(mpb.ACTION_BLOCK, 99),  # a category this build does not know
+    message(42, mpb.CATEGORY_INSULT),  # an action
+    message(mpb.ACTION_BLOCK, mpb.CATEGORY_INSULT, sender=common_pb2.Actor(role=77, user_id="s-1")),  # a role
+])
+async def test_an_event_of_a_newer_version_is_left_for_redelivery_not_terminated(newer):
+    world = World()
+    with pytest.raises(TransientError) as err:  # redelivered (after a delay), never terminated
+        await consume(world, event(chat_events.MessageBlocked, newer))
+    assert not isinstance(err.value, PoisonMessage) and world.violations.items == {}
+
+
+class Unavailable(Exception):
+    pass
+
+
+async def test_a_storage_failure_is_redelivered_and_the_retry_records_once():
+    world = World()
+    real_add = world.violations.add
+    failures = [Unavailable("no primary")]
+
+    async def flaky_add(violation):
+        if failures:
+            raise failures.pop()
+        await real_add(violation)
+
+    world.violations.add = flaky_add  # type: ignore[method-assign]
+    e = event(chat_events.MessageBlocked, message(mpb.ACTION_BLOCK, mpb.CATEGORY_CONTACT_EXCHANGE))
+    with pytest.raises(Unavailable):  # not PoisonMessage: the platform redelivers it
+        await consume(world, e)
+    assert world.violations.items == {} and world.penalties.items == {} and world.uow.published == []
+    await consume(world, e)
+    assert list(world.violations.items) == ["c1"] and len(world.uow.events_of(ViolationRecorded)) == 1

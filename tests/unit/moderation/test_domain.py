@@ -10,11 +10,12 @@ from prilavok_platform.errors import FailedPrecondition, PermissionDenied
 from prilavok_platform.identity import Identity, Party, Role
 from services.moderation.domain import access
 from services.moderation.domain.commands import MessageCheck
-from services.moderation.domain.events import PenaltyIssued, StandingChanged, ViolationRecorded
+from services.moderation.domain.events import PenaltyIssued, PenaltyWithdrawn, StandingChanged, ViolationRecorded
 from services.moderation.domain.model import (
     Action,
     Category,
     Finding,
+    Fine,
     ReviewDecision,
     ReviewStatus,
     Sender,
@@ -23,7 +24,7 @@ from services.moderation.domain.model import (
     Verdict,
 )
 from services.moderation.domain.policy import StrikeThresholds
-from services.moderation.domain.recording import must_record, record_violation
+from services.moderation.domain.recording import is_violation, record_violation, withdraw_strike
 from tests.unit.moderation.fakes import DEFAULT
 
 AT = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)
@@ -39,10 +40,9 @@ def recording(v: Verdict, strikes_before: int = 0, sender: Sender = SELLER):
                             strikes_before=strikes_before, at=AT)
 
 
-def test_only_recording_checks_of_messages_not_allowed_as_is_leave_a_record():
-    assert must_record(verdict(Action.WARN, Category.INSULT), True)
-    assert not must_record(verdict(Action.BLOCK, Category.INSULT), False)
-    assert not must_record(verdict(Action.ALLOW), True)
+def test_only_messages_not_allowed_as_written_leave_a_record():
+    assert is_violation(verdict(Action.WARN, Category.INSULT)) and is_violation(verdict(Action.MASK, Category.PERSONAL_DATA))
+    assert not is_violation(verdict(Action.ALLOW))
 
 
 def test_a_block_is_a_strike_with_the_fines_of_the_senders_role():
@@ -89,16 +89,18 @@ def test_a_review_is_decided_once():
         approved.resolve(ReviewDecision.REJECT, "mod", "", AT)
 
 
-def check(role: SenderRole | None, record: bool = False) -> MessageCheck:
-    return MessageCheck("m", "t", "u", role, "", "текст", record)
+def check(role: SenderRole | None, sender_id: str = "", shop_id: str = "") -> MessageCheck:
+    return MessageCheck(sender_id, role, shop_id, "текст")
 
 
 def test_check_access():
-    access.authorize_check(Identity("chat", Role.SERVICE), [check(SenderRole.SELLER, record=True)])
-    access.authorize_check(Identity("mod", Role.MODERATOR), [check(SenderRole.SELLER)])
-    access.authorize_check(Identity("b", Role.BUYER), [check(SenderRole.BUYER)])
+    access.authorize_check(Identity("chat", Role.SERVICE), [check(SenderRole.SELLER, "u", "x")])
+    access.authorize_check(Identity("mod", Role.MODERATOR), [check(SenderRole.SELLER, "u", "x")])
+    access.authorize_check(Identity("b", Role.BUYER), [check(SenderRole.BUYER), check(SenderRole.BUYER, "b")])
+    access.authorize_check(Identity("s", Role.SELLER, "x"), [check(SenderRole.SELLER, "s", "x")])
     for caller, item in [(Identity("b", Role.BUYER), check(SenderRole.SELLER)), (Identity("s", Role.SELLER, "x"), check(None)),
-                         (Identity("mod", Role.MODERATOR), check(SenderRole.BUYER, record=True))]:
+                         (Identity("b", Role.BUYER), check(SenderRole.BUYER, "b2")),
+                         (Identity("s", Role.SELLER, "x"), check(SenderRole.SELLER, "s", "y"))]:
         with pytest.raises(PermissionDenied):
             access.authorize_check(caller, [item])
 
@@ -115,3 +117,57 @@ def test_a_policy_without_fines_fines_nobody():
     r = record_violation(message_id="m", thread_id="t", sender=SELLER, text="", verdict=verdict(Action.BLOCK, Category.CONTACT_EXCHANGE),
                          policy=dataclasses.replace(DEFAULT, fines={}), strikes_before=0, at=AT)
     assert r.penalties == ()
+
+
+# --- an approved review withdraws the strike -----------------------------------------------
+
+
+def held(strikes_before: int = 0, fined: bool = True):
+    fines = {(Category.DISPARAGEMENT, SenderRole.SELLER): Fine(100_000, "RUB")} if fined else {}
+    policy = dataclasses.replace(DEFAULT, fines=fines)
+    r = record_violation(message_id="m1", thread_id="t1", sender=SELLER, text="текст", verdict=verdict(Action.REVIEW, Category.DISPARAGEMENT),
+                         policy=policy, strikes_before=strikes_before, at=AT)
+    assert r.review is not None
+    return r, policy
+
+
+LATER = AT + dt.timedelta(hours=2)
+
+
+def test_an_approval_withdraws_the_strike_and_its_fines_and_announces_the_drop():
+    r, policy = held()
+    assert r.review is not None
+    approved = r.review.resolve(ReviewDecision.APPROVE, "mod", "", LATER)
+    w = withdraw_strike(review=approved, violation=r.violation, penalties=r.penalties, policy=policy, strikes_in_window=1, at=LATER)
+    assert w is not None and w.violation.withdrawn_at == LATER and not w.violation.counts
+    assert [(p.penalty_id, p.withdrawn_at) for p in w.penalties] == [("m1:DISPARAGEMENT", LATER)]
+    assert [type(e) for e in w.events] == [PenaltyWithdrawn, StandingChanged]
+    assert [(e.previous, e.current) for e in w.events if isinstance(e, StandingChanged)] == [(Standing.WARNING, Standing.GOOD)]
+
+
+def test_a_withdrawal_keeps_the_level_when_it_does_not_cross_a_threshold_and_needs_no_fine():
+    r, policy = held(strikes_before=1, fined=False)
+    assert r.review is not None
+    approved = r.review.resolve(ReviewDecision.APPROVE, "mod", "", LATER)
+    w = withdraw_strike(review=approved, violation=r.violation, penalties=(), policy=policy, strikes_in_window=2, at=LATER)
+    assert w is not None and w.events == () and w.penalties == ()
+
+
+def test_a_strike_outside_the_window_changes_no_level():
+    r, policy = held()
+    assert r.review is not None
+    much_later = AT + dt.timedelta(days=31)
+    approved = r.review.resolve(ReviewDecision.APPROVE, "mod", "", much_later)
+    # one other strike inside the window; the approved one is not among those counted
+    w = withdraw_strike(review=approved, violation=r.violation, penalties=r.penalties, policy=policy, strikes_in_window=1, at=much_later)
+    assert w is not None and [type(e) for e in w.events] == [PenaltyWithdrawn]
+
+
+def test_nothing_is_withdrawn_on_rejection_or_twice():
+    r, policy = held()
+    assert r.review is not None
+    rejected = r.review.resolve(ReviewDecision.REJECT, "mod", "", LATER)
+    assert withdraw_strike(review=rejected, violation=r.violation, penalties=r.penalties, policy=policy, strikes_in_window=1, at=LATER) is None
+    approved = r.review.resolve(ReviewDecision.APPROVE, "mod", "", LATER)
+    assert withdraw_strike(review=approved, violation=r.violation.withdraw(AT), penalties=r.penalties, policy=policy,
+                           strikes_in_window=0, at=LATER) is None

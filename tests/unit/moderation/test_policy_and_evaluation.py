@@ -55,8 +55,8 @@ async def test_policy_reloads_the_engine_whole_and_a_broken_file_is_refused(tmp_
     assert [p.version for p in seen] == ["2026-12-01.1"]
     assert handlers.engine is not first_engine and handlers.engine.policy is seen[0]
     assert builds == ["2026-11-22.1", "2026-12-01.1"], "and after every engine built on reload"
-    check = CheckMessage(Identity("m", Role.MODERATOR), MessageCheck("", "", "b", SenderRole.BUYER, "", "Спасибо"))
-    assert (await handlers.check_message(check)).verdict.policy_version == "2026-12-01.1"
+    check = CheckMessage(Identity("m", Role.MODERATOR), MessageCheck("b", SenderRole.BUYER, "", "Спасибо"))
+    assert (await handlers.check_message(check)).policy_version == "2026-12-01.1"
     path.write_text("actions: {PROFANITY: {default: SHRUG}}\n")
     await asyncio.sleep(0.4)
     assert len(seen) == 1, "a broken policy must not replace the one in force"

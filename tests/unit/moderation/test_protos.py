@@ -11,7 +11,13 @@ from prilavok.moderation.v1 import moderation_pb2 as pb
 from prilavok_platform.errors import InvalidArgument
 from services.moderation.adapters import protos
 from services.moderation.adapters.event_mapper import map_event
-from services.moderation.domain.events import PenaltyIssued, ReviewResolved, StandingChanged, ViolationRecorded
+from services.moderation.domain.events import (
+    PenaltyIssued,
+    PenaltyWithdrawn,
+    ReviewResolved,
+    StandingChanged,
+    ViolationRecorded,
+)
 from services.moderation.domain.model import Action, Category, Finding, Sender, SenderRole, Span, Standing, Verdict
 from services.moderation.domain.recording import record_violation
 from tests.unit.moderation.fakes import DEFAULT
@@ -31,8 +37,8 @@ def test_an_unknown_or_missing_role_is_left_for_validation_to_name():
         assert protos.message_check(pb.CheckMessageRequest(sender_role=number, text="x")).role is None
     check = protos.message_check(pb.CheckMessageRequest(
         message_id="m", sender_role=common_pb2.ROLE_SELLER, sender_id="u", shop_id="s", text="x",
-        context=pb.MessageContext(thread_id="t"), record=True))
-    assert (check.role, check.thread_id, check.record) == (SenderRole.SELLER, "t", True)
+        context=pb.MessageContext(thread_id="t")))
+    assert (check.role, check.sender_id, check.shop_id, check.text) == (SenderRole.SELLER, "u", "s", "x")
 
 
 def test_every_event_maps_to_its_subject_and_message():
@@ -57,6 +63,12 @@ def test_every_event_maps_to_its_subject_and_message():
     assert (standing.previous, standing.current) == (pb.STANDING_GOOD, pb.STANDING_WARNING)
     assert isinstance(resolved, events_pb2.ReviewResolved) and resolved.item.status == pb.REVIEW_STATUS_PENDING
     assert protos.STANDINGS.to_pb(Standing.SUSPENDED) == pb.STANDING_SUSPENDED
+    later = AT + dt.timedelta(hours=1)
+    withdrawn = map_event(PenaltyWithdrawn(later, recording.review.sender, recording.penalties[0].withdraw(later), "m1"), "ev-9")
+    assert withdrawn.name == "penalty.withdrawn" and isinstance(withdrawn.message, events_pb2.PenaltyWithdrawn)
+    assert (withdrawn.message.event_id, withdrawn.message.review_id, withdrawn.message.penalty.penalty_id) == (
+        "ev-9", "m1", "m1:CONTACT_EXCHANGE")
+    assert withdrawn.message.offender == shop and withdrawn.message.occurred_at.ToDatetime(tzinfo=dt.UTC) == later
 
 
 def test_an_unknown_event_is_refused():

@@ -42,6 +42,22 @@ class PenaltyIssued(_message.Message):
     offender: _common_pb2.Party
     def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sender: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., penalty: _Optional[_Union[_moderation_pb2.Penalty, _Mapping]] = ..., offender: _Optional[_Union[_common_pb2.Party, _Mapping]] = ...) -> None: ...
 
+class PenaltyWithdrawn(_message.Message):
+    __slots__ = ("event_id", "occurred_at", "sender", "penalty", "offender", "review_id")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    PENALTY_FIELD_NUMBER: _ClassVar[int]
+    OFFENDER_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_ID_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    sender: _common_pb2.Actor
+    penalty: _moderation_pb2.Penalty
+    offender: _common_pb2.Party
+    review_id: str
+    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sender: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., penalty: _Optional[_Union[_moderation_pb2.Penalty, _Mapping]] = ..., offender: _Optional[_Union[_common_pb2.Party, _Mapping]] = ..., review_id: _Optional[str] = ...) -> None: ...
+
 class StandingChanged(_message.Message):
     __slots__ = ("event_id", "occurred_at", "sender", "previous", "current", "offender")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]

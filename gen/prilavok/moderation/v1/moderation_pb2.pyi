@@ -117,30 +117,26 @@ class MessageContext(_message.Message):
     def __init__(self, thread_id: _Optional[str] = ...) -> None: ...
 
 class CheckMessageRequest(_message.Message):
-    __slots__ = ("message_id", "sender_role", "sender_id", "shop_id", "text", "context", "record")
+    __slots__ = ("message_id", "sender_role", "sender_id", "shop_id", "text", "context")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_ROLE_FIELD_NUMBER: _ClassVar[int]
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     SHOP_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
-    RECORD_FIELD_NUMBER: _ClassVar[int]
     message_id: str
     sender_role: _common_pb2.Role
     sender_id: str
     shop_id: str
     text: str
     context: MessageContext
-    record: bool
-    def __init__(self, message_id: _Optional[str] = ..., sender_role: _Optional[_Union[_common_pb2.Role, str]] = ..., sender_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., text: _Optional[str] = ..., context: _Optional[_Union[MessageContext, _Mapping]] = ..., record: _Optional[bool] = ...) -> None: ...
+    def __init__(self, message_id: _Optional[str] = ..., sender_role: _Optional[_Union[_common_pb2.Role, str]] = ..., sender_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., text: _Optional[str] = ..., context: _Optional[_Union[MessageContext, _Mapping]] = ...) -> None: ...
 
 class CheckMessageResponse(_message.Message):
-    __slots__ = ("verdict", "review_id")
+    __slots__ = ("verdict",)
     VERDICT_FIELD_NUMBER: _ClassVar[int]
-    REVIEW_ID_FIELD_NUMBER: _ClassVar[int]
     verdict: Verdict
-    review_id: str
-    def __init__(self, verdict: _Optional[_Union[Verdict, _Mapping]] = ..., review_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, verdict: _Optional[_Union[Verdict, _Mapping]] = ...) -> None: ...
 
 class CheckMessagesRequest(_message.Message):
     __slots__ = ("items",)

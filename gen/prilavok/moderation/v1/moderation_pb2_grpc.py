@@ -69,12 +69,9 @@ class ModerationServiceServicer:
     """
 
     def CheckMessage(self, request, context):
-        """Checks one message. With `record` set (the caller has stored the message under
-        `message_id`), a violation is recorded against the sender and a REVIEW verdict is
-        queued for a human, once per message: a retry answers the recorded verdict and
-        review id, even if the policy changed meanwhile. The chat checks with `record`
-        unset and moderation records from the chat's message events instead, so that
-        nothing is recorded for a message the chat never stored.
+        """Checks one message: the verdict only, nothing is recorded. Violations are recorded
+        from the chat's message events (once per stored message), so nothing is recorded for a
+        message the chat never stored. A buyer or seller may check only their own drafts.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -95,7 +92,9 @@ class ModerationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ResolveReview(self, request, context):
-        """Moderators only. Approving releases the held message to the chat.
+        """Moderators only. Approving releases the held message to the chat and withdraws the
+        strike it caused and any fine issued for it (no longer counted or listed by
+        GetSenderStanding); rejecting keeps them.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
