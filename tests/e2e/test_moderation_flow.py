@@ -1,4 +1,5 @@
-"""Held messages go through the moderators' queue; bad bytes get INVALID_ARGUMENT."""
+"""Held messages go through the moderators' queue (an approval takes the strike back); strikes
+come from the messages the chat stored; bad bytes get INVALID_ARGUMENT."""
 from __future__ import annotations
 
 import asyncio
@@ -62,6 +63,9 @@ def test_held_message_is_delivered_on_approval_and_stays_blocked_on_rejection(st
         moderation.ResolveReview(moderation_pb2.ResolveReviewRequest(review_id=approve.review_id, decision=moderation_pb2.REVIEW_DECISION_REJECT),
                                  metadata=md(MODERATOR))
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    # the approved message was no violation: only the rejected one still counts against the shop
+    standing = moderation.GetSenderStanding(moderation_pb2.GetSenderStandingRequest(), metadata=md(seller))
+    assert (standing.standing, standing.strikes_total) == (moderation_pb2.STANDING_WARNING, 1)
 
     buyer_view = eventually(lambda: chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread.thread_id), metadata=md(buyer)),
                             lambda r: len(r.messages) == 2)
@@ -102,20 +106,27 @@ def test_an_unknown_review_status_is_invalid_argument_naming_status(stubs):
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "status" in field_violations(err.value)
 
 
-def test_a_recorded_strike_shows_in_the_shops_standing_and_its_sellers_see_only_theirs(stubs):
-    moderation, suffix = stubs["moderation"], _suffix()
+def test_a_blocked_message_is_a_strike_of_the_shop_and_a_check_records_nothing(stubs):
+    chat, moderation, suffix = stubs["chat"], stubs["moderation"], _suffix()
     seller = As(Role.SELLER, f"u-st-{suffix}", f"shop-st-{suffix}")
-    request = moderation_pb2.CheckMessageRequest(
-        message_id=f"m-st-{suffix}", sender_role=common_pb2.ROLE_SELLER, sender_id=seller.user_id, shop_id=seller.shop_id,
-        text="Пишите в телеграм @shop_st, там дешевле", context=moderation_pb2.MessageContext(thread_id=f"t-{suffix}"), record=True)
+    buyer = As(Role.BUYER, f"b-st-{suffix}")
+    contact = "Пишите в телеграм @shop_st, там дешевле"
+    # a seller may check a draft of their own (nothing is recorded), not another shop's
+    draft = moderation_pb2.CheckMessageRequest(sender_role=common_pb2.ROLE_SELLER, sender_id=seller.user_id, shop_id=seller.shop_id, text=contact)
+    assert moderation.CheckMessage(draft, metadata=md(seller)).verdict.action == moderation_pb2.ACTION_BLOCK
     with pytest.raises(grpc.RpcError) as err:
-        moderation.CheckMessage(request, metadata=md(seller))  # only the chat records
+        moderation.CheckMessage(moderation_pb2.CheckMessageRequest(sender_role=common_pb2.ROLE_SELLER, shop_id="someone-else", text=contact),
+                                metadata=md(seller))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    for _ in range(2):  # a retry records nothing new
-        moderation.CheckMessage(request, metadata=md(As(Role.SERVICE, "chat")))
-    standing = moderation.GetSenderStanding(moderation_pb2.GetSenderStandingRequest(), metadata=md(seller))
-    assert (standing.shop_id, standing.standing, standing.strikes_in_window) == (seller.shop_id, moderation_pb2.STANDING_WARNING, 1)
-    assert [p.fine.amount_minor for p in standing.penalties] == [2_500_000]
+    thread = chat.CreateThread(chat_pb2.CreateThreadRequest(kind=chat_pb2.THREAD_KIND_ORDER, order_id=f"o-st-{suffix}", shop_id=seller.shop_id),
+                               metadata=md(buyer)).thread
+    sent = chat.SendMessage(chat_pb2.SendMessageRequest(request_id="c1", thread_id=thread.thread_id, text=contact), metadata=md(seller))
+    assert sent.message.status == chat_pb2.MESSAGE_STATUS_BLOCKED
+    standing = eventually(lambda: moderation.GetSenderStanding(moderation_pb2.GetSenderStandingRequest(), metadata=md(seller)),
+                          lambda r: r.strikes_total >= 1, what="the strike recorded from the chat's event")
+    assert (standing.shop_id, standing.standing, standing.strikes_in_window, standing.strikes_total) == (
+        seller.shop_id, moderation_pb2.STANDING_WARNING, 1, 1), "one strike: the message the chat stored, not the draft"
+    assert [(p.message_id, p.fine.amount_minor) for p in standing.penalties] == [(sent.message.message_id, 2_500_000)]
     with pytest.raises(grpc.RpcError) as err:
         moderation.GetSenderStanding(moderation_pb2.GetSenderStandingRequest(shop_id="someone-else"), metadata=md(seller))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
