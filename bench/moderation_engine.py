@@ -53,7 +53,7 @@ def measure(engine, messages) -> tuple[float, float, float, float]:
 
 def main() -> None:
     started = time.perf_counter()
-    from services.moderation.adapters.policy_file import load_policy
+    from services.moderation.bootstrap import load_policy
     from services.moderation.domain.engine import ModerationEngine
     from services.moderation.domain.model import MessageToCheck, SenderRole
 

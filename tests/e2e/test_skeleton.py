@@ -103,7 +103,7 @@ def test_bad_input_and_strangers_get_clear_errors(stubs):
         chat.GetThread(chat_pb2.GetThreadRequest(thread_id="nope"), metadata=md(buyer))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
     with pytest.raises(grpc.RpcError) as err:
-        empty = moderation_pb2.CheckMessageRequest(sender_role=common_pb2.ROLE_SELLER, text="", record=True, message_id="m")
+        empty = moderation_pb2.CheckMessageRequest(sender_role=common_pb2.ROLE_SELLER, text="")
         stubs["moderation"].CheckMessage(empty, metadata=md(SERVICE))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "text" in field_violations(err.value)
 

@@ -19,7 +19,7 @@ from prilavok_platform.clock import SystemClock
 from prilavok_platform.grpc_server import call_metadata, start_server
 from prilavok_platform.outbox import outbox_document
 from prilavok_platform.policy_file import PolicyHolder
-from services.moderation.adapters.policy_file import load_policy
+from services.moderation.bootstrap import load_policy
 from services.moderation.entrypoints.grpc_servicer import SERVICE_NAME, ModerationServicer
 from services.moderation.service_layer.handlers import ModerationHandlers
 

@@ -33,12 +33,10 @@ class GrpcModerationGateway:
     async def check(self, *, message_id: str, thread: Thread, sender: Identity, text: str) -> ModerationDecision:
         party = Party.of(sender)
         request = mpb.CheckMessageRequest(
-            message_id=message_id,
             sender_role=ROLES.to_pb(sender.role),
             sender_id=sender.user_id,
             shop_id=party.id if party.kind is PartyKind.SHOP else "",
             text=text,
-            context=mpb.MessageContext(thread_id=thread.thread_id),
         )
         try:
             response = await self._stub.CheckMessage(request, timeout=self._deadline(), metadata=call_metadata(self._token.get()))

@@ -75,7 +75,7 @@ def record_message(
     # The text judged is what the sender wrote. The chat sends it as `moderated_text` only on a
     # held message (a moderator reads it), so as not to publish a masked original; otherwise the
     # stored text stands in: what was judged, or for a masked message the masked text.
-    judged = event.moderated_text or message.text
+    judged = (event.moderated_text if isinstance(event, chat_events.MessageHeld) else "") or message.text
     masked = message.text if action is Action.MASK and message.text != judged else ""
     occurred_at = datetime_of(event, "occurred_at") or datetime_of(message, "created_at")
     if occurred_at is None:

@@ -34,8 +34,8 @@ def message(action: int, *categories: int, message_id: str = "c1", text: str = "
 
 
 def event(kind, msg: chat_pb2.Message, moderated_text: str = ""):
-    return kind(event_id="e1", occurred_at=timestamp(AT), thread=chat_pb2.Thread(thread_id="t1"), message=msg,
-                moderated_text=moderated_text)
+    extra = {"moderated_text": moderated_text} if moderated_text else {}  # only MessageHeld has the field
+    return kind(event_id="e1", occurred_at=timestamp(AT), thread=chat_pb2.Thread(thread_id="t1"), message=msg, **extra)
 
 
 async def consume(world: World, e) -> None:
@@ -79,13 +79,15 @@ async def test_allowed_and_unmoderated_messages_record_nothing():
     assert world.violations.items == {} and world.uow.commits == 0
 
 
-async def test_a_masked_message_is_recorded_with_what_the_sender_wrote():
+async def test_a_masked_message_is_recorded_with_the_masked_text_and_a_held_one_with_the_original():
     msg = message(mpb.ACTION_MASK, mpb.CATEGORY_PERSONAL_DATA, text="мой номер ***********", status=chat_pb2.MESSAGE_STATUS_DELIVERED)
-    command = protos.record_message(event(chat_events.MessageDelivered, msg, moderated_text="мой номер 89161234567"))
+    command = protos.record_message(event(chat_events.MessageDelivered, msg))
     assert command is not None
-    assert (command.text, command.verdict.masked_text) == ("мой номер 89161234567", "мой номер ***********")
-    # without the original (an older chat) the delivered text stands in
-    assert protos.record_message(event(chat_events.MessageDelivered, msg)).text == "мой номер ***********"  # type: ignore[union-attr]
+    # The unmasked number never travels in a delivered message's event.
+    assert command.text == "мой номер ***********"
+    held = message(mpb.ACTION_REVIEW, mpb.CATEGORY_DISPARAGEMENT, text="мой номер 89161234567", status=chat_pb2.MESSAGE_STATUS_HELD)
+    assert protos.record_message(event(chat_events.MessageHeld, held, moderated_text="мой номер 89161234567")).text == (  # type: ignore[union-attr]
+        "мой номер 89161234567")
 
 
 async def test_a_support_agents_message_counts_against_the_agent():

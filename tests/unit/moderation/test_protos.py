@@ -35,9 +35,7 @@ def test_an_unknown_review_status_is_invalid_argument_naming_status():
 def test_an_unknown_or_missing_role_is_left_for_validation_to_name():
     for number in (0, 99):
         assert protos.message_check(pb.CheckMessageRequest(sender_role=number, text="x")).role is None
-    check = protos.message_check(pb.CheckMessageRequest(
-        message_id="m", sender_role=common_pb2.ROLE_SELLER, sender_id="u", shop_id="s", text="x",
-        context=pb.MessageContext(thread_id="t")))
+    check = protos.message_check(pb.CheckMessageRequest(sender_role=common_pb2.ROLE_SELLER, sender_id="u", shop_id="s", text="x"))
     assert (check.role, check.sender_id, check.shop_id, check.text) == (SenderRole.SELLER, "u", "s", "x")
 
 

@@ -27,7 +27,7 @@ from prilavok.common.v1 import common_pb2 as prilavok_dot_common_dot_v1_dot_comm
 from prilavok.chat.v1 import chat_pb2 as prilavok_dot_chat_dot_v1_dot_chat__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dprilavok/chat/v1/events.proto\x12\x10prilavok.chat.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fprilavok/common/v1/common.proto\x1a\x1bprilavok/chat/v1/chat.proto\"\xab\x01\n\rThreadCreated\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06thread\x18\x03 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12-\n\nrecipients\x18\x04 \x03(\x0b\x32\x19.prilavok.common.v1.Party\"\xf6\x01\n\x10MessageDelivered\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06thread\x18\x03 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12*\n\x07message\x18\x04 \x01(\x0b\x32\x19.prilavok.chat.v1.Message\x12-\n\nrecipients\x18\x05 \x03(\x0b\x32\x19.prilavok.common.v1.Party\x12\x1a\n\x0emoderated_text\x18\x06 \x01(\tB\x02\x18\x01\"\xed\x01\n\x0bMessageHeld\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06thread\x18\x03 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12*\n\x07message\x18\x04 \x01(\x0b\x32\x19.prilavok.chat.v1.Message\x12-\n\nrecipients\x18\x05 \x03(\x0b\x32\x19.prilavok.common.v1.Party\x12\x16\n\x0emoderated_text\x18\x06 \x01(\t\"\xf4\x01\n\x0eMessageBlocked\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06thread\x18\x03 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12*\n\x07message\x18\x04 \x01(\x0b\x32\x19.prilavok.chat.v1.Message\x12-\n\nrecipients\x18\x05 \x03(\x0b\x32\x19.prilavok.common.v1.Party\x12\x1a\n\x0emoderated_text\x18\x06 \x01(\tB\x02\x18\x01\"\xf9\x01\n\nThreadRead\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tthread_id\x18\x03 \x01(\t\x12)\n\x06reader\x18\x04 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x11\n\tup_to_seq\x18\x05 \x01(\x03\x12(\n\x06thread\x18\x06 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12-\n\nrecipients\x18\x07 \x03(\x0b\x32\x19.prilavok.common.v1.Party\"\xe8\x01\n\x0cThreadClosed\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06thread\x18\x03 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12,\n\tclosed_by\x18\x04 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12-\n\nrecipients\x18\x06 \x03(\x0b\x32\x19.prilavok.common.v1.Party\"\xe9\x01\n\rReplyDeadline\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06thread\x18\x03 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12*\n\x06\x64ue_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x62reached\x18\x05 \x01(\x08\x12-\n\nrecipients\x18\x06 \x03(\x0b\x32\x19.prilavok.common.v1.PartyB\x19Z\x17prilavok/chat/v1;chatv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dprilavok/chat/v1/events.proto\x12\x10prilavok.chat.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fprilavok/common/v1/common.proto\x1a\x1bprilavok/chat/v1/chat.proto\"\xab\x01\n\rThreadCreated\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06thread\x18\x03 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12-\n\nrecipients\x18\x04 \x03(\x0b\x32\x19.prilavok.common.v1.Party\"\xf0\x01\n\x10MessageDelivered\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06thread\x18\x03 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12*\n\x07message\x18\x04 \x01(\x0b\x32\x19.prilavok.chat.v1.Message\x12-\n\nrecipients\x18\x05 \x03(\x0b\x32\x19.prilavok.common.v1.PartyJ\x04\x08\x06\x10\x07R\x0emoderated_text\"\xed\x01\n\x0bMessageHeld\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06thread\x18\x03 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12*\n\x07message\x18\x04 \x01(\x0b\x32\x19.prilavok.chat.v1.Message\x12-\n\nrecipients\x18\x05 \x03(\x0b\x32\x19.prilavok.common.v1.Party\x12\x16\n\x0emoderated_text\x18\x06 \x01(\t\"\xee\x01\n\x0eMessageBlocked\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06thread\x18\x03 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12*\n\x07message\x18\x04 \x01(\x0b\x32\x19.prilavok.chat.v1.Message\x12-\n\nrecipients\x18\x05 \x03(\x0b\x32\x19.prilavok.common.v1.PartyJ\x04\x08\x06\x10\x07R\x0emoderated_text\"\xf9\x01\n\nThreadRead\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tthread_id\x18\x03 \x01(\t\x12)\n\x06reader\x18\x04 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x11\n\tup_to_seq\x18\x05 \x01(\x03\x12(\n\x06thread\x18\x06 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12-\n\nrecipients\x18\x07 \x03(\x0b\x32\x19.prilavok.common.v1.Party\"\xe8\x01\n\x0cThreadClosed\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06thread\x18\x03 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12,\n\tclosed_by\x18\x04 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12-\n\nrecipients\x18\x06 \x03(\x0b\x32\x19.prilavok.common.v1.Party\"\xe9\x01\n\rReplyDeadline\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06thread\x18\x03 \x01(\x0b\x32\x18.prilavok.chat.v1.Thread\x12*\n\x06\x64ue_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x62reached\x18\x05 \x01(\x08\x12-\n\nrecipients\x18\x06 \x03(\x0b\x32\x19.prilavok.common.v1.PartyB\x19Z\x17prilavok/chat/v1;chatv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,22 +35,18 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'prilavok.chat.v1.events_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\027prilavok/chat/v1;chatv1'
-  _globals['_MESSAGEDELIVERED'].fields_by_name['moderated_text']._loaded_options = None
-  _globals['_MESSAGEDELIVERED'].fields_by_name['moderated_text']._serialized_options = b'\030\001'
-  _globals['_MESSAGEBLOCKED'].fields_by_name['moderated_text']._loaded_options = None
-  _globals['_MESSAGEBLOCKED'].fields_by_name['moderated_text']._serialized_options = b'\030\001'
   _globals['_THREADCREATED']._serialized_start=147
   _globals['_THREADCREATED']._serialized_end=318
   _globals['_MESSAGEDELIVERED']._serialized_start=321
-  _globals['_MESSAGEDELIVERED']._serialized_end=567
-  _globals['_MESSAGEHELD']._serialized_start=570
-  _globals['_MESSAGEHELD']._serialized_end=807
-  _globals['_MESSAGEBLOCKED']._serialized_start=810
-  _globals['_MESSAGEBLOCKED']._serialized_end=1054
-  _globals['_THREADREAD']._serialized_start=1057
-  _globals['_THREADREAD']._serialized_end=1306
-  _globals['_THREADCLOSED']._serialized_start=1309
-  _globals['_THREADCLOSED']._serialized_end=1541
-  _globals['_REPLYDEADLINE']._serialized_start=1544
-  _globals['_REPLYDEADLINE']._serialized_end=1777
+  _globals['_MESSAGEDELIVERED']._serialized_end=561
+  _globals['_MESSAGEHELD']._serialized_start=564
+  _globals['_MESSAGEHELD']._serialized_end=801
+  _globals['_MESSAGEBLOCKED']._serialized_start=804
+  _globals['_MESSAGEBLOCKED']._serialized_end=1042
+  _globals['_THREADREAD']._serialized_start=1045
+  _globals['_THREADREAD']._serialized_end=1294
+  _globals['_THREADCLOSED']._serialized_start=1297
+  _globals['_THREADCLOSED']._serialized_end=1529
+  _globals['_REPLYDEADLINE']._serialized_start=1532
+  _globals['_REPLYDEADLINE']._serialized_end=1765
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from prilavok.common.v1 import common_pb2 as prilavok_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'prilavok/moderation/v1/moderation.proto\x12\x16prilavok.moderation.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fprilavok/common/v1/common.proto\"z\n\tViolation\x12\x32\n\x08\x63\x61tegory\x18\x01 \x01(\x0e\x32 .prilavok.moderation.v1.Category\x12+\n\x05spans\x18\x02 \x03(\x0b\x32\x1c.prilavok.common.v1.TextSpan\x12\x0c\n\x04rule\x18\x03 \x01(\t\"\xad\x01\n\x07Verdict\x12.\n\x06\x61\x63tion\x18\x01 \x01(\x0e\x32\x1e.prilavok.moderation.v1.Action\x12\x35\n\nviolations\x18\x02 \x03(\x0b\x32!.prilavok.moderation.v1.Violation\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x13\n\x0bmasked_text\x18\x04 \x01(\t\x12\x16\n\x0epolicy_version\x18\x05 \x01(\t\"M\n\x0eMessageContext\x12\x11\n\tthread_id\x18\x01 \x01(\tJ\x04\x08\x02\x10\x03J\x04\x08\x03\x10\x04R\x0bthread_kindR\x0f\x66irst_in_thread\"\xd1\x01\n\x13\x43heckMessageRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12-\n\x0bsender_role\x18\x02 \x01(\x0e\x32\x18.prilavok.common.v1.Role\x12\x11\n\tsender_id\x18\x03 \x01(\t\x12\x0f\n\x07shop_id\x18\x04 \x01(\t\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x37\n\x07\x63ontext\x18\x06 \x01(\x0b\x32&.prilavok.moderation.v1.MessageContextJ\x04\x08\x07\x10\x08R\x06record\"Y\n\x14\x43heckMessageResponse\x12\x30\n\x07verdict\x18\x01 \x01(\x0b\x32\x1f.prilavok.moderation.v1.VerdictJ\x04\x08\x02\x10\x03R\treview_id\"R\n\x14\x43heckMessagesRequest\x12:\n\x05items\x18\x01 \x03(\x0b\x32+.prilavok.moderation.v1.CheckMessageRequest\"V\n\x15\x43heckMessagesResponse\x12=\n\x07results\x18\x01 \x03(\x0b\x32,.prilavok.moderation.v1.CheckMessageResponse\"\xf9\x02\n\nReviewItem\x12\x11\n\treview_id\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x11\n\tthread_id\x18\x03 \x01(\t\x12)\n\x06sender\x18\x04 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x30\n\x07verdict\x18\x06 \x01(\x0b\x32\x1f.prilavok.moderation.v1.Verdict\x12\x34\n\x06status\x18\x07 \x01(\x0e\x32$.prilavok.moderation.v1.ReviewStatus\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bresolved_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bresolved_by\x18\n \x01(\t\x12\x1a\n\x12resolution_comment\x18\x0b \x01(\t\"u\n\x16ListReviewQueueRequest\x12\x34\n\x06status\x18\x01 \x01(\x0e\x32$.prilavok.moderation.v1.ReviewStatus\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"e\n\x17ListReviewQueueResponse\x12\x31\n\x05items\x18\x01 \x03(\x0b\x32\".prilavok.moderation.v1.ReviewItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"t\n\x14ResolveReviewRequest\x12\x11\n\treview_id\x18\x01 \x01(\t\x12\x38\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32&.prilavok.moderation.v1.ReviewDecision\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"I\n\x15ResolveReviewResponse\x12\x30\n\x04item\x18\x01 \x01(\x0b\x32\".prilavok.moderation.v1.ReviewItem\"\xcd\x01\n\x07Penalty\x12\x12\n\npenalty_id\x18\x01 \x01(\t\x12\x32\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32 .prilavok.moderation.v1.Category\x12\'\n\x04\x66ine\x18\x03 \x01(\x0b\x32\x19.prilavok.common.v1.Money\x12\x12\n\nmessage_id\x18\x04 \x01(\t\x12-\n\tissued_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x06 \x01(\t\">\n\x18GetSenderStandingRequest\x12\x11\n\tsender_id\x18\x01 \x01(\t\x12\x0f\n\x07shop_id\x18\x02 \x01(\t\"\x89\x02\n\x19GetSenderStandingResponse\x12\x11\n\tsender_id\x18\x01 \x01(\t\x12\x0f\n\x07shop_id\x18\x02 \x01(\t\x12\x32\n\x08standing\x18\x03 \x01(\x0e\x32 .prilavok.moderation.v1.Standing\x12\x19\n\x11strikes_in_window\x18\x04 \x01(\x05\x12\x15\n\rstrikes_total\x18\x05 \x01(\x05\x12\x32\n\tpenalties\x18\x06 \x03(\x0b\x32\x1f.prilavok.moderation.v1.Penalty\x12.\n\nupdated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*y\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x41\x43TION_ALLOW\x10\x01\x12\x0f\n\x0b\x41\x43TION_WARN\x10\x02\x12\x0f\n\x0b\x41\x43TION_MASK\x10\x03\x12\x11\n\rACTION_REVIEW\x10\x04\x12\x10\n\x0c\x41\x43TION_BLOCK\x10\x05*\xd3\x02\n\x08\x43\x61tegory\x12\x18\n\x14\x43\x41TEGORY_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43\x41TEGORY_CONTACT_EXCHANGE\x10\x01\x12\x1e\n\x1a\x43\x41TEGORY_OFF_PLATFORM_LURE\x10\x02\x12\x1a\n\x16\x43\x41TEGORY_PERSONAL_DATA\x10\x03\x12\x1a\n\x16\x43\x41TEGORY_PHISHING_LINK\x10\x04\x12\x16\n\x12\x43\x41TEGORY_PROFANITY\x10\x05\x12\x13\n\x0f\x43\x41TEGORY_INSULT\x10\x06\x12\x13\n\x0f\x43\x41TEGORY_THREAT\x10\x07\x12\x1a\n\x16\x43\x41TEGORY_DISPARAGEMENT\x10\x08\x12\x1d\n\x19\x43\x41TEGORY_SPAM_ADVERTISING\x10\t\x12\x1a\n\x16\x43\x41TEGORY_EXTRA_PAYMENT\x10\n\x12\x1d\n\x19\x43\x41TEGORY_LOW_EFFORT_REPLY\x10\x0b*\x80\x01\n\x0cReviewStatus\x12\x1d\n\x19REVIEW_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15REVIEW_STATUS_PENDING\x10\x01\x12\x1a\n\x16REVIEW_STATUS_APPROVED\x10\x02\x12\x1a\n\x16REVIEW_STATUS_REJECTED\x10\x03*j\n\x0eReviewDecision\x12\x1f\n\x1bREVIEW_DECISION_UNSPECIFIED\x10\x00\x12\x1b\n\x17REVIEW_DECISION_APPROVE\x10\x01\x12\x1a\n\x16REVIEW_DECISION_REJECT\x10\x02*~\n\x08Standing\x12\x18\n\x14STANDING_UNSPECIFIED\x10\x00\x12\x11\n\rSTANDING_GOOD\x10\x01\x12\x14\n\x10STANDING_WARNING\x10\x02\x12\x17\n\x13STANDING_RESTRICTED\x10\x03\x12\x16\n\x12STANDING_SUSPENDED\x10\x04\x32\xc8\x04\n\x11ModerationService\x12i\n\x0c\x43heckMessage\x12+.prilavok.moderation.v1.CheckMessageRequest\x1a,.prilavok.moderation.v1.CheckMessageResponse\x12l\n\rCheckMessages\x12,.prilavok.moderation.v1.CheckMessagesRequest\x1a-.prilavok.moderation.v1.CheckMessagesResponse\x12r\n\x0fListReviewQueue\x12..prilavok.moderation.v1.ListReviewQueueRequest\x1a/.prilavok.moderation.v1.ListReviewQueueResponse\x12l\n\rResolveReview\x12,.prilavok.moderation.v1.ResolveReviewRequest\x1a-.prilavok.moderation.v1.ResolveReviewResponse\x12x\n\x11GetSenderStanding\x12\x30.prilavok.moderation.v1.GetSenderStandingRequest\x1a\x31.prilavok.moderation.v1.GetSenderStandingResponseB%Z#prilavok/moderation/v1;moderationv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'prilavok/moderation/v1/moderation.proto\x12\x16prilavok.moderation.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fprilavok/common/v1/common.proto\"z\n\tViolation\x12\x32\n\x08\x63\x61tegory\x18\x01 \x01(\x0e\x32 .prilavok.moderation.v1.Category\x12+\n\x05spans\x18\x02 \x03(\x0b\x32\x1c.prilavok.common.v1.TextSpan\x12\x0c\n\x04rule\x18\x03 \x01(\t\"\xad\x01\n\x07Verdict\x12.\n\x06\x61\x63tion\x18\x01 \x01(\x0e\x32\x1e.prilavok.moderation.v1.Action\x12\x35\n\nviolations\x18\x02 \x03(\x0b\x32!.prilavok.moderation.v1.Violation\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x13\n\x0bmasked_text\x18\x04 \x01(\t\x12\x16\n\x0epolicy_version\x18\x05 \x01(\t\"\xa5\x01\n\x13\x43heckMessageRequest\x12-\n\x0bsender_role\x18\x02 \x01(\x0e\x32\x18.prilavok.common.v1.Role\x12\x11\n\tsender_id\x18\x03 \x01(\t\x12\x0f\n\x07shop_id\x18\x04 \x01(\t\x12\x0c\n\x04text\x18\x05 \x01(\tJ\x04\x08\x01\x10\x02J\x04\x08\x06\x10\x07J\x04\x08\x07\x10\x08R\nmessage_idR\x07\x63ontextR\x06record\"Y\n\x14\x43heckMessageResponse\x12\x30\n\x07verdict\x18\x01 \x01(\x0b\x32\x1f.prilavok.moderation.v1.VerdictJ\x04\x08\x02\x10\x03R\treview_id\"R\n\x14\x43heckMessagesRequest\x12:\n\x05items\x18\x01 \x03(\x0b\x32+.prilavok.moderation.v1.CheckMessageRequest\"V\n\x15\x43heckMessagesResponse\x12=\n\x07results\x18\x01 \x03(\x0b\x32,.prilavok.moderation.v1.CheckMessageResponse\"\xf9\x02\n\nReviewItem\x12\x11\n\treview_id\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x11\n\tthread_id\x18\x03 \x01(\t\x12)\n\x06sender\x18\x04 \x01(\x0b\x32\x19.prilavok.common.v1.Actor\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x30\n\x07verdict\x18\x06 \x01(\x0b\x32\x1f.prilavok.moderation.v1.Verdict\x12\x34\n\x06status\x18\x07 \x01(\x0e\x32$.prilavok.moderation.v1.ReviewStatus\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bresolved_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bresolved_by\x18\n \x01(\t\x12\x1a\n\x12resolution_comment\x18\x0b \x01(\t\"u\n\x16ListReviewQueueRequest\x12\x34\n\x06status\x18\x01 \x01(\x0e\x32$.prilavok.moderation.v1.ReviewStatus\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"e\n\x17ListReviewQueueResponse\x12\x31\n\x05items\x18\x01 \x03(\x0b\x32\".prilavok.moderation.v1.ReviewItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"t\n\x14ResolveReviewRequest\x12\x11\n\treview_id\x18\x01 \x01(\t\x12\x38\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32&.prilavok.moderation.v1.ReviewDecision\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"I\n\x15ResolveReviewResponse\x12\x30\n\x04item\x18\x01 \x01(\x0b\x32\".prilavok.moderation.v1.ReviewItem\"\xcd\x01\n\x07Penalty\x12\x12\n\npenalty_id\x18\x01 \x01(\t\x12\x32\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32 .prilavok.moderation.v1.Category\x12\'\n\x04\x66ine\x18\x03 \x01(\x0b\x32\x19.prilavok.common.v1.Money\x12\x12\n\nmessage_id\x18\x04 \x01(\t\x12-\n\tissued_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x06 \x01(\t\">\n\x18GetSenderStandingRequest\x12\x11\n\tsender_id\x18\x01 \x01(\t\x12\x0f\n\x07shop_id\x18\x02 \x01(\t\"\x89\x02\n\x19GetSenderStandingResponse\x12\x11\n\tsender_id\x18\x01 \x01(\t\x12\x0f\n\x07shop_id\x18\x02 \x01(\t\x12\x32\n\x08standing\x18\x03 \x01(\x0e\x32 .prilavok.moderation.v1.Standing\x12\x19\n\x11strikes_in_window\x18\x04 \x01(\x05\x12\x15\n\rstrikes_total\x18\x05 \x01(\x05\x12\x32\n\tpenalties\x18\x06 \x03(\x0b\x32\x1f.prilavok.moderation.v1.Penalty\x12.\n\nupdated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*y\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x41\x43TION_ALLOW\x10\x01\x12\x0f\n\x0b\x41\x43TION_WARN\x10\x02\x12\x0f\n\x0b\x41\x43TION_MASK\x10\x03\x12\x11\n\rACTION_REVIEW\x10\x04\x12\x10\n\x0c\x41\x43TION_BLOCK\x10\x05*\xd3\x02\n\x08\x43\x61tegory\x12\x18\n\x14\x43\x41TEGORY_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43\x41TEGORY_CONTACT_EXCHANGE\x10\x01\x12\x1e\n\x1a\x43\x41TEGORY_OFF_PLATFORM_LURE\x10\x02\x12\x1a\n\x16\x43\x41TEGORY_PERSONAL_DATA\x10\x03\x12\x1a\n\x16\x43\x41TEGORY_PHISHING_LINK\x10\x04\x12\x16\n\x12\x43\x41TEGORY_PROFANITY\x10\x05\x12\x13\n\x0f\x43\x41TEGORY_INSULT\x10\x06\x12\x13\n\x0f\x43\x41TEGORY_THREAT\x10\x07\x12\x1a\n\x16\x43\x41TEGORY_DISPARAGEMENT\x10\x08\x12\x1d\n\x19\x43\x41TEGORY_SPAM_ADVERTISING\x10\t\x12\x1a\n\x16\x43\x41TEGORY_EXTRA_PAYMENT\x10\n\x12\x1d\n\x19\x43\x41TEGORY_LOW_EFFORT_REPLY\x10\x0b*\x80\x01\n\x0cReviewStatus\x12\x1d\n\x19REVIEW_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15REVIEW_STATUS_PENDING\x10\x01\x12\x1a\n\x16REVIEW_STATUS_APPROVED\x10\x02\x12\x1a\n\x16REVIEW_STATUS_REJECTED\x10\x03*j\n\x0eReviewDecision\x12\x1f\n\x1bREVIEW_DECISION_UNSPECIFIED\x10\x00\x12\x1b\n\x17REVIEW_DECISION_APPROVE\x10\x01\x12\x1a\n\x16REVIEW_DECISION_REJECT\x10\x02*~\n\x08Standing\x12\x18\n\x14STANDING_UNSPECIFIED\x10\x00\x12\x11\n\rSTANDING_GOOD\x10\x01\x12\x14\n\x10STANDING_WARNING\x10\x02\x12\x17\n\x13STANDING_RESTRICTED\x10\x03\x12\x16\n\x12STANDING_SUSPENDED\x10\x04\x32\xc8\x04\n\x11ModerationService\x12i\n\x0c\x43heckMessage\x12+.prilavok.moderation.v1.CheckMessageRequest\x1a,.prilavok.moderation.v1.CheckMessageResponse\x12l\n\rCheckMessages\x12,.prilavok.moderation.v1.CheckMessagesRequest\x1a-.prilavok.moderation.v1.CheckMessagesResponse\x12r\n\x0fListReviewQueue\x12..prilavok.moderation.v1.ListReviewQueueRequest\x1a/.prilavok.moderation.v1.ListReviewQueueResponse\x12l\n\rResolveReview\x12,.prilavok.moderation.v1.ResolveReviewRequest\x1a-.prilavok.moderation.v1.ResolveReviewResponse\x12x\n\x11GetSenderStanding\x12\x30.prilavok.moderation.v1.GetSenderStandingRequest\x1a\x31.prilavok.moderation.v1.GetSenderStandingResponseB%Z#prilavok/moderation/v1;moderationv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,46 +34,44 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'prilavok.moderation.v1.mode
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z#prilavok/moderation/v1;moderationv1'
-  _globals['_ACTION']._serialized_start=2322
-  _globals['_ACTION']._serialized_end=2443
-  _globals['_CATEGORY']._serialized_start=2446
-  _globals['_CATEGORY']._serialized_end=2785
-  _globals['_REVIEWSTATUS']._serialized_start=2788
-  _globals['_REVIEWSTATUS']._serialized_end=2916
-  _globals['_REVIEWDECISION']._serialized_start=2918
-  _globals['_REVIEWDECISION']._serialized_end=3024
-  _globals['_STANDING']._serialized_start=3026
-  _globals['_STANDING']._serialized_end=3152
+  _globals['_ACTION']._serialized_start=2199
+  _globals['_ACTION']._serialized_end=2320
+  _globals['_CATEGORY']._serialized_start=2323
+  _globals['_CATEGORY']._serialized_end=2662
+  _globals['_REVIEWSTATUS']._serialized_start=2665
+  _globals['_REVIEWSTATUS']._serialized_end=2793
+  _globals['_REVIEWDECISION']._serialized_start=2795
+  _globals['_REVIEWDECISION']._serialized_end=2901
+  _globals['_STANDING']._serialized_start=2903
+  _globals['_STANDING']._serialized_end=3029
   _globals['_VIOLATION']._serialized_start=133
   _globals['_VIOLATION']._serialized_end=255
   _globals['_VERDICT']._serialized_start=258
   _globals['_VERDICT']._serialized_end=431
-  _globals['_MESSAGECONTEXT']._serialized_start=433
-  _globals['_MESSAGECONTEXT']._serialized_end=510
-  _globals['_CHECKMESSAGEREQUEST']._serialized_start=513
-  _globals['_CHECKMESSAGEREQUEST']._serialized_end=722
-  _globals['_CHECKMESSAGERESPONSE']._serialized_start=724
-  _globals['_CHECKMESSAGERESPONSE']._serialized_end=813
-  _globals['_CHECKMESSAGESREQUEST']._serialized_start=815
-  _globals['_CHECKMESSAGESREQUEST']._serialized_end=897
-  _globals['_CHECKMESSAGESRESPONSE']._serialized_start=899
-  _globals['_CHECKMESSAGESRESPONSE']._serialized_end=985
-  _globals['_REVIEWITEM']._serialized_start=988
-  _globals['_REVIEWITEM']._serialized_end=1365
-  _globals['_LISTREVIEWQUEUEREQUEST']._serialized_start=1367
-  _globals['_LISTREVIEWQUEUEREQUEST']._serialized_end=1484
-  _globals['_LISTREVIEWQUEUERESPONSE']._serialized_start=1486
-  _globals['_LISTREVIEWQUEUERESPONSE']._serialized_end=1587
-  _globals['_RESOLVEREVIEWREQUEST']._serialized_start=1589
-  _globals['_RESOLVEREVIEWREQUEST']._serialized_end=1705
-  _globals['_RESOLVEREVIEWRESPONSE']._serialized_start=1707
-  _globals['_RESOLVEREVIEWRESPONSE']._serialized_end=1780
-  _globals['_PENALTY']._serialized_start=1783
-  _globals['_PENALTY']._serialized_end=1988
-  _globals['_GETSENDERSTANDINGREQUEST']._serialized_start=1990
-  _globals['_GETSENDERSTANDINGREQUEST']._serialized_end=2052
-  _globals['_GETSENDERSTANDINGRESPONSE']._serialized_start=2055
-  _globals['_GETSENDERSTANDINGRESPONSE']._serialized_end=2320
-  _globals['_MODERATIONSERVICE']._serialized_start=3155
-  _globals['_MODERATIONSERVICE']._serialized_end=3739
+  _globals['_CHECKMESSAGEREQUEST']._serialized_start=434
+  _globals['_CHECKMESSAGEREQUEST']._serialized_end=599
+  _globals['_CHECKMESSAGERESPONSE']._serialized_start=601
+  _globals['_CHECKMESSAGERESPONSE']._serialized_end=690
+  _globals['_CHECKMESSAGESREQUEST']._serialized_start=692
+  _globals['_CHECKMESSAGESREQUEST']._serialized_end=774
+  _globals['_CHECKMESSAGESRESPONSE']._serialized_start=776
+  _globals['_CHECKMESSAGESRESPONSE']._serialized_end=862
+  _globals['_REVIEWITEM']._serialized_start=865
+  _globals['_REVIEWITEM']._serialized_end=1242
+  _globals['_LISTREVIEWQUEUEREQUEST']._serialized_start=1244
+  _globals['_LISTREVIEWQUEUEREQUEST']._serialized_end=1361
+  _globals['_LISTREVIEWQUEUERESPONSE']._serialized_start=1363
+  _globals['_LISTREVIEWQUEUERESPONSE']._serialized_end=1464
+  _globals['_RESOLVEREVIEWREQUEST']._serialized_start=1466
+  _globals['_RESOLVEREVIEWREQUEST']._serialized_end=1582
+  _globals['_RESOLVEREVIEWRESPONSE']._serialized_start=1584
+  _globals['_RESOLVEREVIEWRESPONSE']._serialized_end=1657
+  _globals['_PENALTY']._serialized_start=1660
+  _globals['_PENALTY']._serialized_end=1865
+  _globals['_GETSENDERSTANDINGREQUEST']._serialized_start=1867
+  _globals['_GETSENDERSTANDINGREQUEST']._serialized_end=1929
+  _globals['_GETSENDERSTANDINGRESPONSE']._serialized_start=1932
+  _globals['_GETSENDERSTANDINGRESPONSE']._serialized_end=2197
+  _globals['_MODERATIONSERVICE']._serialized_start=3032
+  _globals['_MODERATIONSERVICE']._serialized_end=3616
 # @@protoc_insertion_point(module_scope)

@@ -110,27 +110,17 @@ class Verdict(_message.Message):
     policy_version: str
     def __init__(self, action: _Optional[_Union[Action, str]] = ..., violations: _Optional[_Iterable[_Union[Violation, _Mapping]]] = ..., reason: _Optional[str] = ..., masked_text: _Optional[str] = ..., policy_version: _Optional[str] = ...) -> None: ...
 
-class MessageContext(_message.Message):
-    __slots__ = ("thread_id",)
-    THREAD_ID_FIELD_NUMBER: _ClassVar[int]
-    thread_id: str
-    def __init__(self, thread_id: _Optional[str] = ...) -> None: ...
-
 class CheckMessageRequest(_message.Message):
-    __slots__ = ("message_id", "sender_role", "sender_id", "shop_id", "text", "context")
-    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("sender_role", "sender_id", "shop_id", "text")
     SENDER_ROLE_FIELD_NUMBER: _ClassVar[int]
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     SHOP_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
-    CONTEXT_FIELD_NUMBER: _ClassVar[int]
-    message_id: str
     sender_role: _common_pb2.Role
     sender_id: str
     shop_id: str
     text: str
-    context: MessageContext
-    def __init__(self, message_id: _Optional[str] = ..., sender_role: _Optional[_Union[_common_pb2.Role, str]] = ..., sender_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., text: _Optional[str] = ..., context: _Optional[_Union[MessageContext, _Mapping]] = ...) -> None: ...
+    def __init__(self, sender_role: _Optional[_Union[_common_pb2.Role, str]] = ..., sender_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
 
 class CheckMessageResponse(_message.Message):
     __slots__ = ("verdict",)
