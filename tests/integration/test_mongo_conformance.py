@@ -225,3 +225,32 @@ async def test_insert_one_of_an_existing_id_is_a_duplicate_and_changes_nothing(d
     with pytest.raises(DuplicateKeyError):
         await d.n.insert_one({"_id": "n1", "read": False})
     assert (await d.n.find_one({"_id": "n1"}))["read"] is True
+
+
+async def test_ne_true_matches_documents_without_the_field(db):
+    """Withdrawn violations are excluded with `{"withdrawn": {"$ne": True}}`; older documents
+    have no such field and must still count."""
+    _, d = db
+    await d.w.insert_many([{"_id": 1, "p": "shop:s"}, {"_id": 2, "p": "shop:s", "withdrawn": True}, {"_id": 3, "p": "shop:s", "withdrawn": False}])
+    assert await d.w.count_documents({"p": "shop:s", "withdrawn": {"$ne": True}}) == 2
+
+
+async def test_upserting_inc_inside_a_transaction_makes_concurrent_ones_conflict_and_retry(db):
+    """The per-sender counter bumped first in each recording transaction: concurrent
+    transactions on one counter all land, and each committed one saw all earlier ones."""
+    client, d = db
+
+    async def record(n: int) -> None:
+        async def work(session):
+            counter = await d.counters.find_one_and_update(
+                {"_id": "shop:s"}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER, session=session)
+            count = await d.strikes.count_documents({"p": "shop:s"}, session=session)
+            await d.strikes.insert_one({"_id": n, "p": "shop:s", "saw": count, "counter": counter["n"]}, session=session)
+
+        await mongo.in_transaction(client, work)
+
+    await asyncio.gather(*(record(n) for n in range(8)))
+    assert (await d.counters.find_one({"_id": "shop:s"}))["n"] == 8
+    stored = [x async for x in d.strikes.find({})]
+    assert sorted(x["saw"] for x in stored) == list(range(8)), "no two committed recordings saw the same count"
+    assert all(x["counter"] == x["saw"] + 1 for x in stored)
