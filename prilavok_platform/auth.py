@@ -77,7 +77,14 @@ class TokenVerifier:
         shop_id = str(claims.get("shop_id") or "")
         if role is Role.SELLER and not shop_id:
             raise Unauthenticated("seller token without shop_id", reason="TOKEN_INVALID")
-        return Identity(user_id=str(claims["sub"]), role=role, shop_id=shop_id)
+        subject = str(claims["sub"])
+        # Ids become party keys and document ids: the same rule as every id in a request.
+        for name, value in (("sub", subject), ("shop_id", shop_id)):
+            if value and not _is_identifier(value):
+                raise Unauthenticated(f"token {name} must be 1-128 printable ASCII characters without spaces", reason="TOKEN_INVALID")
+        if not subject:
+            raise Unauthenticated("token without a subject (sub)", reason="TOKEN_INVALID")
+        return Identity(user_id=subject, role=role, shop_id=shop_id)
 
     def verify_header(self, value: str | None) -> Identity:
         if not value:
@@ -86,6 +93,10 @@ class TokenVerifier:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("authorization metadata must be 'Bearer <token>'", reason="TOKEN_INVALID")
         return self.verify(token.strip())
+
+
+def _is_identifier(value: str) -> bool:
+    return len(value) <= 128 and value.isascii() and value.isprintable() and " " not in value
 
 
 class TokenIssuer:

@@ -14,12 +14,14 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
+from nats import errors as nats_errors
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from pymongo import errors as pymongo_errors
 
 from prilavok_platform import telemetry
 from prilavok_platform.auth import TokenVerifier, bind_identity, reset_identity
-from prilavok_platform.errors import ERROR_DOMAIN, FieldViolation, InvalidArgument, PrilavokError
+from prilavok_platform.errors import ERROR_DOMAIN, Aborted, FieldViolation, InvalidArgument, PrilavokError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +137,21 @@ async def abort_with(context: grpc.aio.ServicerContext, error: PrilavokError) ->
     await context.abort_with_status(rpc_status.to_status(to_status(error)))
 
 
+def infrastructure_error(error: BaseException) -> PrilavokError | None:
+    """A failure of what a service stands on, in words a client can act on: the database or the
+    broker unreachable is UNAVAILABLE (retry later); a transaction that kept conflicting is
+    ABORTED (retry now). Anything else stays INTERNAL."""
+    if isinstance(error, (pymongo_errors.ConnectionFailure, pymongo_errors.ServerSelectionTimeoutError)):
+        log.warning("database unreachable: %s", error)
+        return Unavailable("the database is unreachable; retry later", reason="DATABASE_UNAVAILABLE")
+    if isinstance(error, pymongo_errors.PyMongoError) and error.has_error_label("TransientTransactionError"):
+        return Aborted("the change conflicted with concurrent ones too often; retry", reason="TRANSACTION_CONFLICT")
+    if isinstance(error, (nats_errors.ConnectionClosedError, nats_errors.NoServersError, nats_errors.TimeoutError)):
+        log.warning("message broker unreachable: %s", error)
+        return Unavailable("the message broker is unreachable; retry later", reason="BROKER_UNAVAILABLE")
+    return None
+
+
 class PlatformInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, verifier: TokenVerifier, service_name: str):
         self._verifier = verifier
@@ -186,6 +203,7 @@ class PlatformInterceptor(grpc.aio.ServerInterceptor):
 
     async def _fail(self, method: str, error: Exception, context) -> None:
         span = trace.get_current_span()
+        error = infrastructure_error(error) or error
         if isinstance(error, PrilavokError):
             span.set_attribute("prilavok.error.reason", error.reason)
             await abort_with(context, error)

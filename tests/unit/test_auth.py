@@ -64,3 +64,15 @@ def test_require_role_names_what_is_allowed():
     with pytest.raises(PermissionDenied) as err:
         Identity("u1", Role.BUYER).require_role(Role.MODERATOR)
     assert "moderator" in err.value.message and err.value.reason == "ROLE_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize("sub, shop", [("", ""), ("has space", ""), ("x" * 129, ""), ("ok", "shop with space")])
+def test_subjects_and_shops_that_cannot_be_ids_are_refused(sub, shop):
+    now = int(time.time())
+    claims = {"sub": sub, "role": "seller" if shop else "buyer", "iss": "prilavok", "exp": now + 60}
+    if shop:
+        claims["shop_id"] = shop
+    token = jwt.encode(claims, SETTINGS.secret, algorithm="HS256")
+    with pytest.raises(Unauthenticated) as err:
+        TokenVerifier(SETTINGS).verify(token)
+    assert err.value.reason == "TOKEN_INVALID"

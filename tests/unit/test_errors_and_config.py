@@ -62,3 +62,19 @@ def test_page_sizes_are_bounded():
     assert pagination.page_size(0) == 20 and pagination.page_size(1000) == 100
     with pytest.raises(InvalidArgument):
         pagination.page_size(-1)
+
+
+def test_infrastructure_failures_reach_clients_as_retryable_statuses():
+    from nats import errors as nats_errors
+    from pymongo import errors as pymongo_errors
+
+    from prilavok_platform.grpc_server import infrastructure_error
+
+    assert infrastructure_error(pymongo_errors.ServerSelectionTimeoutError("no primary")).code == "UNAVAILABLE"
+    assert infrastructure_error(pymongo_errors.AutoReconnect("reset")).code == "UNAVAILABLE"
+    conflict = pymongo_errors.OperationFailure("WriteConflict", code=112)
+    conflict._add_error_label("TransientTransactionError")
+    assert infrastructure_error(conflict).code == "ABORTED"
+    assert infrastructure_error(nats_errors.NoServersError()).code == "UNAVAILABLE"
+    assert infrastructure_error(ValueError("a bug")) is None, "anything else stays INTERNAL"
+    assert infrastructure_error(pymongo_errors.DuplicateKeyError("dup")) is None
