@@ -111,7 +111,8 @@ def _money(m: common_pb2.Money) -> str:
 def _claim_line(c: returns_pb2.Claim) -> str:
     status = returns_pb2.ClaimStatus.Name(c.status).removeprefix("CLAIM_STATUS_")
     refunded = f" refunded={_money(c.refunded)}" if c.HasField("refunded") else ""
-    return f"{c.claim_id}  {status}  purchase={c.purchase_id} buyer={c.buyer_id} shop={c.shop_id}{refunded}"
+    shipping = f" shipping_reimbursed={_money(c.shipping_reimbursed)}" if c.HasField("shipping_reimbursed") else ""
+    return f"{c.claim_id}  {status}  purchase={c.purchase_id} buyer={c.buyer_id} shop={c.shop_id}{refunded}{shipping}"
 
 
 # --- commands -------------------------------------------------------------------------------

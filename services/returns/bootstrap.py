@@ -17,7 +17,7 @@ from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
 from prilavok_platform.lifecycle import background
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
-from prilavok_platform.policy_file import PolicyError, PolicyHolder
+from prilavok_platform.policy_file import PolicyHolder, holder_from_settings
 from services.returns.adapters.event_mapper import map_event
 from services.returns.adapters.repository import INDEXES, repositories
 from services.returns.domain.model import ReturnsPolicy
@@ -37,12 +37,7 @@ class ReturnsSettings:
 def load_settings(environ: Mapping[str, str] | None = None) -> ReturnsSettings:
     env = Env(environ)
     common = load_common("returns", env)
-    path = pathlib.Path(common.policy_file) if common.policy_file else DEFAULT_POLICY
-    policy: PolicyHolder[ReturnsPolicy] | None = None
-    try:
-        policy = PolicyHolder(path, ReturnsPolicy.from_dict)
-    except PolicyError as exc:
-        env.errors.append(f"PRILAVOK_POLICY_FILE: {exc}")
+    policy = holder_from_settings(common.policy_file, DEFAULT_POLICY, ReturnsPolicy.from_dict, env.errors)
     env.raise_if_errors("returns")
     assert policy is not None
     return ReturnsSettings(common, policy)

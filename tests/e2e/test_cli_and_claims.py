@@ -97,7 +97,9 @@ def test_take_back_claim_with_shipping_reimbursement(stubs):
         metadata=md(buyer)).claim
     claim = returns.ConfirmReceipt(returns_pb2.ConfirmReceiptRequest(
         request_id="c", claim_id=claim.claim_id, defect_confirmed=True), metadata=md(seller)).claim
-    assert claim.status == returns_pb2.CLAIM_STATUS_SETTLED and claim.refunded.amount_minor == 45_000
+    assert claim.status == returns_pb2.CLAIM_STATUS_SETTLED and claim.refunded.amount_minor == 30_000
+    stored = returns.GetClaim(returns_pb2.GetClaimRequest(claim_id=claim.claim_id), metadata=md(buyer)).claim
+    assert (stored.refunded.amount_minor, stored.shipping_reimbursed.amount_minor) == (30_000, 15_000)
     balance = returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(seller)).balance.available.amount_minor
     assert balance == 200_000 - 45_000
     support_view = returns.GetBalance(returns_pb2.GetBalanceRequest(shop_id=seller.shop_id), metadata=md(As(Role.SUPPORT, "a"))).balance

@@ -77,6 +77,7 @@ async def test_refund_is_stored_on_both_accounts_with_its_events_and_never_twice
     assert refunds["amounts"]["RUB"] == 100_000
     [issued] = [events_pb2.RefundIssued.FromString(p) for p in await outbox(db, "refund.issued")]
     assert issued.amount.amount_minor == 100_000 and issued.posting_id == f"refund:{claim_id}"
+    assert issued.refund.amount_minor == 100_000 and issued.shipping_reimbursement.amount_minor == 0
     changed = [events_pb2.ClaimStatusChanged.FromString(p) for p in await outbox(db, "claim.status_changed")]
     assert [e.comment for e in changed] == ["Передумала", ""]
 

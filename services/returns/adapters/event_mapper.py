@@ -22,7 +22,8 @@ def map_event(event: object, event_id: str) -> OutboxEvent:
     if isinstance(event, events.RefundIssued):
         return OutboxEvent("refund.issued", events_pb2.RefundIssued(
             event_id=event_id, occurred_at=protos.ts(event.occurred_at), claim_id=event.claim_id, buyer_id=event.buyer_id,
-            shop_id=event.shop_id, amount=protos.money_pb(event.amount), posting_id=event.posting_id,
+            shop_id=event.shop_id, amount=protos.money_pb(event.total), posting_id=event.posting_id,
+            refund=protos.money_pb(event.refund), shipping_reimbursement=protos.money_pb(event.shipping),
         ))
     if isinstance(event, events.BalanceChanged):
         balance = ShopBalance(event.shop.id, event.balance, event.occurred_at)

@@ -104,7 +104,8 @@ def claim_pb(c: Claim) -> pb.Claim:
         video_id=c.video_id, requested_form=FORMS.to_pb(c.requested_form),
         quantity=c.quantity, thread_id=c.thread_id, reconsideration_count=c.reconsideration_count,
         pickup_point_id=c.pickup_point_id, created_at=ts(c.created_at), updated_at=ts(c.updated_at), version=c.version,
-        refunded=money_pb(c.refunded), defect_found_at=ts(c.defect_found_at), notes=[note_pb(n) for n in c.notes],
+        refunded=money_pb(c.refunded), shipping_reimbursed=money_pb(c.shipping_reimbursed),
+        defect_found_at=ts(c.defect_found_at), notes=[note_pb(n) for n in c.notes],
     )
     if c.offer and c.approval_mode:
         offer = pb.CompensationOffer(

@@ -119,7 +119,8 @@ def claim_to_doc(c: Claim) -> Doc:
         "approval_mode": c.approval_mode.value if c.approval_mode else None, "offer": _offer_doc(c.offer),
         "rejection_reason": c.rejection_reason.value if c.rejection_reason else None,
         "rejection_comment": c.rejection_comment, "reconsideration_count": c.reconsideration_count,
-        "pickup_point_id": c.pickup_point_id, "refunded": money_doc(c.refunded), "version": c.version,
+        "pickup_point_id": c.pickup_point_id, "refunded": money_doc(c.refunded),
+        "shipping_reimbursed": money_doc(c.shipping_reimbursed), "version": c.version,
         "notes": [{"author": n.author.key, "text": n.text, "status": n.status.value, "at": n.at} for n in c.notes],
         "applied_requests": list(c.applied_requests),
     }
@@ -139,6 +140,7 @@ def claim_from(d: Doc) -> Claim:
         rejection_reason=RejectionReason(d["rejection_reason"]) if d.get("rejection_reason") else None,
         rejection_comment=d.get("rejection_comment", ""), reconsideration_count=d.get("reconsideration_count", 0),
         pickup_point_id=d.get("pickup_point_id", ""), refunded=money_from(d.get("refunded")),
+        shipping_reimbursed=money_from(d.get("shipping_reimbursed")),
         notes=tuple(ClaimNote(Party.parse(n["author"]), n["text"], ClaimStatus(n["status"]), n["at"]) for n in d.get("notes", ())),
         version=d.get("version", 0), applied_requests=tuple(d.get("applied_requests", ())),
     )

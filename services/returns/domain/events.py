@@ -31,12 +31,21 @@ class ClaimStatusChanged:
 
 @dataclass(frozen=True)
 class RefundIssued:
+    """The money a settled claim pays the buyer: `refund` is the refund of the price (zero when
+    the claim settles with the return shipping only), `shipping` the reimbursed return shipping
+    (zero when none)."""
+
     claim_id: str
     buyer_id: str
     shop_id: str
-    amount: Money
+    refund: Money
+    shipping: Money
     posting_id: str
     occurred_at: dt.datetime
+
+    @property
+    def total(self) -> Money:
+        return self.refund + self.shipping
 
 
 @dataclass(frozen=True)

@@ -112,8 +112,9 @@ class Posting:
         if not self.entries:
             raise ValueError("a posting needs entries")
 
-    def total_to(self, account: Account) -> Money:
-        amounts = [e.amount for e in self.entries if e.account == account]
+    def total_to(self, account: Account, kind: EntryKind | None = None) -> Money:
+        """What the posting moves to `account` (only entries of `kind`, when given)."""
+        amounts = [e.amount for e in self.entries if e.account == account and kind in (None, e.kind)]
         currency = self.entries[0].amount.currency_code
         return sum(amounts, Money(0, currency))
 
@@ -163,9 +164,13 @@ def sale_posting(purchase_id: str, shop_id: str, amount: Money) -> Posting:
     )
 
 
-def refund_posting(claim_id: str, purchase_id: str, shop_id: str, buyer_id: str, refund: Money, shipping: Money | None) -> Posting:
+def refund_posting(claim_id: str, purchase_id: str, shop_id: str, buyer_id: str, refund: Money | None, shipping: Money | None) -> Posting:
+    """The settlement of a claim: the refund of the price and the return shipping, each its own
+    pair of entries and only when it moves money (no zero lines, no zero balance changes)."""
     shop, buyer = Account.shop(shop_id), Account.buyer_refunds(buyer_id)
-    entries = [Entry(shop, -refund, EntryKind.REFUND), Entry(buyer, refund, EntryKind.REFUND)]
+    entries: list[Entry] = []
+    if refund is not None and refund.amount_minor > 0:
+        entries += [Entry(shop, -refund, EntryKind.REFUND), Entry(buyer, refund, EntryKind.REFUND)]
     if shipping is not None and shipping.amount_minor > 0:
         entries += [Entry(shop, -shipping, EntryKind.SHIPPING_REIMBURSEMENT), Entry(buyer, shipping, EntryKind.SHIPPING_REIMBURSEMENT)]
     return Posting(f"refund:{claim_id}", tuple(entries), claim_id=claim_id, purchase_id=purchase_id)

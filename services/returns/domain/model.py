@@ -15,7 +15,7 @@ from prilavok_platform.errors import Aborted, AlreadyExists, FailedPrecondition,
 from prilavok_platform.identity import Identity, Party
 from prilavok_platform.ids import StableIds
 from services.returns.domain import events
-from services.returns.domain.ledger import Account, LedgerEntry, Money, Posting, refund_posting, sale_posting
+from services.returns.domain.ledger import Account, EntryKind, LedgerEntry, Money, Posting, refund_posting, sale_posting
 
 ID_NAMESPACE = uuid.UUID("3a1f2c4e-5b6d-4e7f-8a9b-72657475726e")
 MAX_MONEY_MINOR = 10**13  # 100 billion roubles: anything above is a typo
@@ -246,7 +246,9 @@ class Claim:
     rejection_comment: str = ""
     reconsideration_count: int = 0
     pickup_point_id: str = ""
+    # Settled money, kept apart: the refund of the price, and the reimbursed return shipping.
     refunded: Money | None = None
+    shipping_reimbursed: Money | None = None
     notes: tuple[ClaimNote, ...] = ()
     version: int = 0
     applied_requests: tuple[str, ...] = ()
@@ -299,8 +301,11 @@ class Transition:
         if self.posting is None:
             return out
         out += balance_changes(entries)
-        refund = self.posting.total_to(Account.buyer_refunds(self.claim.buyer_id))
-        out.append(events.RefundIssued(self.claim.claim_id, self.claim.buyer_id, self.claim.shop_id, refund, self.posting.posting_id, at))
+        buyer = Account.buyer_refunds(self.claim.buyer_id)
+        refund = self.posting.total_to(buyer, EntryKind.REFUND)
+        shipping = self.posting.total_to(buyer, EntryKind.SHIPPING_REIMBURSEMENT)
+        out.append(events.RefundIssued(
+            self.claim.claim_id, self.claim.buyer_id, self.claim.shop_id, refund, shipping, self.posting.posting_id, at))
         return out
 
 
@@ -423,22 +428,26 @@ def _move(
     return Transition(after, claim.status, caller, posting, text)
 
 
-def _settlement(claim: Claim) -> tuple[Money | None, Posting | None]:
-    """What settling the agreed offer pays the buyer: the refund and/or the return shipping."""
+def _paid(amount: Money | None) -> Money | None:
+    return amount if amount is not None and amount.amount_minor > 0 else None
+
+
+def _settlement(claim: Claim) -> tuple[Money | None, Money | None, Posting | None]:
+    """What settling the agreed offer pays the buyer, each part on its own: the refund of the
+    price (refund forms only) and the return shipping; no posting when nothing is paid."""
     offer = claim.offer
     assert offer is not None
-    if offer.form in REFUND_FORMS and offer.refund is not None and offer.refund.amount_minor > 0:
-        posting = refund_posting(claim.claim_id, claim.purchase_id, claim.shop_id, claim.buyer_id, offer.refund, offer.shipping)
-        return (offer.refund + offer.shipping if offer.shipping else offer.refund), posting
-    if offer.shipping is not None and offer.shipping.amount_minor > 0:
-        zero = Money(0, offer.shipping.currency_code)
-        return offer.shipping, refund_posting(claim.claim_id, claim.purchase_id, claim.shop_id, claim.buyer_id, zero, offer.shipping)
-    return None, None
+    refund = _paid(offer.refund) if offer.form in REFUND_FORMS else None
+    shipping = _paid(offer.shipping)
+    if refund is None and shipping is None:
+        return None, None, None
+    return refund, shipping, refund_posting(claim.claim_id, claim.purchase_id, claim.shop_id, claim.buyer_id, refund, shipping)
 
 
 def _settle(claim: Claim, caller: Identity, now: dt.datetime, comment: str = "", **changes: Any) -> Transition:
-    refunded, posting = _settlement(replace(claim, **changes))
-    return _move(claim, caller, now, comment, posting, status=ClaimStatus.SETTLED, refunded=refunded, **changes)
+    refunded, shipping, posting = _settlement(replace(claim, **changes))
+    return _move(claim, caller, now, comment, posting, status=ClaimStatus.SETTLED, refunded=refunded,
+                 shipping_reimbursed=shipping, **changes)
 
 
 def _after_agreement(claim: Claim, caller: Identity, now: dt.datetime, comment: str = "", **changes: Any) -> Transition:

@@ -60,7 +60,7 @@ def test_every_event_is_mapped_to_its_subject_with_its_id():
     cases = [
         (events.ClaimOpened(c, NOW), "claim.opened", events_pb2.ClaimOpened),
         (events.ClaimStatusChanged(c, c.status, BUYER, "Передумал", NOW), "claim.status_changed", events_pb2.ClaimStatusChanged),
-        (events.RefundIssued("c1", "b1", "s1", rub, "refund:c1", NOW), "refund.issued", events_pb2.RefundIssued),
+        (events.RefundIssued("c1", "b1", "s1", rub, Money(30, "RUB"), "refund:c1", NOW), "refund.issued", events_pb2.RefundIssued),
         (events.BalanceChanged(Party.shop("s1"), rub, rub, "sale:p1", NOW), "balance.changed", events_pb2.BalanceChanged),
     ]
     for event, name, proto in cases:
@@ -70,5 +70,7 @@ def test_every_event_is_mapped_to_its_subject_with_its_id():
     changed = map_event(cases[1][0], "e").message
     assert changed.comment == "Передумал" and changed.changed_by.user_id == "b1"
     assert map_event(cases[3][0], "e").message.balance.shop_id == "s1"
+    issued = map_event(cases[2][0], "e").message
+    assert (issued.amount.amount_minor, issued.refund.amount_minor, issued.shipping_reimbursement.amount_minor) == (130, 100, 30)
     with pytest.raises(TypeError):
         map_event(object(), "e")

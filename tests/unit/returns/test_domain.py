@@ -58,11 +58,23 @@ def test_postings_must_balance_and_accounts_keep_their_stored_form():
     refund = refund_posting("c1", "p1", "s1", "b1", PRICE, Money(30_000, "RUB"))
     assert sum(e.amount.amount_minor for e in refund.entries) == 0
     assert refund.total_to(Account.shop("s1")) == Money(-279_990, "RUB")
+    assert refund.total_to(Account.buyer_refunds("b1"), EntryKind.REFUND) == PRICE
+    assert refund.total_to(Account.buyer_refunds("b1"), EntryKind.SHIPPING_REIMBURSEMENT) == Money(30_000, "RUB")
     assert refund.total_to(Account.buyer_refunds("b1")) == Money(279_990, "RUB")
     assert sale_posting("p1", "s1", PRICE).posting_id == "sale:p1"
     assert [Account.shop("s1").key, Account.buyer_refunds("b1").key, Account.clearing().key] == [
         "shop:s1", "buyer_refunds:b1", "marketplace:clearing"]
     assert Account.shop("s1").shop_party == Party.shop("s1") and Account.buyer_refunds("b1").shop_party is None
+
+
+def test_a_settlement_posting_has_no_zero_lines():
+    shipping_only = refund_posting("c1", "p1", "s1", "b1", None, Money(15_000, "RUB"))
+    assert {e.kind for e in shipping_only.entries} == {EntryKind.SHIPPING_REIMBURSEMENT}
+    assert refund_posting("c1", "p1", "s1", "b1", Money(0, "RUB"), Money(15_000, "RUB")).entries == shipping_only.entries
+    refund_only = refund_posting("c1", "p1", "s1", "b1", PRICE, Money(0, "RUB"))
+    assert {e.kind for e in refund_only.entries} == {EntryKind.REFUND}
+    with pytest.raises(ValueError):  # nothing to pay is no posting at all
+        refund_posting("c1", "p1", "s1", "b1", None, None)
 
 
 def test_money_refuses_floats_and_mixed_currencies():
@@ -215,7 +227,8 @@ def test_full_refund_without_return_settles_at_once_with_the_price_paid():
     assert t.posting is not None and t.posting.posting_id == "refund:c1"
     emitted = t.emitted(())
     assert [type(e) for e in emitted] == [events.ClaimStatusChanged, events.RefundIssued]
-    assert emitted[1] == events.RefundIssued("c1", "b1", "s1", PRICE, "refund:c1", NOW)
+    assert emitted[1] == events.RefundIssued("c1", "b1", "s1", PRICE, Money(0, "RUB"), "refund:c1", NOW)
+    assert emitted[1].total == PRICE and t.claim.shipping_reimbursed is None
 
 
 def test_refund_amount_is_checked_against_the_price():
@@ -248,7 +261,10 @@ def test_take_back_goes_through_agreement_handover_and_receipt():
     t = model.hand_over(t.claim, BUYER, HandoverMethod.PICKUP_POINT, "pvz-17", NOW)
     assert t.claim.status is ClaimStatus.ITEM_IN_TRANSIT and t.claim.pickup_point_id == "pvz-17"
     t = model.confirm_receipt(t.claim, SELLER, True, "", NOW)
-    assert t.claim.status is ClaimStatus.SETTLED and t.claim.refunded == Money(274_990, "RUB")
+    assert t.claim.status is ClaimStatus.SETTLED and t.claim.refunded == PRICE
+    assert t.claim.shipping_reimbursed == Money(25_000, "RUB")
+    issued = [e for e in t.emitted(()) if isinstance(e, events.RefundIssued)]
+    assert [(e.refund, e.shipping, e.total) for e in issued] == [(PRICE, Money(25_000, "RUB"), Money(274_990, "RUB"))]
     assert [n.text for n in t.claim.notes] == ["Согласен"]
 
 
@@ -259,8 +275,25 @@ def test_shipping_alone_is_reimbursed_for_a_replacement():
     assert t.claim.status is ClaimStatus.AWAITING_HANDOVER
     t = model.hand_over(t.claim, BUYER, HandoverMethod.DIRECT_TO_SELLER, "", NOW)
     t = model.confirm_receipt(t.claim, SELLER, True, "", NOW)
-    assert t.claim.refunded == Money(15_000, "RUB")
-    assert t.posting is not None and t.posting.total_to(Account.buyer_refunds("b1")) == Money(15_000, "RUB")
+    assert t.claim.refunded is None and t.claim.shipping_reimbursed == Money(15_000, "RUB")
+    assert t.posting is not None and {e.kind for e in t.posting.entries} == {EntryKind.SHIPPING_REIMBURSEMENT}
+    assert t.posting.total_to(Account.buyer_refunds("b1")) == Money(15_000, "RUB")
+    issued = [e for e in t.emitted(()) if isinstance(e, events.RefundIssued)]
+    assert [(e.refund, e.shipping) for e in issued] == [(Money(0, "RUB"), Money(15_000, "RUB"))]
+
+
+def test_a_missing_part_settles_with_the_shipping_alone_and_no_refund():
+    c = claim(form=CompensationForm.MISSING_PART)
+    offer = Offer(CompensationForm.MISSING_PART, None, Money(9_000, "RUB"), None)
+    t = model.approve(c, SELLER, ApprovalMode.NO_RETURN, offer, NOW)
+    assert t.claim.status is ClaimStatus.SETTLED
+    assert t.claim.refunded is None and t.claim.shipping_reimbursed == Money(9_000, "RUB")
+    assert t.posting is not None and [(e.account.key, e.kind, e.amount.amount_minor) for e in t.posting.entries] == [
+        ("shop:s1", EntryKind.SHIPPING_REIMBURSEMENT, -9_000), ("buyer_refunds:b1", EntryKind.SHIPPING_REIMBURSEMENT, 9_000)]
+    # Without shipping a missing part moves no money at all.
+    plain = model.approve(c, SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.MISSING_PART, None, None, None), NOW)
+    assert plain.posting is None and plain.claim.refunded is None and plain.claim.shipping_reimbursed is None
+    assert [type(e) for e in plain.emitted(())] == [events.ClaimStatusChanged]
 
 
 def test_defect_check_that_finds_nothing_rejects_without_money():

@@ -231,11 +231,13 @@ async def test_take_back_lifecycle_posts_the_refund_on_both_accounts(w: World):
     with pytest.raises(PermissionDenied):
         await w.h.confirm_receipt(c.ConfirmReceipt(BUYER, "c", claim_id, True))
     claim = await w.h.confirm_receipt(c.ConfirmReceipt(SELLER, "c", claim_id, True, "Получили"))
-    assert claim.status is ClaimStatus.SETTLED and claim.refunded == Money(45_000, "RUB")
+    assert claim.status is ClaimStatus.SETTLED and claim.refunded == Money(30_000, "RUB")
+    assert claim.shipping_reimbursed == Money(15_000, "RUB")
     assert w.balances.of(SHOP) == 200_000 - 45_000 and w.balances.of(REFUNDS) == 45_000
     assert [n.text for n in claim.notes] == ["Согласна", "Получили"]
     refund = w.uow.events_of(events.RefundIssued)
-    assert [(r.amount, r.posting_id) for r in refund] == [(Money(45_000, "RUB"), f"refund:{claim_id}")]
+    assert [(r.refund, r.shipping, r.total, r.posting_id) for r in refund] == [
+        (Money(30_000, "RUB"), Money(15_000, "RUB"), Money(45_000, "RUB"), f"refund:{claim_id}")]
     assert [b.delta.amount_minor for b in w.uow.events_of(events.BalanceChanged)][-2:] == [-30_000, -15_000]
     statuses = [e.claim.status for e in w.uow.events_of(events.ClaimStatusChanged)]
     assert statuses == [ClaimStatus.AWAITING_BUYER, ClaimStatus.AWAITING_HANDOVER, ClaimStatus.ITEM_IN_TRANSIT, ClaimStatus.SETTLED]
@@ -244,6 +246,35 @@ async def test_take_back_lifecycle_posts_the_refund_on_both_accounts(w: World):
     entries, _ = await w.h.list_ledger_entries(c.ListLedgerEntries(SUPPORT, "s1", 10))
     assert [(e.kind, e.amount.amount_minor, e.balance_after.amount_minor) for e in entries] == [
         (EntryKind.SHIPPING_REIMBURSEMENT, -15_000, 155_000), (EntryKind.REFUND, -30_000, 170_000), (EntryKind.SALE, 200_000, 200_000)]
+
+
+async def test_missing_part_with_shipping_only_writes_no_refund_line(w: World):
+    claim_id = await w.claim(CompensationForm.MISSING_PART)
+    offer = Offer(CompensationForm.MISSING_PART, None, Money(9_000, "RUB"), None)
+    claim = await w.decide(claim_id, Approve(ApprovalMode.NO_RETURN, offer))
+    assert claim.status is ClaimStatus.SETTLED and claim.refunded is None and claim.shipping_reimbursed == Money(9_000, "RUB")
+    assert w.balances.of(SHOP) == 200_000 - 9_000 and w.balances.of(REFUNDS) == 9_000
+    entries, _ = await w.h.list_ledger_entries(c.ListLedgerEntries(SUPPORT, "s1", 10))
+    assert [(e.kind, e.amount.amount_minor) for e in entries] == [(EntryKind.SHIPPING_REIMBURSEMENT, -9_000), (EntryKind.SALE, 200_000)]
+    settled = [b for b in w.uow.events_of(events.BalanceChanged) if b.posting_id == f"refund:{claim_id}"]
+    assert [b.delta.amount_minor for b in settled] == [-9_000]
+    [issued] = w.uow.events_of(events.RefundIssued)
+    assert (issued.refund, issued.shipping, issued.total) == (Money(0, "RUB"), Money(9_000, "RUB"), Money(9_000, "RUB"))
+
+
+async def test_replacement_with_shipping_only_reimburses_the_shipping(w: World):
+    claim_id = await w.claim(CompensationForm.REPLACEMENT)
+    offer = Offer(CompensationForm.REPLACEMENT, None, Money(12_000, "RUB"), HandoverMethod.DIRECT_TO_SELLER)
+    claim = await w.decide(claim_id, Approve(ApprovalMode.TAKE_BACK, offer))
+    assert claim.status is ClaimStatus.AWAITING_HANDOVER
+    await w.h.hand_over_item(c.HandOverItem(BUYER, "h", claim_id, HandoverMethod.DIRECT_TO_SELLER))
+    claim = await w.h.confirm_receipt(c.ConfirmReceipt(SELLER, "c", claim_id, True))
+    assert claim.status is ClaimStatus.SETTLED and claim.refunded is None and claim.shipping_reimbursed == Money(12_000, "RUB")
+    entries, _ = await w.h.list_ledger_entries(c.ListLedgerEntries(SUPPORT, "s1", 10))
+    assert EntryKind.REFUND not in {e.kind for e in entries}
+    assert all(b.delta.amount_minor for b in w.uow.events_of(events.BalanceChanged))
+    [issued] = w.uow.events_of(events.RefundIssued)
+    assert (issued.refund.amount_minor, issued.shipping.amount_minor) == (0, 12_000)
 
 
 async def test_no_return_full_refund_settles_at_decision(w: World):

@@ -37,7 +37,7 @@ class ClaimStatusChanged(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., claim: _Optional[_Union[_returns_pb2.Claim, _Mapping]] = ..., previous: _Optional[_Union[_returns_pb2.ClaimStatus, str]] = ..., changed_by: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., comment: _Optional[str] = ...) -> None: ...
 
 class RefundIssued(_message.Message):
-    __slots__ = ("event_id", "occurred_at", "claim_id", "buyer_id", "shop_id", "amount", "posting_id")
+    __slots__ = ("event_id", "occurred_at", "claim_id", "buyer_id", "shop_id", "amount", "posting_id", "refund", "shipping_reimbursement")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     CLAIM_ID_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +45,8 @@ class RefundIssued(_message.Message):
     SHOP_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     POSTING_ID_FIELD_NUMBER: _ClassVar[int]
+    REFUND_FIELD_NUMBER: _ClassVar[int]
+    SHIPPING_REIMBURSEMENT_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     occurred_at: _timestamp_pb2.Timestamp
     claim_id: str
@@ -52,7 +54,9 @@ class RefundIssued(_message.Message):
     shop_id: str
     amount: _common_pb2.Money
     posting_id: str
-    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., claim_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., posting_id: _Optional[str] = ...) -> None: ...
+    refund: _common_pb2.Money
+    shipping_reimbursement: _common_pb2.Money
+    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., claim_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., posting_id: _Optional[str] = ..., refund: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., shipping_reimbursement: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class BalanceChanged(_message.Message):
     __slots__ = ("event_id", "occurred_at", "balance", "delta", "posting_id")

@@ -172,7 +172,7 @@ class Rejection(_message.Message):
     def __init__(self, reason: _Optional[_Union[RejectionReason, str]] = ..., comment: _Optional[str] = ...) -> None: ...
 
 class Claim(_message.Message):
-    __slots__ = ("claim_id", "purchase_id", "order_id", "item_id", "buyer_id", "shop_id", "status", "description", "photo_ids", "video_id", "requested_form", "quantity", "thread_id", "approval", "rejection", "reconsideration_count", "pickup_point_id", "refunded", "created_at", "updated_at", "defect_found_at", "version", "notes")
+    __slots__ = ("claim_id", "purchase_id", "order_id", "item_id", "buyer_id", "shop_id", "status", "description", "photo_ids", "video_id", "requested_form", "quantity", "thread_id", "approval", "rejection", "reconsideration_count", "pickup_point_id", "refunded", "created_at", "updated_at", "defect_found_at", "version", "notes", "shipping_reimbursed")
     CLAIM_ID_FIELD_NUMBER: _ClassVar[int]
     PURCHASE_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -196,6 +196,7 @@ class Claim(_message.Message):
     DEFECT_FOUND_AT_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
+    SHIPPING_REIMBURSED_FIELD_NUMBER: _ClassVar[int]
     claim_id: str
     purchase_id: str
     order_id: str
@@ -219,7 +220,8 @@ class Claim(_message.Message):
     defect_found_at: _timestamp_pb2.Timestamp
     version: int
     notes: _containers.RepeatedCompositeFieldContainer[ClaimNote]
-    def __init__(self, claim_id: _Optional[str] = ..., purchase_id: _Optional[str] = ..., order_id: _Optional[str] = ..., item_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., status: _Optional[_Union[ClaimStatus, str]] = ..., description: _Optional[str] = ..., photo_ids: _Optional[_Iterable[str]] = ..., video_id: _Optional[str] = ..., requested_form: _Optional[_Union[CompensationForm, str]] = ..., quantity: _Optional[int] = ..., thread_id: _Optional[str] = ..., approval: _Optional[_Union[Approval, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., reconsideration_count: _Optional[int] = ..., pickup_point_id: _Optional[str] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., defect_found_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., notes: _Optional[_Iterable[_Union[ClaimNote, _Mapping]]] = ...) -> None: ...
+    shipping_reimbursed: _common_pb2.Money
+    def __init__(self, claim_id: _Optional[str] = ..., purchase_id: _Optional[str] = ..., order_id: _Optional[str] = ..., item_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., status: _Optional[_Union[ClaimStatus, str]] = ..., description: _Optional[str] = ..., photo_ids: _Optional[_Iterable[str]] = ..., video_id: _Optional[str] = ..., requested_form: _Optional[_Union[CompensationForm, str]] = ..., quantity: _Optional[int] = ..., thread_id: _Optional[str] = ..., approval: _Optional[_Union[Approval, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., reconsideration_count: _Optional[int] = ..., pickup_point_id: _Optional[str] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., defect_found_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., notes: _Optional[_Iterable[_Union[ClaimNote, _Mapping]]] = ..., shipping_reimbursed: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class ClaimNote(_message.Message):
     __slots__ = ("author", "text", "status", "at")
