@@ -72,17 +72,17 @@ def record_message(
     action = _known(ACTIONS, outcome.action, "message.moderation.action")
     role = _known(SENDER_ROLES, message.sender.role, "message.sender.role")
     categories = tuple(_known(CATEGORIES, c, "message.moderation.categories") for c in outcome.categories)
-    # The text judged is what the sender wrote. The chat sends it as `moderated_text` only on a
-    # held message (a moderator reads it), so as not to publish a masked original; otherwise the
-    # stored text stands in: what was judged, or for a masked message the masked text.
-    judged = (event.moderated_text if isinstance(event, chat_events.MessageHeld) else "") or message.text
-    masked = message.text if action is Action.MASK and message.text != judged else ""
     occurred_at = datetime_of(event, "occurred_at") or datetime_of(message, "created_at")
     if occurred_at is None:
         raise InvalidArgument(FieldViolation("occurred_at", "is required"))
-    sender = Sender(message.sender.user_id, role, message.sender.shop_id)
-    verdict = Verdict.reported(action, categories, outcome.reason, outcome.policy_version, masked)
-    command = RecordMessage(message.message_id, message.thread_id or event.thread.thread_id, sender, judged, verdict, occurred_at)
+    # message.text is the text the chat stored for the message; which of it is kept is the
+    # domain's (RecordMessage.of_stored). moderated_text is not read: the held message's text is
+    # the original already.
+    command = RecordMessage.of_stored(
+        message_id=message.message_id, thread_id=message.thread_id or event.thread.thread_id,
+        sender=Sender(message.sender.user_id, role, message.sender.shop_id), action=action, categories=categories,
+        reason=outcome.reason, policy_version=outcome.policy_version, stored_text=message.text, occurred_at=occurred_at,
+    )
     problems = command.problems()
     if problems:
         raise InvalidArgument(problems)

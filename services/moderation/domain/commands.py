@@ -6,7 +6,16 @@ from dataclasses import dataclass
 
 from prilavok_platform.errors import FieldViolation, Validator
 from prilavok_platform.identity import Identity
-from services.moderation.domain.model import MessageToCheck, ReviewDecision, ReviewStatus, Sender, SenderRole, Verdict
+from services.moderation.domain.model import (
+    Action,
+    Category,
+    MessageToCheck,
+    ReviewDecision,
+    ReviewStatus,
+    Sender,
+    SenderRole,
+    Verdict,
+)
 
 MAX_BATCH = 500
 MAX_COMMENT_CHARS = 1000
@@ -68,9 +77,36 @@ class RecordMessage:
     message_id: str
     thread_id: str
     sender: Sender
-    text: str  # what the sender wrote, the text judged (a review shows it to the moderator)
+    text: str  # what the sender wrote, when it is kept (a review shows it): see `of_stored`
     verdict: Verdict
     occurred_at: dt.datetime
+
+    @staticmethod
+    def of_stored(
+        *,
+        message_id: str,
+        thread_id: str,
+        sender: Sender,
+        action: Action,
+        categories: tuple[Category, ...],
+        reason: str,
+        policy_version: str,
+        stored_text: str,
+        occurred_at: dt.datetime,
+    ) -> RecordMessage:
+        """A message as the chat's event reports it, with `stored_text` the text the chat
+        stored (and published) for it. What that text is depends on the action, and so what is
+        kept of it:
+        - REVIEW: the original, held and never delivered; the moderator reads it (the review's text);
+        - MASK: the masked text the other side got (the verdict's masked_text); the original is
+          not needed and not published;
+        - BLOCK: nothing (the chat publishes no text for a blocked message; none is needed);
+        - delivered as written (WARN): the original, which was delivered anyway.
+        A violation is recorded the same whatever the text: only a review shows it."""
+        kept = stored_text if action is Action.REVIEW or action.delivered_as_written else ""
+        masked = stored_text if action is Action.MASK else ""
+        verdict = Verdict.reported(action, categories, reason, policy_version, masked)
+        return RecordMessage(message_id, thread_id, sender, kept, verdict, occurred_at)
 
     def problems(self) -> list[FieldViolation]:
         v = Validator()

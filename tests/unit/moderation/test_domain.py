@@ -9,7 +9,7 @@ import pytest
 from prilavok_platform.errors import FailedPrecondition, PermissionDenied
 from prilavok_platform.identity import Identity, Party, Role
 from services.moderation.domain import access
-from services.moderation.domain.commands import MessageCheck
+from services.moderation.domain.commands import MessageCheck, RecordMessage
 from services.moderation.domain.events import PenaltyIssued, PenaltyWithdrawn, StandingChanged, ViolationRecorded
 from services.moderation.domain.model import (
     Action,
@@ -171,3 +171,17 @@ def test_nothing_is_withdrawn_on_rejection_or_twice():
     approved = r.review.resolve(ReviewDecision.APPROVE, "mod", "", LATER)
     assert withdraw_strike(review=approved, violation=r.violation.withdraw(AT), penalties=r.penalties, policy=policy,
                            strikes_in_window=0, at=LATER) is None
+
+
+@pytest.mark.parametrize("action,kept,masked", [
+    (Action.REVIEW, "stored", ""),  # the held original: the moderator reads it
+    (Action.MASK, "", "stored"),  # what the other side got; the original is not needed
+    (Action.BLOCK, "", ""),  # no text is needed (the chat publishes none)
+    (Action.WARN, "stored", ""),  # delivered as written
+])
+def test_what_is_kept_of_a_stored_messages_text_depends_on_its_action(action, kept, masked):
+    command = RecordMessage.of_stored(
+        message_id="m1", thread_id="t1", sender=Sender("u1", SenderRole.BUYER), action=action,
+        categories=(Category.INSULT, Category.INSULT), reason="r", policy_version="v7", stored_text="stored", occurred_at=AT)
+    assert (command.text, command.verdict.masked_text, command.verdict.action) == (kept, masked, action)
+    assert command.verdict.categories == [Category.INSULT]
