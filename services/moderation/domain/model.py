@@ -194,12 +194,17 @@ class ReviewItem:
     comment: str = ""
 
     def resolve(self, decision: ReviewDecision, moderator: str, comment: str, at: dt.datetime) -> ReviewItem:
-        """A review is decided once: approving releases the held message, rejecting keeps it blocked."""
+        """A review is decided once: approving releases the held message, rejecting keeps it blocked.
+        The same decision again (a retry after a timeout, or a second moderator agreeing) returns
+        the item as decided, unchanged (`self`: nothing to save or announce); the other decision
+        is refused."""
+        status = ReviewStatus.APPROVED if decision is ReviewDecision.APPROVE else ReviewStatus.REJECTED
+        if self.status is status:
+            return self
         if self.status is not ReviewStatus.PENDING:
             raise FailedPrecondition(
                 f"review {self.review_id} is already {self.status.value}", reason="REVIEW_ALREADY_RESOLVED"
             )
-        status = ReviewStatus.APPROVED if decision is ReviewDecision.APPROVE else ReviewStatus.REJECTED
         return replace(self, status=status, resolved_at=at, resolved_by=moderator, comment=comment)
 
     @property

@@ -125,7 +125,8 @@ class ModerationHandlers:
         return await self._uow.reader().reviews.page(command.wanted, size, command.page_token)
 
     async def resolve_review(self, command: ResolveReview) -> ReviewItem:
-        """Decides a held message once. Approving it also withdraws the strike it caused, and its
+        """Decides a held message once (the same decision again returns the item as decided;
+        the other one is FAILED_PRECONDITION). Approving it also withdraws the strike it caused, and its
         fines, in the same transaction (`recording.withdraw_strike`)."""
         access.authorize_review(command.caller)
         problems = command.problems()
@@ -139,6 +140,8 @@ class ModerationHandlers:
             if item is None:
                 raise NotFound(f"review {command.review_id} not found", reason="REVIEW_NOT_FOUND")
             resolved = item.resolve(command.decision, command.caller.user_id, command.comment, now)
+            if resolved is item:
+                return item  # decided so already: the retry gets the item as it is
             await tx.repos.reviews.save(resolved)
             tx.emit(ReviewResolved(now, resolved))
             if resolved.withdraws_strike:

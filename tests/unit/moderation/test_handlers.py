@@ -328,10 +328,28 @@ async def test_a_decision_is_stored_and_announced_once(decision, status):
     assert world.reviews.items["m1"] == resolved
     assert [e.item for e in world.uow.events_of(ReviewResolved)] == [resolved]
     published = list(world.uow.published)
+    other = ReviewDecision.REJECT if decision is ReviewDecision.APPROVE else ReviewDecision.APPROVE
     with pytest.raises(FailedPrecondition) as err:
-        await world.handlers.resolve_review(ResolveReview(MODERATOR, "m1", ReviewDecision.REJECT))
+        await world.handlers.resolve_review(ResolveReview(MODERATOR, "m1", other))
     assert err.value.reason == "REVIEW_ALREADY_RESOLVED"
     assert world.uow.published == published and world.reviews.items["m1"] == resolved
+
+
+@pytest.mark.parametrize("decision", [ReviewDecision.APPROVE, ReviewDecision.REJECT])
+@pytest.mark.parametrize("again_by", [MODERATOR, Identity("mod-2", Role.MODERATOR)])
+async def test_the_same_decision_again_returns_the_item_as_decided(decision, again_by):
+    """A retry after a timeout (or a second moderator agreeing) gets the decided item: nothing
+    is saved, announced or withdrawn again."""
+    world = World()
+    await send(world, DISPARAGING)
+    world.clock.advance(dt.timedelta(minutes=5))
+    resolved = await world.handlers.resolve_review(ResolveReview(MODERATOR, "m1", decision, "Первое решение"))
+    published = list(world.uow.published)
+    world.clock.advance(dt.timedelta(minutes=5))
+    again = await world.handlers.resolve_review(ResolveReview(again_by, "m1", decision, "Повтор"))
+    assert again == resolved and world.reviews.items["m1"] == resolved
+    assert (again.resolved_by, again.comment, again.resolved_at) == ("mod-1", "Первое решение", resolved.resolved_at)
+    assert world.uow.published == published
 
 
 async def test_only_moderators_resolve_and_arguments_are_checked():
