@@ -17,7 +17,7 @@ from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.outbox import OUTBOX_COLLECTION
 from prilavok_platform.policy_file import PolicyHolder
 from services.moderation.adapters.event_mapper import map_event
-from services.moderation.adapters.repository import INDEXES, mongo_repositories
+from services.moderation.adapters.repository import INDEXES, MongoPenalties, MongoViolations, mongo_repositories
 from services.moderation.bootstrap import load_policy
 from services.moderation.domain.commands import (
     CheckMessage,
@@ -31,12 +31,14 @@ from services.moderation.domain.model import (
     Action,
     Category,
     Fine,
+    Penalty,
     ReviewDecision,
     ReviewStatus,
     Sender,
     SenderRole,
     Standing,
     Verdict,
+    Violation,
 )
 from services.moderation.service_layer.handlers import ModerationHandlers
 
@@ -188,3 +190,35 @@ async def test_an_approved_message_withdraws_its_strike_and_fine_in_storage(stor
     assert len(await events(db, "moderation.standing.changed")) == 1
     assert await h.record_message(RecordMessage("h1", "t1", SELLER, "текст", held.verdict, clock.now())) is not None
     assert (await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-1"))).strikes_total == 1
+
+
+async def test_the_queries_in_force_and_the_domains_in_force_agree_on_the_same_documents(storage):
+    """The repositories select strikes and fines in force with `_IN_FORCE`; the domain decides it
+    with `Violation.counts` / `Penalty.in_force`. Over the same documents - in force, withdrawn,
+    withdrawn and saved, and written before the `withdrawn` flag existed - both pick the same ones."""
+    _, db, clock = storage
+    at, party = clock.now(), SELLER.offender
+    verdict = Verdict.reported(Action.BLOCK, (Category.INSULT,), "причина", "v7")
+    violations, penalties = MongoViolations(db, None), MongoPenalties(db, None)
+    kept = [Violation(f"v{n}", "t1", SELLER, verdict, at - dt.timedelta(minutes=n)) for n in range(4)]
+    for v in kept[:3]:
+        await violations.add(v)
+    await violations.add(kept[3].withdraw(at))  # stored withdrawn from the start
+    await violations.save(kept[1].withdraw(at))  # withdrawn later
+    await db.violations.update_one({"_id": "v2"}, {"$unset": {"withdrawn": "", "withdrawn_at": ""}})  # an older document
+    fines = [Penalty(f"p{n}", party, Category.INSULT, Fine(100, "RUB"), f"v{n}", at - dt.timedelta(minutes=n)) for n in range(3)]
+    await penalties.add((fines[0], fines[1], fines[2].withdraw(at)))
+    await penalties.save((fines[1].withdraw(at),))
+    await db.penalties.update_one({"_id": "p0"}, {"$unset": {"withdrawn": "", "withdrawn_at": ""}})
+
+    loaded = [await violations.get(f"v{n}") for n in range(4)]
+    counted_by_domain = sorted(v.message_id for v in loaded if v is not None and v.counts)
+    assert counted_by_domain == ["v0", "v2"]
+    assert await violations.count(party) == len(counted_by_domain)
+    assert await violations.latest_at(party) == at  # v0, the newest in force
+    every_fine = [p async for p in db.penalties.find({})]
+    assert len(every_fine) == 3
+    shown = await penalties.latest(party, 10)
+    every_loaded = [p for m in ("v0", "v1", "v2") for p in await penalties.of_message(m)]
+    in_force_by_domain = sorted(p.penalty_id for p in every_loaded if p.in_force)
+    assert sorted(p.penalty_id for p in shown) == in_force_by_domain == ["p0"]

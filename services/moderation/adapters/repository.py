@@ -3,9 +3,11 @@ reviews (the moderators' queue), penalties, and strike_counters (one document pe
 by every transaction that changes the party's strikes). Load and save only; the session is the
 unit of work's (None outside a transaction).
 
-A withdrawn violation or penalty keeps its document with `withdrawn: true` and `withdrawn_at`;
-the queries of strikes and fines in force leave those out (`withdrawn: {$ne: true}` also matches
-documents written before the field existed)."""
+A violation or penalty document stores `withdrawn` = not `model.in_force(withdrawn_at)` (and
+`withdrawn_at`), the domain's one definition of a record in force; the queries of strikes and
+fines in force select on that flag (`_IN_FORCE`: `$ne: true` also matches documents written
+before the field existed, which were all in force). tests/integration/test_moderation_repository.py
+checks the queries and `Violation.counts` agree on the same documents."""
 from __future__ import annotations
 
 import datetime as dt
@@ -30,6 +32,7 @@ from services.moderation.domain.model import (
     Span,
     Verdict,
     Violation,
+    in_force,
 )
 from services.moderation.service_layer.ports import REVIEW_ORDER, ModerationRepositories
 
@@ -114,7 +117,15 @@ def _violation_from(doc: dict[str, Any]) -> Violation:
                      doc.get("review_id") or "", doc.get("withdrawn_at"))
 
 
-_IN_FORCE = {"withdrawn": {"$ne": True}}
+def _withdrawal_doc(withdrawn_at: dt.datetime | None) -> dict[str, Any]:
+    """The stored form of the domain's `in_force`: the flag `_IN_FORCE` selects on."""
+    return {"withdrawn": not in_force(withdrawn_at), "withdrawn_at": withdrawn_at}
+
+
+# The flag `_withdrawal_doc` stores for a withdrawn record (withdrawn at any time); the records in
+# force are the others, and those written before the flag existed (all in force).
+_OUT_OF_FORCE = _withdrawal_doc(dt.datetime.min.replace(tzinfo=dt.UTC))["withdrawn"]
+_IN_FORCE: dict[str, Any] = {"withdrawn": {"$ne": _OUT_OF_FORCE}}
 
 
 # --- repositories -------------------------------------------------------------------------
@@ -153,7 +164,7 @@ class MongoViolations:
     async def save(self, violation: Violation) -> None:
         await self._c.update_one(
             {"_id": violation.message_id},
-            {"$set": {"withdrawn": violation.withdrawn_at is not None, "withdrawn_at": violation.withdrawn_at}},
+            {"$set": _withdrawal_doc(violation.withdrawn_at)},
             session=self._s,
         )
 
@@ -167,6 +178,7 @@ class MongoViolations:
                 "verdict": verdict_to_doc(violation.verdict),
                 "at": violation.at,
                 "review_id": violation.review_id or None,
+                **_withdrawal_doc(violation.withdrawn_at),
             },
             session=self._s,
         )
@@ -226,6 +238,7 @@ class MongoPenalties:
                     "message_id": p.message_id,
                     "issued_at": p.issued_at,
                     "reason": p.reason,
+                    **_withdrawal_doc(p.withdrawn_at),
                 }
                 for p in penalties
             ],
@@ -239,7 +252,7 @@ class MongoPenalties:
         for p in penalties:
             await self._c.update_one(
                 {"_id": p.penalty_id},
-                {"$set": {"withdrawn": p.withdrawn_at is not None, "withdrawn_at": p.withdrawn_at}},
+                {"$set": _withdrawal_doc(p.withdrawn_at)},
                 session=self._s,
             )
 

@@ -140,6 +140,14 @@ class Fine:
     currency_code: str
 
 
+def in_force(withdrawn_at: dt.datetime | None) -> bool:
+    """The one definition of which records still count: a strike (`Violation.counts`) or a fine
+    (`Penalty.in_force`) is in force until it is withdrawn. The repositories store `withdrawn`
+    as `not in_force(...)` and select on it, so their queries and this agree (tested against
+    the database)."""
+    return withdrawn_at is None
+
+
 @dataclass(frozen=True)
 class Violation:
     """A recorded (non-ALLOW) verdict on a message: one strike against the sender's party,
@@ -158,7 +166,7 @@ class Violation:
     @property
     def counts(self) -> bool:
         """Whether this is a strike (counted in the standing)."""
-        return self.withdrawn_at is None
+        return in_force(self.withdrawn_at)
 
     def withdraw(self, at: dt.datetime) -> Violation:
         return replace(self, withdrawn_at=at)
@@ -174,6 +182,11 @@ class Penalty:
     issued_at: dt.datetime
     reason: str = ""
     withdrawn_at: dt.datetime | None = None  # the fine is not owed: its message was approved on review
+
+    @property
+    def in_force(self) -> bool:
+        """Whether the fine is owed (shown with the standing)."""
+        return in_force(self.withdrawn_at)
 
     def withdraw(self, at: dt.datetime) -> Penalty:
         return replace(self, withdrawn_at=at)

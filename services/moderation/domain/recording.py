@@ -106,7 +106,7 @@ def withdraw_strike(
     if not review.withdraws_strike or not violation.counts:
         return None
     withdrawn = violation.withdraw(at)
-    fines = tuple(p.withdraw(at) for p in penalties if p.withdrawn_at is None)
+    fines = tuple(p.withdraw(at) for p in penalties if p.in_force)
     events: list[object] = [PenaltyWithdrawn(at, violation.sender, fine, review.review_id) for fine in fines]
     still_inside = violation.at >= policy.strikes.window_start(at)
     after_count = strikes_in_window - 1 if still_inside else strikes_in_window
