@@ -33,12 +33,18 @@ def authorize_review(caller: Identity) -> None:
 
 def standing_subject(caller: Identity, sender_id: str, shop_id: str) -> Sender:
     """Whose standing the caller may see: sellers their shop's, buyers their own, staff (and
-    services) anyone's, named by sender_id and, for a shop, shop_id."""
+    services) anyone's, named by sender_id and, for a shop, shop_id. A field that cannot apply
+    to the caller is refused rather than ignored: a seller's standing is their shop's, whoever
+    wrote (no sender_id); a buyer has no shop (no shop_id)."""
     if caller.role is Role.SELLER:
+        if sender_id:
+            raise InvalidArgument(FieldViolation("sender_id", "a seller's standing is their shop's: leave it empty"))
         if shop_id and shop_id != caller.shop_id:
             raise PermissionDenied("sellers see only their own shop's standing", reason="NOT_YOUR_SHOP")
         return Sender(caller.user_id, SenderRole.SELLER, caller.shop_id)
     if caller.role is Role.BUYER:
+        if shop_id:
+            raise InvalidArgument(FieldViolation("shop_id", "a buyer's standing is their own: leave it empty"))
         if sender_id and sender_id != caller.user_id:
             raise PermissionDenied("buyers see only their own standing", reason="NOT_YOURS")
         return Sender(caller.user_id, SenderRole.BUYER)

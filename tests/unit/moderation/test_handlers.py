@@ -441,6 +441,12 @@ async def test_a_seller_sees_their_shops_standing_and_no_other():
     assert sorted(p.message_id for p in standing.penalties[1:]) == ["m0", "m1", "m2"]
     with pytest.raises(PermissionDenied):
         await world.handlers.get_sender_standing(GetSenderStanding(SELLER, shop_id="shop-2"))
+    assert (await world.handlers.get_sender_standing(GetSenderStanding(SELLER, shop_id="shop-1"))).strikes_total == 4
+    # a seller's standing is the shop's, whoever wrote: a sender_id is refused, not ignored
+    for sender_id in ("s-1", "s-2"):
+        with pytest.raises(InvalidArgument) as err:
+            await world.handlers.get_sender_standing(GetSenderStanding(SELLER, sender_id=sender_id))
+        assert set(fields(err)) == {"sender_id"}
 
 
 async def test_a_standing_shows_the_latest_penalties_only():
@@ -460,6 +466,11 @@ async def test_a_buyer_sees_only_their_own_standing():
     assert (mine.standing, mine.strikes_in_window, mine.penalties) == (Standing.WARNING, 1, ())
     with pytest.raises(PermissionDenied):
         await world.handlers.get_sender_standing(GetSenderStanding(BUYER, sender_id="b-2"))
+    assert (await world.handlers.get_sender_standing(GetSenderStanding(BUYER, sender_id="b-1"))).strikes_total == 1
+    # a buyer has no shop: a shop_id is refused, not ignored
+    with pytest.raises(InvalidArgument) as err:
+        await world.handlers.get_sender_standing(GetSenderStanding(BUYER, shop_id="shop-1"))
+    assert set(fields(err)) == {"shop_id"}
 
 
 @pytest.mark.parametrize("caller", [MODERATOR, SUPPORT])
