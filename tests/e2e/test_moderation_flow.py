@@ -130,6 +130,9 @@ def test_a_blocked_message_is_a_strike_of_the_shop_and_a_check_records_nothing(s
     with pytest.raises(grpc.RpcError) as err:
         moderation.GetSenderStanding(moderation_pb2.GetSenderStandingRequest(shop_id="someone-else"), metadata=md(seller))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as err:  # a seller's standing is the shop's: sender_id is refused, not ignored
+        moderation.GetSenderStanding(moderation_pb2.GetSenderStandingRequest(sender_id=seller.user_id), metadata=md(seller))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "sender_id" in err.value.details()
 
 
 def _publish_as_chat(suite, event: chat_events.MessageBlocked, name: str) -> None:
