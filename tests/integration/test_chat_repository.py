@@ -20,7 +20,8 @@ from services.chat.adapters.event_mapper import map_event
 from services.chat.adapters.repository import INDEXES, repositories
 from services.chat.domain import access, reading
 from services.chat.domain import commands as c
-from services.chat.domain.model import Category, Direction, ModerationAction, ModerationDecision, Side, SupportTopic, ThreadKind
+from services.chat.domain.deadlines import deadlines_due
+from services.chat.domain.model import Category, DeadlineState, Direction, ModerationAction, ModerationDecision, Side, SupportTopic, ThreadKind
 from services.chat.service_layer.handlers import ChatHandlers
 from services.chat.service_layer.ports import ThreadFilter
 from tests.unit.chat.fakes import POLICY, FakeAttachmentStore, FakeLiveEvents, FakeModeration
@@ -56,6 +57,22 @@ async def send(handlers, who, thread_id, request_id, text="Здравствуй�
 
 async def outbox(db, part: str) -> list[dict]:
     return [d async for d in db[OUTBOX_COLLECTION].find({"subject": {"$regex": part}}).sort("ts", 1)]
+
+
+async def test_the_deadlines_due_query_finds_what_the_domain_would_announce(chat):
+    """deadlines_due_query is DeadlinesDue.matches, evaluated by the database."""
+    handlers, db, _, _, uow = chat
+    due_at = T0 + 240 * HOUR
+    threads = []
+    for i, state in enumerate((None, *DeadlineState)):
+        thread = await open_order(handlers, order_id=f"o{i}")
+        await db.threads.update_one({"_id": thread.thread_id}, {"$set": {
+            "deadline_state": state.value if state else None, "reply_due_at": due_at if state else None}})
+        threads.append(await uow.reader().threads.get(thread.thread_id))
+    for offset in (-241, -240, -23, -1, 0, 1):
+        due = deadlines_due(due_at + offset * HOUR, POLICY)
+        found = {t.thread_id for t in await uow.reader().threads.with_deadline_due(due, 100)}
+        assert found == {t.thread_id for t in threads if due.matches(t)}, offset
 
 
 async def test_a_reply_deadline_is_reminded_once_breached_once_and_cleared_by_the_answer(chat):

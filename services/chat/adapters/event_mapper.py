@@ -23,10 +23,7 @@ def map_event(event: object, event_id: str) -> OutboxEvent:
         case events.MessageDelivered(message=message):
             return OutboxEvent("message.delivered", events_pb2.MessageDelivered(**common, message=message_to_pb(message)))
         case events.MessageHeld(message=message):
-            # Only the held message carries the original, for its reviewer: a delivered event
-            # (kept for days in the stream) must not hold the unmasked text of a masked message.
-            return OutboxEvent("message.held", events_pb2.MessageHeld(
-                **common, message=message_to_pb(message), moderated_text=message.moderated_text))
+            return OutboxEvent("message.held", events_pb2.MessageHeld(**common, message=message_to_pb(message)))
         case events.MessageBlocked(message=message):
             return OutboxEvent("message.blocked", events_pb2.MessageBlocked(**common, message=message_to_pb(message)))
         case events.ThreadRead(thread=thread, reader=reader, up_to_seq=seq):

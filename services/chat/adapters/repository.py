@@ -3,8 +3,6 @@ belong to the unit of work (prilavok_platform.mongo_unit_of_work), which hands e
 its session."""
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -14,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from prilavok_platform import mongo
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.outbox import OUTBOX_INDEXES
+from services.chat.domain.deadlines import DeadlinesDue
 from services.chat.domain.model import (
     Category,
     DeadlineState,
@@ -230,10 +229,8 @@ class MongoThreadRepository:
         docs, next_token = await mongo.fetch_page(self._threads, query, THREAD_ORDER, size, token, session=self._session)
         return [thread_from_doc(d) for d in docs], next_token
 
-    async def with_deadline_due(self, states: Sequence[DeadlineState], due_by: dt.datetime, limit: int) -> list[Thread]:
-        cursor = self._threads.find(
-            {"deadline_state": {"$in": [s.value for s in states]}, "reply_due_at": {"$lte": due_by}}, session=self._session
-        ).sort("reply_due_at", 1).limit(limit)
+    async def with_deadline_due(self, due: DeadlinesDue, limit: int) -> list[Thread]:
+        cursor = self._threads.find(deadlines_due_query(due), session=self._session).sort("reply_due_at", 1).limit(limit)
         return [thread_from_doc(d) async for d in cursor]
 
 
@@ -273,6 +270,14 @@ class MongoMessageRepository:
 
     async def count_unread(self, unread: UnreadMessages) -> int:
         return await self._messages.count_documents(unread_query(unread), session=self._session)
+
+
+def deadlines_due_query(due: DeadlinesDue) -> dict[str, Any]:
+    """DeadlinesDue.matches as a query (the same definition, field by field)."""
+    return {"$or": [
+        {"deadline_state": DeadlineState.PENDING.value, "reply_due_at": {"$lte": due.remind_by}},
+        {"deadline_state": DeadlineState.REMINDED.value, "reply_due_at": {"$lte": due.breach_by}},
+    ]}
 
 
 def audience_query(audience: MessageAudience) -> dict[str, Any]:

@@ -98,8 +98,24 @@ def accept_message(thread: Thread, message: Message, policy: ChatPolicy) -> Mess
     thread.updated_at = message.created_at
     if message.status is MessageStatus.DELIVERED:
         return _deliver(thread, message, message.created_at, policy)
-    kind = MessageHeld if message.status is MessageStatus.HELD else MessageBlocked
-    return kind(thread.snapshot(), message.snapshot(), (message.sender_party,), message.created_at)
+    if message.status is MessageStatus.HELD:
+        return MessageHeld(thread.snapshot(), _as_judged(message), (message.sender_party,), message.created_at)
+    return MessageBlocked(thread.snapshot(), _without_text(message), (message.sender_party,), message.created_at)
+
+
+def _as_judged(message: Message) -> Message:
+    """A held message's event carries the original once, as its text: its reviewer reads it there."""
+    told = message.snapshot()
+    told.text, told.original_text = message.moderated_text, ""
+    return told
+
+
+def _without_text(message: Message) -> Message:
+    """A blocked message's event carries no text: the stream keeps events for days and notify
+    reads them, while the sender reads their own message from the chat."""
+    told = message.snapshot()
+    told.text = told.original_text = ""
+    return told
 
 
 def release_held(
@@ -118,7 +134,7 @@ def release_held(
     message.status = MessageStatus.BLOCKED
     if comment:
         message.moderation_reason = comment
-    return MessageBlocked(thread.snapshot(), message.snapshot(), (message.sender_party,), at)
+    return MessageBlocked(thread.snapshot(), _without_text(message), (message.sender_party,), at)
 
 
 def read_position(thread: Thread, side: Side, requested: int) -> int:

@@ -4,14 +4,35 @@ approaches (PENDING -> REMINDED) and once when it passes (-> BREACHED)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from prilavok_platform.identity import Party
 from services.chat.domain.events import ReplyDeadline
 from services.chat.domain.model import ChatPolicy, DeadlineState, Side, Thread, ThreadKind, ThreadStatus
 
 _RANK = {DeadlineState.PENDING: 0, DeadlineState.REMINDED: 1, DeadlineState.BREACHED: 2}
-# The states in which a deadline may still be announced (what the scan looks for).
-ANNOUNCEABLE = (DeadlineState.PENDING, DeadlineState.REMINDED)
+
+
+@dataclass(frozen=True)
+class DeadlinesDue:
+    """The threads with an announcement to make now (exactly those next_deadline_state moves):
+    a PENDING deadline due by `remind_by` (now + remind_before), a REMINDED one due by `breach_by`
+    (now). A REMINDED deadline not yet due is not among them, so a scan never comes back to it."""
+
+    remind_by: dt.datetime
+    breach_by: dt.datetime
+
+    def matches(self, thread: Thread) -> bool:
+        due = thread.reply_due_at
+        if due is None:
+            return False
+        if thread.deadline_state is DeadlineState.PENDING:
+            return due <= self.remind_by
+        return thread.deadline_state is DeadlineState.REMINDED and due <= self.breach_by
+
+
+def deadlines_due(now: dt.datetime, policy: ChatPolicy) -> DeadlinesDue:
+    return DeadlinesDue(remind_by=now + policy.remind_before, breach_by=now)
 
 
 def answering_side(kind: ThreadKind) -> Side:

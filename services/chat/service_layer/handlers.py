@@ -2,6 +2,7 @@
 save and emit in one unit of work. Orchestration only."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -15,7 +16,7 @@ from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import Transaction, UnitOfWork
 from services.chat.domain import access, commands, conversation, reading
 from services.chat.domain.attachments import UploadCheck, require_sendable
-from services.chat.domain.deadlines import ANNOUNCEABLE, announce_deadline
+from services.chat.domain.deadlines import announce_deadline, deadlines_due
 from services.chat.domain.model import Attachment, ChatPolicy, Message, Side, Thread, validate_attachment, validate_message
 from services.chat.domain.threads import requested_thread, require_linkable, start_thread
 from services.chat.service_layer.ports import (
@@ -280,11 +281,24 @@ class ChatHandlers:
 
     async def announce_deadlines(self, cmd: commands.AnnounceDeadlines) -> int:
         """Emits one 'approaching' and one 'breached' event per reply deadline. Safe in every
-        replica: the state is saved with the thread's version, so only one announces."""
+        replica: the state is saved with the thread's version, so only one announces. Scans batch
+        after batch while a whole batch was announced (an announced thread leaves the due set, so
+        the next batch holds later ones)."""
         now, policy = self._clock.now(), self._policy.current
-        due = await self._uow.reader().threads.with_deadline_due(ANNOUNCEABLE, now + policy.remind_before, cmd.limit)
+        due = deadlines_due(now, policy)
         announced = 0
-        for thread in due:
+        while True:
+            batch = await self._uow.reader().threads.with_deadline_due(due, cmd.limit)
+            in_batch = await self._announce_batch(batch, now, policy)
+            announced += in_batch
+            # A short batch was the last; one with threads another replica announced first stops
+            # too (that replica carries on), so the loop never spins on the same threads.
+            if len(batch) < cmd.limit or in_batch < len(batch):
+                return announced
+
+    async def _announce_batch(self, batch: list[Thread], now: dt.datetime, policy: ChatPolicy) -> int:
+        announced = 0
+        for thread in batch:
 
             async def work(tx: Tx, thread: Thread = thread) -> bool:
                 async def step(current: Thread) -> Change[bool]:

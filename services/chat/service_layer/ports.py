@@ -3,18 +3,18 @@ moderation, attachment storage and the live event feed of StreamEvents."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
 from prilavok_platform.identity import Identity, Party
 from prilavok_platform.pagination import KeysetOrder
 from services.chat.domain.access import Following
+from services.chat.domain.deadlines import DeadlinesDue
 from services.chat.domain.live import LiveItem
 from services.chat.domain.model import (
     Attachment,
     AttachmentMeta,
-    DeadlineState,
     Direction,
     Message,
     ModerationDecision,
@@ -56,8 +56,8 @@ class ThreadRepository(Protocol):
     async def page(self, flt: ThreadFilter, size: int, token: str) -> tuple[list[Thread], str]:
         """One page in THREAD_ORDER and the next page token ('' at the end)."""
 
-    async def with_deadline_due(self, states: Sequence[DeadlineState], due_by: dt.datetime, limit: int) -> list[Thread]:
-        """Threads whose deadline is in one of `states` and due at or before `due_by`, soonest first."""
+    async def with_deadline_due(self, due: DeadlinesDue, limit: int) -> list[Thread]:
+        """Threads that `due.matches`, soonest deadline first."""
 
 
 class MessageRepository(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from prilavok_platform.clock import FixedClock
@@ -15,12 +15,12 @@ from prilavok_platform.pagination import page_in_memory
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import InMemoryUnitOfWork
 from services.chat.domain.access import Following
+from services.chat.domain.deadlines import DeadlinesDue
 from services.chat.domain.live import LiveItem
 from services.chat.domain.model import (
     Attachment,
     AttachmentMeta,
     ChatPolicy,
-    DeadlineState,
     Direction,
     Message,
     ModerationAction,
@@ -77,9 +77,9 @@ class FakeThreadRepository:
         )
         return [copy.deepcopy(t) for t in page], next_token
 
-    async def with_deadline_due(self, states: Sequence[DeadlineState], due_by: dt.datetime, limit: int) -> list[Thread]:
-        due = [t for t in self.rows.values() if t.deadline_state in states and t.reply_due_at is not None and t.reply_due_at <= due_by]
-        return [copy.deepcopy(t) for t in sorted(due, key=lambda t: t.reply_due_at or due_by)[:limit]]
+    async def with_deadline_due(self, due: DeadlinesDue, limit: int) -> list[Thread]:
+        found = [t for t in self.rows.values() if due.matches(t)]
+        return [copy.deepcopy(t) for t in sorted(found, key=lambda t: t.reply_due_at or due.breach_by)[:limit]]
 
 
 class FakeMessageRepository:

@@ -10,7 +10,7 @@ from prilavok_platform.identity import Identity, Party, Role
 from services.chat.domain import access, conversation, reading
 from services.chat.domain.attachments import MAX_CHUNK_BYTES, UploadCheck, require_sendable
 from services.chat.domain.commands import CreateThread
-from services.chat.domain.deadlines import announce_deadline, apply_reply_deadline, next_deadline_state
+from services.chat.domain.deadlines import announce_deadline, apply_reply_deadline, deadlines_due, next_deadline_state
 from services.chat.domain.events import MessageBlocked, MessageDelivered, MessageHeld
 from services.chat.domain.live import MessageArrived, ReadReceipt
 from services.chat.domain.model import (
@@ -340,6 +340,20 @@ def test_deadline_states_only_move_forward():
     assert next_deadline_state(DeadlineState.PENDING, due, due + HOUR, remind) is DeadlineState.BREACHED  # no late reminder
     assert next_deadline_state(DeadlineState.BREACHED, due, due + 100 * HOUR, remind) is None
     assert next_deadline_state(None, None, NOW, remind) is None
+
+
+def test_the_deadlines_due_are_exactly_those_with_a_state_to_move_to():
+    """What the scan looks for (DeadlinesDue, which the repository turns into its query) is what
+    next_deadline_state would announce: a REMINDED deadline not yet due is not found again."""
+    remind = POLICY.remind_before
+    due_at = NOW + 240 * HOUR
+    for state in (None, *DeadlineState):
+        for offset in (-300, -241, -240, -239, -24, -23, -1, 0, 1, 50):
+            now = due_at + offset * HOUR
+            thread = order()
+            thread.deadline_state, thread.reply_due_at = state, (due_at if state else None)
+            expected = next_deadline_state(state, thread.reply_due_at, now, remind) is not None
+            assert deadlines_due(now, POLICY).matches(thread) is expected, (state, offset)
 
 
 def test_announce_deadline_tells_the_party_that_owes_the_reply():

@@ -563,6 +563,7 @@ async def test_a_rejected_held_message_stays_undelivered_and_its_sender_is_told_
     assert w.threads.rows[thread.thread_id].unread[Side.SELLER] == 0
     [blocked] = w.uow.events_of(e.MessageBlocked)
     assert blocked.recipients == (Party.user("b1"),)
+    assert blocked.message.text == "" and blocked.message.original_text == ""  # the sender reads it from the chat
     assert await w.handlers.release_held(c.ReleaseHeld("unknown", approved=True)) is False
 
 
@@ -586,6 +587,26 @@ async def test_the_deadline_scan_reminds_once_and_announces_the_breach_once():
     assert [x.breached for x in announced] == [False, True]
     assert all(x.recipients == (Party.shop("s1"),) for x in announced)
     assert w.threads.rows[thread.thread_id].deadline_state is DeadlineState.BREACHED
+
+
+async def test_the_deadline_scan_reaches_every_thread_past_reminded_ones_and_full_batches():
+    """Reminded threads not yet due are not scanned again, and a full batch is followed by the
+    next: with a batch of 2, five threads due soon are all reminded in one scan."""
+    w = world()
+    early = [await order_thread(w, order_id=f"e{i}") for i in range(3)]
+    for t in early:
+        await send(w, BUYER, t.thread_id)
+    w.clock.advance(dt.timedelta(hours=10))
+    later = [await order_thread(w, order_id=f"l{i}") for i in range(5)]
+    for t in later:
+        await send(w, BUYER, t.thread_id)
+    scan = c.AnnounceDeadlines(limit=2)
+    w.clock.advance(dt.timedelta(hours=210))  # the early ones are 20 h before due, the later 30 h
+    assert await w.handlers.announce_deadlines(scan) == 3
+    w.clock.advance(dt.timedelta(hours=8))  # the early ones 12 h before due: reminded already, not due
+    assert await w.handlers.announce_deadlines(scan) == 5
+    assert all(w.threads.rows[t.thread_id].deadline_state is DeadlineState.REMINDED for t in early + later)
+    assert await w.handlers.announce_deadlines(scan) == 0
 
 
 # --- attachments and the live feed -----------------------------------------------------------

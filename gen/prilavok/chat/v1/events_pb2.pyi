@@ -38,20 +38,18 @@ class MessageDelivered(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., thread: _Optional[_Union[_chat_pb2.Thread, _Mapping]] = ..., message: _Optional[_Union[_chat_pb2.Message, _Mapping]] = ..., recipients: _Optional[_Iterable[_Union[_common_pb2.Party, _Mapping]]] = ...) -> None: ...
 
 class MessageHeld(_message.Message):
-    __slots__ = ("event_id", "occurred_at", "thread", "message", "recipients", "moderated_text")
+    __slots__ = ("event_id", "occurred_at", "thread", "message", "recipients")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     THREAD_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     RECIPIENTS_FIELD_NUMBER: _ClassVar[int]
-    MODERATED_TEXT_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     occurred_at: _timestamp_pb2.Timestamp
     thread: _chat_pb2.Thread
     message: _chat_pb2.Message
     recipients: _containers.RepeatedCompositeFieldContainer[_common_pb2.Party]
-    moderated_text: str
-    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., thread: _Optional[_Union[_chat_pb2.Thread, _Mapping]] = ..., message: _Optional[_Union[_chat_pb2.Message, _Mapping]] = ..., recipients: _Optional[_Iterable[_Union[_common_pb2.Party, _Mapping]]] = ..., moderated_text: _Optional[str] = ...) -> None: ...
+    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., thread: _Optional[_Union[_chat_pb2.Thread, _Mapping]] = ..., message: _Optional[_Union[_chat_pb2.Message, _Mapping]] = ..., recipients: _Optional[_Iterable[_Union[_common_pb2.Party, _Mapping]]] = ...) -> None: ...
 
 class MessageBlocked(_message.Message):
     __slots__ = ("event_id", "occurred_at", "thread", "message", "recipients")
