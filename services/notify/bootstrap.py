@@ -17,6 +17,7 @@ from prilavok_platform.infrastructure import open_infrastructure
 from prilavok_platform.lifecycle import background
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork, OutboxEvent
 from services.notify.adapters.fanout import NatsFanout
+from services.notify.adapters.preferences_cache import TtlPreferencesCache
 from services.notify.adapters.repository import INDEXES, repositories
 from services.notify.entrypoints import consumers
 from services.notify.entrypoints.grpc_servicer import SERVICE_NAME, NotifyServicer
@@ -61,7 +62,7 @@ async def main(stop: asyncio.Event, settings: NotifySettings | None = None, read
         stack.push_async_callback(subscription.unsubscribe)
         uow = MongoUnitOfWork(infra.mongo_client, infra.db, repositories=repositories, map_event=no_events,
                               subject_prefix=common.subject_prefix, producer="notify")
-        handlers = NotifyHandlers(uow, fanout, SystemClock())
+        handlers = NotifyHandlers(uow, fanout, TtlPreferencesCache(SystemClock()))
         dispatcher = consumers.dispatcher(handlers)
         for producer, tail in SUBSCRIPTIONS:
             await stack.enter_async_context(background(

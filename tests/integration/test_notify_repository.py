@@ -16,6 +16,7 @@ from prilavok_platform import mongo
 from prilavok_platform.clock import FixedClock
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
+from services.notify.adapters.preferences_cache import TtlPreferencesCache
 from services.notify.adapters.repository import INDEXES, repositories
 from services.notify.bootstrap import no_events
 from services.notify.domain.commands import GetPreferences, MarkNotificationsRead, UpdatePreferences
@@ -54,7 +55,7 @@ async def world(infra, unique):
     db = client[unique]
     await mongo.ensure_indexes(db, INDEXES)  # as bootstrap does through open_infrastructure
     uow = MongoUnitOfWork(client, db, repositories=repositories, map_event=no_events, subject_prefix="test", producer="notify")
-    yield uow.reader(), db, NotifyHandlers(uow, FakeFanout(), FixedClock(T0))
+    yield uow.reader(), db, NotifyHandlers(uow, FakeFanout(), TtlPreferencesCache(FixedClock(T0)))
     await client.drop_database(unique)
     await client.close()
 

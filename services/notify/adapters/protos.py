@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 from prilavok.chat.v1 import chat_pb2
+from prilavok.common.v1 import common_pb2
 from prilavok.notify.v1 import notify_pb2 as pb
 from prilavok.returns.v1 import returns_pb2
 from prilavok_platform.errors import FieldViolation, InvalidArgument
-from prilavok_platform.identity import Party
-from prilavok_platform.protobuf import EnumMapping, datetime_of, timestamp
+from prilavok_platform.identity import Party, PartyKind
+from prilavok_platform.protobuf import PARTY_KINDS, EnumMapping, datetime_of, timestamp
 from services.notify.domain.model import Claim, ClaimStatus, Kind, Notification, Preferences, PreferencesChange, ThreadKind
+
+
+class NewerThanThisVersion(Exception):
+    """A consumed event names a value this version does not know (an enum number a newer producer
+    added) and cannot do without: not poison, a newer notify will handle it, so it is redelivered."""
+
 
 KINDS: EnumMapping[Kind] = EnumMapping(pb.NotificationKind, Kind, "NOTIFICATION_KIND_")
 CLAIM_STATUSES: EnumMapping[ClaimStatus] = EnumMapping(returns_pb2.ClaimStatus, ClaimStatus, "CLAIM_STATUS_")
@@ -57,3 +64,16 @@ def claim_from_pb(claim: returns_pb2.Claim) -> Claim:
     # tells the parties with a general title.
     status = CLAIM_STATUSES.from_pb(claim.status, "claim.status", required=False, unknown_ok=True)
     return Claim(claim.claim_id, claim.order_id, claim.thread_id, claim.buyer_id, claim.shop_id, status)
+
+
+def event_party(message: common_pb2.Party, field: str) -> Party:
+    """A party a consumed event names. Missing (no kind) or without the id its kind needs: the event
+    is malformed (INVALID_ARGUMENT). A kind this version does not know: NewerThanThisVersion."""
+    kind = PARTY_KINDS.from_pb(message.kind, f"{field}.kind", required=True, unknown_ok=True)
+    if kind is None:
+        raise NewerThanThisVersion(f"{field}.kind {message.kind} is unknown to this version")
+    if kind is PartyKind.SUPPORT:
+        return Party.support()
+    if not message.id:
+        raise InvalidArgument(FieldViolation(f"{field}.id", "must not be empty"))
+    return Party(kind, message.id)

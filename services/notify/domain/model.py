@@ -126,8 +126,11 @@ MAX_IDS_PER_MARK = 500
 
 
 def check_mark_read(notification_ids: tuple[str, ...], everything: bool) -> None:
-    """A MarkNotificationsRead names what it marks: some ids (bounded) or everything."""
+    """A MarkNotificationsRead names what it marks: some ids (bounded) or everything, not both
+    (ids sent with all=true would otherwise be silently ignored)."""
     if not notification_ids and not everything:
         raise InvalidArgument(FieldViolation("notification_ids", "name notifications or set all=true"))
+    if notification_ids and everything:
+        raise InvalidArgument(FieldViolation("notification_ids", "must be empty with all=true"))
     if len(notification_ids) > MAX_IDS_PER_MARK:
         raise InvalidArgument(FieldViolation("notification_ids", f"at most {MAX_IDS_PER_MARK}, got {len(notification_ids)}"))

@@ -5,7 +5,9 @@ Redelivery is harmless: a notification's id is derived from the event id and the
 Only an event that can never be handled is poison (terminated, never redelivered): one that does
 not translate (a missing party, an out-of-range time...) or that the domain calls malformed.
 Every other failure (the database, the network) propagates and the event is redelivered until
-it is handled. Enum numbers of a newer producer are not poison: they are read as unknown."""
+it is handled. Enum numbers of a newer producer are never poison: read as unknown where the domain
+has a general wording for them (roles, thread kinds, claim statuses), and a transient failure
+(redelivered until a newer notify handles it) where it cannot do without them (a party's kind)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -16,9 +18,9 @@ from prilavok.moderation.v1 import events_pb2 as moderation_events
 from prilavok.returns.v1 import events_pb2 as returns_events
 from prilavok_platform.errors import InvalidArgument
 from prilavok_platform.identity import Party, Role
-from prilavok_platform.nats import EventDispatcher, PoisonMessage
-from prilavok_platform.protobuf import ROLES, datetime_of, party_from_pb
-from services.notify.adapters.protos import THREAD_KINDS, claim_from_pb
+from prilavok_platform.nats import EventDispatcher, PoisonMessage, TransientError
+from prilavok_platform.protobuf import ROLES, datetime_of
+from services.notify.adapters.protos import THREAD_KINDS, NewerThanThisVersion, claim_from_pb, event_party
 from services.notify.domain import commands
 from services.notify.domain.model import MalformedEvent
 from services.notify.service_layer.handlers import NotifyHandlers
@@ -28,7 +30,7 @@ C = TypeVar("C")
 
 
 def _recipients(event: Any) -> tuple[Party, ...]:
-    return tuple(party_from_pb(p, "recipients") for p in event.recipients)
+    return tuple(event_party(p, "recipients") for p in event.recipients)
 
 
 def _role(number: int, field: str) -> Role | None:
@@ -76,13 +78,13 @@ def refund_issued(e: returns_events.RefundIssued) -> commands.TellRefundIssued:
 
 
 def penalty_issued(e: moderation_events.PenaltyIssued) -> commands.TellPenaltyIssued:
-    return commands.TellPenaltyIssued(e.event_id, datetime_of(e, "occurred_at"), offender=party_from_pb(e.offender, "offender"),
+    return commands.TellPenaltyIssued(e.event_id, datetime_of(e, "occurred_at"), offender=event_party(e.offender, "offender"),
                                       amount_minor=e.penalty.fine.amount_minor, currency=e.penalty.fine.currency_code,
                                       reason=e.penalty.reason)
 
 
 def penalty_withdrawn(e: moderation_events.PenaltyWithdrawn) -> commands.TellPenaltyWithdrawn:
-    return commands.TellPenaltyWithdrawn(e.event_id, datetime_of(e, "occurred_at"), offender=party_from_pb(e.offender, "offender"),
+    return commands.TellPenaltyWithdrawn(e.event_id, datetime_of(e, "occurred_at"), offender=event_party(e.offender, "offender"),
                                          amount_minor=e.penalty.fine.amount_minor, currency=e.penalty.fine.currency_code)
 
 
@@ -90,6 +92,8 @@ def _route(translate: Callable[[E], C], handle: Callable[[C], Awaitable[object]]
     async def on_event(event: E) -> None:
         try:
             command = translate(event)
+        except NewerThanThisVersion as exc:  # a newer producer: a newer notify will handle it
+            raise TransientError(f"{type(event).__name__}: {exc}") from None
         except InvalidArgument as exc:  # the event itself is malformed: it never gets better
             raise PoisonMessage(f"{type(event).__name__}: {exc}") from None
         try:

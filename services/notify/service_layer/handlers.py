@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cachetools import TTLCache
-
-from prilavok_platform.clock import Clock
 from prilavok_platform.errors import Aborted
 from prilavok_platform.identity import Party
 from prilavok_platform.pagination import page_size
@@ -14,14 +11,10 @@ from prilavok_platform.unit_of_work import Transaction, UnitOfWork
 from services.notify.domain import access, commands
 from services.notify.domain import notifications as tell
 from services.notify.domain.model import Notification, Preferences, check_mark_read, wanted
-from services.notify.service_layer.ports import Fanout, Feed, NotifyRepositories
+from services.notify.service_layer.ports import Fanout, Feed, NotifyRepositories, PreferencesCache
 
 Tx = Transaction[NotifyRepositories]
 
-# Every event reads its recipients' preferences; a change made on another replica is seen
-# within this many seconds (on this replica at once).
-PREFERENCES_CACHE_SECONDS = 30.0
-PREFERENCES_CACHE_SIZE = 10_000
 # A preferences update that keeps meeting newer versions gives up with ABORTED (the client retries).
 MAX_STALE_SAVES = 5
 
@@ -34,12 +27,10 @@ class NotificationPage:
 
 
 class NotifyHandlers:
-    def __init__(self, uow: UnitOfWork[NotifyRepositories], fanout: Fanout, clock: Clock, *,
-                 preferences_cache_seconds: float = PREFERENCES_CACHE_SECONDS):
+    def __init__(self, uow: UnitOfWork[NotifyRepositories], fanout: Fanout, preferences_cache: PreferencesCache):
         self._uow = uow
         self._fanout = fanout
-        self._preferences_cache: TTLCache[Party, Preferences] = TTLCache(
-            PREFERENCES_CACHE_SIZE, preferences_cache_seconds, timer=lambda: clock.now().timestamp())
+        self._preferences_cache = preferences_cache
 
     # --- consumed events: the domain decides who is told what -------------------------------------
 
@@ -75,7 +66,7 @@ class NotifyHandlers:
         if cached is None:
             stored = await self._uow.reader().preferences.get(party)
             cached = stored.preferences if stored else Preferences()
-            self._preferences_cache[party] = cached
+            self._preferences_cache.put(party, cached)
         return cached
 
     async def _store(self, told: list[Notification]) -> list[Notification]:
@@ -133,5 +124,5 @@ class NotifyHandlers:
             raise Aborted("the preferences change too often right now; retry", reason="PREFERENCES_CONCURRENT_UPDATE")
 
         updated = await self._uow.transaction(work)
-        self._preferences_cache.pop(inbox, None)
+        self._preferences_cache.forget(inbox)  # this replica sees its own change at once
         return updated

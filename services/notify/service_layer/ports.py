@@ -51,6 +51,17 @@ class NotifyRepositories:
     preferences: PreferencesRepository
 
 
+class PreferencesCache(Protocol):
+    """Recently read preferences, so that every event does not read them again. Entries may be
+    stale for a bounded time (another replica's save); the handlers forget what they save."""
+
+    def get(self, party: Party) -> Preferences | None: ...
+
+    def put(self, party: Party, preferences: Preferences) -> None: ...
+
+    def forget(self, party: Party) -> None: ...
+
+
 class Feed(Protocol):
     """New notifications of one inbox, as they are stored (on any replica)."""
 

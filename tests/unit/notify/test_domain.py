@@ -197,7 +197,7 @@ def test_a_preferences_change_naming_an_unknown_field_is_invalid(paths):
 def test_mark_read_names_what_it_marks():
     check_mark_read(("n1",), False)
     check_mark_read((), True)
-    for ids, everything in (((), False), (tuple(str(i) for i in range(MAX_IDS_PER_MARK + 1)), False)):
+    for ids, everything in (((), False), (tuple(str(i) for i in range(MAX_IDS_PER_MARK + 1)), False), (("n1",), True)):
         with pytest.raises(InvalidArgument) as err:
             check_mark_read(ids, everything)
         assert err.value.violations[0].field == "notification_ids"

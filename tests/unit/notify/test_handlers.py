@@ -22,12 +22,13 @@ from prilavok_platform.errors import Aborted, InvalidArgument, PermissionDenied,
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage, TransientError
 from prilavok_platform.protobuf import actor_to_pb, party_to_pb, timestamp
+from services.notify.adapters.preferences_cache import PREFERENCES_CACHE_SECONDS, TtlPreferencesCache
 from services.notify.adapters.protos import claim_from_pb, preferences_change_from_pb
 from services.notify.domain import commands
 from services.notify.domain import notifications as tell
 from services.notify.domain.model import MAX_IDS_PER_MARK, Kind, Notification, Preferences, PreferencesChange
 from services.notify.entrypoints import consumers
-from services.notify.service_layer.handlers import PREFERENCES_CACHE_SECONDS, NotifyHandlers
+from services.notify.service_layer.handlers import NotifyHandlers
 from services.notify.service_layer.ports import StoredPreferences
 from tests.unit.notify.fakes import FakeFanout, fake_unit_of_work
 
@@ -45,7 +46,7 @@ def make_env(queue_limit: int = 1000) -> SimpleNamespace:
     uow = fake_unit_of_work()
     fanout = FakeFanout(queue_limit)
     clock = FixedClock(NOW)
-    handlers = NotifyHandlers(uow, fanout, clock)
+    handlers = NotifyHandlers(uow, fanout, TtlPreferencesCache(clock))
     return SimpleNamespace(uow=uow, repos=uow.repos, fanout=fanout, handlers=handlers, clock=clock,
                            dispatch=consumers.dispatcher(handlers))
 
@@ -265,6 +266,28 @@ async def test_roles_a_newer_producer_added_are_read_as_unknown_not_poison(env):
     assert sorted(n for n in stored(env) if n.startswith("s:")) == ["s:shop:s1", "s:user:b1"]  # nobody known acted: both told
 
 
+@pytest.mark.parametrize("event", [
+    pytest.param(chat_events.MessageDelivered(event_id="k", occurred_at=timestamp(AT), thread=thread(),
+                                              recipients=[party_to_pb(SHOP_P), common_pb2.Party(kind=99, id="x")]),
+                 id="recipient of a newer kind"),
+    pytest.param(moderation_events.PenaltyIssued(event_id="k", occurred_at=timestamp(AT), offender=common_pb2.Party(kind=99, id="x"),
+                                                 penalty=moderation_pb2.Penalty(fine=common_pb2.Money(amount_minor=1, currency_code="RUB"))),
+                 id="offender of a newer kind"),
+])
+async def test_a_party_kind_of_a_newer_producer_is_transient_not_poison(env, event):
+    # Redelivered until a notify that knows the kind handles it; nothing is told meanwhile.
+    with pytest.raises(TransientError):
+        await consume(env, event)
+    assert not stored(env) and not env.fanout.announced
+
+
+async def test_a_party_of_a_known_kind_without_its_id_is_poison(env):
+    event = chat_events.MessageDelivered(event_id="k", occurred_at=timestamp(AT), thread=thread(),
+                                         recipients=[common_pb2.Party(kind=common_pb2.PARTY_KIND_SHOP)])
+    with pytest.raises(PoisonMessage):
+        await consume(env, event)
+
+
 class StorageDown(Exception):
     pass
 
@@ -387,6 +410,14 @@ async def test_mark_read_must_name_a_bounded_set(env, ids):
     with pytest.raises(InvalidArgument) as err:
         await env.handlers.mark_read(commands.MarkNotificationsRead(BUYER, notification_ids=ids))
     assert err.value.violations[0].field == "notification_ids"
+
+
+async def test_mark_read_with_ids_and_all_is_invalid_and_marks_nothing(env):
+    mine = await deliver(env, 2)
+    with pytest.raises(InvalidArgument) as err:
+        await env.handlers.mark_read(commands.MarkNotificationsRead(SELLER, notification_ids=(mine[0].notification_id,), all=True))
+    assert [v.field for v in err.value.violations] == ["notification_ids"]
+    assert await env.repos.notifications.unread_count(SHOP_P) == 2
 
 
 async def test_a_page_token_that_was_not_returned_is_invalid(env):

@@ -13,6 +13,7 @@ from prilavok_platform.auth import bind_identity, reset_identity
 from prilavok_platform.clock import FixedClock
 from prilavok_platform.errors import InvalidArgument, PermissionDenied, ResourceExhausted
 from prilavok_platform.identity import Identity, Party, Role
+from services.notify.adapters.preferences_cache import TtlPreferencesCache
 from services.notify.domain import commands
 from services.notify.entrypoints import grpc_servicer
 from services.notify.service_layer.handlers import NotifyHandlers
@@ -33,7 +34,7 @@ class FakeContext:
 def make_env(queue_limit: int = 1000) -> SimpleNamespace:
     uow = fake_unit_of_work()
     fanout = FakeFanout(queue_limit)
-    handlers = NotifyHandlers(uow, fanout, FixedClock(NOW))
+    handlers = NotifyHandlers(uow, fanout, TtlPreferencesCache(FixedClock(NOW)))
     return SimpleNamespace(repos=uow.repos, fanout=fanout, handlers=handlers, servicer=grpc_servicer.NotifyServicer(handlers))
 
 
