@@ -18,7 +18,7 @@ from prilavok_platform.grpc_server import call_metadata
 from prilavok_platform.identity import Identity, Party, PartyKind
 from prilavok_platform.protobuf import ROLES
 from services.chat.adapters.protos import ACTIONS, CATEGORIES
-from services.chat.domain.model import Category, ModerationAction, ModerationDecision, Thread
+from services.chat.domain.model import Category, ModerationAction, ModerationDecision
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class GrpcModerationGateway:
         # Read per call: the policy (and so the deadline) may be reloaded.
         self._deadline = deadline_seconds
 
-    async def check(self, *, message_id: str, thread: Thread, sender: Identity, text: str) -> ModerationDecision:
+    async def check(self, *, sender: Identity, text: str) -> ModerationDecision:
         party = Party.of(sender)
         request = mpb.CheckMessageRequest(
             sender_role=ROLES.to_pb(sender.role),

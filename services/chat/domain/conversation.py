@@ -3,6 +3,7 @@ releases a held message: the state changes and the events they emit, with their 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from prilavok_platform.errors import FailedPrecondition, Validator
 from prilavok_platform.identity import Identity, Party
@@ -41,12 +42,32 @@ def require_open(thread: Thread) -> None:
         raise FailedPrecondition(f"thread {thread.thread_id} is closed", reason="THREAD_CLOSED")
 
 
-def decision_without_moderation(text: str) -> ModerationDecision | None:
-    """Moderation judges text: a message of attachments only (no text, or only blanks) has
-    nothing to judge and is delivered as allowed without asking it; None when a verdict is needed."""
-    if text.strip():
+def judged_text(text: str, file_names: tuple[str, ...]) -> str:
+    """What moderation judges for a message: its text and its attachments' file names, one per
+    line (the other side sees the names too, so nothing shown is delivered unmoderated)."""
+    if not file_names:
+        return text
+    names = "\n".join(file_names)
+    return f"{text}\n{names}" if text.strip() else names
+
+
+def decision_without_moderation(judged: str) -> ModerationDecision | None:
+    """Nothing to judge (no text and no file names, only blanks): delivered as allowed without
+    asking moderation; None when a verdict is needed."""
+    if judged.strip():
         return None
     return ModerationDecision(ModerationAction.ALLOW)
+
+
+def decision_for_message(decision: ModerationDecision, text: str, file_names: tuple[str, ...]) -> ModerationDecision:
+    """The verdict on judged_text applied to the message: a mask of the text alone is the masked
+    text without the names; a file name cannot be masked, so a verdict that masks one blocks."""
+    if decision.action is not ModerationAction.MASK or not file_names:
+        return decision
+    suffix = "\n" + "\n".join(file_names)
+    if text.strip() and decision.masked_text.endswith(suffix):
+        return replace(decision, masked_text=decision.masked_text[: -len(suffix)])
+    return replace(decision, action=ModerationAction.BLOCK, masked_text="")
 
 
 def moderated_message(

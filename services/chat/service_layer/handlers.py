@@ -187,7 +187,7 @@ class ChatHandlers:
 
     async def send_message(self, cmd: commands.SendMessage) -> tuple[Message, bool]:
         """Hot path: one thread read, one message read (a retry returns what was stored), one
-        moderation call for its verdict only (none for a message without text; no transaction
+        moderation call for its verdict only on its text and file names (none when both are blank; no transaction
         open across it; nothing is recorded there), then one transaction of three writes (thread,
         message, outbox event). Moderation records violations from that event, so only for text
         that was stored."""
@@ -201,11 +201,14 @@ class ChatHandlers:
         if (already := await self._uow.reader().messages.get(message_id)) is not None:
             return conversation.as_seen_by(already, cmd.caller), False
         conversation.require_open(view.thread)
+        file_names: tuple[str, ...] = ()
         if cmd.attachment_ids:
-            found = await self._attachments.get_many(list(dict.fromkeys(cmd.attachment_ids)))
-            require_sendable(view.thread, cmd.caller, cmd.attachment_ids, {a.attachment_id: a for a in found})
-        decision = conversation.decision_without_moderation(cmd.text) or await self._moderation.check(
-            message_id=message_id, thread=view.thread, sender=cmd.caller, text=cmd.text)
+            found = {a.attachment_id: a for a in await self._attachments.get_many(list(dict.fromkeys(cmd.attachment_ids)))}
+            require_sendable(view.thread, cmd.caller, cmd.attachment_ids, found)
+            file_names = tuple(found[a].meta.file_name for a in dict.fromkeys(cmd.attachment_ids))
+        judged = conversation.judged_text(cmd.text, file_names)
+        verdict = conversation.decision_without_moderation(judged) or await self._moderation.check(sender=cmd.caller, text=judged)
+        decision = conversation.decision_for_message(verdict, cmd.text, file_names)
         now = self._clock.now()
 
         async def work(tx: Tx) -> Message:

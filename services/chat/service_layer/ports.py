@@ -85,7 +85,7 @@ class ChatRepositories:
 
 
 class ModerationGateway(Protocol):
-    async def check(self, *, message_id: str, thread: Thread, sender: Identity, text: str) -> ModerationDecision:
+    async def check(self, *, sender: Identity, text: str) -> ModerationDecision:
         """Moderation's verdict only (nothing is recorded: moderation records violations from the
         message events written with the stored message); Unavailable (MODERATION_UNAVAILABLE) when
         it cannot answer in time."""

@@ -122,8 +122,8 @@ class FakeModeration:
         self.calls: list[str] = []
         self.max_text_chars = max_text_chars
 
-    async def check(self, *, message_id: str, thread: Thread, sender: Identity, text: str) -> ModerationDecision:
-        self.calls.append(message_id)
+    async def check(self, *, sender: Identity, text: str) -> ModerationDecision:
+        self.calls.append(text)
         if self.down:
             raise Unavailable("moderation did not answer (DEADLINE_EXCEEDED)", reason="MODERATION_UNAVAILABLE")
         if not text.strip():

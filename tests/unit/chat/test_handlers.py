@@ -13,6 +13,7 @@ from prilavok_platform.errors import FailedPrecondition, InvalidArgument, NotFou
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage
 from services.chat.domain import commands as c
+from services.chat.domain import conversation
 from services.chat.domain import events as e
 from services.chat.domain.access import Following
 from services.chat.domain.model import (
@@ -289,18 +290,43 @@ async def test_a_retry_after_the_thread_closed_or_while_moderation_is_down_retur
         await send(w, OTHER_SELLER, thread.thread_id, request_id="same")
 
 
-async def test_a_message_of_attachments_only_is_delivered_without_asking_moderation():
-    """Moderation refuses empty text (the fake keeps that contract), so chat does not ask it."""
+async def test_attachment_file_names_are_moderated_with_the_text():
+    """The other side sees the file names, so moderation judges them: an attachment-only message
+    whose name carries a phone number is blocked (and recorded from its event); a mask of the text
+    alone keeps the names; a verdict that would mask a name blocks (a name cannot be masked)."""
     w = world()
     thread = await order_thread(w)
     content = b"jpeg-bytes"
-    attachment = await w.handlers.upload_attachment(c.UploadAttachment(BUYER, meta(thread.thread_id, content)), chunks(content))
-    message, created = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "", (attachment.attachment_id,)))
-    assert created and message.status is MessageStatus.DELIVERED and message.attachment_ids == (attachment.attachment_id,)
-    assert message.moderation_action is ModerationAction.ALLOW and not w.moderation.calls
-    assert w.uow.events_of(e.MessageDelivered)[0].recipients == (Party.shop("s1"),)
-    with pytest.raises(InvalidArgument):  # what the fake answers when asked anyway, like moderation
-        await w.moderation.check(message_id="m", thread=thread, sender=BUYER, text=" ")
+
+    async def upload(name):
+        a = await w.handlers.upload_attachment(c.UploadAttachment(BUYER, meta(thread.thread_id, content, file_name=name)), chunks(content))
+        return a.attachment_id
+
+    lure = "WhatsApp +7 912 345-67-89 пишите.jpg"
+    w.moderation.by_text[lure] = ModerationDecision(ModerationAction.BLOCK, (Category.CONTACT_EXCHANGE,), "контакты", "", "m1")
+    message, _ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "", (await upload(lure),)))
+    assert message.status is MessageStatus.BLOCKED and w.moderation.calls == [lure]
+    [blocked] = w.uow.events_of(e.MessageBlocked)
+    assert blocked.message.moderation_categories == (Category.CONTACT_EXCHANGE,) and not w.uow.events_of(e.MessageDelivered)
+
+    photo = await upload("defect.jpg")
+    w.moderation.by_text["мой номер 89001234567\ndefect.jpg"] = ModerationDecision(
+        ModerationAction.MASK, (Category.CONTACT_EXCHANGE,), "", "мой номер ***\ndefect.jpg", "m1")
+    masked, _ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "мой номер 89001234567", (photo,)))
+    assert masked.status is MessageStatus.DELIVERED and masked.text == "мой номер 89001234567"  # the sender's own view
+    assert w.uow.events_of(e.MessageDelivered)[-1].message.text == "мой номер ***"
+
+    w.moderation.by_text["смотрите\ndefect.jpg"] = ModerationDecision(ModerationAction.MASK, (Category.SPAM_ADVERTISING,), "", "смотрите\n***", "m1")
+    other, _ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "смотрите", (photo,)))
+    assert other.status is MessageStatus.BLOCKED
+
+
+def test_judged_text_is_the_text_and_the_file_names():
+    assert conversation.judged_text("привет", ()) == "привет"
+    assert conversation.judged_text(" ", ("a.jpg", "b.png")) == "a.jpg\nb.png"
+    assert conversation.judged_text("привет", ("a.jpg",)) == "привет\na.jpg"
+    assert conversation.decision_without_moderation(" ") == ModerationDecision(ModerationAction.ALLOW)
+    assert conversation.decision_without_moderation("a.jpg") is None
 
 
 async def test_closed_thread_refuses_messages_and_strangers_cannot_write():
