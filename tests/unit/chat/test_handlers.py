@@ -11,7 +11,7 @@ from prilavok.moderation.v1 import events_pb2 as moderation_events
 from prilavok.moderation.v1 import moderation_pb2
 from prilavok_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from prilavok_platform.identity import Identity, Party, Role
-from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage
+from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage, TransientError
 from services.chat.domain import commands as c
 from services.chat.domain import conversation
 from services.chat.domain import events as e
@@ -713,8 +713,15 @@ async def test_review_resolved_events_release_held_messages_through_the_dispatch
     _, message = await held_message(w)
     dispatch = moderation_dispatcher(w.handlers)
     item = moderation_pb2.ReviewItem(review_id="rv1", message_id=message.message_id, status=moderation_pb2.REVIEW_STATUS_PENDING)
+    with pytest.raises(PoisonMessage):  # a resolution without a decision can never be handled
+        await dispatch(Msg(moderation_events.ReviewResolved(item=item)))
+    item.status = moderation_pb2.REVIEW_STATUS_UNSPECIFIED
     with pytest.raises(PoisonMessage):
         await dispatch(Msg(moderation_events.ReviewResolved(item=item)))
+    item.status = 9  # a status of a newer moderation: redelivered, the message stays held meanwhile
+    with pytest.raises(TransientError):
+        await dispatch(Msg(moderation_events.ReviewResolved(item=item)))
+    assert w.messages.rows[message.message_id].status is MessageStatus.HELD
     item.status = moderation_pb2.REVIEW_STATUS_APPROVED
     await dispatch(Msg(moderation_events.ReviewResolved(item=item)))
     await dispatch(Msg(moderation_events.ReviewResolved(item=item)))  # redelivered: nothing more
