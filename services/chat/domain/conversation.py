@@ -182,11 +182,14 @@ def mark_read(thread: Thread, reader: Identity, side: Side, up_to_seq: int, unre
     return ThreadRead(thread.snapshot(), reader, up_to_seq, thread.parties_except(thread.participants[side]), at)
 
 
-def close(thread: Thread, by: Identity, reason: str, at: dt.datetime) -> ThreadClosed:
-    """Closing ends the thread for good (it is not reopened) and stops its reply deadline."""
+def close(thread: Thread, by: Identity, reason: str, at: dt.datetime) -> ThreadClosed | None:
+    """Closing ends the thread for good (it is not reopened) and stops its reply deadline. The same
+    caller closing again with the same reason (a retry after a timeout) changes nothing: None."""
     v = Validator()
     v.text(reason, "reason", max_len=500, required=False)
     v.raise_if_any()
+    if thread.status is ThreadStatus.CLOSED and thread.closed_by == by and thread.close_reason == reason:
+        return None
     if thread.status is ThreadStatus.CLOSED:
         raise FailedPrecondition(f"thread {thread.thread_id} is already closed", reason="THREAD_CLOSED")
     thread.status = ThreadStatus.CLOSED
@@ -203,17 +206,22 @@ def validate_rating(score: int, comment: str) -> None:
     v.raise_if_any()
 
 
-def rate(thread: Thread, score: int, comment: str, at: dt.datetime) -> None:
+def rate(thread: Thread, score: int, comment: str, at: dt.datetime) -> bool:
     """A support thread is rated once, after support answered (a message of the desk was
-    delivered; the author's own messages, held or blocked ones do not count) or after it closed."""
+    delivered; the author's own messages, held or blocked ones do not count) or after it closed.
+    Only its author rates it (access.require_may_rate), so the same score and comment again is
+    that rating retried: nothing changes (False); another rating is refused."""
     validate_rating(score, comment)
     if thread.kind is not ThreadKind.SUPPORT:
         raise FailedPrecondition("only support threads are rated", reason="NOT_A_SUPPORT_THREAD")
+    if thread.rating == score and thread.rating_comment == comment:
+        return False
     if thread.rating:
         raise FailedPrecondition(f"thread {thread.thread_id} is already rated", reason="ALREADY_RATED")
     if thread.status is not ThreadStatus.CLOSED and thread.answered_at is None:
         raise FailedPrecondition("a support thread is rated once it is answered or closed", reason="NOT_YET_ANSWERED")
     thread.rating, thread.rating_comment, thread.rated_at, thread.updated_at = score, comment, at, at
+    return True
 
 
 def as_seen_by(message: Message, viewer: Identity) -> Message:

@@ -162,7 +162,8 @@ class ChatHandlers:
 
         async def work(tx: Tx) -> Thread:
             async def close(thread: Thread) -> Change[Thread]:
-                return Change(thread, events=(conversation.close(thread, cmd.caller, cmd.reason, now),))
+                event = conversation.close(thread, cmd.caller, cmd.reason, now)
+                return Change(thread, event is not None, _events(event))
 
             return await change_thread(tx, cmd.thread_id, view.thread, close)
 
@@ -176,8 +177,7 @@ class ChatHandlers:
 
         async def work(tx: Tx) -> Thread:
             async def rate(thread: Thread) -> Change[Thread]:
-                conversation.rate(thread, cmd.score, cmd.comment, now)
-                return Change(thread)
+                return Change(thread, conversation.rate(thread, cmd.score, cmd.comment, now))
 
             return await change_thread(tx, cmd.thread_id, view.thread, rate)
 

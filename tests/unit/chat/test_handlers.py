@@ -495,9 +495,14 @@ async def test_close_thread_stops_the_deadline_and_tells_the_others():
     assert event.recipients == (Party.shop("s1"),) and event.reason == "Вопрос решен"
     stored = w.threads.rows[thread.thread_id]
     assert (stored.close_reason, stored.closed_by) == ("Вопрос решен", BUYER)
+    # The same close retried (after a timeout) gets the closed thread; nothing is told again.
+    again = (await w.handlers.close_thread(c.CloseThread(BUYER, thread.thread_id, "Вопрос решен"))).thread
+    assert again.status is ThreadStatus.CLOSED and again.closed_at == closed.closed_at and len(w.uow.events_of(e.ThreadClosed)) == 1
     with pytest.raises(FailedPrecondition) as err:
         await w.handlers.close_thread(c.CloseThread(SELLER, thread.thread_id))
     assert err.value.reason == "THREAD_CLOSED"
+    with pytest.raises(FailedPrecondition):  # the same caller, another reason: another decision
+        await w.handlers.close_thread(c.CloseThread(BUYER, thread.thread_id, "Другое"))
 
 
 async def test_close_thread_by_strangers_is_denied_but_support_may_close_any():
@@ -529,9 +534,13 @@ async def test_rate_thread_once_after_the_answer_by_its_author_only():
         await w.handlers.rate_thread(c.RateThread(AGENT, thread.thread_id, 4))
     rated = (await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 5, "Спасибо"))).thread
     assert rated.rating == 5 and rated.rating_comment == "Спасибо" and w.threads.rows[thread.thread_id].rating_comment == "Спасибо"
+    retried = (await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 5, "Спасибо"))).thread
+    assert (retried.rating, retried.rated_at) == (5, rated.rated_at)  # the same rating retried: the current state
     with pytest.raises(FailedPrecondition) as err:
         await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 4))
     assert err.value.reason == "ALREADY_RATED"
+    with pytest.raises(FailedPrecondition):
+        await w.handlers.rate_thread(c.RateThread(SELLER, thread.thread_id, 5, "Другой отзыв"))
     order = await order_thread(w)
     with pytest.raises(PermissionDenied):  # an order thread has no author
         await w.handlers.rate_thread(c.RateThread(BUYER, order.thread_id, 4))
