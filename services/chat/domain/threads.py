@@ -27,10 +27,39 @@ def requested_thread(cmd: CreateThread, now: dt.datetime, policy: ChatPolicy) ->
     # Only a support request is told apart by its request id; an order or claim chat by what it is about.
     v.identifier(cmd.request_id, "request_id", required=cmd.kind is ThreadKind.SUPPORT)
     access.require_may_open(cmd.caller, cmd.kind)
+    _refuse_fields_that_do_not_apply(cmd, v)
     if cmd.kind is ThreadKind.SUPPORT:
         return _support_thread(cmd, now, policy, v)
     access.require_may_open_between(cmd.caller, cmd.buyer_id, cmd.shop_id)
     return _order_thread(cmd, now, v)
+
+
+def _refuse_fields_that_do_not_apply(cmd: CreateThread, v: Validator) -> None:
+    """A field the thread kind (or the caller's role) does not use is refused, not dropped."""
+    given = {"order_id": bool(cmd.order_id), "claim_id": bool(cmd.claim_id), "buyer_id": bool(cmd.buyer_id),
+             "shop_id": bool(cmd.shop_id), "support": cmd.support is not None,
+             "initiation_reason": cmd.initiation_reason is not None, "linked_thread_id": bool(cmd.linked_thread_id)}
+    if cmd.kind is ThreadKind.SUPPORT:
+        unused = {"order_id", "claim_id", "buyer_id", "shop_id", "initiation_reason"}
+    else:
+        unused = {"support", "linked_thread_id"}
+        if cmd.kind is ThreadKind.ORDER:
+            unused.add("claim_id")
+        if cmd.caller.role is not Role.SELLER:
+            unused.add("initiation_reason")  # only a seller writing first gives a reason
+    for name in sorted(unused):
+        if given[name]:
+            v.add(name, f"does not apply to a {cmd.kind.value if cmd.kind else ''} thread opened by a {cmd.caller.role.value}")
+
+
+def require_same_request(existing: Thread, requested: Thread) -> None:
+    """The stored thread of a claim is about one order: asking for it with another order is an error,
+    not silently that thread."""
+    if existing.order_id != requested.order_id:
+        raise FailedPrecondition(
+            f"claim {existing.claim_id} is about order {existing.order_id}, not {requested.order_id}",
+            reason="CLAIM_OF_ANOTHER_ORDER",
+        )
 
 
 def start_thread(thread: Thread, opener: Identity) -> ThreadCreated:

@@ -18,7 +18,7 @@ from services.chat.domain import access, commands, conversation, reading
 from services.chat.domain.attachments import UploadCheck, require_sendable
 from services.chat.domain.deadlines import announce_deadline, deadlines_due
 from services.chat.domain.model import Attachment, ChatPolicy, Message, Side, Thread, validate_attachment, validate_message
-from services.chat.domain.threads import requested_thread, require_linkable, start_thread
+from services.chat.domain.threads import requested_thread, require_linkable, require_same_request, start_thread
 from services.chat.service_layer.ports import (
     AlreadyStored,
     AttachmentStore,
@@ -126,6 +126,7 @@ class ChatHandlers:
         thread = requested_thread(cmd, self._clock.now(), self._policy.current)
         existing = await self._uow.reader().threads.get(thread.thread_id)
         if existing is not None:
+            require_same_request(existing, thread)
             return ThreadView(existing, existing.side_of(cmd.caller)), False
         event = start_thread(thread, cmd.caller)
         if thread.linked_thread_id:

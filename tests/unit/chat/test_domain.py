@@ -105,6 +105,21 @@ def test_invalid_thread_requests_list_every_problem():
     assert err.value.violations[0].field == "kind"
 
 
+def test_fields_that_do_not_apply_to_the_thread_kind_are_refused_by_name():
+    topic = SupportTopic("Приемка товара", "Акт")
+    with pytest.raises(InvalidArgument) as err:
+        open_thread(CreateThread(BUYER, "", ThreadKind.ORDER, order_id="o1", shop_id="s1", claim_id="c1", support=topic,
+                                 initiation_reason=InitiationReason.ORDER_DETAILS, linked_thread_id="t1"))
+    assert {v.field for v in err.value.violations} == {"claim_id", "support", "initiation_reason", "linked_thread_id"}
+    with pytest.raises(InvalidArgument) as err:
+        open_thread(CreateThread(SELLER, "r1", ThreadKind.SUPPORT, order_id="o1", claim_id="c1", buyer_id="b1", shop_id="s1",
+                                 support=topic, initiation_reason=InitiationReason.ORDER_DETAILS))
+    assert {v.field for v in err.value.violations} == {"order_id", "claim_id", "buyer_id", "shop_id", "initiation_reason"}
+    # A seller writing first gives the reason; a claim names its order.
+    open_thread(CreateThread(SELLER, "", ThreadKind.ORDER, order_id="o1", buyer_id="b1", initiation_reason=InitiationReason.ORDER_DETAILS))
+    open_thread(CreateThread(BUYER, "", ThreadKind.CLAIM, order_id="o1", claim_id="c1", shop_id="s1"))
+
+
 def test_order_and_claim_threads_are_keyed_by_what_they_are_about_support_threads_by_request_id():
     """ORDER/CLAIM: (kind, order or claim, shop, buyer), any or no request id; SUPPORT: (author, request id)."""
     assert order(request_id="").thread_id == order(request_id="another").thread_id

@@ -483,6 +483,17 @@ async def test_mark_read_is_monotonic_and_tells_the_other_party():
         await w.handlers.mark_read(c.MarkRead(MODERATOR, thread.thread_id))
 
 
+async def test_a_claim_thread_asked_for_with_another_order_is_refused():
+    w = world()
+    cmd = c.CreateThread(BUYER, "", ThreadKind.CLAIM, order_id="o1", claim_id="c1", shop_id="s1")
+    first, _ = await w.handlers.create_thread(cmd)
+    again, created = await w.handlers.create_thread(cmd)
+    assert again.thread.thread_id == first.thread.thread_id and not created
+    with pytest.raises(FailedPrecondition) as err:
+        await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.CLAIM, order_id="o2", claim_id="c1", shop_id="s1"))
+    assert err.value.reason == "CLAIM_OF_ANOTHER_ORDER"
+
+
 # --- CloseThread / RateThread ----------------------------------------------------------------
 
 async def test_close_thread_stops_the_deadline_and_tells_the_others():
