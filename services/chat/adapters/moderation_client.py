@@ -18,7 +18,8 @@ from prilavok_platform.grpc_server import call_metadata
 from prilavok_platform.identity import Identity, Party, PartyKind
 from prilavok_platform.protobuf import ROLES
 from services.chat.adapters.protos import ACTIONS, CATEGORIES
-from services.chat.domain.model import Category, ModerationAction, ModerationDecision
+from services.chat.domain import conversation
+from services.chat.domain.model import ModerationDecision
 
 log = logging.getLogger(__name__)
 
@@ -52,31 +53,11 @@ class GrpcModerationGateway:
 
 
 def decision_from_pb(verdict: mpb.Verdict) -> ModerationDecision:
-    try:
-        action = ACTIONS.require(verdict.action, "verdict.action")
-    except InvalidArgument:
-        # An action this build does not know is treated as a block: nothing unmoderated is delivered.
-        log.warning("moderation answered an unknown action %d; blocking", verdict.action)
-        action = ModerationAction.BLOCK
-    return ModerationDecision(
-        action=action,
-        categories=_categories(verdict),
-        reason=verdict.reason,
-        masked_text=verdict.masked_text,
-        policy_version=verdict.policy_version,
-    )
-
-
-def _categories(verdict: mpb.Verdict) -> tuple[Category, ...]:
-    """The verdict's categories, each once. One this build does not know is left out (logged): the
-    action and the reason, which the sender reads, still say what moderation found."""
-    found: list[Category] = []
-    for violation in verdict.violations:
-        try:
-            category = CATEGORIES.require(violation.category, "verdict.violations.category")
-        except InvalidArgument:
-            log.warning("moderation answered an unknown category %d", violation.category)
-            continue
-        if category not in found:
-            found.append(category)
-    return tuple(found)
+    """Numbers this version does not know map to None; the domain decides what they mean."""
+    action = ACTIONS.from_pb(verdict.action, "verdict.action", required=False, unknown_ok=True)
+    if action is None:
+        log.warning("moderation answered an action this version does not know (%d)", verdict.action)
+    categories = tuple(CATEGORIES.from_pb(v.category, "verdict.violations.category", required=False, unknown_ok=True)
+                       for v in verdict.violations)
+    return conversation.verdict(action, categories, reason=verdict.reason, masked_text=verdict.masked_text,
+                                policy_version=verdict.policy_version)

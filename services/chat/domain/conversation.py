@@ -11,6 +11,7 @@ from services.chat.domain import access, reading
 from services.chat.domain.deadlines import answering_side, apply_reply_deadline, stop_reply_deadline
 from services.chat.domain.events import MessageBlocked, MessageDelivered, MessageEvent, MessageHeld, ThreadClosed, ThreadRead
 from services.chat.domain.model import (
+    Category,
     ChatPolicy,
     Message,
     MessageStatus,
@@ -30,6 +31,17 @@ STATUS_BY_ACTION = {
     ModerationAction.REVIEW: MessageStatus.HELD,
     ModerationAction.BLOCK: MessageStatus.BLOCKED,
 }
+
+
+def verdict(
+    action: ModerationAction | None, categories: tuple[Category | None, ...], *, reason: str, masked_text: str,
+    policy_version: str,
+) -> ModerationDecision:
+    """Moderation's verdict as this version understands it (None: a value of a newer moderation).
+    An unknown action is a block: nothing unmoderated is delivered. Unknown categories are left
+    out (the action and the reason, which the sender reads, still say what was found); each once."""
+    known = tuple(dict.fromkeys(c for c in categories if c is not None))
+    return ModerationDecision(action or ModerationAction.BLOCK, known, reason, masked_text if action else "", policy_version)
 
 
 def message_id_for(thread_id: str, sender: Identity, request_id: str) -> str:

@@ -16,6 +16,7 @@ from services.chat.domain.live import MessageArrived, ReadReceipt
 from services.chat.domain.model import (
     Attachment,
     AttachmentMeta,
+    Category,
     ChatPolicy,
     DeadlineState,
     Direction,
@@ -434,3 +435,11 @@ def test_policy_from_dict_refuses_nonsense():
         ChatPolicy.from_dict({**good, "moderation": {"deadline_ms": 1}})
     with pytest.raises(ValueError):
         ChatPolicy.from_dict({"version": "1"})
+
+
+def test_a_verdict_unknown_to_this_version_blocks_and_unknown_categories_are_left_out():
+    known = conversation.verdict(ModerationAction.MASK, (Category.PROFANITY, None, Category.PROFANITY), reason="r",
+                                 masked_text="***", policy_version="p")
+    assert known == ModerationDecision(ModerationAction.MASK, (Category.PROFANITY,), "r", "***", "p")
+    unknown = conversation.verdict(None, (None,), reason="r", masked_text="***", policy_version="p")
+    assert unknown.action is ModerationAction.BLOCK and unknown.categories == () and unknown.masked_text == ""
