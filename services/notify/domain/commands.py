@@ -89,8 +89,12 @@ class TellRefundIssued:
     claim_id: str
     buyer_id: str
     shop_id: str
-    amount_minor: int
+    amount_minor: int  # everything paid to the buyer
     currency: str
+    # The split of amount_minor into the refund of the price and the reimbursed return shipping;
+    # None for an event of an older returns that names the total only.
+    refund_minor: int | None = None
+    shipping_minor: int | None = None
 
 
 @dataclass(frozen=True)

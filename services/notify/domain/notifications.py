@@ -163,16 +163,35 @@ def claim_status_changed(c: commands.TellClaimStatusChanged) -> list[Notificatio
 
 
 def refund_issued(c: commands.TellRefundIssued) -> list[Notification]:
-    """The buyer gets the money back, the shop sees it debited from its balance: both are told."""
+    """The buyer gets the money back, the shop sees it debited from its balance: both are told.
+    What was paid is worded apart: the refund of the price, the reimbursed return shipping, or
+    both named. An event that names the total only (an older returns) is worded as a refund of it."""
     at = _dated(c)
-    amount = format_rub(c.amount_minor, c.currency)
     buyer, shop = Party.user(c.buyer_id), Party.shop(c.shop_id)
+    buyer_title, buyer_body, shop_body = _refund_wording(c)
     return [
-        Notification(notification_id(c.event_id, buyer), buyer, Kind.REFUND, "Деньги возвращены",
-                     f"Возврат {amount} по заявке {c.claim_id} оформлен.", at, claim_id=c.claim_id),
-        Notification(notification_id(c.event_id, shop), shop, Kind.REFUND, "Списание с баланса",
-                     f"С баланса магазина списано {amount}: возврат покупателю по заявке {c.claim_id}.", at, claim_id=c.claim_id),
+        Notification(notification_id(c.event_id, buyer), buyer, Kind.REFUND, buyer_title, buyer_body, at, claim_id=c.claim_id),
+        Notification(notification_id(c.event_id, shop), shop, Kind.REFUND, "Списание с баланса", shop_body, at, claim_id=c.claim_id),
     ]
+
+
+def _refund_wording(c: commands.TellRefundIssued) -> tuple[str, str, str]:
+    """(buyer's title, buyer's body, shop's body) for what the refund event says was paid."""
+    refund = c.refund_minor or 0
+    shipping = c.shipping_minor or 0
+    claim = f"по заявке {c.claim_id}"
+    if shipping > 0 and refund > 0:
+        r, s, total = format_rub(refund, c.currency), format_rub(shipping, c.currency), format_rub(refund + shipping, c.currency)
+        return ("Деньги возвращены", f"Возврат {r} и компенсация доставки {s} {claim} оформлены.",
+                f"С баланса магазина списано {total}: возврат {r} и компенсация доставки {s} покупателю {claim}.")
+    if shipping > 0:
+        s = format_rub(shipping, c.currency)
+        return ("Доставка компенсирована", f"Компенсация доставки {s} {claim} оформлена.",
+                f"С баланса магазина списано {s}: компенсация доставки покупателю {claim}.")
+    # A refund only, or an event that names the total only: a refund of the amount named.
+    amount = format_rub(refund if refund > 0 else c.amount_minor, c.currency)
+    return ("Деньги возвращены", f"Возврат {amount} {claim} оформлен.",
+            f"С баланса магазина списано {amount}: возврат покупателю {claim}.")
 
 
 def penalty_issued(c: commands.TellPenaltyIssued) -> list[Notification]:

@@ -73,8 +73,13 @@ def claim_status_changed(e: returns_events.ClaimStatusChanged) -> commands.TellC
 
 
 def refund_issued(e: returns_events.RefundIssued) -> commands.TellRefundIssued:
+    # An older returns names only the total (`amount`): no split, which the domain words as today.
+    split = e.HasField("refund") or e.HasField("shipping_reimbursement")
+    currency = e.amount.currency_code or e.refund.currency_code or e.shipping_reimbursement.currency_code
     return commands.TellRefundIssued(e.event_id, datetime_of(e, "occurred_at"), claim_id=e.claim_id, buyer_id=e.buyer_id,
-                                     shop_id=e.shop_id, amount_minor=e.amount.amount_minor, currency=e.amount.currency_code)
+                                     shop_id=e.shop_id, amount_minor=e.amount.amount_minor, currency=currency,
+                                     refund_minor=e.refund.amount_minor if split else None,
+                                     shipping_minor=e.shipping_reimbursement.amount_minor if split else None)
 
 
 def penalty_issued(e: moderation_events.PenaltyIssued) -> commands.TellPenaltyIssued:

@@ -135,6 +135,28 @@ def test_a_refund_tells_buyer_and_shop_and_a_penalty_the_offender_moderation_nam
     assert n.recipient == agent and n.body == "Начислен штраф 25\u00a0000,00\u00a0₽. Запрос контактов."
 
 
+def refund_of(refund: int | None, shipping: int | None, total: int = 0) -> commands.TellRefundIssued:
+    return commands.TellRefundIssued("r", NOW, "c", "b1", "s1", total or (refund or 0) + (shipping or 0), "RUB", refund, shipping)
+
+
+@pytest.mark.parametrize("command, buyer_title, buyer_body, shop_body", [
+    pytest.param(refund_of(249_990, 0), "Деньги возвращены", "Возврат 2\u00a0499,90\u00a0₽ по заявке c оформлен.",
+                 "С баланса магазина списано 2\u00a0499,90\u00a0₽: возврат покупателю по заявке c.", id="refund only"),
+    pytest.param(refund_of(0, 15_000), "Доставка компенсирована", "Компенсация доставки 150,00\u00a0₽ по заявке c оформлена.",
+                 "С баланса магазина списано 150,00\u00a0₽: компенсация доставки покупателю по заявке c.", id="shipping only"),
+    pytest.param(refund_of(249_990, 15_000), "Деньги возвращены",
+                 "Возврат 2\u00a0499,90\u00a0₽ и компенсация доставки 150,00\u00a0₽ по заявке c оформлены.",
+                 "С баланса магазина списано 2\u00a0649,90\u00a0₽: возврат 2\u00a0499,90\u00a0₽ и компенсация доставки "
+                 "150,00\u00a0₽ покупателю по заявке c.", id="both"),
+    pytest.param(refund_of(None, None, total=264_990), "Деньги возвращены", "Возврат 2\u00a0649,90\u00a0₽ по заявке c оформлен.",
+                 "С баланса магазина списано 2\u00a0649,90\u00a0₽: возврат покупателю по заявке c.", id="older returns: total only"),
+])
+def test_a_refund_words_the_refund_and_the_shipping_reimbursement_apart(command, buyer_title, buyer_body, shop_body):
+    buyer, shop = tell.refund_issued(command)
+    assert (buyer.recipient, buyer.kind, buyer.title, buyer.body) == (BUYER, Kind.REFUND, buyer_title, buyer_body)
+    assert (shop.recipient, shop.kind, shop.title, shop.body) == (SHOP, Kind.REFUND, "Списание с баланса", shop_body)
+
+
 def test_a_withdrawn_penalty_tells_the_party_that_was_fined():
     [n] = tell.penalty_withdrawn(commands.TellPenaltyWithdrawn("w", NOW, SHOP, 2_500_000, "RUB"))
     assert (n.recipient, n.kind, n.title, n.notification_id) == (SHOP, Kind.PENALTY_WITHDRAWN, "Штраф отменён", "w:shop:s1")

@@ -88,9 +88,21 @@ def penalty(offender: Party | None, sender: Identity = SELLER) -> moderation_eve
         penalty=moderation_pb2.Penalty(fine=common_pb2.Money(amount_minor=2_500_000, currency_code="RUB"), reason="Запрос контактов."))
 
 
+def rub(amount_minor: int) -> common_pb2.Money:
+    return common_pb2.Money(amount_minor=amount_minor, currency_code="RUB")
+
+
 def refund(event_id: str = "r") -> returns_events.RefundIssued:
+    """As an older returns published it: the total only."""
     return returns_events.RefundIssued(event_id=event_id, occurred_at=timestamp(AT), claim_id="c1", buyer_id="b1", shop_id="s1",
-                                       amount=common_pb2.Money(amount_minor=249_990, currency_code="RUB"))
+                                       amount=rub(249_990))
+
+
+def split_refund(refund_minor: int, shipping_minor: int) -> returns_events.RefundIssued:
+    """As returns publishes it now: the total and its split (both always set, zero when none)."""
+    return returns_events.RefundIssued(event_id="r", occurred_at=timestamp(AT), claim_id="c1", buyer_id="b1", shop_id="s1",
+                                       amount=rub(refund_minor + shipping_minor), posting_id="refund:c1",
+                                       refund=rub(refund_minor), shipping_reimbursement=rub(shipping_minor))
 
 
 def stored(env) -> dict[str, Notification]:
@@ -183,6 +195,30 @@ async def test_a_refund_tells_buyer_and_shop(env):
     buyer, shop = stored(env)["r:user:b1"], stored(env)["r:shop:s1"]
     assert buyer.title == "Деньги возвращены" and "2\u00a0499,90\u00a0₽" in buyer.body
     assert shop.title == "Списание с баланса" and shop.kind is Kind.REFUND
+
+
+@pytest.mark.parametrize("event, buyer_body, shop_body", [
+    pytest.param(refund(), "Возврат 2\u00a0499,90\u00a0₽ по заявке c1 оформлен.",
+                 "С баланса магазина списано 2\u00a0499,90\u00a0₽: возврат покупателю по заявке c1.", id="older returns: total only"),
+    pytest.param(split_refund(249_990, 0), "Возврат 2\u00a0499,90\u00a0₽ по заявке c1 оформлен.",
+                 "С баланса магазина списано 2\u00a0499,90\u00a0₽: возврат покупателю по заявке c1.", id="refund only"),
+    pytest.param(split_refund(0, 15_000), "Компенсация доставки 150,00\u00a0₽ по заявке c1 оформлена.",
+                 "С баланса магазина списано 150,00\u00a0₽: компенсация доставки покупателю по заявке c1.", id="shipping only"),
+    pytest.param(split_refund(249_990, 15_000),
+                 "Возврат 2\u00a0499,90\u00a0₽ и компенсация доставки 150,00\u00a0₽ по заявке c1 оформлены.",
+                 "С баланса магазина списано 2\u00a0649,90\u00a0₽: возврат 2\u00a0499,90\u00a0₽ и компенсация доставки "
+                 "150,00\u00a0₽ покупателю по заявке c1.", id="both"),
+])
+async def test_a_refund_event_is_worded_by_what_was_paid(env, event, buyer_body, shop_body):
+    await consume(env, event)
+    assert (stored(env)["r:user:b1"].body, stored(env)["r:shop:s1"].body) == (buyer_body, shop_body)
+
+
+def test_a_refund_event_translates_its_split_only_when_it_carries_one():
+    old = consumers.refund_issued(refund())
+    assert (old.amount_minor, old.refund_minor, old.shipping_minor, old.currency) == (249_990, None, None, "RUB")
+    new = consumers.refund_issued(split_refund(0, 15_000))
+    assert (new.amount_minor, new.refund_minor, new.shipping_minor, new.currency) == (15_000, 0, 15_000, "RUB")
 
 
 async def test_a_penalty_tells_the_offender_moderation_names(env):
