@@ -110,3 +110,11 @@ class Validator:
     def raise_if_any(self) -> None:
         if self.violations:
             raise InvalidArgument(self.violations)
+
+
+def require_ids(**ids: str) -> None:
+    """The ids a request must name (printable ASCII, bounded), all problems reported at once."""
+    v = Validator()
+    for name, value in ids.items():
+        v.identifier(value, name)
+    v.raise_if_any()

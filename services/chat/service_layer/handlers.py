@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from prilavok_platform.clock import Clock
-from prilavok_platform.errors import Aborted, NotFound, Validator
+from prilavok_platform.errors import Aborted, NotFound, require_ids
 from prilavok_platform.identity import Identity, Party
 from prilavok_platform.ids import random_id
 from prilavok_platform.pagination import page_size
@@ -70,12 +70,6 @@ def _not_found(thread_id: str) -> NotFound:
     return NotFound(f"thread {thread_id} not found", reason="THREAD_NOT_FOUND")
 
 
-def _require_id(value: str, field: str) -> None:
-    v = Validator()
-    v.identifier(value, field)
-    v.raise_if_any()
-
-
 async def change_thread(tx: Tx, thread_id: str, known: Thread | None, change: Callable[[Thread], Awaitable[Change[T]]]) -> T:
     """Applies `change` to the thread, saves it and emits the change's events. Starts from `known`
     (read before the transaction, so the hot path reads once); if that copy turns out stale,
@@ -108,7 +102,7 @@ class ChatHandlers:
         self._live = live
 
     async def _load(self, thread_id: str) -> Thread:
-        _require_id(thread_id, "thread_id")
+        require_ids(thread_id=thread_id)
         thread = await self._uow.reader().threads.get(thread_id)
         if thread is None:
             raise _not_found(thread_id)
@@ -340,7 +334,7 @@ class ChatHandlers:
         return stored
 
     async def download_attachment(self, cmd: commands.DownloadAttachment) -> tuple[Attachment, AsyncIterator[bytes]]:
-        _require_id(cmd.attachment_id, "attachment_id")
+        require_ids(attachment_id=cmd.attachment_id)
         attachment = await self._attachments.get(cmd.attachment_id)
         if attachment is None:
             raise NotFound(f"attachment {cmd.attachment_id} not found", reason="ATTACHMENT_NOT_FOUND")

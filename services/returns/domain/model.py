@@ -47,14 +47,6 @@ def quantity_or_default(given: int) -> int:
     return given or DEFAULT_QUANTITY
 
 
-def require_ids(**ids: str) -> None:
-    """The ids a request must name (printable ASCII, bounded), all reported at once."""
-    v = Validator()
-    for name, value in ids.items():
-        v.identifier(value, name)
-    v.raise_if_any()
-
-
 class ClaimStatus(str, enum.Enum):
     AWAITING_SELLER = "AWAITING_SELLER"
     AWAITING_BUYER = "AWAITING_BUYER"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from prilavok_platform.clock import Clock
-from prilavok_platform.errors import NotFound
+from prilavok_platform.errors import NotFound, require_ids
 from prilavok_platform.identity import Identity
 from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
@@ -66,7 +66,7 @@ class ReturnsHandlers:
         return await self._uow.transaction(work)
 
     async def get_purchase(self, cmd: commands.GetPurchase) -> Purchase:
-        model.require_ids(purchase_id=cmd.purchase_id)
+        require_ids(purchase_id=cmd.purchase_id)
         purchase = await self._uow.reader().purchases.get(cmd.purchase_id)
         if purchase is None:
             raise NotFound(f"purchase {cmd.purchase_id} not found", reason="PURCHASE_NOT_FOUND")
@@ -76,7 +76,7 @@ class ReturnsHandlers:
     # --- claims -------------------------------------------------------------------------------
 
     async def open_claim(self, cmd: commands.OpenClaim) -> tuple[Claim, bool]:
-        model.require_ids(request_id=cmd.request_id, purchase_id=cmd.purchase_id)
+        require_ids(request_id=cmd.request_id, purchase_id=cmd.purchase_id)
         access.require_may_open_claims(cmd.caller)
         claim_id = model.claim_id_for(cmd.caller.user_id, cmd.request_id)
         now, policy = self._clock.now(), self._policy.current
@@ -102,7 +102,7 @@ class ReturnsHandlers:
         return await self._uow.transaction(work)
 
     async def get_claim(self, cmd: commands.GetClaim) -> Claim:
-        model.require_ids(claim_id=cmd.claim_id)
+        require_ids(claim_id=cmd.claim_id)
         return await _load_claim(self._uow.reader(), cmd.caller, cmd.claim_id)
 
     async def list_claims(self, cmd: commands.ListClaims) -> tuple[list[Claim], str]:
@@ -130,7 +130,7 @@ class ReturnsHandlers:
     async def _move(self, cmd: commands.ClaimMove) -> Claim:
         """The common path of every claim move: once per request id, by whom access allows,
         saved with its posting and events in one transaction."""
-        model.require_ids(claim_id=cmd.claim_id, request_id=cmd.request_id)
+        require_ids(claim_id=cmd.claim_id, request_id=cmd.request_id)
         key = model.request_key(cmd.caller, cmd.request_id)
         now, policy = self._clock.now(), self._policy.current
 
