@@ -4,9 +4,9 @@ maps PrilavokError to google.rpc.Status with ErrorInfo / BadRequest details."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import grpc
 from google.protobuf import any_pb2
@@ -24,6 +24,8 @@ from prilavok_platform.auth import TokenVerifier, bind_identity, reset_identity
 from prilavok_platform.errors import ERROR_DOMAIN, Aborted, FieldViolation, InvalidArgument, PrilavokError, Unavailable
 
 log = logging.getLogger(__name__)
+
+T_co = TypeVar("T_co", covariant=True)
 
 # Methods anyone may call: health checks and reflection (probes and grpcurl).
 UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
@@ -329,6 +331,33 @@ async def serve(
     if ready:
         ready(server.port)
     return server
+
+
+class LiveFeedPort(Protocol[T_co]):
+    async def next(self, timeout: float) -> T_co | None: ...
+
+    def close(self) -> None: ...
+
+
+# How often an idle server stream looks whether its client is still there.
+IDLE_CHECK_SECONDS = 15.0
+
+
+async def live_items(feed: LiveFeedPort[T_co], context: grpc.aio.ServicerContext,
+                     idle_check_seconds: float | None = None) -> AsyncGenerator[T_co, None]:
+    """The items of a live feed for a server-streaming RPC, until the client goes away (noticed
+    within `idle_check_seconds` when nothing happens); the feed is closed however the stream
+    ends. Use it under `contextlib.aclosing` so a cancelled stream closes the feed at once."""
+    wait = IDLE_CHECK_SECONDS if idle_check_seconds is None else idle_check_seconds
+    try:
+        while True:
+            item = await feed.next(wait)
+            if item is not None:
+                yield item
+            elif context.done():
+                return
+    finally:
+        feed.close()
 
 
 def call_metadata(token: str) -> list[tuple[str, str]]:

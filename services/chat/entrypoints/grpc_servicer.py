@@ -1,17 +1,20 @@
 """gRPC face of the chat service: protobuf -> command -> handler -> protobuf. Nothing else."""
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+
 from prilavok.chat.v1 import chat_pb2 as pb
 from prilavok.chat.v1 import chat_pb2_grpc
 from prilavok_platform.auth import current_identity
 from prilavok_platform.errors import FieldViolation, InvalidArgument
+from prilavok_platform.grpc_server import live_items
 from services.chat.adapters import protos
 from services.chat.domain import commands
+from services.chat.domain.live import LiveItem
 from services.chat.service_layer.handlers import ChatHandlers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ChatService"].full_name
-# How often an idle stream looks whether its client is still there.
-IDLE_CHECK_SECONDS = 15.0
 
 
 class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
@@ -83,15 +86,10 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
 
     async def StreamEvents(self, request: pb.StreamEventsRequest, context):
         subscription = await self._handlers.stream_events(commands.StreamEvents(current_identity(), request.thread_id))
-        try:
-            while True:
-                item = await subscription.next(IDLE_CHECK_SECONDS)
-                if item is not None:
-                    yield protos.live_item_to_pb(item)
-                elif context.done():
-                    return
-        finally:
-            subscription.close()
+        stream: AsyncGenerator[LiveItem, None] = live_items(subscription, context)
+        async with aclosing(stream) as items:
+            async for item in items:
+                yield protos.live_item_to_pb(item)
 
     async def UploadAttachment(self, request_iterator, context):
         first = await anext(aiter(request_iterator), None)

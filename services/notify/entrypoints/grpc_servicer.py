@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 from prilavok.notify.v1 import notify_pb2 as pb
 from prilavok.notify.v1 import notify_pb2_grpc
 from prilavok_platform.auth import current_identity
+from prilavok_platform.grpc_server import live_items
 from services.notify.adapters.protos import inbox_from_pb, notification_to_pb, preferences_change_from_pb, preferences_to_pb
 from services.notify.domain import commands
 from services.notify.service_layer.handlers import NotifyHandlers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["NotifyService"].full_name
-# How often an idle Subscribe stream looks whether its client is still there.
-IDLE_CHECK_SECONDS = 15.0
 
 
 class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
@@ -33,15 +33,9 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
 
     async def Subscribe(self, request: pb.SubscribeRequest, context) -> AsyncIterator[pb.SubscribeResponse]:
         feed = self._handlers.subscribe(commands.Subscribe(current_identity(), inbox_from_pb(request.inbox)))
-        try:
-            while True:
-                notification = await feed.next(IDLE_CHECK_SECONDS)
-                if notification is not None:
-                    yield pb.SubscribeResponse(notification=notification_to_pb(notification))
-                elif context.done():  # the client went away while nothing happened
-                    return
-        finally:
-            feed.close()
+        async with aclosing(live_items(feed, context)) as notifications:
+            async for notification in notifications:
+                yield pb.SubscribeResponse(notification=notification_to_pb(notification))
 
     async def GetPreferences(self, request: pb.GetPreferencesRequest, context) -> pb.GetPreferencesResponse:
         preferences = await self._handlers.get_preferences(commands.GetPreferences(current_identity(), inbox_from_pb(request.inbox)))

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from prilavok.notify.v1 import notify_pb2 as pb
+from prilavok_platform import grpc_server
 from prilavok_platform.auth import bind_identity, reset_identity
 from prilavok_platform.clock import FixedClock
 from prilavok_platform.errors import InvalidArgument, PermissionDenied, ResourceExhausted
@@ -52,7 +53,7 @@ def as_agent():
 
 @pytest.fixture
 def quick_idle_checks(monkeypatch):
-    monkeypatch.setattr(grpc_servicer, "IDLE_CHECK_SECONDS", 0.01)
+    monkeypatch.setattr(grpc_server, "IDLE_CHECK_SECONDS", 0.01)
 
 
 async def tell(env, event_id: str, recipient: Party) -> None:
