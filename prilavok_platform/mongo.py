@@ -9,10 +9,13 @@ from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
+
+from prilavok_platform.pagination import KeysetOrder
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +82,15 @@ async def ping(client: AsyncMongoClient) -> None:
 
 
 async def fetch_page(
-    collection: Any,
+    collection: AsyncCollection,
     query: dict[str, Any],
-    order: Any,
+    order: KeysetOrder,
     size: int,
     token: str,
     *,
     session: AsyncClientSession | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
-    """One page of `collection` in `order` (a pagination.KeysetOrder), continuing after `token`.
+    """One page of `collection` in `order`, continuing after `token`.
 
     The filter is `query` plus a plain range on the first sort field, so one index on
     (equality fields..., sort fields...) answers it; items tied with the cursor on that field

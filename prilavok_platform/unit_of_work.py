@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable
 from typing import Generic, Protocol, TypeVar
 
 R = TypeVar("R")
-R_co = TypeVar("R_co", covariant=True)
 T = TypeVar("T")
 
 
