@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,13 +89,8 @@ class Suite:
                 self.infra.append(mongo)
                 self.mongodb_uri = mongo.address
             self.progress("starting services: " + ", ".join(SERVICES) + " ...")
-            import sys
-
             for name in SERVICES:
-                managed = spawn(name, [sys.executable, "-m", f"services.{name}"], self.logs / f"{name}.log",
-                                {**self.service_env(name), "PRILAVOK_GRPC_PORT": str(self.config.ports[name])})
-                managed.address = f"127.0.0.1:{self.config.ports[name]}"
-                self.services[name] = managed
+                self.services[name] = self._spawn_service(name)
             remaining = max(5.0, timeout - (time.monotonic() - started))
             for name, managed in self.services.items():
                 wait_for(lambda m=managed: grpc_serving(m.address), f"service {name}", managed, remaining)
@@ -101,6 +98,29 @@ class Suite:
         except BaseException:
             self.stop()
             raise
+        self.write_run_file()
+
+    def _spawn_service(self, name: str) -> Managed:
+        managed = spawn(name, [sys.executable, "-m", f"services.{name}"], self.logs / f"{name}.log",
+                        {**self.service_env(name), "PRILAVOK_GRPC_PORT": str(self.config.ports[name])})
+        managed.address = f"127.0.0.1:{self.config.ports[name]}"
+        return managed
+
+    def kill(self, service: str) -> None:
+        """SIGKILLs one service (a crash: no drain, open transactions left behind)."""
+        managed = self.services[service]
+        if managed.alive():
+            managed.process.send_signal(signal.SIGKILL)
+            managed.process.wait(10)
+
+    def restart(self, service: str, timeout: float = 30) -> None:
+        """Starts one service again (after `kill` or a crash) on its port, and waits until it serves."""
+        old = self.services[service]
+        if old.alive():
+            old.stop()
+        managed = self._spawn_service(service)
+        self.services[service] = managed
+        wait_for(lambda: grpc_serving(managed.address), f"service {service}", managed, timeout)
         self.write_run_file()
 
     def write_run_file(self) -> None:
