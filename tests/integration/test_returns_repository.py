@@ -3,6 +3,7 @@ whole way with its ledger and outbox in the same transactions, a posting never s
 and ListClaims/ListLedgerEntries paged by one to the end."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -114,6 +115,21 @@ async def test_claims_and_ledger_page_by_one_to_the_end(world):
     assert entries == [4, 3, 2, 1] and set(kinds) == {EntryKind.SALE}
     with pytest.raises(InvalidArgument):
         await h.list_ledger_entries(c.ListLedgerEntries(SELLER, "", 1, "eyJzZXEiOiJ4In0"))
+
+
+async def test_the_marketplace_keeps_no_balance_document_its_entries_are_its_total(world):
+    """No document that every sale updates: concurrent sales of different shops share nothing
+    but an index; the clearing account is the sum of its append-only entries."""
+    h, db, clock = world
+    paid = clock.now() - dt.timedelta(days=1)
+    await asyncio.gather(*(h.record_purchase(c.RecordPurchase(SERVICE, f"m{n}", f"o-m{n}", "sku", "", "b1", f"shop-m{n % 3}",
+                                                              PRICE, 1, paid)) for n in range(9)))
+    assert await db.balances.find_one({"_id": Account.clearing().key}) is None
+    clearing = [d async for d in db.ledger.find({"account": Account.clearing().key})]
+    assert len(clearing) == 9 and sum(d["amount"]["amount_minor"] for d in clearing) == -9 * PRICE.amount_minor
+    assert all("seq" not in d and "balance_after" not in d for d in clearing)
+    shops = {d["_id"]: (d["amounts"]["RUB"], d["seq"]) async for d in db.balances.find({"_id": {"$regex": "^shop:shop-m"}})}
+    assert shops == {f"shop:shop-m{n}": (3 * PRICE.amount_minor, 3) for n in range(3)}
 
 
 async def test_record_purchase_by_request_and_by_order_line_as_stored(world):

@@ -19,7 +19,7 @@ from prilavok_platform.errors import Aborted
 from prilavok_platform.identity import Party
 from prilavok_platform.outbox import OUTBOX_INDEXES
 from services.returns.domain.access import ClaimScope
-from services.returns.domain.ledger import Account, EntryKind, LedgerEntry, Money
+from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, EntryKind, LedgerEntry, Money
 from services.returns.domain.model import (
     ApprovalMode,
     Claim,
@@ -147,14 +147,16 @@ def claim_from(d: Doc) -> Claim:
 
 
 def ledger_doc(e: LedgerEntry) -> Doc:
-    return {"_id": e.entry_id, "posting_id": e.posting_id, "account": e.account.key, "seq": e.seq, "kind": e.kind.value,
-            "amount": money_doc(e.amount), "balance_after": money_doc(e.balance_after), "claim_id": e.claim_id,
-            "purchase_id": e.purchase_id, "posted_at": e.posted_at}
+    doc: Doc = {"_id": e.entry_id, "posting_id": e.posting_id, "account": e.account.key, "kind": e.kind.value,
+           "amount": money_doc(e.amount), "claim_id": e.claim_id, "purchase_id": e.purchase_id, "posted_at": e.posted_at}
+    if e.balance_after is not None:  # the marketplace's entries have neither
+        doc.update(seq=e.seq, balance_after=money_doc(e.balance_after))
+    return doc
 
 
 def ledger_from(account: Account, d: Doc) -> LedgerEntry:
-    return LedgerEntry(d["_id"], d["posting_id"], account, d["seq"], EntryKind(d["kind"]), _money(d["amount"]),
-                       _money(d["balance_after"]), d.get("claim_id", ""), d.get("purchase_id", ""), d["posted_at"])
+    return LedgerEntry(d["_id"], d["posting_id"], account, d.get("seq", 0), EntryKind(d["kind"]), _money(d["amount"]),
+                       money_from(d.get("balance_after")), d.get("claim_id", ""), d.get("purchase_id", ""), d["posted_at"])
 
 
 # --- repositories ---------------------------------------------------------------------------
@@ -243,14 +245,16 @@ class MongoBalances:
         self._c = db.balances
         self._s = session
 
-    async def add(self, account: Account, amount: Money, at: dt.datetime) -> tuple[Money, int]:
+    async def apply(self, move: BalanceMove, at: dt.datetime) -> BalanceAfter:
+        assert move.account.has_balance, f"{move.account} keeps no balance document"
+        currency = move.delta.currency_code
         balance = await self._c.find_one_and_update(
-            {"_id": account.key},
-            {"$inc": {f"amounts.{amount.currency_code}": amount.amount_minor, "seq": 1}, "$set": {"updated_at": at}},
+            {"_id": move.account.key},
+            {"$inc": {f"amounts.{currency}": move.delta.amount_minor, "seq": move.entries}, "$set": {"updated_at": at}},
             upsert=True, return_document=ReturnDocument.AFTER, session=self._s,
         )
         assert balance is not None  # upserted
-        return Money(int(balance["amounts"][amount.currency_code]), amount.currency_code), int(balance["seq"])
+        return BalanceAfter(Money(int(balance["amounts"][currency]), currency), int(balance["seq"]))
 
     async def get(self, account: Account, currency: str) -> tuple[Money, dt.datetime | None]:
         doc = await self._c.find_one({"_id": account.key}, session=self._s)

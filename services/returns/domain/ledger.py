@@ -41,15 +41,24 @@ class EntryKind(str, enum.Enum):
 
 
 class AccountKind(str, enum.Enum):
-    CLEARING = "marketplace"  # the marketplace's side of every sale
+    CLEARING = "clearing"  # the marketplace's side of every sale
+    FINES_INCOME = "fines"  # the marketplace's income from fines
     SHOP = "shop"  # a seller's balance
     BUYER_REFUNDS = "buyer_refunds"  # what the marketplace owes a buyer
+
+
+# The marketplace's own accounts: every sale or fine touches one of them, so they keep no
+# balance document (that would be a document every transaction of its kind updates). Their
+# entries are append-only, ordered by `posted_at` and entry id; their totals are the sums of
+# their entries (VerifyLedger adds them up).
+MARKETPLACE_KINDS = frozenset({AccountKind.CLEARING, AccountKind.FINES_INCOME})
 
 
 @dataclass(frozen=True)
 class Account:
     """A ledger account. Its `key` is the string stored in ledger and balance documents
-    ('marketplace:clearing', 'shop:<id>', 'buyer_refunds:<id>'); code never reads it back."""
+    ('marketplace:clearing', 'marketplace:fines', 'shop:<id>', 'buyer_refunds:<id>');
+    `Account.parse` reads it back."""
 
     kind: AccountKind
     owner: Party | None = None
@@ -57,6 +66,22 @@ class Account:
     @staticmethod
     def clearing() -> Account:
         return CLEARING_ACCOUNT
+
+    @staticmethod
+    def fines_income() -> Account:
+        return FINES_INCOME_ACCOUNT
+
+    @staticmethod
+    def parse(key: str) -> Account:
+        """The account of a stored key; ValueError for a key no account has."""
+        prefix, _, rest = key.partition(":")
+        if prefix == "marketplace" and rest in (AccountKind.CLEARING.value, AccountKind.FINES_INCOME.value):
+            return Account(AccountKind(rest))
+        if prefix == AccountKind.SHOP.value and rest:
+            return Account.shop(rest)
+        if prefix == AccountKind.BUYER_REFUNDS.value and rest:
+            return Account.buyer_refunds(rest)
+        raise ValueError(f"not a ledger account: {key!r}")
 
     @staticmethod
     def shop(shop_id: str) -> Account:
@@ -67,9 +92,15 @@ class Account:
         return Account(AccountKind.BUYER_REFUNDS, Party.user(buyer_id))
 
     @property
+    def has_balance(self) -> bool:
+        """Whether the account keeps a balance document (shops and buyers, one each); the
+        marketplace's accounts do not."""
+        return self.kind not in MARKETPLACE_KINDS
+
+    @property
     def key(self) -> str:
-        if self.kind is AccountKind.CLEARING:
-            return "marketplace:clearing"
+        if self.kind in MARKETPLACE_KINDS:
+            return f"marketplace:{self.kind.value}"
         assert self.owner is not None
         if self.kind is AccountKind.SHOP:
             return self.owner.key  # 'shop:<id>', the party key
@@ -85,6 +116,7 @@ class Account:
 
 
 CLEARING_ACCOUNT = Account(AccountKind.CLEARING)
+FINES_INCOME_ACCOUNT = Account(AccountKind.FINES_INCOME)
 
 
 @dataclass(frozen=True)
@@ -125,7 +157,9 @@ class Posting:
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """One stored line of a posting on one account, with the account's balance after it."""
+    """One stored line of a posting on one account. On accounts with a balance: the account's
+    entry number (`seq`, from 1) and its balance after the entry; on the marketplace's
+    accounts neither (seq 0, balance_after None)."""
 
     entry_id: str
     posting_id: str
@@ -133,18 +167,70 @@ class LedgerEntry:
     seq: int
     kind: EntryKind
     amount: Money
-    balance_after: Money
+    balance_after: Money | None
     claim_id: str
     purchase_id: str
     posted_at: dt.datetime
 
 
-def ledger_entry(posting: Posting, entry: Entry, seq: int, balance_after: Money, at: dt.datetime) -> LedgerEntry:
+def ledger_entry(posting: Posting, entry: Entry, seq: int, balance_after: Money | None, at: dt.datetime) -> LedgerEntry:
     return LedgerEntry(
         entry_id=posting.entry_id(entry), posting_id=posting.posting_id, account=entry.account, seq=seq, kind=entry.kind,
         amount=entry.amount, balance_after=balance_after, claim_id=posting.claim_id, purchase_id=posting.purchase_id,
         posted_at=at,
     )
+
+
+@dataclass(frozen=True)
+class BalanceMove:
+    """What a posting does to one balance document: adds `delta` (the sum of the posting's
+    entries on the account) and advances the account's entry count by `entries`, in one
+    atomic update."""
+
+    account: Account
+    delta: Money
+    entries: int
+
+
+@dataclass(frozen=True)
+class BalanceAfter:
+    """An account's balance document after a move: the balance and the number of its entries."""
+
+    amount: Money
+    seq: int
+
+
+def balance_moves(posting: Posting) -> list[BalanceMove]:
+    """One move per account of the posting that keeps a balance (shops, buyers), in the order
+    the accounts first appear; the marketplace's accounts get entries only."""
+    moves: dict[Account, BalanceMove] = {}
+    for entry in posting.entries:
+        if not entry.account.has_balance:
+            continue
+        before = moves.get(entry.account)
+        moves[entry.account] = BalanceMove(entry.account, entry.amount, 1) if before is None else BalanceMove(
+            entry.account, before.delta + entry.amount, before.entries + 1)
+    return list(moves.values())
+
+
+def stored_entries(posting: Posting, after: dict[Account, BalanceAfter], at: dt.datetime) -> tuple[LedgerEntry, ...]:
+    """The posting's entries as stored: on an account with a balance each entry gets the next
+    number and the running balance, so that its last entry ends where the balance document
+    stands (`after`); on the marketplace's accounts neither."""
+    running: dict[Account, tuple[Money, int]] = {}
+    for move in balance_moves(posting):
+        end = after[move.account]
+        running[move.account] = (end.amount + -move.delta, end.seq - move.entries)
+    out = []
+    for entry in posting.entries:
+        if entry.account not in running:
+            out.append(ledger_entry(posting, entry, 0, None, at))
+            continue
+        balance, seq = running[entry.account]
+        balance, seq = balance + entry.amount, seq + 1
+        running[entry.account] = (balance, seq)
+        out.append(ledger_entry(posting, entry, seq, balance, at))
+    return tuple(out)
 
 
 def require_not_posted(posting: Posting, already_posted: bool) -> None:

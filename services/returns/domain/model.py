@@ -305,7 +305,7 @@ def balance_changes(entries: tuple[LedgerEntry, ...]) -> list[events.ReturnsEven
     """Sellers hear of every change of their shop's balance; other accounts stay internal."""
     return [
         events.BalanceChanged(e.account.shop_party, e.balance_after, e.amount, e.posting_id, e.posted_at)
-        for e in entries if e.account.shop_party is not None
+        for e in entries if e.account.shop_party is not None and e.balance_after is not None
     ]
 
 

@@ -10,22 +10,32 @@ from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import Transaction, UnitOfWork
 from services.returns.domain import access, commands, model, moves
-from services.returns.domain.ledger import Account, LedgerEntry, Posting, ShopBalance, ledger_entry, require_not_posted
+from services.returns.domain.ledger import (
+    Account,
+    LedgerEntry,
+    Posting,
+    ShopBalance,
+    balance_moves,
+    require_not_posted,
+    stored_entries,
+)
 from services.returns.domain.model import Claim, Purchase, ReturnsPolicy
 from services.returns.service_layer.ports import ReturnsRepositories
 
 Tx = Transaction[ReturnsRepositories]
 
 
-async def _post(tx: Tx, posting: Posting, at: dt.datetime) -> tuple[LedgerEntry, ...]:
-    """Stores a posting the domain decided: each entry moves its account's balance."""
-    require_not_posted(posting, await tx.repos.ledger.has_posting(posting.posting_id))
-    entries = []
-    for entry in posting.entries:
-        balance_after, seq = await tx.repos.balances.add(entry.account, entry.amount, at)
-        entries.append(ledger_entry(posting, entry, seq, balance_after, at))
+async def _post(tx: Tx, posting: Posting, at: dt.datetime, *, check_posted: bool = True) -> tuple[LedgerEntry, ...]:
+    """Stores a posting the domain decided: one atomic update per shop or buyer balance it
+    moves, and its entries (the marketplace's accounts get entries only: no document every
+    sale or fine would update). `check_posted=False` where the posting's id is unique by
+    construction (a sale: its purchase was just inserted); the entry ids are unique anyway."""
+    if check_posted:
+        require_not_posted(posting, await tx.repos.ledger.has_posting(posting.posting_id))
+    after = {move.account: await tx.repos.balances.apply(move, at) for move in balance_moves(posting)}
+    entries = stored_entries(posting, after, at)
     await tx.repos.ledger.add(entries)
-    return tuple(entries)
+    return entries
 
 
 async def _load_claim(repos: ReturnsRepositories, caller: Identity, claim_id: str) -> Claim:
@@ -59,7 +69,7 @@ class ReturnsHandlers:
             purchase, created = model.record_purchase(candidate, by_request, same_line)
             if created:
                 await tx.repos.purchases.add(purchase)
-                entries = await _post(tx, purchase.sale(), now)
+                entries = await _post(tx, purchase.sale(), now, check_posted=False)
                 tx.emit(*model.balance_changes(entries))
             return purchase, created
 

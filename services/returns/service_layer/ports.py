@@ -8,7 +8,7 @@ from typing import Protocol
 
 from prilavok_platform.pagination import KeysetOrder
 from services.returns.domain.access import ClaimScope
-from services.returns.domain.ledger import Account, LedgerEntry, Money
+from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, LedgerEntry, Money
 from services.returns.domain.model import Claim, ClaimStatus, Purchase
 
 # Newest claims first; the id breaks ties. Stored as `created_at` and `_id`.
@@ -52,9 +52,12 @@ class LedgerRepository(Protocol):
 
 
 class BalanceRepository(Protocol):
-    async def add(self, account: Account, amount: Money, at: dt.datetime) -> tuple[Money, int]:
-        """Adds to the account's balance atomically; returns the balance after it and the
-        account's entry sequence number."""
+    """One document per shop and per buyer (never one for the marketplace): the balance and
+    the number of the account's entries."""
+
+    async def apply(self, move: BalanceMove, at: dt.datetime) -> BalanceAfter:
+        """Adds the move's delta and entry count to the account's document atomically (created
+        at zero if missing); returns the document after it."""
 
     async def get(self, account: Account, currency: str) -> tuple[Money, dt.datetime | None]: ...
 

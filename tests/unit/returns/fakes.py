@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from prilavok_platform.errors import Aborted
 from prilavok_platform.pagination import page_in_memory
 from services.returns.domain.access import ClaimScope
-from services.returns.domain.ledger import Account, LedgerEntry, Money
+from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, LedgerEntry, Money
 from services.returns.domain.model import Claim, ClaimStatus, Purchase
 from services.returns.service_layer.ports import CLAIM_ORDER, LEDGER_ORDER, ReturnsRepositories
 
@@ -70,6 +70,10 @@ class FakeLedger:
             raise Aborted("duplicate ledger entry", reason="LEDGER_CONCURRENT_UPDATE")
         self.entries.update((e.entry_id, e) for e in entries)
 
+    def total(self, account: Account, currency: str = "RUB") -> int:
+        """The sum of the account's entries (how the marketplace's accounts are totalled)."""
+        return sum(e.amount.amount_minor for e in self.entries.values() if e.account == account and e.amount.currency_code == currency)
+
     async def page(self, account: Account, size: int, token: str) -> tuple[list[LedgerEntry], str]:
         mine = [e for e in self.entries.values() if e.account == account]
         return page_in_memory(mine, LEDGER_ORDER, size, token, values=lambda e: (e.seq,))
@@ -81,12 +85,14 @@ class FakeBalances:
         self.seq: dict[Account, int] = {}
         self.updated_at: dict[Account, dt.datetime] = {}
 
-    async def add(self, account: Account, amount: Money, at: dt.datetime) -> tuple[Money, int]:
+    async def apply(self, move: BalanceMove, at: dt.datetime) -> BalanceAfter:
+        assert move.account.has_balance, f"{move.account} keeps no balance document"
+        amount, account = move.delta, move.account
         amounts = self.amounts.setdefault(account, {})
         amounts[amount.currency_code] = amounts.get(amount.currency_code, 0) + amount.amount_minor
-        self.seq[account] = self.seq.get(account, 0) + 1
+        self.seq[account] = self.seq.get(account, 0) + move.entries
         self.updated_at[account] = at
-        return Money(amounts[amount.currency_code], amount.currency_code), self.seq[account]
+        return BalanceAfter(Money(amounts[amount.currency_code], amount.currency_code), self.seq[account])
 
     async def get(self, account: Account, currency: str) -> tuple[Money, dt.datetime | None]:
         return Money(self.amounts.get(account, {}).get(currency, 0), currency), self.updated_at.get(account)

@@ -10,14 +10,18 @@ from services.returns.domain import access, commands, events, model, moves
 from services.returns.domain.access import ClaimAction
 from services.returns.domain.ledger import (
     Account,
+    BalanceAfter,
+    BalanceMove,
     Entry,
     EntryKind,
     Money,
     Posting,
+    balance_moves,
     ledger_entry,
     refund_posting,
     require_not_posted,
     sale_posting,
+    stored_entries,
 )
 from services.returns.domain.model import (
     ApprovalMode,
@@ -62,9 +66,30 @@ def test_postings_must_balance_and_accounts_keep_their_stored_form():
     assert refund.total_to(Account.buyer_refunds("b1"), EntryKind.SHIPPING_REIMBURSEMENT) == Money(30_000, "RUB")
     assert refund.total_to(Account.buyer_refunds("b1")) == Money(279_990, "RUB")
     assert sale_posting("p1", "s1", PRICE).posting_id == "sale:p1"
-    assert [Account.shop("s1").key, Account.buyer_refunds("b1").key, Account.clearing().key] == [
-        "shop:s1", "buyer_refunds:b1", "marketplace:clearing"]
+    accounts = [Account.shop("s1"), Account.buyer_refunds("b1"), Account.clearing(), Account.fines_income()]
+    assert [a.key for a in accounts] == ["shop:s1", "buyer_refunds:b1", "marketplace:clearing", "marketplace:fines"]
+    assert [Account.parse(a.key) for a in accounts] == accounts
+    assert [a.has_balance for a in accounts] == [True, True, False, False]
+    for bad in ("marketplace:x", "shop:", "nope:1", ""):
+        with pytest.raises(ValueError):
+            Account.parse(bad)
     assert Account.shop("s1").shop_party == Party.shop("s1") and Account.buyer_refunds("b1").shop_party is None
+
+
+def test_a_posting_moves_each_balance_once_and_numbers_its_entries_from_where_the_balance_ends():
+    posting = refund_posting("c1", "p1", "s1", "b1", PRICE, Money(30_000, "RUB"))
+    shop, buyer = Account.shop("s1"), Account.buyer_refunds("b1")
+    assert balance_moves(posting) == [BalanceMove(shop, Money(-279_990, "RUB"), 2), BalanceMove(buyer, Money(279_990, "RUB"), 2)]
+    after = {shop: BalanceAfter(Money(20_010, "RUB"), 7), buyer: BalanceAfter(Money(279_990, "RUB"), 2)}
+    stored = stored_entries(posting, after, NOW)
+    assert [(e.account, e.seq, e.amount.amount_minor, e.balance_after) for e in stored] == [
+        (shop, 6, -249_990, Money(50_010, "RUB")), (buyer, 1, 249_990, Money(249_990, "RUB")),
+        (shop, 7, -30_000, Money(20_010, "RUB")), (buyer, 2, 30_000, Money(279_990, "RUB"))]
+    # The marketplace's side of a sale: an entry without a number or a balance, and no balance move.
+    sale = sale_posting("p1", "s1", PRICE)
+    assert balance_moves(sale) == [BalanceMove(shop, PRICE, 1)]
+    clearing = [e for e in stored_entries(sale, {shop: BalanceAfter(PRICE, 1)}, NOW) if e.account == Account.clearing()]
+    assert [(e.seq, e.balance_after, e.amount) for e in clearing] == [(0, None, -PRICE)]
 
 
 def test_a_settlement_posting_has_no_zero_lines():
