@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import pathlib
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 
@@ -16,7 +17,7 @@ from prilavok_platform import nats as platform_nats
 from prilavok_platform.clock import SystemClock
 from prilavok_platform.config import CommonSettings, Env, load_common
 from prilavok_platform.grpc_server import serve
-from prilavok_platform.infrastructure import open_infrastructure
+from prilavok_platform.infrastructure import Infrastructure, open_infrastructure
 from prilavok_platform.lifecycle import background
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.policy_file import PolicyHolder, holder_from_settings
@@ -27,7 +28,7 @@ from services.chat.adapters.moderation_client import GrpcModerationGateway
 from services.chat.adapters.repository import INDEXES, repositories
 from services.chat.domain.commands import AnnounceDeadlines
 from services.chat.domain.model import ChatPolicy
-from services.chat.entrypoints.consumers import moderation_dispatcher
+from services.chat.entrypoints.consumers import moderation_dispatcher, standing_dispatcher
 from services.chat.entrypoints.grpc_servicer import SERVICE_NAME, ChatServicer
 from services.chat.service_layer.handlers import ChatHandlers
 
@@ -56,6 +57,35 @@ async def watch_deadlines(handlers: ChatHandlers, every: float, stop: asyncio.Ev
             pass
 
 
+async def watch_suspensions(handlers: ChatHandlers, policy: PolicyHolder[ChatPolicy], stop: asyncio.Event) -> None:
+    """Every replica re-reads the suspensions in force every `suspensions.refresh_seconds` (1 s):
+    a suspension takes effect everywhere within about that long after chat consumed its event."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=policy.current.suspensions_refresh_seconds)
+        except TimeoutError:
+            pass
+        if stop.is_set():
+            return
+        try:
+            await handlers.refresh_suspensions()
+        except Exception:  # noqa: BLE001 - MongoDB briefly away: keep the last set (ends still apply by the clock)
+            log.exception("suspensions refresh failed")
+
+
+def _moderation_consumer(infra: Infrastructure, prefix: str, durable: str, subject: str, handler: platform_nats.Handler,
+                         stop: asyncio.Event) -> Coroutine[Any, Any, None]:
+    """A durable consumer of one subject of moderation's stream."""
+    return platform_nats.run_pull_consumer(
+        infra.js,
+        stream=platform_nats.stream_name(prefix, "moderation"),
+        durable=durable,
+        filter_subject=platform_nats.subject(prefix, "moderation", *subject.split(".")),
+        handler=handler,
+        stop=stop,
+    )
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> ChatSettings:
     env = Env(environ)
     common = load_common("chat", env)
@@ -80,20 +110,17 @@ async def main(stop: asyncio.Event, settings: ChatSettings | None = None, ready=
                               subject_prefix=common.subject_prefix, producer="chat", on_commit=infra.relay.wake)
         hub = ChatEventHub()
         handlers = ChatHandlers(uow, policy, SystemClock(), moderation, GridFsAttachmentStore(infra.db), hub)
+        await handlers.refresh_suspensions()  # before the first request is served
+        await stack.enter_async_context(background("chat-suspensions", watch_suspensions(handlers, policy, stop), stop))
         await stack.enter_async_context(background(
             "reply-deadlines", watch_deadlines(handlers, settings.deadline_scan_seconds, stop), stop))
-        await stack.enter_async_context(background(
-            "chat-consumer-reviews",
-            platform_nats.run_pull_consumer(
-                infra.js,
-                stream=platform_nats.stream_name(common.subject_prefix, "moderation"),
-                durable="chat-review-resolved",
-                filter_subject=platform_nats.subject(common.subject_prefix, "moderation", "review", "resolved"),
-                handler=moderation_dispatcher(handlers),
-                stop=stop,
-            ),
-            stop,
-        ))
+        prefix = common.subject_prefix
+        for durable, subject, dispatcher in (
+            ("chat-review-resolved", "review.resolved", moderation_dispatcher(handlers)),
+            ("chat-standing-changed", "standing.changed", standing_dispatcher(handlers)),
+        ):
+            await stack.enter_async_context(background(
+                f"chat-consumer-{subject}", _moderation_consumer(infra, prefix, durable, subject, dispatcher, stop), stop))
         hub_subscription = await hub.start(infra.nats, common.subject_prefix)
         stack.push_async_callback(hub_subscription.unsubscribe)
 

@@ -12,6 +12,7 @@ import pytest
 from prilavok.chat.v1 import events_pb2
 from prilavok_platform import mongo
 from prilavok_platform.clock import FixedClock
+from prilavok_platform.errors import FailedPrecondition
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.outbox import OUTBOX_COLLECTION
@@ -21,7 +22,17 @@ from services.chat.adapters.repository import INDEXES, repositories
 from services.chat.domain import access, reading
 from services.chat.domain import commands as c
 from services.chat.domain.deadlines import deadlines_due
-from services.chat.domain.model import Category, DeadlineState, Direction, ModerationAction, ModerationDecision, Side, SupportTopic, ThreadKind
+from services.chat.domain.model import (
+    Category,
+    DeadlineState,
+    Direction,
+    ModerationAction,
+    ModerationDecision,
+    Side,
+    Standing,
+    SupportTopic,
+    ThreadKind,
+)
 from services.chat.service_layer.handlers import ChatHandlers
 from services.chat.service_layer.ports import ThreadFilter
 from tests.unit.chat.fakes import POLICY, FakeAttachmentStore, FakeLiveEvents, FakeModeration
@@ -212,3 +223,53 @@ async def test_the_close_and_the_rating_are_stored_with_the_thread(chat):
     stored = await uow.reader().threads.get(thread_id)
     assert (stored.rating, stored.rating_comment, stored.close_reason, stored.closed_by) == (4, "Долго, но решили", "Вопрос решен", agent)
     assert stored.answered_at == T0  # the fact the rating rests on is stored
+
+
+async def test_the_suspension_read_model_keeps_the_newest_news_per_party_and_every_replica_refreshes_it(chat):
+    """StandingChanged out of order and redelivered: the event that happened last wins per party;
+    the in-force query (suspended_until > now) is what a refresh loads; another replica over the
+    same database refuses the suspended shop once it refreshed."""
+    handlers, db, clock, moderation, uow = chat
+    thread = await open_order(handlers)
+    shop, writer, other_shop = Party.shop("s1"), Party.user("u1"), Party.shop("s2")
+
+    def note(party, minutes_ago, current, days=7, event_id="e"):
+        at = clock.now() - dt.timedelta(minutes=minutes_ago)
+        until = at + dt.timedelta(days=days) if current is Standing.SUSPENDED else None
+        previous = Standing.RESTRICTED if current is Standing.SUSPENDED else Standing.SUSPENDED
+        return c.NoteStanding(f"{event_id}-{party.key}-{minutes_ago}", at, party, previous, current, until)
+
+    # the early end (1 min ago) is consumed before the suspension it ended (5 min ago)
+    assert await handlers.note_standing(note(shop, 1, Standing.RESTRICTED)) is True
+    assert await handlers.note_standing(note(shop, 5, Standing.SUSPENDED)) is False
+    assert await handlers.note_standing(note(writer, 2, Standing.SUSPENDED, days=1)) is True
+    assert await handlers.note_standing(note(writer, 2, Standing.SUSPENDED, days=1)) is False  # redelivered
+    assert await handlers.note_standing(note(other_shop, 3, Standing.SUSPENDED, days=30)) is True
+    stored = {d["_id"]: d async for d in db.suspensions.find()}
+    assert set(stored) == {"shop:s1", "user:u1", "shop:s2"} and stored["shop:s1"]["suspended_until"] is None
+    in_force = await uow.reader().suspensions.in_force(clock.now())
+    assert sorted(s.party.key for s in in_force) == ["shop:s2", "user:u1"]
+    # at the very end of the writer's day it no longer counts (suspended_until > now, not >=)
+    writer_ends = clock.now() + dt.timedelta(days=1) - dt.timedelta(minutes=2)
+    assert [s.party.key for s in await uow.reader().suspensions.in_force(writer_ends)] == ["shop:s2"]
+
+    replica = ChatHandlers(uow, PolicyHolder.fixed(POLICY), clock, moderation, FakeAttachmentStore(), FakeLiveEvents())
+    message, _ = await send(replica, SELLER, thread.thread_id, "before-refresh")  # it has not read them yet
+    assert message.seq == 1
+    assert await replica.refresh_suspensions() == 2
+    with pytest.raises(FailedPrecondition) as err:
+        await send(replica, SELLER, thread.thread_id, "after-refresh")
+    assert err.value.reason == "SENDER_SUSPENDED" and err.value.metadata["suspended_party"] == "user:u1"
+    colleague = Identity("u2", Role.SELLER, "s1")
+    assert (await send(replica, colleague, thread.thread_id, "colleague"))[0].seq == 2  # the shop itself was released
+
+
+async def test_concurrent_news_about_one_party_leave_the_newest(chat):
+    handlers, db, clock, _, _ = chat
+    shop = Party.shop("s-race")
+    base = clock.now()
+    notes = [c.NoteStanding(f"e{i}", base + dt.timedelta(seconds=i), shop, Standing.RESTRICTED, Standing.SUSPENDED,
+                            base + dt.timedelta(days=1, seconds=i)) for i in range(8)]
+    await asyncio.gather(*(handlers.note_standing(n) for n in reversed(notes)))
+    doc = await db.suspensions.find_one({"_id": shop.key})
+    assert doc["event_id"] == "e7" and doc["suspended_until"] == base + dt.timedelta(days=1, seconds=7)

@@ -5,6 +5,8 @@ import datetime as dt
 from typing import Any
 
 from prilavok.chat.v1 import chat_pb2 as pb
+from prilavok.common.v1 import common_pb2
+from prilavok.moderation.v1 import events_pb2 as moderation_events
 from prilavok.moderation.v1 import moderation_pb2
 from prilavok_platform.errors import FieldViolation, InvalidArgument
 from prilavok_platform.identity import Party, PartyKind
@@ -18,6 +20,7 @@ from prilavok_platform.protobuf import (
     party_to_pb,
     timestamp,
 )
+from services.chat.domain.commands import NoteStanding
 from services.chat.domain.live import LiveItem, MessageArrived, ReadReceipt, ThreadChanged
 from services.chat.domain.model import (
     Attachment,
@@ -30,6 +33,7 @@ from services.chat.domain.model import (
     ModerationAction,
     ReviewOutcome,
     Side,
+    Standing,
     SupportTopic,
     Thread,
     ThreadKind,
@@ -45,6 +49,47 @@ ACTIONS: EnumMapping[ModerationAction] = EnumMapping(moderation_pb2.Action, Mode
 CATEGORIES: EnumMapping[Category] = EnumMapping(moderation_pb2.Category, Category, "CATEGORY_")
 # Only the decided statuses map: a ReviewResolved still PENDING is INVALID_ARGUMENT (a poison event).
 REVIEW_OUTCOMES: EnumMapping[ReviewOutcome] = EnumMapping(moderation_pb2.ReviewStatus, ReviewOutcome, "REVIEW_STATUS_")
+STANDINGS: EnumMapping[Standing] = EnumMapping(moderation_pb2.Standing, Standing, "STANDING_")
+
+
+class UnknownToThisVersion(Exception):
+    """An event from a newer producer carries an enum number this build does not know: not
+    malformed (a newer chat can handle it), so it is left for redelivery, not terminated."""
+
+
+def _known_standing(number: int, field: str, *, required: bool) -> Standing | None:
+    standing = STANDINGS.from_pb(number, field, required=required, unknown_ok=True)
+    if standing is None and number != 0:
+        raise UnknownToThisVersion(f"{field}: {number} is unknown to this version")
+    return standing
+
+
+def _event_party(event: moderation_events.StandingChanged) -> Party:
+    """Who the suspension stops: `suspended_party`, or (an event that does not name it) the offender."""
+    field = "suspended_party" if event.HasField("suspended_party") else "offender"
+    party = getattr(event, field)
+    if not event.HasField(field):
+        raise InvalidArgument(FieldViolation("suspended_party", "is required"))
+    if party.kind not in common_pb2.PartyKind.values():
+        raise UnknownToThisVersion(f"{field}.kind: {party.kind} is unknown to this version")
+    return party_from_pb(party, field)
+
+
+def note_standing_from_pb(event: moderation_events.StandingChanged) -> NoteStanding:
+    """A StandingChanged as chat reads it. Missing or unreadable fields are INVALID_ARGUMENT (the
+    event can never be handled); enum numbers of a newer moderation raise UnknownToThisVersion."""
+    current = _known_standing(event.current, "current", required=True)
+    suspended_until = datetime_of(event, "suspended_until")
+    if current is Standing.SUSPENDED and suspended_until is None:
+        raise InvalidArgument(FieldViolation("suspended_until", "is required when current is STANDING_SUSPENDED"))
+    return NoteStanding(
+        event_id=event.event_id,
+        occurred_at=_required_time(event, "occurred_at", "event"),
+        party=_event_party(event),
+        previous=_known_standing(event.previous, "previous", required=False),
+        current=current,
+        suspended_until=suspended_until,
+    )
 
 
 def support_from_pb(request: pb.CreateThreadRequest) -> SupportTopic | None:
@@ -113,6 +158,7 @@ def message_to_pb(message: Message) -> pb.Message:
         moderation=outcome_to_pb(message),
         attachment_ids=list(message.attachment_ids),
         created_at=timestamp(message.created_at),
+        status_reason=message.status_reason,
     )
 
 
@@ -201,6 +247,7 @@ def message_from_pb(m: pb.Message, thread: Thread) -> Message:
         moderation_categories=tuple(CATEGORIES.require(c, "message.moderation.categories") for c in outcome.categories),
         moderation_reason=outcome.reason,
         policy_version=outcome.policy_version,
+        status_reason=m.status_reason,
     )
 
 

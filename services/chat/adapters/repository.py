@@ -3,6 +3,7 @@ belong to the unit of work (prilavok_platform.mongo_unit_of_work), which hands e
 its session."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -10,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from prilavok_platform import mongo
+from prilavok_platform.idempotency import Fingerprint
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.outbox import OUTBOX_INDEXES
 from services.chat.domain.deadlines import DeadlinesDue
@@ -28,6 +30,7 @@ from services.chat.domain.model import (
     ThreadStatus,
 )
 from services.chat.domain.reading import MessageAudience, UnreadMessages
+from services.chat.domain.standing import Suspension
 from services.chat.service_layer.ports import (
     MESSAGES_NEWER,
     MESSAGES_OLDER,
@@ -46,6 +49,8 @@ INDEXES = [
     mongo.IndexSpec("threads", [("deadline_state", 1), ("reply_due_at", 1)], name="threads_deadline"),
     # ListMessages: thread_id = id, sorted by seq either way (also keeps seq unique per thread).
     mongo.IndexSpec("messages", [("thread_id", 1), ("seq", 1)], name="messages_thread_seq", unique=True),
+    # The suspensions in force: suspended_until > now (read whole every second by every replica).
+    mongo.IndexSpec("suspensions", [("suspended_until", 1)], name="suspensions_until"),
     *OUTBOX_INDEXES,
 ]
 
@@ -96,6 +101,7 @@ def thread_to_doc(thread: Thread) -> dict:
         "support": {"category": support.category, "topic": support.topic, "references": support.references} if support else None,
         "initiation_reason": thread.initiation_reason.value if thread.initiation_reason else None,
         "linked_thread_id": thread.linked_thread_id,
+        "request_fingerprint": [list(pair) for pair in thread.request_fingerprint],
         "version": thread.version,
         **_mutable_thread_fields(thread),
     }
@@ -133,8 +139,14 @@ def thread_from_doc(doc: dict) -> Thread:
         rating=doc.get("rating", 0),
         rating_comment=doc.get("rating_comment", ""),
         rated_at=doc.get("rated_at"),
+        request_fingerprint=_fingerprint(doc),
         version=doc.get("version", 0),
     )
+
+
+def _fingerprint(doc: dict) -> Fingerprint:
+    """Stored as [[field, digest], ...]; absent on documents written before fingerprints existed."""
+    return tuple((str(name), str(value)) for name, value in doc.get("request_fingerprint") or ())
 
 
 def _moderation_doc(message: Message) -> dict:
@@ -162,6 +174,8 @@ def message_to_doc(message: Message) -> dict:
         "released_at": message.released_at,
         "attachment_ids": list(message.attachment_ids),
         "moderation": _moderation_doc(message),
+        "status_reason": message.status_reason,
+        "request_fingerprint": [list(pair) for pair in message.request_fingerprint],
     }
 
 
@@ -184,6 +198,8 @@ def message_from_doc(doc: dict) -> Message:
         policy_version=moderation.get("policy_version", ""),
         released_at=doc.get("released_at"),
         review_comment=moderation.get("review_comment", ""),
+        status_reason=doc.get("status_reason", ""),
+        request_fingerprint=_fingerprint(doc),
     )
 
 
@@ -253,7 +269,8 @@ class MongoMessageRepository:
         await self._messages.update_one(
             {"_id": message.message_id},
             {"$set": {"status": message.status.value, "text": message.text, "original_text": message.original_text,
-                      "released_at": message.released_at, "moderation": _moderation_doc(message)}},
+                      "released_at": message.released_at, "moderation": _moderation_doc(message),
+                      "status_reason": message.status_reason}},
             session=self._session,
         )
 
@@ -270,6 +287,34 @@ class MongoMessageRepository:
 
     async def count_unread(self, unread: UnreadMessages) -> int:
         return await self._messages.count_documents(unread_query(unread), session=self._session)
+
+
+def suspension_to_doc(suspension: Suspension) -> dict:
+    return {"_id": suspension.party.key, "suspended_until": suspension.suspended_until,
+            "occurred_at": suspension.occurred_at, "event_id": suspension.event_id}
+
+
+def suspension_from_doc(doc: dict) -> Suspension:
+    return Suspension(Party.parse(doc["_id"]), doc.get("suspended_until"), doc["occurred_at"], doc.get("event_id", ""))
+
+
+class MongoSuspensionRepository:
+    """One document per party (`_id` its key): what chat last heard about its suspension."""
+
+    def __init__(self, db: AsyncDatabase, session: AsyncClientSession | None = None):
+        self._suspensions = db.suspensions
+        self._session = session
+
+    async def get(self, party: Party) -> Suspension | None:
+        doc = await self._suspensions.find_one({"_id": party.key}, session=self._session)
+        return suspension_from_doc(doc) if doc else None
+
+    async def save(self, suspension: Suspension) -> None:
+        doc = suspension_to_doc(suspension)
+        await self._suspensions.replace_one({"_id": doc["_id"]}, doc, upsert=True, session=self._session)
+
+    async def in_force(self, now: dt.datetime) -> list[Suspension]:
+        return [suspension_from_doc(d) async for d in self._suspensions.find({"suspended_until": {"$gt": now}}, session=self._session)]
 
 
 def deadlines_due_query(due: DeadlinesDue) -> dict[str, Any]:
@@ -295,4 +340,5 @@ def unread_query(unread: UnreadMessages) -> dict[str, Any]:
 
 def repositories(db: AsyncDatabase, session: AsyncClientSession | None) -> ChatRepositories:
     """The factory the MongoUnitOfWork calls for each transaction (and, without a session, for reads)."""
-    return ChatRepositories(MongoThreadRepository(db, session), MongoMessageRepository(db, session))
+    return ChatRepositories(MongoThreadRepository(db, session), MongoMessageRepository(db, session),
+                            MongoSuspensionRepository(db, session))

@@ -1,10 +1,11 @@
 """One command per chat use case. Callers are people (or services) identified by their token."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from prilavok_platform.identity import Identity
-from services.chat.domain.model import AttachmentMeta, Direction, InitiationReason, SupportTopic, ThreadKind, ThreadStatus
+from prilavok_platform.identity import Identity, Party
+from services.chat.domain.model import AttachmentMeta, Direction, InitiationReason, Standing, SupportTopic, ThreadKind, ThreadStatus
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,19 @@ class ReleaseHeld:
     message_id: str
     approved: bool
     comment: str = ""
+
+
+@dataclass(frozen=True)
+class NoteStanding:
+    """Moderation announced a standing change (StandingChanged): `party` is who may not send
+    while suspended (or may send again, when a suspension ended early)."""
+
+    event_id: str
+    occurred_at: dt.datetime
+    party: Party
+    previous: Standing | None
+    current: Standing | None
+    suspended_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from prilavok_platform.errors import Validator
+from prilavok_platform.idempotency import Fingerprint
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.ids import StableIds
 
@@ -36,6 +37,9 @@ class MessageStatus(str, enum.Enum):
     DELIVERED = "DELIVERED"
     HELD = "HELD"
     BLOCKED = "BLOCKED"
+    # Cleared by a moderator (a held message approved, a block reversed on appeal) after its
+    # thread had closed: it is never delivered into the closed thread; `status_reason` says why.
+    UNDELIVERED = "UNDELIVERED"
 
 
 class Side(str, enum.Enum):
@@ -72,6 +76,15 @@ class ReviewOutcome(str, enum.Enum):
 
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+
+
+class Standing(str, enum.Enum):
+    """A party's standing as moderation announces it (StandingChanged); only SUSPENDED stops sending."""
+
+    GOOD = "GOOD"
+    WARNING = "WARNING"
+    RESTRICTED = "RESTRICTED"
+    SUSPENDED = "SUSPENDED"
 
 
 class Category(str, enum.Enum):
@@ -124,11 +137,17 @@ class ChatPolicy:
     support_reply_hours: int
     remind_before_hours: int
     moderation_deadline_ms: int
+    # How often each replica re-reads the suspensions in force (a suspension, or its early end,
+    # takes effect at most this long after chat consumed moderation's StandingChanged).
+    suspensions_refresh_seconds: float = 1.0
+    # A suspended party may still write to the marketplace's support (to sort the suspension out).
+    suspended_may_write_to_support: bool = True
 
     @classmethod
     def from_dict(cls, data: dict) -> ChatPolicy:
         try:
             limits, deadline, moderation = data["limits"], data["reply_deadline"], data["moderation"]
+            suspensions = data.get("suspensions") or {}
             policy = cls(
                 version=str(data["version"]),
                 max_text_chars=int(limits["max_text_chars"]),
@@ -141,12 +160,16 @@ class ChatPolicy:
                 support_reply_hours=int(deadline["support_hours"]),
                 remind_before_hours=int(deadline["remind_before_hours"]),
                 moderation_deadline_ms=int(moderation["deadline_ms"]),
+                suspensions_refresh_seconds=float(suspensions.get("refresh_seconds", 1.0)),
+                suspended_may_write_to_support=_flag(suspensions.get("may_write_to_support", True), "suspensions.may_write_to_support"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"invalid chat policy: {exc!r}") from None
         if (policy.max_text_chars < 1 or policy.seller_reply_hours < 1 or policy.support_reply_hours < 1
-                or policy.remind_before_hours < 0 or policy.moderation_deadline_ms < 50):
-            raise ValueError("invalid chat policy: limits must be positive and the moderation deadline >= 50 ms")
+                or policy.remind_before_hours < 0 or policy.moderation_deadline_ms < 50
+                or not 0.1 <= policy.suspensions_refresh_seconds <= 60):
+            raise ValueError("invalid chat policy: limits must be positive, the moderation deadline >= 50 ms "
+                             "and suspensions.refresh_seconds between 0.1 and 60")
         return policy
 
     @property
@@ -155,6 +178,12 @@ class ChatPolicy:
 
     def reply_window(self, kind: ThreadKind) -> dt.timedelta:
         return dt.timedelta(hours=self.support_reply_hours if kind is ThreadKind.SUPPORT else self.seller_reply_hours)
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -197,6 +226,9 @@ class Thread:
     rating: int = 0
     rating_comment: str = ""
     rated_at: dt.datetime | None = None
+    # The request's fingerprint (prilavok_platform.idempotency) for a thread keyed by its
+    # request id (SUPPORT): a retry must carry the same values. Empty before fingerprints existed.
+    request_fingerprint: Fingerprint = ()
     # Bumped by every save; a save from a stale copy is refused (optimistic concurrency).
     version: int = 0
 
@@ -244,6 +276,11 @@ class Message:
     policy_version: str = ""
     released_at: dt.datetime | None = None
     review_comment: str = ""
+    # Why the message is not delivered when moderation is not the reason (UNDELIVERED), for its sender (Russian).
+    status_reason: str = ""
+    # The fingerprint of the SendMessage request that stored it (text, attachment ids): a retry
+    # under the same request id must carry the same values. Empty before fingerprints existed.
+    request_fingerprint: Fingerprint = ()
 
     @property
     def sender_party(self) -> Party:

@@ -1,9 +1,12 @@
-"""NATS consumers of the chat service: a moderator's decision on a held message."""
+"""NATS consumers of the chat service: moderation's decisions on held messages, and the
+suspensions it announces (StandingChanged), which chat keeps as its own read model."""
 from __future__ import annotations
 
 from prilavok.moderation.v1 import events_pb2 as moderation_events
 from prilavok.moderation.v1 import moderation_pb2
+from prilavok_platform.errors import InvalidArgument
 from prilavok_platform.nats import EventDispatcher, PoisonMessage, TransientError
+from services.chat.adapters import protos
 from services.chat.adapters.protos import REVIEW_OUTCOMES
 from services.chat.domain.commands import ReleaseHeld
 from services.chat.domain.model import ReviewOutcome
@@ -25,3 +28,16 @@ def moderation_dispatcher(handlers: ChatHandlers) -> EventDispatcher:
         ))
 
     return EventDispatcher().on(moderation_events.ReviewResolved, on_review_resolved)
+
+
+def standing_dispatcher(handlers: ChatHandlers) -> EventDispatcher:
+    async def on_standing_changed(event: moderation_events.StandingChanged) -> None:
+        try:
+            command = protos.note_standing_from_pb(event)
+        except InvalidArgument as exc:  # malformed stays malformed, however often it is redelivered
+            raise PoisonMessage(f"standing change {event.event_id}: {exc}") from None
+        except protos.UnknownToThisVersion as exc:
+            raise TransientError(f"standing change {event.event_id}: {exc}; left for a newer chat") from None
+        await handlers.note_standing(command)
+
+    return EventDispatcher().on(moderation_events.StandingChanged, on_standing_changed)

@@ -14,7 +14,7 @@ from prilavok_platform.ids import random_id
 from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import Transaction, UnitOfWork
-from services.chat.domain import access, commands, conversation, reading
+from services.chat.domain import access, commands, conversation, reading, standing
 from services.chat.domain.attachments import UploadCheck, require_sendable
 from services.chat.domain.deadlines import announce_deadline, deadlines_due
 from services.chat.domain.model import Attachment, ChatPolicy, Message, Side, Thread, validate_attachment, validate_message
@@ -100,6 +100,12 @@ class ChatHandlers:
         self._moderation = moderation
         self._attachments = attachments
         self._live = live
+        # The suspensions in force as this process last read them (refresh_suspensions): looked
+        # up in memory on every send, so the hot path makes no extra round trip.
+        self._suspensions = standing.NO_SUSPENSIONS
+
+    def _require_not_suspended(self, writer: Identity, thread: Thread) -> None:
+        standing.require_not_suspended(writer, thread, self._suspensions, self._clock.now(), self._policy.current)
 
     async def _load(self, thread_id: str) -> Thread:
         require_ids(thread_id=thread_id)
@@ -123,6 +129,8 @@ class ChatHandlers:
             require_same_request(existing, thread)
             return ThreadView(existing, existing.side_of(cmd.caller)), False
         event = start_thread(thread, cmd.caller)
+        if thread.side_of(cmd.caller) is not None:  # the opener writes in it (a service opening one for others does not)
+            self._require_not_suspended(cmd.caller, thread)
         if thread.linked_thread_id:
             linked = await self._uow.reader().threads.get(thread.linked_thread_id)
             require_linkable(linked, thread.linked_thread_id, cmd.caller)
@@ -196,6 +204,7 @@ class ChatHandlers:
         if (already := await self._uow.reader().messages.get(message_id)) is not None:
             return conversation.as_seen_by(already, cmd.caller), False
         conversation.require_open(view.thread)
+        self._require_not_suspended(cmd.caller, view.thread)
         file_names: tuple[str, ...] = ()
         if cmd.attachment_ids:
             found = {a.attachment_id: a for a in await self._attachments.get_many(list(dict.fromkeys(cmd.attachment_ids)))}
@@ -277,6 +286,34 @@ class ChatHandlers:
 
         return await self._uow.transaction(work)
 
+    # --- suspensions (moderation's StandingChanged) ------------------------------------
+
+    async def note_standing(self, cmd: commands.NoteStanding) -> bool:
+        """Keeps what moderation said about a party's suspension, unless chat already heard
+        something newer about that party (redelivered and out-of-order events change nothing).
+        This process applies it at once; the others at their next refresh."""
+        news = standing.suspension_noted(cmd)
+        if news is None:
+            return False
+
+        async def work(tx: Tx) -> bool:
+            if not news.supersedes(await tx.repos.suspensions.get(news.party)):
+                return False
+            await tx.repos.suspensions.save(news)
+            return True
+
+        changed = await self._uow.transaction(work)
+        if changed:
+            await self.refresh_suspensions()
+        return changed
+
+    async def refresh_suspensions(self) -> int:
+        """Re-reads the suspensions in force (one query; the set is small) into this process's
+        memory; every replica runs it every `suspensions_refresh_seconds`. Returns how many."""
+        active = standing.ActiveSuspensions.of(await self._uow.reader().suspensions.in_force(self._clock.now()))
+        self._suspensions = active
+        return len(active.until)
+
     async def announce_deadlines(self, cmd: commands.AnnounceDeadlines) -> int:
         """Emits one 'approaching' and one 'breached' event per reply deadline. Safe in every
         replica: the state is saved with the thread's version, so only one announces. Scans batch
@@ -318,6 +355,7 @@ class ChatHandlers:
         view = await self._visible(cmd.caller, meta.thread_id)
         access.require_may_write(view.thread, cmd.caller)
         conversation.require_open(view.thread)
+        self._require_not_suspended(cmd.caller, view.thread)
         attachment_id, check = random_id(), UploadCheck(meta)
         upload = self._attachments.open_upload(attachment_id, meta, Party.of(cmd.caller), self._clock.now())
         try:

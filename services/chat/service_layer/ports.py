@@ -23,6 +23,7 @@ from services.chat.domain.model import (
     ThreadStatus,
 )
 from services.chat.domain.reading import MessageAudience, UnreadMessages
+from services.chat.domain.standing import Suspension
 
 # The orders of the List methods; page tokens are built from exactly these fields.
 THREAD_ORDER = KeysetOrder(("last_activity_at", -1, dt.datetime), ("_id", -1, str))
@@ -78,10 +79,23 @@ class MessageRepository(Protocol):
         """How many messages `unread.matches`."""
 
 
+class SuspensionRepository(Protocol):
+    """Chat's read model of moderation's suspensions: what it last heard per party."""
+
+    async def get(self, party: Party) -> Suspension | None: ...
+
+    async def save(self, suspension: Suspension) -> None:
+        """Stores it as the party's (replacing what was there)."""
+
+    async def in_force(self, now: dt.datetime) -> list[Suspension]:
+        """The suspensions that have not ended by `now` (a small set: read whole, every second)."""
+
+
 @dataclass
 class ChatRepositories:
     threads: ThreadRepository
     messages: MessageRepository
+    suspensions: SuspensionRepository
 
 
 class ModerationGateway(Protocol):

@@ -28,6 +28,7 @@ from services.chat.domain.model import (
     Thread,
 )
 from services.chat.domain.reading import MessageAudience, UnreadMessages
+from services.chat.domain.standing import Suspension
 from services.chat.service_layer.handlers import ChatHandlers
 from services.chat.service_layer.ports import (
     MESSAGES_NEWER,
@@ -111,6 +112,22 @@ class FakeMessageRepository:
         return sum(1 for m in self.rows.values() if unread.matches(m))
 
 
+class FakeSuspensionRepository:
+    def __init__(self) -> None:
+        self.rows: dict[Party, Suspension] = {}
+        self.reads = 0
+
+    async def get(self, party: Party) -> Suspension | None:
+        return self.rows.get(party)
+
+    async def save(self, suspension: Suspension) -> None:
+        self.rows[suspension.party] = suspension
+
+    async def in_force(self, now: dt.datetime) -> list[Suspension]:
+        self.reads += 1
+        return [s for s in self.rows.values() if s.in_force(now)]
+
+
 class FakeModeration:
     """Answers ALLOW unless told otherwise (by text); `down` fails like a timeout. Keeps
     moderation's contract as the real gateway reports it: text that is empty (or blank) or longer
@@ -192,6 +209,7 @@ class World:
     uow: InMemoryUnitOfWork[ChatRepositories]
     threads: FakeThreadRepository
     messages: FakeMessageRepository
+    suspensions: FakeSuspensionRepository
     moderation: FakeModeration
     attachments: FakeAttachmentStore
     live: FakeLiveEvents
@@ -200,8 +218,8 @@ class World:
 
 def world(policy: ChatPolicy = POLICY) -> World:
     clock = FixedClock(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))
-    threads, messages = FakeThreadRepository(), FakeMessageRepository()
-    uow = InMemoryUnitOfWork(ChatRepositories(threads, messages))
+    threads, messages, suspensions = FakeThreadRepository(), FakeMessageRepository(), FakeSuspensionRepository()
+    uow = InMemoryUnitOfWork(ChatRepositories(threads, messages, suspensions))
     moderation, attachments, live = FakeModeration(), FakeAttachmentStore(), FakeLiveEvents()
     handlers = ChatHandlers(uow, PolicyHolder.fixed(policy), clock, moderation, attachments, live)
-    return World(handlers, uow, threads, messages, moderation, attachments, live, clock)
+    return World(handlers, uow, threads, messages, suspensions, moderation, attachments, live, clock)

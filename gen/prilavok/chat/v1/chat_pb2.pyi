@@ -39,6 +39,7 @@ class MessageStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MESSAGE_STATUS_DELIVERED: _ClassVar[MessageStatus]
     MESSAGE_STATUS_HELD: _ClassVar[MessageStatus]
     MESSAGE_STATUS_BLOCKED: _ClassVar[MessageStatus]
+    MESSAGE_STATUS_UNDELIVERED: _ClassVar[MessageStatus]
 
 class Direction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -61,6 +62,7 @@ MESSAGE_STATUS_UNSPECIFIED: MessageStatus
 MESSAGE_STATUS_DELIVERED: MessageStatus
 MESSAGE_STATUS_HELD: MessageStatus
 MESSAGE_STATUS_BLOCKED: MessageStatus
+MESSAGE_STATUS_UNDELIVERED: MessageStatus
 DIRECTION_UNSPECIFIED: Direction
 DIRECTION_OLDER: Direction
 DIRECTION_NEWER: Direction
@@ -147,7 +149,7 @@ class ModerationOutcome(_message.Message):
     def __init__(self, action: _Optional[_Union[_moderation_pb2.Action, str]] = ..., categories: _Optional[_Iterable[_Union[_moderation_pb2.Category, str]]] = ..., reason: _Optional[str] = ..., policy_version: _Optional[str] = ...) -> None: ...
 
 class Message(_message.Message):
-    __slots__ = ("message_id", "thread_id", "seq", "sender", "text", "status", "moderation", "attachment_ids", "created_at")
+    __slots__ = ("message_id", "thread_id", "seq", "sender", "text", "status", "moderation", "attachment_ids", "created_at", "status_reason")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
@@ -157,6 +159,7 @@ class Message(_message.Message):
     MODERATION_FIELD_NUMBER: _ClassVar[int]
     ATTACHMENT_IDS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
     message_id: str
     thread_id: str
     seq: int
@@ -166,7 +169,8 @@ class Message(_message.Message):
     moderation: ModerationOutcome
     attachment_ids: _containers.RepeatedScalarFieldContainer[str]
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, message_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., seq: _Optional[int] = ..., sender: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., text: _Optional[str] = ..., status: _Optional[_Union[MessageStatus, str]] = ..., moderation: _Optional[_Union[ModerationOutcome, _Mapping]] = ..., attachment_ids: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    status_reason: str
+    def __init__(self, message_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., seq: _Optional[int] = ..., sender: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., text: _Optional[str] = ..., status: _Optional[_Union[MessageStatus, str]] = ..., moderation: _Optional[_Union[ModerationOutcome, _Mapping]] = ..., attachment_ids: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_reason: _Optional[str] = ...) -> None: ...
 
 class CreateThreadRequest(_message.Message):
     __slots__ = ("request_id", "kind", "order_id", "claim_id", "buyer_id", "shop_id", "support", "initiation_reason", "linked_thread_id")

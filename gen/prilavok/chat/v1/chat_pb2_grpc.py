@@ -101,7 +101,10 @@ class ChatServiceServicer:
     def CreateThread(self, request, context):
         """ORDER and CLAIM threads are one per (kind, order_id or claim_id, shop, buyer): whoever
         opens it again (either side, any request_id) gets the stored thread with created=false.
-        SUPPORT threads are idempotent by (author's party, request_id).
+        SUPPORT threads are idempotent by (author's party, request_id): the same request_id with
+        another support topic or linked_thread_id is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming
+        the fields. Starting a thread one would write in while suspended is SENDER_SUSPENDED (a
+        support thread stays open to a suspended party unless the chat policy says otherwise).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -122,9 +125,13 @@ class ChatServiceServicer:
 
     def SendMessage(self, request, context):
         """Idempotent by (caller, request_id): a retry of a stored message returns it
-        (created=false) even if the thread closed or moderation is unavailable since.
+        (created=false) even if the thread closed, moderation is unavailable or the sender was
+        suspended since; the same request_id with another text or attachment_ids is
+        INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming those fields (nothing is stored or judged).
         The answer carries the stored message and its moderation outcome; a blocked
-        message is stored as BLOCKED and not delivered.
+        message is stored as BLOCKED and not delivered. A sender suspended by moderation (their
+        shop, or them in person) gets FAILED_PRECONDITION SENDER_SUSPENDED with the end in
+        ErrorInfo metadata `suspended_until` (RFC 3339) and `suspended_party`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -157,7 +164,8 @@ class ChatServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UploadAttachment(self, request_iterator, context):
-        """Client streaming: the first chunk carries the metadata, the rest the bytes.
+        """Client streaming: the first chunk carries the metadata, the rest the bytes. A suspended
+        sender gets SENDER_SUSPENDED, as for SendMessage.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

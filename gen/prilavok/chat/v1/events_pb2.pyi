@@ -65,6 +65,24 @@ class MessageBlocked(_message.Message):
     recipients: _containers.RepeatedCompositeFieldContainer[_common_pb2.Party]
     def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., thread: _Optional[_Union[_chat_pb2.Thread, _Mapping]] = ..., message: _Optional[_Union[_chat_pb2.Message, _Mapping]] = ..., recipients: _Optional[_Iterable[_Union[_common_pb2.Party, _Mapping]]] = ...) -> None: ...
 
+class MessageUndelivered(_message.Message):
+    __slots__ = ("event_id", "occurred_at", "thread", "message", "recipients", "review_id", "appeal_id")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    THREAD_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENTS_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_ID_FIELD_NUMBER: _ClassVar[int]
+    APPEAL_ID_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    thread: _chat_pb2.Thread
+    message: _chat_pb2.Message
+    recipients: _containers.RepeatedCompositeFieldContainer[_common_pb2.Party]
+    review_id: str
+    appeal_id: str
+    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., thread: _Optional[_Union[_chat_pb2.Thread, _Mapping]] = ..., message: _Optional[_Union[_chat_pb2.Message, _Mapping]] = ..., recipients: _Optional[_Iterable[_Union[_common_pb2.Party, _Mapping]]] = ..., review_id: _Optional[str] = ..., appeal_id: _Optional[str] = ...) -> None: ...
+
 class ThreadRead(_message.Message):
     __slots__ = ("event_id", "occurred_at", "thread_id", "reader", "up_to_seq", "thread", "recipients")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]

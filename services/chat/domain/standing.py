@@ -1,0 +1,112 @@
+"""Suspensions, as chat applies them: moderation decides them and announces each change
+(StandingChanged); chat keeps what it last heard per party (its own read model) and refuses to
+let a suspended party write.
+
+- A party is suspended until `suspended_until`; when that time passes it may write again, with
+  no event (the clock decides). An early end (a moderator lifts it, an appeal reverses a strike)
+  is an event that records no end date.
+- Events may arrive twice or out of order: the one that happened last (occurred_at, then the
+  event id to break a tie) wins, so a late older event never undoes a newer one.
+- A writer is suspended when any party it writes as is: a seller's shop or the seller in
+  person, a buyer in person, a support agent in person."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from prilavok_platform.errors import FailedPrecondition
+from prilavok_platform.identity import Identity, Party
+from services.chat.domain.commands import NoteStanding
+from services.chat.domain.model import ChatPolicy, Standing, Thread, ThreadKind
+
+REASON = "SENDER_SUSPENDED"
+
+
+def _to_millisecond(at: dt.datetime) -> dt.datetime:
+    """Times as the database keeps them, so a stored event compares equal to its redelivery."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+@dataclass(frozen=True)
+class Suspension:
+    """What chat last heard about one party's suspension: in force until `suspended_until`, or
+    lifted (None), as of the event `event_id` that happened at `occurred_at`."""
+
+    party: Party
+    suspended_until: dt.datetime | None
+    occurred_at: dt.datetime
+    event_id: str
+
+    def supersedes(self, stored: Suspension | None) -> bool:
+        """Whether this news replaces what is stored: it happened later (a redelivery or an older
+        event arriving late does not)."""
+        return stored is None or (self.occurred_at, self.event_id) > (stored.occurred_at, stored.event_id)
+
+    def in_force(self, now: dt.datetime) -> bool:
+        return self.suspended_until is not None and self.suspended_until > now
+
+
+def suspension_noted(cmd: NoteStanding) -> Suspension | None:
+    """The news a standing change carries about a suspension: the party suspended until a time
+    (current SUSPENDED), or released early (previous SUSPENDED, current another standing). None
+    when the change is not about a suspension (e.g. GOOD -> WARNING)."""
+    if cmd.current is Standing.SUSPENDED:
+        if cmd.suspended_until is None:
+            raise ValueError("a suspension without suspended_until")
+        until: dt.datetime | None = _to_millisecond(cmd.suspended_until)
+    elif cmd.previous is Standing.SUSPENDED:
+        until = None
+    else:
+        return None
+    return Suspension(cmd.party, until, _to_millisecond(cmd.occurred_at), cmd.event_id)
+
+
+def writer_parties(writer: Identity) -> tuple[Party, ...]:
+    """Every party a writer writes as: its own (a seller's shop, the support desk, a buyer) and
+    the person (a suspension may be limited to the one who wrote)."""
+    return tuple(dict.fromkeys((Party.of(writer), Party.user(writer.user_id))))
+
+
+@dataclass(frozen=True)
+class ActiveSuspensions:
+    """The suspensions in force when last read, by party: a small set, held in memory by every
+    replica and looked up on each send without a database round trip."""
+
+    until: dict[Party, dt.datetime]
+
+    @staticmethod
+    def of(suspensions: Iterable[Suspension]) -> ActiveSuspensions:
+        return ActiveSuspensions({s.party: s.suspended_until for s in suspensions if s.suspended_until is not None})
+
+    def binding(self, writer: Identity, now: dt.datetime) -> tuple[Party, dt.datetime] | None:
+        """The suspension that stops `writer` now (the one that ends last), or None."""
+        found = [(until, party) for party in writer_parties(writer) if (until := self.until.get(party)) and until > now]
+        if not found:
+            return None
+        until, party = max(found, key=lambda f: f[0])
+        return party, until
+
+
+NO_SUSPENSIONS = ActiveSuspensions({})
+
+
+def rfc3339(at: dt.datetime) -> str:
+    at = at.astimezone(dt.UTC)
+    return at.isoformat(timespec="milliseconds" if at.microsecond else "seconds").replace("+00:00", "Z")
+
+
+def require_not_suspended(writer: Identity, thread: Thread, active: ActiveSuspensions, now: dt.datetime, policy: ChatPolicy) -> None:
+    """A suspended writer may not write (send, attach, open a thread), except to the marketplace's
+    support when the policy allows it. FAILED_PRECONDITION SENDER_SUSPENDED names the end date."""
+    if thread.kind is ThreadKind.SUPPORT and policy.suspended_may_write_to_support:
+        return
+    found = active.binding(writer, now)
+    if found is None:
+        return
+    party, until = found
+    raise FailedPrecondition(
+        f"{party} may not send messages until {rfc3339(until)} (suspended by moderation)",
+        reason=REASON,
+        metadata={"suspended_until": rfc3339(until), "suspended_party": party.key},
+    )

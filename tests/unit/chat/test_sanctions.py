@@ -1,0 +1,252 @@
+"""Sanctions in chat, over fakes: suspensions from moderation's StandingChanged (chat's own read
+model, looked up in memory on each send), request ids that check their payload, and messages a
+moderator cleared (a held message approved, a block reversed on appeal) after their thread closed."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import pathlib
+import uuid
+
+import pytest
+import yaml
+
+from prilavok.common.v1 import common_pb2
+from prilavok.moderation.v1 import events_pb2 as moderation_events
+from prilavok.moderation.v1 import moderation_pb2
+from prilavok_platform.errors import FailedPrecondition
+from prilavok_platform.identity import Identity, Party, Role
+from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage, TransientError
+from prilavok_platform.policy_file import PolicyHolder
+from prilavok_platform.protobuf import timestamp
+from services.chat.domain import commands as c
+from services.chat.domain import events as e
+from services.chat.domain.model import AttachmentMeta, ChatPolicy, InitiationReason, MessageStatus, Standing, SupportTopic, ThreadKind
+from services.chat.domain.standing import ActiveSuspensions, Suspension, rfc3339, writer_parties
+from services.chat.entrypoints.consumers import standing_dispatcher
+from services.chat.service_layer.handlers import ChatHandlers
+from tests.unit.chat.fakes import POLICY, world
+
+BUYER = Identity("b1", Role.BUYER)
+SELLER = Identity("u1", Role.SELLER, "s1")
+COLLEAGUE = Identity("u2", Role.SELLER, "s1")
+DEFAULT_POLICY = pathlib.Path(__file__).resolve().parents[3] / "services" / "chat" / "default_policy.yaml"
+
+
+def rid() -> str:
+    return uuid.uuid4().hex
+
+
+async def order_thread(w, order_id="o1"):
+    view, _ = await w.handlers.create_thread(c.CreateThread(BUYER, rid(), ThreadKind.ORDER, order_id=order_id, shop_id="s1"))
+    return view.thread
+
+
+async def send(w, who, thread_id, text="Здравствуйте", request_id=None):
+    return await w.handlers.send_message(c.SendMessage(who, thread_id, request_id or rid(), text))
+
+
+def suspended(w, party: Party, days: int = 7, *, ago: dt.timedelta = dt.timedelta(0), event_id: str = "ev-s") -> c.NoteStanding:
+    at = w.clock.now() - ago
+    return c.NoteStanding(event_id, at, party, Standing.RESTRICTED, Standing.SUSPENDED, at + dt.timedelta(days=days))
+
+
+def released(w, party: Party, *, ago: dt.timedelta = dt.timedelta(0), event_id: str = "ev-r") -> c.NoteStanding:
+    return c.NoteStanding(event_id, w.clock.now() - ago, party, Standing.SUSPENDED, Standing.RESTRICTED)
+
+
+async def refused(coroutine) -> FailedPrecondition:
+    with pytest.raises(FailedPrecondition) as err:
+        await coroutine
+    assert err.value.reason == "SENDER_SUSPENDED"
+    return err.value
+
+
+# --- suspensions -----------------------------------------------------------------------------
+
+async def test_a_suspended_shop_cannot_send_through_any_of_its_sellers_and_the_buyer_still_can():
+    w = world()
+    thread = await order_thread(w)
+    notice = suspended(w, Party.shop("s1"))
+    assert await w.handlers.note_standing(notice) is True
+    for seller in (SELLER, COLLEAGUE):
+        error = await refused(send(w, seller, thread.thread_id))
+        assert error.metadata == {"suspended_until": "2026-11-09T09:00:00Z", "suspended_party": "shop:s1"}
+        assert "2026-11-09T09:00:00Z" in error.message
+    assert not w.moderation.calls and not w.messages.rows  # refused before moderation is asked: nothing stored, no strike
+    message, _ = await send(w, BUYER, thread.thread_id)
+    assert message.status is MessageStatus.DELIVERED
+
+
+async def test_a_suspension_of_the_writer_alone_leaves_the_shops_other_sellers_free():
+    w = world()
+    thread = await order_thread(w)
+    await w.handlers.note_standing(suspended(w, Party.user("u1")))
+    await refused(send(w, SELLER, thread.thread_id))
+    assert (await send(w, COLLEAGUE, thread.thread_id))[0].status is MessageStatus.DELIVERED
+
+
+async def test_the_send_path_reads_suspensions_from_memory_and_another_replica_learns_them_at_its_refresh():
+    """No round trip per message: a second process (handlers over the same storage) knows nothing
+    until its periodic refresh, then refuses too."""
+    w = world()
+    thread = await order_thread(w)
+    other = ChatHandlers(w.uow, PolicyHolder.fixed(POLICY), w.clock, w.moderation, w.attachments, w.live)
+    await w.handlers.note_standing(suspended(w, Party.shop("s1")))
+    reads = w.suspensions.reads
+    await refused(send(w, SELLER, thread.thread_id))
+    assert (await other.send_message(c.SendMessage(SELLER, thread.thread_id, rid(), "Здравствуйте")))[0].seq == 1
+    assert w.suspensions.reads == reads  # neither send read the suspensions
+    assert await other.refresh_suspensions() == 1
+    await refused(other.send_message(c.SendMessage(SELLER, thread.thread_id, rid(), "Здравствуйте")))
+
+
+async def test_a_suspension_that_ran_out_stops_applying_by_the_clock_without_an_event_or_a_refresh():
+    w = world()
+    thread = await order_thread(w)
+    await w.handlers.note_standing(suspended(w, Party.shop("s1"), days=1))
+    w.clock.advance(dt.timedelta(hours=23, minutes=59))
+    await refused(send(w, SELLER, thread.thread_id))
+    w.clock.advance(dt.timedelta(minutes=1))
+    assert (await send(w, SELLER, thread.thread_id))[0].status is MessageStatus.DELIVERED
+    assert await w.handlers.refresh_suspensions() == 0
+
+
+async def test_an_early_end_lifts_the_suspension_and_older_or_repeated_news_never_undoes_newer():
+    w = world()
+    thread = await order_thread(w)
+    shop = Party.shop("s1")
+    assert await w.handlers.note_standing(released(w, shop, ago=dt.timedelta(minutes=1))) is True
+    # the suspension it ended arrives late (redelivered after a failure): it stays ended
+    assert await w.handlers.note_standing(suspended(w, shop, ago=dt.timedelta(minutes=5))) is False
+    assert (await send(w, SELLER, thread.thread_id))[0].status is MessageStatus.DELIVERED
+    # a new suspension, then its early end; each delivered twice
+    w.clock.advance(dt.timedelta(hours=1))
+    assert await w.handlers.note_standing(suspended(w, shop, event_id="ev-2")) is True
+    assert await w.handlers.note_standing(suspended(w, shop, event_id="ev-2")) is False
+    await refused(send(w, SELLER, thread.thread_id))
+    w.clock.advance(dt.timedelta(hours=1))
+    assert await w.handlers.note_standing(released(w, shop, event_id="ev-3")) is True
+    assert await w.handlers.note_standing(released(w, shop, event_id="ev-3")) is False
+    assert w.suspensions.rows[shop].suspended_until is None
+    assert (await send(w, COLLEAGUE, thread.thread_id))[0].status is MessageStatus.DELIVERED
+
+
+async def test_a_standing_change_that_is_not_about_a_suspension_is_not_kept():
+    w = world()
+    at = w.clock.now()
+    assert await w.handlers.note_standing(c.NoteStanding("ev", at, Party.shop("s1"), Standing.GOOD, Standing.WARNING)) is False
+    assert await w.handlers.note_standing(c.NoteStanding("ev", at, Party.shop("s1"), None, Standing.RESTRICTED)) is False
+    assert not w.suspensions.rows
+
+
+async def test_a_suspended_writer_cannot_upload_or_open_a_chat_but_may_find_one_and_write_to_support():
+    w = world()
+    thread = await order_thread(w)
+    await w.handlers.note_standing(suspended(w, Party.shop("s1")))
+    content = b"jpeg"
+    meta = AttachmentMeta(thread.thread_id, "defect.jpg", "image/jpeg", len(content), hashlib.sha256(content).hexdigest())
+
+    async def chunks():
+        yield content
+
+    await refused(w.handlers.upload_attachment(c.UploadAttachment(SELLER, meta), chunks()))
+    assert not w.attachments.files
+    await refused(w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.ORDER, order_id="o2", buyer_id="b1",
+                                                          initiation_reason=InitiationReason.ORDER_DETAILS)))
+    found, created = await w.handlers.create_thread(c.CreateThread(SELLER, "", ThreadKind.ORDER, order_id="o1", buyer_id="b1"))
+    assert not created and found.thread.thread_id == thread.thread_id  # finding a chat writes nothing
+    # a buyer opens a chat with the suspended shop; the shop may ask the marketplace's support
+    assert (await order_thread(w, order_id="o3")).participants
+    topic = SupportTopic("Блокировка", "Приостановка отправки сообщений")
+    support, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic))
+    assert (await send(w, SELLER, support.thread.thread_id))[0].status is MessageStatus.DELIVERED
+
+
+async def test_the_policy_may_stop_a_suspended_party_writing_to_support_too():
+    w = world(dataclasses.replace(POLICY, suspended_may_write_to_support=False))
+    await w.handlers.note_standing(suspended(w, Party.shop("s1")))
+    topic = SupportTopic("Блокировка", "Приостановка отправки сообщений")
+    await refused(w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic)))
+
+
+async def test_a_retry_of_a_message_stored_before_the_suspension_gets_it_back():
+    w = world()
+    thread = await order_thread(w)
+    first, _ = await send(w, SELLER, thread.thread_id, request_id="r1")
+    await w.handlers.note_standing(suspended(w, Party.shop("s1")))
+    again, created = await send(w, SELLER, thread.thread_id, request_id="r1")
+    assert not created and again.message_id == first.message_id
+
+
+def test_who_a_writer_writes_as_and_which_suspension_binds():
+    now = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    assert writer_parties(SELLER) == (Party.shop("s1"), Party.user("u1"))
+    assert writer_parties(BUYER) == (Party.user("b1"),)
+    assert writer_parties(Identity("a1", Role.SUPPORT)) == (Party.support(), Party.user("a1"))
+    later, sooner = now + dt.timedelta(days=9), now + dt.timedelta(days=2)
+    active = ActiveSuspensions.of([Suspension(Party.shop("s1"), sooner, now, "a"), Suspension(Party.user("u1"), later, now, "b"),
+                                   Suspension(Party.user("b1"), None, now, "c")])
+    assert active.binding(SELLER, now) == (Party.user("u1"), later)  # the one that ends last
+    assert active.binding(COLLEAGUE, now) == (Party.shop("s1"), sooner)
+    assert active.binding(BUYER, now) is None
+    assert active.binding(COLLEAGUE, sooner) is None
+    assert rfc3339(dt.datetime(2026, 11, 2, 9, 0, 0, 250000, tzinfo=dt.UTC)) == "2026-11-02T09:00:00.250Z"
+
+
+def test_the_default_policy_refreshes_suspensions_every_second_and_refuses_nonsense():
+    data = yaml.safe_load(DEFAULT_POLICY.read_text())
+    policy = ChatPolicy.from_dict(data)
+    assert (policy.suspensions_refresh_seconds, policy.suspended_may_write_to_support) == (1.0, True)
+    without = {k: v for k, v in data.items() if k != "suspensions"}
+    assert ChatPolicy.from_dict(without).suspensions_refresh_seconds == 1.0  # an older policy file still loads
+    for bad in ({"refresh_seconds": 0}, {"refresh_seconds": 3600}, {"may_write_to_support": "yes"}):
+        with pytest.raises(ValueError):
+            ChatPolicy.from_dict({**data, "suspensions": bad})
+
+
+class Msg:
+    def __init__(self, event):
+        self.headers = {EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name}
+        self.data = event.SerializeToString()
+        self.subject = "t.moderation.standing.changed"
+
+
+def standing_changed(previous: int, current: int, *, until: dt.datetime | None, party: Party | None = None,
+                     at: dt.datetime, event_id: str = "ev-1") -> moderation_events.StandingChanged:
+    event = moderation_events.StandingChanged(
+        event_id=event_id, occurred_at=timestamp(at), previous=previous, current=current,
+        sender=common_pb2.Actor(role=common_pb2.ROLE_SELLER, user_id="u1", shop_id="s1"),
+        offender=common_pb2.Party(kind=common_pb2.PARTY_KIND_SHOP, id="s1"))
+    if until is not None:
+        event.suspended_until.CopyFrom(timestamp(until))
+    if party is not None:
+        event.suspended_party.CopyFrom(common_pb2.Party(kind=common_pb2.PARTY_KIND_USER, id=party.id))
+    return event
+
+
+async def test_standing_changed_events_through_the_dispatcher():
+    w = world()
+    thread = await order_thread(w)
+    dispatch = standing_dispatcher(w.handlers)
+    now, until = w.clock.now(), w.clock.now() + dt.timedelta(days=7)
+    with pytest.raises(PoisonMessage):  # a suspension without its end can never be applied
+        await dispatch(Msg(standing_changed(moderation_pb2.STANDING_RESTRICTED, moderation_pb2.STANDING_SUSPENDED, until=None, at=now)))
+    with pytest.raises(TransientError):  # a standing of a newer moderation: left for a newer chat
+        await dispatch(Msg(standing_changed(moderation_pb2.STANDING_SUSPENDED, 9, until=until, at=now)))
+    # suspended_party names the writer alone
+    await dispatch(Msg(standing_changed(moderation_pb2.STANDING_RESTRICTED, moderation_pb2.STANDING_SUSPENDED, until=until,
+                                        party=Party.user("u1"), at=now)))
+    await refused(send(w, SELLER, thread.thread_id))
+    assert (await send(w, COLLEAGUE, thread.thread_id))[0].seq == 1
+    # an event that names no suspended_party suspends the offender (the shop)
+    await dispatch(Msg(standing_changed(moderation_pb2.STANDING_RESTRICTED, moderation_pb2.STANDING_SUSPENDED, until=until,
+                                        at=now, event_id="ev-2")))
+    await refused(send(w, COLLEAGUE, thread.thread_id))
+    w.clock.advance(dt.timedelta(minutes=1))
+    await dispatch(Msg(standing_changed(moderation_pb2.STANDING_SUSPENDED, moderation_pb2.STANDING_RESTRICTED, until=None,
+                                        at=w.clock.now(), event_id="ev-3")))
+    assert (await send(w, COLLEAGUE, thread.thread_id))[0].seq == 2
+    assert set(w.suspensions.rows) == {Party.user("u1"), Party.shop("s1")}
+    assert not [x for x in w.uow.published if isinstance(x, e.MessageBlocked)]
