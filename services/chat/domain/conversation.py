@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+from prilavok_platform import idempotency
 from prilavok_platform.errors import FailedPrecondition, Validator
+from prilavok_platform.idempotency import Fingerprint
 from prilavok_platform.identity import Identity, Party
 from services.chat.domain import access, reading
 from services.chat.domain.deadlines import answering_side, apply_reply_deadline, stop_reply_deadline
@@ -49,6 +51,19 @@ def message_id_for(thread_id: str, sender: Identity, request_id: str) -> str:
     return stable_id("message", thread_id, Party.of(sender).key, sender.user_id, request_id)
 
 
+def send_fingerprint(text: str, attachment_ids: tuple[str, ...]) -> Fingerprint:
+    """Everything of a SendMessage request that shapes the message (its thread and sender are in
+    its id), named as the request names them."""
+    return idempotency.fingerprint({"text": text, "attachment_ids": attachment_ids})
+
+
+def replayed(stored: Message, request: Fingerprint, request_id: str, viewer: Identity) -> Message:
+    """The stored message, for a retry of the request that stored it; the same request id with
+    another text or other attachments is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming them."""
+    idempotency.require_same_request(stored.request_fingerprint, request, request_id=request_id)
+    return as_seen_by(stored, viewer)
+
+
 def require_open(thread: Thread) -> None:
     if thread.status is ThreadStatus.CLOSED:
         raise FailedPrecondition(f"thread {thread.thread_id} is closed", reason="THREAD_CLOSED")
@@ -84,7 +99,7 @@ def decision_for_message(decision: ModerationDecision, text: str, file_names: tu
 
 def moderated_message(
     *, message_id: str, thread_id: str, sender: Identity, side: Side, text: str, attachment_ids: tuple[str, ...],
-    decision: ModerationDecision, at: dt.datetime,
+    decision: ModerationDecision, at: dt.datetime, request_fingerprint: Fingerprint = (),
 ) -> Message:
     """The message as moderation left it: delivered (masked if so decided), held for a moderator, or blocked."""
     status = STATUS_BY_ACTION.get(decision.action, MessageStatus.BLOCKED)
@@ -106,6 +121,7 @@ def moderated_message(
         moderation_categories=decision.categories,
         moderation_reason=decision.reason,
         policy_version=decision.policy_version,
+        request_fingerprint=request_fingerprint,
     )
 
 

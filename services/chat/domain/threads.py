@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from prilavok_platform import idempotency
 from prilavok_platform.errors import FailedPrecondition, NotFound, Validator
+from prilavok_platform.idempotency import Fingerprint, differing_fields
 from prilavok_platform.identity import Identity, Party, Role
 from services.chat.domain import access
 from services.chat.domain.commands import CreateThread
@@ -29,9 +31,12 @@ def requested_thread(cmd: CreateThread, now: dt.datetime, policy: ChatPolicy) ->
     access.require_may_open(cmd.caller, cmd.kind)
     _refuse_fields_that_do_not_apply(cmd, v)
     if cmd.kind is ThreadKind.SUPPORT:
-        return _support_thread(cmd, now, policy, v)
-    access.require_may_open_between(cmd.caller, cmd.buyer_id, cmd.shop_id)
-    return _order_thread(cmd, now, v)
+        thread = _support_thread(cmd, now, policy, v)
+    else:
+        access.require_may_open_between(cmd.caller, cmd.buyer_id, cmd.shop_id)
+        thread = _order_thread(cmd, now, v)
+    thread.request_fingerprint = request_fingerprint(thread)
+    return thread
 
 
 def _refuse_fields_that_do_not_apply(cmd: CreateThread, v: Validator) -> None:
@@ -52,13 +57,36 @@ def _refuse_fields_that_do_not_apply(cmd: CreateThread, v: Validator) -> None:
             v.add(name, f"does not apply to a {cmd.kind.value if cmd.kind else ''} thread opened by a {cmd.caller.role.value}")
 
 
-def require_same_request(existing: Thread, requested: Thread) -> None:
-    """The stored thread of a claim is about one order: asking for it with another order is an error,
-    not silently that thread."""
-    if existing.order_id != requested.order_id:
+def request_fingerprint(thread: Thread) -> Fingerprint:
+    """The values of the request a thread was opened with that its stable id does not already
+    hold, named as CreateThreadRequest names them: a support request's topic and link (its id is
+    the author's party and the request id), a claim chat's order (its id is the claim's). An order
+    chat is wholly named by its id (the other values, such as a seller's initiation_reason, only
+    apply to the one who starts it)."""
+    if thread.kind is ThreadKind.SUPPORT:
+        topic = thread.support or SupportTopic("", "")
+        return idempotency.fingerprint({"support.category": topic.category, "support.topic": topic.topic,
+                                        "support.references": topic.references, "linked_thread_id": thread.linked_thread_id})
+    if thread.kind is ThreadKind.CLAIM:
+        return idempotency.fingerprint({"order_id": thread.order_id})
+    return ()
+
+
+def require_same_request(existing: Thread, requested: Thread, request_id: str) -> None:
+    """The stored thread answers a request only if the request asks for that thread:
+    - a support request under a request id already used with another topic or link is
+      INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming the fields that differ (Stripe's rule);
+    - a claim chat is about one order: asking for it with another order is FAILED_PRECONDITION
+      CLAIM_OF_ANOTHER_ORDER (either side opens it, under any request id), not that thread.
+    A thread stored before fingerprints existed is compared on the values it holds."""
+    stored = existing.request_fingerprint or request_fingerprint(existing)
+    if existing.kind is ThreadKind.SUPPORT:
+        idempotency.require_same_request(stored, requested.request_fingerprint, request_id=request_id)
+    elif existing.kind is ThreadKind.CLAIM and (differ := differing_fields(stored, requested.request_fingerprint)):
         raise FailedPrecondition(
             f"claim {existing.claim_id} is about order {existing.order_id}, not {requested.order_id}",
             reason="CLAIM_OF_ANOTHER_ORDER",
+            metadata={"fields": ",".join(differ), "order_id": existing.order_id},
         )
 
 

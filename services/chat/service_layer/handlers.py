@@ -126,7 +126,7 @@ class ChatHandlers:
         thread = requested_thread(cmd, self._clock.now(), self._policy.current)
         existing = await self._uow.reader().threads.get(thread.thread_id)
         if existing is not None:
-            require_same_request(existing, thread)
+            require_same_request(existing, thread, cmd.request_id)
             return ThreadView(existing, existing.side_of(cmd.caller)), False
         event = start_thread(thread, cmd.caller)
         if thread.side_of(cmd.caller) is not None:  # the opener writes in it (a service opening one for others does not)
@@ -146,6 +146,7 @@ class ChatHandlers:
             existing = await self._uow.reader().threads.get(thread.thread_id)
             if existing is None:
                 raise
+            require_same_request(existing, thread, cmd.request_id)
             stored, created = existing, False
         return ThreadView(stored, stored.side_of(cmd.caller)), created
 
@@ -199,10 +200,12 @@ class ChatHandlers:
         view = await self._visible(cmd.caller, cmd.thread_id)
         side = access.require_may_write(view.thread, cmd.caller)
         message_id = conversation.message_id_for(cmd.thread_id, cmd.caller, cmd.request_id)
+        request = conversation.send_fingerprint(cmd.text, cmd.attachment_ids)
         # A retry of a stored message gets it back, whatever happened since (the thread closed,
-        # moderation went down): the error it was told to retry on must not come back.
+        # moderation went down, the sender was suspended): the error it was told to retry on must
+        # not come back. Another payload under its request id is refused before moderation is asked.
         if (already := await self._uow.reader().messages.get(message_id)) is not None:
-            return conversation.as_seen_by(already, cmd.caller), False
+            return conversation.replayed(already, request, cmd.request_id, cmd.caller), False
         conversation.require_open(view.thread)
         self._require_not_suspended(cmd.caller, view.thread)
         file_names: tuple[str, ...] = ()
@@ -218,7 +221,7 @@ class ChatHandlers:
         async def work(tx: Tx) -> Message:
             message = conversation.moderated_message(
                 message_id=message_id, thread_id=cmd.thread_id, sender=cmd.caller, side=side, text=cmd.text,
-                attachment_ids=cmd.attachment_ids, decision=decision, at=now,
+                attachment_ids=cmd.attachment_ids, decision=decision, at=now, request_fingerprint=request,
             )
 
             async def accept(thread: Thread) -> Change[None]:
@@ -230,11 +233,11 @@ class ChatHandlers:
 
         try:
             stored, created = await self._uow.transaction(work), True
-        except AlreadyStored:
+        except AlreadyStored:  # the same request, sent twice at once: the other one stored it
             existing = await self._uow.reader().messages.get(message_id)
             if existing is None:
                 raise
-            stored, created = existing, False
+            return conversation.replayed(existing, request, cmd.request_id, cmd.caller), False
         return conversation.as_seen_by(stored, cmd.caller), created
 
     async def list_messages(self, cmd: commands.ListMessages) -> MessagePage:

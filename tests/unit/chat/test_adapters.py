@@ -123,7 +123,8 @@ def test_events_read_back_into_the_live_items_the_stream_shows_unchanged():
 
 class Msg:
     def __init__(self, event=None, *, data: bytes | None = None, event_type: str | None = None):
-        self.headers = {EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name if event_type is None else event_type}
+        # As chat's outbox relay sends them: the type and the producer (prilavok_platform.nats.PRODUCER_HEADER).
+        self.headers = {EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name if event_type is None else event_type, "Prilavok-Producer": "chat"}
         self.data = event.SerializeToString() if data is None else data
         self.subject = "t.chat.x"
 

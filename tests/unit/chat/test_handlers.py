@@ -725,7 +725,7 @@ async def test_stream_events_follows_what_access_allows():
 async def test_review_resolved_events_release_held_messages_through_the_dispatcher():
     class Msg:
         def __init__(self, event):
-            self.headers = {EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name}
+            self.headers = {EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name, "Prilavok-Producer": "moderation"}
             self.data = event.SerializeToString()
             self.subject = "t.moderation.review.resolved"
 

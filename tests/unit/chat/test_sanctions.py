@@ -15,7 +15,7 @@ import yaml
 from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import events_pb2 as moderation_events
 from prilavok.moderation.v1 import moderation_pb2
-from prilavok_platform.errors import FailedPrecondition
+from prilavok_platform.errors import FailedPrecondition, InvalidArgument
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage, TransientError
 from prilavok_platform.policy_file import PolicyHolder
@@ -208,7 +208,7 @@ def test_the_default_policy_refreshes_suspensions_every_second_and_refuses_nonse
 
 class Msg:
     def __init__(self, event):
-        self.headers = {EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name}
+        self.headers = {EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name, "Prilavok-Producer": "moderation"}
         self.data = event.SerializeToString()
         self.subject = "t.moderation.standing.changed"
 
@@ -250,3 +250,113 @@ async def test_standing_changed_events_through_the_dispatcher():
     assert (await send(w, COLLEAGUE, thread.thread_id))[0].seq == 2
     assert set(w.suspensions.rows) == {Party.user("u1"), Party.shop("s1")}
     assert not [x for x in w.uow.published if isinstance(x, e.MessageBlocked)]
+
+
+# --- request ids with Stripe semantics -------------------------------------------------------
+
+def reused(err) -> list[str]:
+    assert err.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    return [v.field for v in err.value.violations]
+
+
+async def test_a_request_id_reused_with_another_text_is_refused_before_moderation_is_asked():
+    """The issue's reproduction: clean text under R, then R again with a phone number added. The
+    retry is refused naming `text`; moderation is not asked and nothing is stored, so no event
+    reaches moderation and no strike or fine can be recorded."""
+    w = world()
+    thread = await order_thread(w)
+    first, _ = await send(w, SELLER, thread.thread_id, "Здравствуйте! Отправим завтра.", request_id="R")
+    with pytest.raises(InvalidArgument) as err:
+        await send(w, SELLER, thread.thread_id, "Здравствуйте! Отправим завтра. +7 912 345-67-89", request_id="R")
+    assert reused(err) == ["text"] and err.value.metadata == {"request_id": "R", "fields": "text"}
+    assert w.moderation.calls == ["Здравствуйте! Отправим завтра."]
+    assert list(w.messages.rows) == [first.message_id]
+    assert [type(x) for x in w.uow.published if isinstance(x, e.MessageEvent)] == [e.MessageDelivered]
+    again, created = await send(w, SELLER, thread.thread_id, "Здравствуйте! Отправим завтра.", request_id="R")
+    assert not created and again.message_id == first.message_id  # the identical retry is replayed
+
+
+async def test_a_request_id_reused_with_other_attachments_names_them():
+    w = world()
+    thread = await order_thread(w)
+    content = b"jpeg"
+    ids = []
+    for name in ("a.jpg", "b.jpg"):
+        meta = AttachmentMeta(thread.thread_id, name, "image/jpeg", len(content), hashlib.sha256(content).hexdigest())
+
+        async def chunks():
+            yield content
+
+        ids.append((await w.handlers.upload_attachment(c.UploadAttachment(BUYER, meta), chunks())).attachment_id)
+    await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, "R", "Фото брака", (ids[0],)))
+    with pytest.raises(InvalidArgument) as err:
+        await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, "R", "Фото брака", (ids[0], ids[1])))
+    assert reused(err) == ["attachment_ids"]
+    with pytest.raises(InvalidArgument) as err:
+        await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, "R", "Другое фото", (ids[1],)))
+    assert reused(err) == ["text", "attachment_ids"]
+    assert len(w.messages.rows) == 1
+
+
+async def test_the_same_request_id_sent_twice_at_once_with_different_texts_stores_one_and_refuses_the_other():
+    """Both pass the duplicate check before either is stored; the second insert finds the id
+    taken, and its payload is compared with what the first stored."""
+    w = world()
+    thread = await order_thread(w)
+    first, _ = await send(w, BUYER, thread.thread_id, "Здравствуйте", request_id="R")
+    original_get = w.messages.get
+    calls = 0
+
+    async def not_yet_stored(message_id):
+        nonlocal calls
+        calls += 1
+        return None if calls == 1 else await original_get(message_id)
+
+    w.messages.get = not_yet_stored
+    with pytest.raises(InvalidArgument) as err:
+        await send(w, BUYER, thread.thread_id, "Здравствуйте, мой телефон 89121234567", request_id="R")
+    assert reused(err) == ["text"]
+    assert w.threads.rows[thread.thread_id].last_seq == 1 and list(w.messages.rows) == [first.message_id]
+    assert len([x for x in w.uow.published if isinstance(x, e.MessageEvent)]) == 1  # the refused one's event was never committed
+
+
+async def test_a_message_stored_before_fingerprints_existed_replays_for_any_payload():
+    w = world()
+    thread = await order_thread(w)
+    first, _ = await send(w, BUYER, thread.thread_id, "Здравствуйте", request_id="R")
+    w.messages.rows[first.message_id].request_fingerprint = ()
+    again, created = await send(w, BUYER, thread.thread_id, "Иначе", request_id="R")
+    assert not created and again.message_id == first.message_id
+
+
+async def test_a_support_request_id_reused_with_another_topic_or_link_is_refused_naming_the_fields():
+    w = world()
+    topic = SupportTopic("Приемка товара", "Возражения по актам приемки", {"Номер поставки": "123"})
+    first, created = await w.handlers.create_thread(c.CreateThread(SELLER, "S", ThreadKind.SUPPORT, support=topic))
+    again, created_again = await w.handlers.create_thread(c.CreateThread(COLLEAGUE, "S", ThreadKind.SUPPORT, support=topic))
+    assert created and not created_again and again.thread.thread_id == first.thread.thread_id
+    with pytest.raises(InvalidArgument) as err:
+        await w.handlers.create_thread(c.CreateThread(SELLER, "S", ThreadKind.SUPPORT, support=dataclasses.replace(topic, topic="Другое")))
+    assert reused(err) == ["support.topic"]
+    with pytest.raises(InvalidArgument) as err:
+        await w.handlers.create_thread(c.CreateThread(SELLER, "S", ThreadKind.SUPPORT, support=dataclasses.replace(
+            topic, category="Финансы", references={"Номер поставки": "124"}), linked_thread_id=first.thread.thread_id))
+    assert reused(err) == ["support.category", "support.references", "linked_thread_id"]
+    # a thread stored before fingerprints existed is compared on the values it holds
+    w.threads.rows[first.thread.thread_id].request_fingerprint = ()
+    with pytest.raises(InvalidArgument) as err:
+        await w.handlers.create_thread(c.CreateThread(SELLER, "S", ThreadKind.SUPPORT, support=dataclasses.replace(topic, topic="Другое")))
+    assert reused(err) == ["support.topic"]
+    assert (await w.handlers.create_thread(c.CreateThread(SELLER, "S", ThreadKind.SUPPORT, support=topic)))[1] is False
+    assert len(w.uow.events_of(e.ThreadCreated)) == 1
+
+
+async def test_a_claim_chat_asked_for_with_another_order_names_the_field():
+    w = world()
+    await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.CLAIM, order_id="o1", claim_id="c1", shop_id="s1"))
+    # the other side opens it under its own request id: the same thread
+    found, created = await w.handlers.create_thread(c.CreateThread(SELLER, "x", ThreadKind.CLAIM, order_id="o1", claim_id="c1", buyer_id="b1"))
+    assert not created and found.thread.claim_id == "c1"
+    with pytest.raises(FailedPrecondition) as err:
+        await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.CLAIM, order_id="o2", claim_id="c1", shop_id="s1"))
+    assert err.value.reason == "CLAIM_OF_ANOTHER_ORDER" and err.value.metadata == {"fields": "order_id", "order_id": "o1"}
