@@ -28,7 +28,7 @@ from services.chat.adapters.moderation_client import GrpcModerationGateway
 from services.chat.adapters.repository import INDEXES, repositories
 from services.chat.domain.commands import AnnounceDeadlines
 from services.chat.domain.model import ChatPolicy
-from services.chat.entrypoints.consumers import moderation_dispatcher, standing_dispatcher
+from services.chat.entrypoints.consumers import appeal_dispatcher, moderation_dispatcher, standing_dispatcher
 from services.chat.entrypoints.grpc_servicer import SERVICE_NAME, ChatServicer
 from services.chat.service_layer.handlers import ChatHandlers
 
@@ -118,6 +118,7 @@ async def main(stop: asyncio.Event, settings: ChatSettings | None = None, ready=
         for durable, subject, dispatcher in (
             ("chat-review-resolved", "review.resolved", moderation_dispatcher(handlers)),
             ("chat-standing-changed", "standing.changed", standing_dispatcher(handlers)),
+            ("chat-appeal-resolved", "appeal.resolved", appeal_dispatcher(handlers)),
         ):
             await stack.enter_async_context(background(
                 f"chat-consumer-{subject}", _moderation_consumer(infra, prefix, durable, subject, dispatcher, stop), stop))

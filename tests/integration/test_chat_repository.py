@@ -273,3 +273,27 @@ async def test_concurrent_news_about_one_party_leave_the_newest(chat):
     await asyncio.gather(*(handlers.note_standing(n) for n in reversed(notes)))
     doc = await db.suspensions.find_one({"_id": shop.key})
     assert doc["event_id"] == "e7" and doc["suspended_until"] == base + dt.timedelta(days=1, seconds=7)
+
+
+async def test_messages_cleared_after_their_thread_closed_are_stored_undelivered_and_announced(chat):
+    """A held message approved, and a blocked one reversed on appeal, after the thread closed:
+    stored UNDELIVERED with the reason for the sender, one message.undelivered event each (no
+    text), nothing delivered; redelivered decisions change nothing."""
+    handlers, db, _, moderation, uow = chat
+    thread = await open_order(handlers)
+    moderation.by_text["Склад дно"] = ModerationDecision(ModerationAction.REVIEW, (Category.DISPARAGEMENT,), "на проверке")
+    moderation.by_text["Пишите в телеграм @shop"] = ModerationDecision(ModerationAction.BLOCK, (Category.CONTACT_EXCHANGE,), "контакты")
+    held, _ = await send(handlers, BUYER, thread.thread_id, "u1", "Склад дно")
+    blocked, _ = await send(handlers, SELLER, thread.thread_id, "u2", "Пишите в телеграм @shop")
+    await handlers.close_thread(c.CloseThread(BUYER, thread.thread_id))
+    for _ in range(2):
+        await handlers.release_held(c.ReleaseHeld(held.message_id, approved=True, review_id=held.message_id))
+        await handlers.deliver_on_appeal(c.DeliverOnAppeal(blocked.message_id, "ap-1"))
+    docs = {d["_id"]: d async for d in db.messages.find()}
+    assert {d["status"] for d in docs.values()} == {"UNDELIVERED"} and all(d["status_reason"] for d in docs.values())
+    events = [events_pb2.MessageUndelivered.FromString(bytes(d["payload"])) for d in await outbox(db, r"\.message\.undelivered")]
+    assert sorted((x.message.message_id, x.review_id, x.appeal_id, x.message.text) for x in events) == sorted(
+        [(held.message_id, held.message_id, "", ""), (blocked.message_id, "", "ap-1", "")])
+    assert not await outbox(db, r"\.message\.delivered")
+    stored = await uow.reader().messages.get(held.message_id)
+    assert stored.status_reason and stored.released_at is not None

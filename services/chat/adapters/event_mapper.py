@@ -26,6 +26,9 @@ def map_event(event: object, event_id: str) -> OutboxEvent:
             return OutboxEvent("message.held", events_pb2.MessageHeld(**common, message=message_to_pb(message)))
         case events.MessageBlocked(message=message):
             return OutboxEvent("message.blocked", events_pb2.MessageBlocked(**common, message=message_to_pb(message)))
+        case events.MessageUndelivered(message=message, review_id=review_id, appeal_id=appeal_id):
+            return OutboxEvent("message.undelivered", events_pb2.MessageUndelivered(
+                **common, message=message_to_pb(message), review_id=review_id, appeal_id=appeal_id))
         case events.ThreadRead(thread=thread, reader=reader, up_to_seq=seq):
             return OutboxEvent("thread.read", events_pb2.ThreadRead(
                 **common, thread_id=thread.thread_id, reader=actor_to_pb(reader), up_to_seq=seq))

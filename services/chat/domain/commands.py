@@ -91,6 +91,17 @@ class ReleaseHeld:
     message_id: str
     approved: bool
     comment: str = ""
+    review_id: str = ""
+
+
+@dataclass(frozen=True)
+class DeliverOnAppeal:
+    """A moderator reversed an appeal against a block (moderation's AppealResolved, REVERSED,
+    message_was_blocked): the blocked message is delivered, as an approved held message is."""
+
+    message_id: str
+    appeal_id: str
+    comment: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,15 @@ from prilavok_platform.idempotency import Fingerprint
 from prilavok_platform.identity import Identity, Party
 from services.chat.domain import access, reading
 from services.chat.domain.deadlines import answering_side, apply_reply_deadline, stop_reply_deadline
-from services.chat.domain.events import MessageBlocked, MessageDelivered, MessageEvent, MessageHeld, ThreadClosed, ThreadRead
+from services.chat.domain.events import (
+    MessageBlocked,
+    MessageDelivered,
+    MessageEvent,
+    MessageHeld,
+    MessageUndelivered,
+    ThreadClosed,
+    ThreadRead,
+)
 from services.chat.domain.model import (
     Category,
     ChatPolicy,
@@ -25,6 +33,12 @@ from services.chat.domain.model import (
     ThreadStatus,
     stable_id,
 )
+
+# What the sender reads on a message a moderator cleared after its thread closed (UNDELIVERED).
+UNDELIVERED_AFTER_REVIEW = ("Модератор одобрил сообщение, но к этому времени чат был закрыт: сообщение не доставлено. "
+                            "Если вопрос остался, начните новый чат.")
+UNDELIVERED_AFTER_APPEAL = ("Обжалование удовлетворено, но к этому времени чат был закрыт: сообщение не доставлено. "
+                            "Если вопрос остался, начните новый чат.")
 
 STATUS_BY_ACTION = {
     ModerationAction.ALLOW: MessageStatus.DELIVERED,
@@ -168,22 +182,46 @@ def _without_text(message: Message) -> Message:
 
 
 def release_held(
-    thread: Thread, message: Message, *, approved: bool, comment: str, at: dt.datetime, policy: ChatPolicy
-) -> MessageDelivered | MessageBlocked | None:
+    thread: Thread, message: Message, *, approved: bool, comment: str, at: dt.datetime, policy: ChatPolicy, review_id: str = "",
+) -> MessageDelivered | MessageBlocked | MessageUndelivered | None:
     """A moderator decided on a held message: approved, it is delivered now (to everyone but the
     sender's party, counting as unread unless its reader read past it, and moving the reply
-    deadline); rejected, it stays undelivered and its sender is told why. Only a HELD message changes (a redelivered decision
-    is a no-op: None)."""
+    deadline), unless its thread closed meanwhile (then it stays UNDELIVERED and its sender is told
+    why: nothing is delivered into a closed thread); rejected, it stays undelivered and its sender
+    is told why. Only a HELD message changes (a redelivered decision is a no-op: None)."""
     if message.status is not MessageStatus.HELD:
         return None
     message.released_at, message.review_comment = at, comment
     if approved:
-        message.status = MessageStatus.DELIVERED
-        return _deliver(thread, message, at, policy)
+        return _clear(thread, message, at, policy, UNDELIVERED_AFTER_REVIEW, review_id=review_id or message.message_id)
     message.status = MessageStatus.BLOCKED
     if comment:
         message.moderation_reason = comment
     return MessageBlocked(thread.snapshot(), _without_text(message), (message.sender_party,), at)
+
+
+def deliver_on_appeal(
+    thread: Thread, message: Message, *, appeal_id: str, comment: str, at: dt.datetime, policy: ChatPolicy,
+) -> MessageDelivered | MessageUndelivered | None:
+    """A moderator reversed the block of a message on appeal: it is delivered exactly as an
+    approved held message is (or stays UNDELIVERED, its thread being closed). Only a BLOCKED
+    message changes (a redelivered reversal is a no-op: None)."""
+    if message.status is not MessageStatus.BLOCKED:
+        return None
+    message.released_at, message.review_comment = at, comment
+    return _clear(thread, message, at, policy, UNDELIVERED_AFTER_APPEAL, appeal_id=appeal_id)
+
+
+def _clear(
+    thread: Thread, message: Message, at: dt.datetime, policy: ChatPolicy, undelivered_reason: str, *, review_id: str = "",
+    appeal_id: str = "",
+) -> MessageDelivered | MessageUndelivered:
+    """A message a moderator cleared: delivered into its open thread; into a closed one never."""
+    if thread.status is ThreadStatus.CLOSED:
+        message.status, message.status_reason = MessageStatus.UNDELIVERED, undelivered_reason
+        return MessageUndelivered(thread.snapshot(), _without_text(message), (message.sender_party,), at, review_id, appeal_id)
+    message.status = MessageStatus.DELIVERED
+    return _deliver(thread, message, at, policy)
 
 
 def read_position(thread: Thread, side: Side, requested: int) -> int:

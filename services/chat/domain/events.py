@@ -42,6 +42,19 @@ class MessageBlocked:
 
 
 @dataclass(frozen=True)
+class MessageUndelivered:
+    """A moderator cleared a message (a held one approved, a blocked one on appeal) after its
+    thread closed: it is not delivered; its sender is told (the message carries no text)."""
+
+    thread: Thread
+    message: Message
+    recipients: tuple[Party, ...]
+    occurred_at: dt.datetime
+    review_id: str = ""
+    appeal_id: str = ""
+
+
+@dataclass(frozen=True)
 class ThreadRead:
     thread: Thread
     reader: Identity
@@ -71,4 +84,5 @@ class ReplyDeadline:
 
 
 MessageEvent = MessageDelivered | MessageHeld | MessageBlocked
-ChatEvent = ThreadCreated | MessageDelivered | MessageHeld | MessageBlocked | ThreadRead | ThreadClosed | ReplyDeadline
+ChatEvent = (ThreadCreated | MessageDelivered | MessageHeld | MessageBlocked | MessageUndelivered | ThreadRead | ThreadClosed
+             | ReplyDeadline)

@@ -1,5 +1,6 @@
-"""NATS consumers of the chat service: moderation's decisions on held messages, and the
-suspensions it announces (StandingChanged), which chat keeps as its own read model."""
+"""NATS consumers of the chat service: moderation's decisions on held messages and on appeals
+against blocks, and the suspensions it announces (StandingChanged), which chat keeps as its own
+read model."""
 from __future__ import annotations
 
 from prilavok.moderation.v1 import events_pb2 as moderation_events
@@ -8,7 +9,7 @@ from prilavok_platform.errors import InvalidArgument
 from prilavok_platform.nats import EventDispatcher, PoisonMessage, TransientError
 from services.chat.adapters import protos
 from services.chat.adapters.protos import REVIEW_OUTCOMES
-from services.chat.domain.commands import ReleaseHeld
+from services.chat.domain.commands import DeliverOnAppeal, ReleaseHeld
 from services.chat.domain.model import ReviewOutcome
 from services.chat.service_layer.handlers import ChatHandlers
 
@@ -24,10 +25,28 @@ def moderation_dispatcher(handlers: ChatHandlers) -> EventDispatcher:
                 raise TransientError(f"review {item.review_id} resolved with status {item.status} unknown to this version")
             raise PoisonMessage(f"review {item.review_id} resolved without a decision (status {item.status})")
         await handlers.release_held(ReleaseHeld(
-            item.message_id, approved=outcome is ReviewOutcome.APPROVED, comment=item.resolution_comment,
+            item.message_id, approved=outcome is ReviewOutcome.APPROVED, comment=item.resolution_comment, review_id=item.review_id,
         ))
 
     return EventDispatcher().on(moderation_events.ReviewResolved, on_review_resolved)
+
+
+def appeal_dispatcher(handlers: ChatHandlers) -> EventDispatcher:
+    """A reversed appeal against a block delivers the blocked message (or, its thread closed,
+    leaves it UNDELIVERED); any other outcome changes nothing in chat (moderation withdrew the
+    strike and fines itself)."""
+    async def on_appeal_resolved(event: moderation_events.AppealResolved) -> None:
+        if event.outcome == moderation_events.APPEAL_OUTCOME_UNSPECIFIED:
+            raise PoisonMessage(f"appeal {event.appeal_id} resolved without an outcome")
+        if event.outcome not in moderation_events.AppealOutcome.values():
+            raise TransientError(f"appeal {event.appeal_id} resolved with outcome {event.outcome} unknown to this version")
+        if event.outcome != moderation_events.APPEAL_OUTCOME_REVERSED or not event.message_was_blocked:
+            return
+        if not event.message_id:
+            raise PoisonMessage(f"appeal {event.appeal_id} reversed a block without naming the message")
+        await handlers.deliver_on_appeal(DeliverOnAppeal(event.message_id, event.appeal_id, event.comment))
+
+    return EventDispatcher().on(moderation_events.AppealResolved, on_appeal_resolved)
 
 
 def standing_dispatcher(handlers: ChatHandlers) -> EventDispatcher:

@@ -272,20 +272,38 @@ class ChatHandlers:
         """Idempotent: only a HELD message changes; a redelivered decision returns False."""
         now, policy = self._clock.now(), self._policy.current
 
+        def decide(thread: Thread, message: Message) -> object | None:
+            return conversation.release_held(thread, message, approved=cmd.approved, comment=cmd.comment, at=now, policy=policy,
+                                             review_id=cmd.review_id)
+
+        return await self._moderator_decided(cmd.message_id, decide)
+
+    async def deliver_on_appeal(self, cmd: commands.DeliverOnAppeal) -> bool:
+        """Idempotent: only a BLOCKED message changes; a redelivered reversal returns False."""
+        now, policy = self._clock.now(), self._policy.current
+
+        def decide(thread: Thread, message: Message) -> object | None:
+            return conversation.deliver_on_appeal(thread, message, appeal_id=cmd.appeal_id, comment=cmd.comment, at=now, policy=policy)
+
+        return await self._moderator_decided(cmd.message_id, decide)
+
+    async def _moderator_decided(self, message_id: str, decide: Callable[[Thread, Message], object | None]) -> bool:
+        """Applies a moderator's decision on a stored message in one transaction with its thread
+        (saved with its version, so a close committed meanwhile makes it decide again)."""
         async def work(tx: Tx) -> bool:
-            message = await tx.repos.messages.get(cmd.message_id)
+            message = await tx.repos.messages.get(message_id)
             if message is None:
                 return False
 
-            async def release(thread: Thread) -> Change[Message | None]:
+            async def apply(thread: Thread) -> Change[Message | None]:
                 candidate = message.snapshot()  # a stale thread decides again from the stored message
-                event = conversation.release_held(thread, candidate, approved=cmd.approved, comment=cmd.comment, at=now, policy=policy)
+                event = decide(thread, candidate)
                 return Change(None, False) if event is None else Change(candidate, events=(event,))
 
-            released = await change_thread(tx, message.thread_id, None, release)
-            if released is not None:
-                await tx.repos.messages.save(released)
-            return released is not None
+            changed = await change_thread(tx, message.thread_id, None, apply)
+            if changed is not None:
+                await tx.repos.messages.save(changed)
+            return changed is not None
 
         return await self._uow.transaction(work)
 

@@ -12,6 +12,8 @@ import uuid
 import pytest
 import yaml
 
+from prilavok.chat.v1 import chat_pb2
+from prilavok.chat.v1 import events_pb2 as chat_events
 from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import events_pb2 as moderation_events
 from prilavok.moderation.v1 import moderation_pb2
@@ -20,11 +22,27 @@ from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage, TransientError
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.protobuf import timestamp
+from services.chat.adapters.event_mapper import map_event
 from services.chat.domain import commands as c
+from services.chat.domain import conversation
 from services.chat.domain import events as e
-from services.chat.domain.model import AttachmentMeta, ChatPolicy, InitiationReason, MessageStatus, Standing, SupportTopic, ThreadKind
+from services.chat.domain.model import (
+    AttachmentMeta,
+    Category,
+    ChatPolicy,
+    InitiationReason,
+    Message,
+    MessageStatus,
+    ModerationAction,
+    ModerationDecision,
+    Side,
+    Standing,
+    SupportTopic,
+    ThreadKind,
+)
 from services.chat.domain.standing import ActiveSuspensions, Suspension, rfc3339, writer_parties
-from services.chat.entrypoints.consumers import standing_dispatcher
+from services.chat.domain.threads import requested_thread
+from services.chat.entrypoints.consumers import appeal_dispatcher, standing_dispatcher
 from services.chat.service_layer.handlers import ChatHandlers
 from tests.unit.chat.fakes import POLICY, world
 
@@ -360,3 +378,139 @@ async def test_a_claim_chat_asked_for_with_another_order_names_the_field():
     with pytest.raises(FailedPrecondition) as err:
         await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.CLAIM, order_id="o2", claim_id="c1", shop_id="s1"))
     assert err.value.reason == "CLAIM_OF_ANOTHER_ORDER" and err.value.metadata == {"fields": "order_id", "order_id": "o1"}
+
+
+# --- messages cleared after their thread closed, and appeals ------------------------------
+
+async def held(w, thread, who=BUYER, text="Склад маркетплейса дно"):
+    w.moderation.by_text[text] = ModerationDecision(ModerationAction.REVIEW, (Category.DISPARAGEMENT,), "на проверке", "", "m1")
+    return (await send(w, who, thread.thread_id, text))[0]
+
+
+async def blocked(w, thread, who=SELLER, text="Пишите в телеграм @shop"):
+    w.moderation.by_text[text] = ModerationDecision(ModerationAction.BLOCK, (Category.CONTACT_EXCHANGE,), "контакты", "", "m1")
+    return (await send(w, who, thread.thread_id, text))[0]
+
+
+def cleared_events(w):
+    return [x for x in w.uow.published if isinstance(x, e.MessageDelivered | e.MessageUndelivered)]
+
+
+async def test_a_held_message_approved_after_its_thread_closed_is_not_delivered_and_its_sender_is_told():
+    w = world()
+    thread = await order_thread(w)
+    message = await held(w, thread)
+    await w.handlers.close_thread(c.CloseThread(SELLER, thread.thread_id, "Вопрос решен"))
+    before = w.threads.rows[thread.thread_id]
+    w.clock.advance(dt.timedelta(hours=1))
+    assert await w.handlers.release_held(c.ReleaseHeld(message.message_id, approved=True, review_id="rv-1")) is True
+    stored = w.messages.rows[message.message_id]
+    assert stored.status is MessageStatus.UNDELIVERED and stored.status_reason == conversation.UNDELIVERED_AFTER_REVIEW
+    after = w.threads.rows[thread.thread_id]
+    assert (after.unread, after.reply_due_at, after.last_message_at) == (before.unread, None, before.last_message_at)
+    [told] = cleared_events(w)
+    assert isinstance(told, e.MessageUndelivered) and told.recipients == (Party.user("b1"),) and told.review_id == "rv-1"
+    assert told.message.text == "" and told.message.status is MessageStatus.UNDELIVERED
+    # its sender sees it, with the reason; the other side never does
+    mine = (await w.handlers.list_messages(c.ListMessages(BUYER, thread.thread_id))).messages
+    assert [(m.status, m.text, m.status_reason) for m in mine] == [
+        (MessageStatus.UNDELIVERED, "Склад маркетплейса дно", conversation.UNDELIVERED_AFTER_REVIEW)]
+    assert not (await w.handlers.list_messages(c.ListMessages(SELLER, thread.thread_id))).messages
+    # redelivered: nothing more
+    assert await w.handlers.release_held(c.ReleaseHeld(message.message_id, approved=True)) is False
+    assert len(cleared_events(w)) == 1
+
+
+async def test_a_close_committed_while_the_approval_was_decided_wins():
+    """The approval read the thread open; the close committed first: the thread's versioned save
+    fails, the decision is made again on the closed thread and nothing is delivered."""
+    w = world()
+    thread = await order_thread(w)
+    message = await held(w, thread)
+    open_copy = await w.threads.get(thread.thread_id)
+    await w.handlers.close_thread(c.CloseThread(SELLER, thread.thread_id))
+    original_get = w.threads.get
+    reads = 0
+
+    async def stale_first(thread_id):
+        nonlocal reads
+        reads += 1
+        return open_copy if reads == 1 else await original_get(thread_id)
+
+    w.threads.get = stale_first
+    assert await w.handlers.release_held(c.ReleaseHeld(message.message_id, approved=True)) is True
+    assert reads == 2 and w.messages.rows[message.message_id].status is MessageStatus.UNDELIVERED
+    assert [type(x) for x in cleared_events(w)] == [e.MessageUndelivered]
+
+
+async def test_a_block_reversed_on_appeal_is_delivered_like_an_approved_held_message_once():
+    w = world()
+    thread = await order_thread(w)
+    message = await blocked(w, thread)
+    w.clock.advance(dt.timedelta(days=1))
+    cmd = c.DeliverOnAppeal(message.message_id, "ap-1", "Ошибка модерации")
+    assert await w.handlers.deliver_on_appeal(cmd) is True
+    stored = w.messages.rows[message.message_id]
+    assert (stored.status, stored.released_at, stored.review_comment) == (MessageStatus.DELIVERED, w.clock.now(), "Ошибка модерации")
+    assert w.threads.rows[thread.thread_id].unread[Side.BUYER] == 1
+    [delivered] = cleared_events(w)
+    assert isinstance(delivered, e.MessageDelivered) and delivered.recipients == (Party.user("b1"),)
+    assert delivered.message.text == "Пишите в телеграм @shop" and delivered.message.moderation_action is ModerationAction.BLOCK
+    assert [m.seq for m in (await w.handlers.list_messages(c.ListMessages(BUYER, thread.thread_id))).messages] == [message.seq]
+    assert await w.handlers.deliver_on_appeal(cmd) is False  # redelivered
+    assert len(cleared_events(w)) == 1
+
+
+async def test_a_block_reversed_on_appeal_after_its_thread_closed_stays_undelivered():
+    w = world()
+    thread = await order_thread(w)
+    message = await blocked(w, thread)
+    await w.handlers.close_thread(c.CloseThread(BUYER, thread.thread_id))
+    assert await w.handlers.deliver_on_appeal(c.DeliverOnAppeal(message.message_id, "ap-2")) is True
+    assert await w.handlers.deliver_on_appeal(c.DeliverOnAppeal(message.message_id, "ap-2")) is False
+    stored = w.messages.rows[message.message_id]
+    assert stored.status is MessageStatus.UNDELIVERED and stored.status_reason == conversation.UNDELIVERED_AFTER_APPEAL
+    [told] = cleared_events(w)
+    assert isinstance(told, e.MessageUndelivered) and told.appeal_id == "ap-2" and told.recipients == (Party.shop("s1"),)
+    # a delivered or held message is no block to reverse
+    other = await order_thread(w, order_id="o2")
+    fine, _ = await send(w, SELLER, other.thread_id, "Здравствуйте! Отправим сегодня.")
+    assert await w.handlers.deliver_on_appeal(c.DeliverOnAppeal(fine.message_id, "ap-3")) is False
+    assert await w.handlers.deliver_on_appeal(c.DeliverOnAppeal("unknown", "ap-4")) is False
+
+
+def appeal_resolved(message_id: str, outcome: int, *, was_blocked: bool = True) -> moderation_events.AppealResolved:
+    return moderation_events.AppealResolved(
+        event_id="ev-a", appeal_id="ap-9", message_id=message_id, thread_id="t", outcome=outcome, comment="Решение отменено",
+        appellant=common_pb2.Party(kind=common_pb2.PARTY_KIND_SHOP, id="s1"), message_was_blocked=was_blocked)
+
+
+async def test_appeal_resolved_events_through_the_dispatcher():
+    w = world()
+    thread = await order_thread(w)
+    message = await blocked(w, thread)
+    dispatch = appeal_dispatcher(w.handlers)
+    with pytest.raises(PoisonMessage):
+        await dispatch(Msg(appeal_resolved(message.message_id, moderation_events.APPEAL_OUTCOME_UNSPECIFIED)))
+    with pytest.raises(PoisonMessage):
+        await dispatch(Msg(appeal_resolved("", moderation_events.APPEAL_OUTCOME_REVERSED)))
+    with pytest.raises(TransientError):  # an outcome of a newer moderation
+        await dispatch(Msg(appeal_resolved(message.message_id, 7)))
+    await dispatch(Msg(appeal_resolved(message.message_id, moderation_events.APPEAL_OUTCOME_UPHELD)))
+    await dispatch(Msg(appeal_resolved(message.message_id, moderation_events.APPEAL_OUTCOME_REVERSED, was_blocked=False)))
+    assert w.messages.rows[message.message_id].status is MessageStatus.BLOCKED  # a strike or fine reversed: chat has nothing to do
+    await dispatch(Msg(appeal_resolved(message.message_id, moderation_events.APPEAL_OUTCOME_REVERSED)))
+    await dispatch(Msg(appeal_resolved(message.message_id, moderation_events.APPEAL_OUTCOME_REVERSED)))
+    assert w.messages.rows[message.message_id].status is MessageStatus.DELIVERED
+    assert w.messages.rows[message.message_id].review_comment == "Решение отменено" and len(cleared_events(w)) == 1
+
+
+def test_an_undelivered_message_maps_to_its_event_without_text():
+    thread_id = "t1"
+    message = Message("m1", thread_id, 3, BUYER, Side.BUYER, "", MessageStatus.UNDELIVERED, dt.datetime(2026, 11, 2, tzinfo=dt.UTC),
+                      status_reason=conversation.UNDELIVERED_AFTER_REVIEW)
+    thread = requested_thread(c.CreateThread(BUYER, "", ThreadKind.ORDER, order_id="o1", shop_id="s1"), message.created_at, POLICY)
+    out = map_event(e.MessageUndelivered(thread, message, (Party.user("b1"),), message.created_at, review_id="m1"), "ev")
+    assert out.name == "message.undelivered" and isinstance(out.message, chat_events.MessageUndelivered)
+    assert out.message.message.status == chat_pb2.MESSAGE_STATUS_UNDELIVERED and out.message.message.text == ""
+    assert out.message.message.status_reason == conversation.UNDELIVERED_AFTER_REVIEW and out.message.review_id == "m1"
