@@ -254,3 +254,19 @@ async def test_upserting_inc_inside_a_transaction_makes_concurrent_ones_conflict
     stored = [x async for x in d.strikes.find({})]
     assert sorted(x["saw"] for x in stored) == list(range(8)), "no two committed recordings saw the same count"
     assert all(x["counter"] == x["saw"] + 1 for x in stored)
+
+
+async def test_conditional_inc_with_not_gt_matches_a_missing_field_and_stops_at_the_limit(db):
+    """Returns' refund limit: `{"refunded_minor": {"$not": {"$gt": limit - amount}}}` + `$inc`
+    matches a purchase stored before the field existed and refuses once the limit is reached."""
+    _, d = db
+    await d.purchases.insert_many([{"_id": "old"}, {"_id": "new", "refunded_minor": 0}])
+    limit, amount = 100, 30
+
+    def reserve(purchase_id):
+        return d.purchases.update_one({"_id": purchase_id, "refunded_minor": {"$not": {"$gt": limit - amount}}},
+                                      {"$inc": {"refunded_minor": amount}})
+
+    assert [(await reserve("old")).matched_count for _ in range(4)] == [1, 1, 1, 0]
+    assert [(await reserve("new")).matched_count for _ in range(4)] == [1, 1, 1, 0]
+    assert {x["_id"]: x["refunded_minor"] async for x in d.purchases.find({})} == {"old": 90, "new": 90}

@@ -82,8 +82,13 @@ async def test_refund_is_stored_on_both_accounts_with_its_events_and_never_twice
     changed = [events_pb2.ClaimStatusChanged.FromString(p) for p in await outbox(db, "claim.status_changed")]
     assert [e.comment for e in changed] == ["Передумала", ""]
 
-    # Reopen the settled claim by hand: settling it again finds its refund in the ledger.
+    # Reopen the settled claim by hand: its order line has nothing left to refund ...
     await db.claims.update_one({"_id": claim_id}, {"$set": {"status": "AWAITING_SELLER", "version": 5}})
+    with pytest.raises(InvalidArgument) as limit:
+        await h.decide_claim(c.DecideClaim(SELLER, "d2", claim_id, approve))
+    assert "left to refund on this order line: 0 minor units" in limit.value.violations[0].description
+    # ... and with the line's refunds forgotten too, settling it again finds its refund in the ledger.
+    await db.purchases.update_one({"_id": settled.purchase_id}, {"$set": {"refunded_minor": 0}})
     with pytest.raises(FailedPrecondition) as err:
         await h.decide_claim(c.DecideClaim(SELLER, "d2", claim_id, approve))
     assert err.value.reason == "REFUND_ALREADY_POSTED"
@@ -165,3 +170,23 @@ async def test_a_purchase_stored_twice_is_a_purchase_conflict(world):
     with pytest.raises(Aborted) as err:
         await repos.purchases.add(purchase)
     assert err.value.reason == "PURCHASE_CONCURRENT_UPDATE"
+
+
+async def test_concurrent_refunds_of_one_order_line_never_pass_its_price(world):
+    """The refund limit is one conditional update in each settlement's transaction: of ten
+    concurrent 300.00 RUB refunds of a 1,000.00 RUB line exactly three land."""
+    h, db, clock = world
+    purchase, _ = await h.record_purchase(c.RecordPurchase(SERVICE, "lim", "o-lim", "sku", "", "b1", "s1", PRICE, 1,
+                                                           clock.now() - dt.timedelta(days=30)))
+    await db.purchases.update_one({"_id": purchase.purchase_id}, {"$unset": {"refunded_minor": ""}})  # stored before the field
+
+    async def refund() -> bool:
+        async def work(session):
+            return await repositories(db, session).purchases.add_refunded(purchase.purchase_id, Money(30_000, "RUB"), purchase.paid)
+        return await mongo.in_transaction(db.client, work)
+
+    results = await asyncio.gather(*(refund() for _ in range(10)))
+    assert results.count(True) == 3
+    assert (await db.purchases.find_one({"_id": purchase.purchase_id}))["refunded_minor"] == 90_000
+    stored = await h.get_purchase(c.GetPurchase(SERVICE, purchase.purchase_id))
+    assert stored.refundable == Money(10_000, "RUB")

@@ -83,7 +83,8 @@ def _money(d: Doc) -> Money:
 def purchase_to_doc(p: Purchase) -> Doc:
     doc = {"_id": p.purchase_id, "order_id": p.order_id, "item_id": p.item_id, "item_name": p.item_name,
            "buyer_id": p.buyer_id, "shop_id": p.shop_id, "price": money_doc(p.price), "quantity": p.quantity,
-           "paid_at": p.paid_at, "delivered_at": p.delivered_at, "fingerprint": dict(p.fingerprint)}
+           "paid_at": p.paid_at, "delivered_at": p.delivered_at, "fingerprint": dict(p.fingerprint),
+           "refunded_minor": p.refunded_minor}
     if p.request_key:
         doc["request_key"] = p.request_key  # absent rather than "": the unique index is sparse
     return doc
@@ -92,7 +93,7 @@ def purchase_to_doc(p: Purchase) -> Doc:
 def purchase_from(d: Doc) -> Purchase:
     return Purchase(d["_id"], d["order_id"], d["item_id"], d.get("item_name", ""), d["buyer_id"], d["shop_id"],
                     _money(d["price"]), d["quantity"], d["paid_at"], d.get("delivered_at"), d.get("request_key", ""),
-                    tuple(d.get("fingerprint", {}).items()))
+                    tuple(d.get("fingerprint", {}).items()), int(d.get("refunded_minor", 0)))
 
 
 def _offer_doc(offer: Offer | None) -> Doc | None:
@@ -180,6 +181,14 @@ class MongoPurchases:
             await self._c.insert_one(purchase_to_doc(purchase), session=self._s)
         except DuplicateKeyError:
             raise _concurrent(f"purchase {purchase.purchase_id}", "PURCHASE_CONCURRENT_UPDATE") from None
+
+    async def add_refunded(self, purchase_id: str, amount: Money, limit: Money) -> bool:
+        # `$not $gt` also matches purchases stored before the field existed (nothing refunded counted).
+        result = await self._c.update_one(
+            {"_id": purchase_id, "refunded_minor": {"$not": {"$gt": limit.amount_minor - amount.amount_minor}}},
+            {"$inc": {"refunded_minor": amount.amount_minor}}, session=self._s,
+        )
+        return result.matched_count == 1
 
 
 class MongoClaims:

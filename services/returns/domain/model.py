@@ -16,6 +16,7 @@ from prilavok_platform.identity import Identity, Party
 from prilavok_platform.ids import StableIds
 from services.returns.domain import events
 from services.returns.domain.ledger import Account, EntryKind, LedgerEntry, Money, Posting, refund_posting, sale_posting
+from services.returns.domain.policy import ReturnsPolicy
 
 ID_NAMESPACE = uuid.UUID("3a1f2c4e-5b6d-4e7f-8a9b-72657475726e")
 MAX_MONEY_MINOR = 10**13  # 100 billion roubles: anything above is a typo
@@ -90,27 +91,6 @@ class HandoverMethod(str, enum.Enum):
     DIRECT_TO_SELLER = "DIRECT_TO_SELLER"
 
 
-@dataclass(frozen=True)
-class ReturnsPolicy:
-    version: str
-    currency_code: str
-    claim_min_days_after_payment: int
-    claim_max_days_after_payment: int
-    max_photos: int
-    max_description_chars: int
-    max_reconsiderations: int
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ReturnsPolicy:
-        try:
-            policy = cls(**{f: data[f] for f in cls.__dataclass_fields__})
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"invalid returns policy: missing or bad field {exc}") from None
-        if policy.claim_min_days_after_payment < 0 or policy.claim_max_days_after_payment <= policy.claim_min_days_after_payment:
-            raise ValueError("invalid returns policy: claim day limits")
-        return policy
-
-
 # The fields of a purchase a request gives, in the order they are reported.
 PURCHASE_FIELDS = ("order_id", "item_id", "item_name", "buyer_id", "shop_id", "price", "quantity", "paid_at", "delivered_at")
 Fingerprint = tuple[tuple[str, str], ...]  # (field, digest of its value) in PURCHASE_FIELDS order
@@ -133,6 +113,20 @@ class Purchase:
     # Purchases stored before these existed have neither.
     request_key: str = ""
     fingerprint: Fingerprint = ()
+    # What its claims refunded of the price, or hold to refund (minor units of the price's
+    # currency): never more than `paid`, whatever the number of claims. Storage keeps it with
+    # a conditional update in the settlement's transaction.
+    refunded_minor: int = 0
+
+    @property
+    def paid(self) -> Money:
+        """What was paid for the order line: the most its claims may ever refund together."""
+        return self.price.times(self.quantity)
+
+    @property
+    def refundable(self) -> Money:
+        """What is left to refund on the order line."""
+        return Money(max(0, self.paid.amount_minor - self.refunded_minor), self.price.currency_code)
 
     def sale(self) -> Posting:
         """The sale credits the shop with the price of everything bought."""
@@ -167,6 +161,29 @@ def differing_fields(stored: Purchase, candidate: Purchase) -> list[str]:
     before = dict(stored.fingerprint or fingerprint_of(stored))
     after = dict(candidate.fingerprint or fingerprint_of(candidate))
     return [name for name in PURCHASE_FIELDS if before.get(name) != after.get(name)]
+
+
+def money_text(m: Money) -> str:
+    """'2499.90 RUB': amounts in messages, exact."""
+    sign = "-" if m.amount_minor < 0 else ""
+    units, minor = divmod(abs(m.amount_minor), 100)
+    return f"{sign}{units}.{minor:02d} {m.currency_code}"
+
+
+class RefundLimitExceeded(FailedPrecondition):
+    """A refund above what is left to refund on the order line: FAILED_PRECONDITION with the
+    remaining refundable amount in the metadata."""
+
+    def __init__(self, purchase: Purchase, asked: Money | None = None):
+        remaining = purchase.refundable
+        what = f"a refund of {money_text(asked)}" if asked is not None else "another claim"
+        super().__init__(
+            f"order line {purchase.purchase_id} was paid {money_text(purchase.paid)} and has {money_text(remaining)} left "
+            f"to refund: {what} would exceed it",
+            reason="REFUND_LIMIT_EXCEEDED",
+            metadata={"purchase_id": purchase.purchase_id, "remaining_minor": str(remaining.amount_minor),
+                      "currency_code": remaining.currency_code, "paid_minor": str(purchase.paid.amount_minor)},
+        )
 
 
 class PurchaseAlreadyRecorded(AlreadyExists):
@@ -390,6 +407,8 @@ def open_claim(
             f"purchase {purchase.purchase_id} already has an open claim", reason="CLAIM_ALREADY_OPEN",
             metadata={"purchase_id": purchase.purchase_id},
         )
+    if purchase.refundable.amount_minor <= 0:
+        raise RefundLimitExceeded(purchase)  # everything paid was refunded: nothing left to claim
     assert requested_form is not None
     return Claim(
         claim_id=claim_id, purchase_id=purchase.purchase_id, order_id=purchase.order_id, item_id=purchase.item_id,
@@ -449,26 +468,50 @@ def _after_agreement(claim: Claim, caller: Identity, now: dt.datetime, comment: 
     return _move(claim, caller, now, comment, status=ClaimStatus.AWAITING_HANDOVER, **changes)
 
 
-def _check_offer(v: Validator, claim: Claim, mode: ApprovalMode | None, offer: Offer) -> None:  # noqa: C901 - one check per field of the offer
+def _check_refund(v: Validator, claim: Claim, offer: Offer, refundable: Money) -> None:
+    """A refund offer: positive, in the price's currency, at most the price of the items claimed
+    and at most what is left to refund on the order line (earlier claims count)."""
     currency = claim.unit_price.currency_code
+    field = "approve.offer.refund_amount"
+    if offer.refund is None or offer.refund.amount_minor <= 0:
+        v.add(field, "a positive amount is required for a refund")
+    elif offer.refund.currency_code != currency:
+        v.add(f"{field}.currency_code", f"must be {currency}")
+    elif offer.refund.amount_minor > claim.max_refund.amount_minor:
+        v.add(field, f"must not exceed the price paid for the items claimed ({claim.max_refund.amount_minor} minor units)")
+    elif offer.refund.amount_minor > refundable.amount_minor:
+        v.add(field, f"must not exceed what is left to refund on this order line: {refundable.amount_minor} minor units "
+                     f"({money_text(refundable)}); earlier claims refunded the rest")
+    elif offer.form is CompensationForm.FULL_REFUND and offer.refund != claim.max_refund:
+        v.add(field, f"a full refund is the price paid: {claim.max_refund.amount_minor} minor units")
+
+
+def _check_shipping(v: Validator, claim: Claim, offer: Offer, returned_by: HandoverMethod | None, policy: ReturnsPolicy) -> None:
+    """Return shipping: not negative, in the price's currency, and at most what the policy allows
+    for the way the item comes back (its tariff, and the maximum per claim); `returned_by` is
+    None when the item is not returned."""
+    if offer.shipping is None:
+        return
+    field = "approve.offer.shipping_reimbursement"
+    currency = claim.unit_price.currency_code
+    cap = policy.shipping_cap_minor(returned_by.value if returned_by else None)
+    how = f"a return by {returned_by.value}" if returned_by else "a claim where the item is not returned"
+    if offer.shipping.amount_minor < 0:
+        v.add(field, "must not be negative")
+    elif offer.shipping.currency_code != currency:
+        v.add(f"{field}.currency_code", f"must be {currency}")
+    elif offer.shipping.amount_minor > cap:
+        v.add(field, f"must not exceed {cap} minor units ({money_text(Money(cap, currency))}), what the policy reimburses for {how}")
+
+
+def _check_offer(v: Validator, claim: Claim, mode: ApprovalMode | None, offer: Offer, policy: ReturnsPolicy, refundable: Money) -> None:
     if offer.form in REFUND_FORMS:
-        if offer.refund is None or offer.refund.amount_minor <= 0:
-            v.add("approve.offer.refund_amount", "a positive amount is required for a refund")
-        elif offer.refund.currency_code != currency:
-            v.add("approve.offer.refund_amount.currency_code", f"must be {currency}")
-        elif offer.refund.amount_minor > claim.max_refund.amount_minor:
-            v.add("approve.offer.refund_amount", f"must not exceed the price paid ({claim.max_refund.amount_minor} minor units)")
-        elif offer.form is CompensationForm.FULL_REFUND and offer.refund != claim.max_refund:
-            v.add("approve.offer.refund_amount", f"a full refund is the price paid: {claim.max_refund.amount_minor} minor units")
+        _check_refund(v, claim, offer, refundable)
     elif offer.refund is not None and offer.refund.amount_minor:
         v.add("approve.offer.refund_amount", f"{offer.form.value} moves no refund money")
-    if offer.shipping is not None:
-        if offer.shipping.amount_minor < 0:
-            v.add("approve.offer.shipping_reimbursement", "must not be negative")
-        elif offer.shipping.currency_code != currency:
-            v.add("approve.offer.shipping_reimbursement.currency_code", f"must be {currency}")
     if mode is not None and mode is not ApprovalMode.NO_RETURN and offer.handover is None:
         v.add("approve.offer.handover_method", "how the item comes back: PICKUP_POINT or DIRECT_TO_SELLER")
+    _check_shipping(v, claim, offer, None if mode is ApprovalMode.NO_RETURN else offer.handover, policy)
     if mode is ApprovalMode.NO_RETURN and offer.form is CompensationForm.REPLACEMENT:
         v.add("approve.mode", "a replacement needs the item back; use TAKE_BACK or DEFECT_CHECK")
 
@@ -485,18 +528,25 @@ class Reject:
     comment: str = ""
 
 
-def decide(claim: Claim, caller: Identity, decision: Approve | Reject | None, expected_version: int, now: dt.datetime) -> Transition:
+def decide(
+    claim: Claim, caller: Identity, decision: Approve | Reject | None, expected_version: int, now: dt.datetime,
+    policy: ReturnsPolicy, refundable: Money,
+) -> Transition:
     """The seller's decision on an AWAITING_SELLER claim. With `expected_version` (not 0) it
-    holds only for the version of the claim the seller saw: if the claim moved since, ABORTED."""
+    holds only for the version of the claim the seller saw: if the claim moved since, ABORTED.
+    `refundable`: what is left to refund on the claim's order line."""
     if decision is None:
         raise InvalidArgument(FieldViolation("decision", "set approve or reject"))
     claim.require_version(expected_version)
     if isinstance(decision, Approve):
-        return approve(claim, caller, decision.mode, decision.offer, now)
+        return approve(claim, caller, decision.mode, decision.offer, now, policy, refundable)
     return reject(claim, caller, decision.reason, decision.comment, now)
 
 
-def approve(claim: Claim, caller: Identity, mode: ApprovalMode | None, offer: Offer | None, now: dt.datetime) -> Transition:
+def approve(
+    claim: Claim, caller: Identity, mode: ApprovalMode | None, offer: Offer | None, now: dt.datetime, policy: ReturnsPolicy,
+    refundable: Money,
+) -> Transition:
     claim._require_status(ClaimStatus.AWAITING_SELLER, action="decide")
     v = Validator()
     if mode is None:
@@ -504,7 +554,7 @@ def approve(claim: Claim, caller: Identity, mode: ApprovalMode | None, offer: Of
     if offer is None:
         v.add("approve.offer.form", "choose a compensation form")
     else:
-        _check_offer(v, claim, mode, offer)
+        _check_offer(v, claim, mode, offer, policy, refundable)
     v.raise_if_any()
     assert offer is not None
     approved: dict[str, Any] = {"approval_mode": mode, "offer": offer, "rejection_reason": None, "rejection_comment": ""}

@@ -6,6 +6,7 @@ import datetime as dt
 
 from services.returns.domain import commands, model
 from services.returns.domain.access import ClaimAction
+from services.returns.domain.ledger import Money
 from services.returns.domain.model import Claim, ReturnsPolicy, Transition
 
 _ACTIONS: dict[type[commands.ClaimMove], ClaimAction] = {
@@ -22,10 +23,12 @@ def action(cmd: commands.ClaimMove) -> ClaimAction:
     return _ACTIONS[type(cmd)]
 
 
-def apply(claim: Claim, cmd: commands.ClaimMove, now: dt.datetime, policy: ReturnsPolicy) -> Transition:
-    """The claim after the move the command asks for; the caller was allowed (see `action`)."""
+def apply(claim: Claim, cmd: commands.ClaimMove, now: dt.datetime, policy: ReturnsPolicy, refundable: Money | None = None) -> Transition:
+    """The claim after the move the command asks for; the caller was allowed (see `action`).
+    A decision needs `refundable`, what is left to refund on the claim's order line."""
     if isinstance(cmd, commands.DecideClaim):
-        return model.decide(claim, cmd.caller, cmd.decision, cmd.expected_version, now)
+        assert refundable is not None, "a decision is checked against what is left to refund"
+        return model.decide(claim, cmd.caller, cmd.decision, cmd.expected_version, now, policy, refundable)
     if isinstance(cmd, commands.RequestReconsideration):
         return model.reconsider(claim, cmd.caller, cmd.comment, cmd.photo_ids, cmd.video_id, now, policy)
     if isinstance(cmd, commands.RespondToOffer):

@@ -13,6 +13,7 @@ from services.returns.domain import access, commands, model, moves
 from services.returns.domain.ledger import (
     Account,
     LedgerEntry,
+    Money,
     Posting,
     ShopBalance,
     balance_moves,
@@ -36,6 +37,25 @@ async def _post(tx: Tx, posting: Posting, at: dt.datetime, *, check_posted: bool
     entries = stored_entries(posting, after, at)
     await tx.repos.ledger.add(entries)
     return entries
+
+
+async def _load_purchase(repos: ReturnsRepositories, purchase_id: str) -> Purchase:
+    purchase = await repos.purchases.get(purchase_id)
+    if purchase is None:
+        raise NotFound(f"purchase {purchase_id} not found", reason="PURCHASE_NOT_FOUND")
+    return purchase
+
+
+async def _reserve_refund(tx: Tx, purchase_id: str, refund: Money | None) -> None:
+    """Counts a settled refund against its order line, in the settlement's transaction: one
+    conditional update that succeeds only while the line's refunds stay within what was paid
+    for it (however many claims and concurrent settlements), else REFUND_LIMIT_EXCEEDED with
+    what is left."""
+    if refund is None:
+        return
+    purchase = await _load_purchase(tx.repos, purchase_id)  # for its price and quantity, which never change
+    if not await tx.repos.purchases.add_refunded(purchase_id, refund, purchase.paid):
+        raise model.RefundLimitExceeded(await _load_purchase(tx.repos, purchase_id), refund)
 
 
 async def _load_claim(repos: ReturnsRepositories, caller: Identity, claim_id: str) -> Claim:
@@ -95,9 +115,7 @@ class ReturnsHandlers:
             existing = await tx.repos.claims.get(claim_id)
             if existing is not None:
                 return existing, False
-            purchase = await tx.repos.purchases.get(cmd.purchase_id)
-            if purchase is None:
-                raise NotFound(f"purchase {cmd.purchase_id} not found", reason="PURCHASE_NOT_FOUND")
+            purchase = await _load_purchase(tx.repos, cmd.purchase_id)
             access.require_may_open_claim(cmd.caller, purchase)
             claim = model.open_claim(
                 claim_id=claim_id, purchase=purchase, description=cmd.description, photo_ids=cmd.photo_ids,
@@ -149,8 +167,13 @@ class ReturnsHandlers:
             if before.has_applied(key):
                 return before  # a retry of a move already made
             access.require_may(moves.action(cmd), cmd.caller, before)
-            transition = model.stamp_move(before, moves.apply(before, cmd, now, policy), key)
-            entries = await _post(tx, transition.posting, now) if transition.posting is not None else ()
+            # A decision is checked against what is left to refund on the order line.
+            refundable = (await _load_purchase(tx.repos, before.purchase_id)).refundable if isinstance(cmd, commands.DecideClaim) else None
+            transition = model.stamp_move(before, moves.apply(before, cmd, now, policy, refundable), key)
+            entries: tuple[LedgerEntry, ...] = ()
+            if transition.posting is not None:
+                await _reserve_refund(tx, before.purchase_id, transition.claim.refunded)
+                entries = await _post(tx, transition.posting, now)
             await tx.repos.claims.save(transition.claim, before.version)
             tx.emit(*transition.emitted(entries))
             return transition.claim

@@ -27,6 +27,10 @@ class PurchaseRepository(Protocol):
         """Stores a new purchase; ABORTED (PURCHASE_CONCURRENT_UPDATE) if its id or request key
         was stored meanwhile."""
 
+    async def add_refunded(self, purchase_id: str, amount: Money, limit: Money) -> bool:
+        """Adds `amount` to the purchase's refunded total in one conditional update, only if
+        the total stays at most `limit`; False (nothing changed) otherwise."""
+
 
 class ClaimRepository(Protocol):
     async def get(self, claim_id: str) -> Claim | None: ...

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 from prilavok_platform.errors import Aborted
 from prilavok_platform.pagination import page_in_memory
@@ -26,6 +27,13 @@ class FakePurchases:
         if purchase.purchase_id in self.items or await self.find_by_request(purchase.request_key):
             raise Aborted("duplicate purchase", reason="PURCHASE_CONCURRENT_UPDATE")  # the unique indexes
         self.items[purchase.purchase_id] = purchase
+
+    async def add_refunded(self, purchase_id: str, amount: Money, limit: Money) -> bool:
+        stored = self.items.get(purchase_id)
+        if stored is None or stored.refunded_minor > limit.amount_minor - amount.amount_minor:
+            return False
+        self.items[purchase_id] = replace(stored, refunded_minor=stored.refunded_minor + amount.amount_minor)
+        return True
 
 
 class FakeClaims:

@@ -36,6 +36,9 @@ from services.returns.domain.model import (
 
 NOW = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
 POLICY = ReturnsPolicy("t", "RUB", 14, 730, 10, 2000, 3)
+# A marketplace that reimburses shipping even when nothing comes back (by default it does not).
+SHIPS_WITHOUT_RETURN = replace(POLICY, shipping_tariff_minor=(("PICKUP_POINT", 50_000), ("DIRECT_TO_SELLER", 100_000),
+                                                              ("WITHOUT_RETURN", 10_000)))
 BUYER = Identity("b1", Role.BUYER)
 SELLER = Identity("u1", Role.SELLER, "s1")
 PRICE = Money(249_990, "RUB")
@@ -247,7 +250,7 @@ def test_list_scope_and_balance_shop():
 
 
 def test_full_refund_without_return_settles_at_once_with_the_price_paid():
-    t = model.approve(claim(), SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None), NOW)
+    t = model.approve(claim(), SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None), NOW, POLICY, PRICE)
     assert t.claim.status is ClaimStatus.SETTLED and t.claim.refunded == PRICE
     assert t.posting is not None and t.posting.posting_id == "refund:c1"
     emitted = t.emitted(())
@@ -261,17 +264,17 @@ def test_refund_amount_is_checked_against_the_price():
     for amount, field in ((Money(300_000, "RUB"), "approve.offer.refund_amount"), (Money(1, "USD"), "approve.offer.refund_amount.currency_code"),
                           (Money(100, "RUB"), "approve.offer.refund_amount")):
         with pytest.raises(InvalidArgument) as err:
-            model.approve(c, SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, amount, None, None), NOW)
+            model.approve(c, SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, amount, None, None), NOW, POLICY, PRICE)
         assert err.value.violations[0].field == field
     with pytest.raises(InvalidArgument) as err:
-        model.approve(c, SELLER, None, None, NOW)
+        model.approve(c, SELLER, None, None, NOW, POLICY, PRICE)
     assert {v.field for v in err.value.violations} == {"approve.mode", "approve.offer.form"}
 
 
 def test_take_back_goes_through_agreement_handover_and_receipt():
     c = claim(form=CompensationForm.REPLACEMENT)
     offer = Offer(CompensationForm.FULL_REFUND, PRICE, Money(25_000, "RUB"), HandoverMethod.PICKUP_POINT)
-    t = model.approve(c, SELLER, ApprovalMode.TAKE_BACK, offer, NOW)
+    t = model.approve(c, SELLER, ApprovalMode.TAKE_BACK, offer, NOW, POLICY, PRICE)
     assert t.claim.status is ClaimStatus.AWAITING_BUYER and t.posting is None  # buyer asked for another form
     t = model.respond_to_offer(t.claim, BUYER, True, "Согласен", NOW)
     assert t.claim.status is ClaimStatus.AWAITING_HANDOVER
@@ -296,7 +299,7 @@ def test_take_back_goes_through_agreement_handover_and_receipt():
 def test_shipping_alone_is_reimbursed_for_a_replacement():
     c = claim(form=CompensationForm.REPLACEMENT)
     offer = Offer(CompensationForm.REPLACEMENT, None, Money(15_000, "RUB"), HandoverMethod.DIRECT_TO_SELLER)
-    t = model.approve(c, SELLER, ApprovalMode.TAKE_BACK, offer, NOW)
+    t = model.approve(c, SELLER, ApprovalMode.TAKE_BACK, offer, NOW, POLICY, PRICE)
     assert t.claim.status is ClaimStatus.AWAITING_HANDOVER
     t = model.hand_over(t.claim, BUYER, HandoverMethod.DIRECT_TO_SELLER, "", NOW)
     t = model.confirm_receipt(t.claim, SELLER, True, "", NOW)
@@ -310,20 +313,24 @@ def test_shipping_alone_is_reimbursed_for_a_replacement():
 def test_a_missing_part_settles_with_the_shipping_alone_and_no_refund():
     c = claim(form=CompensationForm.MISSING_PART)
     offer = Offer(CompensationForm.MISSING_PART, None, Money(9_000, "RUB"), None)
-    t = model.approve(c, SELLER, ApprovalMode.NO_RETURN, offer, NOW)
+    with pytest.raises(InvalidArgument) as err:  # the default policy: nothing comes back, no shipping to reimburse
+        model.approve(c, SELLER, ApprovalMode.NO_RETURN, offer, NOW, POLICY, PRICE)
+    assert err.value.violations[0].field == "approve.offer.shipping_reimbursement"
+    t = model.approve(c, SELLER, ApprovalMode.NO_RETURN, offer, NOW, SHIPS_WITHOUT_RETURN, PRICE)
     assert t.claim.status is ClaimStatus.SETTLED
     assert t.claim.refunded is None and t.claim.shipping_reimbursed == Money(9_000, "RUB")
     assert t.posting is not None and [(e.account.key, e.kind, e.amount.amount_minor) for e in t.posting.entries] == [
         ("shop:s1", EntryKind.SHIPPING_REIMBURSEMENT, -9_000), ("buyer_refunds:b1", EntryKind.SHIPPING_REIMBURSEMENT, 9_000)]
     # Without shipping a missing part moves no money at all.
-    plain = model.approve(c, SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.MISSING_PART, None, None, None), NOW)
+    plain = model.approve(c, SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.MISSING_PART, None, None, None), NOW, POLICY, PRICE)
     assert plain.posting is None and plain.claim.refunded is None and plain.claim.shipping_reimbursed is None
     assert [type(e) for e in plain.emitted(())] == [events.ClaimStatusChanged]
 
 
 def test_defect_check_that_finds_nothing_rejects_without_money():
     c = claim()
-    t = model.approve(c, SELLER, ApprovalMode.DEFECT_CHECK, Offer(CompensationForm.FULL_REFUND, PRICE, None, HandoverMethod.DIRECT_TO_SELLER), NOW)
+    offer = Offer(CompensationForm.FULL_REFUND, PRICE, None, HandoverMethod.DIRECT_TO_SELLER)
+    t = model.approve(c, SELLER, ApprovalMode.DEFECT_CHECK, offer, NOW, POLICY, PRICE)
     t = model.hand_over(t.claim, BUYER, HandoverMethod.DIRECT_TO_SELLER, "", NOW)
     t = model.confirm_receipt(t.claim, SELLER, False, "Дефект не подтвердился", NOW)
     assert t.claim.status is ClaimStatus.REJECTED and t.posting is None
@@ -387,15 +394,15 @@ def test_version_check_and_applied_requests():
 def test_decide_checks_the_version_the_seller_saw_then_approves_or_rejects():
     c = claim()
     with pytest.raises(InvalidArgument) as bad:
-        model.decide(c, SELLER, None, 0, NOW)
+        model.decide(c, SELLER, None, 0, NOW, POLICY, PRICE)
     assert bad.value.violations[0].field == "decision"
     with pytest.raises(Aborted) as err:
-        model.decide(c, SELLER, model.Reject(RejectionReason.DEFECT_NOT_FOUND), 3, NOW)
+        model.decide(c, SELLER, model.Reject(RejectionReason.DEFECT_NOT_FOUND), 3, NOW, POLICY, PRICE)
     assert err.value.reason == "CLAIM_VERSION_MISMATCH" and err.value.metadata == {"version": "0"}
-    rejected = model.decide(c, SELLER, model.Reject(RejectionReason.DEFECT_NOT_FOUND), 0, NOW)
+    rejected = model.decide(c, SELLER, model.Reject(RejectionReason.DEFECT_NOT_FOUND), 0, NOW, POLICY, PRICE)
     assert rejected.claim.status is ClaimStatus.REJECTED and rejected.posting is None
     approved = model.decide(c, SELLER, model.Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None)),
-                            c.version, NOW)
+                            c.version, NOW, POLICY, PRICE)
     assert approved.claim.status is ClaimStatus.SETTLED and approved.claim.refunded == PRICE
 
 
@@ -407,10 +414,39 @@ def test_each_claim_command_is_one_move_for_one_side():
     ]
     for cmd, action, status in cases:
         assert moves.action(cmd) is action
-        assert moves.apply(c, cmd, NOW, POLICY).claim.status is status
+        assert moves.apply(c, cmd, NOW, POLICY, PRICE).claim.status is status
     assert moves.action(commands.ConfirmReceipt(SELLER, "r", "c1", True)) is ClaimAction.CONFIRM_RECEIPT
     assert moves.action(commands.HandOverItem(BUYER, "r", "c1", HandoverMethod.PICKUP_POINT)) is ClaimAction.HAND_OVER
     with pytest.raises(FailedPrecondition):  # a rejected claim is reconsidered, an open one is not
         moves.apply(c, commands.RequestReconsideration(BUYER, "r", "c1"), NOW, POLICY)
     with pytest.raises(FailedPrecondition):
         moves.apply(c, commands.RespondToOffer(BUYER, "r", "c1", True), NOW, POLICY)
+
+
+# --- money limits -----------------------------------------------------------------------------
+
+
+def test_what_is_left_to_refund_on_an_order_line_and_the_error_that_names_it():
+    line = replace(purchase(quantity=2), refunded_minor=300_000)
+    assert line.paid == PRICE.times(2) and line.refundable == Money(199_980, "RUB")
+    err = model.RefundLimitExceeded(line, Money(200_000, "RUB"))
+    assert err.code == "FAILED_PRECONDITION" and err.reason == "REFUND_LIMIT_EXCEEDED"
+    assert err.metadata == {"purchase_id": "p1", "remaining_minor": "199980", "currency_code": "RUB", "paid_minor": "499980"}
+    assert "1999.80 RUB left to refund" in err.message and "2000.00 RUB" in err.message
+    assert replace(line, refunded_minor=600_000).refundable == Money(0, "RUB")  # never negative
+    with pytest.raises(FailedPrecondition) as refused:
+        claim(purchase=replace(purchase(), refunded_minor=PRICE.amount_minor))
+    assert refused.value.reason == "REFUND_LIMIT_EXCEEDED" and refused.value.metadata["remaining_minor"] == "0"
+
+
+def test_the_policy_caps_shipping_by_tariff_and_maximum_and_refuses_bad_tariffs():
+    base = {"version": "v", "currency_code": "RUB", "claim_min_days_after_payment": 14, "claim_max_days_after_payment": 730,
+            "max_photos": 10, "max_description_chars": 2000, "max_reconsiderations": 3}
+    policy = ReturnsPolicy.from_dict({**base, "max_shipping_reimbursement_minor": 70_000,
+                                      "shipping_tariff_minor": {"PICKUP_POINT": 30_000, "DIRECT_TO_SELLER": 90_000}})
+    assert [policy.shipping_cap_minor(h) for h in ("PICKUP_POINT", "DIRECT_TO_SELLER", None)] == [30_000, 70_000, 0]
+    assert ReturnsPolicy.from_dict(base).shipping_cap_minor("PICKUP_POINT") == 50_000  # defaults
+    for bad in ({"shipping_tariff_minor": {"COURIER": 1}}, {"shipping_tariff_minor": {"PICKUP_POINT": -1}},
+                {"max_shipping_reimbursement_minor": "много"}, {"claim_max_days_after_payment": 7}):
+        with pytest.raises(ValueError):
+            ReturnsPolicy.from_dict({**base, **bad})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import replace
 
 import pytest
 
@@ -255,6 +256,8 @@ async def test_take_back_lifecycle_posts_the_refund_on_both_accounts(w: World):
 
 
 async def test_missing_part_with_shipping_only_writes_no_refund_line(w: World):
+    # A marketplace whose policy reimburses shipping when nothing comes back (by default it does not).
+    w.policy.replace(replace(POLICY, shipping_tariff_minor=(("PICKUP_POINT", 0), ("DIRECT_TO_SELLER", 0), ("WITHOUT_RETURN", 10_000))))
     claim_id = await w.claim(CompensationForm.MISSING_PART)
     offer = Offer(CompensationForm.MISSING_PART, None, Money(9_000, "RUB"), None)
     claim = await w.decide(claim_id, Approve(ApprovalMode.NO_RETURN, offer))
@@ -363,6 +366,88 @@ async def test_a_retried_move_returns_the_claim_unchanged(w: World):
     again = await w.h.decide_claim(cmd)
     assert again == first and w.balances.of(REFUNDS) == 100_000
     assert len(w.uow.events_of(events.RefundIssued)) == 1
+
+
+# --- money limits -------------------------------------------------------------------------------
+
+
+async def settle_no_return(w: World, purchase_id: str, form: CompensationForm, amount: Money, n: str):
+    claim, _ = await w.h.open_claim(c.OpenClaim(BUYER, f"open-{n}", purchase_id, "Не греет", form))
+    claim = await w.decide(claim.claim_id, Approve(ApprovalMode.NO_RETURN, Offer(form, amount, None, None)))
+    if claim.status is ClaimStatus.AWAITING_BUYER:  # a partial refund is the buyer's to accept
+        claim = await w.h.respond_to_offer(c.RespondToOffer(BUYER, f"accept-{n}", claim.claim_id, True))
+    return claim
+
+
+async def test_an_order_line_is_never_refunded_above_its_price_across_claims(w: World):
+    """The issue's reproduction: a settled claim no longer opens the way to another refund."""
+    purchase_id = await w.purchase(quantity=1)
+    first = await settle_no_return(w, purchase_id, CompensationForm.FULL_REFUND, PRICE, "1")
+    assert first.status is ClaimStatus.SETTLED
+    with pytest.raises(FailedPrecondition) as err:
+        await w.h.open_claim(c.OpenClaim(BUYER, "open-2", purchase_id, "Снова сломался", CompensationForm.FULL_REFUND))
+    assert err.value.reason == "REFUND_LIMIT_EXCEEDED"
+    assert err.value.metadata == {"purchase_id": purchase_id, "remaining_minor": "0", "currency_code": "RUB", "paid_minor": "100000"}
+    assert w.balances.of(SHOP) == 0 and w.balances.of(REFUNDS) == 100_000
+
+
+async def test_partial_refunds_add_up_to_the_price_and_no_further(w: World):
+    purchase_id = await w.purchase(quantity=1)
+    await settle_no_return(w, purchase_id, CompensationForm.PARTIAL_REFUND, Money(30_000, "RUB"), "a")
+    claim, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-b", purchase_id, "Ещё дефект", CompensationForm.FULL_REFUND))
+    for amount in (PRICE, Money(70_001, "RUB")):  # the full price again, or a kopeck above what is left
+        form = CompensationForm.FULL_REFUND if amount == PRICE else CompensationForm.PARTIAL_REFUND
+        with pytest.raises(InvalidArgument) as err:
+            await w.decide(claim.claim_id, Approve(ApprovalMode.NO_RETURN, Offer(form, amount, None, None)))
+        [violation] = err.value.violations
+        assert violation.field == "approve.offer.refund_amount" and "70000 minor units (700.00 RUB)" in violation.description
+    await w.decide(claim.claim_id, Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.PARTIAL_REFUND, Money(70_000, "RUB"), None, None)))
+    settled = await w.h.respond_to_offer(c.RespondToOffer(BUYER, "accept-b", claim.claim_id, True))
+    assert settled.refunded == Money(70_000, "RUB") and w.balances.of(REFUNDS) == 100_000
+    assert w.repos.purchases.items[purchase_id].refunded_minor == 100_000  # type: ignore[attr-defined]
+    with pytest.raises(FailedPrecondition) as refused:
+        await w.h.open_claim(c.OpenClaim(BUYER, "open-c", purchase_id, "И ещё", CompensationForm.PARTIAL_REFUND))
+    assert refused.value.reason == "REFUND_LIMIT_EXCEEDED"
+
+
+async def test_a_settlement_that_would_pass_the_limit_is_refused_in_its_transaction(w: World):
+    """The offer was checked when it was made; the settlement counts the refund again with a
+    conditional update, so a line refunded meanwhile is never refunded twice."""
+    claim_id = await w.claim(quantity=1)
+    await w.decide(claim_id, full_refund(ApprovalMode.TAKE_BACK, HandoverMethod.DIRECT_TO_SELLER))
+    await w.h.hand_over_item(c.HandOverItem(BUYER, "h", claim_id, HandoverMethod.DIRECT_TO_SELLER))
+    purchases = w.repos.purchases
+    purchase_id = (await w.h.get_claim(c.GetClaim(BUYER, claim_id))).purchase_id
+    assert await purchases.add_refunded(purchase_id, Money(40_000, "RUB"), PRICE)  # another settlement got in first
+    before, published = await w.h.get_claim(c.GetClaim(BUYER, claim_id)), len(w.uow.published)
+    with pytest.raises(FailedPrecondition) as err:
+        await w.h.confirm_receipt(c.ConfirmReceipt(SELLER, "c", claim_id, True))
+    assert err.value.reason == "REFUND_LIMIT_EXCEEDED" and err.value.metadata["remaining_minor"] == "60000"
+    assert await w.h.get_claim(c.GetClaim(BUYER, claim_id)) == before and len(w.uow.published) == published
+    assert w.balances.of(REFUNDS) == 0
+
+
+async def test_shipping_is_bounded_by_the_tariff_of_the_return_and_the_maximum_per_claim(w: World):
+    claim_id = await w.claim(CompensationForm.REPLACEMENT, quantity=1)
+    cases = [  # (shipping, handover) refused: the issue's 50,000,000 RUB, above a tariff, above the maximum
+        (Money(5_000_000_000, "RUB"), HandoverMethod.PICKUP_POINT, "50000 minor units (500.00 RUB)"),
+        (Money(50_001, "RUB"), HandoverMethod.PICKUP_POINT, "50000 minor units (500.00 RUB)"),
+        (Money(100_001, "RUB"), HandoverMethod.DIRECT_TO_SELLER, "100000 minor units (1000.00 RUB)"),
+    ]
+    for shipping, handover, named in cases:
+        offer = Offer(CompensationForm.REPLACEMENT, None, shipping, handover)
+        with pytest.raises(InvalidArgument) as err:
+            await w.decide(claim_id, Approve(ApprovalMode.TAKE_BACK, offer))
+        [violation] = err.value.violations
+        assert violation.field == "approve.offer.shipping_reimbursement" and named in violation.description
+    w.policy.replace(replace(POLICY, max_shipping_reimbursement_minor=80_000))  # the maximum per claim binds first
+    with pytest.raises(InvalidArgument) as err:
+        await w.decide(claim_id, Approve(ApprovalMode.TAKE_BACK, Offer(CompensationForm.REPLACEMENT, None, Money(90_000, "RUB"),
+                                                                         HandoverMethod.DIRECT_TO_SELLER)))
+    assert "80000 minor units" in err.value.violations[0].description
+    claim = await w.decide(claim_id, Approve(ApprovalMode.TAKE_BACK, Offer(
+        CompensationForm.REPLACEMENT, None, Money(80_000, "RUB"), HandoverMethod.DIRECT_TO_SELLER)))
+    assert claim.status is ClaimStatus.AWAITING_HANDOVER and w.balances.of(REFUNDS) == 0
 
 
 async def test_refund_already_posted_fails_cleanly_and_changes_nothing(w: World):

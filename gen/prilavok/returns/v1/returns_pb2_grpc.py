@@ -130,7 +130,9 @@ class ReturnsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def OpenClaim(self, request, context):
-        """The buyer opens a defect claim on a purchase. Idempotent by request_id.
+        """The buyer opens a defect claim on a purchase. Idempotent by request_id. A purchase whose
+        price was refunded in full by earlier claims takes no new one: FAILED_PRECONDITION, reason
+        REFUND_LIMIT_EXCEEDED (remaining_minor "0").
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

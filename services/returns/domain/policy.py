@@ -1,0 +1,69 @@
+"""The returns policy: the marketplace's numbers for defect claims and the money they move,
+read from `default_policy.yaml` (or PRILAVOK_POLICY_FILE). Plain Python."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# How the item comes back, as the shipping tariffs name it; WITHOUT_RETURN when it stays with the buyer.
+WITHOUT_RETURN = "WITHOUT_RETURN"
+TARIFF_KEYS = ("PICKUP_POINT", "DIRECT_TO_SELLER", WITHOUT_RETURN)
+DEFAULT_SHIPPING_TARIFFS = (("PICKUP_POINT", 50_000), ("DIRECT_TO_SELLER", 100_000), (WITHOUT_RETURN, 0))
+
+
+@dataclass(frozen=True)
+class ReturnsPolicy:
+    version: str
+    currency_code: str
+    claim_min_days_after_payment: int
+    claim_max_days_after_payment: int
+    max_photos: int
+    max_description_chars: int
+    max_reconsiderations: int
+    # Return shipping reimbursed on one claim: never above this ...
+    max_shipping_reimbursement_minor: int = 100_000
+    # ... nor above what the return costs by the way the item comes back (minor units per
+    # hand-over method, WITHOUT_RETURN when nothing comes back).
+    shipping_tariff_minor: tuple[tuple[str, int], ...] = DEFAULT_SHIPPING_TARIFFS
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReturnsPolicy:
+        required = ("version", "currency_code", "claim_min_days_after_payment", "claim_max_days_after_payment",
+                    "max_photos", "max_description_chars", "max_reconsiderations")
+        try:
+            values: dict[str, Any] = {name: data[name] for name in required}
+            values["version"], values["currency_code"] = str(values["version"]), str(values["currency_code"])
+            for name in required[2:]:
+                values[name] = _count(values[name], name)
+            if "max_shipping_reimbursement_minor" in data:
+                values["max_shipping_reimbursement_minor"] = _count(data["max_shipping_reimbursement_minor"], "max_shipping_reimbursement_minor")
+            if "shipping_tariff_minor" in data:
+                values["shipping_tariff_minor"] = _tariffs(data["shipping_tariff_minor"])
+            policy = cls(**values)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"invalid returns policy: missing or bad field {exc}") from None
+        if policy.claim_max_days_after_payment <= policy.claim_min_days_after_payment:
+            raise ValueError("invalid returns policy: claim day limits")
+        return policy
+
+    def shipping_cap_minor(self, handover: str | None) -> int:
+        """The most a claim may reimburse for return shipping when the item comes back by
+        `handover` (a hand-over method's name, None when it does not come back)."""
+        tariff = dict(self.shipping_tariff_minor).get(handover or WITHOUT_RETURN, 0)
+        return min(self.max_shipping_reimbursement_minor, tariff)
+
+
+def _count(value: object, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"invalid returns policy: {name} must be a whole number >= 0, got {value!r}")
+    return value
+
+
+def _tariffs(value: object) -> tuple[tuple[str, int], ...]:
+    if not isinstance(value, Mapping):
+        raise ValueError("invalid returns policy: shipping_tariff_minor must map hand-over methods to amounts")
+    unknown = sorted(str(k) for k in value if k not in TARIFF_KEYS)
+    if unknown:
+        raise ValueError(f"invalid returns policy: shipping_tariff_minor has unknown methods {unknown}; use {list(TARIFF_KEYS)}")
+    return tuple((key, _count(value.get(key, 0), f"shipping_tariff_minor.{key}")) for key in TARIFF_KEYS)
