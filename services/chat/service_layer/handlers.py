@@ -190,11 +190,12 @@ class ChatHandlers:
     # --- messages -----------------------------------------------------------------------
 
     async def send_message(self, cmd: commands.SendMessage) -> tuple[Message, bool]:
-        """Hot path: one thread read, one message read (a retry returns what was stored), one
-        moderation call for its verdict only on its text and file names (none when both are blank; no transaction
-        open across it; nothing is recorded there), then one transaction of three writes (thread,
-        message, outbox event). Moderation records violations from that event, so only for text
-        that was stored."""
+        """Hot path: one thread read, one message read (a retry with the same payload returns what
+        was stored; another payload is IDEMPOTENCY_KEY_REUSED), the sender's suspension looked up
+        in memory (no round trip), one moderation call for its verdict only on its text and file
+        names (none when both are blank; no transaction open across it; nothing is recorded there),
+        then one transaction of three writes (thread, message, outbox event). Moderation records
+        violations from that event, so only for text that was stored."""
         policy = self._policy.current
         validate_message(cmd.text, cmd.attachment_ids, cmd.request_id, cmd.thread_id, policy)
         view = await self._visible(cmd.caller, cmd.thread_id)
