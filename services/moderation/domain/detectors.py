@@ -425,6 +425,40 @@ def detect_handles(a: Analysis) -> list[Finding]:
     return [finding(Category.CONTACT_EXCHANGE, "handle", spans)] if spans else []
 
 
+# "оставьте ваш номер": leaving one's contact for the other side, asked in the imperative or the
+# infinitive ("оставить"), never "оставайтесь" or "осталось".
+_LEAVE_CONTACT_VERBS = frozenset({"оставьте", "оставь", "оставите", "оставить", "оставляйте", "оставляй", "оставишь"})
+# What a "номер" names when it is not a contact: "оставьте номер заказа".
+_NOT_A_CONTACT_NUMBER = frozenset({"заказа", "заказ", "отправления", "посылки", "поставки", "карты", "счета", "артикула",
+                                   "обращения", "претензии", "возврата", "трека", "отслеживания", "накладной", "пвз"})
+_CONTACT_NOUNS = frozenset({"телефон", "номер", "контакт", "контакты", "почту", "email", "мейл", "емейл", "ник", "тг", "телеграм",
+                            "whatsapp", "ватсап", "вотсап", "вайбер", "инст", "инстаграм", "аккаунт", "страницу"})
+# Where a contact left stays on the platform: "оставьте свой номер в профиле (в заказе)".
+_ON_PLATFORM_PLACES = frozenset({"профиле", "заказе", "приложении", "кабинете", "карточке", "анкете"})
+
+
+def _asks_for_contact(a: Analysis, reported: bool) -> list[Span]:
+    """Asking for the other side's contact: "напишите ваш телефон", "скиньте свой номер",
+    "оставьте ваш номер". A request refused ("ваш номер нам не нужен") or reported by a buyer
+    is none; nor is leaving it where the platform keeps it ("в профиле", "в заказе")."""
+    words = a.words
+    if reported:
+        return []
+    asked = {k for k, _ in a.stem_hits("invite")} | {k for k, _ in a.stem_hits("pd_request")} | {
+        k for k, x in enumerate(words) if x in _LEAVE_CONTACT_VERBS}
+    spans = []
+    for i, w in enumerate(words[:-1]):
+        if w not in ("ваш", "вашу", "свой", "свою", "твой", "твою", "ваши", "свои") or words[i + 1] not in _CONTACT_NOUNS:
+            continue
+        if words[i + 2:i + 3] and words[i + 2] in _NOT_A_CONTACT_NUMBER:
+            continue
+        if any(words[k - 1] in ("в", "на") and words[k] in _ON_PLATFORM_PLACES for k in range(i + 3, min(len(words), i + 6))):
+            continue
+        if any(k in asked and not a.negated(k) for k in range(max(0, i - 3), i + 8)) and not a.negated(i, before=3):
+            spans.append(a.span(i, i + 2))
+    return spans
+
+
 # long-function: one rule per lure pattern, inline until the detectors are restructured (moderation issue).
 def detect_lures(a: Analysis) -> list[Finding]:  # noqa: C901 - see the note above
     spans = []
@@ -472,6 +506,8 @@ def detect_lures(a: Analysis) -> list[Finding]:  # noqa: C901 - see the note abo
             continue
         if words[i] == "мой" and j < len(words) and words[j] in ("заказ", "заказа", "отправления"):
             continue
+        if words[j - 1] == "номер" and j < len(words) and words[j] in _NOT_A_CONTACT_NUMBER:
+            continue  # "оставьте номер заказа", "дайте номер отслеживания"
         if reported:
             continue
         spans.append(a.span(i, j))
@@ -507,17 +543,7 @@ def detect_lures(a: Analysis) -> list[Finding]:  # noqa: C901 - see the note abo
         if not a.negated(i) and any(x.startswith(("склад", "офис", "шоурум", "нам", "мне", "магазин", "точк", "павильон", "рынк", "рынок"))
                for x in words[max(0, i - 5):i] + words[i + 1:i + 5]):
             spans.append(a.span(i, i + 1))
-    # asking for the other side's contact: "напишите ваш телефон", "скиньте свой номер"
-    contact_nouns = ("телефон", "номер", "контакт", "контакты", "почту", "email", "мейл", "емейл", "ник", "тг", "телеграм",
-                     "whatsapp", "ватсап", "вотсап", "вайбер", "инст", "инстаграм", "аккаунт", "страницу")
-    for i, w in enumerate(words[:-1]):
-        if w in ("ваш", "вашу", "свой", "свою", "твой", "твою", "ваши", "свои") and words[i + 1] in contact_nouns:
-            following = words[i + 2:i + 3]
-            if following and following[0] in ("заказа", "заказ", "отправления", "посылки", "карты", "обращения"):
-                continue
-            invited = {k for k, _ in a.stem_hits("invite")} | {k for k, _ in a.stem_hits("pd_request")}
-            if any(k in invited for k in range(max(0, i - 3), i + 8)) and not a.negated(i, before=3):
-                spans.append(a.span(i, i + 2))
+    spans += _asks_for_contact(a, reported)
     # "напрямую" with buying, paying or talking
     for i, w in enumerate(words):
         if w == "напрямую" and not any(x in ("не", "ни", "никогда", "нельзя") for x in words[max(0, i - 3):i + 3]):

@@ -3,6 +3,7 @@ strike thresholds, the marketplace's own domains and brands. Loaded from a versi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from services.moderation.domain.model import Action, Category, Fine, SenderRole, Standing
@@ -10,6 +11,10 @@ from services.moderation.domain.model import Action, Category, Fine, SenderRole,
 
 class PolicyError(ValueError):
     pass
+
+
+# Said when a policy (built by hand, not loaded) names no reason for a category.
+DEFAULT_REASON = "Сообщение нарушает правила общения на маркетплейсе."
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,20 @@ class Policy:
 
     def fine_for(self, category: Category, role: SenderRole) -> Fine | None:
         return self.fines.get((category, role))
+
+    def fine_for_message(self, categories: Iterable[Category], role: SenderRole) -> tuple[Category, Fine] | None:
+        """One message is one attempt, fined once: the largest fine the policy sets for the sender's
+        role among the categories found (on a tie, the category first in `Category`'s order, so the
+        choice - and the penalty id made of it - never depends on the order they were found in).
+        None when none of them is fined."""
+        fined = [(c, fine) for c in Category if c in set(categories) and (fine := self.fine_for(c, role)) is not None]
+        if not fined:
+            return None
+        return max(fined, key=lambda cf: cf[1].amount_minor)  # max keeps the first of equal ones
+
+    def reason_for(self, category: Category) -> str:
+        """The Russian reason the policy gives for a category (validated non-empty on load)."""
+        return self.reasons.get(category) or DEFAULT_REASON
 
     @classmethod
     def from_dict(cls, data: dict) -> Policy:

@@ -1,5 +1,5 @@
 """What a recorded verdict leaves behind: the violation (one strike), the review item when a
-human must decide, the fines the policy sets for the sender's role, and the events saying so;
+human must decide, the fine the policy sets for the sender's role, and the events saying so;
 and what an approved review takes back.
 
 Which policy applies: the verdict (its action and categories) is the one the message was stored
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from services.moderation.domain.events import PenaltyIssued, PenaltyWithdrawn, StandingChanged, ViolationRecorded
 from services.moderation.domain.model import (
     Action,
+    Category,
     Penalty,
     ReviewItem,
     ReviewStatus,
@@ -55,7 +56,8 @@ def record_violation(
 
     - the violation is one more strike;
     - a REVIEW verdict queues the message for a human, under the message's id;
-    - each category found costs the fine the policy sets for the sender's role, if any;
+    - the message costs one fine, the largest the policy sets for the sender's role among the
+      categories found, if any (`fine_message`);
     - the standing is announced when this strike moves it to another level."""
     review_id = message_id if verdict.action is Action.REVIEW else ""
     violation = Violation(message_id, thread_id, sender, verdict, at, review_id)
@@ -63,17 +65,31 @@ def record_violation(
         ReviewItem(review_id, message_id, thread_id, sender, text, verdict, ReviewStatus.PENDING, at) if review_id else None
     )
     offender = sender.offender
-    penalties = tuple(
-        Penalty(f"{message_id}:{category.value}", offender, category, fine, message_id, at, verdict.reason)
-        for category in verdict.categories
-        if (fine := policy.fine_for(category, sender.role)) is not None
-    )
+    penalties = fine_message(message_id, sender, verdict, policy, at)
     events: list[object] = [ViolationRecorded(at, message_id, thread_id, sender, verdict, offender)]
     events.extend(PenaltyIssued(at, sender, penalty) for penalty in penalties)
     before, after = policy.strikes.level(strikes_before), policy.strikes.level(strikes_before + 1)
     if before is not after:
         events.append(StandingChanged(at, sender, before, after, offender))
     return Recording(violation, review, penalties, tuple(events))
+
+
+def penalty_id(message_id: str, category: Category) -> str:
+    """A fine's id, stable per message: the idempotency key of its posting on the ledger."""
+    return f"{message_id}:{category.value}"
+
+
+def fine_message(message_id: str, sender: Sender, verdict: Verdict, policy: Policy, at: dt.datetime) -> tuple[Penalty, ...]:
+    """A message is one attempt, fined at most once: the largest fine the policy sets for the
+    sender's role among the categories found (`Policy.fine_for_message`), with the policy's
+    Russian reason for that category. The reason is never empty: the chat's events report the
+    categories, not the words the sender was shown, so it is taken from the policy, not the verdict."""
+    fined = policy.fine_for_message(verdict.categories, sender.role)
+    if fined is None:
+        return ()
+    category, fine = fined
+    return (Penalty(penalty_id(message_id, category), sender.offender, category, fine, message_id, at,
+                    policy.reason_for(category)),)
 
 
 @dataclass(frozen=True)

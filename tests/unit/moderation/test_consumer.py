@@ -39,7 +39,9 @@ def event(kind, msg: chat_pb2.Message):
 
 async def consume(world: World, e) -> None:
     dispatch = chat_messages_dispatcher(world.handlers)
-    await dispatch(SimpleNamespace(headers={EVENT_TYPE_HEADER: e.DESCRIPTOR.full_name}, data=e.SerializeToString(), subject="p.chat.x"))
+    # as the chat's outbox relay publishes it: the type and the producer headers, on the chat's subjects
+    headers = {EVENT_TYPE_HEADER: e.DESCRIPTOR.full_name, "Prilavok-Producer": "chat"}
+    await dispatch(SimpleNamespace(headers=headers, data=e.SerializeToString(), subject="p.chat.message.x"))
 
 
 async def test_a_blocked_message_is_recorded_once_however_often_the_event_comes():

@@ -45,11 +45,12 @@ def test_only_messages_not_allowed_as_written_leave_a_record():
     assert not is_violation(verdict(Action.ALLOW))
 
 
-def test_a_block_is_a_strike_with_the_fines_of_the_senders_role():
+def test_a_block_is_a_strike_with_one_fine_for_the_senders_role_and_the_policys_reason():
     r = recording(verdict(Action.BLOCK, Category.CONTACT_EXCHANGE, Category.OFF_PLATFORM_LURE), strikes_before=1)
     assert r.review is None and r.violation.review_id == ""
+    # both categories are fined 25 000 roubles by default: one message is one attempt, one fine
     assert [(p.penalty_id, p.party, p.fine.amount_minor, p.reason) for p in r.penalties] == [
-        ("m1:CONTACT_EXCHANGE", Party.shop("shop-1"), 2_500_000, "причина")]
+        ("m1:CONTACT_EXCHANGE", Party.shop("shop-1"), 2_500_000, DEFAULT.reasons[Category.CONTACT_EXCHANGE])]
     # the 2nd strike stays at WARNING: no standing change
     assert [type(e) for e in r.events] == [ViolationRecorded, PenaltyIssued]
     assert {e.offender for e in r.events if isinstance(e, ViolationRecorded | PenaltyIssued)} == {Party.shop("shop-1")}
@@ -185,3 +186,34 @@ def test_what_is_kept_of_a_stored_messages_text_depends_on_its_action(action, ke
         categories=(Category.INSULT, Category.INSULT), reason="r", policy_version="v7", stored_text="stored", occurred_at=AT)
     assert (command.text, command.verdict.masked_text, command.verdict.action) == (kept, masked, action)
     assert command.verdict.categories == [Category.INSULT]
+
+
+def test_soliciting_the_buyers_contact_is_fined_like_contact_exchange_with_its_own_reason():
+    r = recording(verdict(Action.BLOCK, Category.OFF_PLATFORM_LURE))
+    assert [(p.penalty_id, p.category, p.fine, p.reason) for p in r.penalties] == [
+        ("m1:OFF_PLATFORM_LURE", Category.OFF_PLATFORM_LURE, Fine(2_500_000, "RUB"), DEFAULT.reasons[Category.OFF_PLATFORM_LURE])]
+    assert r.penalties[0].reason.startswith("Нельзя предлагать")
+    # a buyer's lure is blocked but not fined (the policy fines sellers only)
+    assert recording(verdict(Action.BLOCK, Category.OFF_PLATFORM_LURE), sender=Sender("b-1", SenderRole.BUYER)).penalties == ()
+
+
+def test_a_message_with_several_fined_categories_is_fined_once_with_the_largest_fine():
+    policy = dataclasses.replace(DEFAULT, fines={
+        **DEFAULT.fines, (Category.INSULT, SenderRole.SELLER): Fine(500_000, "RUB"),
+        (Category.THREAT, SenderRole.SELLER): Fine(3_000_000, "RUB")})
+    for order in ((Category.INSULT, Category.THREAT, Category.CONTACT_EXCHANGE),
+                  (Category.CONTACT_EXCHANGE, Category.THREAT, Category.INSULT)):
+        r = record_violation(message_id="m1", thread_id="t1", sender=SELLER, text="", verdict=verdict(Action.BLOCK, *order),
+                             policy=policy, strikes_before=0, at=AT)
+        assert [(p.penalty_id, p.fine.amount_minor, p.reason) for p in r.penalties] == [
+            ("m1:THREAT", 3_000_000, DEFAULT.reasons[Category.THREAT])], "the largest, whatever the order found"
+    # equal fines: the category first in the policy's order, so the id is stable
+    tie = verdict(Action.BLOCK, Category.OFF_PLATFORM_LURE, Category.CONTACT_EXCHANGE)
+    assert [p.penalty_id for p in recording(tie).penalties] == ["m1:CONTACT_EXCHANGE"]
+
+
+def test_a_penalty_reason_is_never_empty_even_for_a_policy_without_one():
+    bare = dataclasses.replace(DEFAULT, reasons={})
+    r = record_violation(message_id="m1", thread_id="t1", sender=SELLER, text="", verdict=verdict(Action.BLOCK, Category.CONTACT_EXCHANGE),
+                         policy=bare, strikes_before=0, at=AT)
+    assert r.penalties[0].reason == "Сообщение нарушает правила общения на маркетплейсе."

@@ -69,7 +69,7 @@ async def send(world: World, text: str, message_id: str = "m1", sender: Sender =
 
 
 def stored(action: Action, *categories: Category, message_id: str = "c1", sender: Sender = SHOP_SELLER,
-           text: str = "текст", at: dt.datetime | None = None, policy_version: str = "2026-11-22.1") -> RecordMessage:
+           text: str = "текст", at: dt.datetime | None = None, policy_version: str = DEFAULT.version) -> RecordMessage:
     verdict = Verdict.reported(action, categories, "причина", policy_version)
     return RecordMessage(message_id, "t1", sender, text, verdict, at or dt.datetime(2026, 11, 22, 11, tzinfo=dt.UTC))
 
@@ -166,6 +166,27 @@ async def test_a_violation_is_recorded_once_fined_per_policy_and_announced():
     assert [type(e) for e in world.uow.published] == [ViolationRecorded, PenaltyIssued, StandingChanged]
     recorded = world.uow.events_of(ViolationRecorded)[0]
     assert (recorded.message_id, recorded.thread_id, recorded.verdict) == ("m1", "t1", violation.verdict)
+
+
+@pytest.mark.parametrize("text", ["Напишите мне в WhatsApp", "Оставьте ваш номер", "Скиньте свой телефон",
+                                  "Оставьте ваши контакты, обсудим детали"])
+async def test_a_seller_soliciting_the_buyers_contact_is_blocked_and_fined_with_a_reason(text):
+    world = World()
+    violation = await send(world, text)
+    assert violation is not None and violation.verdict.action is Action.BLOCK
+    [penalty] = world.penalties.items.values()
+    assert (penalty.penalty_id, penalty.fine, penalty.party) == ("m1:OFF_PLATFORM_LURE", Fine(2_500_000, "RUB"), Party.shop("shop-1"))
+    assert penalty.reason == DEFAULT.reasons[Category.OFF_PLATFORM_LURE] != ""
+    [issued] = world.uow.events_of(PenaltyIssued)
+    assert issued.penalty == penalty
+
+
+async def test_the_penalty_reason_comes_from_the_policy_when_the_chats_event_reports_none():
+    world = World()
+    command = dataclasses.replace(stored(Action.BLOCK, Category.CONTACT_EXCHANGE),
+                                  verdict=Verdict.reported(Action.BLOCK, (Category.CONTACT_EXCHANGE,), "", "v7"))
+    await world.handlers.record_message(command)
+    assert [p.reason for p in world.penalties.items.values()] == [DEFAULT.reasons[Category.CONTACT_EXCHANGE]]
 
 
 async def test_a_stored_message_is_recorded_once_with_the_fines_of_the_policy():

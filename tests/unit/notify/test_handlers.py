@@ -57,8 +57,10 @@ def env():
 
 
 async def consume(env, event, *, event_type: str | None = None) -> None:
-    headers = {EVENT_TYPE_HEADER: event_type if event_type is not None else event.DESCRIPTOR.full_name}
-    await env.dispatch(SimpleNamespace(headers=headers, data=event.SerializeToString(), subject="test.subject"))
+    # as the producer's outbox relay publishes it: the type and the producer headers, on the producer's subjects
+    producer = event.DESCRIPTOR.full_name.split(".")[1]
+    headers = {EVENT_TYPE_HEADER: event_type if event_type is not None else event.DESCRIPTOR.full_name, "Prilavok-Producer": producer}
+    await env.dispatch(SimpleNamespace(headers=headers, data=event.SerializeToString(), subject=f"test.{producer}.event"))
 
 
 def thread() -> chat_pb2.Thread:
