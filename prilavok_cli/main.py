@@ -112,7 +112,12 @@ def _claim_line(c: returns_pb2.Claim) -> str:
     status = returns_pb2.ClaimStatus.Name(c.status).removeprefix("CLAIM_STATUS_")
     refunded = f" refunded={_money(c.refunded)}" if c.HasField("refunded") else ""
     shipping = f" shipping_reimbursed={_money(c.shipping_reimbursed)}" if c.HasField("shipping_reimbursed") else ""
-    return f"{c.claim_id}  {status}  purchase={c.purchase_id} buyer={c.buyer_id} shop={c.shop_id}{refunded}{shipping}"
+    money = ""
+    if c.refund_state == returns_pb2.REFUND_STATE_PENDING_FUNDS:
+        money = f" money=held({_money(c.refund_held)}: paid when the shop's balance allows)"
+    elif c.refund_state == returns_pb2.REFUND_STATE_PAID:
+        money = " money=paid"
+    return f"{c.claim_id}  {status}  purchase={c.purchase_id} buyer={c.buyer_id} shop={c.shop_id}{refunded}{shipping}{money}"
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -328,7 +333,13 @@ def cmd_claims(ctx: Ctx):
 
 def cmd_balance(ctx: Ctx):
     reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).GetBalance, returns_pb2.GetBalanceRequest(shop_id=ctx.args.shop))
-    ctx.emit(reply, lambda r: print(f"shop {r.balance.shop_id}: {_money(r.balance.available)}"))
+    def show(r) -> None:
+        b = r.balance
+        held = f", held refunds {_money(b.held_refunds)}" if b.held_refunds.amount_minor else ""
+        print(f"shop {b.shop_id}: {_money(b.current)} (available for withdrawal {_money(b.available_for_withdrawal)}, "
+              f"debt {_money(b.debt)}{held}; overdraft limit {_money(b.overdraft_limit)})")
+
+    ctx.emit(reply, show)
 
 
 def cmd_ledger(ctx: Ctx):

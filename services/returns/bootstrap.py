@@ -20,6 +20,7 @@ from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.policy_file import PolicyHolder, holder_from_settings
 from services.returns.adapters.event_mapper import map_event
 from services.returns.adapters.repository import INDEXES, repositories
+from services.returns.domain.commands import PayHeldRefunds
 from services.returns.domain.model import ReturnsPolicy
 from services.returns.entrypoints.grpc_servicer import SERVICE_NAME, ReturnsServicer
 from services.returns.service_layer.handlers import ReturnsHandlers
@@ -32,15 +33,34 @@ DEFAULT_POLICY = pathlib.Path(__file__).resolve().parent / "default_policy.yaml"
 class ReturnsSettings:
     common: CommonSettings
     policy: PolicyHolder[ReturnsPolicy]
+    # How often held refunds are looked at (each replica scans; a payment is one transaction
+    # on the claim's version, so replicas never pay one twice).
+    held_refund_scan_seconds: float = 5.0
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> ReturnsSettings:
     env = Env(environ)
     common = load_common("returns", env)
+    held_scan = env.float("PRILAVOK_HELD_REFUND_SCAN_SECONDS", 5.0, minimum=0.1)
     policy = holder_from_settings(common.policy_file, DEFAULT_POLICY, ReturnsPolicy.from_dict, env.errors)
     env.raise_if_errors("returns")
     assert policy is not None
-    return ReturnsSettings(common, policy)
+    return ReturnsSettings(common, policy, held_scan)
+
+
+async def pay_held_refunds(handlers: ReturnsHandlers, every: float, stop: asyncio.Event) -> None:
+    """The background payer: held refunds the shops' balances now allow are paid, oldest first."""
+    while not stop.is_set():
+        try:
+            paid = await handlers.pay_held_refunds(PayHeldRefunds())
+            if paid:
+                log.info("paid %d held refund(s)", paid)
+        except Exception:  # noqa: BLE001 - MongoDB briefly away: try at the next scan
+            log.exception("held-refund scan failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except TimeoutError:
+            pass
 
 
 async def main(stop: asyncio.Event, settings: ReturnsSettings | None = None, ready: Any = None) -> None:
@@ -54,6 +74,8 @@ async def main(stop: asyncio.Event, settings: ReturnsSettings | None = None, rea
         )
         handlers = ReturnsHandlers(uow, settings.policy, SystemClock())
         await stack.enter_async_context(background("returns-policy-watch", settings.policy.watch(stop), stop))
+        await stack.enter_async_context(background(
+            "held-refunds", pay_held_refunds(handlers, settings.held_refund_scan_seconds, stop), stop))
 
         def register(server: Any) -> list[str]:
             returns_pb2_grpc.add_ReturnsServiceServicer_to_server(ReturnsServicer(handlers), server)

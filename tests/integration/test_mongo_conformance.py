@@ -270,3 +270,32 @@ async def test_conditional_inc_with_not_gt_matches_a_missing_field_and_stops_at_
     assert [(await reserve("old")).matched_count for _ in range(4)] == [1, 1, 1, 0]
     assert [(await reserve("new")).matched_count for _ in range(4)] == [1, 1, 1, 0]
     assert {x["_id"]: x["refunded_minor"] async for x in d.purchases.find({})} == {"old": 90, "new": 90}
+
+
+async def test_conditional_debit_with_floor_and_nothing_held_and_the_hold_upsert(db):
+    """Returns' overdraft: a shop is debited only while its balance stays at or above the floor
+    and no refund is held (`held_count` `$not $gt 0`, which a document without it matches); no
+    upsert, so a refused debit returns None and changes nothing. A hold upserts with `$inc` of
+    0 so the balance field exists."""
+    _, d = db
+    await d.balances.insert_one({"_id": "shop:s", "amounts": {"RUB": 100}, "seq": 1})
+
+    async def debit(amount: int, floor: int, release: int | None = None):
+        query = {"_id": "shop:s", "amounts.RUB": {"$gte": floor + amount}}
+        inc = {"amounts.RUB": -amount, "seq": 1}
+        if release is None:
+            query["held_count"] = {"$not": {"$gt": 0}}
+        else:
+            inc.update({"held_count": -1, "held.RUB": -release})
+        return await d.balances.find_one_and_update(query, {"$inc": inc}, return_document=ReturnDocument.AFTER)
+
+    assert (await debit(150, -50))["amounts"]["RUB"] == -50
+    assert await debit(1, -50) is None
+    await d.balances.update_one({"_id": "shop:s"}, {"$inc": {"held_count": 1, "held.RUB": 30, "amounts.RUB": 0}}, upsert=True)
+    await d.balances.update_one({"_id": "shop:s"}, {"$inc": {"amounts.RUB": 100}})
+    assert await debit(10, -50) is None, "an older refund is held: a new one waits"
+    after = await debit(30, -50, release=30)
+    assert (after["amounts"]["RUB"], after["held_count"], after["held"]["RUB"], after["seq"]) == (20, 0, 0, 3)
+    assert (await debit(10, -50))["amounts"]["RUB"] == 10
+    await d.balances.update_one({"_id": "shop:new"}, {"$inc": {"held_count": 1, "held.RUB": 5, "amounts.RUB": 0}}, upsert=True)
+    assert (await d.balances.find_one({"_id": "shop:new"}))["amounts"] == {"RUB": 0}

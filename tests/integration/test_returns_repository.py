@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -20,7 +21,7 @@ from services.returns.adapters.event_mapper import map_event
 from services.returns.adapters.repository import INDEXES, repositories
 from services.returns.bootstrap import DEFAULT_POLICY
 from services.returns.domain import commands as c
-from services.returns.domain.ledger import Account, EntryKind, Money
+from services.returns.domain.ledger import Account, BalanceMove, EntryKind, Money
 from services.returns.domain.model import (
     ApprovalMode,
     Approve,
@@ -28,6 +29,7 @@ from services.returns.domain.model import (
     CompensationForm,
     Offer,
     PurchaseAlreadyRecorded,
+    RefundState,
     ReturnsPolicy,
     new_purchase,
 )
@@ -190,3 +192,31 @@ async def test_concurrent_refunds_of_one_order_line_never_pass_its_price(world):
     assert (await db.purchases.find_one({"_id": purchase.purchase_id}))["refunded_minor"] == 90_000
     stored = await h.get_purchase(c.GetPurchase(SERVICE, purchase.purchase_id))
     assert stored.refundable == Money(10_000, "RUB")
+
+
+async def test_a_held_refund_is_stored_with_its_shop_and_paid_by_the_scan_when_the_balance_allows(world):
+    h, db, clock = world
+    h._policy.replace(replace(h._policy.current, max_overdraft_minor=0))
+    repos = repositories(db, None)
+    await repos.balances.apply(BalanceMove(Account.shop("s1"), Money(-150_000, "RUB"), 1), clock.now())  # a debt
+    claim_id = await open_claim(h, clock, 1)  # its sale: -50,000
+    approve = Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None))
+    held = await h.decide_claim(c.DecideClaim(SELLER, "d", claim_id, approve))
+    assert held.status is ClaimStatus.SETTLED and held.refund_state is RefundState.PENDING_FUNDS and held.refund_held == PRICE
+    shop = await db.balances.find_one({"_id": "shop:s1"})
+    assert (shop["amounts"]["RUB"], shop["held"]["RUB"], shop["held_count"]) == (-50_000, 100_000, 1)
+    assert await db.ledger.count_documents({"posting_id": f"refund:{claim_id}"}) == 0 and not await outbox(db, "refund.issued")
+    balance = await h.get_balance(c.GetBalance(SELLER))
+    assert (balance.current, balance.debt, balance.held_refunds, balance.available_for_withdrawal) == (
+        Money(-50_000, "RUB"), Money(50_000, "RUB"), PRICE, Money(0, "RUB"))
+    assert await h.pay_held_refunds(c.PayHeldRefunds()) == 0
+    clock.advance(dt.timedelta(minutes=5))
+    await h.record_purchase(c.RecordPurchase(SERVICE, "more", "o-more", "sku", "", "b9", "s1", Money(150_000, "RUB"), 1,
+                                             clock.now() - dt.timedelta(days=1)))  # 100,000: enough
+    assert await asyncio.gather(h.pay_held_refunds(c.PayHeldRefunds()), h.pay_held_refunds(c.PayHeldRefunds())) in ([1, 0], [0, 1])
+    paid = await h.get_claim(c.GetClaim(BUYER, claim_id))
+    assert paid.refund_state is RefundState.PAID and paid.refund_paid_at == clock.now() and paid.refund_held is None
+    shop = await db.balances.find_one({"_id": "shop:s1"})
+    assert (shop["amounts"]["RUB"], shop["held"]["RUB"], shop["held_count"]) == (0, 0, 0)
+    [issued] = [events_pb2.RefundIssued.FromString(p) for p in await outbox(db, "refund.issued")]
+    assert issued.claim_id == claim_id and issued.refund.amount_minor == 100_000

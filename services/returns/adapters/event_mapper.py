@@ -26,7 +26,7 @@ def map_event(event: object, event_id: str) -> OutboxEvent:
             refund=protos.money_pb(event.refund), shipping_reimbursement=protos.money_pb(event.shipping),
         ))
     if isinstance(event, events.BalanceChanged):
-        balance = ShopBalance(event.shop.id, event.balance, event.occurred_at)
+        balance = ShopBalance(event.shop.id, event.balance, event.occurred_at, event.held)
         return OutboxEvent("balance.changed", events_pb2.BalanceChanged(
             event_id=event_id, occurred_at=protos.ts(event.occurred_at), balance=protos.balance_pb(balance),
             delta=protos.money_pb(event.delta), posting_id=event.posting_id,

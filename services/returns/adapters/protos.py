@@ -19,6 +19,7 @@ from services.returns.domain.model import (
     HandoverMethod,
     Offer,
     Purchase,
+    RefundState,
     Reject,
     RejectionReason,
 )
@@ -29,6 +30,7 @@ MODES = EnumMapping(pb.ApprovalMode, ApprovalMode, "APPROVAL_MODE_")
 REJECTIONS = EnumMapping(pb.RejectionReason, RejectionReason, "REJECTION_REASON_")
 HANDOVERS = EnumMapping(pb.HandoverMethod, HandoverMethod, "HANDOVER_METHOD_")
 ENTRY_KINDS = EnumMapping(pb.EntryKind, EntryKind, "ENTRY_KIND_")
+REFUND_STATES = EnumMapping(pb.RefundState, RefundState, "REFUND_STATE_")
 
 ts = timestamp
 
@@ -106,6 +108,7 @@ def claim_pb(c: Claim) -> pb.Claim:
         pickup_point_id=c.pickup_point_id, created_at=ts(c.created_at), updated_at=ts(c.updated_at), version=c.version,
         refunded=money_pb(c.refunded), shipping_reimbursed=money_pb(c.shipping_reimbursed),
         defect_found_at=ts(c.defect_found_at), notes=[note_pb(n) for n in c.notes],
+        refund_state=REFUND_STATES.to_pb(c.refund_state), refund_held=money_pb(c.refund_held), refund_paid_at=ts(c.refund_paid_at),
     )
     if c.offer and c.approval_mode:
         offer = pb.CompensationOffer(
@@ -119,7 +122,11 @@ def claim_pb(c: Claim) -> pb.Claim:
 
 
 def balance_pb(b: ShopBalance) -> pb.Balance:
-    return pb.Balance(shop_id=b.shop_id, available=money_pb(b.available), updated_at=ts(b.updated_at))
+    return pb.Balance(
+        shop_id=b.shop_id, available=money_pb(b.current), updated_at=ts(b.updated_at), current=money_pb(b.current),
+        available_for_withdrawal=money_pb(b.available_for_withdrawal), debt=money_pb(b.debt),
+        held_refunds=money_pb(b.held_refunds), overdraft_limit=money_pb(b.overdraft_limit),
+    )
 
 
 def ledger_entry_pb(e: LedgerEntry) -> pb.LedgerEntry:

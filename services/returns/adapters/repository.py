@@ -29,9 +29,10 @@ from services.returns.domain.model import (
     HandoverMethod,
     Offer,
     Purchase,
+    RefundState,
     RejectionReason,
 )
-from services.returns.service_layer.ports import CLAIM_ORDER, LEDGER_ORDER, ReturnsRepositories
+from services.returns.service_layer.ports import CLAIM_ORDER, LEDGER_ORDER, PENDING_ORDER, ReturnsRepositories
 
 Doc = dict[str, Any]
 Session = AsyncClientSession | None
@@ -55,6 +56,8 @@ INDEXES = [
     mongo.IndexSpec("purchases", [("request_key", 1)], name="purchases_request", unique=True, extra={"sparse": True}),
     mongo.IndexSpec("claims", [("active_purchase_id", 1)], name="claims_one_active_per_purchase", unique=True, extra={"sparse": True}),
     *_claim_list_indexes(),
+    # The background payer's scan: held refunds, oldest first.
+    mongo.IndexSpec("claims", [("refund_state", 1), ("held_at", 1), ("_id", 1)], name="claims_refund_state_held"),
     mongo.IndexSpec("ledger", [("account", 1), ("seq", -1)], name="ledger_account_seq"),
     mongo.IndexSpec("ledger", [("posting_id", 1)], name="ledger_posting"),
     *OUTBOX_INDEXES,
@@ -124,6 +127,8 @@ def claim_to_doc(c: Claim) -> Doc:
         "shipping_reimbursed": money_doc(c.shipping_reimbursed), "version": c.version,
         "notes": [{"author": n.author.key, "text": n.text, "status": n.status.value, "at": n.at} for n in c.notes],
         "applied_requests": list(c.applied_requests),
+        "refund_state": c.refund_state.value if c.refund_state else None, "refund_held": money_doc(c.refund_held),
+        "held_at": c.held_at, "refund_paid_at": c.refund_paid_at,
     }
     if c.is_open:
         doc["active_purchase_id"] = c.purchase_id  # the unique sparse index backs the one-open-claim rule
@@ -144,6 +149,8 @@ def claim_from(d: Doc) -> Claim:
         shipping_reimbursed=money_from(d.get("shipping_reimbursed")),
         notes=tuple(ClaimNote(Party.parse(n["author"]), n["text"], ClaimStatus(n["status"]), n["at"]) for n in d.get("notes", ())),
         version=d.get("version", 0), applied_requests=tuple(d.get("applied_requests", ())),
+        refund_state=RefundState(d["refund_state"]) if d.get("refund_state") else None, refund_held=money_from(d.get("refund_held")),
+        held_at=d.get("held_at"), refund_paid_at=d.get("refund_paid_at"),
     )
 
 
@@ -229,6 +236,11 @@ class MongoClaims:
         docs, next_token = await mongo.fetch_page(self._c, query, CLAIM_ORDER, size, token, session=self._s)
         return [claim_from(d) for d in docs], next_token
 
+    async def pending_refunds(self, size: int, token: str) -> tuple[list[Claim], str]:
+        query = {"refund_state": RefundState.PENDING_FUNDS.value}
+        docs, next_token = await mongo.fetch_page(self._c, query, PENDING_ORDER, size, token, session=self._s)
+        return [claim_from(d) for d in docs], next_token
+
 
 class MongoLedger:
     def __init__(self, db: AsyncDatabase, session: Session):
@@ -254,22 +266,43 @@ class MongoBalances:
         self._c = db.balances
         self._s = session
 
-    async def apply(self, move: BalanceMove, at: dt.datetime) -> BalanceAfter:
+    async def apply(self, move: BalanceMove, at: dt.datetime) -> BalanceAfter | None:
         assert move.account.has_balance, f"{move.account} keeps no balance document"
         currency = move.delta.currency_code
+        query: Doc = {"_id": move.account.key}
+        inc: Doc = {f"amounts.{currency}": move.delta.amount_minor, "seq": move.entries}
+        if move.floor is not None:
+            # The domain's overdraft rule as the update's condition: the balance after it stays
+            # at or above the floor (and no older refund of the shop waits, unless this pays one).
+            query[f"amounts.{currency}"] = {"$gte": move.floor.amount_minor - move.delta.amount_minor}
+            if move.release is None:
+                query["held_count"] = {"$not": {"$gt": 0}}
+            else:
+                inc.update({"held_count": -1, f"held.{currency}": -move.release.amount_minor})
         balance = await self._c.find_one_and_update(
-            {"_id": move.account.key},
-            {"$inc": {f"amounts.{currency}": move.delta.amount_minor, "seq": move.entries}, "$set": {"updated_at": at}},
-            upsert=True, return_document=ReturnDocument.AFTER, session=self._s,
+            query, {"$inc": inc, "$set": {"updated_at": at}}, upsert=move.floor is None,
+            return_document=ReturnDocument.AFTER, session=self._s,
         )
-        assert balance is not None  # upserted
-        return BalanceAfter(Money(int(balance["amounts"][currency]), currency), int(balance["seq"]))
+        if balance is None:
+            assert move.floor is not None  # an unconditional move is upserted
+            return None
+        return BalanceAfter(Money(int(balance["amounts"][currency]), currency), int(balance["seq"]),
+                            Money(int(balance.get("held", {}).get(currency, 0)), currency))
 
-    async def get(self, account: Account, currency: str) -> tuple[Money, dt.datetime | None]:
+    async def hold(self, account: Account, amount: Money, at: dt.datetime) -> None:
+        currency = amount.currency_code
+        await self._c.update_one(
+            {"_id": account.key},  # `amounts` +0: a document made here has a balance for the floor's condition
+            {"$inc": {"held_count": 1, f"held.{currency}": amount.amount_minor, f"amounts.{currency}": 0}, "$set": {"updated_at": at}},
+            upsert=True, session=self._s,
+        )
+
+    async def get(self, account: Account, currency: str) -> tuple[Money, Money, dt.datetime | None]:
         doc = await self._c.find_one({"_id": account.key}, session=self._s)
         if not doc:
-            return Money(0, currency), None
-        return Money(int(doc.get("amounts", {}).get(currency, 0)), currency), doc.get("updated_at")
+            return Money(0, currency), Money(0, currency), None
+        return (Money(int(doc.get("amounts", {}).get(currency, 0)), currency),
+                Money(int(doc.get("held", {}).get(currency, 0)), currency), doc.get("updated_at"))
 
 
 def repositories(db: AsyncDatabase, session: Session) -> ReturnsRepositories:

@@ -127,4 +127,11 @@ class ListLedgerEntries:
     page_token: str = ""
 
 
+@dataclass(frozen=True)
+class PayHeldRefunds:
+    """The background payer's scan: held refunds are read in batches of this size."""
+
+    batch_size: int = 100
+
+
 ClaimMove = DecideClaim | RequestReconsideration | RespondToOffer | HandOverItem | ConfirmReceipt | CancelClaim

@@ -55,6 +55,7 @@ class BalanceChanged:
     delta: Money
     posting_id: str
     occurred_at: dt.datetime
+    held: Money | None = None  # the refunds held on the shop after the change, when known
 
 
 ReturnsEvent = ClaimOpened | ClaimStatusChanged | RefundIssued | BalanceChanged

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from prilavok_platform.errors import FailedPrecondition
 from prilavok_platform.identity import Party
@@ -185,32 +185,47 @@ def ledger_entry(posting: Posting, entry: Entry, seq: int, balance_after: Money 
 class BalanceMove:
     """What a posting does to one balance document: adds `delta` (the sum of the posting's
     entries on the account) and advances the account's entry count by `entries`, in one
-    atomic update."""
+    atomic update.
+
+    With a `floor` the update is conditional: it happens only if the balance stays at or above
+    the floor and, unless the move pays a held refund (`release`, the amount held), no refund of
+    the account is held (held refunds are paid first, oldest first). A refused conditional move
+    changes nothing."""
 
     account: Account
     delta: Money
     entries: int
+    floor: Money | None = None
+    release: Money | None = None
 
 
 @dataclass(frozen=True)
 class BalanceAfter:
-    """An account's balance document after a move: the balance and the number of its entries."""
+    """An account's balance document after a move: the balance, the number of its entries and
+    the refunds held on it."""
 
     amount: Money
     seq: int
+    held: Money | None = None
 
 
-def balance_moves(posting: Posting) -> list[BalanceMove]:
-    """One move per account of the posting that keeps a balance (shops, buyers), in the order
-    the accounts first appear; the marketplace's accounts get entries only."""
-    moves: dict[Account, BalanceMove] = {}
+def balance_moves(posting: Posting, *, floor: Money | None = None, release: Money | None = None) -> list[BalanceMove]:
+    """One move per account of the posting that keeps a balance (shops, buyers); the marketplace's
+    accounts get entries only. A `floor` bounds the debits of shops (their overdraft); those
+    conditional moves come first, so a refused one leaves nothing written. `release` marks the
+    posting as the payment of a refund held for that amount."""
+    totals: dict[Account, BalanceMove] = {}
     for entry in posting.entries:
         if not entry.account.has_balance:
             continue
-        before = moves.get(entry.account)
-        moves[entry.account] = BalanceMove(entry.account, entry.amount, 1) if before is None else BalanceMove(
+        before = totals.get(entry.account)
+        totals[entry.account] = BalanceMove(entry.account, entry.amount, 1) if before is None else BalanceMove(
             entry.account, before.delta + entry.amount, before.entries + 1)
-    return list(moves.values())
+    moves = []
+    for move in totals.values():
+        bounded = floor is not None and move.account.kind is AccountKind.SHOP and move.delta.amount_minor < 0
+        moves.append(replace(move, floor=floor, release=release) if bounded else move)
+    return sorted(moves, key=lambda m: m.floor is None)  # stable: the conditional ones first
 
 
 def stored_entries(posting: Posting, after: dict[Account, BalanceAfter], at: dt.datetime) -> tuple[LedgerEntry, ...]:
@@ -264,6 +279,31 @@ def refund_posting(claim_id: str, purchase_id: str, shop_id: str, buyer_id: str,
 
 @dataclass(frozen=True)
 class ShopBalance:
+    """A shop's balance as its seller sees it. `current` is the ledger balance; below zero it is
+    the shop's debt, netted from its next sales (they credit the balance). Refunds may take it
+    down to -`overdraft_limit`; one that would go further is held (`held`) until the balance
+    allows it. Fines are posted whatever they do to it."""
+
     shop_id: str
-    available: Money
+    current: Money
     updated_at: dt.datetime | None
+    held: Money | None = None
+    overdraft_limit: Money | None = None
+
+    @property
+    def available(self) -> Money:
+        """Deprecated name of `current` (what older clients read)."""
+        return self.current
+
+    @property
+    def debt(self) -> Money:
+        return Money(max(0, -self.current.amount_minor), self.current.currency_code)
+
+    @property
+    def held_refunds(self) -> Money:
+        return self.held or Money(0, self.current.currency_code)
+
+    @property
+    def available_for_withdrawal(self) -> Money:
+        """What the seller may take out: the balance less the refunds held for buyers; never negative."""
+        return Money(max(0, self.current.amount_minor - self.held_refunds.amount_minor), self.current.currency_code)

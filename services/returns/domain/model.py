@@ -62,6 +62,13 @@ TERMINAL = frozenset({ClaimStatus.SETTLED, ClaimStatus.CANCELLED})
 CANCELLABLE = (ClaimStatus.AWAITING_SELLER, ClaimStatus.AWAITING_BUYER, ClaimStatus.AWAITING_HANDOVER, ClaimStatus.REJECTED)
 
 
+class RefundState(str, enum.Enum):
+    """The money of a settled claim that pays the buyer."""
+
+    PENDING_FUNDS = "PENDING_FUNDS"  # held: the shop's balance does not allow it yet
+    PAID = "PAID"  # posted to the ledger
+
+
 class CompensationForm(str, enum.Enum):
     FULL_REFUND = "FULL_REFUND"
     REPLACEMENT = "REPLACEMENT"
@@ -261,10 +268,20 @@ class Claim:
     notes: tuple[ClaimNote, ...] = ()
     version: int = 0
     applied_requests: tuple[str, ...] = ()
+    # A settlement that pays the buyer: PAID, or PENDING_FUNDS holding `refund_held` (refund +
+    # shipping) since `held_at`; None while nothing is paid.
+    refund_state: RefundState | None = None
+    refund_held: Money | None = None
+    held_at: dt.datetime | None = None
+    refund_paid_at: dt.datetime | None = None
 
     @property
     def max_refund(self) -> Money:
         return self.unit_price.times(self.quantity)
+
+    def payment(self) -> Posting:
+        """The posting that pays what the claim settled (for a held refund paid later)."""
+        return refund_posting(self.claim_id, self.purchase_id, self.shop_id, self.buyer_id, self.refunded, self.shipping_reimbursed)
 
     @property
     def is_open(self) -> bool:
@@ -294,36 +311,65 @@ class Claim:
 
 @dataclass(frozen=True)
 class Transition:
-    """The claim after a move, the money it moves (if any), who moved it and what they wrote."""
+    """The claim after a move, the money it moves (if any), who moved it and what they wrote.
+    `held`: the settlement's money could not be paid yet (the shop's overdraft) and is held."""
 
     claim: Claim
     previous: ClaimStatus
     actor: Identity
     posting: Posting | None = None
     comment: str = ""
+    held: bool = False
 
-    def emitted(self, entries: tuple[LedgerEntry, ...] = ()) -> list[events.ReturnsEvent]:
-        """What the move tells the suite: the status change; with money, each shop balance
+    def emitted(self, entries: tuple[LedgerEntry, ...] = (), held: dict[Account, Money] | None = None) -> list[events.ReturnsEvent]:
+        """What the move tells the suite: the status change; with money paid, each shop balance
         change (from the stored entries of the posting) and the refund to the buyer."""
         at = self.claim.updated_at
         out: list[events.ReturnsEvent] = [events.ClaimStatusChanged(self.claim, self.previous, self.actor, self.comment, at)]
-        if self.posting is None:
+        if self.posting is None or self.held:
             return out
-        out += balance_changes(entries)
-        buyer = Account.buyer_refunds(self.claim.buyer_id)
-        refund = self.posting.total_to(buyer, EntryKind.REFUND)
-        shipping = self.posting.total_to(buyer, EntryKind.SHIPPING_REIMBURSEMENT)
-        out.append(events.RefundIssued(
-            self.claim.claim_id, self.claim.buyer_id, self.claim.shop_id, refund, shipping, self.posting.posting_id, at))
-        return out
+        return out + payment_events(self.claim, self.posting, entries, held, at)
 
 
-def balance_changes(entries: tuple[LedgerEntry, ...]) -> list[events.ReturnsEvent]:
-    """Sellers hear of every change of their shop's balance; other accounts stay internal."""
+def payment_events(
+    claim: Claim, posting: Posting, entries: tuple[LedgerEntry, ...], held: dict[Account, Money] | None, at: dt.datetime,
+) -> list[events.ReturnsEvent]:
+    """A claim's money paid to the buyer: the shop's balance changes and the refund issued."""
+    buyer = Account.buyer_refunds(claim.buyer_id)
+    refund = posting.total_to(buyer, EntryKind.REFUND)
+    shipping = posting.total_to(buyer, EntryKind.SHIPPING_REIMBURSEMENT)
+    return [*balance_changes(entries, held),
+            events.RefundIssued(claim.claim_id, claim.buyer_id, claim.shop_id, refund, shipping, posting.posting_id, at)]
+
+
+def balance_changes(entries: tuple[LedgerEntry, ...], held: dict[Account, Money] | None = None) -> list[events.ReturnsEvent]:
+    """Sellers hear of every change of their shop's balance (with the refunds held on it, when
+    known); other accounts stay internal."""
     return [
-        events.BalanceChanged(e.account.shop_party, e.balance_after, e.amount, e.posting_id, e.posted_at)
+        events.BalanceChanged(e.account.shop_party, e.balance_after, e.amount, e.posting_id, e.posted_at, (held or {}).get(e.account))
         for e in entries if e.account.shop_party is not None and e.balance_after is not None
     ]
+
+
+def paid_or_held(transition: Transition, paid: bool, now: dt.datetime) -> Transition:
+    """A settlement with money, after the ledger answered: PAID when its posting was applied;
+    else (the shop's balance would pass its overdraft limit, or older refunds of the shop wait)
+    PENDING_FUNDS, the buyer's money held until the balance allows it."""
+    claim = transition.claim
+    if paid:
+        return replace(transition, claim=replace(claim, refund_state=RefundState.PAID, refund_paid_at=now))
+    assert transition.posting is not None
+    owed = transition.posting.total_to(Account.buyer_refunds(claim.buyer_id))
+    return replace(transition, held=True, claim=replace(
+        claim, refund_state=RefundState.PENDING_FUNDS, refund_held=owed, held_at=now))
+
+
+def pay_held(claim: Claim, now: dt.datetime) -> Claim:
+    """A held refund paid: the claim's money is PAID (its next version)."""
+    if claim.refund_state is not RefundState.PENDING_FUNDS:
+        raise FailedPrecondition(f"claim {claim.claim_id} holds no refund", reason="NO_REFUND_HELD")
+    return replace(claim, refund_state=RefundState.PAID, refund_held=None, held_at=None, refund_paid_at=now,
+                   version=claim.version + 1)
 
 
 def stamp_move(before: Claim, transition: Transition, key: str) -> Transition:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from services.returns.domain.ledger import Money
+
 # How the item comes back, as the shipping tariffs name it; WITHOUT_RETURN when it stays with the buyer.
 WITHOUT_RETURN = "WITHOUT_RETURN"
 TARIFF_KEYS = ("PICKUP_POINT", "DIRECT_TO_SELLER", WITHOUT_RETURN)
@@ -26,6 +28,9 @@ class ReturnsPolicy:
     # ... nor above what the return costs by the way the item comes back (minor units per
     # hand-over method, WITHOUT_RETURN when nothing comes back).
     shipping_tariff_minor: tuple[tuple[str, int], ...] = DEFAULT_SHIPPING_TARIFFS
+    # How far below zero refunds may take a shop's balance (its debt, netted from its next
+    # sales); a refund that would go further is held until the balance allows it.
+    max_overdraft_minor: int = 5_000_000
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReturnsPolicy:
@@ -38,6 +43,8 @@ class ReturnsPolicy:
                 values[name] = _count(values[name], name)
             if "max_shipping_reimbursement_minor" in data:
                 values["max_shipping_reimbursement_minor"] = _count(data["max_shipping_reimbursement_minor"], "max_shipping_reimbursement_minor")
+            if "max_overdraft_minor" in data:
+                values["max_overdraft_minor"] = _count(data["max_overdraft_minor"], "max_overdraft_minor")
             if "shipping_tariff_minor" in data:
                 values["shipping_tariff_minor"] = _tariffs(data["shipping_tariff_minor"])
             policy = cls(**values)
@@ -46,6 +53,14 @@ class ReturnsPolicy:
         if policy.claim_max_days_after_payment <= policy.claim_min_days_after_payment:
             raise ValueError("invalid returns policy: claim day limits")
         return policy
+
+    def overdraft_floor(self) -> Money:
+        """The lowest balance a refund may leave a shop with."""
+        return Money(-self.max_overdraft_minor, self.currency_code)
+
+    @property
+    def overdraft_limit(self) -> Money:
+        return Money(self.max_overdraft_minor, self.currency_code)
 
     def shipping_cap_minor(self, handover: str | None) -> int:
         """The most a claim may reimburse for return shipping when the item comes back by

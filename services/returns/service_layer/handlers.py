@@ -1,61 +1,22 @@
 """Returns use cases, one handler per command: load, ask the domain, save, emit. Orchestration only."""
 from __future__ import annotations
 
-import datetime as dt
+import logging
 
 from prilavok_platform.clock import Clock
-from prilavok_platform.errors import NotFound, require_ids
+from prilavok_platform.errors import NotFound, PrilavokError, require_ids
 from prilavok_platform.identity import Identity
 from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import Transaction, UnitOfWork
 from services.returns.domain import access, commands, model, moves
-from services.returns.domain.ledger import (
-    Account,
-    LedgerEntry,
-    Money,
-    Posting,
-    ShopBalance,
-    balance_moves,
-    require_not_posted,
-    stored_entries,
-)
+from services.returns.domain.ledger import Account, LedgerEntry, ShopBalance
 from services.returns.domain.model import Claim, Purchase, ReturnsPolicy
+from services.returns.service_layer.money import load_purchase, post, settle
 from services.returns.service_layer.ports import ReturnsRepositories
 
 Tx = Transaction[ReturnsRepositories]
-
-
-async def _post(tx: Tx, posting: Posting, at: dt.datetime, *, check_posted: bool = True) -> tuple[LedgerEntry, ...]:
-    """Stores a posting the domain decided: one atomic update per shop or buyer balance it
-    moves, and its entries (the marketplace's accounts get entries only: no document every
-    sale or fine would update). `check_posted=False` where the posting's id is unique by
-    construction (a sale: its purchase was just inserted); the entry ids are unique anyway."""
-    if check_posted:
-        require_not_posted(posting, await tx.repos.ledger.has_posting(posting.posting_id))
-    after = {move.account: await tx.repos.balances.apply(move, at) for move in balance_moves(posting)}
-    entries = stored_entries(posting, after, at)
-    await tx.repos.ledger.add(entries)
-    return entries
-
-
-async def _load_purchase(repos: ReturnsRepositories, purchase_id: str) -> Purchase:
-    purchase = await repos.purchases.get(purchase_id)
-    if purchase is None:
-        raise NotFound(f"purchase {purchase_id} not found", reason="PURCHASE_NOT_FOUND")
-    return purchase
-
-
-async def _reserve_refund(tx: Tx, purchase_id: str, refund: Money | None) -> None:
-    """Counts a settled refund against its order line, in the settlement's transaction: one
-    conditional update that succeeds only while the line's refunds stay within what was paid
-    for it (however many claims and concurrent settlements), else REFUND_LIMIT_EXCEEDED with
-    what is left."""
-    if refund is None:
-        return
-    purchase = await _load_purchase(tx.repos, purchase_id)  # for its price and quantity, which never change
-    if not await tx.repos.purchases.add_refunded(purchase_id, refund, purchase.paid):
-        raise model.RefundLimitExceeded(await _load_purchase(tx.repos, purchase_id), refund)
+log = logging.getLogger(__name__)
 
 
 async def _load_claim(repos: ReturnsRepositories, caller: Identity, claim_id: str) -> Claim:
@@ -89,8 +50,9 @@ class ReturnsHandlers:
             purchase, created = model.record_purchase(candidate, by_request, same_line)
             if created:
                 await tx.repos.purchases.add(purchase)
-                entries = await _post(tx, purchase.sale(), now, check_posted=False)
-                tx.emit(*model.balance_changes(entries))
+                posted = await post(tx, purchase.sale(), now, check_posted=False)
+                assert posted is not None  # a sale is never conditional
+                tx.emit(*model.balance_changes(posted.entries, posted.held))
             return purchase, created
 
         return await self._uow.transaction(work)
@@ -115,7 +77,7 @@ class ReturnsHandlers:
             existing = await tx.repos.claims.get(claim_id)
             if existing is not None:
                 return existing, False
-            purchase = await _load_purchase(tx.repos, cmd.purchase_id)
+            purchase = await load_purchase(tx.repos, cmd.purchase_id)
             access.require_may_open_claim(cmd.caller, purchase)
             claim = model.open_claim(
                 claim_id=claim_id, purchase=purchase, description=cmd.description, photo_ids=cmd.photo_ids,
@@ -168,14 +130,11 @@ class ReturnsHandlers:
                 return before  # a retry of a move already made
             access.require_may(moves.action(cmd), cmd.caller, before)
             # A decision is checked against what is left to refund on the order line.
-            refundable = (await _load_purchase(tx.repos, before.purchase_id)).refundable if isinstance(cmd, commands.DecideClaim) else None
+            refundable = (await load_purchase(tx.repos, before.purchase_id)).refundable if isinstance(cmd, commands.DecideClaim) else None
             transition = model.stamp_move(before, moves.apply(before, cmd, now, policy, refundable), key)
-            entries: tuple[LedgerEntry, ...] = ()
-            if transition.posting is not None:
-                await _reserve_refund(tx, before.purchase_id, transition.claim.refunded)
-                entries = await _post(tx, transition.posting, now)
+            transition, posted = await settle(tx, transition, now, policy)
             await tx.repos.claims.save(transition.claim, before.version)
-            tx.emit(*transition.emitted(entries))
+            tx.emit(*transition.emitted(posted.entries, posted.held))
             return transition.claim
 
         return await self._uow.transaction(work)
@@ -184,8 +143,53 @@ class ReturnsHandlers:
 
     async def get_balance(self, cmd: commands.GetBalance) -> ShopBalance:
         shop_id = access.balance_shop(cmd.caller, cmd.shop_id)
-        amount, updated_at = await self._uow.reader().balances.get(Account.shop(shop_id), self._policy.current.currency_code)
-        return ShopBalance(shop_id, amount, updated_at)
+        policy = self._policy.current
+        amount, held, updated_at = await self._uow.reader().balances.get(Account.shop(shop_id), policy.currency_code)
+        return ShopBalance(shop_id, amount, updated_at, held, policy.overdraft_limit)
+
+    # --- held refunds -------------------------------------------------------------------------
+
+    async def pay_held_refunds(self, cmd: commands.PayHeldRefunds) -> int:
+        """Pays the refunds held for lack of funds that the shops' balances now allow, oldest
+        first per shop (a shop's younger refunds wait while its oldest cannot be paid); how
+        many were paid. Safe with several replicas: each payment is one transaction on the
+        claim's version, so a refund another replica paid meanwhile is skipped."""
+        paid, blocked, token = 0, set(), ""
+        while True:
+            claims, token = await self._uow.reader().claims.pending_refunds(cmd.batch_size, token)
+            for claim in claims:
+                if claim.shop_id in blocked:
+                    continue
+                outcome = await self._pay_held(claim.claim_id)
+                if outcome is False:
+                    blocked.add(claim.shop_id)
+                paid += outcome is True
+            if not token:
+                return paid
+
+    async def _pay_held(self, claim_id: str) -> bool | None:
+        """True: paid now; False: the shop's balance does not allow it yet; None: nothing to pay
+        (paid meanwhile by another replica) or it cannot be paid (logged; VerifyLedger shows it)."""
+        now, policy = self._clock.now(), self._policy.current
+
+        async def work(tx: Tx) -> bool | None:
+            claim = await tx.repos.claims.get(claim_id)
+            if claim is None or claim.refund_state is not model.RefundState.PENDING_FUNDS:
+                return None
+            payment = claim.payment()
+            posted = await post(tx, payment, now, floor=policy.overdraft_floor(), release=claim.refund_held)
+            if posted is None:
+                return False
+            paid = model.pay_held(claim, now)
+            await tx.repos.claims.save(paid, claim.version)
+            tx.emit(*model.payment_events(paid, payment, posted.entries, posted.held, now))
+            return True
+
+        try:
+            return await self._uow.transaction(work)
+        except PrilavokError as exc:
+            log.warning("held refund of claim %s not paid: %s", claim_id, exc)
+            return None
 
     async def list_ledger_entries(self, cmd: commands.ListLedgerEntries) -> tuple[list[LedgerEntry], str]:
         shop_id = access.balance_shop(cmd.caller, cmd.shop_id)

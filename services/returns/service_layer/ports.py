@@ -13,6 +13,8 @@ from services.returns.domain.model import Claim, ClaimStatus, Purchase
 
 # Newest claims first; the id breaks ties. Stored as `created_at` and `_id`.
 CLAIM_ORDER = KeysetOrder(("created_at", -1, dt.datetime), ("_id", -1, str))
+# Held refunds, the oldest first: stored as `held_at` and `_id`.
+PENDING_ORDER = KeysetOrder(("held_at", 1, dt.datetime), ("_id", 1, str))
 # Newest entries of an account first: `seq` counts the account's entries.
 LEDGER_ORDER = KeysetOrder(("seq", -1, int))
 
@@ -45,6 +47,9 @@ class ClaimRepository(Protocol):
     async def page(self, scope: ClaimScope, status: ClaimStatus | None, size: int, token: str) -> tuple[list[Claim], str]:
         """Claims in CLAIM_ORDER, filtered by scope and status, after the token."""
 
+    async def pending_refunds(self, size: int, token: str) -> tuple[list[Claim], str]:
+        """Claims whose refund is held (PENDING_FUNDS), oldest held first (PENDING_ORDER)."""
+
 
 class LedgerRepository(Protocol):
     async def has_posting(self, posting_id: str) -> bool: ...
@@ -56,14 +61,20 @@ class LedgerRepository(Protocol):
 
 
 class BalanceRepository(Protocol):
-    """One document per shop and per buyer (never one for the marketplace): the balance and
-    the number of the account's entries."""
+    """One document per shop and per buyer (never one for the marketplace): the balance, the
+    number of the account's entries, and the refunds held on it (their count and total)."""
 
-    async def apply(self, move: BalanceMove, at: dt.datetime) -> BalanceAfter:
-        """Adds the move's delta and entry count to the account's document atomically (created
-        at zero if missing); returns the document after it."""
+    async def apply(self, move: BalanceMove, at: dt.datetime) -> BalanceAfter | None:
+        """Adds the move's delta and entry count to the account's document in one atomic update
+        (created at zero if missing). A move with a floor is conditional (see `BalanceMove`):
+        None, and nothing changed, when its condition does not hold; a released refund leaves
+        the held count and total."""
 
-    async def get(self, account: Account, currency: str) -> tuple[Money, dt.datetime | None]: ...
+    async def hold(self, account: Account, amount: Money, at: dt.datetime) -> None:
+        """Adds a refund of `amount` to the refunds held on the account."""
+
+    async def get(self, account: Account, currency: str) -> tuple[Money, Money, dt.datetime | None]:
+        """The balance, the refunds held on it, and when it last changed (None: never)."""
 
 
 @dataclass

@@ -9,8 +9,8 @@ from prilavok_platform.errors import Aborted
 from prilavok_platform.pagination import page_in_memory
 from services.returns.domain.access import ClaimScope
 from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, LedgerEntry, Money
-from services.returns.domain.model import Claim, ClaimStatus, Purchase
-from services.returns.service_layer.ports import CLAIM_ORDER, LEDGER_ORDER, ReturnsRepositories
+from services.returns.domain.model import Claim, ClaimStatus, Purchase, RefundState
+from services.returns.service_layer.ports import CLAIM_ORDER, LEDGER_ORDER, PENDING_ORDER, ReturnsRepositories
 
 
 class FakePurchases:
@@ -65,6 +65,10 @@ class FakeClaims:
         ]
         return page_in_memory(chosen, CLAIM_ORDER, size, token, values=lambda c: (c.created_at, c.claim_id))
 
+    async def pending_refunds(self, size: int, token: str) -> tuple[list[Claim], str]:
+        held = [c for c in self.items.values() if c.refund_state is RefundState.PENDING_FUNDS]
+        return page_in_memory(held, PENDING_ORDER, size, token, values=lambda c: (c.held_at, c.claim_id))
+
 
 class FakeLedger:
     def __init__(self) -> None:
@@ -91,22 +95,42 @@ class FakeBalances:
     def __init__(self) -> None:
         self.amounts: dict[Account, dict[str, int]] = {}
         self.seq: dict[Account, int] = {}
+        self.held: dict[Account, dict[str, int]] = {}
+        self.held_count: dict[Account, int] = {}
         self.updated_at: dict[Account, dt.datetime] = {}
 
-    async def apply(self, move: BalanceMove, at: dt.datetime) -> BalanceAfter:
+    async def apply(self, move: BalanceMove, at: dt.datetime) -> BalanceAfter | None:
         assert move.account.has_balance, f"{move.account} keeps no balance document"
-        amount, account = move.delta, move.account
+        amount, account, currency = move.delta, move.account, move.delta.currency_code
+        if move.floor is not None:  # the conditional update: the document must exist and satisfy the rule
+            if account not in self.amounts or self.of(account, currency) + amount.amount_minor < move.floor.amount_minor:
+                return None
+            if move.release is None and self.held_count.get(account, 0) > 0:
+                return None
         amounts = self.amounts.setdefault(account, {})
-        amounts[amount.currency_code] = amounts.get(amount.currency_code, 0) + amount.amount_minor
+        amounts[currency] = amounts.get(currency, 0) + amount.amount_minor
         self.seq[account] = self.seq.get(account, 0) + move.entries
+        if move.release is not None:
+            self.held_count[account] -= 1
+            self.held[account][currency] -= move.release.amount_minor
         self.updated_at[account] = at
-        return BalanceAfter(Money(amounts[amount.currency_code], amount.currency_code), self.seq[account])
+        return BalanceAfter(Money(amounts[currency], currency), self.seq[account], Money(self.held_of(account, currency), currency))
 
-    async def get(self, account: Account, currency: str) -> tuple[Money, dt.datetime | None]:
-        return Money(self.amounts.get(account, {}).get(currency, 0), currency), self.updated_at.get(account)
+    async def hold(self, account: Account, amount: Money, at: dt.datetime) -> None:
+        held = self.held.setdefault(account, {})
+        held[amount.currency_code] = held.get(amount.currency_code, 0) + amount.amount_minor
+        self.held_count[account] = self.held_count.get(account, 0) + 1
+        self.amounts.setdefault(account, {}).setdefault(amount.currency_code, 0)
+        self.updated_at[account] = at
+
+    async def get(self, account: Account, currency: str) -> tuple[Money, Money, dt.datetime | None]:
+        return Money(self.of(account, currency), currency), Money(self.held_of(account, currency), currency), self.updated_at.get(account)
 
     def of(self, account: Account, currency: str = "RUB") -> int:
         return self.amounts.get(account, {}).get(currency, 0)
+
+    def held_of(self, account: Account, currency: str = "RUB") -> int:
+        return self.held.get(account, {}).get(currency, 0)
 
 
 def fake_repositories() -> ReturnsRepositories:

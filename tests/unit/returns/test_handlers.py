@@ -14,7 +14,7 @@ from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import InMemoryUnitOfWork
 from services.returns.domain import commands as c
 from services.returns.domain import events
-from services.returns.domain.ledger import Account, EntryKind, LedgerEntry, Money
+from services.returns.domain.ledger import Account, BalanceMove, EntryKind, LedgerEntry, Money
 from services.returns.domain.model import (
     ApprovalMode,
     Approve,
@@ -23,6 +23,7 @@ from services.returns.domain.model import (
     HandoverMethod,
     Offer,
     PurchaseAlreadyRecorded,
+    RefundState,
     Reject,
     RejectionReason,
     ReturnsPolicy,
@@ -99,7 +100,8 @@ async def test_record_purchase_credits_the_shop_once(w: World):
     assert w.balances.of(SHOP) == 200_000 and w.ledger.total(Account.clearing()) == -200_000
     assert Account.clearing() not in w.balances.amounts, "the marketplace keeps no balance document"
     assert w.uow.events_of(events.BalanceChanged) == [
-        events.BalanceChanged(Party.shop("s1"), Money(200_000, "RUB"), Money(200_000, "RUB"), f"sale:{purchase.purchase_id}", w.clock.now())]
+        events.BalanceChanged(Party.shop("s1"), Money(200_000, "RUB"), Money(200_000, "RUB"), f"sale:{purchase.purchase_id}", w.clock.now(),
+                              Money(0, "RUB"))]
 
 
 async def test_record_purchase_retries_and_the_same_order_line(w: World):
@@ -493,6 +495,70 @@ async def test_settled_claim_cannot_be_cancelled_and_a_new_claim_may_follow_a_ca
     await w.h.cancel_claim(c.CancelClaim(BUYER, "x", first.claim_id))
     second, created = await w.h.open_claim(c.OpenClaim(BUYER, "b", purchase_id, "y", CompensationForm.FULL_REFUND))
     assert created and second.claim_id != first.claim_id
+
+
+# --- overdraft and held refunds --------------------------------------------------------------------
+
+
+async def in_debt(w: World, amount: int) -> None:
+    """The shop owes the marketplace (what a fine does; fines are posted whatever the balance)."""
+    await w.balances.apply(BalanceMove(SHOP, Money(-amount, "RUB"), 1), w.clock.now())
+
+
+async def refund_claim(w: World, amount: int = 100_000, n: str = "") -> str:
+    w.clock.advance(dt.timedelta(seconds=1))  # held refunds are paid in the order they were held
+    purchase_id = await w.purchase(quantity=1)
+    form = CompensationForm.FULL_REFUND if amount == PRICE.amount_minor else CompensationForm.PARTIAL_REFUND
+    claim = await settle_no_return(w, purchase_id, form, Money(amount, "RUB"), n or str(next(_ids)))
+    assert claim.status is ClaimStatus.SETTLED
+    return claim.claim_id
+
+
+async def test_a_refund_beyond_the_overdraft_is_held_and_paid_oldest_first_when_sales_come(w: World):
+    w.policy.replace(replace(POLICY, max_overdraft_minor=50_000))
+    for _ in range(2):
+        await w.purchase(quantity=1)  # 200,000 of sales...
+    await in_debt(w, 220_000)  # ... and a 220,000 debt: the balance is -20,000
+    first = await refund_claim(w)  # each purchase adds 100,000 before its refund takes it: -20,000 -> 80,000 -> -20,000
+    assert (await w.h.get_claim(c.GetClaim(BUYER, first))).refund_state is RefundState.PAID
+    await in_debt(w, 40_000)  # -60,000: below the overdraft already
+    held = await refund_claim(w)  # 40,000 after its sale; 40,000 - 100,000 < -50,000: held
+    claim = await w.h.get_claim(c.GetClaim(BUYER, held))
+    assert claim.status is ClaimStatus.SETTLED and claim.refund_state is RefundState.PENDING_FUNDS
+    assert claim.refund_held == PRICE and claim.refunded == PRICE and claim.refund_paid_at is None
+    assert [e.claim_id for e in w.uow.events_of(events.RefundIssued)] == [first], "nothing is paid for the held refund"
+    balance = await w.h.get_balance(c.GetBalance(SELLER))
+    assert (balance.current, balance.held_refunds, balance.debt, balance.available_for_withdrawal) == (
+        Money(40_000, "RUB"), PRICE, Money(0, "RUB"), Money(0, "RUB"))
+    assert balance.overdraft_limit == Money(50_000, "RUB")
+    # A younger, smaller refund the balance could pay waits behind the older one.
+    younger = await refund_claim(w, 30_000)  # its sale: 140,000; 140,000 - 30,000 would do, but the older one waits
+    assert (await w.h.get_claim(c.GetClaim(BUYER, younger))).refund_state is RefundState.PENDING_FUNDS
+    w.clock.advance(dt.timedelta(minutes=1))
+    assert await w.h.pay_held_refunds(c.PayHeldRefunds(batch_size=1)) == 2  # 140,000 - 100,000 - 30,000 = 10,000
+    for claim_id in (held, younger):
+        paid = await w.h.get_claim(c.GetClaim(BUYER, claim_id))
+        assert paid.refund_state is RefundState.PAID and paid.refund_held is None and paid.refund_paid_at == w.clock.now()
+    issued = w.uow.events_of(events.RefundIssued)
+    assert [(e.claim_id, e.refund.amount_minor) for e in issued[1:]] == [(held, 100_000), (younger, 30_000)]
+    balance = await w.h.get_balance(c.GetBalance(SELLER))
+    assert (balance.current, balance.held_refunds, balance.available_for_withdrawal) == (Money(10_000, "RUB"), Money(0, "RUB"),
+                                                                                         Money(10_000, "RUB"))
+    assert w.balances.of(REFUNDS) == 230_000 and await w.h.pay_held_refunds(c.PayHeldRefunds()) == 0
+
+
+async def test_held_refunds_wait_for_funds_and_the_oldest_blocks_the_younger(w: World):
+    w.policy.replace(replace(POLICY, max_overdraft_minor=0))
+    await in_debt(w, 150_000)
+    old = await refund_claim(w)  # -50,000 after its sale: held
+    young = await refund_claim(w, 10_000)  # +50,000 after its sale; waits behind the older one
+    assert await w.h.pay_held_refunds(c.PayHeldRefunds()) == 0, "the oldest cannot be paid, so neither is the younger"
+    assert w.balances.of(SHOP) == 50_000 and w.balances.held_of(SHOP) == 110_000 and w.balances.held_count[SHOP] == 2
+    await w.purchase(quantity=1)  # 150,000
+    assert await w.h.pay_held_refunds(c.PayHeldRefunds()) == 2
+    assert w.balances.of(SHOP) == 40_000 and w.balances.held_of(SHOP) == 0 and w.balances.held_count[SHOP] == 0
+    changes = [e for e in w.uow.events_of(events.BalanceChanged) if e.posting_id in (f"refund:{old}", f"refund:{young}")]
+    assert [(e.balance.amount_minor, e.held.amount_minor if e.held else None) for e in changes] == [(50_000, 10_000), (40_000, 0)]
 
 
 # --- balances ---------------------------------------------------------------------------------

@@ -52,6 +52,12 @@ class HandoverMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     HANDOVER_METHOD_PICKUP_POINT: _ClassVar[HandoverMethod]
     HANDOVER_METHOD_DIRECT_TO_SELLER: _ClassVar[HandoverMethod]
 
+class RefundState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REFUND_STATE_UNSPECIFIED: _ClassVar[RefundState]
+    REFUND_STATE_PENDING_FUNDS: _ClassVar[RefundState]
+    REFUND_STATE_PAID: _ClassVar[RefundState]
+
 class EntryKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ENTRY_KIND_UNSPECIFIED: _ClassVar[EntryKind]
@@ -85,6 +91,9 @@ REJECTION_REASON_OTHER: RejectionReason
 HANDOVER_METHOD_UNSPECIFIED: HandoverMethod
 HANDOVER_METHOD_PICKUP_POINT: HandoverMethod
 HANDOVER_METHOD_DIRECT_TO_SELLER: HandoverMethod
+REFUND_STATE_UNSPECIFIED: RefundState
+REFUND_STATE_PENDING_FUNDS: RefundState
+REFUND_STATE_PAID: RefundState
 ENTRY_KIND_UNSPECIFIED: EntryKind
 ENTRY_KIND_SALE: EntryKind
 ENTRY_KIND_REFUND: EntryKind
@@ -172,7 +181,7 @@ class Rejection(_message.Message):
     def __init__(self, reason: _Optional[_Union[RejectionReason, str]] = ..., comment: _Optional[str] = ...) -> None: ...
 
 class Claim(_message.Message):
-    __slots__ = ("claim_id", "purchase_id", "order_id", "item_id", "buyer_id", "shop_id", "status", "description", "photo_ids", "video_id", "requested_form", "quantity", "thread_id", "approval", "rejection", "reconsideration_count", "pickup_point_id", "refunded", "created_at", "updated_at", "defect_found_at", "version", "notes", "shipping_reimbursed")
+    __slots__ = ("claim_id", "purchase_id", "order_id", "item_id", "buyer_id", "shop_id", "status", "description", "photo_ids", "video_id", "requested_form", "quantity", "thread_id", "approval", "rejection", "reconsideration_count", "pickup_point_id", "refunded", "created_at", "updated_at", "defect_found_at", "version", "notes", "shipping_reimbursed", "refund_state", "refund_held", "refund_paid_at")
     CLAIM_ID_FIELD_NUMBER: _ClassVar[int]
     PURCHASE_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -197,6 +206,9 @@ class Claim(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
     SHIPPING_REIMBURSED_FIELD_NUMBER: _ClassVar[int]
+    REFUND_STATE_FIELD_NUMBER: _ClassVar[int]
+    REFUND_HELD_FIELD_NUMBER: _ClassVar[int]
+    REFUND_PAID_AT_FIELD_NUMBER: _ClassVar[int]
     claim_id: str
     purchase_id: str
     order_id: str
@@ -221,7 +233,10 @@ class Claim(_message.Message):
     version: int
     notes: _containers.RepeatedCompositeFieldContainer[ClaimNote]
     shipping_reimbursed: _common_pb2.Money
-    def __init__(self, claim_id: _Optional[str] = ..., purchase_id: _Optional[str] = ..., order_id: _Optional[str] = ..., item_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., status: _Optional[_Union[ClaimStatus, str]] = ..., description: _Optional[str] = ..., photo_ids: _Optional[_Iterable[str]] = ..., video_id: _Optional[str] = ..., requested_form: _Optional[_Union[CompensationForm, str]] = ..., quantity: _Optional[int] = ..., thread_id: _Optional[str] = ..., approval: _Optional[_Union[Approval, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., reconsideration_count: _Optional[int] = ..., pickup_point_id: _Optional[str] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., defect_found_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., notes: _Optional[_Iterable[_Union[ClaimNote, _Mapping]]] = ..., shipping_reimbursed: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    refund_state: RefundState
+    refund_held: _common_pb2.Money
+    refund_paid_at: _timestamp_pb2.Timestamp
+    def __init__(self, claim_id: _Optional[str] = ..., purchase_id: _Optional[str] = ..., order_id: _Optional[str] = ..., item_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., status: _Optional[_Union[ClaimStatus, str]] = ..., description: _Optional[str] = ..., photo_ids: _Optional[_Iterable[str]] = ..., video_id: _Optional[str] = ..., requested_form: _Optional[_Union[CompensationForm, str]] = ..., quantity: _Optional[int] = ..., thread_id: _Optional[str] = ..., approval: _Optional[_Union[Approval, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., reconsideration_count: _Optional[int] = ..., pickup_point_id: _Optional[str] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., defect_found_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., notes: _Optional[_Iterable[_Union[ClaimNote, _Mapping]]] = ..., shipping_reimbursed: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refund_state: _Optional[_Union[RefundState, str]] = ..., refund_held: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refund_paid_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ClaimNote(_message.Message):
     __slots__ = ("author", "text", "status", "at")
@@ -412,14 +427,24 @@ class GetBalanceRequest(_message.Message):
     def __init__(self, shop_id: _Optional[str] = ...) -> None: ...
 
 class Balance(_message.Message):
-    __slots__ = ("shop_id", "available", "updated_at")
+    __slots__ = ("shop_id", "available", "updated_at", "current", "available_for_withdrawal", "debt", "held_refunds", "overdraft_limit")
     SHOP_ID_FIELD_NUMBER: _ClassVar[int]
     AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_FOR_WITHDRAWAL_FIELD_NUMBER: _ClassVar[int]
+    DEBT_FIELD_NUMBER: _ClassVar[int]
+    HELD_REFUNDS_FIELD_NUMBER: _ClassVar[int]
+    OVERDRAFT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     shop_id: str
     available: _common_pb2.Money
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, shop_id: _Optional[str] = ..., available: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    current: _common_pb2.Money
+    available_for_withdrawal: _common_pb2.Money
+    debt: _common_pb2.Money
+    held_refunds: _common_pb2.Money
+    overdraft_limit: _common_pb2.Money
+    def __init__(self, shop_id: _Optional[str] = ..., available: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., available_for_withdrawal: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., debt: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., held_refunds: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., overdraft_limit: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class GetBalanceResponse(_message.Message):
     __slots__ = ("balance",)

@@ -179,7 +179,9 @@ class ReturnsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ConfirmReceipt(self, request, context):
-        """The seller confirms receipt (and the defect check result, where agreed).
+        """The seller confirms receipt (and the defect check result, where agreed). A move that
+        settles the claim with money pays it from the shop's balance, or holds it (the claim's
+        refund_state) when the balance does not allow it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
