@@ -1,5 +1,5 @@
-"""Wires the returns service: settings -> infrastructure -> unit of work -> handlers -> gRPC.
-Nothing connects at import time."""
+"""Wires the returns service: settings -> infrastructure -> unit of work -> handlers -> gRPC,
+the consumer of moderation's penalties and the held-refund payer. Nothing connects at import."""
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prilavok.returns.v1 import returns_pb2_grpc
+from prilavok_platform import nats as platform_nats
 from prilavok_platform.clock import SystemClock
 from prilavok_platform.config import CommonSettings, Env, load_common
 from prilavok_platform.grpc_server import serve
@@ -22,6 +23,7 @@ from services.returns.adapters.event_mapper import map_event
 from services.returns.adapters.repository import INDEXES, repositories
 from services.returns.domain.commands import PayHeldRefunds
 from services.returns.domain.model import ReturnsPolicy
+from services.returns.entrypoints import consumers
 from services.returns.entrypoints.grpc_servicer import SERVICE_NAME, ReturnsServicer
 from services.returns.service_layer.handlers import ReturnsHandlers
 
@@ -76,6 +78,18 @@ async def main(stop: asyncio.Event, settings: ReturnsSettings | None = None, rea
         await stack.enter_async_context(background("returns-policy-watch", settings.policy.watch(stop), stop))
         await stack.enter_async_context(background(
             "held-refunds", pay_held_refunds(handlers, settings.held_refund_scan_seconds, stop), stop))
+        await stack.enter_async_context(background(
+            "returns-consumer-penalties",
+            platform_nats.run_pull_consumer(
+                infra.js,
+                stream=platform_nats.stream_name(common.subject_prefix, "moderation"),
+                durable=consumers.DURABLE,
+                filter_subject=platform_nats.subject(common.subject_prefix, "moderation", "penalty", ">"),
+                handler=consumers.moderation_dispatcher(handlers),
+                stop=stop,
+            ),
+            stop,
+        ))
 
         def register(server: Any) -> list[str]:
             returns_pb2_grpc.add_ReturnsServiceServicer_to_server(ReturnsServicer(handlers), server)

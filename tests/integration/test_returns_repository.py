@@ -9,8 +9,12 @@ from dataclasses import replace
 
 import pytest
 
+from prilavok.common.v1 import common_pb2
+from prilavok.moderation.v1 import events_pb2 as moderation_events
+from prilavok.moderation.v1 import moderation_pb2
 from prilavok.returns.v1 import events_pb2
 from prilavok_platform import mongo
+from prilavok_platform import nats as platform_nats
 from prilavok_platform.clock import FixedClock
 from prilavok_platform.errors import Aborted, FailedPrecondition, InvalidArgument
 from prilavok_platform.identity import Identity, Party, Role
@@ -33,6 +37,7 @@ from services.returns.domain.model import (
     ReturnsPolicy,
     new_purchase,
 )
+from services.returns.entrypoints import consumers
 from services.returns.service_layer.handlers import ReturnsHandlers
 
 pytestmark = pytest.mark.integration
@@ -220,3 +225,46 @@ async def test_a_held_refund_is_stored_with_its_shop_and_paid_by_the_scan_when_t
     assert (shop["amounts"]["RUB"], shop["held"]["RUB"], shop["held_count"]) == (0, 0, 0)
     [issued] = [events_pb2.RefundIssued.FromString(p) for p in await outbox(db, "refund.issued")]
     assert issued.claim_id == claim_id and issued.refund.amount_minor == 100_000
+
+
+async def test_penalties_from_the_moderation_stream_land_in_the_ledger_once(world, infra, unique):
+    """The consumer against a real nats-server: a withdrawal published before its fine is
+    redelivered until the fine is posted; redeliveries post nothing twice."""
+    h, db, _ = world
+    nc = await platform_nats.connect(infra["nats_url"], "test-returns-penalties")
+    js = nc.jetstream()
+    await platform_nats.ensure_streams(js, platform_nats.suite_streams(unique))
+    publisher = platform_nats.EventPublisher(js)
+    shop = common_pb2.Party(kind=common_pb2.PARTY_KIND_SHOP, id="s-fined")
+    fine = moderation_pb2.Penalty(penalty_id="msg-1:CONTACT_EXCHANGE", message_id="msg-1", reason="Обмен контактами",
+                                  fine=common_pb2.Money(currency_code="RUB", amount_minor=2_500_000))
+    published = [
+        ("withdrawn", moderation_events.PenaltyWithdrawn(event_id="w1", penalty=fine, offender=shop, review_id="msg-1")),
+        ("issued", moderation_events.PenaltyIssued(event_id="i1", penalty=fine, offender=shop)),
+        ("issued", moderation_events.PenaltyIssued(event_id="i2", penalty=fine, offender=shop)),  # a duplicate by another id
+    ]
+    for name, event in published:
+        headers = {platform_nats.EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name, "Prilavok-Producer": "moderation"}
+        await publisher.publish(platform_nats.subject(unique, "moderation", "penalty", name), event.SerializeToString(),
+                                event.event_id, headers)
+    stop = asyncio.Event()
+    task = asyncio.create_task(platform_nats.run_pull_consumer(
+        js, stream=platform_nats.stream_name(unique, "moderation"), durable=consumers.DURABLE,
+        filter_subject=platform_nats.subject(unique, "moderation", "penalty", ">"), handler=consumers.moderation_dispatcher(h),
+        stop=stop, nak_delay_seconds=0.1,
+    ))
+    try:
+        for _ in range(150):
+            if await db.ledger.count_documents({"posting_id": "fine-reversal:msg-1:CONTACT_EXCHANGE"}) == 2:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+        for spec in platform_nats.suite_streams(unique):
+            await js.delete_stream(spec.name)
+        await nc.drain()
+    kinds = sorted([(d["kind"], d["account"], d["amount"]["amount_minor"]) async for d in db.ledger.find({"penalty_id": fine.penalty_id})])
+    assert kinds == [("FINE", "marketplace:fines", 2_500_000), ("FINE", "shop:s-fined", -2_500_000),
+                     ("FINE_REVERSAL", "marketplace:fines", -2_500_000), ("FINE_REVERSAL", "shop:s-fined", 2_500_000)]
+    assert (await db.balances.find_one({"_id": "shop:s-fined"}))["amounts"]["RUB"] == 0

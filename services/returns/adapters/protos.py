@@ -4,10 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 from prilavok.common.v1 import common_pb2
+from prilavok.moderation.v1 import events_pb2 as moderation_events
+from prilavok.moderation.v1 import moderation_pb2
 from prilavok.returns.v1 import returns_pb2 as pb
-from prilavok_platform.identity import Identity
-from prilavok_platform.protobuf import EnumMapping, datetime_of, party_to_pb, timestamp
+from prilavok_platform.identity import Identity, Party
+from prilavok_platform.protobuf import PARTY_KINDS, EnumMapping, datetime_of, party_to_pb, timestamp
 from services.returns.domain import commands
+from services.returns.domain.fines import Penalty
 from services.returns.domain.ledger import EntryKind, LedgerEntry, Money, ShopBalance
 from services.returns.domain.model import (
     ApprovalMode,
@@ -133,5 +136,23 @@ def ledger_entry_pb(e: LedgerEntry) -> pb.LedgerEntry:
     return pb.LedgerEntry(
         entry_id=e.entry_id, posting_id=e.posting_id, kind=ENTRY_KINDS.to_pb(e.kind), amount=money_pb(e.amount),
         claim_id=e.claim_id, purchase_id=e.purchase_id, posted_at=ts(e.posted_at), balance_after=money_pb(e.balance_after),
+        penalty_id=e.penalty_id, note=e.note,
     )
+
+
+# --- moderation's events -> commands -----------------------------------------------------------
+
+
+def penalty_from_pb(penalty: moderation_pb2.Penalty, offender: common_pb2.Party) -> Penalty:
+    """A penalty of moderation's events; an offender of a kind this version does not know is None."""
+    kind = PARTY_KINDS.from_pb(offender.kind, "offender.kind", required=False, unknown_ok=True)
+    return Penalty(penalty.penalty_id, Party(kind, offender.id) if kind else None, money_from_pb(penalty, "fine"), penalty.reason)
+
+
+def post_fine_command(event: moderation_events.PenaltyIssued) -> commands.PostFine:
+    return commands.PostFine(penalty_from_pb(event.penalty, event.offender))
+
+
+def reverse_fine_command(event: moderation_events.PenaltyWithdrawn) -> commands.ReverseFine:
+    return commands.ReverseFine(penalty_from_pb(event.penalty, event.offender))
 

@@ -159,12 +159,15 @@ def ledger_doc(e: LedgerEntry) -> Doc:
            "amount": money_doc(e.amount), "claim_id": e.claim_id, "purchase_id": e.purchase_id, "posted_at": e.posted_at}
     if e.balance_after is not None:  # the marketplace's entries have neither
         doc.update(seq=e.seq, balance_after=money_doc(e.balance_after))
+    if e.penalty_id:
+        doc.update(penalty_id=e.penalty_id, note=e.note)
     return doc
 
 
 def ledger_from(account: Account, d: Doc) -> LedgerEntry:
     return LedgerEntry(d["_id"], d["posting_id"], account, d.get("seq", 0), EntryKind(d["kind"]), _money(d["amount"]),
-                       money_from(d.get("balance_after")), d.get("claim_id", ""), d.get("purchase_id", ""), d["posted_at"])
+                       money_from(d.get("balance_after")), d.get("claim_id", ""), d.get("purchase_id", ""), d["posted_at"],
+                       d.get("penalty_id", ""), d.get("note", ""))
 
 
 # --- repositories ---------------------------------------------------------------------------
@@ -249,6 +252,9 @@ class MongoLedger:
 
     async def has_posting(self, posting_id: str) -> bool:
         return await self._c.find_one({"posting_id": posting_id}, {"_id": 1}, session=self._s) is not None
+
+    async def posting_entries(self, posting_id: str) -> list[LedgerEntry]:
+        return [ledger_from(Account.parse(d["account"]), d) async for d in self._c.find({"posting_id": posting_id}, session=self._s)]
 
     async def add(self, entries: Sequence[LedgerEntry]) -> None:
         try:

@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from prilavok_platform.identity import Identity
+from services.returns.domain.fines import Penalty
 from services.returns.domain.ledger import Money
 from services.returns.domain.model import Approve, ClaimStatus, CompensationForm, HandoverMethod, Reject
 
@@ -125,6 +126,20 @@ class ListLedgerEntries:
     shop_id: str = ""
     page_size: int = 0
     page_token: str = ""
+
+
+@dataclass(frozen=True)
+class PostFine:
+    """Moderation issued a penalty (PenaltyIssued)."""
+
+    penalty: Penalty
+
+
+@dataclass(frozen=True)
+class ReverseFine:
+    """Moderation withdrew a penalty (PenaltyWithdrawn)."""
+
+    penalty: Penalty
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ class EntryKind(str, enum.Enum):
     REFUND = "REFUND"
     SHIPPING_REIMBURSEMENT = "SHIPPING_REIMBURSEMENT"
     FINE = "FINE"
+    FINE_REVERSAL = "FINE_REVERSAL"
 
 
 class AccountKind(str, enum.Enum):
@@ -134,6 +135,8 @@ class Posting:
     entries: tuple[Entry, ...]
     claim_id: str = ""
     purchase_id: str = ""
+    penalty_id: str = ""
+    note: str = ""  # what the shop reads beside the entry (a fine's reason)
 
     def __post_init__(self) -> None:
         totals: dict[str, int] = {}
@@ -171,13 +174,15 @@ class LedgerEntry:
     claim_id: str
     purchase_id: str
     posted_at: dt.datetime
+    penalty_id: str = ""
+    note: str = ""
 
 
 def ledger_entry(posting: Posting, entry: Entry, seq: int, balance_after: Money | None, at: dt.datetime) -> LedgerEntry:
     return LedgerEntry(
         entry_id=posting.entry_id(entry), posting_id=posting.posting_id, account=entry.account, seq=seq, kind=entry.kind,
         amount=entry.amount, balance_after=balance_after, claim_id=posting.claim_id, purchase_id=posting.purchase_id,
-        posted_at=at,
+        posted_at=at, penalty_id=posting.penalty_id, note=posting.note,
     )
 
 

@@ -9,7 +9,8 @@ from prilavok_platform.identity import Identity
 from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import Transaction, UnitOfWork
-from services.returns.domain import access, commands, model, moves
+from services.returns.domain import access, commands, fines, model, moves
+from services.returns.domain.fines import FineOutcome
 from services.returns.domain.ledger import Account, LedgerEntry, ShopBalance
 from services.returns.domain.model import Claim, Purchase, ReturnsPolicy
 from services.returns.service_layer.money import load_purchase, post, settle
@@ -146,6 +147,46 @@ class ReturnsHandlers:
         policy = self._policy.current
         amount, held, updated_at = await self._uow.reader().balances.get(Account.shop(shop_id), policy.currency_code)
         return ShopBalance(shop_id, amount, updated_at, held, policy.overdraft_limit)
+
+    # --- fines (moderation's penalties) ---------------------------------------------------------
+
+    async def post_fine(self, cmd: commands.PostFine) -> FineOutcome:
+        """Posts an issued penalty's fine once per penalty id (a redelivery changes nothing),
+        whatever it does to the shop's balance; non-shop offenders have no account to post to."""
+        posting = fines.fine_posting(cmd.penalty, self._policy.current)
+        if posting is None:
+            return FineOutcome.NOT_A_SHOP
+        now = self._clock.now()
+
+        async def work(tx: Tx) -> FineOutcome:
+            if await tx.repos.ledger.has_posting(posting.posting_id):
+                return FineOutcome.ALREADY_POSTED
+            posted = await post(tx, posting, now, check_posted=False)
+            assert posted is not None  # a fine is never conditional
+            tx.emit(*model.balance_changes(posted.entries, posted.held))
+            return FineOutcome.POSTED
+
+        return await self._uow.transaction(work)
+
+    async def reverse_fine(self, cmd: commands.ReverseFine) -> FineOutcome:
+        """Reverses a withdrawn penalty's fine once, by a new posting of the fine's entries
+        negated; FineNotPosted (FAILED_PRECONDITION) while the fine is not in the ledger yet."""
+        now = self._clock.now()
+        reversal_id = fines.reversal_posting_id(cmd.penalty.penalty_id)
+
+        async def work(tx: Tx) -> FineOutcome:
+            fine = await tx.repos.ledger.posting_entries(fines.fine_posting_id(cmd.penalty.penalty_id))
+            posting = fines.reversal_posting(cmd.penalty, fine)
+            if posting is None:
+                return FineOutcome.NOT_A_SHOP
+            if await tx.repos.ledger.has_posting(reversal_id):
+                return FineOutcome.ALREADY_POSTED
+            posted = await post(tx, posting, now, check_posted=False)
+            assert posted is not None
+            tx.emit(*model.balance_changes(posted.entries, posted.held))
+            return FineOutcome.POSTED
+
+        return await self._uow.transaction(work)
 
     # --- held refunds -------------------------------------------------------------------------
 

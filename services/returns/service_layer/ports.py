@@ -54,6 +54,9 @@ class ClaimRepository(Protocol):
 class LedgerRepository(Protocol):
     async def has_posting(self, posting_id: str) -> bool: ...
 
+    async def posting_entries(self, posting_id: str) -> list[LedgerEntry]:
+        """The stored entries of a posting (none if it was never posted)."""
+
     async def add(self, entries: Sequence[LedgerEntry]) -> None: ...
 
     async def page(self, account: Account, size: int, token: str) -> tuple[list[LedgerEntry], str]:

@@ -77,6 +77,9 @@ class FakeLedger:
     async def has_posting(self, posting_id: str) -> bool:
         return any(e.posting_id == posting_id for e in self.entries.values())
 
+    async def posting_entries(self, posting_id: str) -> list[LedgerEntry]:
+        return [e for e in self.entries.values() if e.posting_id == posting_id]
+
     async def add(self, entries: Sequence[LedgerEntry]) -> None:
         if any(e.entry_id in self.entries for e in entries):
             raise Aborted("duplicate ledger entry", reason="LEDGER_CONCURRENT_UPDATE")

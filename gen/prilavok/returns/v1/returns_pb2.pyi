@@ -65,6 +65,7 @@ class EntryKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ENTRY_KIND_REFUND: _ClassVar[EntryKind]
     ENTRY_KIND_SHIPPING_REIMBURSEMENT: _ClassVar[EntryKind]
     ENTRY_KIND_FINE: _ClassVar[EntryKind]
+    ENTRY_KIND_FINE_REVERSAL: _ClassVar[EntryKind]
 CLAIM_STATUS_UNSPECIFIED: ClaimStatus
 CLAIM_STATUS_AWAITING_SELLER: ClaimStatus
 CLAIM_STATUS_AWAITING_BUYER: ClaimStatus
@@ -99,6 +100,7 @@ ENTRY_KIND_SALE: EntryKind
 ENTRY_KIND_REFUND: EntryKind
 ENTRY_KIND_SHIPPING_REIMBURSEMENT: EntryKind
 ENTRY_KIND_FINE: EntryKind
+ENTRY_KIND_FINE_REVERSAL: EntryKind
 
 class Purchase(_message.Message):
     __slots__ = ("purchase_id", "order_id", "item_id", "item_name", "buyer_id", "shop_id", "price", "quantity", "paid_at", "delivered_at")
@@ -453,7 +455,7 @@ class GetBalanceResponse(_message.Message):
     def __init__(self, balance: _Optional[_Union[Balance, _Mapping]] = ...) -> None: ...
 
 class LedgerEntry(_message.Message):
-    __slots__ = ("entry_id", "posting_id", "kind", "amount", "claim_id", "purchase_id", "posted_at", "balance_after")
+    __slots__ = ("entry_id", "posting_id", "kind", "amount", "claim_id", "purchase_id", "posted_at", "balance_after", "penalty_id", "note")
     ENTRY_ID_FIELD_NUMBER: _ClassVar[int]
     POSTING_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -462,6 +464,8 @@ class LedgerEntry(_message.Message):
     PURCHASE_ID_FIELD_NUMBER: _ClassVar[int]
     POSTED_AT_FIELD_NUMBER: _ClassVar[int]
     BALANCE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    PENALTY_ID_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
     entry_id: str
     posting_id: str
     kind: EntryKind
@@ -470,7 +474,9 @@ class LedgerEntry(_message.Message):
     purchase_id: str
     posted_at: _timestamp_pb2.Timestamp
     balance_after: _common_pb2.Money
-    def __init__(self, entry_id: _Optional[str] = ..., posting_id: _Optional[str] = ..., kind: _Optional[_Union[EntryKind, str]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., claim_id: _Optional[str] = ..., purchase_id: _Optional[str] = ..., posted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., balance_after: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    penalty_id: str
+    note: str
+    def __init__(self, entry_id: _Optional[str] = ..., posting_id: _Optional[str] = ..., kind: _Optional[_Union[EntryKind, str]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., claim_id: _Optional[str] = ..., purchase_id: _Optional[str] = ..., posted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., balance_after: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., penalty_id: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class ListLedgerEntriesRequest(_message.Message):
     __slots__ = ("shop_id", "page_size", "page_token")
