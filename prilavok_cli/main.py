@@ -123,7 +123,12 @@ def _claim_line(c: returns_pb2.Claim) -> str:
 # --- commands -------------------------------------------------------------------------------
 
 def cmd_token(ctx: Ctx):
-    print(mint(parse_as(ctx.args.who), ttl=ctx.args.ttl))
+    who = ctx.args.who
+    if ctx.args.sub:  # `token mint service --sub orders`: the subject given on its own
+        role, _, rest = who.partition(":")
+        _, at, shop = rest.partition("@")
+        who = f"{role}:{ctx.args.sub}{at}{shop}"
+    print(mint(parse_as(who), ttl=ctx.args.ttl))
 
 
 def cmd_status(ctx: Ctx):
@@ -380,7 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(groups, "status", cmd_status, "health of every service, NATS and MongoDB")
     token = groups.add_parser("token", help="development tokens").add_subparsers(dest="cmd", required=True)
     p = command(token, "mint", cmd_token, "mint a development token")
-    p.add_argument("who", metavar="ROLE:USER[@SHOP]")
+    p.add_argument("who", metavar="ROLE[:USER][@SHOP]", help="e.g. buyer:b1, seller:u1@s1, service:orders (or `service --sub orders`)")
+    p.add_argument("--sub", default="", help="the token's subject: a user id, or a service's name (e.g. orders, the order system)")
     p.add_argument("--ttl", type=int, default=3600)
 
     chat = groups.add_parser("chat", help="threads and messages").add_subparsers(dest="cmd", required=True)
@@ -431,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="remote: the moderation service; local: the engine in-process; auto: remote if it answers")
 
     returns = groups.add_parser("returns", help="purchases, claims, balances").add_subparsers(dest="cmd", required=True)
-    p = command(returns, "record-purchase", cmd_record_purchase, "record a paid purchase (as service:… or support:…)")
+    p = command(returns, "record-purchase", cmd_record_purchase, "record a paid purchase (as the order system: --as service:orders)")
     for flag in ("--order", "--item", "--buyer", "--shop", "--price"):
         p.add_argument(flag, required=True)
     p.add_argument("--name", default="")

@@ -6,15 +6,21 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import grpc
 import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from prilavok.chat.v1 import chat_pb2
+from prilavok.common.v1 import common_pb2
 from prilavok.returns.v1 import returns_pb2
+from prilavok_cli.client import As
 from prilavok_platform.auth import Role
 from tests.e2e.conftest import eventually, fresh, md
 
 pytestmark = pytest.mark.e2e
 RUB = "RUB"
+ORDERS = As(Role.SERVICE, "orders")  # the order system: the only recorder of purchases
 
 
 def _suffix() -> str:
@@ -46,3 +52,39 @@ def test_a_seller_sharing_a_phone_number_is_fined_on_the_ledger(stubs):
 
 def paid_days_ago(days: int):
     return dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+
+
+def error_info(error: grpc.RpcError) -> error_details_pb2.ErrorInfo:
+    for detail in rpc_status.from_call(error).details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info
+    raise AssertionError(f"no ErrorInfo in {error}")
+
+
+def purchase_pb(buyer: As, seller: As, price: int = 100_000, quantity: int = 1, **kw) -> returns_pb2.Purchase:
+    purchase = returns_pb2.Purchase(order_id=kw.get("order_id", f"o-{_suffix()}"), item_id=kw.get("item_id", "sku"),
+                                    buyer_id=buyer.user_id, shop_id=seller.shop_id,
+                                    price=common_pb2.Money(currency_code=RUB, amount_minor=price), quantity=quantity)
+    purchase.paid_at.FromDatetime(paid_days_ago(kw.get("days", 30)))
+    return purchase
+
+
+def test_only_the_order_system_records_purchases(stubs):
+    """The issue's reproduction: support could record purchases, i.e. credit any shop."""
+    returns = stubs["returns"]
+    seller, buyer = fresh(Role.SELLER, "rec"), fresh(Role.BUYER, "rec-b")
+    for caller in (As(Role.SUPPORT, "agent-1"), As(Role.SERVICE, "chat"), buyer, seller):
+        with pytest.raises(grpc.RpcError) as err:
+            returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="r", purchase=purchase_pb(buyer, seller)), metadata=md(caller))
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED, caller
+        info = error_info(err.value)
+        assert info.reason == "NOT_A_PURCHASE_RECORDER" and info.metadata["purchase_recorders"] == "orders"
+    assert returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(seller)).balance.current.amount_minor == 0
+    recorded = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="r", purchase=purchase_pb(buyer, seller)),
+                                      metadata=md(ORDERS))
+    assert recorded.created
+    support_view = returns.GetPurchase(returns_pb2.GetPurchaseRequest(purchase_id=recorded.purchase.purchase_id),
+                                       metadata=md(As(Role.SUPPORT, "agent-1")))
+    assert support_view.purchase == recorded.purchase  # support reads

@@ -1,8 +1,8 @@
 """Who may see and do what in the returns service: the one place of its authorization.
 
-Buyers act on their own purchases and claims, sellers for their own shop; support and the
-order integration (service) record purchases and see every claim and balance; moderators
-may look at claims. Handlers call these before they ask the model for a move."""
+Buyers act on their own purchases and claims, sellers for their own shop; the order system
+(the service identities the policy lists) records purchases; support and services see every
+claim and balance; moderators may look at claims. Handlers call these before they ask the model for a move."""
 from __future__ import annotations
 
 import enum
@@ -28,8 +28,21 @@ class ClaimAction(str, enum.Enum):
 SELLER_ACTIONS = frozenset({ClaimAction.DECIDE, ClaimAction.CONFIRM_RECEIPT})
 
 
-def require_may_record_purchase(caller: Identity) -> None:
-    caller.require_role(Role.SERVICE, Role.SUPPORT)
+def require_may_record_purchase(caller: Identity, recorders: tuple[str, ...]) -> None:
+    """Recording a purchase credits the shop with its price: only the marketplace's order system
+    does it, a service identity whose subject the policy lists (`purchase_recorders`). Support
+    reads purchases and balances but never credits a shop."""
+    if caller.role is Role.SERVICE and caller.user_id in recorders:
+        return
+    names = ", ".join(recorders) or "none"
+    if caller.role is Role.SUPPORT:
+        detail = "support reads purchases and balances but never records one (it would credit a shop)"
+    elif caller.role is Role.SERVICE:
+        detail = f"service {caller.user_id!r} is not one of the order systems the returns policy lists"
+    else:
+        detail = f"a {caller.role.value} cannot record purchases"
+    raise PermissionDenied(f"purchases are recorded by the order system only (services: {names}); {detail}",
+                           reason="NOT_A_PURCHASE_RECORDER", metadata={"purchase_recorders": ",".join(recorders)})
 
 
 def _is_buyer(caller: Identity, buyer_id: str) -> bool:

@@ -31,6 +31,9 @@ class ReturnsPolicy:
     # How far below zero refunds may take a shop's balance (its debt, netted from its next
     # sales); a refund that would go further is held until the balance allows it.
     max_overdraft_minor: int = 5_000_000
+    # The service identities (JWT subjects of role service) that record purchases, which
+    # credits shops: the marketplace's order system.
+    purchase_recorders: tuple[str, ...] = ("orders",)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReturnsPolicy:
@@ -45,6 +48,8 @@ class ReturnsPolicy:
                 values["max_shipping_reimbursement_minor"] = _count(data["max_shipping_reimbursement_minor"], "max_shipping_reimbursement_minor")
             if "max_overdraft_minor" in data:
                 values["max_overdraft_minor"] = _count(data["max_overdraft_minor"], "max_overdraft_minor")
+            if "purchase_recorders" in data:
+                values["purchase_recorders"] = _names(data["purchase_recorders"], "purchase_recorders")
             if "shipping_tariff_minor" in data:
                 values["shipping_tariff_minor"] = _tariffs(data["shipping_tariff_minor"])
             policy = cls(**values)
@@ -73,6 +78,12 @@ def _count(value: object, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"invalid returns policy: {name} must be a whole number >= 0, got {value!r}")
     return value
+
+
+def _names(value: object, name: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"invalid returns policy: {name} must be a list of service names")
+    return tuple(v.strip() for v in value)
 
 
 def _tariffs(value: object) -> tuple[tuple[str, int], ...]:

@@ -37,12 +37,13 @@ class ReturnsHandlers:
     # --- purchases ----------------------------------------------------------------------------
 
     async def record_purchase(self, cmd: commands.RecordPurchase) -> tuple[Purchase, bool]:
-        access.require_may_record_purchase(cmd.caller)
+        policy = self._policy.current
+        access.require_may_record_purchase(cmd.caller, policy.purchase_recorders)
         now = self._clock.now()
         candidate = model.new_purchase(
             caller=cmd.caller, request_id=cmd.request_id, order_id=cmd.order_id, item_id=cmd.item_id,
             item_name=cmd.item_name, buyer_id=cmd.buyer_id, shop_id=cmd.shop_id, price=cmd.price, quantity=cmd.quantity,
-            paid_at=cmd.paid_at, delivered_at=cmd.delivered_at, now=now, policy=self._policy.current,
+            paid_at=cmd.paid_at, delivered_at=cmd.delivered_at, now=now, policy=policy,
         )
 
         async def work(tx: Tx) -> tuple[Purchase, bool]:

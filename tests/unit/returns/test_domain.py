@@ -229,8 +229,10 @@ def test_who_may_do_what():
             access.require_purchase_visible(caller, purchase())
     with pytest.raises(PermissionDenied):
         access.require_may_open_claim(other_buyer, purchase())
-    with pytest.raises(PermissionDenied):
-        access.require_may_record_purchase(BUYER)
+    access.require_may_record_purchase(SERVICE, ("orders",))
+    for caller in (BUYER, Identity("a", Role.SUPPORT), Identity("chat", Role.SERVICE)):
+        with pytest.raises(PermissionDenied):
+            access.require_may_record_purchase(caller, ("orders",))
 
 
 def test_list_scope_and_balance_shop():
@@ -446,7 +448,10 @@ def test_the_policy_caps_shipping_by_tariff_and_maximum_and_refuses_bad_tariffs(
                                       "shipping_tariff_minor": {"PICKUP_POINT": 30_000, "DIRECT_TO_SELLER": 90_000}})
     assert [policy.shipping_cap_minor(h) for h in ("PICKUP_POINT", "DIRECT_TO_SELLER", None)] == [30_000, 70_000, 0]
     assert ReturnsPolicy.from_dict(base).shipping_cap_minor("PICKUP_POINT") == 50_000  # defaults
+    assert ReturnsPolicy.from_dict(base).purchase_recorders == ("orders",)
+    assert ReturnsPolicy.from_dict({**base, "purchase_recorders": ["orders", " orders-eu "]}).purchase_recorders == ("orders", "orders-eu")
     for bad in ({"shipping_tariff_minor": {"COURIER": 1}}, {"shipping_tariff_minor": {"PICKUP_POINT": -1}},
-                {"max_shipping_reimbursement_minor": "много"}, {"claim_max_days_after_payment": 7}):
+                {"max_shipping_reimbursement_minor": "много"}, {"claim_max_days_after_payment": 7},
+                {"purchase_recorders": "orders"}, {"purchase_recorders": [""]}, {"max_overdraft_minor": -1}):
         with pytest.raises(ValueError):
             ReturnsPolicy.from_dict({**base, **bad})

@@ -111,8 +111,8 @@ async def test_record_purchase_retries_and_the_same_order_line(w: World):
     # The same request id again: what that request recorded, even if the retry says otherwise.
     retry = c.RecordPurchase(SERVICE, "r1", "o1", "sku", "Чайник", "b1", "s1", PRICE, 5, paid)
     assert await w.h.record_purchase(retry) == (first, False)
-    # The same order line and values under another request id (or another caller): the stored purchase.
-    assert await w.h.record_purchase(c.RecordPurchase(SUPPORT, "r2", "o1", "sku", "Чайник", "b1", "s1", PRICE, 1, paid)) == (first, False)
+    # The same order line and values under another request id: the stored purchase.
+    assert await w.h.record_purchase(c.RecordPurchase(SERVICE, "r2", "o1", "sku", "Чайник", "b1", "s1", PRICE, 1, paid)) == (first, False)
     # The same order line with other values: ALREADY_EXISTS naming them, nothing stored or posted.
     with pytest.raises(PurchaseAlreadyRecorded) as err:
         await w.h.record_purchase(c.RecordPurchase(SERVICE, "r3", "o1", "sku", "Чайник", "b1", "s2", PRICE, 2, paid))
@@ -125,14 +125,28 @@ async def test_record_purchase_retries_and_the_same_order_line(w: World):
     assert created and second.purchase_id != first.purchase_id
 
 
-async def test_record_purchase_is_for_services_and_support_and_validated(w: World):
-    with pytest.raises(PermissionDenied):
-        await w.h.record_purchase(c.RecordPurchase(BUYER, "r", "o1", "sku", "", "b1", "s1", PRICE, 1, w.clock.now()))
+async def test_only_the_order_system_records_purchases_and_support_never_credits(w: World):
+    """The issue's reproduction: support could record purchases, i.e. credit any shop."""
+    refused = [BUYER, SELLER, SUPPORT, Identity("chat", Role.SERVICE), Identity("orders", Role.SUPPORT)]
+    for caller in refused:
+        with pytest.raises(PermissionDenied) as err:
+            await w.h.record_purchase(c.RecordPurchase(caller, "r", "o1", "sku", "", "b1", "s1", PRICE, 1, w.clock.now()))
+        assert err.value.reason == "NOT_A_PURCHASE_RECORDER" and err.value.metadata == {"purchase_recorders": "orders"}
+        assert "order system only" in err.value.message
+    assert w.uow.commits == 0 and w.balances.of(SHOP) == 0
+    w.policy.replace(replace(POLICY, purchase_recorders=("orders", "orders-eu")))  # the policy names the recorders
+    purchase, created = await w.h.record_purchase(c.RecordPurchase(
+        Identity("orders-eu", Role.SERVICE), "r", "o1", "sku", "", "b1", "s1", PRICE, 1, w.clock.now()))
+    assert created and w.balances.of(SHOP) == 100_000
+    assert (await w.h.get_purchase(c.GetPurchase(SUPPORT, purchase.purchase_id))).purchase_id == purchase.purchase_id
+
+
+async def test_record_purchase_is_validated(w: World):
     with pytest.raises(InvalidArgument) as err:
-        await w.h.record_purchase(c.RecordPurchase(SUPPORT, "r", "o1", "sku", "", "b1", "s1", None, 1, None))
+        await w.h.record_purchase(c.RecordPurchase(SERVICE, "r", "o1", "sku", "", "b1", "s1", None, 1, None))
     assert {v.field for v in err.value.violations} == {"purchase.price", "purchase.paid_at"}
     with pytest.raises(InvalidArgument) as err:
-        await w.h.record_purchase(c.RecordPurchase(SUPPORT, "", "o1", "sku", "", "b1", "s1", PRICE, 1, w.clock.now()))
+        await w.h.record_purchase(c.RecordPurchase(SERVICE, "", "o1", "sku", "", "b1", "s1", PRICE, 1, w.clock.now()))
     assert err.value.violations[0].field == "request_id"
     assert w.uow.commits == 0
 

@@ -107,8 +107,10 @@ class ReturnsServiceServicer:
     """
 
     def RecordPurchase(self, request, context):
-        """Records a paid purchase and credits the sale to the seller's balance. Called by the order
-        integration (ROLE_SERVICE) or support. One purchase per order line: its id is derived from
+        """Records a paid purchase and credits the sale to the seller's balance. Called only by the
+        marketplace's order system: a ROLE_SERVICE identity whose subject the returns policy lists
+        (`purchase_recorders`, default [orders]). Anyone else, support included (support reads but
+        never credits), is PERMISSION_DENIED, reason NOT_A_PURCHASE_RECORDER. One purchase per order line: its id is derived from
         (order_id, item_id). The request_id and the values recorded are stored with the purchase:
         - the same request_id again from the same caller returns the purchase that request recorded,
         created=false (whatever the retry carries);
