@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 
 import pytest
+from pymongo import AsyncMongoClient, monitoring
 
 from prilavok.chat.v1 import events_pb2
 from prilavok_platform import mongo
@@ -297,3 +298,52 @@ async def test_messages_cleared_after_their_thread_closed_are_stored_undelivered
     assert not await outbox(db, r"\.message\.delivered")
     stored = await uow.reader().messages.get(held.message_id)
     assert stored.status_reason and stored.released_at is not None
+
+
+class _Commands(monitoring.CommandListener):
+    """Every command the client sends: (name, collection)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.seen.append((event.command_name, str(event.command.get(event.command_name, ""))))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_send_costs_the_same_round_trips_with_suspensions_in_force_and_never_reads_them(infra, unique):
+    """The suspension check is a look-up in memory: a send makes the same database commands
+    whether or not suspensions are in force, none of them on the suspensions collection."""
+    listener = _Commands()
+    client = AsyncMongoClient(infra["mongodb_uri"], tz_aware=True, event_listeners=[listener])
+    db = client[unique]
+    await mongo.ensure_indexes(db, INDEXES)
+    clock = FixedClock(T0)
+    uow = MongoUnitOfWork(client, db, repositories=repositories, map_event=map_event, subject_prefix=unique, producer="chat")
+    handlers = ChatHandlers(uow, PolicyHolder.fixed(POLICY), clock, FakeModeration(), FakeAttachmentStore(), FakeLiveEvents())
+    try:
+        thread = await open_order(handlers)
+
+        async def commands_of_one_send(request_id: str) -> list[tuple[str, str]]:
+            listener.seen.clear()
+            await send(handlers, BUYER, thread.thread_id, request_id)
+            return list(listener.seen)
+
+        without = await commands_of_one_send("rt-1")
+        for i in range(20):
+            await handlers.note_standing(c.NoteStanding(f"e{i}", T0, Party.shop(f"other-{i}"), Standing.RESTRICTED, Standing.SUSPENDED,
+                                                        T0 + dt.timedelta(days=7)))
+        assert await handlers.refresh_suspensions() == 20
+        with_suspensions = await commands_of_one_send("rt-2")
+        assert with_suspensions == without, (with_suspensions, without)
+        assert not [cmd for cmd in with_suspensions if cmd[1] == "suspensions"]
+        # the hot path of docs/architecture.md: two reads, then one transaction of three writes
+        assert [name for name, _ in without] == ["find", "find", "update", "insert", "insert", "commitTransaction"]
+    finally:
+        await client.drop_database(unique)
+        await client.close()
