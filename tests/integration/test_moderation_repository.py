@@ -1,6 +1,12 @@
 """Moderation's records against the embedded server: idempotent per message, fines, standing,
 the outbox written in the same transaction, concurrent recordings for one party, strikes and
-fines withdrawn on approval, and the review queue paged to the end."""
+fines withdrawn on approval, the review queue paged to the end (per kind too), suspensions kept
+on the party's document and lifted once per request, appeals stored by their request.
+
+New query and update shapes (for tests/integration/test_mongo_conformance.py): find_one_and_update
+with upsert returning the document before ($inc); update_one $set of a sub-document with upsert;
+find_one with a projection; insert_one refused by a unique sparse index (DuplicateKeyError);
+the queue's page with `kind: {$in: [value, null]}` beside the keyset range."""
 from __future__ import annotations
 
 import asyncio
@@ -9,19 +15,24 @@ import datetime as dt
 
 import pytest
 
+from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import events_pb2, moderation_pb2
 from prilavok_platform import mongo
 from prilavok_platform.clock import FixedClock
+from prilavok_platform.errors import Aborted, FailedPrecondition
+from prilavok_platform.idempotency import IdempotencyKeyReused
 from prilavok_platform.identity import Identity, Role
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.outbox import OUTBOX_COLLECTION
 from prilavok_platform.policy_file import PolicyHolder
 from services.moderation.adapters.event_mapper import map_event
-from services.moderation.adapters.repository import INDEXES, MongoPenalties, MongoViolations, mongo_repositories
+from services.moderation.adapters.repository import INDEXES, MongoPenalties, MongoReviews, MongoViolations, mongo_repositories
 from services.moderation.bootstrap import load_policy
 from services.moderation.domain.commands import (
+    AppealDecision,
     CheckMessage,
     GetSenderStanding,
+    LiftSuspension,
     ListReviewQueue,
     MessageCheck,
     RecordMessage,
@@ -33,6 +44,7 @@ from services.moderation.domain.model import (
     Fine,
     Penalty,
     ReviewDecision,
+    ReviewKind,
     ReviewStatus,
     Sender,
     SenderRole,
@@ -222,3 +234,103 @@ async def test_the_queries_in_force_and_the_domains_in_force_agree_on_the_same_d
     every_loaded = [p for m in ("v0", "v1", "v2") for p in await penalties.of_message(m)]
     in_force_by_domain = sorted(p.penalty_id for p in every_loaded if p.in_force)
     assert sorted(p.penalty_id for p in shown) == in_force_by_domain == ["p0"]
+
+
+# --- suspensions and appeals in storage ------------------------------------------------------
+
+SHOP_SELLER = Identity("u1", Role.SELLER, "shop-1")
+
+
+async def test_a_suspension_is_kept_on_the_partys_document_lifted_once_per_request_and_shown(world):
+    """The fifth strike suspends the shop (the party's strike_counters document keeps it, read back
+    by the next transaction's bump in the same round trip); a lift is stored by its request key."""
+    h, db, clock = world
+    for n in range(5):
+        await send(h, clock, f"s{n}", f"Пишите в телеграм @shop_{n}, там дешевле")
+    doc = await db.strike_counters.find_one({"_id": "shop:shop-1"})
+    assert doc["changes"] == 5 and doc["suspension"]["party"] == "shop:shop-1"
+    assert doc["suspension"]["until"].replace(tzinfo=dt.UTC) == clock.now() + dt.timedelta(days=7)
+    standing = await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-1"))
+    assert standing.standing is Standing.SUSPENDED and standing.suspension is not None
+    changes = [events_pb2.StandingChanged.FromString(e) for e in await events(db, "moderation.standing.changed")]
+    assert changes[-1].current == moderation_pb2.STANDING_SUSPENDED
+    assert changes[-1].suspended_until.ToDatetime(tzinfo=dt.UTC) == clock.now() + dt.timedelta(days=7)
+    assert (changes[-1].suspended_party.kind, changes[-1].suspended_party.id) == (common_pb2.PARTY_KIND_SHOP, "shop-1")
+    # a strike stored while suspended reads the suspension in force through the bump: nothing new
+    await send(h, clock, "s5", "Пишите в телеграм @shop_5, там дешевле")
+    assert len(await events(db, "moderation.standing.changed")) == len(changes)
+
+    clock.advance(dt.timedelta(hours=1))
+    command = LiftSuspension(MODERATOR, "lift-1", "", "shop-1", "Проверили: ошибка")
+    lifted = await h.lift_suspension(command)
+    assert await h.lift_suspension(command) == lifted, "a retry is answered from the stored lift"
+    with pytest.raises(IdempotencyKeyReused):
+        await h.lift_suspension(dataclasses.replace(command, reason="Другое"))
+    stored = await db.suspension_lifts.find_one({})
+    assert stored["standing"] == "RESTRICTED" and stored["suspension"]["lifted_by"] == "mod-1"
+    released = events_pb2.StandingChanged.FromString((await events(db, "moderation.standing.changed"))[-1])
+    assert (released.previous, released.current, released.HasField("suspended_until"), released.suspended_party.id) == (
+        moderation_pb2.STANDING_SUSPENDED, moderation_pb2.STANDING_RESTRICTED, False, "shop-1")
+    assert (await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-1"))).suspension is None
+
+
+async def test_an_appeal_is_stored_by_its_request_listed_by_kind_and_its_reversal_published(world):
+    h, db, clock = world
+    await send(h, clock, "a0", "Напишите мне в WhatsApp")
+    await send(h, clock, "h0", "Склад маркетплейса дно, сами виноваты, не мы")
+    clock.advance(dt.timedelta(minutes=1))
+    filed = await h.appeal_decision(AppealDecision(SHOP_SELLER, "req-1", "", "a0:OFF_PLATFORM_LURE", "Это не приглашение"))
+    assert filed.review_id == "a0:appeal" and filed.request is not None
+    assert await h.appeal_decision(AppealDecision(SHOP_SELLER, "req-1", "", "a0:OFF_PLATFORM_LURE", "Это не приглашение")) == filed
+    with pytest.raises(IdempotencyKeyReused):
+        await h.appeal_decision(AppealDecision(SHOP_SELLER, "req-1", "a0", "", "Это не приглашение"))
+    with pytest.raises(FailedPrecondition):
+        await h.appeal_decision(AppealDecision(SHOP_SELLER, "req-2", "a0", "", "Ещё раз"))
+    assert (await db.violations.find_one({"_id": "a0"}))["appeal_id"] == "a0:appeal"
+    # one page per kind, by the kind's index; items without a kind (written before appeals) are held messages
+    await db.reviews.update_one({"_id": "h0"}, {"$unset": {"kind": ""}})
+    for kind, expected in ((ReviewKind.APPEAL, ["a0:appeal"]), (ReviewKind.HELD_MESSAGE, ["h0"]), (None, ["h0", "a0:appeal"])):
+        seen, token = [], ""
+        while True:
+            page, token = await h.list_review_queue(ListReviewQueue(MODERATOR, page_size=1, page_token=token, kind=kind))
+            seen += [r.review_id for r in page]
+            if not token:
+                break
+        assert seen == expected, kind
+    clock.advance(dt.timedelta(hours=1))
+    await h.resolve_review(ResolveReview(MODERATOR, "a0:appeal", ReviewDecision.REVERSE, "Вы правы"))
+    [resolved] = [events_pb2.AppealResolved.FromString(e) for e in await events(db, "moderation.appeal.resolved")]
+    assert (resolved.appeal_id, resolved.message_id, resolved.outcome, resolved.comment, list(resolved.penalty_ids),
+            resolved.message_was_blocked, resolved.appellant.id) == (
+        "a0:appeal", "a0", events_pb2.APPEAL_OUTCOME_REVERSED, "Вы правы", ["a0:OFF_PLATFORM_LURE"], True, "shop-1")
+    [withdrawn] = [events_pb2.PenaltyWithdrawn.FromString(e) for e in await events(db, "moderation.penalty.withdrawn")]
+    assert (withdrawn.appeal_id, withdrawn.review_id, withdrawn.penalty.reason) == ("a0:appeal", "", filed_reason(withdrawn))
+    assert len(await events(db, "moderation.review.resolved")) == 0, "an appeal is not a held message's review"
+    assert (await db.penalties.find_one({"_id": "a0:OFF_PLATFORM_LURE"}))["withdrawn"] is True
+
+
+def filed_reason(withdrawn: events_pb2.PenaltyWithdrawn) -> str:
+    reason = withdrawn.penalty.reason
+    assert reason.startswith("Нельзя предлагать"), reason
+    return reason
+
+
+async def test_concurrent_appeals_of_one_violation_file_one_and_a_request_key_is_unique(world):
+    """Filing writes the violation (it names its appeal): two appeals racing for one violation
+    conflict, and the one retried finds the first (APPEAL_ALREADY_FILED). Two appeals stored under
+    one request key are refused by the unique index (ABORTED: the client's retry finds the first)."""
+    h, db, clock = world
+    await send(h, clock, "c0", "Напишите мне в WhatsApp")
+    colleague = Identity("u2", Role.SELLER, "shop-1")
+    results = await asyncio.gather(
+        h.appeal_decision(AppealDecision(SHOP_SELLER, "r-1", "c0", "", "Ошибка")),
+        h.appeal_decision(AppealDecision(colleague, "r-2", "c0", "", "Ошибка")),
+        return_exceptions=True,
+    )
+    filed = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, FailedPrecondition)]
+    assert len(filed) == 1 and [e.reason for e in refused] == ["APPEAL_ALREADY_FILED"], results
+    assert await db.reviews.count_documents({"kind": "APPEAL"}) == 1
+    twin = dataclasses.replace(filed[0], review_id="other:appeal", message_id="other")  # the same request key
+    with pytest.raises(Aborted):
+        await MongoReviews(db, None).add(twin)

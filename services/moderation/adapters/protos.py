@@ -8,7 +8,7 @@ from prilavok.chat.v1 import events_pb2 as chat_events
 from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import moderation_pb2 as pb
 from prilavok_platform.errors import FieldViolation, InvalidArgument
-from prilavok_platform.protobuf import EnumMapping, datetime_of, timestamp
+from prilavok_platform.protobuf import EnumMapping, datetime_of, party_to_pb, timestamp
 from services.moderation.domain.commands import MessageCheck, RecordMessage
 from services.moderation.domain.model import (
     Action,
@@ -17,11 +17,14 @@ from services.moderation.domain.model import (
     Penalty,
     ReviewDecision,
     ReviewItem,
+    ReviewKind,
     ReviewStatus,
     Sender,
     SenderRole,
     SenderStanding,
     Standing,
+    Suspension,
+    SuspensionLift,
     Verdict,
 )
 
@@ -31,6 +34,7 @@ CATEGORIES = EnumMapping(pb.Category, Category, "CATEGORY_")
 STANDINGS = EnumMapping(pb.Standing, Standing, "STANDING_")
 REVIEW_STATUSES = EnumMapping(pb.ReviewStatus, ReviewStatus, "REVIEW_STATUS_")
 REVIEW_DECISIONS = EnumMapping(pb.ReviewDecision, ReviewDecision, "REVIEW_DECISION_")
+REVIEW_KINDS = EnumMapping(pb.ReviewKind, ReviewKind, "REVIEW_KIND_")
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -140,10 +144,28 @@ def review_to_pb(review: ReviewItem) -> pb.ReviewItem:
         created_at=timestamp(review.created_at),
         resolved_by=review.resolved_by,
         resolution_comment=review.comment,
+        kind=REVIEW_KINDS.to_pb(review.kind),
+        appeal_reason=review.appeal_reason,
+        appealed_by=review.appealed_by,
+        penalty_ids=list(review.penalty_ids),
     )
     if review.resolved_at:
         item.resolved_at.CopyFrom(timestamp(review.resolved_at))
+    if review.appellant is not None:
+        item.appellant.CopyFrom(party_to_pb(review.appellant))
     return item
+
+
+def suspension_to_pb(suspension: Suspension) -> pb.Suspension:
+    return pb.Suspension(
+        suspended_party=party_to_pb(suspension.party), offender=party_to_pb(suspension.offender),
+        since=timestamp(suspension.since), until=timestamp(suspension.until), lifted_at=timestamp(suspension.lifted_at),
+        lifted_by=suspension.lifted_by, lift_reason=suspension.lift_reason,
+    )
+
+
+def lift_to_pb(lift: SuspensionLift) -> pb.LiftSuspensionResponse:
+    return pb.LiftSuspensionResponse(suspension=suspension_to_pb(lift.suspension), standing=STANDINGS.to_pb(lift.standing))
 
 
 def standing_to_pb(standing: SenderStanding) -> pb.GetSenderStandingResponse:
@@ -155,4 +177,6 @@ def standing_to_pb(standing: SenderStanding) -> pb.GetSenderStandingResponse:
         strikes_total=standing.strikes_total,
         penalties=[penalty_to_pb(p) for p in standing.penalties],
         updated_at=timestamp(standing.updated_at),
+        suspended_until=timestamp(standing.suspension.until) if standing.suspension else None,
+        suspended_party=party_to_pb(standing.suspension.party) if standing.suspension else None,
     )

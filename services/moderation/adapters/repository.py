@@ -1,7 +1,8 @@
 """Moderation's MongoDB collections: violations (one per recorded message, the strikes),
-reviews (the moderators' queue), penalties, and strike_counters (one document per party, written
-by every transaction that changes the party's strikes). Load and save only; the session is the
-unit of work's (None outside a transaction).
+reviews (the moderators' queue: held messages and appeals), penalties, strike_counters (one
+document per party, written by every transaction that changes the party's strikes or suspension,
+holding its suspension on record) and suspension_lifts (moderators' lifts by request key). Load
+and save only; the session is the unit of work's (None outside a transaction).
 
 A violation or penalty document stores `withdrawn` = not `model.in_force(withdrawn_at)` (and
 `withdrawn_at`), the domain's one definition of a record in force; the queries of strikes and
@@ -15,8 +16,10 @@ from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from prilavok_platform import mongo
+from prilavok_platform.errors import Aborted
 from prilavok_platform.identity import Party
 from prilavok_platform.outbox import OUTBOX_INDEXES
 from services.moderation.domain.model import (
@@ -25,11 +28,16 @@ from services.moderation.domain.model import (
     Finding,
     Fine,
     Penalty,
+    RequestRecord,
     ReviewItem,
+    ReviewKind,
     ReviewStatus,
     Sender,
     SenderRole,
     Span,
+    Standing,
+    Suspension,
+    SuspensionLift,
     Verdict,
     Violation,
     in_force,
@@ -40,6 +48,10 @@ INDEXES = [
     mongo.IndexSpec("violations", [("sender_key", 1), ("at", -1)], name="violations_sender_at"),
     # the queue: status equality, then exactly REVIEW_ORDER's fields
     mongo.IndexSpec("reviews", [("status", 1), ("created_at", 1), ("_id", 1)], name="reviews_status_created_id"),
+    # the queue of one kind: status and kind equality, then REVIEW_ORDER's fields
+    mongo.IndexSpec("reviews", [("status", 1), ("kind", 1), ("created_at", 1), ("_id", 1)], name="reviews_status_kind_created_id"),
+    # appeals by the request they were filed with (held messages have no request_key)
+    mongo.IndexSpec("reviews", [("request_key", 1)], name="reviews_request_key", unique=True, extra={"sparse": True}),
     mongo.IndexSpec("penalties", [("sender_key", 1), ("issued_at", -1)], name="penalties_sender_issued"),
     mongo.IndexSpec("penalties", [("message_id", 1)], name="penalties_message"),
     *OUTBOX_INDEXES,
@@ -83,7 +95,18 @@ def verdict_from_doc(doc: dict[str, Any]) -> Verdict:
     )
 
 
+def _request_doc(request: RequestRecord) -> dict[str, Any]:
+    return {"request_key": request.key, "request_id": request.request_id, "fingerprint": [list(f) for f in request.fingerprint]}
+
+
+def _request_from(doc: dict[str, Any]) -> RequestRecord | None:
+    if not doc.get("request_key"):
+        return None
+    return RequestRecord(doc["request_key"], doc.get("request_id", ""), tuple((f[0], f[1]) for f in doc.get("fingerprint", [])))
+
+
 def _review_from(doc: dict[str, Any]) -> ReviewItem:
+    appellant = doc.get("appellant")
     return ReviewItem(
         review_id=doc["_id"],
         message_id=doc["message_id"],
@@ -96,7 +119,25 @@ def _review_from(doc: dict[str, Any]) -> ReviewItem:
         resolved_at=doc.get("resolved_at"),
         resolved_by=doc.get("resolved_by", ""),
         comment=doc.get("comment", ""),
+        kind=ReviewKind(doc.get("kind", ReviewKind.HELD_MESSAGE.value)),  # documents before appeals were all held messages
+        appeal_reason=doc.get("appeal_reason", ""),
+        appealed_by=doc.get("appealed_by", ""),
+        appellant=Party.parse(appellant) if appellant else None,
+        penalty_ids=tuple(doc.get("penalty_ids", ())),
+        request=_request_from(doc),
     )
+
+
+def _suspension_doc(s: Suspension) -> dict[str, Any]:
+    return {"party": s.party.key, "offender": s.offender.key, "sender": _sender_doc(s.sender), "since": s.since, "until": s.until,
+            "lifted_at": s.lifted_at, "lifted_by": s.lifted_by, "lift_reason": s.lift_reason}
+
+
+def _suspension_from(doc: dict[str, Any] | None) -> Suspension | None:
+    if not doc:
+        return None
+    return Suspension(Party.parse(doc["party"]), Party.parse(doc["offender"]), _sender_from(doc["sender"]), doc["since"],
+                      doc["until"], doc.get("lifted_at"), doc.get("lifted_by", ""), doc.get("lift_reason", ""))
 
 
 def _penalty_from(doc: dict[str, Any]) -> Penalty:
@@ -114,7 +155,7 @@ def _penalty_from(doc: dict[str, Any]) -> Penalty:
 
 def _violation_from(doc: dict[str, Any]) -> Violation:
     return Violation(doc["_id"], doc["thread_id"], _sender_from(doc["sender"]), verdict_from_doc(doc["verdict"]), doc["at"],
-                     doc.get("review_id") or "", doc.get("withdrawn_at"))
+                     doc.get("review_id") or "", doc.get("withdrawn_at"), doc.get("appeal_id") or "")
 
 
 def _withdrawal_doc(withdrawn_at: dt.datetime | None) -> dict[str, Any]:
@@ -136,8 +177,18 @@ class MongoStrikeCounters:
         self._c = db.strike_counters
         self._s = session
 
-    async def bump(self, party: Party) -> None:
-        await self._c.find_one_and_update({"_id": party.key}, {"$inc": {"changes": 1}}, upsert=True, session=self._s)
+    async def bump(self, party: Party) -> Suspension | None:
+        # the document before the update: the suspension is not changed by it (None for a new party)
+        before = await self._c.find_one_and_update({"_id": party.key}, {"$inc": {"changes": 1}}, upsert=True, session=self._s)
+        return _suspension_from(before.get("suspension")) if before else None
+
+    async def suspension(self, party: Party) -> Suspension | None:
+        doc = await self._c.find_one({"_id": party.key}, {"suspension": 1}, session=self._s)
+        return _suspension_from(doc.get("suspension")) if doc else None
+
+    async def save_suspension(self, party: Party, suspension: Suspension) -> None:
+        await self._c.update_one({"_id": party.key}, {"$set": {"suspension": _suspension_doc(suspension)}}, upsert=True,
+                                 session=self._s)
 
 
 class MongoViolations:
@@ -164,7 +215,7 @@ class MongoViolations:
     async def save(self, violation: Violation) -> None:
         await self._c.update_one(
             {"_id": violation.message_id},
-            {"$set": _withdrawal_doc(violation.withdrawn_at)},
+            {"$set": {**_withdrawal_doc(violation.withdrawn_at), "appeal_id": violation.appeal_id or None}},
             session=self._s,
         )
 
@@ -193,20 +244,33 @@ class MongoReviews:
         doc = await self._c.find_one({"_id": review_id}, session=self._s)
         return _review_from(doc) if doc is not None else None
 
+    async def by_request(self, key: str) -> ReviewItem | None:
+        doc = await self._c.find_one({"request_key": key}, session=self._s)
+        return _review_from(doc) if doc is not None else None
+
     async def add(self, item: ReviewItem) -> None:
-        await self._c.insert_one(
-            {
-                "_id": item.review_id,
-                "message_id": item.message_id,
-                "thread_id": item.thread_id,
-                "sender": _sender_doc(item.sender),
-                "text": item.text,
-                "verdict": verdict_to_doc(item.verdict),
-                "status": item.status.value,
-                "created_at": item.created_at,
-            },
-            session=self._s,
-        )
+        doc: dict[str, Any] = {
+            "_id": item.review_id,
+            "kind": item.kind.value,
+            "message_id": item.message_id,
+            "thread_id": item.thread_id,
+            "sender": _sender_doc(item.sender),
+            "text": item.text,
+            "verdict": verdict_to_doc(item.verdict),
+            "status": item.status.value,
+            "created_at": item.created_at,
+        }
+        if item.kind is ReviewKind.APPEAL:
+            doc.update(appeal_reason=item.appeal_reason, appealed_by=item.appealed_by, penalty_ids=list(item.penalty_ids),
+                       appellant=item.appellant.key if item.appellant else None)
+        if item.request is not None:
+            doc.update(_request_doc(item.request))
+        try:
+            await self._c.insert_one(doc, session=self._s)
+        except DuplicateKeyError:
+            # Two requests raced past the look-ups (one violation appealed twice, or one request key
+            # used for two violations at once): the client's retry finds what the other stored.
+            raise Aborted("a concurrent request stored this appeal first; retry", reason="CONCURRENT_REQUEST") from None
 
     async def save(self, item: ReviewItem) -> None:
         await self._c.update_one(
@@ -216,8 +280,14 @@ class MongoReviews:
             session=self._s,
         )
 
-    async def page(self, status: ReviewStatus, size: int, token: str) -> tuple[list[ReviewItem], str]:
-        docs, next_token = await mongo.fetch_page(self._c, {"status": status.value}, REVIEW_ORDER, size, token, session=self._s)
+    async def page(self, status: ReviewStatus, size: int, token: str, kind: ReviewKind | None = None) -> tuple[list[ReviewItem], str]:
+        query: dict[str, Any] = {"status": status.value}
+        if kind is ReviewKind.APPEAL:
+            query["kind"] = kind.value
+        elif kind is ReviewKind.HELD_MESSAGE:
+            # documents written before kinds existed have none: they are all held messages
+            query["kind"] = {"$in": [kind.value, None]}
+        docs, next_token = await mongo.fetch_page(self._c, query, REVIEW_ORDER, size, token, session=self._s)
         return [_review_from(d) for d in docs], next_token
 
 
@@ -245,6 +315,10 @@ class MongoPenalties:
             session=self._s,
         )
 
+    async def get(self, penalty_id: str) -> Penalty | None:
+        doc = await self._c.find_one({"_id": penalty_id}, session=self._s)
+        return _penalty_from(doc) if doc is not None else None
+
     async def of_message(self, message_id: str) -> list[Penalty]:
         return [_penalty_from(doc) async for doc in self._c.find({"message_id": message_id}, session=self._s)]
 
@@ -261,6 +335,29 @@ class MongoPenalties:
         return [_penalty_from(doc) async for doc in cursor]
 
 
+class MongoSuspensionLifts:
+    def __init__(self, db: AsyncDatabase, session: AsyncClientSession | None):
+        self._c = db.suspension_lifts
+        self._s = session
+
+    async def get(self, key: str) -> SuspensionLift | None:
+        doc = await self._c.find_one({"_id": key}, session=self._s)
+        if doc is None:
+            return None
+        request = _request_from(doc)
+        suspension = _suspension_from(doc["suspension"])
+        assert request is not None and suspension is not None, "a lift is stored with both"
+        return SuspensionLift(request, suspension, Standing(doc["standing"]))
+
+    async def add(self, lift: SuspensionLift) -> None:
+        doc = {"_id": lift.request.key, **_request_doc(lift.request), "suspension": _suspension_doc(lift.suspension),
+               "standing": lift.standing.value}
+        try:
+            await self._c.insert_one(doc, session=self._s)
+        except DuplicateKeyError:
+            raise Aborted("a concurrent request with this request_id lifted first; retry", reason="CONCURRENT_REQUEST") from None
+
+
 def mongo_repositories(db: AsyncDatabase, session: AsyncClientSession | None) -> ModerationRepositories:
     return ModerationRepositories(MongoViolations(db, session), MongoReviews(db, session), MongoPenalties(db, session),
-                                  MongoStrikeCounters(db, session))
+                                  MongoStrikeCounters(db, session), MongoSuspensionLifts(db, session))

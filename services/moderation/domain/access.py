@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from prilavok_platform.errors import FieldViolation, InvalidArgument, PermissionDenied
-from prilavok_platform.identity import Identity, Role
+from prilavok_platform.identity import Identity, Party, PartyKind, Role
 from services.moderation.domain.commands import MessageCheck
 from services.moderation.domain.model import Sender, SenderRole
 
@@ -29,6 +29,35 @@ def authorize_check(caller: Identity, items: Iterable[MessageCheck]) -> None:
 def authorize_review(caller: Identity) -> None:
     """The review queue is the moderators' alone: listing it and deciding items."""
     caller.require_role(Role.MODERATOR)
+
+
+def authorize_lift(caller: Identity) -> None:
+    """Only a moderator ends a suspension before its time."""
+    caller.require_role(Role.MODERATOR)
+
+
+def authorize_appeal(caller: Identity, sender: Sender) -> None:
+    """Only the offender appeals a violation: for a shop any of its sellers (they act for it, as
+    they share its strikes and fines), otherwise the person who wrote, in the role they wrote in.
+    Staff, services and everyone else: PERMISSION_DENIED."""
+    offender = sender.offender
+    if offender.kind is PartyKind.SHOP:
+        allowed = caller.role is Role.SELLER and caller.shop_id == offender.id
+    else:
+        allowed = caller.role.value == sender.role.value and caller.user_id == offender.id
+    if not allowed:
+        raise PermissionDenied("only the offender of a violation may appeal it", reason="NOT_THE_OFFENDER")
+
+
+def suspension_subject(sender_id: str, shop_id: str) -> Party:
+    """Whose suspension a moderator names: a shop (shop_id) or a user (sender_id), one of them."""
+    if shop_id and sender_id:
+        raise InvalidArgument(FieldViolation("sender_id", "name the shop (shop_id) or the user (sender_id), not both"))
+    if shop_id:
+        return Party.shop(shop_id)
+    if sender_id:
+        return Party.user(sender_id)
+    raise InvalidArgument(FieldViolation("sender_id", "sender_id or shop_id is required"))
 
 
 def standing_subject(caller: Identity, sender_id: str, shop_id: str) -> Sender:

@@ -5,12 +5,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 from prilavok_platform.errors import FieldViolation, Validator
+from prilavok_platform.idempotency import fingerprint
 from prilavok_platform.identity import Identity
 from services.moderation.domain.model import (
     Action,
     Category,
     MessageToCheck,
+    RequestRecord,
     ReviewDecision,
+    ReviewKind,
     ReviewStatus,
     Sender,
     SenderRole,
@@ -123,6 +126,7 @@ class ListReviewQueue:
     status: ReviewStatus | None = None  # None: the pending items, the queue moderators work through
     page_size: int = 0
     page_token: str = ""
+    kind: ReviewKind | None = None  # None: every kind
 
     @property
     def wanted(self) -> ReviewStatus:
@@ -139,7 +143,10 @@ class ResolveReview:
     def problems(self) -> list[FieldViolation]:
         v = Validator()
         v.identifier(self.review_id, "review_id")
-        v.text(self.comment, "comment", max_len=MAX_COMMENT_CHARS, required=False)
+        if self.decision.needs_comment and not self.comment.strip():
+            v.add("comment", f"is required to {self.decision.name} an appeal: the appellant is told why")
+        else:
+            v.text(self.comment, "comment", max_len=MAX_COMMENT_CHARS, required=False)
         return v.violations
 
 
@@ -148,3 +155,59 @@ class GetSenderStanding:
     caller: Identity
     sender_id: str = ""
     shop_id: str = ""
+
+
+@dataclass(frozen=True)
+class AppealDecision:
+    """The offender appeals a violation, named by its message or one of its penalties."""
+
+    caller: Identity
+    request_id: str
+    message_id: str
+    penalty_id: str
+    reason: str
+
+    def problems(self, max_reason_chars: int) -> list[FieldViolation]:
+        v = Validator()
+        v.identifier(self.request_id, "request_id")
+        if not self.message_id and not self.penalty_id:
+            v.add("message_id", "name the violation: message_id or penalty_id")
+        v.identifier(self.message_id, "message_id", required=False)
+        v.identifier(self.penalty_id, "penalty_id", required=False, max_len=160)
+        if not self.reason.strip():
+            v.add("reason", "must not be empty: say why the decision was wrong")
+        else:
+            v.text(self.reason, "reason", max_len=max_reason_chars)
+        return v.violations
+
+    @property
+    def request(self) -> RequestRecord:
+        return RequestRecord.of(self.caller.user_id, self.request_id, fingerprint(
+            {"message_id": self.message_id, "penalty_id": self.penalty_id, "reason": self.reason}))
+
+
+@dataclass(frozen=True)
+class LiftSuspension:
+    """A moderator ends a party's suspension early: the shop's (shop_id) or a user's (sender_id)."""
+
+    caller: Identity
+    request_id: str
+    sender_id: str
+    shop_id: str
+    reason: str
+
+    def problems(self) -> list[FieldViolation]:
+        v = Validator()
+        v.identifier(self.request_id, "request_id")
+        v.identifier(self.sender_id, "sender_id", required=False)
+        v.identifier(self.shop_id, "shop_id", required=False)
+        if not self.reason.strip():
+            v.add("reason", "must not be empty")
+        else:
+            v.text(self.reason, "reason", max_len=MAX_COMMENT_CHARS)
+        return v.violations
+
+    @property
+    def request(self) -> RequestRecord:
+        return RequestRecord.of(self.caller.user_id, self.request_id, fingerprint(
+            {"sender_id": self.sender_id, "shop_id": self.shop_id, "reason": self.reason}))

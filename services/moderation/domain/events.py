@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from prilavok_platform.identity import Party
-from services.moderation.domain.model import Penalty, ReviewItem, Sender, Standing, Verdict
+from services.moderation.domain.model import Penalty, ReviewItem, ReviewStatus, Sender, Standing, Verdict
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,14 @@ class PenaltyIssued:
 @dataclass(frozen=True)
 class PenaltyWithdrawn:
     """A fine is no longer owed: a moderator approved the held message it was issued for
-    (`review_id`). The penalty is the one issued, with the moment it was withdrawn."""
+    (`review_id`), or reversed an appeal against it (`appeal_id`). The penalty is the one
+    issued, with the moment it was withdrawn."""
 
     occurred_at: dt.datetime
     sender: Sender
     penalty: Penalty
-    review_id: str
+    review_id: str = ""
+    appeal_id: str = ""
 
     @property
     def offender(self) -> Party:
@@ -52,13 +54,18 @@ class PenaltyWithdrawn:
 
 @dataclass(frozen=True)
 class StandingChanged:
-    """A recorded strike moved the party's standing up, or a withdrawn one moved it down."""
+    """A recorded strike moved the party's standing up, a withdrawn one moved it down, or a
+    moderator lifted a suspension. `suspended_until` is set when `current` is SUSPENDED;
+    `suspended_party` names who may not send then, and who may send again when a suspension
+    ended early (`previous` SUSPENDED)."""
 
     occurred_at: dt.datetime
     sender: Sender
     previous: Standing
     current: Standing
     offender: Party
+    suspended_until: dt.datetime | None = None
+    suspended_party: Party | None = None
 
 
 @dataclass(frozen=True)
@@ -67,3 +74,19 @@ class ReviewResolved:
 
     occurred_at: dt.datetime
     item: ReviewItem
+
+
+@dataclass(frozen=True)
+class AppealResolved:
+    """A moderator upheld or reversed an appeal (`appeal`, decided). On a reversal the fines
+    `penalty_ids` were withdrawn; the chat delivers the message if it had been kept from the
+    other side (`message_was_blocked`)."""
+
+    occurred_at: dt.datetime
+    appeal: ReviewItem
+    penalty_ids: tuple[str, ...]
+    message_was_blocked: bool
+
+    @property
+    def reversed(self) -> bool:
+        return self.appeal.status is ReviewStatus.REVERSED

@@ -5,7 +5,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, replace
 
-from prilavok_platform.errors import FailedPrecondition
+from prilavok_platform.errors import FailedPrecondition, FieldViolation, InvalidArgument, PermissionDenied
+from prilavok_platform.idempotency import Fingerprint
 from prilavok_platform.identity import Party
 
 
@@ -125,13 +126,48 @@ class Standing(str, enum.Enum):
 
 class ReviewStatus(str, enum.Enum):
     PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
+    APPROVED = "APPROVED"  # a held message, delivered after all
+    REJECTED = "REJECTED"  # a held message, blocked
+    UPHELD = "UPHELD"  # an appeal: the block, strike and fine stand
+    REVERSED = "REVERSED"  # an appeal: the strike and fines are withdrawn
 
 
 class ReviewDecision(enum.Enum):
     APPROVE = 1
     REJECT = 2
+    UPHOLD = 3
+    REVERSE = 4
+
+    @property
+    def needs_comment(self) -> bool:
+        """An appeal's decision is explained to the appellant: it is refused without a comment."""
+        return self in (ReviewDecision.UPHOLD, ReviewDecision.REVERSE)
+
+
+class ReviewKind(str, enum.Enum):
+    HELD_MESSAGE = "HELD_MESSAGE"  # a message held before delivery (verdict REVIEW)
+    APPEAL = "APPEAL"  # an offender's appeal against a violation
+
+
+# Which decisions decide which kind of item, and the status each leads to.
+DECISIONS: dict[ReviewKind, dict[ReviewDecision, ReviewStatus]] = {
+    ReviewKind.HELD_MESSAGE: {ReviewDecision.APPROVE: ReviewStatus.APPROVED, ReviewDecision.REJECT: ReviewStatus.REJECTED},
+    ReviewKind.APPEAL: {ReviewDecision.UPHOLD: ReviewStatus.UPHELD, ReviewDecision.REVERSE: ReviewStatus.REVERSED},
+}
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """A request id as it was first used (Stripe semantics): the key it is stored under (the
+    caller's user id and the request id) and the fingerprint of the request first sent with it."""
+
+    key: str
+    request_id: str
+    fingerprint: Fingerprint
+
+    @staticmethod
+    def of(caller_id: str, request_id: str, fingerprint: Fingerprint) -> RequestRecord:
+        return RequestRecord(f"{caller_id}\x1f{request_id}", request_id, fingerprint)
 
 
 @dataclass(frozen=True)
@@ -162,6 +198,7 @@ class Violation:
     at: dt.datetime
     review_id: str = ""  # set when the message was held for a human
     withdrawn_at: dt.datetime | None = None
+    appeal_id: str = ""  # set once its offender appealed it (one appeal per violation)
 
     @property
     def counts(self) -> bool:
@@ -170,6 +207,12 @@ class Violation:
 
     def withdraw(self, at: dt.datetime) -> Violation:
         return replace(self, withdrawn_at=at)
+
+    @property
+    def blocked_message(self) -> bool:
+        """Whether its message was kept from the other side (never delivered): blocked outright, or
+        held and then rejected (a held message still pending or approved cannot be appealed)."""
+        return self.verdict.action in (Action.BLOCK, Action.REVIEW)
 
 
 @dataclass(frozen=True)
@@ -181,7 +224,7 @@ class Penalty:
     message_id: str
     issued_at: dt.datetime
     reason: str = ""
-    withdrawn_at: dt.datetime | None = None  # the fine is not owed: its message was approved on review
+    withdrawn_at: dt.datetime | None = None  # the fine is not owed: its message was approved on review, or an appeal reversed
 
     @property
     def in_force(self) -> bool:
@@ -194,6 +237,11 @@ class Penalty:
 
 @dataclass(frozen=True)
 class ReviewItem:
+    """What waits for a moderator: a held message (`HELD_MESSAGE`, under the message's id) or an
+    offender's appeal against a violation (`APPEAL`, under `appeal_id_of` the message). An appeal
+    keeps the appellant's reason, who filed it for which party, the fines in force when it was
+    filed and the request it was filed with; its `text` is empty (a blocked text stays in chat)."""
+
     review_id: str
     message_id: str
     thread_id: str
@@ -205,13 +253,25 @@ class ReviewItem:
     resolved_at: dt.datetime | None = None
     resolved_by: str = ""
     comment: str = ""
+    kind: ReviewKind = ReviewKind.HELD_MESSAGE
+    appeal_reason: str = ""
+    appealed_by: str = ""
+    appellant: Party | None = None
+    penalty_ids: tuple[str, ...] = ()
+    request: RequestRecord | None = None
 
     def resolve(self, decision: ReviewDecision, moderator: str, comment: str, at: dt.datetime) -> ReviewItem:
-        """A review is decided once: approving releases the held message, rejecting keeps it blocked.
-        The same decision again (a retry after a timeout, or a second moderator agreeing) returns
-        the item as decided, unchanged (`self`: nothing to save or announce); the other decision
-        is refused."""
-        status = ReviewStatus.APPROVED if decision is ReviewDecision.APPROVE else ReviewStatus.REJECTED
+        """An item is decided once: a held message approved (delivered) or rejected (kept
+        blocked), an appeal upheld or reversed. The same decision again (a retry after a timeout,
+        or a second moderator agreeing) returns the item as decided, unchanged (`self`: nothing to
+        save or announce); the other decision is refused; a decision for the other kind of item is
+        INVALID_ARGUMENT. Nobody decides their own appeal."""
+        status = DECISIONS[self.kind].get(decision)
+        if status is None:
+            allowed = " or ".join(d.name for d in DECISIONS[self.kind])
+            raise InvalidArgument(FieldViolation("decision", f"{self.kind.value} {self.review_id} is decided with {allowed}"))
+        if self.kind is ReviewKind.APPEAL and moderator == self.appealed_by:
+            raise PermissionDenied("a moderator may not decide their own appeal", reason="OWN_APPEAL")
         if self.status is status:
             return self
         if self.status is not ReviewStatus.PENDING:
@@ -222,9 +282,38 @@ class ReviewItem:
 
     @property
     def withdraws_strike(self) -> bool:
-        """An approved message was no violation: the strike (and any fine) it caused is withdrawn
-        (`recording.withdraw_strike`). A rejected one keeps both."""
-        return self.status is ReviewStatus.APPROVED
+        """An approved message was no violation, a reversed appeal found it was none: the strike
+        (and any fine) is withdrawn (`recording.withdraw_strike`). Rejected and upheld keep both."""
+        return self.status in (ReviewStatus.APPROVED, ReviewStatus.REVERSED)
+
+
+def appeal_id_of(message_id: str) -> str:
+    """One appeal per violation: its id is made of the violation's (the message's) id."""
+    return f"{message_id}:appeal"
+
+
+@dataclass(frozen=True)
+class Suspension:
+    """A party may not send until `until` (chat enforces it from StandingChanged): started by the
+    strike that reached the policy's `suspended` threshold, for the policy's duration. `party` is
+    who may not send: the offender (a whole shop), or only the writer when the policy says so.
+    It ends when its time runs out (nothing is recorded then), or early (`lifted_at`): lifted
+    by a moderator, or its strikes withdrawn on review or appeal below the threshold."""
+
+    party: Party
+    offender: Party
+    sender: Sender  # whose strike started it
+    since: dt.datetime
+    until: dt.datetime
+    lifted_at: dt.datetime | None = None
+    lifted_by: str = ""  # the moderator's id; "review:<id>" / "appeal:<id>" when strikes were withdrawn
+    lift_reason: str = ""
+
+    def in_force(self, now: dt.datetime) -> bool:
+        return self.lifted_at is None and now < self.until
+
+    def lift(self, at: dt.datetime, by: str, reason: str) -> Suspension:
+        return replace(self, lifted_at=at, lifted_by=by, lift_reason=reason)
 
 
 # How many of a party's penalties a standing shows, newest first: enough for a seller to see
@@ -240,3 +329,14 @@ class SenderStanding:
     strikes_total: int
     penalties: tuple[Penalty, ...]  # the fines in force (withdrawn ones are not shown), newest first
     updated_at: dt.datetime | None = None  # when the latest strike still counted was recorded; None without one
+    suspension: Suspension | None = None  # the suspension in force, if any
+
+
+@dataclass(frozen=True)
+class SuspensionLift:
+    """A moderator lifted a suspension (LiftSuspension), remembered under its request: a retry
+    gets this result again."""
+
+    request: RequestRecord
+    suspension: Suspension  # as lifted
+    standing: Standing  # the party's standing right after

@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from services.moderation.domain.model import Action, Category, Fine, SenderRole, Standing
+from prilavok_platform.identity import Party
+from services.moderation.domain.model import Action, Category, Fine, Sender, SenderRole, Standing, Suspension
 
 
 class PolicyError(ValueError):
@@ -38,6 +39,48 @@ class StrikeThresholds:
         """Strikes at or after this moment count towards the standing."""
         return now - dt.timedelta(days=self.window_days)
 
+    def standing(self, strikes: int, suspension: Suspension | None, now: dt.datetime) -> Standing:
+        """The standing of a party with this many strikes in the window and this suspension on
+        record, at `now`: SUSPENDED while a suspension is in force. Otherwise the level of the
+        strikes, but never SUSPENDED: reaching the threshold starts a suspension of its own
+        length, and once it ran out (or was lifted) the party is RESTRICTED until its strikes
+        leave the window. The next strike at the threshold suspends it again."""
+        if suspension is not None and suspension.in_force(now):
+            return Standing.SUSPENDED
+        level = self.level(strikes)
+        return Standing.RESTRICTED if level is Standing.SUSPENDED else level
+
+    def suspends(self, strikes: int, suspension: Suspension | None, now: dt.datetime) -> bool:
+        """Whether a strike that brings the party to `strikes` starts a suspension: it reaches the
+        threshold and none is in force."""
+        return strikes >= self.suspended and not (suspension is not None and suspension.in_force(now))
+
+
+@dataclass(frozen=True)
+class SuspensionPolicy:
+    days: int = 7
+    # True: the whole offender is stopped (every seller of the shop); False: only the writer.
+    whole_shop: bool = True
+
+    def suspended_party(self, sender: Sender) -> Party:
+        """Who may not send: the offender, or - for a seller, when the policy limits suspensions
+        to the writer - the seller in person."""
+        if sender.role is SenderRole.SELLER and sender.shop_id and not self.whole_shop:
+            return Party.user(sender.user_id)
+        return sender.offender
+
+    def start(self, sender: Sender, at: dt.datetime) -> Suspension:
+        return Suspension(self.suspended_party(sender), sender.offender, sender, at, at + dt.timedelta(days=self.days))
+
+
+@dataclass(frozen=True)
+class AppealPolicy:
+    window_days: int = 30  # how long after the violation its offender may appeal it
+    max_reason_chars: int = 1000
+
+    def deadline(self, violation_at: dt.datetime) -> dt.datetime:
+        return violation_at + dt.timedelta(days=self.window_days)
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -50,6 +93,8 @@ class Policy:
     reasons: dict[Category, str]
     fines: dict[tuple[Category, SenderRole], Fine]
     strikes: StrikeThresholds
+    suspension: SuspensionPolicy = SuspensionPolicy()
+    appeals: AppealPolicy = AppealPolicy()
 
     def action_for(self, category: Category, role: SenderRole) -> Action:
         return self.actions.get((category, role), Action.BLOCK)
@@ -102,6 +147,8 @@ class Policy:
             restricted=int(strikes_raw.get("restricted", 3)),
             suspended=int(strikes_raw.get("suspended", 5)),
         )
+        suspension = _suspension(data.get("suspension", {}) if isinstance(data, dict) else {}, errors)
+        appeals = _appeals(data.get("appeals", {}) if isinstance(data, dict) else {}, errors)
         if errors:
             raise PolicyError("invalid moderation policy:\n  " + "\n  ".join(errors))
         return cls(
@@ -114,6 +161,8 @@ class Policy:
             reasons=reasons,
             fines=fines,
             strikes=strikes,
+            suspension=suspension,
+            appeals=appeals,
         )
 
 
@@ -157,3 +206,30 @@ def _fines(raw: dict, errors: list[str]) -> dict[tuple[Category, SenderRole], Fi
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             errors.append(f"fines.{category_name}: {exc}")
     return fines
+
+
+def _bounded_int(raw: dict, key: str, default: int, low: int, high: int, where: str, errors: list[str]) -> int:
+    value = raw.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        errors.append(f"{where}.{key}: an integer in {low}..{high}")
+        return default
+    return value
+
+
+def _suspension(raw: object, errors: list[str]) -> SuspensionPolicy:
+    if not isinstance(raw, dict):
+        errors.append("suspension: expected a mapping")
+        return SuspensionPolicy()
+    whole_shop = raw.get("whole_shop", True)
+    if not isinstance(whole_shop, bool):
+        errors.append("suspension.whole_shop: true or false")
+        whole_shop = True
+    return SuspensionPolicy(days=_bounded_int(raw, "days", 7, 1, 3650, "suspension", errors), whole_shop=whole_shop)
+
+
+def _appeals(raw: object, errors: list[str]) -> AppealPolicy:
+    if not isinstance(raw, dict):
+        errors.append("appeals: expected a mapping")
+        return AppealPolicy()
+    return AppealPolicy(window_days=_bounded_int(raw, "window_days", 30, 1, 3650, "appeals", errors),
+                        max_reason_chars=_bounded_int(raw, "max_reason_chars", 1000, 1, 10_000, "appeals", errors))

@@ -1,6 +1,7 @@
 """What a recorded verdict leaves behind: the violation (one strike), the review item when a
-human must decide, the fine the policy sets for the sender's role, and the events saying so;
-and what an approved review takes back.
+human must decide, the fine the policy sets for the sender's role, the suspension when the strike
+reaches the threshold, and the events saying so; what an approved review or a reversed appeal
+takes back; and a suspension a moderator lifts.
 
 Which policy applies: the verdict (its action and categories) is the one the message was stored
 under, decided by the policy named in `Verdict.policy_version`. What the record costs - the
@@ -13,14 +14,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from prilavok_platform.errors import FailedPrecondition
 from services.moderation.domain.events import PenaltyIssued, PenaltyWithdrawn, StandingChanged, ViolationRecorded
 from services.moderation.domain.model import (
     Action,
     Category,
     Penalty,
+    RequestRecord,
     ReviewItem,
     ReviewStatus,
     Sender,
+    Standing,
+    Suspension,
+    SuspensionLift,
     Verdict,
     Violation,
 )
@@ -33,6 +39,7 @@ class Recording:
     review: ReviewItem | None
     penalties: tuple[Penalty, ...]
     events: tuple[object, ...]
+    suspension: Suspension | None = None  # started by this strike (None: the party's record is unchanged)
 
 
 def is_violation(verdict: Verdict) -> bool:
@@ -50,15 +57,20 @@ def record_violation(
     policy: Policy,
     strikes_before: int,
     at: dt.datetime,
+    suspension: Suspension | None = None,
 ) -> Recording:
     """`strikes_before` counts the party's strikes inside the policy window before this one;
-    `policy` is the policy in force (see the module's note), whatever `verdict.policy_version` says.
+    `suspension` is the party's suspension on record (in force or not); `policy` is the policy in
+    force (see the module's note), whatever `verdict.policy_version` says.
 
     - the violation is one more strike;
     - a REVIEW verdict queues the message for a human, under the message's id;
     - the message costs one fine, the largest the policy sets for the sender's role among the
       categories found, if any (`fine_message`);
-    - the standing is announced when this strike moves it to another level."""
+    - a strike that reaches the `suspended` threshold while no suspension is in force starts one,
+      from `at` for the policy's duration (`StrikeThresholds.suspends`);
+    - the standing is announced when this strike moves it to another level, with the
+      suspension's end and party when it suspends."""
     review_id = message_id if verdict.action is Action.REVIEW else ""
     violation = Violation(message_id, thread_id, sender, verdict, at, review_id)
     review = (
@@ -68,10 +80,14 @@ def record_violation(
     penalties = fine_message(message_id, sender, verdict, policy, at)
     events: list[object] = [ViolationRecorded(at, message_id, thread_id, sender, verdict, offender)]
     events.extend(PenaltyIssued(at, sender, penalty) for penalty in penalties)
-    before, after = policy.strikes.level(strikes_before), policy.strikes.level(strikes_before + 1)
+    thresholds = policy.strikes
+    started = policy.suspension.start(sender, at) if thresholds.suspends(strikes_before + 1, suspension, at) else None
+    before = thresholds.standing(strikes_before, suspension, at)
+    after = thresholds.standing(strikes_before + 1, started or suspension, at)
     if before is not after:
-        events.append(StandingChanged(at, sender, before, after, offender))
-    return Recording(violation, review, penalties, tuple(events))
+        events.append(StandingChanged(at, sender, before, after, offender, suspended_until=started.until if started else None,
+                                      suspended_party=started.party if started else None))
+    return Recording(violation, review, penalties, tuple(events), started)
 
 
 def penalty_id(message_id: str, category: Category) -> str:
@@ -97,36 +113,70 @@ class Withdrawal:
     violation: Violation
     penalties: tuple[Penalty, ...]
     events: tuple[object, ...]
+    suspension: Suspension | None = None  # the suspension ended by it (None: the party's record is unchanged)
 
 
 def withdraw_strike(
     *,
-    review: ReviewItem,
     violation: Violation,
     penalties: tuple[Penalty, ...],
     policy: Policy,
     strikes_in_window: int,
+    suspension: Suspension | None,
     at: dt.datetime,
+    review_id: str = "",
+    appeal_id: str = "",
 ) -> Withdrawal | None:
-    """A moderator approved the held message (`review`): it was no violation after all.
+    """The violation was none after all: a moderator approved its held message (`review_id`) or
+    reversed an appeal against it (`appeal_id`).
 
     - its strike no longer counts: the violation stays on record (the message is never recorded
       again) marked withdrawn;
-    - each fine issued for it is withdrawn (PenaltyWithdrawn each: the party owes nothing);
-    - the standing is announced when it drops. `strikes_in_window` counts the party's strikes in
-      the window of the policy in force as of `at`, this one included if it is still inside;
-      a strike that has left the window already changes no level.
+    - each fine issued for it and still in force is withdrawn (PenaltyWithdrawn each, naming the
+      review or the appeal: the party owes nothing, the ledger posts the reversal);
+    - a suspension in force ends when the strikes fall below the `suspended` threshold;
+    - the standing is announced when it drops, with the released `suspended_party` when a
+      suspension ended. `strikes_in_window` counts the party's strikes in the window of the
+      policy in force as of `at`, this one included if it is still inside; a strike that has left
+      the window already changes no level.
 
-    None when there is nothing to take back (the review was not approved, or the strike was
-    withdrawn before)."""
-    if not review.withdraws_strike or not violation.counts:
+    None when there is nothing to take back (the strike was withdrawn before)."""
+    if not violation.counts:
         return None
     withdrawn = violation.withdraw(at)
     fines = tuple(p.withdraw(at) for p in penalties if p.in_force)
-    events: list[object] = [PenaltyWithdrawn(at, violation.sender, fine, review.review_id) for fine in fines]
-    still_inside = violation.at >= policy.strikes.window_start(at)
+    events: list[object] = [PenaltyWithdrawn(at, violation.sender, fine, review_id, appeal_id) for fine in fines]
+    thresholds = policy.strikes
+    still_inside = violation.at >= thresholds.window_start(at)
     after_count = strikes_in_window - 1 if still_inside else strikes_in_window
-    before, after = policy.strikes.level(strikes_in_window), policy.strikes.level(after_count)
+    ended = None
+    if suspension is not None and suspension.in_force(at) and after_count < thresholds.suspended:
+        by = f"appeal:{appeal_id}" if appeal_id else f"review:{review_id}"
+        ended = suspension.lift(at, by, "нарушение отменено")
+    before = thresholds.standing(strikes_in_window, suspension, at)
+    after = thresholds.standing(after_count, ended or suspension, at)
     if before is not after:
-        events.append(StandingChanged(at, violation.sender, before, after, violation.sender.offender))
-    return Withdrawal(withdrawn, fines, tuple(events))
+        events.append(StandingChanged(at, violation.sender, before, after, violation.sender.offender,
+                                      suspended_party=ended.party if ended else None))
+    return Withdrawal(withdrawn, fines, tuple(events), ended)
+
+
+def lift_suspension(
+    *,
+    suspension: Suspension | None,
+    strikes_in_window: int,
+    policy: Policy,
+    moderator: str,
+    reason: str,
+    request: RequestRecord,
+    at: dt.datetime,
+) -> tuple[SuspensionLift, StandingChanged]:
+    """A moderator ends a suspension in force before its time. The party is then at the standing
+    its strikes give (RESTRICTED while they stay at the threshold: the next strike suspends it
+    again). The event names the released party, so the chat lets it send at once."""
+    if suspension is None or not suspension.in_force(at):
+        raise FailedPrecondition("the party is not suspended", reason="NOT_SUSPENDED")
+    lifted = suspension.lift(at, moderator, reason)
+    after = policy.strikes.standing(strikes_in_window, lifted, at)
+    event = StandingChanged(at, suspension.sender, Standing.SUSPENDED, after, suspension.offender, suspended_party=suspension.party)
+    return SuspensionLift(request, lifted, after), event

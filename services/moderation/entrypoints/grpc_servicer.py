@@ -8,9 +8,11 @@ from prilavok.moderation.v1 import moderation_pb2_grpc
 from prilavok_platform.auth import current_identity
 from services.moderation.adapters import protos
 from services.moderation.domain.commands import (
+    AppealDecision,
     CheckMessage,
     CheckMessages,
     GetSenderStanding,
+    LiftSuspension,
     ListReviewQueue,
     ResolveReview,
 )
@@ -34,7 +36,8 @@ class ModerationServicer(moderation_pb2_grpc.ModerationServiceServicer):
 
     async def ListReviewQueue(self, request: pb.ListReviewQueueRequest, context: grpc.aio.ServicerContext):
         status = protos.REVIEW_STATUSES.from_pb(request.status, "status", required=False)
-        command = ListReviewQueue(current_identity(), status, request.page_size, request.page_token)
+        kind = protos.REVIEW_KINDS.from_pb(request.kind, "kind", required=False)
+        command = ListReviewQueue(current_identity(), status, request.page_size, request.page_token, kind)
         items, next_token = await self._handlers.list_review_queue(command)
         return pb.ListReviewQueueResponse(items=[protos.review_to_pb(i) for i in items], next_page_token=next_token)
 
@@ -46,3 +49,11 @@ class ModerationServicer(moderation_pb2_grpc.ModerationServiceServicer):
     async def GetSenderStanding(self, request: pb.GetSenderStandingRequest, context: grpc.aio.ServicerContext):
         command = GetSenderStanding(current_identity(), request.sender_id, request.shop_id)
         return protos.standing_to_pb(await self._handlers.get_sender_standing(command))
+
+    async def AppealDecision(self, request: pb.AppealDecisionRequest, context: grpc.aio.ServicerContext):
+        command = AppealDecision(current_identity(), request.request_id, request.message_id, request.penalty_id, request.reason)
+        return pb.AppealDecisionResponse(appeal=protos.review_to_pb(await self._handlers.appeal_decision(command)))
+
+    async def LiftSuspension(self, request: pb.LiftSuspensionRequest, context: grpc.aio.ServicerContext):
+        command = LiftSuspension(current_identity(), request.request_id, request.sender_id, request.shop_id, request.reason)
+        return protos.lift_to_pb(await self._handlers.lift_suspension(command))

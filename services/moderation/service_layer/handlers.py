@@ -5,15 +5,19 @@ import datetime as dt
 from collections.abc import Callable
 
 from prilavok_platform.clock import Clock
-from prilavok_platform.errors import InvalidArgument, NotFound
+from prilavok_platform.errors import FieldViolation, InvalidArgument, NotFound
+from prilavok_platform.idempotency import require_same_request
 from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import Transaction, UnitOfWork
 from services.moderation.domain import access
+from services.moderation.domain.appeals import appeal_resolved, file_appeal
 from services.moderation.domain.commands import (
+    AppealDecision,
     CheckMessage,
     CheckMessages,
     GetSenderStanding,
+    LiftSuspension,
     ListReviewQueue,
     RecordMessage,
     ResolveReview,
@@ -24,13 +28,17 @@ from services.moderation.domain.events import ReviewResolved
 from services.moderation.domain.model import (
     PENALTIES_SHOWN,
     ReviewItem,
+    ReviewKind,
     SenderStanding,
+    SuspensionLift,
     Verdict,
     Violation,
 )
 from services.moderation.domain.policy import Policy
-from services.moderation.domain.recording import is_violation, record_violation, withdraw_strike
+from services.moderation.domain.recording import Withdrawal, is_violation, lift_suspension, record_violation, withdraw_strike
 from services.moderation.service_layer.ports import ModerationRepositories
+
+Tx = Transaction[ModerationRepositories]
 
 
 class ModerationHandlers:
@@ -101,17 +109,19 @@ class ModerationHandlers:
             existing = await tx.repos.violations.get(command.message_id)
             if existing is not None:
                 return existing  # recorded already: nothing new
-            await tx.repos.strike_counters.bump(party)  # first: concurrent recordings for the party conflict
+            suspension = await tx.repos.strike_counters.bump(party)  # first: concurrent recordings for the party conflict
             strikes = await tx.repos.violations.count(party, policy.strikes.window_start(at))
             recording = record_violation(
                 message_id=command.message_id, thread_id=command.thread_id, sender=command.sender, text=command.text,
-                verdict=command.verdict, policy=policy, strikes_before=strikes, at=at,
+                verdict=command.verdict, policy=policy, strikes_before=strikes, at=at, suspension=suspension,
             )
             await tx.repos.violations.add(recording.violation)
             if recording.review is not None:
                 await tx.repos.reviews.add(recording.review)
             if recording.penalties:
                 await tx.repos.penalties.add(recording.penalties)
+            if recording.suspension is not None:
+                await tx.repos.strike_counters.save_suspension(party, recording.suspension)
             tx.emit(*recording.events)
             return recording.violation
 
@@ -122,12 +132,15 @@ class ModerationHandlers:
     async def list_review_queue(self, command: ListReviewQueue) -> tuple[list[ReviewItem], str]:
         access.authorize_review(command.caller)
         size = page_size(command.page_size)
-        return await self._uow.reader().reviews.page(command.wanted, size, command.page_token)
+        return await self._uow.reader().reviews.page(command.wanted, size, command.page_token, command.kind)
 
     async def resolve_review(self, command: ResolveReview) -> ReviewItem:
-        """Decides a held message once (the same decision again returns the item as decided;
-        the other one is FAILED_PRECONDITION). Approving it also withdraws the strike it caused, and its
-        fines, in the same transaction (`recording.withdraw_strike`)."""
+        """Decides an item once (the same decision again returns the item as decided; the other
+        one is FAILED_PRECONDITION; one for the other kind of item INVALID_ARGUMENT). Approving a
+        held message or reversing an appeal also withdraws the violation's strike and fines, in
+        the same transaction (`recording.withdraw_strike`). A held message's decision is
+        announced by ReviewResolved (the chat delivers or blocks it), an appeal's by
+        AppealResolved (the chat delivers a block reversed; the appellant is told)."""
         access.authorize_review(command.caller)
         problems = command.problems()
         if problems:
@@ -135,7 +148,7 @@ class ModerationHandlers:
         now = self._clock.now()
         policy = self._engine.policy
 
-        async def work(tx: Transaction[ModerationRepositories]) -> ReviewItem:
+        async def work(tx: Tx) -> ReviewItem:
             item = await tx.repos.reviews.get(command.review_id)
             if item is None:
                 raise NotFound(f"review {command.review_id} not found", reason="REVIEW_NOT_FOUND")
@@ -143,31 +156,118 @@ class ModerationHandlers:
             if resolved is item:
                 return item  # decided so already: the retry gets the item as it is
             await tx.repos.reviews.save(resolved)
-            tx.emit(ReviewResolved(now, resolved))
-            if resolved.withdraws_strike:
-                await self._withdraw_strike(tx, resolved, policy, now)
+            if resolved.kind is ReviewKind.HELD_MESSAGE:
+                tx.emit(ReviewResolved(now, resolved))
+            appeal = resolved.kind is ReviewKind.APPEAL
+            violation = await tx.repos.violations.get(resolved.message_id) if resolved.withdraws_strike or appeal else None
+            withdrawal = await self._withdraw_strike(tx, resolved, violation, policy, now) if resolved.withdraws_strike else None
+            if appeal and violation is not None:
+                tx.emit(appeal_resolved(resolved, violation, withdrawal.penalties if withdrawal else (), now))
             return resolved
 
         return await self._uow.transaction(work)
 
     @staticmethod
-    async def _withdraw_strike(tx: Transaction[ModerationRepositories], review: ReviewItem, policy: Policy,
-                               now: dt.datetime) -> None:
-        violation = await tx.repos.violations.get(review.message_id)
+    async def _withdraw_strike(tx: Tx, item: ReviewItem, violation: Violation | None, policy: Policy,
+                               now: dt.datetime) -> Withdrawal | None:
         if violation is None or not violation.counts:
-            return  # a review is recorded with its violation: only one withdrawn before leaves nothing to do
+            return None  # a review is recorded with its violation: only one withdrawn before leaves nothing to do
         party = violation.sender.offender
-        await tx.repos.strike_counters.bump(party)  # first: a concurrent recording for the party conflicts
+        suspension = await tx.repos.strike_counters.bump(party)  # first: a concurrent recording for the party conflicts
         strikes = await tx.repos.violations.count(party, policy.strikes.window_start(now))
         penalties = tuple(await tx.repos.penalties.of_message(violation.message_id))
-        withdrawal = withdraw_strike(review=review, violation=violation, penalties=penalties, policy=policy,
-                                     strikes_in_window=strikes, at=now)
+        appeal_id = item.review_id if item.kind is ReviewKind.APPEAL else ""
+        withdrawal = withdraw_strike(violation=violation, penalties=penalties, policy=policy, strikes_in_window=strikes,
+                                     suspension=suspension, at=now, review_id="" if appeal_id else item.review_id,
+                                     appeal_id=appeal_id)
         if withdrawal is None:
-            return
+            return None
         await tx.repos.violations.save(withdrawal.violation)
         if withdrawal.penalties:
             await tx.repos.penalties.save(withdrawal.penalties)
+        if withdrawal.suspension is not None:
+            await tx.repos.strike_counters.save_suspension(party, withdrawal.suspension)
         tx.emit(*withdrawal.events)
+        return withdrawal
+
+    # --- appeals ---------------------------------------------------------------------------
+
+    async def appeal_decision(self, command: AppealDecision) -> ReviewItem:
+        """The offender appeals a violation (named by its message or a penalty): the appeal
+        waits in the review queue. The request id is Stripe's: the same request again returns
+        the same appeal, another payload under it is IDEMPOTENCY_KEY_REUSED. Filing writes the
+        violation (it names its appeal), so two appeals of one violation conflict and the second
+        finds the first (APPEAL_ALREADY_FILED)."""
+        policy = self._engine.policy
+        problems = command.problems(policy.appeals.max_reason_chars)
+        if problems:
+            raise InvalidArgument(problems)
+        request = command.request
+        now = self._clock.now()
+
+        async def work(tx: Tx) -> ReviewItem:
+            earlier = await tx.repos.reviews.by_request(request.key)
+            if earlier is not None:
+                require_same_request(earlier.request.fingerprint if earlier.request else (), request.fingerprint,
+                                     request_id=command.request_id)
+                return earlier
+            violation = await self._appealed_violation(tx, command)
+            access.authorize_appeal(command.caller, violation.sender)
+            held = await tx.repos.reviews.get(violation.review_id) if violation.review_id else None
+            penalties = tuple(await tx.repos.penalties.of_message(violation.message_id))
+            filing = file_appeal(violation=violation, held=held, penalties=penalties, appealed_by=command.caller.user_id,
+                                 reason=command.reason, request=request, policy=policy, at=now)
+            await tx.repos.violations.save(filing.violation)
+            await tx.repos.reviews.add(filing.appeal)
+            return filing.appeal
+
+        return await self._uow.transaction(work)
+
+    @staticmethod
+    async def _appealed_violation(tx: Tx, command: AppealDecision) -> Violation:
+        message_id = command.message_id
+        if command.penalty_id:
+            penalty = await tx.repos.penalties.get(command.penalty_id)
+            if penalty is None:
+                raise NotFound(f"penalty {command.penalty_id} not found", reason="PENALTY_NOT_FOUND")
+            if message_id and penalty.message_id != message_id:
+                raise InvalidArgument(FieldViolation("penalty_id", f"is a fine for another message than {message_id}"))
+            message_id = penalty.message_id
+        violation = await tx.repos.violations.get(message_id)
+        if violation is None:
+            raise NotFound(f"no violation recorded for message {message_id}", reason="VIOLATION_NOT_FOUND")
+        return violation
+
+    # --- suspensions ------------------------------------------------------------------------
+
+    async def lift_suspension(self, command: LiftSuspension) -> SuspensionLift:
+        """A moderator ends a suspension early (StandingChanged: the party may send again). The
+        request id is Stripe's: the same request again returns the first lift, another payload
+        under it is IDEMPOTENCY_KEY_REUSED."""
+        access.authorize_lift(command.caller)
+        problems = command.problems()
+        if problems:
+            raise InvalidArgument(problems)
+        party = access.suspension_subject(command.sender_id, command.shop_id)
+        request = command.request
+        policy = self._engine.policy
+        now = self._clock.now()
+
+        async def work(tx: Tx) -> SuspensionLift:
+            earlier = await tx.repos.lifts.get(request.key)
+            if earlier is not None:
+                require_same_request(earlier.request.fingerprint, request.fingerprint, request_id=command.request_id)
+                return earlier
+            suspension = await tx.repos.strike_counters.bump(party)  # first: a concurrent strike for the party conflicts
+            strikes = await tx.repos.violations.count(party, policy.strikes.window_start(now))
+            lift, event = lift_suspension(suspension=suspension, strikes_in_window=strikes, policy=policy,
+                                          moderator=command.caller.user_id, reason=command.reason, request=request, at=now)
+            await tx.repos.strike_counters.save_suspension(party, lift.suspension)
+            await tx.repos.lifts.add(lift)
+            tx.emit(event)
+            return lift
+
+        return await self._uow.transaction(work)
 
     # --- standing -------------------------------------------------------------------------
 
@@ -175,9 +275,10 @@ class ModerationHandlers:
         sender = access.standing_subject(command.caller, command.sender_id, command.shop_id)
         thresholds = self._engine.policy.strikes
         party = sender.offender
-        window_start = thresholds.window_start(self._clock.now())
+        now = self._clock.now()
+        window_start = thresholds.window_start(now)
 
-        # Four reads of one snapshot (a read-only transaction): strikes are recorded while the
+        # Five reads of one snapshot (a read-only transaction): strikes are recorded while the
         # chat's events arrive, and separate reads could show a fine whose strike is not counted.
         async def work(tx: Transaction[ModerationRepositories]) -> SenderStanding:
             repos = tx.repos
@@ -185,6 +286,9 @@ class ModerationHandlers:
             total = await repos.violations.count(party)
             penalties = await repos.penalties.latest(party, PENALTIES_SHOWN)
             updated_at = await repos.violations.latest_at(party)
-            return SenderStanding(sender, thresholds.level(in_window), in_window, total, tuple(penalties), updated_at)
+            suspension = await repos.strike_counters.suspension(party)
+            in_force = suspension if suspension is not None and suspension.in_force(now) else None
+            return SenderStanding(sender, thresholds.standing(in_window, suspension, now), in_window, total, tuple(penalties),
+                                  updated_at, in_force)
 
         return await self._uow.transaction(work)

@@ -8,18 +8,38 @@ from typing import Protocol
 
 from prilavok_platform.identity import Party
 from prilavok_platform.pagination import KeysetOrder
-from services.moderation.domain.model import Penalty, ReviewItem, ReviewStatus, Violation
+from services.moderation.domain.model import (
+    Penalty,
+    ReviewItem,
+    ReviewKind,
+    ReviewStatus,
+    Suspension,
+    SuspensionLift,
+    Violation,
+)
 
 # The review queue's order, oldest first; the page token is built from exactly these fields.
 REVIEW_ORDER = KeysetOrder(("created_at", 1, dt.datetime), ("_id", 1, str))
 
 
 class StrikeCounters(Protocol):
-    async def bump(self, party: Party) -> None:
-        """Writes the party's own document. A transaction that changes a party's strikes does
-        this before it counts them: two such transactions for one party then write the same
-        document and conflict, and the one retried counts the other's strike (no write skew:
-        a threshold is crossed, and announced, exactly once)."""
+    """One document per party: written by every transaction that changes the party's strikes or
+    suspension, and holding its suspension on record (the latest, in force or not)."""
+
+    async def bump(self, party: Party) -> Suspension | None:
+        """Writes the party's own document and returns its suspension on record (read in the same
+        round trip). A transaction that changes a party's strikes does this before it counts them:
+        two such transactions for one party then write the same document and conflict, and the
+        one retried counts the other's strike (no write skew: a threshold is crossed, a
+        suspension started, and announced, exactly once)."""
+        ...
+
+    async def suspension(self, party: Party) -> Suspension | None:
+        """The party's suspension on record, without writing (reads)."""
+        ...
+
+    async def save_suspension(self, party: Party, suspension: Suspension) -> None:
+        """Records a suspension started (replacing the one before) or lifted."""
         ...
 
 
@@ -37,7 +57,7 @@ class ViolationRepository(Protocol):
     async def add(self, violation: Violation) -> None: ...
 
     async def save(self, violation: Violation) -> None:
-        """Stores whether (and when) the violation was withdrawn."""
+        """Stores whether (and when) the violation was withdrawn, and its appeal."""
         ...
 
 
@@ -50,13 +70,20 @@ class ReviewRepository(Protocol):
         """Stores the item's status and resolution."""
         ...
 
-    async def page(self, status: ReviewStatus, size: int, token: str) -> tuple[list[ReviewItem], str]:
-        """Items of one status, oldest first, after `token`; and the next token ("" at the end)."""
+    async def by_request(self, key: str) -> ReviewItem | None:
+        """The appeal filed under a request key (`RequestRecord.key`), if any."""
+        ...
+
+    async def page(self, status: ReviewStatus, size: int, token: str, kind: ReviewKind | None = None) -> tuple[list[ReviewItem], str]:
+        """Items of one status (and kind, when given), oldest first, after `token`; and the next
+        token ("" at the end)."""
         ...
 
 
 class PenaltyRepository(Protocol):
     async def add(self, penalties: tuple[Penalty, ...]) -> None: ...
+
+    async def get(self, penalty_id: str) -> Penalty | None: ...
 
     async def of_message(self, message_id: str) -> list[Penalty]:
         """The penalties issued for one message, withdrawn or not."""
@@ -71,9 +98,18 @@ class PenaltyRepository(Protocol):
         ...
 
 
+class SuspensionLifts(Protocol):
+    async def get(self, key: str) -> SuspensionLift | None:
+        """The lift made under a request key (`RequestRecord.key`), if any."""
+        ...
+
+    async def add(self, lift: SuspensionLift) -> None: ...
+
+
 @dataclass
 class ModerationRepositories:
     violations: ViolationRepository
     reviews: ReviewRepository
     penalties: PenaltyRepository
     strike_counters: StrikeCounters
+    lifts: SuspensionLifts

@@ -9,7 +9,15 @@ from prilavok_platform.pagination import page_in_memory
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import InMemoryUnitOfWork
 from services.moderation.bootstrap import load_policy
-from services.moderation.domain.model import Penalty, ReviewItem, ReviewStatus, Violation
+from services.moderation.domain.model import (
+    Penalty,
+    ReviewItem,
+    ReviewKind,
+    ReviewStatus,
+    Suspension,
+    SuspensionLift,
+    Violation,
+)
 from services.moderation.domain.policy import Policy
 from services.moderation.service_layer.handlers import ModerationHandlers
 from services.moderation.service_layer.ports import REVIEW_ORDER, ModerationRepositories
@@ -18,9 +26,17 @@ from services.moderation.service_layer.ports import REVIEW_ORDER, ModerationRepo
 class FakeStrikeCounters:
     def __init__(self) -> None:
         self.changes: dict[Party, int] = {}
+        self.suspensions: dict[Party, Suspension] = {}
 
-    async def bump(self, party: Party) -> None:
+    async def bump(self, party: Party) -> Suspension | None:
         self.changes[party] = self.changes.get(party, 0) + 1
+        return self.suspensions.get(party)
+
+    async def suspension(self, party: Party) -> Suspension | None:
+        return self.suspensions.get(party)
+
+    async def save_suspension(self, party: Party, suspension: Suspension) -> None:
+        self.suspensions[party] = suspension
 
 
 class FakeViolations:
@@ -63,8 +79,11 @@ class FakeReviews:
         assert item.review_id in self.items
         self.items[item.review_id] = item
 
-    async def page(self, status: ReviewStatus, size: int, token: str) -> tuple[list[ReviewItem], str]:
-        matching = [r for r in self.items.values() if r.status is status]
+    async def by_request(self, key: str) -> ReviewItem | None:
+        return next((r for r in self.items.values() if r.request is not None and r.request.key == key), None)
+
+    async def page(self, status: ReviewStatus, size: int, token: str, kind: ReviewKind | None = None) -> tuple[list[ReviewItem], str]:
+        matching = [r for r in self.items.values() if r.status is status and kind in (None, r.kind)]
         return page_in_memory(matching, REVIEW_ORDER, size, token, values=lambda r: (r.created_at, r.review_id))
 
 
@@ -76,6 +95,9 @@ class FakePenalties:
         for p in penalties:
             assert p.penalty_id not in self.items, "duplicate key"
             self.items[p.penalty_id] = p
+
+    async def get(self, penalty_id: str) -> Penalty | None:
+        return self.items.get(penalty_id)
 
     async def of_message(self, message_id: str) -> list[Penalty]:
         return [p for p in self.items.values() if p.message_id == message_id]
@@ -90,8 +112,20 @@ class FakePenalties:
         return sorted(mine, key=lambda p: p.issued_at, reverse=True)[:limit]
 
 
+class FakeSuspensionLifts:
+    def __init__(self) -> None:
+        self.items: dict[str, SuspensionLift] = {}
+
+    async def get(self, key: str) -> SuspensionLift | None:
+        return self.items.get(key)
+
+    async def add(self, lift: SuspensionLift) -> None:
+        assert lift.request.key not in self.items, "duplicate key"
+        self.items[lift.request.key] = lift
+
+
 def fake_repositories() -> ModerationRepositories:
-    return ModerationRepositories(FakeViolations(), FakeReviews(), FakePenalties(), FakeStrikeCounters())
+    return ModerationRepositories(FakeViolations(), FakeReviews(), FakePenalties(), FakeStrikeCounters(), FakeSuspensionLifts())
 
 
 DEFAULT = load_policy()
@@ -126,3 +160,8 @@ class World:
     def strike_counters(self) -> FakeStrikeCounters:
         assert isinstance(self.repos.strike_counters, FakeStrikeCounters)
         return self.repos.strike_counters
+
+    @property
+    def lifts(self) -> FakeSuspensionLifts:
+        assert isinstance(self.repos.lifts, FakeSuspensionLifts)
+        return self.repos.lifts

@@ -41,12 +41,22 @@ class ReviewStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REVIEW_STATUS_PENDING: _ClassVar[ReviewStatus]
     REVIEW_STATUS_APPROVED: _ClassVar[ReviewStatus]
     REVIEW_STATUS_REJECTED: _ClassVar[ReviewStatus]
+    REVIEW_STATUS_UPHELD: _ClassVar[ReviewStatus]
+    REVIEW_STATUS_REVERSED: _ClassVar[ReviewStatus]
+
+class ReviewKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REVIEW_KIND_UNSPECIFIED: _ClassVar[ReviewKind]
+    REVIEW_KIND_HELD_MESSAGE: _ClassVar[ReviewKind]
+    REVIEW_KIND_APPEAL: _ClassVar[ReviewKind]
 
 class ReviewDecision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     REVIEW_DECISION_UNSPECIFIED: _ClassVar[ReviewDecision]
     REVIEW_DECISION_APPROVE: _ClassVar[ReviewDecision]
     REVIEW_DECISION_REJECT: _ClassVar[ReviewDecision]
+    REVIEW_DECISION_UPHOLD: _ClassVar[ReviewDecision]
+    REVIEW_DECISION_REVERSE: _ClassVar[ReviewDecision]
 
 class Standing(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -77,9 +87,16 @@ REVIEW_STATUS_UNSPECIFIED: ReviewStatus
 REVIEW_STATUS_PENDING: ReviewStatus
 REVIEW_STATUS_APPROVED: ReviewStatus
 REVIEW_STATUS_REJECTED: ReviewStatus
+REVIEW_STATUS_UPHELD: ReviewStatus
+REVIEW_STATUS_REVERSED: ReviewStatus
+REVIEW_KIND_UNSPECIFIED: ReviewKind
+REVIEW_KIND_HELD_MESSAGE: ReviewKind
+REVIEW_KIND_APPEAL: ReviewKind
 REVIEW_DECISION_UNSPECIFIED: ReviewDecision
 REVIEW_DECISION_APPROVE: ReviewDecision
 REVIEW_DECISION_REJECT: ReviewDecision
+REVIEW_DECISION_UPHOLD: ReviewDecision
+REVIEW_DECISION_REVERSE: ReviewDecision
 STANDING_UNSPECIFIED: Standing
 STANDING_GOOD: Standing
 STANDING_WARNING: Standing
@@ -141,7 +158,7 @@ class CheckMessagesResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[CheckMessageResponse, _Mapping]]] = ...) -> None: ...
 
 class ReviewItem(_message.Message):
-    __slots__ = ("review_id", "message_id", "thread_id", "sender", "text", "verdict", "status", "created_at", "resolved_at", "resolved_by", "resolution_comment")
+    __slots__ = ("review_id", "message_id", "thread_id", "sender", "text", "verdict", "status", "created_at", "resolved_at", "resolved_by", "resolution_comment", "kind", "appeal_reason", "appealed_by", "appellant", "penalty_ids")
     REVIEW_ID_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
@@ -153,6 +170,11 @@ class ReviewItem(_message.Message):
     RESOLVED_AT_FIELD_NUMBER: _ClassVar[int]
     RESOLVED_BY_FIELD_NUMBER: _ClassVar[int]
     RESOLUTION_COMMENT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    APPEAL_REASON_FIELD_NUMBER: _ClassVar[int]
+    APPEALED_BY_FIELD_NUMBER: _ClassVar[int]
+    APPELLANT_FIELD_NUMBER: _ClassVar[int]
+    PENALTY_IDS_FIELD_NUMBER: _ClassVar[int]
     review_id: str
     message_id: str
     thread_id: str
@@ -164,17 +186,24 @@ class ReviewItem(_message.Message):
     resolved_at: _timestamp_pb2.Timestamp
     resolved_by: str
     resolution_comment: str
-    def __init__(self, review_id: _Optional[str] = ..., message_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., sender: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., text: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, _Mapping]] = ..., status: _Optional[_Union[ReviewStatus, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_by: _Optional[str] = ..., resolution_comment: _Optional[str] = ...) -> None: ...
+    kind: ReviewKind
+    appeal_reason: str
+    appealed_by: str
+    appellant: _common_pb2.Party
+    penalty_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, review_id: _Optional[str] = ..., message_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., sender: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., text: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, _Mapping]] = ..., status: _Optional[_Union[ReviewStatus, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_by: _Optional[str] = ..., resolution_comment: _Optional[str] = ..., kind: _Optional[_Union[ReviewKind, str]] = ..., appeal_reason: _Optional[str] = ..., appealed_by: _Optional[str] = ..., appellant: _Optional[_Union[_common_pb2.Party, _Mapping]] = ..., penalty_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListReviewQueueRequest(_message.Message):
-    __slots__ = ("status", "page_size", "page_token")
+    __slots__ = ("status", "page_size", "page_token", "kind")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     status: ReviewStatus
     page_size: int
     page_token: str
-    def __init__(self, status: _Optional[_Union[ReviewStatus, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    kind: ReviewKind
+    def __init__(self, status: _Optional[_Union[ReviewStatus, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., kind: _Optional[_Union[ReviewKind, str]] = ...) -> None: ...
 
 class ListReviewQueueResponse(_message.Message):
     __slots__ = ("items", "next_page_token")
@@ -225,7 +254,7 @@ class GetSenderStandingRequest(_message.Message):
     def __init__(self, sender_id: _Optional[str] = ..., shop_id: _Optional[str] = ...) -> None: ...
 
 class GetSenderStandingResponse(_message.Message):
-    __slots__ = ("sender_id", "shop_id", "standing", "strikes_in_window", "strikes_total", "penalties", "updated_at")
+    __slots__ = ("sender_id", "shop_id", "standing", "strikes_in_window", "strikes_total", "penalties", "updated_at", "suspended_until", "suspended_party")
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     SHOP_ID_FIELD_NUMBER: _ClassVar[int]
     STANDING_FIELD_NUMBER: _ClassVar[int]
@@ -233,6 +262,8 @@ class GetSenderStandingResponse(_message.Message):
     STRIKES_TOTAL_FIELD_NUMBER: _ClassVar[int]
     PENALTIES_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    SUSPENDED_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    SUSPENDED_PARTY_FIELD_NUMBER: _ClassVar[int]
     sender_id: str
     shop_id: str
     standing: Standing
@@ -240,4 +271,62 @@ class GetSenderStandingResponse(_message.Message):
     strikes_total: int
     penalties: _containers.RepeatedCompositeFieldContainer[Penalty]
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, sender_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., standing: _Optional[_Union[Standing, str]] = ..., strikes_in_window: _Optional[int] = ..., strikes_total: _Optional[int] = ..., penalties: _Optional[_Iterable[_Union[Penalty, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    suspended_until: _timestamp_pb2.Timestamp
+    suspended_party: _common_pb2.Party
+    def __init__(self, sender_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., standing: _Optional[_Union[Standing, str]] = ..., strikes_in_window: _Optional[int] = ..., strikes_total: _Optional[int] = ..., penalties: _Optional[_Iterable[_Union[Penalty, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., suspended_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., suspended_party: _Optional[_Union[_common_pb2.Party, _Mapping]] = ...) -> None: ...
+
+class Suspension(_message.Message):
+    __slots__ = ("suspended_party", "offender", "since", "until", "lifted_at", "lifted_by", "lift_reason")
+    SUSPENDED_PARTY_FIELD_NUMBER: _ClassVar[int]
+    OFFENDER_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    LIFTED_AT_FIELD_NUMBER: _ClassVar[int]
+    LIFTED_BY_FIELD_NUMBER: _ClassVar[int]
+    LIFT_REASON_FIELD_NUMBER: _ClassVar[int]
+    suspended_party: _common_pb2.Party
+    offender: _common_pb2.Party
+    since: _timestamp_pb2.Timestamp
+    until: _timestamp_pb2.Timestamp
+    lifted_at: _timestamp_pb2.Timestamp
+    lifted_by: str
+    lift_reason: str
+    def __init__(self, suspended_party: _Optional[_Union[_common_pb2.Party, _Mapping]] = ..., offender: _Optional[_Union[_common_pb2.Party, _Mapping]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lifted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lifted_by: _Optional[str] = ..., lift_reason: _Optional[str] = ...) -> None: ...
+
+class AppealDecisionRequest(_message.Message):
+    __slots__ = ("request_id", "message_id", "penalty_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    PENALTY_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    message_id: str
+    penalty_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., message_id: _Optional[str] = ..., penalty_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class AppealDecisionResponse(_message.Message):
+    __slots__ = ("appeal",)
+    APPEAL_FIELD_NUMBER: _ClassVar[int]
+    appeal: ReviewItem
+    def __init__(self, appeal: _Optional[_Union[ReviewItem, _Mapping]] = ...) -> None: ...
+
+class LiftSuspensionRequest(_message.Message):
+    __slots__ = ("request_id", "sender_id", "shop_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SENDER_ID_FIELD_NUMBER: _ClassVar[int]
+    SHOP_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    sender_id: str
+    shop_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., sender_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class LiftSuspensionResponse(_message.Message):
+    __slots__ = ("suspension", "standing")
+    SUSPENSION_FIELD_NUMBER: _ClassVar[int]
+    STANDING_FIELD_NUMBER: _ClassVar[int]
+    suspension: Suspension
+    standing: Standing
+    def __init__(self, suspension: _Optional[_Union[Suspension, _Mapping]] = ..., standing: _Optional[_Union[Standing, str]] = ...) -> None: ...

@@ -61,6 +61,16 @@ class ModerationServiceStub:
                 request_serializer=prilavok_dot_moderation_dot_v1_dot_moderation__pb2.GetSenderStandingRequest.SerializeToString,
                 response_deserializer=prilavok_dot_moderation_dot_v1_dot_moderation__pb2.GetSenderStandingResponse.FromString,
                 _registered_method=True)
+        self.AppealDecision = channel.unary_unary(
+                '/prilavok.moderation.v1.ModerationService/AppealDecision',
+                request_serializer=prilavok_dot_moderation_dot_v1_dot_moderation__pb2.AppealDecisionRequest.SerializeToString,
+                response_deserializer=prilavok_dot_moderation_dot_v1_dot_moderation__pb2.AppealDecisionResponse.FromString,
+                _registered_method=True)
+        self.LiftSuspension = channel.unary_unary(
+                '/prilavok.moderation.v1.ModerationService/LiftSuspension',
+                request_serializer=prilavok_dot_moderation_dot_v1_dot_moderation__pb2.LiftSuspensionRequest.SerializeToString,
+                response_deserializer=prilavok_dot_moderation_dot_v1_dot_moderation__pb2.LiftSuspensionResponse.FromString,
+                _registered_method=True)
 
 
 class ModerationServiceServicer:
@@ -85,23 +95,47 @@ class ModerationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListReviewQueue(self, request, context):
-        """Moderators only.
+        """Moderators only: held messages and appeals waiting for a decision (or decided).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ResolveReview(self, request, context):
-        """Moderators only. Approving releases the held message to the chat and withdraws the
+        """Moderators only. A held message: approving releases it to the chat and withdraws the
         strike it caused and any fine issued for it (no longer counted or listed by
-        GetSenderStanding); rejecting keeps them.
+        GetSenderStanding); rejecting keeps them. An appeal: upholding keeps everything;
+        reversing withdraws the violation's strike and fines (PenaltyWithdrawn with the appeal's
+        id), recomputes the standing (a suspension ends when the strikes fall below the
+        threshold) and, for a blocked message, lets the chat deliver it (AppealResolved).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetSenderStanding(self, request, context):
-        """A sender's strikes, standing and penalties.
+        """A sender's strikes, standing, penalties and suspension.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AppealDecision(self, request, context):
+        """The offender of a violation appeals its block, strike or fine: the sellers of the shop for a
+        shop, the user otherwise (anyone else: PERMISSION_DENIED), within the policy's window after
+        the violation, once per violation (a second appeal: FAILED_PRECONDITION
+        APPEAL_ALREADY_FILED). The appeal waits in the review queue (kind APPEAL) for a moderator.
+        The same request_id again returns the same appeal; with other values it is
+        INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming the fields that differ.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LiftSuspension(self, request, context):
+        """Moderators only. Ends a party's suspension before its time (StandingChanged with previous
+        SUSPENDED and the released suspended_party follows). No suspension in force:
+        FAILED_PRECONDITION NOT_SUSPENDED. The same request_id again returns the first result.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -134,6 +168,16 @@ def add_ModerationServiceServicer_to_server(servicer, server):
                     servicer.GetSenderStanding,
                     request_deserializer=prilavok_dot_moderation_dot_v1_dot_moderation__pb2.GetSenderStandingRequest.FromString,
                     response_serializer=prilavok_dot_moderation_dot_v1_dot_moderation__pb2.GetSenderStandingResponse.SerializeToString,
+            ),
+            'AppealDecision': grpc.unary_unary_rpc_method_handler(
+                    servicer.AppealDecision,
+                    request_deserializer=prilavok_dot_moderation_dot_v1_dot_moderation__pb2.AppealDecisionRequest.FromString,
+                    response_serializer=prilavok_dot_moderation_dot_v1_dot_moderation__pb2.AppealDecisionResponse.SerializeToString,
+            ),
+            'LiftSuspension': grpc.unary_unary_rpc_method_handler(
+                    servicer.LiftSuspension,
+                    request_deserializer=prilavok_dot_moderation_dot_v1_dot_moderation__pb2.LiftSuspensionRequest.FromString,
+                    response_serializer=prilavok_dot_moderation_dot_v1_dot_moderation__pb2.LiftSuspensionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -273,6 +317,60 @@ class ModerationService:
             '/prilavok.moderation.v1.ModerationService/GetSenderStanding',
             prilavok_dot_moderation_dot_v1_dot_moderation__pb2.GetSenderStandingRequest.SerializeToString,
             prilavok_dot_moderation_dot_v1_dot_moderation__pb2.GetSenderStandingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AppealDecision(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/prilavok.moderation.v1.ModerationService/AppealDecision',
+            prilavok_dot_moderation_dot_v1_dot_moderation__pb2.AppealDecisionRequest.SerializeToString,
+            prilavok_dot_moderation_dot_v1_dot_moderation__pb2.AppealDecisionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LiftSuspension(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/prilavok.moderation.v1.ModerationService/LiftSuspension',
+            prilavok_dot_moderation_dot_v1_dot_moderation__pb2.LiftSuspensionRequest.SerializeToString,
+            prilavok_dot_moderation_dot_v1_dot_moderation__pb2.LiftSuspensionResponse.FromString,
             options,
             channel_credentials,
             insecure,
