@@ -38,12 +38,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> NotifySettings:
     return NotifySettings(common)
 
 
-# (producer, subject filter below "<prefix>.<producer>."): one durable consumer each; the
-# dispatcher routes every message by its event type.
+# (producer, subject filter below "<prefix>.<producer>.", durable name): one durable consumer
+# each; the dispatcher routes every message by its event type. A durable's filter never changes
+# (a consumer already running with the old one would be refused): new subjects get new durables.
 SUBSCRIPTIONS = (
-    ("chat", ">"),
-    ("returns", ">"),
-    ("moderation", "penalty.>"),
+    ("chat", ">", "notify-chat"),
+    ("returns", ">", "notify-returns"),
+    ("moderation", "penalty.>", "notify-moderation"),
+    ("moderation", "standing.changed", "notify-moderation-standing"),
+    ("moderation", "appeal.resolved", "notify-moderation-appeals"),
 )
 
 
@@ -64,13 +67,13 @@ async def main(stop: asyncio.Event, settings: NotifySettings | None = None, read
                               subject_prefix=common.subject_prefix, producer="notify")
         handlers = NotifyHandlers(uow, fanout, TtlPreferencesCache(SystemClock()))
         dispatcher = consumers.dispatcher(handlers)
-        for producer, tail in SUBSCRIPTIONS:
+        for producer, tail, durable in SUBSCRIPTIONS:
             await stack.enter_async_context(background(
-                f"notify-consumer-{producer}",
+                f"notify-consumer-{durable}",
                 platform_nats.run_pull_consumer(
                     infra.js,
                     stream=platform_nats.stream_name(common.subject_prefix, producer),
-                    durable=f"notify-{producer}",
+                    durable=durable,
                     filter_subject=platform_nats.subject(common.subject_prefix, producer, tail),
                     handler=dispatcher,
                     stop=stop,

@@ -3,12 +3,24 @@ from __future__ import annotations
 
 from prilavok.chat.v1 import chat_pb2
 from prilavok.common.v1 import common_pb2
+from prilavok.moderation.v1 import events_pb2 as moderation_events
+from prilavok.moderation.v1 import moderation_pb2
 from prilavok.notify.v1 import notify_pb2 as pb
 from prilavok.returns.v1 import returns_pb2
 from prilavok_platform.errors import FieldViolation, InvalidArgument
 from prilavok_platform.identity import Party, PartyKind
 from prilavok_platform.protobuf import PARTY_KINDS, EnumMapping, datetime_of, timestamp
-from services.notify.domain.model import Claim, ClaimStatus, Kind, Notification, Preferences, PreferencesChange, ThreadKind
+from services.notify.domain.model import (
+    AppealOutcome,
+    Claim,
+    ClaimStatus,
+    Kind,
+    Notification,
+    Preferences,
+    PreferencesChange,
+    Standing,
+    ThreadKind,
+)
 
 
 class NewerThanThisVersion(Exception):
@@ -19,6 +31,8 @@ class NewerThanThisVersion(Exception):
 KINDS: EnumMapping[Kind] = EnumMapping(pb.NotificationKind, Kind, "NOTIFICATION_KIND_")
 CLAIM_STATUSES: EnumMapping[ClaimStatus] = EnumMapping(returns_pb2.ClaimStatus, ClaimStatus, "CLAIM_STATUS_")
 THREAD_KINDS: EnumMapping[ThreadKind] = EnumMapping(chat_pb2.ThreadKind, ThreadKind, "THREAD_KIND_")
+STANDINGS: EnumMapping[Standing] = EnumMapping(moderation_pb2.Standing, Standing, "STANDING_")
+APPEAL_OUTCOMES: EnumMapping[AppealOutcome] = EnumMapping(moderation_events.AppealOutcome, AppealOutcome, "APPEAL_OUTCOME_")
 
 
 def notification_to_pb(n: Notification) -> pb.Notification:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from prilavok_platform.identity import Identity, Party, Role
-from services.notify.domain.model import Claim, PreferencesChange, ThreadKind
+from services.notify.domain.model import AppealOutcome, Claim, PreferencesChange, Standing, ThreadKind
 
 # --- consumed events -------------------------------------------------------------------------
 # `occurred_at` is None when the event carries no time; the domain decides what that means.
@@ -114,6 +114,30 @@ class TellPenaltyWithdrawn:
     offender: Party
     amount_minor: int  # the fine that was issued
     currency: str
+    appeal_id: str = ""  # set when an appeal reversed it (else a held message was approved)
+
+
+@dataclass(frozen=True)
+class TellStandingChanged:
+    event_id: str
+    occurred_at: dt.datetime | None
+    offender: Party  # whose standing changed: the one told
+    previous: Standing | None  # None: not named, or unknown to this version
+    current: Standing | None
+    suspended_until: dt.datetime | None = None  # set with current SUSPENDED
+    suspended_party: Party | None = None  # who may not send (or may again, when a suspension ended early)
+
+
+@dataclass(frozen=True)
+class TellAppealResolved:
+    event_id: str
+    occurred_at: dt.datetime | None
+    appellant: Party
+    outcome: AppealOutcome
+    comment: str
+    thread_id: str = ""
+    penalty_ids: tuple[str, ...] = ()  # fines withdrawn (REVERSED)
+    message_was_blocked: bool = False
 
 
 # --- the caller's inbox ----------------------------------------------------------------------

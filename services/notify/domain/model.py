@@ -54,6 +54,20 @@ class ThreadKind(str, enum.Enum):
     SUPPORT = "SUPPORT"  # a buyer or a seller <-> the support desk: the desk owes them
 
 
+class Standing(str, enum.Enum):
+    """A party's standing with moderation, as its events name it."""
+
+    GOOD = "GOOD"
+    WARNING = "WARNING"
+    RESTRICTED = "RESTRICTED"
+    SUSPENDED = "SUSPENDED"
+
+
+class AppealOutcome(str, enum.Enum):
+    UPHELD = "UPHELD"  # the block, strike or fine stands
+    REVERSED = "REVERSED"  # it was wrong: strike and fines withdrawn
+
+
 class ClaimStatus(str, enum.Enum):
     AWAITING_SELLER = "AWAITING_SELLER"
     AWAITING_BUYER = "AWAITING_BUYER"

@@ -9,9 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from prilavok_platform.identity import Party, Role
+from prilavok_platform.identity import Party, PartyKind, Role
 from services.notify.domain import commands
-from services.notify.domain.model import Claim, ClaimStatus, Kind, MalformedEvent, Notification, ThreadKind, notification_id
+from services.notify.domain.model import (
+    AppealOutcome,
+    Claim,
+    ClaimStatus,
+    Kind,
+    MalformedEvent,
+    Notification,
+    Standing,
+    ThreadKind,
+    notification_id,
+)
 
 PREVIEW_CHARS = 140
 
@@ -204,11 +214,65 @@ def penalty_issued(c: commands.TellPenaltyIssued) -> list[Notification]:
 
 def penalty_withdrawn(c: commands.TellPenaltyWithdrawn) -> list[Notification]:
     """The party that was fined is told the fine is withdrawn: a moderator approved the message
-    it was issued for, so the violation (its strike) no longer counts either."""
+    it was issued for, or upheld the party's appeal, so the violation (its strike) no longer
+    counts either."""
     at = _dated(c)
     if c.amount_minor:
         title, withdrawn = "Штраф отменён", f"Штраф {format_rub(c.amount_minor, c.currency)} отменён"
     else:
         title, withdrawn = "Нарушение отменено", "Нарушение отменено"
-    body = f"{withdrawn}: модератор проверил сообщение и одобрил его. Нарушение больше не учитывается."
+    why = "ваша апелляция удовлетворена" if c.appeal_id else "модератор проверил сообщение и одобрил его"
+    body = f"{withdrawn}: {why}. Нарушение больше не учитывается."
     return [Notification(notification_id(c.event_id, c.offender), c.offender, Kind.PENALTY_WITHDRAWN, title, body, at)]
+
+
+def _when(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%d.%m.%Y %H:%M UTC")
+
+
+def _who_may_send(offender: Party, suspended: Party, *, may: bool) -> str:
+    """Whom a suspension stops (or stops no more), as the offender's inbox reads it: the shop as a
+    whole, one of its sellers in person (a policy that suspends only the writer), or the reader."""
+    third, second = ("снова может", "снова можете") if may else ("не может", "не можете")
+    if suspended == offender:
+        return f"Магазин {third}" if offender.kind is PartyKind.SHOP else f"Вы {second}"
+    return f"Продавец {suspended.id} {third}"
+
+
+def standing_changed(c: commands.TellStandingChanged) -> list[Notification]:
+    """The party moderation names is told when it is suspended (until when, and who may not send)
+    and when a suspension ends early (a moderator lifted it, or the strikes behind it were
+    withdrawn). Other moves of the standing are not told (each violation is told already), nor
+    is a suspension that simply ran out (nothing announces it)."""
+    at = _dated(c)
+    if c.current is Standing.SUSPENDED:
+        until = _required(c.suspended_until, "suspended_until")
+        who = _who_may_send(c.offender, c.suspended_party or c.offender, may=False)
+        title = "Отправка сообщений приостановлена"
+        body = (f"{who} отправлять сообщения в чатах до {_when(until)} из-за повторных нарушений правил общения. "
+                "Решение можно обжаловать.")
+        kind = Kind.PENALTY
+    elif c.previous is Standing.SUSPENDED and c.current is not None:
+        who = _who_may_send(c.offender, c.suspended_party or c.offender, may=True)
+        title, body, kind = "Ограничение снято", f"{who} отправлять сообщения в чатах.", Kind.PENALTY_WITHDRAWN
+    else:
+        return []
+    return [Notification(notification_id(c.event_id, c.offender), c.offender, kind, title, body, at)]
+
+
+def appeal_resolved(c: commands.TellAppealResolved) -> list[Notification]:
+    """The appellant learns the outcome with the moderator's words: upheld (the decision stands),
+    or reversed (the violation no longer counts, its fines are withdrawn - each also told by its
+    own notice - and a message that had been blocked is delivered)."""
+    at = _dated(c)
+    comment = f" Комментарий модератора: «{preview(c.comment)}»" if c.comment.strip() else ""
+    if c.outcome is AppealOutcome.REVERSED:
+        parts = ["Модератор отменил решение по вашему сообщению: нарушение больше не учитывается"]
+        if c.penalty_ids:
+            parts.append("штраф отменён" if len(c.penalty_ids) == 1 else f"штрафы отменены ({len(c.penalty_ids)})")
+        if c.message_was_blocked:
+            parts.append("сообщение будет доставлено, если чат ещё открыт")
+        title, body, kind = "Апелляция удовлетворена", "; ".join(parts) + "." + comment, Kind.PENALTY_WITHDRAWN
+    else:
+        title, body, kind = "Апелляция отклонена", "Модератор оставил решение в силе." + comment, Kind.PENALTY
+    return [Notification(notification_id(c.event_id, c.appellant), c.appellant, kind, title, body, at, thread_id=c.thread_id)]

@@ -20,7 +20,14 @@ from prilavok_platform.errors import InvalidArgument
 from prilavok_platform.identity import Party, Role
 from prilavok_platform.nats import EventDispatcher, PoisonMessage, TransientError
 from prilavok_platform.protobuf import ROLES, datetime_of
-from services.notify.adapters.protos import THREAD_KINDS, NewerThanThisVersion, claim_from_pb, event_party
+from services.notify.adapters.protos import (
+    APPEAL_OUTCOMES,
+    STANDINGS,
+    THREAD_KINDS,
+    NewerThanThisVersion,
+    claim_from_pb,
+    event_party,
+)
 from services.notify.domain import commands
 from services.notify.domain.model import MalformedEvent
 from services.notify.service_layer.handlers import NotifyHandlers
@@ -90,7 +97,27 @@ def penalty_issued(e: moderation_events.PenaltyIssued) -> commands.TellPenaltyIs
 
 def penalty_withdrawn(e: moderation_events.PenaltyWithdrawn) -> commands.TellPenaltyWithdrawn:
     return commands.TellPenaltyWithdrawn(e.event_id, datetime_of(e, "occurred_at"), offender=event_party(e.offender, "offender"),
-                                         amount_minor=e.penalty.fine.amount_minor, currency=e.penalty.fine.currency_code)
+                                         amount_minor=e.penalty.fine.amount_minor, currency=e.penalty.fine.currency_code,
+                                         appeal_id=e.appeal_id)
+
+
+def standing_changed(e: moderation_events.StandingChanged) -> commands.TellStandingChanged:
+    # A standing a newer moderation added reads as unknown (None): the domain tells only suspensions.
+    return commands.TellStandingChanged(
+        e.event_id, datetime_of(e, "occurred_at"), offender=event_party(e.offender, "offender"),
+        previous=STANDINGS.from_pb(e.previous, "previous", required=False, unknown_ok=True),
+        current=STANDINGS.from_pb(e.current, "current", required=False, unknown_ok=True),
+        suspended_until=datetime_of(e, "suspended_until"),
+        suspended_party=event_party(e.suspended_party, "suspended_party") if e.HasField("suspended_party") else None)
+
+
+def appeal_resolved(e: moderation_events.AppealResolved) -> commands.TellAppealResolved:
+    outcome = APPEAL_OUTCOMES.from_pb(e.outcome, "outcome", required=True, unknown_ok=True)
+    if outcome is None:
+        raise NewerThanThisVersion(f"outcome {e.outcome} is unknown to this version")
+    return commands.TellAppealResolved(
+        e.event_id, datetime_of(e, "occurred_at"), appellant=event_party(e.appellant, "appellant"), outcome=outcome,
+        comment=e.comment, thread_id=e.thread_id, penalty_ids=tuple(e.penalty_ids), message_was_blocked=e.message_was_blocked)
 
 
 def _route(translate: Callable[[E], C], handle: Callable[[C], Awaitable[object]]) -> Callable[[E], Awaitable[None]]:
@@ -122,4 +149,6 @@ def dispatcher(handlers: NotifyHandlers) -> EventDispatcher:
         .on(returns_events.RefundIssued, _route(refund_issued, handlers.refund_issued))
         .on(moderation_events.PenaltyIssued, _route(penalty_issued, handlers.penalty_issued))
         .on(moderation_events.PenaltyWithdrawn, _route(penalty_withdrawn, handlers.penalty_withdrawn))
+        .on(moderation_events.StandingChanged, _route(standing_changed, handlers.standing_changed))
+        .on(moderation_events.AppealResolved, _route(appeal_resolved, handlers.appeal_resolved))
     )

@@ -61,6 +61,12 @@ class NotifyHandlers:
     async def penalty_withdrawn(self, command: commands.TellPenaltyWithdrawn) -> list[Notification]:
         return await self._store(tell.penalty_withdrawn(command))
 
+    async def standing_changed(self, command: commands.TellStandingChanged) -> list[Notification]:
+        return await self._store(tell.standing_changed(command))
+
+    async def appeal_resolved(self, command: commands.TellAppealResolved) -> list[Notification]:
+        return await self._store(tell.appeal_resolved(command))
+
     async def _preferences(self, party: Party) -> Preferences:
         cached = self._preferences_cache.get(party)
         if cached is None:

@@ -9,12 +9,14 @@ from services.notify.domain import access, commands
 from services.notify.domain import notifications as tell
 from services.notify.domain.model import (
     MAX_IDS_PER_MARK,
+    AppealOutcome,
     Claim,
     ClaimStatus,
     Kind,
     MalformedEvent,
     Preferences,
     PreferencesChange,
+    Standing,
     ThreadKind,
     check_mark_read,
     notification_id,
@@ -164,6 +166,57 @@ def test_a_withdrawn_penalty_tells_the_party_that_was_fined():
                       "Нарушение больше не учитывается.")
     [strike_only] = tell.penalty_withdrawn(commands.TellPenaltyWithdrawn("w", NOW, SHOP, 0, "RUB"))
     assert strike_only.title == "Нарушение отменено" and "Штраф" not in strike_only.body
+    [on_appeal] = tell.penalty_withdrawn(commands.TellPenaltyWithdrawn("w", NOW, SHOP, 2_500_000, "RUB", appeal_id="m1:appeal"))
+    assert on_appeal.body == "Штраф 25\u00a0000,00\u00a0₽ отменён: ваша апелляция удовлетворена. Нарушение больше не учитывается."
+
+
+UNTIL = dt.datetime(2026, 11, 29, 9, 30, tzinfo=dt.UTC)
+
+
+def standing(previous: Standing | None, current: Standing | None, until: dt.datetime | None = None,
+             suspended: Party | None = None, offender: Party = SHOP) -> commands.TellStandingChanged:
+    return commands.TellStandingChanged("e", NOW, offender, previous, current, until, suspended)
+
+
+def test_a_suspension_tells_the_offender_until_when_and_who_may_not_send():
+    [n] = tell.standing_changed(standing(Standing.RESTRICTED, Standing.SUSPENDED, UNTIL, SHOP))
+    assert (n.recipient, n.kind, n.title) == (SHOP, Kind.PENALTY, "Отправка сообщений приостановлена")
+    assert n.body.startswith("Магазин не может отправлять сообщения в чатах до 29.11.2026 09:30 UTC")
+    [writer] = tell.standing_changed(standing(Standing.RESTRICTED, Standing.SUSPENDED, UNTIL, Party.user("u7")))
+    assert writer.recipient == SHOP and writer.body.startswith("Продавец u7 не может отправлять сообщения в чатах до 29.11.2026")
+    [buyer] = tell.standing_changed(standing(Standing.RESTRICTED, Standing.SUSPENDED, UNTIL, offender=BUYER))
+    assert buyer.recipient == BUYER and buyer.body.startswith("Вы не можете отправлять")
+    with pytest.raises(MalformedEvent) as err:
+        tell.standing_changed(standing(Standing.RESTRICTED, Standing.SUSPENDED, None))
+    assert [v.field for v in err.value.violations] == ["suspended_until"]
+
+
+def test_a_suspension_ended_early_is_told_and_other_moves_are_not():
+    [n] = tell.standing_changed(standing(Standing.SUSPENDED, Standing.RESTRICTED, suspended=SHOP))
+    assert (n.kind, n.title, n.body) == (Kind.PENALTY_WITHDRAWN, "Ограничение снято", "Магазин снова может отправлять сообщения в чатах.")
+    [writer] = tell.standing_changed(standing(Standing.SUSPENDED, Standing.WARNING, suspended=Party.user("u7")))
+    assert writer.body == "Продавец u7 снова может отправлять сообщения в чатах."
+    assert tell.standing_changed(standing(Standing.GOOD, Standing.WARNING)) == []
+    assert tell.standing_changed(standing(Standing.RESTRICTED, Standing.WARNING)) == []
+    assert tell.standing_changed(standing(Standing.SUSPENDED, None)) == [], "a standing unknown to this version is not guessed"
+
+
+def appeal(outcome: AppealOutcome, comment: str = "Вы правы", penalties: tuple[str, ...] = (), blocked: bool = False,
+           appellant: Party = SHOP) -> commands.TellAppealResolved:
+    return commands.TellAppealResolved("e", NOW, appellant, outcome, comment, "t1", penalties, blocked)
+
+
+def test_the_appellant_is_told_the_outcome_with_the_moderators_comment():
+    [n] = tell.appeal_resolved(appeal(AppealOutcome.REVERSED, penalties=("m1:CONTACT_EXCHANGE",), blocked=True))
+    assert (n.recipient, n.kind, n.title, n.thread_id, n.notification_id) == (
+        SHOP, Kind.PENALTY_WITHDRAWN, "Апелляция удовлетворена", "t1", "e:shop:s1")
+    assert n.body == ("Модератор отменил решение по вашему сообщению: нарушение больше не учитывается; штраф отменён; "
+                      "сообщение будет доставлено, если чат ещё открыт. Комментарий модератора: «Вы правы»")
+    [plain] = tell.appeal_resolved(appeal(AppealOutcome.REVERSED, comment="", penalties=("a", "b")))
+    assert plain.body == "Модератор отменил решение по вашему сообщению: нарушение больше не учитывается; штрафы отменены (2)."
+    [upheld] = tell.appeal_resolved(appeal(AppealOutcome.UPHELD, comment="Нарушение подтверждено", appellant=BUYER))
+    assert (upheld.recipient, upheld.kind, upheld.title, upheld.body) == (
+        BUYER, Kind.PENALTY, "Апелляция отклонена", "Модератор оставил решение в силе. Комментарий модератора: «Нарушение подтверждено»")
 
 
 EVERY_EVENT = [
@@ -176,6 +229,8 @@ EVERY_EVENT = [
     (tell.refund_issued, commands.TellRefundIssued("e", NOW, "c", "b1", "s1", 1, "RUB")),
     (tell.penalty_issued, commands.TellPenaltyIssued("e", NOW, SHOP, 1, "RUB", "r")),
     (tell.penalty_withdrawn, commands.TellPenaltyWithdrawn("e", NOW, SHOP, 1, "RUB")),
+    (tell.standing_changed, commands.TellStandingChanged("e", NOW, SHOP, Standing.RESTRICTED, Standing.SUSPENDED, NOW, SHOP)),
+    (tell.appeal_resolved, commands.TellAppealResolved("e", NOW, SHOP, AppealOutcome.UPHELD, "c")),
 ]
 
 

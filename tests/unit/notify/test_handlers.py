@@ -256,6 +256,68 @@ async def test_a_withdrawn_penalty_tells_the_party_that_was_fined_once(env):
         await consume(env, withdrawn(None, event_id="w2"))
 
 
+def standing_changed(event_id: str = "sc", previous=moderation_pb2.STANDING_RESTRICTED, current=moderation_pb2.STANDING_SUSPENDED,
+                     until: dt.datetime | None = NOW + dt.timedelta(days=7), suspended: Party | None = SHOP_P,
+                     offender: Party | None = SHOP_P) -> moderation_events.StandingChanged:
+    return moderation_events.StandingChanged(
+        event_id=event_id, occurred_at=timestamp(AT), sender=actor_to_pb(SELLER), previous=previous, current=current,
+        offender=party_to_pb(offender) if offender else None, suspended_until=timestamp(until),
+        suspended_party=party_to_pb(suspended) if suspended else None)
+
+
+def appeal_resolved(event_id: str = "ar", outcome=moderation_events.APPEAL_OUTCOME_REVERSED,
+                    appellant: Party | None = SHOP_P) -> moderation_events.AppealResolved:
+    return moderation_events.AppealResolved(
+        event_id=event_id, occurred_at=timestamp(AT), appeal_id="m1:appeal", message_id="m1", thread_id="t1",
+        appellant=party_to_pb(appellant) if appellant else None, outcome=outcome, comment="Вы правы",
+        penalty_ids=["m1:OFF_PLATFORM_LURE"], message_was_blocked=True)
+
+
+async def test_a_suspension_and_its_early_end_are_told_to_the_shop_once(env):
+    await consume(env, standing_changed())
+    await consume(env, standing_changed())  # redelivered
+    await consume(env, standing_changed("up", previous=moderation_pb2.STANDING_WARNING, current=moderation_pb2.STANDING_RESTRICTED,
+                                        until=None, suspended=None))  # not told
+    await consume(env, standing_changed("lift", previous=moderation_pb2.STANDING_SUSPENDED, current=moderation_pb2.STANDING_RESTRICTED,
+                                        until=None))
+    assert sorted(stored(env)) == ["lift:shop:s1", "sc:shop:s1"]
+    suspended, lifted = stored(env)["sc:shop:s1"], stored(env)["lift:shop:s1"]
+    assert (suspended.kind, suspended.title, suspended.created_at) == (Kind.PENALTY, "Отправка сообщений приостановлена", AT)
+    assert "до 29.11.2026 10:00 UTC" in suspended.body
+    assert (lifted.kind, lifted.title) == (Kind.PENALTY_WITHDRAWN, "Ограничение снято")
+    inbox = await env.handlers.list_notifications(commands.ListNotifications(OTHER_SELLER_OF_THE_SHOP))
+    assert sorted(n.notification_id for n in inbox.notifications) == ["lift:shop:s1", "sc:shop:s1"], "every seller of the shop reads it"
+
+
+async def test_the_appellant_is_told_the_outcome_and_the_fine_withdrawn_on_appeal(env):
+    await consume(env, appeal_resolved())
+    await consume(env, appeal_resolved())
+    reversal = withdrawn(SHOP_P, event_id="wa")
+    reversal.review_id, reversal.appeal_id = "", "m1:appeal"
+    await consume(env, reversal)
+    told = stored(env)
+    assert sorted(told) == ["ar:shop:s1", "wa:shop:s1"]
+    assert (told["ar:shop:s1"].title, told["ar:shop:s1"].thread_id, told["ar:shop:s1"].kind) == (
+        "Апелляция удовлетворена", "t1", Kind.PENALTY_WITHDRAWN)
+    assert "Комментарий модератора: «Вы правы»" in told["ar:shop:s1"].body
+    assert "ваша апелляция удовлетворена" in told["wa:shop:s1"].body
+    await consume(env, appeal_resolved("up", outcome=moderation_events.APPEAL_OUTCOME_UPHELD, appellant=BUYER_P))
+    assert (stored(env)["up:user:b1"].title, stored(env)["up:user:b1"].kind) == ("Апелляция отклонена", Kind.PENALTY)
+
+
+@pytest.mark.parametrize("event,error", [
+    pytest.param(standing_changed(until=None), PoisonMessage, id="suspended without an end"),
+    pytest.param(standing_changed(offender=None), PoisonMessage, id="standing without offender"),
+    pytest.param(appeal_resolved(appellant=None), PoisonMessage, id="appeal without appellant"),
+    pytest.param(appeal_resolved(outcome=moderation_events.APPEAL_OUTCOME_UNSPECIFIED), PoisonMessage, id="appeal without outcome"),
+    pytest.param(appeal_resolved(outcome=7), TransientError, id="outcome of a newer moderation"),
+])
+async def test_moderation_events_that_cannot_be_told_are_refused(env, event, error):
+    with pytest.raises(error):
+        await consume(env, event)
+    assert not stored(env)
+
+
 async def test_redelivery_stores_and_announces_nothing_new(env):
     await consume(env, delivered())
     await consume(env, delivered())
