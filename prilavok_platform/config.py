@@ -8,7 +8,7 @@ import builtins
 import os
 import pathlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prilavok_platform.auth import DEV_SECRET, AuthSettings
 
@@ -74,6 +74,14 @@ class Env:
             self.errors.append(f"{name}={path!r} cannot be read: {exc.strerror}")
             return ""
 
+    def secret(self, name: builtins.str) -> builtins.str:
+        """A secret given either as NAME or as a file named by NAME_FILE (a mounted Kubernetes
+        Secret); surrounding whitespace (a trailing newline) is not part of it."""
+        direct = self.str(name)
+        if direct and self.str(f"{name}_FILE"):
+            self.errors.append(f"{name} and {name}_FILE are both set; set one")
+        return direct or self.file_text(f"{name}_FILE").strip()
+
     def raise_if_errors(self, service: builtins.str) -> None:
         if self.errors:
             raise ConfigError(f"invalid configuration for {service}:\n  " + "\n  ".join(self.errors))
@@ -96,6 +104,10 @@ class CommonSettings:
     shutdown_grace_seconds: float
     policy_file: str
     workers: int = 1
+    # The service's own NATS user (the server refuses anonymous clients and lets each user publish
+    # and consume only what its service needs: devstack/nats_config.py).
+    nats_user: str = ""
+    nats_password: str = field(default="", repr=False)
 
     @property
     def grpc_address(self) -> str:
@@ -125,6 +137,12 @@ def load_common(service: str, env: Env) -> CommonSettings:
         env.errors.append("MONGODB_URI is not set (make run starts an embedded server and sets it)")
     if not nats_url:
         env.errors.append("NATS_URL is not set (make run starts nats-server and sets it)")
+    nats_user = env.secret("NATS_USER")
+    nats_password = env.secret("NATS_PASSWORD")
+    if nats_user and not nats_password:
+        env.errors.append("NATS_USER is set without NATS_PASSWORD or NATS_PASSWORD_FILE")
+    if environment == "production" and not nats_user:
+        env.errors.append("NATS_USER and NATS_PASSWORD_FILE must be set in production (NATS refuses anonymous clients)")
     prefix = env.str("PRILAVOK_SUBJECT_PREFIX", "prilavok")
     if not prefix.replace("_", "").replace("-", "").isalnum():
         env.errors.append(f"PRILAVOK_SUBJECT_PREFIX={prefix!r} must be letters, digits, '-' or '_'")
@@ -144,4 +162,6 @@ def load_common(service: str, env: Env) -> CommonSettings:
         shutdown_grace_seconds=env.float("PRILAVOK_SHUTDOWN_GRACE_SECONDS", 5.0),
         policy_file=env.str("PRILAVOK_POLICY_FILE"),
         workers=env.int("PRILAVOK_WORKERS", 1, minimum=1, maximum=64),
+        nats_user=nats_user,
+        nats_password=nats_password,
     )

@@ -1,5 +1,6 @@
-"""Opens what every service stands on — MongoDB, NATS/JetStream, the outbox relay —
-on an AsyncExitStack, so shutdown closes them in reverse: relay, NATS drain, MongoDB."""
+"""Opens what every service stands on — MongoDB, NATS/JetStream (as the service's own NATS
+user, creating the service's own stream), the outbox relay — on an AsyncExitStack, so shutdown
+closes them in reverse: relay, NATS drain, MongoDB."""
 from __future__ import annotations
 
 import asyncio
@@ -46,12 +47,16 @@ async def open_infrastructure(
     await mongo.ping(client)
     await mongo.ensure_indexes(db, indexes)
 
-    nc = await platform_nats.connect(settings.nats_url, f"prilavok-{settings.service_name}")
+    nc = await platform_nats.connect(
+        settings.nats_url, f"prilavok-{settings.service_name}", user=settings.nats_user, password=settings.nats_password,
+        inbox=platform_nats.inbox_prefix(settings.service_name),
+    )
     stack.push_async_callback(_drain, nc)
     js = nc.jetstream()
-    await platform_nats.ensure_streams(js, platform_nats.suite_streams(settings.subject_prefix))
+    # Each producer creates only its own stream; its consumers wait for the others'.
+    await platform_nats.ensure_streams(js, platform_nats.own_streams(settings.subject_prefix, settings.service_name))
 
-    relay = OutboxRelay(db[OUTBOX_COLLECTION], platform_nats.EventPublisher(js))
+    relay = OutboxRelay(db[OUTBOX_COLLECTION], platform_nats.EventPublisher(js), producer=settings.service_name)
     await stack.enter_async_context(background(f"{settings.service_name}-outbox-relay", relay.run(stop), stop))
 
     issuer = None

@@ -1,10 +1,17 @@
-"""NATS with JetStream: connection with unlimited reconnects, the suite's streams,
-a publisher that sets Nats-Msg-Id, and a durable pull-consumer loop with explicit ack,
-nak-with-delay on transient errors and term on poison messages."""
+"""NATS with JetStream: an authenticated connection with unlimited reconnects, the suite's
+streams, a publisher that sets Nats-Msg-Id, event authenticity (the producer named by the
+subject, the Prilavok-Producer header and the event type's package agree), and a durable
+pull-consumer loop with explicit ack, nak-with-delay on transient errors and term on poison
+messages.
+
+Who may publish and consume what is the NATS server's job (devstack/nats_config.py renders the
+accounts and permissions); the checks here refuse what slips past it, such as a producer
+publishing on its own subjects an event of another producer's type."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,7 +23,7 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import APIError, BadRequestError, NotFoundError
 from opentelemetry import trace
 
 from prilavok_platform import telemetry
@@ -29,6 +36,13 @@ DUPLICATE_WINDOW_SECONDS = 600
 MAX_AGE_SECONDS = 7 * 24 * 3600
 
 EVENT_TYPE_HEADER = "Prilavok-Event-Type"
+# Set by the producer's outbox relay; must name the producer segment of the subject.
+PRODUCER_HEADER = "Prilavok-Producer"
+# Event types live in the package of their producer: prilavok.<producer>.v<N>.<Message>.
+EVENT_TYPE_PACKAGE = re.compile(r"^prilavok\.([a-z0-9_]+)\.v[0-9]+\.[A-Za-z0-9_]+$")
+# How long a consumer waits between attempts while the stream it reads does not exist yet
+# (each producer creates its own stream when it starts).
+STREAM_WAIT_SECONDS = 0.5
 
 M = TypeVar("M", bound=ProtoMessage)
 
@@ -59,7 +73,54 @@ def suite_streams(prefix: str) -> list[StreamSpec]:
     return [StreamSpec(stream_name(prefix, p), [f"{prefix}.{p}.>"]) for p in PRODUCERS]
 
 
-async def connect(url: str, name: str) -> NatsClient:
+def own_streams(prefix: str, service: str) -> list[StreamSpec]:
+    """The streams a service creates at start: its own, if it produces events (its NATS user
+    may create and update no other; consumers wait until the producer has created it)."""
+    return [spec for spec in suite_streams(prefix) if spec.name == stream_name(prefix, service)] if service in PRODUCERS else []
+
+
+def inbox_prefix(service: str) -> str:
+    """Replies (JetStream API answers, publish acks, pulled messages) come to inboxes under this
+    prefix; a service's NATS user may subscribe to its own inboxes only."""
+    return f"_INBOX.{service}"
+
+
+def producer_of_subject(subject_name: str) -> str:
+    """'<prefix>.<producer>.<event...>' -> producer (a prefix holds no dots)."""
+    parts = subject_name.split(".")
+    return parts[1] if len(parts) >= 3 else ""
+
+
+def producer_of_event_type(event_type: str) -> str:
+    match = EVENT_TYPE_PACKAGE.match(event_type)
+    return match.group(1) if match else ""
+
+
+def event_headers(event: ProtoMessage | type[ProtoMessage], producer: str) -> dict[str, str]:
+    """The headers an event travels with, as its producer's outbox relay sends them (for tests
+    and tools that publish events themselves)."""
+    return {EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name, PRODUCER_HEADER: producer}
+
+
+def check_authenticity(message: Msg, event_type: str) -> None:
+    """Raises PoisonMessage unless the subject's producer, the Prilavok-Producer header and the
+    package of the event type name the same producer. The server lets a producer publish only
+    on its own subjects, so this refuses an event of one producer's type sent by another, or one
+    sent without the relay's header."""
+    subject_producer = producer_of_subject(message.subject or "")
+    header_producer = (message.headers or {}).get(PRODUCER_HEADER, "")
+    if not header_producer:
+        raise PoisonMessage(f"no {PRODUCER_HEADER} header on {message.subject} ({event_type})")
+    if header_producer != subject_producer:
+        raise PoisonMessage(f"{PRODUCER_HEADER} {header_producer!r} on {message.subject}, a subject of {subject_producer!r}")
+    type_producer = producer_of_event_type(event_type)
+    if type_producer != subject_producer:
+        raise PoisonMessage(f"event type {event_type} is not one of {subject_producer!r}'s, yet came on {message.subject}")
+
+
+async def connect(url: str, name: str, *, user: str = "", password: str = "", inbox: str | None = None) -> NatsClient:
+    """Connects as `user` (the server refuses anonymous clients); `inbox` is the inbox prefix
+    the user may subscribe to (`inbox_prefix(service)`), else NATS's default `_INBOX`."""
     async def on_error(exc: Exception) -> None:
         log.warning("nats: %s", exc)
 
@@ -69,9 +130,12 @@ async def connect(url: str, name: str) -> NatsClient:
     async def on_reconnect() -> None:
         log.info("nats: reconnected")
 
+    credentials: dict[str, Any] = {"user": user, "password": password} if user else {}
     return await nats.connect(
         url,
         name=name,
+        inbox_prefix=inbox or "_INBOX",
+        **credentials,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         connect_timeout=5,
@@ -115,6 +179,9 @@ class EventDispatcher:
     """Routes a consumed message to the handler of its event type: the full protobuf name in
     the Prilavok-Event-Type header (never a subject suffix). Types without a handler are
     acknowledged and skipped, since a stream carries more types than any one consumer wants.
+    Every message is first checked for authenticity (`check_authenticity`): one whose producer
+    header is missing or names another producer than its subject, or whose type belongs to
+    another producer, is a PoisonMessage (terminated and logged, never handled).
 
         dispatcher = EventDispatcher()
         dispatcher.on(moderation_events.ReviewResolved, handle_review_resolved)
@@ -132,6 +199,7 @@ class EventDispatcher:
         event_type = (message.headers or {}).get(EVENT_TYPE_HEADER, "")
         if not event_type:
             raise PoisonMessage(f"no {EVENT_TYPE_HEADER} header on {message.subject}")
+        check_authenticity(message, event_type)
         route = self._routes.get(event_type)
         if route is None:
             return
@@ -172,7 +240,9 @@ async def run_pull_consumer(
         ack_wait=ack_wait_seconds,
         filter_subject=filter_subject,
     )
-    subscription = await js.pull_subscribe(filter_subject, durable=durable, stream=stream, config=config)
+    subscription = await _subscribe_when_ready(js, stream, durable, filter_subject, config, stop)
+    if subscription is None:
+        return
     try:
         while not stop.is_set():
             try:
@@ -181,7 +251,10 @@ async def run_pull_consumer(
                 continue
             except NotFoundError:
                 log.warning("consumer %s on %s is gone; recreating", durable, stream)
-                subscription = await js.pull_subscribe(filter_subject, durable=durable, stream=stream, config=config)
+                renewed = await _subscribe_when_ready(js, stream, durable, filter_subject, config, stop)
+                if renewed is None:
+                    return
+                subscription = renewed
                 continue
             except nats.errors.ConnectionClosedError:
                 return
@@ -198,6 +271,34 @@ async def run_pull_consumer(
             await subscription.unsubscribe()
         except Exception:  # noqa: BLE001 - the connection may already be closing
             pass
+
+
+async def _subscribe_when_ready(
+    js: JetStreamContext, stream: str, durable: str, filter_subject: str, config: ConsumerConfig, stop: asyncio.Event
+) -> JetStreamContext.PullSubscription | None:
+    """Creates (or binds to) the durable consumer, waiting while its stream does not exist yet:
+    each producer creates its own stream, and a consumer may start first. Other failures (the
+    server unreachable, a permission refused: the request times out) are retried with a growing
+    delay and logged, so a misconfigured account shows in the log instead of a silent consumer.
+    Returns None if `stop` is set first."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            return await js.pull_subscribe(filter_subject, durable=durable, stream=stream, config=config)
+        except NotFoundError:
+            if failures % 20 == 0:
+                log.info("consumer %s waits for stream %s (its producer creates it)", durable, stream)
+            delay = STREAM_WAIT_SECONDS
+        except (nats.errors.TimeoutError, nats.errors.NoRespondersError, APIError) as exc:
+            log.warning("consumer %s on %s cannot be created (%r); retrying (is the service allowed to read %s?)",
+                        durable, stream, exc, stream)
+            delay = min(10.0, STREAM_WAIT_SECONDS * 2 ** min(failures, 5))
+        failures += 1
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        except TimeoutError:
+            pass
+    return None
 
 
 def redelivery_delay(deliveries: int, base: float, cap: float) -> float:

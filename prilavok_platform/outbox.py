@@ -1,5 +1,7 @@
 """Transactional outbox: events are inserted in the same MongoDB transaction as the state
 change, and a relay publishes them to JetStream with Nats-Msg-Id = event id, then deletes them.
+The relay stamps each event with `Prilavok-Producer: <its service>`, which consumers check
+against the subject (prilavok_platform.nats.check_authenticity).
 
 A crash between publish and delete republishes; JetStream's duplicate window and the
 consumers' idempotency absorb that."""
@@ -17,7 +19,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from prilavok_platform import telemetry
 from prilavok_platform.ids import random_id
 from prilavok_platform.mongo import IndexSpec
-from prilavok_platform.nats import EVENT_TYPE_HEADER, EventPublisher
+from prilavok_platform.nats import EVENT_TYPE_HEADER, PRODUCER_HEADER, EventPublisher
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +45,12 @@ def outbox_document(subject: str, event: ProtoMessage, event_id: str, now: dt.da
 
 
 class OutboxRelay:
-    def __init__(self, collection: AsyncCollection, publisher: EventPublisher, *, batch: int = 200, poll_seconds: float = 1.0):
+    def __init__(
+        self, collection: AsyncCollection, publisher: EventPublisher, *, producer: str, batch: int = 200, poll_seconds: float = 1.0
+    ):
         self._collection = collection
         self._publisher = publisher
+        self._producer = producer
         self._batch = batch
         self._poll = poll_seconds
         self._wake = asyncio.Event()
@@ -58,7 +63,8 @@ class OutboxRelay:
         published: list[str] = []
         try:
             async for doc in self._collection.find({}).sort("ts", 1).limit(self._batch):
-                await self._publisher.publish(doc["subject"], bytes(doc["payload"]), doc["_id"], doc.get("headers"))
+                headers = {**(doc.get("headers") or {}), PRODUCER_HEADER: self._producer}
+                await self._publisher.publish(doc["subject"], bytes(doc["payload"]), doc["_id"], headers)
                 published.append(doc["_id"])
         finally:
             if published:
