@@ -1,5 +1,16 @@
 """MongoDB through pymongo's native async API: client factory, index bootstrap with
-explicit names, and transactions. Writes are journaled with majority acknowledgement."""
+explicit names, and transactions. Writes are journaled with majority acknowledgement.
+
+Transactions are short and bounded: `in_transaction` gives the whole run (every retry after a
+write conflict, every statement, the commit) `TRANSACTION_TIMEOUT_SECONDS` through pymongo's
+client-side operation timeout, which also becomes each command's maxTimeMS (the commit's
+maxCommitTimeMS included). A transaction that keeps conflicting — with a live one, or with one a
+crashed process left open until the server reaps it — ends as ABORTED (TRANSACTION_CONFLICT:
+retry) instead of spinning for pymongo's default 120 s. The server side of the bound is its
+transaction lifetime, after which it aborts a transaction its client abandoned (a crashed
+process) and frees its documents: mongod's `transactionLifetimeLimitSeconds` (default 60;
+production sets it to this timeout, 10 s, which no live transaction of ours outlasts), the
+embedded SecantusDB's `transaction_lifetime_seconds` (devstack.mongo_server: 5 s of idleness)."""
 from __future__ import annotations
 
 import logging
@@ -7,14 +18,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import pymongo
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from prilavok_platform.errors import Aborted, Unavailable
 from prilavok_platform.pagination import KeysetOrder
 
 log = logging.getLogger(__name__)
@@ -22,6 +35,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 JOURNALED = WriteConcern(w="majority", j=True)
+# The whole of one transaction, retries included. Our transactions take milliseconds; a few
+# seconds covers a burst of conflicts, and a client waiting longer would rather be told to retry.
+TRANSACTION_TIMEOUT_SECONDS = 10.0
 
 
 def create_client(uri: str, app_name: str) -> AsyncMongoClient:
@@ -66,15 +82,36 @@ async def ensure_indexes(db: AsyncDatabase, specs: list[IndexSpec]) -> None:
 
 
 async def in_transaction(
-    client: AsyncMongoClient, work: Callable[[AsyncClientSession], Awaitable[T]]
+    client: AsyncMongoClient, work: Callable[[AsyncClientSession], Awaitable[T]], *, timeout_seconds: float | None = None
 ) -> T:
-    """Runs `work` in a transaction, retried on transient errors (write conflicts)."""
-    async with client.start_session() as session:
-        return await session.with_transaction(
-            work,
-            read_concern=ReadConcern("snapshot"),
-            write_concern=JOURNALED,
-        )
+    """Runs `work` in a transaction, retried on transient errors (write conflicts) for at most
+    `timeout_seconds` (default TRANSACTION_TIMEOUT_SECONDS) in all. When the time is up it raises
+    Aborted (TRANSACTION_CONFLICT: it was retried, the documents held by another transaction
+    throughout) or Unavailable (DATABASE_TIMEOUT: the database did not answer in time)."""
+    limit = TRANSACTION_TIMEOUT_SECONDS if timeout_seconds is None else timeout_seconds
+    attempts = 0
+
+    async def attempt(session: AsyncClientSession) -> T:
+        nonlocal attempts
+        attempts += 1
+        return await work(session)
+
+    try:
+        with pymongo.timeout(limit):
+            async with client.start_session() as session:
+                return await session.with_transaction(attempt, read_concern=ReadConcern("snapshot"), write_concern=JOURNALED)
+    except PyMongoError as exc:
+        conflicted = attempts > 1 or exc.has_error_label("TransientTransactionError")
+        if not exc.timeout or (isinstance(exc, ConnectionFailure) and not conflicted):
+            raise  # not our bound, or the database unreachable (UNAVAILABLE, grpc_server.infrastructure_error)
+        metadata = {"timeout_seconds": f"{limit:g}", "attempts": str(attempts)}
+        if conflicted:
+            log.warning("transaction still conflicting after %g s and %d attempts: %s", limit, attempts, exc)
+            raise Aborted(f"the change kept conflicting with another one for {limit:g} s; retry",
+                          reason="TRANSACTION_CONFLICT", metadata=metadata) from exc
+        log.warning("transaction not done within %g s: %s", limit, exc)
+        raise Unavailable(f"the database did not complete the change within {limit:g} s; retry later",
+                          reason="DATABASE_TIMEOUT", metadata=metadata) from exc
 
 
 async def ping(client: AsyncMongoClient) -> None:
