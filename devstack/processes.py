@@ -1,4 +1,5 @@
-"""Starting and stopping the suite's processes: nats-server, secantusd-py and the services."""
+"""Starting and stopping the suite's processes: nats-server (with the suite's accounts), the
+embedded MongoDB (devstack.mongo_server) and the services."""
 from __future__ import annotations
 
 import pathlib
@@ -9,6 +10,9 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+
+from devstack.mongo_server import DEFAULT_TRANSACTION_LIFETIME_SECONDS
+from devstack.nats_config import NatsAccounts
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 SERVICES = ("moderation", "chat", "returns", "notify")
@@ -90,22 +94,37 @@ def wait_for(check, what: str, managed: Managed | None, timeout: float) -> None:
     raise StartError(f"{what} not ready after {timeout:.0f}s" + (f"; last log lines:\n{managed.tail()}" if managed else ""))
 
 
-def start_nats(state_dir: pathlib.Path, logs: pathlib.Path, port: int = 0) -> Managed:
+def start_nats(state_dir: pathlib.Path, logs: pathlib.Path, port: int = 0, *, accounts: NatsAccounts) -> Managed:
+    """nats-server with JetStream and the suite's accounts (no anonymous access): its
+    configuration, passwords included, is written to <state_dir>/nats/nats.conf (mode 0600).
+    `address` is the bare URL; `extra["accounts"]` the users and passwords."""
     port = port or free_port()
     store = state_dir / "nats"
     store.mkdir(parents=True, exist_ok=True)
-    managed = spawn("nats", [tool("nats-server"), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)], logs / "nats.log")
+    config = store / "nats.conf"
+    config.touch(mode=0o600)
+    config.chmod(0o600)
+    config.write_text(accounts.config())
+    argv = [tool("nats-server"), "-c", str(config), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)]
+    managed = spawn("nats", argv, logs / "nats.log")
     managed.address = f"nats://127.0.0.1:{port}"
+    managed.extra["accounts"] = accounts
     wait_for(lambda: port_is_open("127.0.0.1", port), "nats-server", managed, 20)
     return managed
 
 
-def start_mongo(storage: str, logs: pathlib.Path, port: int = 0, durable: bool = False) -> Managed:
-    """SecantusDB in its default single-node replica-set mode (transactions, change streams)."""
+def start_mongo(
+    storage: str, logs: pathlib.Path, port: int = 0, durable: bool = False,
+    transaction_lifetime_seconds: float = DEFAULT_TRANSACTION_LIFETIME_SECONDS,
+) -> Managed:
+    """SecantusDB in its default single-node replica-set mode (transactions, change streams),
+    through devstack.mongo_server: a transaction left open by a crashed client is aborted after
+    `transaction_lifetime_seconds`."""
     port = port or free_port()
     if storage != ":memory:":
         pathlib.Path(storage).mkdir(parents=True, exist_ok=True)
-    argv = [tool("secantusd-py"), "--host", "127.0.0.1", "--port", str(port), "--storage-path", storage, "--log-level", "WARNING"]
+    argv = [sys.executable, "-m", "devstack.mongo_server", "--host", "127.0.0.1", "--port", str(port), "--storage-path", storage,
+            "--log-level", "WARNING", "--transaction-lifetime-seconds", f"{transaction_lifetime_seconds:g}"]
     if durable:
         argv.append("--sync-on-commit")
     managed = spawn("mongodb", argv, logs / "mongodb.log")

@@ -6,29 +6,47 @@ import pathlib
 import sys
 import time
 
+from devstack.mongo_server import DEFAULT_TRANSACTION_LIFETIME_SECONDS
 from devstack.processes import REPO, StartError
 from devstack.suite import Suite, SuiteConfig
 from prilavok_platform.config import DEFAULT_PORTS
 from prilavok_platform.lifecycle import install_stop_flag
 
 
-def main() -> int:
+def config_from_environment() -> SuiteConfig:
+    """The suite `make run` starts, as the environment says; ValueError names a bad variable."""
     state_dir = pathlib.Path(os.environ.get("PRILAVOK_STATE_DIR", REPO / ".prilavok")).resolve()
     ports = {}
     for name, default in DEFAULT_PORTS.items():
         raw = os.environ.get(f"PRILAVOK_{name.upper()}_PORT", str(default))
         if not raw.isdigit():
-            print(f"PRILAVOK_{name.upper()}_PORT={raw!r} is not a port number", file=sys.stderr)
-            return 2
+            raise ValueError(f"PRILAVOK_{name.upper()}_PORT={raw!r} is not a port number")
         ports[name] = int(raw)
-    config = SuiteConfig(
+    lifetime = os.environ.get("PRILAVOK_TRANSACTION_LIFETIME_SECONDS", str(DEFAULT_TRANSACTION_LIFETIME_SECONDS))
+    try:
+        transaction_lifetime = float(lifetime)
+    except ValueError:
+        transaction_lifetime = 0.0
+    if not transaction_lifetime > 0:
+        raise ValueError(f"PRILAVOK_TRANSACTION_LIFETIME_SECONDS={lifetime!r} is not a positive number of seconds")
+    return SuiteConfig(
         state_dir=state_dir,
         ports=ports,
         mongodb_uri=os.environ.get("MONGODB_URI", ""),
         nats_url=os.environ.get("NATS_URL", ""),
         subject_prefix=os.environ.get("PRILAVOK_SUBJECT_PREFIX", "prilavok"),
         durable=True,
+        transaction_lifetime_seconds=transaction_lifetime,
     )
+
+
+def main() -> int:
+    try:
+        config = config_from_environment()
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    state_dir = config.state_dir
     stop = install_stop_flag()
     started = time.monotonic()
     suite = Suite(config, progress=lambda line: print(line, flush=True))
@@ -37,6 +55,7 @@ def main() -> int:
     except StartError as exc:
         print(f"\nstart failed: {exc}", file=sys.stderr)
         return 1
+    nats_note = f"  (a user per service; this run's passwords in {state_dir / 'nats-credentials'})" if not config.nats_url else ""
     print(f"""
 Prilavok is running ({time.monotonic() - started:.1f}s to SERVING).
   chat        {suite.address('chat')}
@@ -44,7 +63,7 @@ Prilavok is running ({time.monotonic() - started:.1f}s to SERVING).
   returns     {suite.address('returns')}
   notify      {suite.address('notify')}
   MongoDB     {suite.mongodb_uri}{'  (embedded SecantusDB, data in ' + str(state_dir / 'mongodb') + ')' if not config.mongodb_uri else ''}
-  NATS        {suite.nats_url}
+  NATS        {suite.nats_address}{nats_note}
   logs        {state_dir / 'logs'}
 
 Try it (another terminal):

@@ -1,6 +1,11 @@
 """Shared fixtures: real nats-server and SecantusDB processes for the whole session
-(started once, unless NATS_URL / MONGODB_URI point at existing ones), and per-test
-isolation by database name and subject prefix."""
+(SecantusDB started once unless MONGODB_URI points at an existing one), and per-test
+isolation by database name and subject prefix.
+
+NATS runs with the suite's accounts (devstack/nats_config.py), as under `make run`: no
+anonymous access. `infra["nats_url"]` carries the credentials of the unlimited `test` user, so
+tests may use any subject prefix; the service users' permissions are written for two prefixes
+known up front, the end-to-end suite's and the permission tests'."""
 from __future__ import annotations
 
 import os
@@ -8,24 +13,34 @@ import uuid
 
 import pytest
 
+from devstack.nats_config import TEST_USER, NatsAccounts
 from devstack.processes import start_mongo, start_nats
+
+SESSION = uuid.uuid4().hex[:8]
+E2E_PREFIX = f"e2e{SESSION}"
+PERMISSIONS_PREFIX = f"perm{SESSION}"
 
 
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory):
     root = tmp_path_factory.mktemp("infra")
     started = []
-    nats_url = os.environ.get("NATS_URL", "")
     mongodb_uri = os.environ.get("MONGODB_URI", "")
-    if not nats_url:
-        nats = start_nats(root, root / "logs")
-        started.append(nats)
-        nats_url = nats.address
+    accounts = NatsAccounts.generate([E2E_PREFIX, PERMISSIONS_PREFIX], test_user=True)
+    nats = start_nats(root, root / "logs", accounts=accounts)
+    started.append(nats)
     if not mongodb_uri:
         mongo = start_mongo(":memory:", root / "logs", durable=False)
         started.append(mongo)
         mongodb_uri = mongo.address
-    yield {"nats_url": nats_url, "mongodb_uri": mongodb_uri}
+    yield {
+        "nats_url": accounts.url(nats.address, TEST_USER),
+        "nats_address": nats.address,
+        "nats_accounts": accounts,
+        "e2e_prefix": E2E_PREFIX,
+        "permissions_prefix": PERMISSIONS_PREFIX,
+        "mongodb_uri": mongodb_uri,
+    }
     for process in reversed(started):
         process.stop()
 

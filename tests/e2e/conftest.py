@@ -24,10 +24,13 @@ SERVICE = As(Role.SERVICE, "orders")
 
 @pytest.fixture(scope="session")
 def suite(infra, tmp_path_factory):
-    prefix = "e2e" + uuid.uuid4().hex[:8]
+    # The services connect as their own NATS users, whose permissions name this prefix;
+    # suite.nats_url carries the unlimited test user's credentials, for tests that publish.
+    prefix = infra["e2e_prefix"]
     config = SuiteConfig(
         state_dir=tmp_path_factory.mktemp("suite"), ports=free_ports(), mongodb_uri=infra["mongodb_uri"],
-        nats_url=infra["nats_url"], subject_prefix=prefix, database_prefix=prefix, durable=False,
+        nats_url=infra["nats_url"], nats_accounts=infra["nats_accounts"], subject_prefix=prefix, database_prefix=prefix,
+        durable=False,
     )
     running = Suite(config)
     running.start(timeout=90)

@@ -115,7 +115,7 @@ async def test_outbox_relay_publishes_in_order_deletes_and_survives_republishing
             event = events_pb2.MessageDelivered(event_id=f"ev{i}", message=chat_pb2.Message(message_id=f"m{i}", text=f"текст {i}"))
             docs.append(outbox_document(subject, event, f"ev{i}", now + dt.timedelta(milliseconds=i)))
         await db[OUTBOX_COLLECTION].insert_many(docs)
-        relay = OutboxRelay(db[OUTBOX_COLLECTION], platform_nats.EventPublisher(js))
+        relay = OutboxRelay(db[OUTBOX_COLLECTION], platform_nats.EventPublisher(js), producer="chat")
         assert await relay.publish_pending() == 5
         assert await db[OUTBOX_COLLECTION].count_documents({}) == 0
         # A crash after publishing but before deleting republishes: JetStream drops the copies.
@@ -128,6 +128,7 @@ async def test_outbox_relay_publishes_in_order_deletes_and_survives_republishing
 
         async def handler(msg):
             assert msg.headers[platform_nats.EVENT_TYPE_HEADER] == "prilavok.chat.v1.MessageDelivered"
+            assert msg.headers[platform_nats.PRODUCER_HEADER] == "chat", "the relay names its producer"
             received.append(events_pb2.MessageDelivered.FromString(msg.data).message.message_id)
             if len(received) == 5:
                 done.set()
@@ -137,3 +138,38 @@ async def test_outbox_relay_publishes_in_order_deletes_and_survives_republishing
     finally:
         await client.drop_database(unique)
         await client.close()
+
+
+async def test_a_consumer_started_before_its_stream_waits_for_the_producer_to_create_it(infra, unique):
+    """Each producer creates only its own stream (its NATS user may create no other), so a
+    consumer may start first: it waits, then reads everything the producer published."""
+    nc = await platform_nats.connect(infra["nats_url"], "test-early-consumer")
+    js = nc.jetstream()
+    stream = platform_nats.stream_name(unique, "moderation")
+    received: list[bytes] = []
+    done, stop = asyncio.Event(), asyncio.Event()
+
+    async def handler(msg):
+        received.append(msg.data)
+        done.set()
+
+    task = asyncio.create_task(platform_nats.run_pull_consumer(
+        js, stream=stream, durable="early", filter_subject=platform_nats.subject(unique, "moderation", ">"), handler=handler, stop=stop,
+    ))
+    try:
+        await asyncio.sleep(0.6)
+        assert not task.done(), "the consumer keeps waiting for the stream instead of failing"
+        await platform_nats.ensure_streams(js, platform_nats.own_streams(unique, "moderation"))
+        await platform_nats.EventPublisher(js).publish(platform_nats.subject(unique, "moderation", "review", "resolved"), b"r1", "e1")
+        await asyncio.wait_for(done.wait(), timeout=10)
+        assert received == [b"r1"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+        await js.delete_stream(stream)
+        await nc.drain()
+
+
+def test_only_producers_create_a_stream_and_only_their_own():
+    assert [s.name for s in platform_nats.own_streams("p", "returns")] == ["P_RETURNS"]
+    assert platform_nats.own_streams("p", "notify") == []

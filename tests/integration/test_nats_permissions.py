@@ -1,0 +1,240 @@
+"""NATS accounts and permissions against a real nats-server (devstack/nats_config.py): nobody
+connects anonymously; each service's user publishes only its own events and consumes only the
+streams it needs; a forged event on another producer's subject is refused by the server.
+The Kubernetes configuration (deploy/kubernetes/nats.conf) is started and checked too."""
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import time
+
+import nats
+import pytest
+from nats.js.api import StreamConfig
+
+from devstack.nats_config import KUBERNETES_MONITOR_PORT, KUBERNETES_STORE, SERVICES, TEST_USER, NatsAccounts, password_variable
+from devstack.processes import free_port, port_is_open, spawn, tool, wait_for
+from prilavok.moderation.v1 import events_pb2 as moderation_events
+from prilavok_platform import nats as platform_nats
+
+pytestmark = pytest.mark.integration
+# A request the server refuses is never answered: the client gives up after this long.
+REFUSED = 0.5
+
+KUBERNETES_CONFIG = pathlib.Path(__file__).resolve().parents[2] / "deploy" / "kubernetes" / "nats.conf"
+# What a consumer of each stream pulls in the suite (durable, subjects below the producer).
+NEEDS = {
+    "moderation": [("chat", "moderation-chat-messages", "message.>")],
+    "chat": [("moderation", "chat-review-resolved", "review.resolved")],
+    "returns": [("moderation", "returns-moderation-penalties", "penalty.>")],
+    "notify": [("chat", "notify-chat", ">"), ("moderation", "notify-moderation", ">"), ("returns", "notify-returns", ">")],
+}
+
+
+class Client:
+    """A connection as one user, collecting the errors the server reports asynchronously."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.nc: nats.aio.client.Client | None = None
+
+    async def connect(self, address: str, user: str, password: str) -> Client:
+        async def on_error(exc: Exception) -> None:
+            self.errors.append(str(exc))
+
+        self.nc = await nats.connect(address, user=user, password=password, inbox_prefix=platform_nats.inbox_prefix(user),
+                                     error_cb=on_error, allow_reconnect=False, connect_timeout=2)
+        return self
+
+    def js(self, timeout: float = 5.0):
+        assert self.nc is not None
+        return self.nc.jetstream(timeout=timeout)
+
+    async def refused(self, subject: str, timeout: float = 2.0) -> bool:
+        """Waits for the server's permissions violation naming `subject`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any("permissions violation" in e.lower() and subject.lower() in e.lower() for e in self.errors):
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    async def close(self) -> None:
+        if self.nc is not None and not self.nc.is_closed:
+            await self.nc.close()
+
+
+@pytest.fixture
+async def world(infra):
+    prefix, address, accounts = infra["permissions_prefix"], infra["nats_address"], infra["nats_accounts"]
+    clients: list[Client] = []
+
+    async def as_user(user: str) -> Client:
+        client = await Client().connect(address, user, accounts.passwords[user])
+        clients.append(client)
+        return client
+
+    admin = await as_user(TEST_USER)
+    yield prefix, as_user, admin
+    for spec in platform_nats.suite_streams(prefix):
+        try:
+            await admin.js().delete_stream(spec.name)
+        except nats.js.errors.NotFoundError:
+            pass
+    for client in clients:
+        await client.close()
+
+
+async def _stream_messages(admin: Client, prefix: str, producer: str) -> int:
+    info = await admin.js().stream_info(platform_nats.stream_name(prefix, producer))
+    return info.state.messages
+
+
+async def test_anonymous_and_wrong_password_connections_are_refused(infra):
+    for credentials in ({}, {"user": "chat", "password": "not-the-password"}, {"user": "nobody", "password": "x"}):
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            await nats.connect(infra["nats_address"], allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2, **credentials)
+
+
+async def test_a_review_resolved_event_forged_by_the_chat_user_is_refused_by_the_server(world):
+    prefix, as_user, admin = world
+    moderation, chat = await as_user("moderation"), await as_user("chat")
+    await platform_nats.ensure_streams(moderation.js(), platform_nats.own_streams(prefix, "moderation"))
+    forged = moderation_events.ReviewResolved(event_id="forged-1")
+    subject = platform_nats.subject(prefix, "moderation", "review", "resolved")
+    headers = platform_nats.event_headers(forged, "moderation")
+    assert admin.nc is not None and chat.nc is not None
+    watcher = await admin.nc.subscribe(f"{prefix}.moderation.>")
+
+    await chat.nc.publish(subject, forged.SerializeToString(), headers=headers)  # plain publish
+    await chat.nc.flush()
+    assert await chat.refused(subject), chat.errors
+    with pytest.raises(nats.errors.TimeoutError):
+        await watcher.next_msg(timeout=0.3)
+    with pytest.raises(nats.errors.TimeoutError):  # JetStream publish: refused, so never acknowledged
+        await chat.js().publish(subject, forged.SerializeToString(), headers={**headers, "Nats-Msg-Id": "forged-2"}, timeout=REFUSED)
+    assert await _stream_messages(admin, prefix, "moderation") == 0, "nothing reached moderation's stream"
+    # Nor may chat touch moderation's stream itself.
+    stream = platform_nats.stream_name(prefix, "moderation")
+    with pytest.raises(nats.errors.TimeoutError):
+        await chat.js(REFUSED).add_stream(StreamConfig(name=stream, subjects=[f"{prefix}.moderation.>", f"{prefix}.elsewhere"]))
+    with pytest.raises(nats.errors.TimeoutError):
+        await chat.js(REFUSED).purge_stream(stream)
+    assert await chat.refused(f"$JS.API.STREAM.CREATE.{stream}") and await chat.refused(f"$JS.API.STREAM.PURGE.{stream}")
+
+
+async def test_the_notify_user_publishes_no_event_and_creates_no_stream(world):
+    prefix, as_user, admin = world
+    notify = await as_user("notify")
+    assert notify.nc is not None
+    subjects = [platform_nats.subject(prefix, producer, "anything", "at_all") for producer in (*platform_nats.PRODUCERS, "notify")]
+    for subject in subjects:
+        await notify.nc.publish(subject, b"forged", headers=platform_nats.event_headers(moderation_events.PenaltyIssued, "moderation"))
+    await notify.nc.flush()
+    for subject in subjects:
+        assert await notify.refused(subject), f"notify published on {subject}: {notify.errors}"
+    for name in ("NOTIFY", "CHAT"):
+        with pytest.raises(nats.errors.TimeoutError):
+            await notify.js(REFUSED).add_stream(StreamConfig(name=f"{prefix}_{name}".upper(), subjects=[f"{prefix}.{name.lower()}.>"]))
+    # Its only publication is the in-app fan-out among its own replicas, outside every stream.
+    fanout = f"{prefix}.inapp.notification"
+    listener = await notify.nc.subscribe(fanout)
+    await notify.nc.publish(fanout, b"n1")
+    assert (await listener.next_msg(timeout=2)).data == b"n1"
+
+
+PUBLISHED = {"chat": ["message.delivered"], "moderation": ["review.resolved", "penalty.issued"], "returns": ["claim.opened"]}
+
+
+def _matches(tail: str, event: str) -> bool:
+    return tail == ">" or event == tail or (tail.endswith(".>") and event.startswith(tail[:-1]))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_each_service_publishes_its_own_events_and_consumes_the_streams_it_needs(world, service):
+    prefix, as_user, admin = world
+    for producer, events in PUBLISHED.items():  # every producer creates its own stream and publishes on it
+        client = await as_user(producer)
+        await platform_nats.ensure_streams(client.js(), platform_nats.own_streams(prefix, producer))
+        await platform_nats.ensure_streams(client.js(), platform_nats.own_streams(prefix, producer))  # again: update
+        for event in events:
+            await platform_nats.EventPublisher(client.js()).publish(
+                platform_nats.subject(prefix, producer, *event.split(".")), event.encode(), f"{producer}-{event}")
+    expected = {(producer, durable): [e.encode() for e in PUBLISHED[producer] if _matches(tail, e)] for producer, durable, tail in NEEDS[service]}
+    me = await as_user(service)
+    got: dict[tuple[str, str], list[bytes]] = {key: [] for key in expected}
+    stop, done = asyncio.Event(), asyncio.Event()
+
+    async def consume(producer: str, durable: str, tail: str) -> None:
+        async def handler(msg):
+            got[(producer, durable)].append(msg.data)
+            if got == expected:
+                done.set()
+
+        await platform_nats.run_pull_consumer(me.js(), stream=platform_nats.stream_name(prefix, producer), durable=durable,
+                                              filter_subject=platform_nats.subject(prefix, producer, *tail.split(".")),
+                                              handler=handler, stop=stop)
+
+    tasks = [asyncio.create_task(consume(*need)) for need in NEEDS[service]]
+    try:
+        await asyncio.wait_for(done.wait(), timeout=10)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    assert got == expected
+    for producer, durable, _ in NEEDS[service]:
+        info = await admin.js().consumer_info(platform_nats.stream_name(prefix, producer), durable)
+        assert info.num_ack_pending == 0 and info.num_pending == 0, f"{service} acknowledged what it read from {producer}"
+    assert not me.errors, me.errors
+
+
+@pytest.mark.parametrize(("service", "stream_of"), [("returns", "chat"), ("chat", "returns"), ("moderation", "returns")])
+async def test_a_service_cannot_read_a_stream_it_does_not_need(world, service, stream_of):
+    prefix, as_user, admin = world
+    producer = await as_user(stream_of)
+    await platform_nats.ensure_streams(producer.js(), platform_nats.own_streams(prefix, stream_of))
+    me = await as_user(service)
+    stream = platform_nats.stream_name(prefix, stream_of)
+    with pytest.raises(nats.errors.TimeoutError):
+        await me.js(REFUSED).pull_subscribe(f"{prefix}.{stream_of}.>", durable=f"{service}-snoop", stream=stream)
+    assert await me.refused(f"$JS.API.CONSUMER.INFO.{stream}")
+    assert me.nc is not None
+    await me.nc.subscribe(f"{prefix}.{stream_of}.>")  # nor listen to its events on core NATS
+    await me.nc.subscribe("_INBOX.notify.>")  # nor to another service's replies
+    assert await me.refused(f"subscription to \"{prefix}.{stream_of}.>\"") and await me.refused('subscription to "_INBOX.notify.>"')
+
+
+async def test_the_kubernetes_configuration_refuses_anonymous_and_forged_publishes(tmp_path):
+    passwords = {service: f"k8s-{service}-secret" for service in SERVICES}
+    port, monitor = free_port(), free_port()
+    env = {**os.environ, **{password_variable(s): p for s, p in passwords.items()}}
+    # The shipped file, but listening here and storing in a temporary directory.
+    text = KUBERNETES_CONFIG.read_text()
+    for shipped, here in ((KUBERNETES_STORE, str(tmp_path / "store")), ('"0.0.0.0:4222"', f'"127.0.0.1:{port}"'),
+                          (f"http_port: {KUBERNETES_MONITOR_PORT}", f"http_port: {monitor}")):
+        assert shipped in text
+        text = text.replace(shipped, here)
+    config = tmp_path / "nats.conf"
+    config.write_text(text)
+    server = spawn("nats-k8s", [tool("nats-server"), "-c", str(config)], tmp_path / "nats.log", env)
+    try:
+        wait_for(lambda: port_is_open("127.0.0.1", port), "nats-server (Kubernetes configuration)", server, 20)
+        address = f"nats://127.0.0.1:{port}"
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            await nats.connect(address, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2)
+        accounts = NatsAccounts(("prilavok",), passwords)
+        moderation = await Client().connect(address, "moderation", accounts.passwords["moderation"])
+        chat = await Client().connect(address, "chat", accounts.passwords["chat"])
+        try:
+            await platform_nats.ensure_streams(moderation.js(), platform_nats.own_streams("prilavok", "moderation"))
+            ack = await moderation.js().publish("prilavok.moderation.review.resolved", b"real", headers={"Nats-Msg-Id": "r1"})
+            assert ack.stream == "PRILAVOK_MODERATION"
+            with pytest.raises(nats.errors.TimeoutError):
+                await chat.js(REFUSED).publish("prilavok.moderation.review.resolved", b"forged", headers={"Nats-Msg-Id": "f1"})
+            assert await chat.refused("prilavok.moderation.review.resolved")
+        finally:
+            await moderation.close()
+            await chat.close()
+    finally:
+        server.stop()
