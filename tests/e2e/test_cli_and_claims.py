@@ -19,7 +19,7 @@ from prilavok.common.v1 import common_pb2
 from prilavok.returns.v1 import returns_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
-from tests.e2e.conftest import SERVICE, md
+from tests.e2e.conftest import SERVICE, field_violations, md
 
 pytestmark = pytest.mark.e2e
 
@@ -124,5 +124,10 @@ def test_record_purchase_answers_a_retry_and_refuses_another_version_of_the_orde
     unpacked = error_details_pb2.ErrorInfo()
     info.Unpack(unpacked)
     assert unpacked.reason == "PURCHASE_ALREADY_RECORDED" and unpacked.metadata["fields"] == "purchase.quantity"
+    # The same request id with another purchase: IDEMPOTENCY_KEY_REUSED naming what differs.
+    with pytest.raises(grpc.RpcError) as reused:
+        returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="r1", purchase=purchase), metadata=md(SERVICE))
+    assert reused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and field_violations(reused.value).keys() == {"purchase.quantity"}
+    purchase.quantity = 1
     retry = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="r1", purchase=purchase), metadata=md(SERVICE))
-    assert not retry.created and retry.purchase.quantity == 1  # the same request id: what it recorded
+    assert not retry.created and retry.purchase == first.purchase  # the same request: what it recorded

@@ -150,8 +150,11 @@ async def test_record_purchase_by_request_and_by_order_line_as_stored(world):
     cmd = c.RecordPurchase(SERVICE, "rq", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 0, paid)
     first, created = await h.record_purchase(cmd)
     assert created and first.quantity == 1
-    assert await h.record_purchase(c.RecordPurchase(SERVICE, "rq", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 9, paid)) == (
+    assert await h.record_purchase(c.RecordPurchase(SERVICE, "rq", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 1, paid)) == (
         first, False)  # a retry: what the request recorded
+    with pytest.raises(InvalidArgument) as reused:  # the request id with another purchase
+        await h.record_purchase(c.RecordPurchase(SERVICE, "rq", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 9, paid))
+    assert reused.value.reason == "IDEMPOTENCY_KEY_REUSED" and [v.field for v in reused.value.violations] == ["purchase.quantity"]
     same, created = await h.record_purchase(c.RecordPurchase(SERVICE, "rq2", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 1, paid))
     assert not created and same.purchase_id == first.purchase_id
     with pytest.raises(PurchaseAlreadyRecorded) as err:

@@ -21,6 +21,7 @@ from prilavok_platform.outbox import OUTBOX_INDEXES
 from services.returns.domain.access import ClaimScope
 from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, EntryKind, LedgerEntry, Money
 from services.returns.domain.model import (
+    AppliedRequest,
     ApprovalMode,
     Claim,
     ClaimNote,
@@ -128,7 +129,7 @@ def claim_to_doc(c: Claim) -> Doc:
         "notes": [{"author": n.author.key, "text": n.text, "status": n.status.value, "at": n.at} for n in c.notes],
         "applied_requests": list(c.applied_requests),
         "refund_state": c.refund_state.value if c.refund_state else None, "refund_held": money_doc(c.refund_held),
-        "held_at": c.held_at, "refund_paid_at": c.refund_paid_at,
+        "held_at": c.held_at, "refund_paid_at": c.refund_paid_at, "request_fingerprint": dict(c.request_fingerprint),
     }
     if c.is_open:
         doc["active_purchase_id"] = c.purchase_id  # the unique sparse index backs the one-open-claim rule
@@ -151,6 +152,7 @@ def claim_from(d: Doc) -> Claim:
         version=d.get("version", 0), applied_requests=tuple(d.get("applied_requests", ())),
         refund_state=RefundState(d["refund_state"]) if d.get("refund_state") else None, refund_held=money_from(d.get("refund_held")),
         held_at=d.get("held_at"), refund_paid_at=d.get("refund_paid_at"),
+        request_fingerprint=tuple(d.get("request_fingerprint", {}).items()),
     )
 
 
@@ -311,9 +313,31 @@ class MongoBalances:
                 Money(int(doc.get("held", {}).get(currency, 0)), currency), doc.get("updated_at"))
 
 
+class MongoRequests:
+    """`claim_requests`: one document per claim move made, by request key."""
+
+    def __init__(self, db: AsyncDatabase, session: Session):
+        self._c = db.claim_requests
+        self._s = session
+
+    async def get(self, key: str) -> AppliedRequest | None:
+        d = await self._c.find_one({"_id": key}, session=self._s)
+        if not d:
+            return None
+        return AppliedRequest(d["_id"], d["method"], d["claim_id"], tuple(d.get("fingerprint", {}).items()), d["at"])
+
+    async def add(self, request: AppliedRequest) -> None:
+        doc = {"_id": request.key, "method": request.method, "claim_id": request.claim_id,
+               "fingerprint": dict(request.fingerprint), "at": request.at}
+        try:
+            await self._c.insert_one(doc, session=self._s)
+        except DuplicateKeyError:
+            raise _concurrent(f"request {request.key}", "REQUEST_CONCURRENT_UPDATE") from None
+
+
 def repositories(db: AsyncDatabase, session: Session) -> ReturnsRepositories:
     return ReturnsRepositories(MongoPurchases(db, session), MongoClaims(db, session), MongoLedger(db, session),
-                               MongoBalances(db, session))
+                               MongoBalances(db, session), MongoRequests(db, session))
 
 
 __all__ = ["INDEXES", "repositories"]

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import hashlib
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
+from prilavok_platform import idempotency
 from prilavok_platform.errors import Aborted, AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, Validator
 from prilavok_platform.identity import Identity, Party
 from prilavok_platform.ids import StableIds
@@ -24,7 +24,6 @@ MAX_QUANTITY = 10_000
 DEFAULT_QUANTITY = 1  # a quantity left out (0 on the wire) means one item
 MAX_COMMENT_CHARS = 2000
 NOTES_KEPT = 20  # a claim keeps the last notes its parties wrote
-APPLIED_REQUESTS_KEPT = 50  # request ids remembered per claim for idempotent retries
 
 
 # The same parts give the same id, so a retried request finds what the first one made.
@@ -100,7 +99,7 @@ class HandoverMethod(str, enum.Enum):
 
 # The fields of a purchase a request gives, in the order they are reported.
 PURCHASE_FIELDS = ("order_id", "item_id", "item_name", "buyer_id", "shop_id", "price", "quantity", "paid_at", "delivered_at")
-Fingerprint = tuple[tuple[str, str], ...]  # (field, digest of its value) in PURCHASE_FIELDS order
+Fingerprint = idempotency.Fingerprint  # (field, digest of its value), in the order given
 
 
 @dataclass(frozen=True)
@@ -147,20 +146,14 @@ def to_millisecond(at: dt.datetime) -> dt.datetime:
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
-def _canonical(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Money):
-        return f"{value.amount_minor} {value.currency_code}"
-    if isinstance(value, dt.datetime):
-        return to_millisecond(value).isoformat()
-    return str(value)
-
-
 def fingerprint_of(purchase: Purchase) -> Fingerprint:
-    return tuple(
-        (name, hashlib.sha256(_canonical(getattr(purchase, name)).encode()).hexdigest()[:16]) for name in PURCHASE_FIELDS
-    )
+    """A digest of each field of the purchase (`prilavok_platform.idempotency`; kept with it)."""
+    return idempotency.fingerprint({name: getattr(purchase, name) for name in PURCHASE_FIELDS})
+
+
+def _as_requested(fingerprint: Fingerprint) -> Fingerprint:
+    """The fingerprint's fields named as RecordPurchaseRequest names them ('purchase.price')."""
+    return tuple((f"purchase.{name}", digest) for name, digest in fingerprint)
 
 
 def differing_fields(stored: Purchase, candidate: Purchase) -> list[str]:
@@ -197,15 +190,18 @@ class PurchaseAlreadyRecorded(AlreadyExists):
     """The order line is recorded with other values: ALREADY_EXISTS, naming what differs."""
 
 
-def record_purchase(candidate: Purchase, by_request: Purchase | None, same_line: Purchase | None) -> tuple[Purchase, bool]:
+def record_purchase(candidate: Purchase, by_request: Purchase | None, same_line: Purchase | None, request_id: str) -> tuple[Purchase, bool]:
     """Whether a RecordPurchase request records `candidate` (True) or answers with a stored
     purchase (False). One purchase per order line: its id comes from (order_id, item_id).
 
-    - the caller's request id was seen before (`by_request`): a retry, answered with what that
-      request recorded;
+    - the caller's request id was seen before (`by_request`): with the same purchase, a retry,
+      answered with what that request recorded; with another, INVALID_ARGUMENT
+      IDEMPOTENCY_KEY_REUSED naming the fields that differ (a request id names one request);
     - the order line is stored (`same_line`) with the same fields: answered with it;
     - the order line is stored with other fields: ALREADY_EXISTS naming the fields that differ."""
     if by_request is not None:
+        stored = by_request.fingerprint  # empty for purchases recorded before fingerprints: any retry is the same
+        idempotency.require_same_request(_as_requested(stored), _as_requested(candidate.fingerprint), request_id=request_id)
         return by_request, False
     if same_line is None:
         return candidate, True
@@ -267,7 +263,10 @@ class Claim:
     shipping_reimbursed: Money | None = None
     notes: tuple[ClaimNote, ...] = ()
     version: int = 0
+    # Request keys of moves made before request records existed (read, no longer written).
     applied_requests: tuple[str, ...] = ()
+    # The OpenClaim request that opened it (a digest per field), for its retries.
+    request_fingerprint: Fingerprint = ()
     # A settlement that pays the buyer: PAID, or PENDING_FUNDS holding `refund_held` (refund +
     # shipping) since `held_at`; None while nothing is paid.
     refund_state: RefundState | None = None
@@ -372,13 +371,40 @@ def pay_held(claim: Claim, now: dt.datetime) -> Claim:
                    version=claim.version + 1)
 
 
-def stamp_move(before: Claim, transition: Transition, key: str) -> Transition:
-    """Stamps a move as applied: the next version, and the request key kept for retries."""
-    claim = replace(
-        transition.claim, version=before.version + 1,
-        applied_requests=(*before.applied_requests, key)[-APPLIED_REQUESTS_KEPT:],
-    )
-    return replace(transition, claim=claim)
+def stamp_move(before: Claim, transition: Transition) -> Transition:
+    """Stamps a move as applied: the claim's next version."""
+    return replace(transition, claim=replace(transition.claim, version=before.version + 1))
+
+
+@dataclass(frozen=True)
+class AppliedRequest:
+    """A claim move made under a request id, kept with its effect (same transaction): which RPC
+    on which claim and a digest of each field it sent. A retry is answered with the claim; the
+    same id sent with anything else is refused."""
+
+    key: str  # `request_key(caller, request_id)`
+    method: str  # the RPC, e.g. "DecideClaim"
+    claim_id: str
+    fingerprint: Fingerprint
+    at: dt.datetime
+
+
+def require_same_move(applied: AppliedRequest, method: str, fingerprint: Fingerprint, request_id: str) -> None:
+    """A request id names one request: the same RPC with the same fields (the claim's id among
+    them), else INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming what differs."""
+    if applied.method != method:
+        raise InvalidArgument(FieldViolation(
+            "request_id", f"was first used for {applied.method} (claim {applied.claim_id}); use a new request_id for {method}",
+        ), reason=idempotency.REASON)
+    idempotency.require_same_request(applied.fingerprint, fingerprint, request_id=request_id)
+
+
+def replay_open(existing: Claim, fingerprint: Fingerprint, request_id: str) -> Claim:
+    """OpenClaim again under a request id that opened `existing`: the same request gets the
+    claim (as it is now); another (another purchase, description...) is IDEMPOTENCY_KEY_REUSED.
+    Claims opened before fingerprints were kept accept any retry."""
+    idempotency.require_same_request(existing.request_fingerprint, fingerprint, request_id=request_id)
+    return existing
 
 
 def new_purchase(
@@ -419,7 +445,7 @@ def new_purchase(
 def open_claim(
     *, claim_id: str, purchase: Purchase, description: str, photo_ids: tuple[str, ...], video_id: str,
     requested_form: CompensationForm | None, quantity: int, thread_id: str, defect_found_at: dt.datetime | None,
-    open_claim_exists: bool, now: dt.datetime, policy: ReturnsPolicy,
+    open_claim_exists: bool, now: dt.datetime, policy: ReturnsPolicy, request_fingerprint: Fingerprint = (),
 ) -> Claim:
     v = Validator()
     v.text(description, "description", max_len=policy.max_description_chars)
@@ -461,7 +487,7 @@ def open_claim(
         buyer_id=purchase.buyer_id, shop_id=purchase.shop_id, status=ClaimStatus.AWAITING_SELLER,
         description=description, requested_form=requested_form, quantity=quantity, unit_price=purchase.price,
         created_at=now, updated_at=now, photo_ids=tuple(photo_ids), video_id=video_id, thread_id=thread_id,
-        defect_found_at=defect_found_at,
+        defect_found_at=defect_found_at, request_fingerprint=request_fingerprint,
     )
 
 

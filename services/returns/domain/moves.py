@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+from prilavok_platform import idempotency
 from services.returns.domain import commands, model
 from services.returns.domain.access import ClaimAction
 from services.returns.domain.ledger import Money
-from services.returns.domain.model import Claim, ReturnsPolicy, Transition
+from services.returns.domain.model import Claim, Fingerprint, ReturnsPolicy, Transition
 
+_METHODS: dict[type[commands.ClaimMove], str] = {
+    commands.DecideClaim: "DecideClaim",
+    commands.RequestReconsideration: "RequestReconsideration",
+    commands.RespondToOffer: "RespondToOffer",
+    commands.HandOverItem: "HandOverItem",
+    commands.ConfirmReceipt: "ConfirmReceipt",
+    commands.CancelClaim: "CancelClaim",
+}
 _ACTIONS: dict[type[commands.ClaimMove], ClaimAction] = {
     commands.DecideClaim: ClaimAction.DECIDE,
     commands.RequestReconsideration: ClaimAction.RECONSIDER,
@@ -21,6 +30,44 @@ _ACTIONS: dict[type[commands.ClaimMove], ClaimAction] = {
 
 def action(cmd: commands.ClaimMove) -> ClaimAction:
     return _ACTIONS[type(cmd)]
+
+
+def request_of(cmd: commands.ClaimMove) -> tuple[str, Fingerprint]:
+    """The RPC a move command came from and its fingerprint: every field that shapes the move,
+    named as the request names them (a reused request id is reported by those names)."""
+    fields: dict[str, object] = {"claim_id": cmd.claim_id}
+    if isinstance(cmd, commands.DecideClaim):
+        fields["expected_version"] = cmd.expected_version
+        if isinstance(cmd.decision, model.Approve):
+            offer = cmd.decision.offer
+            fields.update({
+                "approve.mode": cmd.decision.mode, "approve.offer.form": offer.form if offer else None,
+                "approve.offer.refund_amount": offer.refund if offer else None,
+                "approve.offer.shipping_reimbursement": offer.shipping if offer else None,
+                "approve.offer.handover_method": offer.handover if offer else None,
+            })
+        elif isinstance(cmd.decision, model.Reject):
+            fields.update({"reject.reason": cmd.decision.reason, "reject.comment": cmd.decision.comment})
+    elif isinstance(cmd, commands.RequestReconsideration):
+        fields.update({"comment": cmd.comment, "photo_ids": cmd.photo_ids, "video_id": cmd.video_id})
+    elif isinstance(cmd, commands.RespondToOffer):
+        fields.update({"accept": cmd.accept, "comment": cmd.comment})
+    elif isinstance(cmd, commands.HandOverItem):
+        fields.update({"method": cmd.method, "pickup_point_id": cmd.pickup_point_id})
+    elif isinstance(cmd, commands.ConfirmReceipt):
+        fields.update({"defect_confirmed": cmd.defect_confirmed, "comment": cmd.comment})
+    else:
+        fields["reason"] = cmd.reason
+    return _METHODS[type(cmd)], idempotency.fingerprint(fields)
+
+
+def open_claim_fingerprint(cmd: commands.OpenClaim) -> Fingerprint:
+    """The OpenClaim request's fingerprint (the quantity as the domain reads it: 0 is one)."""
+    return idempotency.fingerprint({
+        "purchase_id": cmd.purchase_id, "description": cmd.description, "photo_ids": cmd.photo_ids, "video_id": cmd.video_id,
+        "requested_form": cmd.requested_form, "quantity": model.quantity_or_default(cmd.quantity), "thread_id": cmd.thread_id,
+        "defect_found_at": cmd.defect_found_at,
+    })
 
 
 def apply(claim: Claim, cmd: commands.ClaimMove, now: dt.datetime, policy: ReturnsPolicy, refundable: Money | None = None) -> Transition:

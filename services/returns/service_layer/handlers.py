@@ -49,7 +49,7 @@ class ReturnsHandlers:
         async def work(tx: Tx) -> tuple[Purchase, bool]:
             by_request = await tx.repos.purchases.find_by_request(candidate.request_key)
             same_line = None if by_request else await tx.repos.purchases.get(candidate.purchase_id)
-            purchase, created = model.record_purchase(candidate, by_request, same_line)
+            purchase, created = model.record_purchase(candidate, by_request, same_line, cmd.request_id)
             if created:
                 await tx.repos.purchases.add(purchase)
                 posted = await post(tx, purchase.sale(), now, check_posted=False)
@@ -74,18 +74,19 @@ class ReturnsHandlers:
         access.require_may_open_claims(cmd.caller)
         claim_id = model.claim_id_for(cmd.caller.user_id, cmd.request_id)
         now, policy = self._clock.now(), self._policy.current
+        fingerprint = moves.open_claim_fingerprint(cmd)
 
         async def work(tx: Tx) -> tuple[Claim, bool]:
             existing = await tx.repos.claims.get(claim_id)
-            if existing is not None:
-                return existing, False
+            if existing is not None:  # the request id opened a claim: a retry, or a reuse refused
+                return model.replay_open(existing, fingerprint, cmd.request_id), False
             purchase = await load_purchase(tx.repos, cmd.purchase_id)
             access.require_may_open_claim(cmd.caller, purchase)
             claim = model.open_claim(
                 claim_id=claim_id, purchase=purchase, description=cmd.description, photo_ids=cmd.photo_ids,
                 video_id=cmd.video_id, requested_form=cmd.requested_form, quantity=cmd.quantity, thread_id=cmd.thread_id,
                 defect_found_at=cmd.defect_found_at, open_claim_exists=await tx.repos.claims.has_open_claim(purchase.purchase_id),
-                now=now, policy=policy,
+                now=now, policy=policy, request_fingerprint=fingerprint,
             )
             await tx.repos.claims.add(claim)
             tx.emit(*model.opened(claim))
@@ -120,22 +121,29 @@ class ReturnsHandlers:
         return await self._move(cmd)
 
     async def _move(self, cmd: commands.ClaimMove) -> Claim:
-        """The common path of every claim move: once per request id, by whom access allows,
-        saved with its posting and events in one transaction."""
+        """The common path of every claim move: once per request id (kept with the move, in its
+        transaction: a retry gets the claim as it is now, the id reused for another request is
+        IDEMPOTENCY_KEY_REUSED), by whom access allows, saved with its money and events."""
         require_ids(claim_id=cmd.claim_id, request_id=cmd.request_id)
         key = model.request_key(cmd.caller, cmd.request_id)
+        method, fingerprint = moves.request_of(cmd)
         now, policy = self._clock.now(), self._policy.current
 
         async def work(tx: Tx) -> Claim:
+            applied = await tx.repos.requests.get(key)
+            if applied is not None:
+                model.require_same_move(applied, method, fingerprint, cmd.request_id)
+                return await _load_claim(tx.repos, cmd.caller, applied.claim_id)  # a retry of a move already made
             before = await _load_claim(tx.repos, cmd.caller, cmd.claim_id)
             if before.has_applied(key):
-                return before  # a retry of a move already made
+                return before  # a retry of a move made before request records existed
             access.require_may(moves.action(cmd), cmd.caller, before)
             # A decision is checked against what is left to refund on the order line.
             refundable = (await load_purchase(tx.repos, before.purchase_id)).refundable if isinstance(cmd, commands.DecideClaim) else None
-            transition = model.stamp_move(before, moves.apply(before, cmd, now, policy, refundable), key)
+            transition = model.stamp_move(before, moves.apply(before, cmd, now, policy, refundable))
             transition, posted = await settle(tx, transition, now, policy)
             await tx.repos.claims.save(transition.claim, before.version)
+            await tx.repos.requests.add(model.AppliedRequest(key, method, before.claim_id, fingerprint, now))
             tx.emit(*transition.emitted(posted.entries, posted.held))
             return transition.claim
 

@@ -9,7 +9,7 @@ from typing import Protocol
 from prilavok_platform.pagination import KeysetOrder
 from services.returns.domain.access import ClaimScope
 from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, LedgerEntry, Money
-from services.returns.domain.model import Claim, ClaimStatus, Purchase
+from services.returns.domain.model import AppliedRequest, Claim, ClaimStatus, Purchase
 
 # Newest claims first; the id breaks ties. Stored as `created_at` and `_id`.
 CLAIM_ORDER = KeysetOrder(("created_at", -1, dt.datetime), ("_id", -1, str))
@@ -80,9 +80,19 @@ class BalanceRepository(Protocol):
         """The balance, the refunds held on it, and when it last changed (None: never)."""
 
 
+class RequestRepository(Protocol):
+    """The claim moves made, by request key: stored in the move's transaction."""
+
+    async def get(self, key: str) -> AppliedRequest | None: ...
+
+    async def add(self, request: AppliedRequest) -> None:
+        """ABORTED (REQUEST_CONCURRENT_UPDATE) if the key was stored meanwhile."""
+
+
 @dataclass
 class ReturnsRepositories:
     purchases: PurchaseRepository
     claims: ClaimRepository
     ledger: LedgerRepository
     balances: BalanceRepository
+    requests: RequestRepository

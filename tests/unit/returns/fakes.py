@@ -9,7 +9,7 @@ from prilavok_platform.errors import Aborted
 from prilavok_platform.pagination import page_in_memory
 from services.returns.domain.access import ClaimScope
 from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, LedgerEntry, Money
-from services.returns.domain.model import Claim, ClaimStatus, Purchase, RefundState
+from services.returns.domain.model import AppliedRequest, Claim, ClaimStatus, Purchase, RefundState
 from services.returns.service_layer.ports import CLAIM_ORDER, LEDGER_ORDER, PENDING_ORDER, ReturnsRepositories
 
 
@@ -136,5 +136,18 @@ class FakeBalances:
         return self.held.get(account, {}).get(currency, 0)
 
 
+class FakeRequests:
+    def __init__(self) -> None:
+        self.items: dict[str, AppliedRequest] = {}
+
+    async def get(self, key: str) -> AppliedRequest | None:
+        return self.items.get(key)
+
+    async def add(self, request: AppliedRequest) -> None:
+        if request.key in self.items:
+            raise Aborted("request stored meanwhile", reason="REQUEST_CONCURRENT_UPDATE")
+        self.items[request.key] = request
+
+
 def fake_repositories() -> ReturnsRepositories:
-    return ReturnsRepositories(FakePurchases(), FakeClaims(), FakeLedger(), FakeBalances())
+    return ReturnsRepositories(FakePurchases(), FakeClaims(), FakeLedger(), FakeBalances(), FakeRequests())

@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 
 from prilavok_platform.errors import Aborted, FailedPrecondition, InvalidArgument, PermissionDenied
+from prilavok_platform.idempotency import IdempotencyKeyReused
 from prilavok_platform.identity import Identity, Party, Role
 from services.returns.domain import access, commands, events, model, moves
 from services.returns.domain.access import ClaimAction
@@ -186,15 +187,21 @@ def test_request_keys_are_per_caller_and_unambiguous():
 
 def test_recording_a_purchase_once_per_order_line():
     first = new_purchase()
-    assert model.record_purchase(first, None, None) == (first, True)
-    # A retry under the same request id gets what that request recorded, whatever it sends now.
-    assert model.record_purchase(new_purchase(quantity=3), first, None) == (first, False)
+    assert model.record_purchase(first, None, None, "r1") == (first, True)
+    # A retry under the same request id gets what that request recorded ...
+    assert model.record_purchase(new_purchase(paid_at=first.paid_at + dt.timedelta(microseconds=300)), first, None, "r1") == (first, False)
+    # ... and the same request id with another purchase is refused, naming what differs.
+    with pytest.raises(IdempotencyKeyReused) as reused:
+        model.record_purchase(new_purchase(quantity=3, shop_id="s9"), first, None, "r1")
+    assert reused.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    assert [v.field for v in reused.value.violations] == ["purchase.shop_id", "purchase.quantity"]
+    assert model.record_purchase(new_purchase(quantity=3), replace(first, fingerprint=()), None, "r1")[0].quantity == 2  # legacy: any
     # The same order line with the same values under another request id: the stored purchase.
     other_request = new_purchase(request_id="r2", paid_at=first.paid_at + dt.timedelta(microseconds=300))
-    assert model.record_purchase(other_request, None, first) == (first, False)
+    assert model.record_purchase(other_request, None, first, "r2") == (first, False)
     # ... with other values: ALREADY_EXISTS naming each field that differs.
     with pytest.raises(model.PurchaseAlreadyRecorded) as err:
-        model.record_purchase(new_purchase(request_id="r2", quantity=3, price=Money(1, "RUB")), None, first)
+        model.record_purchase(new_purchase(request_id="r2", quantity=3, price=Money(1, "RUB")), None, first, "r2")
     assert err.value.code == "ALREADY_EXISTS" and err.value.reason == "PURCHASE_ALREADY_RECORDED"
     assert err.value.metadata == {"purchase_id": first.purchase_id, "fields": "purchase.price,purchase.quantity"}
 
@@ -202,7 +209,7 @@ def test_recording_a_purchase_once_per_order_line():
 def test_a_purchase_stored_before_fingerprints_is_compared_by_its_fields():
     legacy = replace(new_purchase(), paid_at=dt.datetime(2026, 11, 1, 10, 0, 0, 123_000), request_key="", fingerprint=())
     again = new_purchase(request_id="r9", paid_at=dt.datetime(2026, 11, 1, 10, 0, 0, 123_456, tzinfo=dt.UTC))
-    assert model.record_purchase(again, None, legacy) == (legacy, False)  # naive UTC, kept to the millisecond
+    assert model.record_purchase(again, None, legacy, "r9") == (legacy, False)  # naive UTC, kept to the millisecond
     assert model.differing_fields(legacy, replace(again, item_name="Утюг", fingerprint=())) == ["item_name"]
 
 
@@ -385,8 +392,9 @@ def test_wrong_status_and_cancellation():
 def test_version_check_and_applied_requests():
     c = claim()
     c.require_version(0)
-    t = model.stamp_move(c, model.cancel(c, BUYER, "", NOW), "buyer:b1:r1")
-    assert t.claim.version == 1 and t.claim.has_applied("buyer:b1:r1")
+    t = model.stamp_move(c, model.cancel(c, BUYER, "", NOW))
+    assert t.claim.version == 1 and not t.claim.has_applied("buyer:b1:r1")
+    assert replace(c, applied_requests=("buyer:b1:r1",)).has_applied("buyer:b1:r1")  # kept by earlier versions
     t.claim.require_version(1)
     with pytest.raises(Aborted) as err:
         t.claim.require_version(5)

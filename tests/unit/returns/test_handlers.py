@@ -9,6 +9,7 @@ import pytest
 
 from prilavok_platform.clock import FixedClock
 from prilavok_platform.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from prilavok_platform.idempotency import IdempotencyKeyReused
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import InMemoryUnitOfWork
@@ -108,9 +109,14 @@ async def test_record_purchase_retries_and_the_same_order_line(w: World):
     paid = w.clock.now() - dt.timedelta(days=1)
     first, created = await w.h.record_purchase(c.RecordPurchase(SERVICE, "r1", "o1", "sku", "Чайник", "b1", "s1", PRICE, 0, paid))
     assert created and first.quantity == 1  # left out: one item
-    # The same request id again: what that request recorded, even if the retry says otherwise.
-    retry = c.RecordPurchase(SERVICE, "r1", "o1", "sku", "Чайник", "b1", "s1", PRICE, 5, paid)
-    assert await w.h.record_purchase(retry) == (first, False)
+    # The same request id again: what that request recorded ...
+    assert await w.h.record_purchase(c.RecordPurchase(SERVICE, "r1", "o1", "sku", "Чайник", "b1", "s1", PRICE, 1, paid)) == (first, False)
+    # ... but not for another purchase: the issue's reproduction (a sale with another buyer, shop
+    # and price under a used request id was answered with the first and never credited).
+    with pytest.raises(IdempotencyKeyReused) as reused:
+        await w.h.record_purchase(c.RecordPurchase(SERVICE, "r1", "o9", "sku", "Чайник", "b2", "s2", Money(5, "RUB"), 1, paid))
+    assert reused.value.code == "INVALID_ARGUMENT" and reused.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    assert reused.value.metadata["fields"] == "purchase.order_id,purchase.buyer_id,purchase.shop_id,purchase.price"
     # The same order line and values under another request id: the stored purchase.
     assert await w.h.record_purchase(c.RecordPurchase(SERVICE, "r2", "o1", "sku", "Чайник", "b1", "s1", PRICE, 1, paid)) == (first, False)
     # The same order line with other values: ALREADY_EXISTS naming them, nothing stored or posted.
@@ -384,6 +390,65 @@ async def test_a_retried_move_returns_the_claim_unchanged(w: World):
     assert len(w.uow.events_of(events.RefundIssued)) == 1
 
 
+# --- request ids ----------------------------------------------------------------------------------
+
+
+async def reused(call) -> list[str]:
+    """The fields an IDEMPOTENCY_KEY_REUSED error names."""
+    with pytest.raises(InvalidArgument) as err:
+        await call
+    assert err.value.reason == "IDEMPOTENCY_KEY_REUSED", err.value
+    return [v.field for v in err.value.violations]
+
+
+async def test_open_claim_under_a_used_request_id_answers_the_same_request_and_refuses_another(w: World):
+    """The issue's reproduction: OpenClaim with another purchase under a used id returned the
+    first claim as if nothing were wrong."""
+    first_purchase, other_purchase = await w.purchase(), await w.purchase()
+    cmd = c.OpenClaim(BUYER, "open", first_purchase, "Не греет", CompensationForm.FULL_REFUND, quantity=0)
+    claim, created = await w.h.open_claim(cmd)
+    assert await w.h.open_claim(replace(cmd, quantity=1)) == (claim, False)  # the same request (0 means one item)
+    assert await reused(w.h.open_claim(replace(cmd, purchase_id=other_purchase))) == ["purchase_id"]
+    assert await reused(w.h.open_claim(replace(cmd, description="Другое", photo_ids=("p1",)))) == ["description", "photo_ids"]
+    assert len(w.uow.events_of(events.ClaimOpened)) == 1
+
+
+async def test_every_claim_move_answers_its_retry_and_refuses_its_request_id_reused(w: World):
+    claim_id = await w.claim(CompensationForm.REPLACEMENT, quantity=1)
+    offer = Offer(CompensationForm.PARTIAL_REFUND, Money(30_000, "RUB"), Money(10_000, "RUB"), HandoverMethod.PICKUP_POINT)
+    decide = c.DecideClaim(SELLER, "d", claim_id, Approve(ApprovalMode.TAKE_BACK, offer))
+    decided = await w.h.decide_claim(decide)
+    assert await w.h.decide_claim(decide) == decided
+    # The issue's reproduction: DecideClaim again with another amount was answered as if applied.
+    other_amount = Approve(ApprovalMode.TAKE_BACK, replace(offer, refund=Money(60_000, "RUB")))
+    assert await reused(w.h.decide_claim(replace(decide, decision=other_amount))) == ["approve.offer.refund_amount"]
+    assert await reused(w.h.decide_claim(replace(decide, decision=Reject(RejectionReason.OTHER, "Нет")))) == [
+        "reject.reason", "reject.comment", "approve.mode", "approve.offer.form", "approve.offer.refund_amount",
+        "approve.offer.shipping_reimbursement", "approve.offer.handover_method"]
+    another_claim = await w.claim(quantity=1)
+    assert await reused(w.h.decide_claim(replace(decide, claim_id=another_claim))) == ["claim_id"]
+    assert await reused(w.h.confirm_receipt(c.ConfirmReceipt(SELLER, "d", claim_id, True))) == ["request_id"]  # another RPC
+
+    respond = c.RespondToOffer(BUYER, "r", claim_id, True, "Согласна")
+    assert (await w.h.respond_to_offer(respond)).status is ClaimStatus.AWAITING_HANDOVER
+    assert await reused(w.h.respond_to_offer(replace(respond, accept=False))) == ["accept"]
+    hand_over = c.HandOverItem(BUYER, "h", claim_id, HandoverMethod.PICKUP_POINT, "pvz-1")
+    assert (await w.h.hand_over_item(hand_over)).status is ClaimStatus.ITEM_IN_TRANSIT
+    assert await reused(w.h.hand_over_item(replace(hand_over, pickup_point_id="pvz-2"))) == ["pickup_point_id"]
+    receive = c.ConfirmReceipt(SELLER, "c", claim_id, True, "Получили")
+    settled = await w.h.confirm_receipt(receive)
+    assert await w.h.confirm_receipt(receive) == settled and await w.h.respond_to_offer(respond) == settled  # retries: the claim now
+    assert await reused(w.h.confirm_receipt(replace(receive, comment="Другое"))) == ["comment"]
+    assert w.balances.of(REFUNDS) == 40_000 and len(w.uow.events_of(events.RefundIssued)) == 1
+
+    rejected_id = await w.claim(quantity=1)
+    await w.decide(rejected_id, Reject(RejectionReason.NEED_PHOTO_OR_VIDEO))
+    reconsider = c.RequestReconsideration(BUYER, "rc", rejected_id, "Вот фото", ("ph1",))
+    first = await w.h.request_reconsideration(reconsider)
+    assert await w.h.request_reconsideration(reconsider) == first and first.reconsideration_count == 1
+    assert await reused(w.h.request_reconsideration(replace(reconsider, photo_ids=("ph2",)))) == ["photo_ids"]
+
+
 # --- money limits -------------------------------------------------------------------------------
 
 
@@ -491,7 +556,10 @@ async def test_cancel_claim_idempotent_by_request_id_only_the_buyer_not_when_ter
         await w.h.cancel_claim(c.CancelClaim(BUYER, "x", claim_id, "x" * 2001))
     claim = await w.h.cancel_claim(c.CancelClaim(BUYER, "x", claim_id, "Нашла чек, сдам в магазин"))
     assert claim.status is ClaimStatus.CANCELLED and claim.notes[-1].text == "Нашла чек, сдам в магазин"
-    assert await w.h.cancel_claim(c.CancelClaim(BUYER, "x", claim_id)) == claim  # a retry
+    assert await w.h.cancel_claim(c.CancelClaim(BUYER, "x", claim_id, "Нашла чек, сдам в магазин")) == claim  # a retry
+    with pytest.raises(IdempotencyKeyReused) as reused:  # the same request id with another reason
+        await w.h.cancel_claim(c.CancelClaim(BUYER, "x", claim_id))
+    assert [v.field for v in reused.value.violations] == ["reason"]
     with pytest.raises(FailedPrecondition) as err:
         await w.h.cancel_claim(c.CancelClaim(BUYER, "y", claim_id))
     assert err.value.reason == "CLAIM_WRONG_STATUS"

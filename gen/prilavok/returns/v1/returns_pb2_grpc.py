@@ -112,8 +112,10 @@ class ReturnsServiceServicer:
         (`purchase_recorders`, default [orders]). Anyone else, support included (support reads but
         never credits), is PERMISSION_DENIED, reason NOT_A_PURCHASE_RECORDER. One purchase per order line: its id is derived from
         (order_id, item_id). The request_id and the values recorded are stored with the purchase:
-        - the same request_id again from the same caller returns the purchase that request recorded,
-        created=false (whatever the retry carries);
+        - the same request_id again from the same caller with the same purchase returns the purchase
+        that request recorded, created=false; with any field of the purchase different it is
+        INVALID_ARGUMENT, reason IDEMPOTENCY_KEY_REUSED, one field violation per differing field
+        (e.g. "purchase.price"), nothing recorded;
         - the same order line with the same values under another request_id returns the stored
         purchase, created=false;
         - the same order line with other values is ALREADY_EXISTS (reason PURCHASE_ALREADY_RECORDED;
@@ -132,7 +134,10 @@ class ReturnsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def OpenClaim(self, request, context):
-        """The buyer opens a defect claim on a purchase. Idempotent by request_id. A purchase whose
+        """The buyer opens a defect claim on a purchase. Idempotent by request_id: the same request
+        again returns the claim it opened (created=false); the same request_id with any field
+        different (another purchase_id, description...) is INVALID_ARGUMENT, reason
+        IDEMPOTENCY_KEY_REUSED, naming the fields. A purchase whose
         price was refunded in full by earlier claims takes no new one: FAILED_PRECONDITION, reason
         REFUND_LIMIT_EXCEEDED (remaining_minor "0").
         """
@@ -154,6 +159,13 @@ class ReturnsServiceServicer:
 
     def DecideClaim(self, request, context):
         """The seller approves (with a compensation offer) or rejects.
+
+        Every claim move (DecideClaim, RequestReconsideration, RespondToOffer, HandOverItem,
+        ConfirmReceipt, CancelClaim) carries a request_id, kept with the move in its transaction: the
+        same request again (same RPC, claim and fields) returns the claim as it is now and changes
+        nothing; the same request_id with another claim_id or any other field different is
+        INVALID_ARGUMENT, reason IDEMPOTENCY_KEY_REUSED, one field violation per differing field
+        (e.g. "approve.offer.refund_amount"), or on "request_id" when it was used for another RPC.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
