@@ -16,7 +16,7 @@ from prilavok.common.v1 import common_pb2
 from prilavok.returns.v1 import returns_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
-from tests.e2e.conftest import eventually, fresh, md
+from tests.e2e.conftest import eventually, field_violations, fresh, md
 
 pytestmark = pytest.mark.e2e
 RUB = "RUB"
@@ -88,3 +88,174 @@ def test_only_the_order_system_records_purchases(stubs):
     support_view = returns.GetPurchase(returns_pb2.GetPurchaseRequest(purchase_id=recorded.purchase.purchase_id),
                                        metadata=md(As(Role.SUPPORT, "agent-1")))
     assert support_view.purchase == recorded.purchase  # support reads
+
+
+INT64_MAX = 2**63 - 1
+
+
+def rub(amount: int, currency: str = RUB) -> common_pb2.Money:
+    return common_pb2.Money(currency_code=currency, amount_minor=amount)
+
+
+def refused(call, code: grpc.StatusCode) -> grpc.RpcError:
+    """The call fails with `code` (never INTERNAL) and says why in its details."""
+    with pytest.raises(grpc.RpcError) as err:
+        call()
+    assert err.value.code() == code, f"{err.value.code()}: {err.value.details()}"
+    details = rpc_status.from_call(err.value).details
+    assert details, "an error carries google.rpc details (BadRequest or ErrorInfo)"
+    return err.value
+
+
+def bad_fields(call) -> dict[str, str]:
+    return field_violations(refused(call, grpc.StatusCode.INVALID_ARGUMENT))
+
+
+class Parties:
+    def __init__(self, stubs):
+        self.returns = stubs["returns"]
+        self.seller, self.buyer = fresh(Role.SELLER, "money"), fresh(Role.BUYER, "money-b")
+        self.other_seller, self.other_buyer = fresh(Role.SELLER, "money-x"), fresh(Role.BUYER, "money-xb")
+
+    def record(self, price: int = 100_000, quantity: int = 1, request_id: str = "") -> returns_pb2.Purchase:
+        purchase = purchase_pb(self.buyer, self.seller, price, quantity)
+        request = returns_pb2.RecordPurchaseRequest(request_id=request_id or _suffix(), purchase=purchase)
+        return self.returns.RecordPurchase(request, metadata=md(ORDERS)).purchase
+
+    def open(self, purchase_id: str, form=returns_pb2.COMPENSATION_FORM_FULL_REFUND) -> returns_pb2.Claim:
+        return self.returns.OpenClaim(returns_pb2.OpenClaimRequest(request_id=_suffix(), purchase_id=purchase_id, description="Сломался",
+                                                                    requested_form=form), metadata=md(self.buyer)).claim
+
+    def decide(self, claim_id: str, offer: returns_pb2.CompensationOffer, mode=returns_pb2.APPROVAL_MODE_NO_RETURN,
+               request_id: str = "", who: As | None = None) -> returns_pb2.Claim:
+        request = returns_pb2.DecideClaimRequest(request_id=request_id or _suffix(), claim_id=claim_id,
+                                                 approve=returns_pb2.Approval(mode=mode, offer=offer))
+        return self.returns.DecideClaim(request, metadata=md(who or self.seller)).claim
+
+
+def full_refund(amount: int = 100_000, **kw) -> returns_pb2.CompensationOffer:
+    return returns_pb2.CompensationOffer(form=returns_pb2.COMPENSATION_FORM_FULL_REFUND, refund_amount=rub(amount), **kw)
+
+
+def test_a_purchase_is_refunded_once_however_many_claims(stubs):
+    """The issue's reproduction: a 2,499.90 RUB purchase refunded three times."""
+    p = Parties(stubs)
+    purchase = p.record(249_990)
+    first = p.decide(p.open(purchase.purchase_id).claim_id, full_refund(249_990))
+    assert first.status == returns_pb2.CLAIM_STATUS_SETTLED and first.refund_state == returns_pb2.REFUND_STATE_PAID
+    error = refused(lambda: p.open(purchase.purchase_id), grpc.StatusCode.FAILED_PRECONDITION)
+    info = error_info(error)
+    assert info.reason == "REFUND_LIMIT_EXCEEDED" and (info.metadata["remaining_minor"], info.metadata["currency_code"]) == ("0", RUB)
+    balance = p.returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(p.seller)).balance
+    assert balance.current.amount_minor == 0
+
+
+def test_shipping_reimbursement_is_bounded_by_the_policy(stubs):
+    """The issue's reproduction: 50,000,000 RUB of "shipping" on a 1,000 RUB purchase."""
+    p = Parties(stubs)
+    claim = p.open(p.record(100_000).purchase_id, returns_pb2.COMPENSATION_FORM_REPLACEMENT)
+    offer = returns_pb2.CompensationOffer(form=returns_pb2.COMPENSATION_FORM_REPLACEMENT, shipping_reimbursement=rub(5_000_000_000),
+                                          handover_method=returns_pb2.HANDOVER_METHOD_PICKUP_POINT)
+    fields = bad_fields(lambda: p.decide(claim.claim_id, offer, returns_pb2.APPROVAL_MODE_TAKE_BACK))
+    assert "500.00 RUB" in fields["approve.offer.shipping_reimbursement"]
+    offer.shipping_reimbursement.amount_minor = 50_000
+    assert p.decide(claim.claim_id, offer, returns_pb2.APPROVAL_MODE_TAKE_BACK).status == returns_pb2.CLAIM_STATUS_AWAITING_HANDOVER
+
+
+def test_bad_money_input_is_answered_with_details_never_internal(stubs):
+    p = Parties(stubs)
+
+    def record(price: common_pb2.Money, quantity: int = 1):
+        purchase = purchase_pb(p.buyer, p.seller)
+        purchase.price.CopyFrom(price)
+        purchase.quantity = quantity
+        return lambda: p.returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id=_suffix(), purchase=purchase), metadata=md(ORDERS))
+
+    for price, field in [(rub(0), "purchase.price"), (rub(-100), "purchase.price"), (rub(INT64_MAX), "purchase.price"),
+                         (rub(100, "XXX"), "purchase.price.currency_code"), (rub(100, ""), "purchase.price.currency_code")]:
+        assert field in bad_fields(record(price)), price
+    assert "purchase.quantity" in bad_fields(record(rub(100), -1))
+    assert "purchase.price" in bad_fields(record(rub(INT64_MAX // 2), 4))  # the line's total would overflow int64
+
+    claim = p.open(p.record(100_000).purchase_id)
+    partial = returns_pb2.COMPENSATION_FORM_PARTIAL_REFUND
+    cases = [
+        (returns_pb2.CompensationOffer(form=partial, refund_amount=rub(0)), "approve.offer.refund_amount"),
+        (returns_pb2.CompensationOffer(form=partial, refund_amount=rub(-1)), "approve.offer.refund_amount"),
+        (returns_pb2.CompensationOffer(form=partial, refund_amount=rub(INT64_MAX)), "approve.offer.refund_amount"),
+        (returns_pb2.CompensationOffer(form=partial, refund_amount=rub(100, "USD")), "approve.offer.refund_amount.currency_code"),
+        (returns_pb2.CompensationOffer(form=partial, refund_amount=rub(100), shipping_reimbursement=rub(-1)),
+         "approve.offer.shipping_reimbursement"),
+        (returns_pb2.CompensationOffer(form=partial, refund_amount=rub(100), shipping_reimbursement=rub(INT64_MAX)),
+         "approve.offer.shipping_reimbursement"),
+        (returns_pb2.CompensationOffer(form=partial, refund_amount=rub(100), shipping_reimbursement=rub(1, "XXX")),
+         "approve.offer.shipping_reimbursement.currency_code"),
+        (returns_pb2.CompensationOffer(form=99, refund_amount=rub(100)), "approve.offer.form"),
+    ]
+    for offer, field in cases:
+        assert field in bad_fields(lambda offer=offer: p.decide(claim.claim_id, offer)), (offer, field)
+    # An int64 that does not fit on the wire (an 11-byte varint): the request is undecodable, not a crash.
+    channel = stubs["channels"]["returns"]
+    call = channel.unary_unary("/prilavok.returns.v1.ReturnsService/RecordPurchase")
+    money = b"\x0a\x03RUB" + b"\x10" + b"\xff" * 10 + b"\x01"
+    purchase = b"\x12\x02o1\x1a\x01i\x2a\x01b\x32\x01s" + b"\x3a" + bytes([len(money)]) + money
+    payload = b"\x0a\x01r" + b"\x12" + bytes([len(purchase)]) + purchase
+    with pytest.raises(grpc.RpcError) as err:
+        call(payload, metadata=md(ORDERS))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    # Someone else's claim: PERMISSION_DENIED for every move.
+    claim_id = claim.claim_id
+    returns = p.returns
+    others = [
+        lambda: p.decide(claim_id, full_refund(), who=p.other_seller),
+        lambda: returns.ConfirmReceipt(returns_pb2.ConfirmReceiptRequest(request_id="x", claim_id=claim_id), metadata=md(p.other_seller)),
+        lambda: returns.RespondToOffer(returns_pb2.RespondToOfferRequest(request_id="x", claim_id=claim_id, accept=True),
+                                       metadata=md(p.other_buyer)),
+        lambda: returns.HandOverItem(returns_pb2.HandOverItemRequest(request_id="x", claim_id=claim_id, method=1, pickup_point_id="p"),
+                                     metadata=md(p.other_buyer)),
+        lambda: returns.CancelClaim(returns_pb2.CancelClaimRequest(request_id="x", claim_id=claim_id), metadata=md(p.other_buyer)),
+        lambda: returns.RequestReconsideration(returns_pb2.RequestReconsiderationRequest(request_id="x", claim_id=claim_id),
+                                               metadata=md(p.other_buyer)),
+        lambda: returns.GetClaim(returns_pb2.GetClaimRequest(claim_id=claim_id), metadata=md(p.other_buyer)),
+        lambda: returns.GetBalance(returns_pb2.GetBalanceRequest(shop_id=p.seller.shop_id), metadata=md(p.other_seller)),
+        lambda: returns.ListLedgerEntries(returns_pb2.ListLedgerEntriesRequest(shop_id=p.seller.shop_id), metadata=md(p.buyer)),
+    ]
+    for call_other in others:
+        refused(call_other, grpc.StatusCode.PERMISSION_DENIED)
+    assert "shop_id" in bad_fields(lambda: returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(As(Role.SUPPORT, "a"))))
+    assert "page_size" in bad_fields(lambda: returns.ListLedgerEntries(returns_pb2.ListLedgerEntriesRequest(page_size=-1),
+                                                                        metadata=md(p.seller)))
+
+    # An action not among the claim's available_actions: FAILED_PRECONDITION saying which are.
+    seen = {who.user_id: list(returns.GetClaim(returns_pb2.GetClaimRequest(claim_id=claim_id), metadata=md(who)).claim.available_actions)
+            for who in (p.seller, p.buyer, As(Role.SUPPORT, "a"))}
+    assert seen == {p.seller.user_id: [returns_pb2.CLAIM_ACTION_DECIDE], p.buyer.user_id: [returns_pb2.CLAIM_ACTION_CANCEL], "a": []}
+    for unavailable in (
+        lambda: returns.HandOverItem(returns_pb2.HandOverItemRequest(request_id="h", claim_id=claim_id, method=1, pickup_point_id="p"),
+                                     metadata=md(p.buyer)),
+        lambda: returns.ConfirmReceipt(returns_pb2.ConfirmReceiptRequest(request_id="c", claim_id=claim_id), metadata=md(p.seller)),
+        lambda: returns.RequestReconsideration(returns_pb2.RequestReconsiderationRequest(request_id="r", claim_id=claim_id),
+                                               metadata=md(p.buyer)),
+    ):
+        info = error_info(refused(unavailable, grpc.StatusCode.FAILED_PRECONDITION))
+        assert info.reason == "CLAIM_WRONG_STATUS" and "available_actions" in info.metadata
+
+
+def test_request_ids_check_their_payload(stubs):
+    """The issue's reproductions: a used request id with another payload was answered with the
+    first result (RecordPurchase with another buyer, shop and price; DecideClaim with another amount)."""
+    p = Parties(stubs)
+    first = p.record(100_000, request_id="same-id")
+    other = purchase_pb(p.other_buyer, p.other_seller, 555_00)
+    fields = bad_fields(lambda: p.returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="same-id", purchase=other),
+                                                         metadata=md(ORDERS)))
+    assert {"purchase.order_id", "purchase.buyer_id", "purchase.shop_id", "purchase.price"} <= fields.keys()
+    assert p.returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(p.other_seller)).balance.current.amount_minor == 0
+    claim = p.open(first.purchase_id, returns_pb2.COMPENSATION_FORM_PARTIAL_REFUND)
+    offer = returns_pb2.CompensationOffer(form=returns_pb2.COMPENSATION_FORM_PARTIAL_REFUND, refund_amount=rub(30_000))
+    decided = p.decide(claim.claim_id, offer, request_id="d-1")
+    assert p.decide(claim.claim_id, offer, request_id="d-1") == decided  # the retry: the same claim
+    offer.refund_amount.amount_minor = 90_000
+    error = refused(lambda: p.decide(claim.claim_id, offer, request_id="d-1"), grpc.StatusCode.INVALID_ARGUMENT)
+    assert field_violations(error).keys() == {"approve.offer.refund_amount"} and error_info(error).reason == "IDEMPOTENCY_KEY_REUSED"

@@ -10,6 +10,7 @@ from prilavok.returns.v1 import returns_pb2 as pb
 from prilavok_platform.identity import Identity, Party
 from prilavok_platform.protobuf import PARTY_KINDS, EnumMapping, datetime_of, party_to_pb, timestamp
 from services.returns.domain import commands
+from services.returns.domain.access import ClaimAction
 from services.returns.domain.fines import Penalty
 from services.returns.domain.ledger import EntryKind, LedgerEntry, Money, ShopBalance
 from services.returns.domain.model import (
@@ -34,6 +35,7 @@ REJECTIONS = EnumMapping(pb.RejectionReason, RejectionReason, "REJECTION_REASON_
 HANDOVERS = EnumMapping(pb.HandoverMethod, HandoverMethod, "HANDOVER_METHOD_")
 ENTRY_KINDS = EnumMapping(pb.EntryKind, EntryKind, "ENTRY_KIND_")
 REFUND_STATES = EnumMapping(pb.RefundState, RefundState, "REFUND_STATE_")
+ACTIONS = EnumMapping(pb.ClaimAction, ClaimAction, "CLAIM_ACTION_")
 
 ts = timestamp
 
@@ -102,7 +104,8 @@ def note_pb(n: ClaimNote) -> pb.ClaimNote:
     return pb.ClaimNote(author=party_to_pb(n.author), text=n.text, status=STATUSES.to_pb(n.status), at=ts(n.at))
 
 
-def claim_pb(c: Claim) -> pb.Claim:
+def claim_pb(c: Claim, actions: tuple[ClaimAction, ...] = ()) -> pb.Claim:
+    """The claim as `actions` show it to its viewer (none in events)."""
     out = pb.Claim(
         claim_id=c.claim_id, purchase_id=c.purchase_id, order_id=c.order_id, item_id=c.item_id, buyer_id=c.buyer_id,
         shop_id=c.shop_id, status=STATUSES.to_pb(c.status), description=c.description, photo_ids=list(c.photo_ids),
@@ -112,6 +115,7 @@ def claim_pb(c: Claim) -> pb.Claim:
         refunded=money_pb(c.refunded), shipping_reimbursed=money_pb(c.shipping_reimbursed),
         defect_found_at=ts(c.defect_found_at), notes=[note_pb(n) for n in c.notes],
         refund_state=REFUND_STATES.to_pb(c.refund_state), refund_held=money_pb(c.refund_held), refund_paid_at=ts(c.refund_paid_at),
+        available_actions=[ACTIONS.to_pb(a) for a in actions],
     )
     if c.offer and c.approval_mode:
         offer = pb.CompensationOffer(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from prilavok_platform.errors import PermissionDenied, Validator
 from prilavok_platform.identity import Identity, Role
-from services.returns.domain.model import Claim, Purchase
+from services.returns.domain.model import CANCELLABLE, Claim, ClaimStatus, Purchase
 
 STAFF_VIEWERS = (Role.SUPPORT, Role.SERVICE, Role.MODERATOR)
 
@@ -18,7 +18,7 @@ STAFF_VIEWERS = (Role.SUPPORT, Role.SERVICE, Role.MODERATOR)
 class ClaimAction(str, enum.Enum):
     DECIDE = "decide"
     RECONSIDER = "reconsider"
-    RESPOND = "respond"
+    RESPOND_TO_OFFER = "respond_to_offer"
     HAND_OVER = "hand_over"
     CONFIRM_RECEIPT = "confirm_receipt"
     CANCEL = "cancel"
@@ -82,6 +82,25 @@ def require_may(action: ClaimAction, caller: Identity, claim: Claim) -> None:
             raise PermissionDenied(f"only the seller of shop {claim.shop_id} may do this", reason="NOT_THE_SELLER")
     elif not _is_buyer(caller, claim.buyer_id):
         raise PermissionDenied(f"only the buyer who opened claim {claim.claim_id} may do this", reason="NOT_THE_BUYER")
+
+
+def available_actions(caller: Identity, claim: Claim, max_reconsiderations: int) -> tuple[ClaimAction, ...]:
+    """The moves the caller may make on the claim now, in lifecycle order: what `require_may`
+    allows them and the claim's status (and the policy's reconsideration limit) admits. Anything
+    else is PERMISSION_DENIED (not their move) or FAILED_PRECONDITION (not now)."""
+    status = claim.status
+    if _is_seller(caller, claim.shop_id):
+        return tuple(a for a, ok in ((ClaimAction.DECIDE, status is ClaimStatus.AWAITING_SELLER),
+                                     (ClaimAction.CONFIRM_RECEIPT, status is ClaimStatus.ITEM_IN_TRANSIT)) if ok)
+    if _is_buyer(caller, claim.buyer_id):
+        moves = (
+            (ClaimAction.RESPOND_TO_OFFER, status is ClaimStatus.AWAITING_BUYER),
+            (ClaimAction.HAND_OVER, status is ClaimStatus.AWAITING_HANDOVER),
+            (ClaimAction.RECONSIDER, status is ClaimStatus.REJECTED and claim.reconsideration_count < max_reconsiderations),
+            (ClaimAction.CANCEL, status in CANCELLABLE),
+        )
+        return tuple(a for a, ok in moves if ok)
+    return ()
 
 
 @dataclass(frozen=True)

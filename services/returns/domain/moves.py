@@ -21,7 +21,7 @@ _METHODS: dict[type[commands.ClaimMove], str] = {
 _ACTIONS: dict[type[commands.ClaimMove], ClaimAction] = {
     commands.DecideClaim: ClaimAction.DECIDE,
     commands.RequestReconsideration: ClaimAction.RECONSIDER,
-    commands.RespondToOffer: ClaimAction.RESPOND,
+    commands.RespondToOffer: ClaimAction.RESPOND_TO_OFFER,
     commands.HandOverItem: ClaimAction.HAND_OVER,
     commands.ConfirmReceipt: ClaimAction.CONFIRM_RECEIPT,
     commands.CancelClaim: ClaimAction.CANCEL,

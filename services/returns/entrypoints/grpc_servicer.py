@@ -8,6 +8,7 @@ from prilavok.returns.v1 import returns_pb2_grpc
 from prilavok_platform.auth import current_identity
 from services.returns.adapters import protos
 from services.returns.domain import commands
+from services.returns.domain.model import Claim
 from services.returns.service_layer.handlers import ReturnsHandlers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ReturnsService"].full_name
@@ -16,6 +17,10 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ReturnsService"].full_name
 class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
     def __init__(self, handlers: ReturnsHandlers):
         self._h = handlers
+
+    def _claim(self, claim: Claim) -> pb.Claim:
+        """The claim with the moves the caller may make on it now."""
+        return protos.claim_pb(claim, self._h.available_actions(current_identity(), claim))
 
     async def RecordPurchase(self, request: pb.RecordPurchaseRequest, context: Any) -> pb.RecordPurchaseResponse:
         purchase, created = await self._h.record_purchase(protos.record_purchase_command(current_identity(), request))
@@ -27,55 +32,55 @@ class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
 
     async def OpenClaim(self, request: pb.OpenClaimRequest, context: Any) -> pb.OpenClaimResponse:
         claim, created = await self._h.open_claim(protos.open_claim_command(current_identity(), request))
-        return pb.OpenClaimResponse(claim=protos.claim_pb(claim), created=created)
+        return pb.OpenClaimResponse(claim=self._claim(claim), created=created)
 
     async def GetClaim(self, request: pb.GetClaimRequest, context: Any) -> pb.GetClaimResponse:
         claim = await self._h.get_claim(commands.GetClaim(current_identity(), request.claim_id))
-        return pb.GetClaimResponse(claim=protos.claim_pb(claim))
+        return pb.GetClaimResponse(claim=self._claim(claim))
 
     async def ListClaims(self, request: pb.ListClaimsRequest, context: Any) -> pb.ListClaimsResponse:
         claims, token = await self._h.list_claims(commands.ListClaims(
             current_identity(), protos.STATUSES.from_pb(request.status, "status", required=False),
             request.page_size, request.page_token,
         ))
-        return pb.ListClaimsResponse(claims=[protos.claim_pb(c) for c in claims], next_page_token=token)
+        return pb.ListClaimsResponse(claims=[self._claim(c) for c in claims], next_page_token=token)
 
     async def DecideClaim(self, request: pb.DecideClaimRequest, context: Any) -> pb.DecideClaimResponse:
         claim = await self._h.decide_claim(commands.DecideClaim(
             current_identity(), request.request_id, request.claim_id, protos.decision_from_pb(request), request.expected_version,
         ))
-        return pb.DecideClaimResponse(claim=protos.claim_pb(claim))
+        return pb.DecideClaimResponse(claim=self._claim(claim))
 
     async def RequestReconsideration(self, request: pb.RequestReconsiderationRequest, context: Any) -> pb.RequestReconsiderationResponse:
         claim = await self._h.request_reconsideration(commands.RequestReconsideration(
             current_identity(), request.request_id, request.claim_id, request.comment, tuple(request.photo_ids), request.video_id,
         ))
-        return pb.RequestReconsiderationResponse(claim=protos.claim_pb(claim))
+        return pb.RequestReconsiderationResponse(claim=self._claim(claim))
 
     async def RespondToOffer(self, request: pb.RespondToOfferRequest, context: Any) -> pb.RespondToOfferResponse:
         claim = await self._h.respond_to_offer(commands.RespondToOffer(
             current_identity(), request.request_id, request.claim_id, request.accept, request.comment,
         ))
-        return pb.RespondToOfferResponse(claim=protos.claim_pb(claim))
+        return pb.RespondToOfferResponse(claim=self._claim(claim))
 
     async def HandOverItem(self, request: pb.HandOverItemRequest, context: Any) -> pb.HandOverItemResponse:
         claim = await self._h.hand_over_item(commands.HandOverItem(
             current_identity(), request.request_id, request.claim_id,
             protos.HANDOVERS.from_pb(request.method, "method", required=False), request.pickup_point_id,
         ))
-        return pb.HandOverItemResponse(claim=protos.claim_pb(claim))
+        return pb.HandOverItemResponse(claim=self._claim(claim))
 
     async def ConfirmReceipt(self, request: pb.ConfirmReceiptRequest, context: Any) -> pb.ConfirmReceiptResponse:
         claim = await self._h.confirm_receipt(commands.ConfirmReceipt(
             current_identity(), request.request_id, request.claim_id, request.defect_confirmed, request.comment,
         ))
-        return pb.ConfirmReceiptResponse(claim=protos.claim_pb(claim))
+        return pb.ConfirmReceiptResponse(claim=self._claim(claim))
 
     async def CancelClaim(self, request: pb.CancelClaimRequest, context: Any) -> pb.CancelClaimResponse:
         claim = await self._h.cancel_claim(commands.CancelClaim(
             current_identity(), request.request_id, request.claim_id, request.reason,
         ))
-        return pb.CancelClaimResponse(claim=protos.claim_pb(claim))
+        return pb.CancelClaimResponse(claim=self._claim(claim))
 
     async def GetBalance(self, request: pb.GetBalanceRequest, context: Any) -> pb.GetBalanceResponse:
         balance = await self._h.get_balance(commands.GetBalance(current_identity(), request.shop_id))

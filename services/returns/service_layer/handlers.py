@@ -1,10 +1,11 @@
 """Returns use cases, one handler per command: load, ask the domain, save, emit. Orchestration only."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from prilavok_platform.clock import Clock
-from prilavok_platform.errors import NotFound, PrilavokError, require_ids
+from prilavok_platform.errors import FailedPrecondition, NotFound, PrilavokError, require_ids
 from prilavok_platform.identity import Identity
 from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
@@ -34,12 +35,16 @@ class ReturnsHandlers:
         self._policy = policy
         self._clock = clock
 
+    def _now(self) -> dt.datetime:
+        """Now, to the millisecond the database keeps: what a call answers is what a retry reads back."""
+        return model.to_millisecond(self._clock.now())
+
     # --- purchases ----------------------------------------------------------------------------
 
     async def record_purchase(self, cmd: commands.RecordPurchase) -> tuple[Purchase, bool]:
         policy = self._policy.current
         access.require_may_record_purchase(cmd.caller, policy.purchase_recorders)
-        now = self._clock.now()
+        now = self._now()
         candidate = model.new_purchase(
             caller=cmd.caller, request_id=cmd.request_id, order_id=cmd.order_id, item_id=cmd.item_id,
             item_name=cmd.item_name, buyer_id=cmd.buyer_id, shop_id=cmd.shop_id, price=cmd.price, quantity=cmd.quantity,
@@ -73,7 +78,7 @@ class ReturnsHandlers:
         require_ids(request_id=cmd.request_id, purchase_id=cmd.purchase_id)
         access.require_may_open_claims(cmd.caller)
         claim_id = model.claim_id_for(cmd.caller.user_id, cmd.request_id)
-        now, policy = self._clock.now(), self._policy.current
+        now, policy = self._now(), self._policy.current
         fingerprint = moves.open_claim_fingerprint(cmd)
 
         async def work(tx: Tx) -> tuple[Claim, bool]:
@@ -127,7 +132,7 @@ class ReturnsHandlers:
         require_ids(claim_id=cmd.claim_id, request_id=cmd.request_id)
         key = model.request_key(cmd.caller, cmd.request_id)
         method, fingerprint = moves.request_of(cmd)
-        now, policy = self._clock.now(), self._policy.current
+        now, policy = self._now(), self._policy.current
 
         async def work(tx: Tx) -> Claim:
             applied = await tx.repos.requests.get(key)
@@ -140,7 +145,12 @@ class ReturnsHandlers:
             access.require_may(moves.action(cmd), cmd.caller, before)
             # A decision is checked against what is left to refund on the order line.
             refundable = (await load_purchase(tx.repos, before.purchase_id)).refundable if isinstance(cmd, commands.DecideClaim) else None
-            transition = model.stamp_move(before, moves.apply(before, cmd, now, policy, refundable))
+            try:
+                transition = model.stamp_move(before, moves.apply(before, cmd, now, policy, refundable))
+            except FailedPrecondition as exc:  # not a move for now: say which are
+                available = access.available_actions(cmd.caller, before, policy.max_reconsiderations)
+                exc.metadata.setdefault("available_actions", ",".join(a.name for a in available))
+                raise
             transition, posted = await settle(tx, transition, now, policy)
             await tx.repos.claims.save(transition.claim, before.version)
             await tx.repos.requests.add(model.AppliedRequest(key, method, before.claim_id, fingerprint, now))
@@ -148,6 +158,10 @@ class ReturnsHandlers:
             return transition.claim
 
         return await self._uow.transaction(work)
+
+    def available_actions(self, caller: Identity, claim: Claim) -> tuple[access.ClaimAction, ...]:
+        """The moves `caller` may make on `claim` now (Claim.available_actions)."""
+        return access.available_actions(caller, claim, self._policy.current.max_reconsiderations)
 
     # --- balances -----------------------------------------------------------------------------
 
@@ -165,7 +179,7 @@ class ReturnsHandlers:
         posting = fines.fine_posting(cmd.penalty, self._policy.current)
         if posting is None:
             return FineOutcome.NOT_A_SHOP
-        now = self._clock.now()
+        now = self._now()
 
         async def work(tx: Tx) -> FineOutcome:
             if await tx.repos.ledger.has_posting(posting.posting_id):
@@ -180,7 +194,7 @@ class ReturnsHandlers:
     async def reverse_fine(self, cmd: commands.ReverseFine) -> FineOutcome:
         """Reverses a withdrawn penalty's fine once, by a new posting of the fine's entries
         negated; FineNotPosted (FAILED_PRECONDITION) while the fine is not in the ledger yet."""
-        now = self._clock.now()
+        now = self._now()
         reversal_id = fines.reversal_posting_id(cmd.penalty.penalty_id)
 
         async def work(tx: Tx) -> FineOutcome:
@@ -220,7 +234,7 @@ class ReturnsHandlers:
     async def _pay_held(self, claim_id: str) -> bool | None:
         """True: paid now; False: the shop's balance does not allow it yet; None: nothing to pay
         (paid meanwhile by another replica) or it cannot be paid (logged; VerifyLedger shows it)."""
-        now, policy = self._clock.now(), self._policy.current
+        now, policy = self._now(), self._policy.current
 
         async def work(tx: Tx) -> bool | None:
             claim = await tx.repos.claims.get(claim_id)

@@ -463,3 +463,41 @@ def test_the_policy_caps_shipping_by_tariff_and_maximum_and_refuses_bad_tariffs(
                 {"purchase_recorders": "orders"}, {"purchase_recorders": [""]}, {"max_overdraft_minor": -1}):
         with pytest.raises(ValueError):
             ReturnsPolicy.from_dict({**base, **bad})
+
+
+# --- available actions ------------------------------------------------------------------------
+
+
+def _command_for(action: ClaimAction, caller: Identity) -> commands.ClaimMove:
+    return {
+        ClaimAction.DECIDE: commands.DecideClaim(caller, "r", "c1", model.Reject(RejectionReason.OTHER, "Нет")),
+        ClaimAction.RECONSIDER: commands.RequestReconsideration(caller, "r", "c1"),
+        ClaimAction.RESPOND_TO_OFFER: commands.RespondToOffer(caller, "r", "c1", False),
+        ClaimAction.HAND_OVER: commands.HandOverItem(caller, "r", "c1", HandoverMethod.PICKUP_POINT, "pvz-1"),
+        ClaimAction.CONFIRM_RECEIPT: commands.ConfirmReceipt(caller, "r", "c1", True),
+        ClaimAction.CANCEL: commands.CancelClaim(caller, "r", "c1"),
+    }[action]
+
+
+@pytest.mark.parametrize("status", list(ClaimStatus))
+@pytest.mark.parametrize("reconsiderations", [0, POLICY.max_reconsiderations])
+def test_available_actions_are_exactly_the_moves_that_succeed(status, reconsiderations):
+    """Claim.available_actions lists a move iff access allows it and the move succeeds now;
+    a move not listed is PERMISSION_DENIED or FAILED_PRECONDITION."""
+    agreed = Offer(CompensationForm.REPLACEMENT, None, None, HandoverMethod.PICKUP_POINT)
+    c = replace(claim(), status=status, reconsideration_count=reconsiderations, offer=agreed, approval_mode=ApprovalMode.TAKE_BACK)
+    viewers = [BUYER, SELLER, Identity("b2", Role.BUYER), Identity("u2", Role.SELLER, "s2"), Identity("a", Role.SUPPORT)]
+    for viewer in viewers:
+        available = access.available_actions(viewer, c, POLICY.max_reconsiderations)
+        assert list(available) == sorted(available, key=list(ClaimAction).index)
+        for action in ClaimAction:
+            cmd = _command_for(action, viewer)
+            try:
+                access.require_may(moves.action(cmd), viewer, c)
+                moves.apply(c, cmd, NOW, POLICY, PRICE)
+                succeeded = True
+            except (PermissionDenied, FailedPrecondition):
+                succeeded = False
+            assert succeeded == (action in available), (viewer, status, action)
+    assert access.available_actions(SELLER, claim(), POLICY.max_reconsiderations) == (ClaimAction.DECIDE,)
+    assert access.available_actions(BUYER, claim(), POLICY.max_reconsiderations) == (ClaimAction.CANCEL,)

@@ -14,6 +14,7 @@ from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import InMemoryUnitOfWork
 from services.returns.domain import commands as c
+from services.returns.domain.access import ClaimAction
 from services.returns.domain import events
 from services.returns.domain.ledger import Account, BalanceMove, EntryKind, LedgerEntry, Money
 from services.returns.domain.model import (
@@ -334,6 +335,9 @@ async def test_reject_reconsider_and_the_limit(w: World):
     with pytest.raises(FailedPrecondition) as err:
         await w.h.request_reconsideration(c.RequestReconsideration(BUYER, "last", claim_id))
     assert err.value.reason == "RECONSIDERATION_LIMIT"
+    assert err.value.metadata["available_actions"] == "CANCEL"  # what the buyer may still do
+    claim = await w.h.get_claim(c.GetClaim(BUYER, claim_id))
+    assert w.h.available_actions(BUYER, claim) == (ClaimAction.CANCEL,) and w.h.available_actions(SELLER, claim) == ()
 
 
 async def test_declined_offer_goes_back_to_the_seller(w: World):

@@ -52,6 +52,16 @@ class HandoverMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     HANDOVER_METHOD_PICKUP_POINT: _ClassVar[HandoverMethod]
     HANDOVER_METHOD_DIRECT_TO_SELLER: _ClassVar[HandoverMethod]
 
+class ClaimAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CLAIM_ACTION_UNSPECIFIED: _ClassVar[ClaimAction]
+    CLAIM_ACTION_DECIDE: _ClassVar[ClaimAction]
+    CLAIM_ACTION_RECONSIDER: _ClassVar[ClaimAction]
+    CLAIM_ACTION_RESPOND_TO_OFFER: _ClassVar[ClaimAction]
+    CLAIM_ACTION_HAND_OVER: _ClassVar[ClaimAction]
+    CLAIM_ACTION_CONFIRM_RECEIPT: _ClassVar[ClaimAction]
+    CLAIM_ACTION_CANCEL: _ClassVar[ClaimAction]
+
 class RefundState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     REFUND_STATE_UNSPECIFIED: _ClassVar[RefundState]
@@ -92,6 +102,13 @@ REJECTION_REASON_OTHER: RejectionReason
 HANDOVER_METHOD_UNSPECIFIED: HandoverMethod
 HANDOVER_METHOD_PICKUP_POINT: HandoverMethod
 HANDOVER_METHOD_DIRECT_TO_SELLER: HandoverMethod
+CLAIM_ACTION_UNSPECIFIED: ClaimAction
+CLAIM_ACTION_DECIDE: ClaimAction
+CLAIM_ACTION_RECONSIDER: ClaimAction
+CLAIM_ACTION_RESPOND_TO_OFFER: ClaimAction
+CLAIM_ACTION_HAND_OVER: ClaimAction
+CLAIM_ACTION_CONFIRM_RECEIPT: ClaimAction
+CLAIM_ACTION_CANCEL: ClaimAction
 REFUND_STATE_UNSPECIFIED: RefundState
 REFUND_STATE_PENDING_FUNDS: RefundState
 REFUND_STATE_PAID: RefundState
@@ -183,7 +200,7 @@ class Rejection(_message.Message):
     def __init__(self, reason: _Optional[_Union[RejectionReason, str]] = ..., comment: _Optional[str] = ...) -> None: ...
 
 class Claim(_message.Message):
-    __slots__ = ("claim_id", "purchase_id", "order_id", "item_id", "buyer_id", "shop_id", "status", "description", "photo_ids", "video_id", "requested_form", "quantity", "thread_id", "approval", "rejection", "reconsideration_count", "pickup_point_id", "refunded", "created_at", "updated_at", "defect_found_at", "version", "notes", "shipping_reimbursed", "refund_state", "refund_held", "refund_paid_at")
+    __slots__ = ("claim_id", "purchase_id", "order_id", "item_id", "buyer_id", "shop_id", "status", "description", "photo_ids", "video_id", "requested_form", "quantity", "thread_id", "approval", "rejection", "reconsideration_count", "pickup_point_id", "refunded", "created_at", "updated_at", "defect_found_at", "version", "notes", "shipping_reimbursed", "refund_state", "refund_held", "refund_paid_at", "available_actions")
     CLAIM_ID_FIELD_NUMBER: _ClassVar[int]
     PURCHASE_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -211,6 +228,7 @@ class Claim(_message.Message):
     REFUND_STATE_FIELD_NUMBER: _ClassVar[int]
     REFUND_HELD_FIELD_NUMBER: _ClassVar[int]
     REFUND_PAID_AT_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_ACTIONS_FIELD_NUMBER: _ClassVar[int]
     claim_id: str
     purchase_id: str
     order_id: str
@@ -238,7 +256,8 @@ class Claim(_message.Message):
     refund_state: RefundState
     refund_held: _common_pb2.Money
     refund_paid_at: _timestamp_pb2.Timestamp
-    def __init__(self, claim_id: _Optional[str] = ..., purchase_id: _Optional[str] = ..., order_id: _Optional[str] = ..., item_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., status: _Optional[_Union[ClaimStatus, str]] = ..., description: _Optional[str] = ..., photo_ids: _Optional[_Iterable[str]] = ..., video_id: _Optional[str] = ..., requested_form: _Optional[_Union[CompensationForm, str]] = ..., quantity: _Optional[int] = ..., thread_id: _Optional[str] = ..., approval: _Optional[_Union[Approval, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., reconsideration_count: _Optional[int] = ..., pickup_point_id: _Optional[str] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., defect_found_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., notes: _Optional[_Iterable[_Union[ClaimNote, _Mapping]]] = ..., shipping_reimbursed: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refund_state: _Optional[_Union[RefundState, str]] = ..., refund_held: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refund_paid_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    available_actions: _containers.RepeatedScalarFieldContainer[ClaimAction]
+    def __init__(self, claim_id: _Optional[str] = ..., purchase_id: _Optional[str] = ..., order_id: _Optional[str] = ..., item_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., shop_id: _Optional[str] = ..., status: _Optional[_Union[ClaimStatus, str]] = ..., description: _Optional[str] = ..., photo_ids: _Optional[_Iterable[str]] = ..., video_id: _Optional[str] = ..., requested_form: _Optional[_Union[CompensationForm, str]] = ..., quantity: _Optional[int] = ..., thread_id: _Optional[str] = ..., approval: _Optional[_Union[Approval, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., reconsideration_count: _Optional[int] = ..., pickup_point_id: _Optional[str] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., defect_found_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., notes: _Optional[_Iterable[_Union[ClaimNote, _Mapping]]] = ..., shipping_reimbursed: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refund_state: _Optional[_Union[RefundState, str]] = ..., refund_held: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refund_paid_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., available_actions: _Optional[_Iterable[_Union[ClaimAction, str]]] = ...) -> None: ...
 
 class ClaimNote(_message.Message):
     __slots__ = ("author", "text", "status", "at")
