@@ -14,8 +14,8 @@ from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import InMemoryUnitOfWork
 from services.returns.domain import commands as c
-from services.returns.domain.access import ClaimAction
 from services.returns.domain import events
+from services.returns.domain.access import ClaimAction
 from services.returns.domain.ledger import Account, BalanceMove, EntryKind, LedgerEntry, Money
 from services.returns.domain.model import (
     ApprovalMode,
