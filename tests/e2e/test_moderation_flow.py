@@ -17,7 +17,7 @@ from prilavok.moderation.v1 import moderation_pb2
 from prilavok.notify.v1 import notify_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
-from prilavok_platform.nats import EVENT_TYPE_HEADER
+from prilavok_platform.nats import event_headers, inbox_prefix
 from prilavok_platform.protobuf import timestamp
 from tests.e2e.conftest import eventually, field_violations, md
 
@@ -136,11 +136,12 @@ def test_a_blocked_message_is_a_strike_of_the_shop_and_a_check_records_nothing(s
 
 
 def _publish_as_chat(suite, event: chat_events.MessageBlocked, name: str) -> None:
-    """Publishes onto the chat's stream as the chat's outbox relay would (type header, message id)."""
+    """Publishes onto the chat's stream as the chat's outbox relay would (as the chat's NATS user,
+    with the type and producer headers and the message id)."""
     async def publish() -> None:
-        nc = await nats.connect(suite.nats_url)
+        nc = await nats.connect(suite.nats_client_url("chat"), inbox_prefix=inbox_prefix("chat"))
         try:
-            headers = {EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name, "Nats-Msg-Id": event.event_id}
+            headers = {**event_headers(event, "chat"), "Nats-Msg-Id": event.event_id}
             await nc.jetstream().publish(f"{suite.config.subject_prefix}.chat.message.{name}", event.SerializeToString(), headers=headers)
         finally:
             await nc.close()

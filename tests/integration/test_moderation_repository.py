@@ -260,7 +260,7 @@ async def test_a_suspension_is_kept_on_the_partys_document_lifted_once_per_reque
     await send(h, clock, "s5", "Пишите в телеграм @shop_5, там дешевле")
     assert len(await events(db, "moderation.standing.changed")) == len(changes)
 
-    clock.advance(dt.timedelta(hours=1))
+    clock.advance(dt.timedelta(hours=1, microseconds=1234))  # the database keeps milliseconds: a retry must still be equal
     command = LiftSuspension(MODERATOR, "lift-1", "", "shop-1", "Проверили: ошибка")
     lifted = await h.lift_suspension(command)
     assert await h.lift_suspension(command) == lifted, "a retry is answered from the stored lift"
@@ -278,7 +278,7 @@ async def test_an_appeal_is_stored_by_its_request_listed_by_kind_and_its_reversa
     h, db, clock = world
     await send(h, clock, "a0", "Напишите мне в WhatsApp")
     await send(h, clock, "h0", "Склад маркетплейса дно, сами виноваты, не мы")
-    clock.advance(dt.timedelta(minutes=1))
+    clock.advance(dt.timedelta(minutes=1, microseconds=4321))
     filed = await h.appeal_decision(AppealDecision(SHOP_SELLER, "req-1", "", "a0:OFF_PLATFORM_LURE", "Это не приглашение"))
     assert filed.review_id == "a0:appeal" and filed.request is not None
     assert await h.appeal_decision(AppealDecision(SHOP_SELLER, "req-1", "", "a0:OFF_PLATFORM_LURE", "Это не приглашение")) == filed

@@ -33,6 +33,7 @@ from services.moderation.domain.model import (
     SuspensionLift,
     Verdict,
     Violation,
+    to_millisecond,
 )
 from services.moderation.domain.policy import Policy
 from services.moderation.domain.recording import Withdrawal, is_violation, lift_suspension, record_violation, withdraw_strike
@@ -102,7 +103,7 @@ class ModerationHandlers:
         if not is_violation(command.verdict):
             return None
         policy = self._engine.policy
-        at = command.occurred_at
+        at = to_millisecond(command.occurred_at)
         party = command.sender.offender
 
         async def work(tx: Transaction[ModerationRepositories]) -> Violation:
@@ -145,7 +146,7 @@ class ModerationHandlers:
         problems = command.problems()
         if problems:
             raise InvalidArgument(problems)
-        now = self._clock.now()
+        now = to_millisecond(self._clock.now())
         policy = self._engine.policy
 
         async def work(tx: Tx) -> ReviewItem:
@@ -203,7 +204,7 @@ class ModerationHandlers:
         if problems:
             raise InvalidArgument(problems)
         request = command.request
-        now = self._clock.now()
+        now = to_millisecond(self._clock.now())
 
         async def work(tx: Tx) -> ReviewItem:
             earlier = await tx.repos.reviews.by_request(request.key)
@@ -251,7 +252,7 @@ class ModerationHandlers:
         party = access.suspension_subject(command.sender_id, command.shop_id)
         request = command.request
         policy = self._engine.policy
-        now = self._clock.now()
+        now = to_millisecond(self._clock.now())
 
         async def work(tx: Tx) -> SuspensionLift:
             earlier = await tx.repos.lifts.get(request.key)
@@ -275,7 +276,7 @@ class ModerationHandlers:
         sender = access.standing_subject(command.caller, command.sender_id, command.shop_id)
         thresholds = self._engine.policy.strikes
         party = sender.offender
-        now = self._clock.now()
+        now = to_millisecond(self._clock.now())
         window_start = thresholds.window_start(now)
 
         # Five reads of one snapshot (a read-only transaction): strikes are recorded while the
