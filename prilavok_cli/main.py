@@ -358,6 +358,35 @@ def cmd_ledger(ctx: Ctx):
     ctx.emit(reply, show)
 
 
+def _counts(r: returns_pb2.VerifyLedgerResponse) -> str:
+    return (f"{r.entries_checked} entries, {r.postings_checked} postings, {r.accounts_checked} accounts, "
+            f"{r.purchases_checked} purchases, {r.claims_checked} claims, {r.penalties_checked} penalties")
+
+
+def cmd_verify_ledger(ctx: Ctx):
+    """Progress lines on stderr, the report on stdout; exit code 1 when problems were found."""
+    stub = ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub)
+    stream = stub.VerifyLedger(returns_pb2.VerifyLedgerRequest(max_problems=ctx.args.max_problems),
+                               metadata=metadata(ctx.token()), timeout=ctx.args.timeout)
+    last = None
+    for response in stream:
+        if response.done:
+            last = response
+            break
+        print(f"checked {_counts(response)}", file=sys.stderr, flush=True)
+    if last is None:
+        raise CliError("the returns service ended the check without a report")
+
+    def show(r) -> None:
+        print(f"ledger {'OK' if r.ok else 'NOT OK'}: {_counts(r)}")
+        for problem in r.problems:
+            print(f"  {problem.kind:<26} {problem.subject}: {problem.detail}")
+
+    ctx.emit(last, show)
+    if not last.ok:
+        raise SystemExit(1)
+
+
 def cmd_moderation_check(ctx: Ctx):
     ctx.args.address = service_address("moderation", ctx.args.addr)
     moderation_check.check(ctx.args)
@@ -498,6 +527,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(returns, "ledger", cmd_ledger, "a shop's ledger entries")
     p.add_argument("--shop", default="")
     p.add_argument("--limit", type=int, default=20)
+    p = command(returns, "verify-ledger", cmd_verify_ledger,
+                "check the whole ledger (as support:… or service:…); exit 1 when problems are found")
+    p.add_argument("--max-problems", type=int, default=0, help="how many problems to list (0: the service's default, 100)")
+    p.set_defaults(timeout=3600.0)  # the check reads everything: the whole stream's deadline
     return parser
 
 

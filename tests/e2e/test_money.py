@@ -4,13 +4,19 @@ input on every money RPC answered with a status and details, never INTERNAL."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 import uuid
 
 import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from pymongo import MongoClient
 
+from devstack.processes import REPO
 from prilavok.chat.v1 import chat_pb2
 from prilavok.common.v1 import common_pb2
 from prilavok.returns.v1 import returns_pb2
@@ -259,3 +265,42 @@ def test_request_ids_check_their_payload(stubs):
     offer.refund_amount.amount_minor = 90_000
     error = refused(lambda: p.decide(claim.claim_id, offer, request_id="d-1"), grpc.StatusCode.INVALID_ARGUMENT)
     assert field_violations(error).keys() == {"approve.offer.refund_amount"} and error_info(error).reason == "IDEMPOTENCY_KEY_REUSED"
+
+
+def _cli(suite, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, **{f"PRILAVOK_{name.upper()}_ADDR": suite.address(name) for name in ("chat", "moderation", "returns", "notify")}}
+    return subprocess.run([sys.executable, "-m", "prilavok_cli.main", *args], capture_output=True, text=True, env=env, cwd=REPO,
+                          timeout=120)
+
+
+def test_verify_ledger_passes_on_the_suites_ledger_and_reports_damage(stubs, suite, infra):
+    """Everything the end-to-end tests did so far is consistent; a balance changed behind the
+    ledger's back is reported (exit code 1), and who may run the check is checked."""
+    p = Parties(stubs)
+    p.decide(p.open(p.record(100_000).purchase_id).claim_id, full_refund())
+    responses = list(p.returns.VerifyLedger(returns_pb2.VerifyLedgerRequest(), metadata=md(ORDERS)))
+    *progress, report = responses
+    assert progress and not any(r.done for r in progress) and report.done
+    assert report.ok, report.problems
+    assert report.entries_checked >= 4 and report.claims_checked >= 1 and report.purchases_checked >= 1
+    refused(lambda: list(p.returns.VerifyLedger(returns_pb2.VerifyLedgerRequest(), metadata=md(p.seller))),
+            grpc.StatusCode.PERMISSION_DENIED)
+    assert "max_problems" in bad_fields(lambda: list(p.returns.VerifyLedger(returns_pb2.VerifyLedgerRequest(max_problems=-1),
+                                                                            metadata=md(ORDERS))))
+
+    ok = _cli(suite, "returns", "verify-ledger", "--as", "support:auditor", "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["ok"] is True and "checked" in ok.stderr
+
+    client = MongoClient(infra["mongodb_uri"])
+    balances = client[f"{suite.config.database_prefix}_returns"].balances
+    shop = f"shop:{p.seller.shop_id}"
+    try:
+        balances.update_one({"_id": shop}, {"$inc": {"amounts.RUB": 1}})
+        damaged = _cli(suite, "returns", "verify-ledger", "--as", "support:auditor")
+        assert damaged.returncode == 1, damaged.stdout + damaged.stderr
+        assert "NOT OK" in damaged.stdout and "BALANCE_MISMATCH" in damaged.stdout and shop in damaged.stdout
+    finally:
+        balances.update_one({"_id": shop}, {"$inc": {"amounts.RUB": -1}})
+        client.close()
+    assert _cli(suite, "returns", "verify-ledger", "--as", "service:orders").returncode == 0

@@ -299,3 +299,22 @@ async def test_conditional_debit_with_floor_and_nothing_held_and_the_hold_upsert
     assert (await debit(10, -50))["amounts"]["RUB"] == 10
     await d.balances.update_one({"_id": "shop:new"}, {"$inc": {"held_count": 1, "held.RUB": 5, "amounts.RUB": 0}}, upsert=True)
     assert (await d.balances.find_one({"_id": "shop:new"}))["amounts"] == {"RUB": 0}
+
+
+async def test_whole_collection_scans_by_id_and_by_posting_then_id(db):
+    """VerifyLedger's pages (fetch_page with no filter): a range on `_id` sorted by `_id`, and
+    on the ledger a range on `posting_id` sorted by (posting_id, _id), answered by the index
+    ledger_posting_entries; entries whose ids interleave across postings still come together."""
+    _, d = db
+    await d.ledger.create_index([("posting_id", 1), ("_id", 1)], name="ledger_posting_entries")
+    entries = [("fine:m1", "fine:m1:shop:s1:FINE"), ("fine:m1:X", "fine:m1:X:shop:s1:FINE"), ("fine:m1", "fine:m1:marketplace:fines:FINE"),
+               ("fine:m1:X", "fine:m1:X:marketplace:fines:FINE"), ("sale:p", "sale:p:shop:s1:SALE")]
+    await d.ledger.insert_many([{"_id": i, "posting_id": p} for p, i in entries])
+    order = [("posting_id", 1), ("_id", 1)]
+    first = [x async for x in d.ledger.find({}).sort(order).limit(3)]
+    assert [x["posting_id"] for x in first] == ["fine:m1", "fine:m1", "fine:m1:X"]
+    rest = [x["_id"] async for x in d.ledger.find({"posting_id": {"$gte": "fine:m1:X"}}).sort(order).limit(10)]
+    assert rest == ["fine:m1:X:marketplace:fines:FINE", "fine:m1:X:shop:s1:FINE", "sale:p:shop:s1:SALE"]
+    await d.balances.insert_many([{"_id": k} for k in ("shop:b", "buyer_refunds:a", "shop:a")])
+    page = [x["_id"] async for x in d.balances.find({"_id": {"$gte": "shop:a"}}).sort([("_id", 1)]).limit(2)]
+    assert page == ["shop:a", "shop:b"]

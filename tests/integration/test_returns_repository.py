@@ -25,6 +25,8 @@ from services.returns.adapters.event_mapper import map_event
 from services.returns.adapters.repository import INDEXES, repositories
 from services.returns.bootstrap import DEFAULT_POLICY
 from services.returns.domain import commands as c
+from services.returns.domain.audit import ProblemKind
+from services.returns.domain.fines import Penalty
 from services.returns.domain.ledger import Account, BalanceMove, EntryKind, Money
 from services.returns.domain.model import (
     ApprovalMode,
@@ -38,6 +40,7 @@ from services.returns.domain.model import (
     new_purchase,
 )
 from services.returns.entrypoints import consumers
+from services.returns.service_layer import handlers as handlers_module
 from services.returns.service_layer.handlers import ReturnsHandlers
 
 pytestmark = pytest.mark.integration
@@ -271,3 +274,22 @@ async def test_penalties_from_the_moderation_stream_land_in_the_ledger_once(worl
     assert kinds == [("FINE", "marketplace:fines", 2_500_000), ("FINE", "shop:s-fined", -2_500_000),
                      ("FINE_REVERSAL", "marketplace:fines", -2_500_000), ("FINE_REVERSAL", "shop:s-fined", 2_500_000)]
     assert (await db.balances.find_one({"_id": "shop:s-fined"}))["amounts"]["RUB"] == 0
+
+
+async def test_verify_ledger_reads_every_collection_in_pages_and_finds_a_drifted_balance(world, monkeypatch):
+    h, db, clock = world
+    monkeypatch.setattr(handlers_module, "VERIFY_BATCH", 2)  # pages of two: postings split across pages
+    for n in range(3):
+        claim_id = await open_claim(h, clock, n)
+        approve = Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None))
+        await h.decide_claim(c.DecideClaim(SELLER, f"d{n}", claim_id, approve))
+    await h.post_fine(c.PostFine(Penalty("pen-1", Party.shop("s1"), Money(2_500_000, "RUB"), "Обмен контактами")))
+    await h.reverse_fine(c.ReverseFine(Penalty("pen-1", Party.shop("s1"), None)))
+    reports = [p async for p in h.verify_ledger(c.VerifyLedger(SERVICE))]
+    last = reports[-1]
+    assert last.ok, last.problems
+    assert (last.entries, last.postings, last.purchases, last.claims, last.penalties, last.accounts) == (16, 8, 3, 3, 1, 2)
+    assert len(reports) > 8  # progress after every page of two
+    await db.balances.update_one({"_id": "buyer_refunds:b1"}, {"$inc": {"amounts.RUB": 5}})
+    [problem] = [p async for p in h.verify_ledger(c.VerifyLedger(SERVICE))][-1].problems
+    assert (problem.kind, problem.subject) == (ProblemKind.BALANCE_MISMATCH, "buyer_refunds:b1")

@@ -11,6 +11,7 @@ from prilavok_platform.identity import Identity, Party
 from prilavok_platform.protobuf import PARTY_KINDS, EnumMapping, datetime_of, party_to_pb, timestamp
 from services.returns.domain import commands
 from services.returns.domain.access import ClaimAction
+from services.returns.domain.audit import Progress
 from services.returns.domain.fines import Penalty
 from services.returns.domain.ledger import EntryKind, LedgerEntry, Money, ShopBalance
 from services.returns.domain.model import (
@@ -160,3 +161,12 @@ def post_fine_command(event: moderation_events.PenaltyIssued) -> commands.PostFi
 def reverse_fine_command(event: moderation_events.PenaltyWithdrawn) -> commands.ReverseFine:
     return commands.ReverseFine(penalty_from_pb(event.penalty, event.offender))
 
+
+
+def verify_response(progress: Progress) -> pb.VerifyLedgerResponse:
+    return pb.VerifyLedgerResponse(
+        done=progress.done, entries_checked=progress.entries, postings_checked=progress.postings,
+        accounts_checked=progress.accounts, purchases_checked=progress.purchases, claims_checked=progress.claims,
+        penalties_checked=progress.penalties, ok=progress.ok,
+        problems=[pb.LedgerProblem(kind=p.kind.value, subject=p.subject, detail=p.detail) for p in progress.problems],
+    )

@@ -19,6 +19,7 @@ from prilavok_platform.errors import Aborted
 from prilavok_platform.identity import Party
 from prilavok_platform.outbox import OUTBOX_INDEXES
 from services.returns.domain.access import ClaimScope
+from services.returns.domain.audit import StoredBalance
 from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, EntryKind, LedgerEntry, Money
 from services.returns.domain.model import (
     AppliedRequest,
@@ -33,7 +34,7 @@ from services.returns.domain.model import (
     RefundState,
     RejectionReason,
 )
-from services.returns.service_layer.ports import CLAIM_ORDER, LEDGER_ORDER, PENDING_ORDER, ReturnsRepositories
+from services.returns.service_layer.ports import CLAIM_ORDER, ID_ORDER, LEDGER_ORDER, PENDING_ORDER, POSTING_ORDER, ReturnsRepositories
 
 Doc = dict[str, Any]
 Session = AsyncClientSession | None
@@ -60,7 +61,8 @@ INDEXES = [
     # The background payer's scan: held refunds, oldest first.
     mongo.IndexSpec("claims", [("refund_state", 1), ("held_at", 1), ("_id", 1)], name="claims_refund_state_held"),
     mongo.IndexSpec("ledger", [("account", 1), ("seq", -1)], name="ledger_account_seq"),
-    mongo.IndexSpec("ledger", [("posting_id", 1)], name="ledger_posting"),
+    # A posting's entries (and VerifyLedger's scan, posting by posting).
+    mongo.IndexSpec("ledger", [("posting_id", 1), ("_id", 1)], name="ledger_posting_entries"),
     *OUTBOX_INDEXES,
 ]
 
@@ -194,6 +196,10 @@ class MongoPurchases:
         except DuplicateKeyError:
             raise _concurrent(f"purchase {purchase.purchase_id}", "PURCHASE_CONCURRENT_UPDATE") from None
 
+    async def scan(self, size: int, token: str) -> tuple[list[Purchase], str]:
+        docs, next_token = await mongo.fetch_page(self._c, {}, ID_ORDER, size, token, session=self._s)
+        return [purchase_from(d) for d in docs], next_token
+
     async def add_refunded(self, purchase_id: str, amount: Money, limit: Money) -> bool:
         # `$not $gt` also matches purchases stored before the field existed (nothing refunded counted).
         result = await self._c.update_one(
@@ -241,6 +247,10 @@ class MongoClaims:
         docs, next_token = await mongo.fetch_page(self._c, query, CLAIM_ORDER, size, token, session=self._s)
         return [claim_from(d) for d in docs], next_token
 
+    async def scan(self, size: int, token: str) -> tuple[list[Claim], str]:
+        docs, next_token = await mongo.fetch_page(self._c, {}, ID_ORDER, size, token, session=self._s)
+        return [claim_from(d) for d in docs], next_token
+
     async def pending_refunds(self, size: int, token: str) -> tuple[list[Claim], str]:
         query = {"refund_state": RefundState.PENDING_FUNDS.value}
         docs, next_token = await mongo.fetch_page(self._c, query, PENDING_ORDER, size, token, session=self._s)
@@ -257,6 +267,10 @@ class MongoLedger:
 
     async def posting_entries(self, posting_id: str) -> list[LedgerEntry]:
         return [ledger_from(Account.parse(d["account"]), d) async for d in self._c.find({"posting_id": posting_id}, session=self._s)]
+
+    async def scan(self, size: int, token: str) -> tuple[list[LedgerEntry], str]:
+        docs, next_token = await mongo.fetch_page(self._c, {}, POSTING_ORDER, size, token, session=self._s)
+        return [ledger_from(Account.parse(d["account"]), d) for d in docs], next_token
 
     async def add(self, entries: Sequence[LedgerEntry]) -> None:
         try:
@@ -304,6 +318,18 @@ class MongoBalances:
             {"$inc": {"held_count": 1, f"held.{currency}": amount.amount_minor, f"amounts.{currency}": 0}, "$set": {"updated_at": at}},
             upsert=True, session=self._s,
         )
+
+    async def scan(self, size: int, token: str) -> tuple[list[StoredBalance], str]:
+        docs, next_token = await mongo.fetch_page(self._c, {}, ID_ORDER, size, token, session=self._s)
+        out = []
+        for d in docs:
+            try:
+                account = Account.parse(d["_id"])
+            except ValueError:
+                continue  # not a ledger account's document
+            out.append(StoredBalance(account, {c: int(v) for c, v in d.get("amounts", {}).items()}, int(d.get("seq", 0)),
+                                     {c: int(v) for c, v in d.get("held", {}).items()}, int(d.get("held_count", 0))))
+        return out, next_token
 
     async def get(self, account: Account, currency: str) -> tuple[Money, Money, dt.datetime | None]:
         doc = await self._c.find_one({"_id": account.key}, session=self._s)

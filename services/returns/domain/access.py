@@ -132,3 +132,8 @@ def balance_shop(caller: Identity, shop_id: str) -> str:
     v.identifier(shop_id, "shop_id")
     v.raise_if_any()
     return shop_id
+
+
+def require_may_verify_ledger(caller: Identity) -> None:
+    """VerifyLedger reads every account: the staff who read money (support) and services."""
+    caller.require_role(Role.SUPPORT, Role.SERVICE)

@@ -129,6 +129,12 @@ class ListLedgerEntries:
 
 
 @dataclass(frozen=True)
+class VerifyLedger:
+    caller: Identity
+    max_problems: int = 0  # 0: the default
+
+
+@dataclass(frozen=True)
 class PostFine:
     """Moderation issued a penalty (PenaltyIssued)."""
 

@@ -1,6 +1,7 @@
 """gRPC face of the returns service: protobuf -> command -> handler -> protobuf."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from prilavok.returns.v1 import returns_pb2 as pb
@@ -91,3 +92,7 @@ class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
             current_identity(), request.shop_id, request.page_size, request.page_token,
         ))
         return pb.ListLedgerEntriesResponse(entries=[protos.ledger_entry_pb(e) for e in entries], next_page_token=token)
+
+    async def VerifyLedger(self, request: pb.VerifyLedgerRequest, context: Any) -> AsyncIterator[pb.VerifyLedgerResponse]:
+        async for progress in self._h.verify_ledger(commands.VerifyLedger(current_identity(), request.max_problems)):
+            yield protos.verify_response(progress)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from prilavok_platform.clock import Clock
 from prilavok_platform.errors import FailedPrecondition, NotFound, PrilavokError, require_ids
@@ -10,7 +12,7 @@ from prilavok_platform.identity import Identity
 from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import Transaction, UnitOfWork
-from services.returns.domain import access, commands, fines, model, moves
+from services.returns.domain import access, audit, commands, fines, model, moves
 from services.returns.domain.fines import FineOutcome
 from services.returns.domain.ledger import Account, LedgerEntry, ShopBalance
 from services.returns.domain.model import Claim, Purchase, ReturnsPolicy
@@ -19,6 +21,7 @@ from services.returns.service_layer.ports import ReturnsRepositories
 
 Tx = Transaction[ReturnsRepositories]
 log = logging.getLogger(__name__)
+VERIFY_BATCH = 500  # documents per page when VerifyLedger reads a collection
 
 
 async def _load_claim(repos: ReturnsRepositories, caller: Identity, claim_id: str) -> Claim:
@@ -170,6 +173,33 @@ class ReturnsHandlers:
         policy = self._policy.current
         amount, held, updated_at = await self._uow.reader().balances.get(Account.shop(shop_id), policy.currency_code)
         return ShopBalance(shop_id, amount, updated_at, held, policy.overdraft_limit)
+
+    # --- verifying the ledger -------------------------------------------------------------------
+
+    async def verify_ledger(self, cmd: commands.VerifyLedger) -> AsyncIterator[audit.Progress]:
+        """Reads the whole ledger, then the balances, purchases and claims, page by page, and
+        checks them against each other (`domain/audit.py`); yields its progress after every
+        page and last the report (done, with the problems found). Reads outside transactions:
+        run it on a quiet ledger (a posting committed while it reads may show as a mismatch)."""
+        access.require_may_verify_ledger(cmd.caller)
+        checks = audit.LedgerAudit(audit.max_problems_of(cmd.max_problems))
+        reader = self._uow.reader()
+        steps: list[tuple[Callable[[int, str], Awaitable[tuple[list[Any], str]]], Callable[[list[Any]], None], Callable[[], None]]] = [
+            (reader.ledger.scan, checks.add_entries, checks.end_entries),
+            (reader.balances.scan, checks.add_balances, checks.end_balances),
+            (reader.purchases.scan, checks.add_purchases, lambda: None),
+            (reader.claims.scan, checks.add_claims, lambda: None),
+        ]
+        for scan, add, end in steps:
+            token = ""
+            while True:
+                page, token = await scan(VERIFY_BATCH, token)
+                add(page)
+                yield checks.progress()
+                if not token:
+                    break
+            end()
+        yield checks.finish()
 
     # --- fines (moderation's penalties) ---------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from prilavok_platform.pagination import KeysetOrder
 from services.returns.domain.access import ClaimScope
+from services.returns.domain.audit import StoredBalance
 from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, LedgerEntry, Money
 from services.returns.domain.model import AppliedRequest, Claim, ClaimStatus, Purchase
 
@@ -15,6 +16,10 @@ from services.returns.domain.model import AppliedRequest, Claim, ClaimStatus, Pu
 CLAIM_ORDER = KeysetOrder(("created_at", -1, dt.datetime), ("_id", -1, str))
 # Held refunds, the oldest first: stored as `held_at` and `_id`.
 PENDING_ORDER = KeysetOrder(("held_at", 1, dt.datetime), ("_id", 1, str))
+# Scans of a whole collection (VerifyLedger): by id; the ledger by posting, so that a posting's
+# entries come together.
+ID_ORDER = KeysetOrder(("_id", 1, str))
+POSTING_ORDER = KeysetOrder(("posting_id", 1, str), ("_id", 1, str))
 # Newest entries of an account first: `seq` counts the account's entries.
 LEDGER_ORDER = KeysetOrder(("seq", -1, int))
 
@@ -28,6 +33,9 @@ class PurchaseRepository(Protocol):
     async def add(self, purchase: Purchase) -> None:
         """Stores a new purchase; ABORTED (PURCHASE_CONCURRENT_UPDATE) if its id or request key
         was stored meanwhile."""
+
+    async def scan(self, size: int, token: str) -> tuple[list[Purchase], str]:
+        """Every purchase, in ID_ORDER after the token."""
 
     async def add_refunded(self, purchase_id: str, amount: Money, limit: Money) -> bool:
         """Adds `amount` to the purchase's refunded total in one conditional update, only if
@@ -47,6 +55,9 @@ class ClaimRepository(Protocol):
     async def page(self, scope: ClaimScope, status: ClaimStatus | None, size: int, token: str) -> tuple[list[Claim], str]:
         """Claims in CLAIM_ORDER, filtered by scope and status, after the token."""
 
+    async def scan(self, size: int, token: str) -> tuple[list[Claim], str]:
+        """Every claim, in ID_ORDER after the token."""
+
     async def pending_refunds(self, size: int, token: str) -> tuple[list[Claim], str]:
         """Claims whose refund is held (PENDING_FUNDS), oldest held first (PENDING_ORDER)."""
 
@@ -56,6 +67,9 @@ class LedgerRepository(Protocol):
 
     async def posting_entries(self, posting_id: str) -> list[LedgerEntry]:
         """The stored entries of a posting (none if it was never posted)."""
+
+    async def scan(self, size: int, token: str) -> tuple[list[LedgerEntry], str]:
+        """Every entry, in POSTING_ORDER after the token."""
 
     async def add(self, entries: Sequence[LedgerEntry]) -> None: ...
 
@@ -78,6 +92,9 @@ class BalanceRepository(Protocol):
 
     async def get(self, account: Account, currency: str) -> tuple[Money, Money, dt.datetime | None]:
         """The balance, the refunds held on it, and when it last changed (None: never)."""
+
+    async def scan(self, size: int, token: str) -> tuple[list[StoredBalance], str]:
+        """Every balance document, in ID_ORDER after the token."""
 
 
 class RequestRepository(Protocol):

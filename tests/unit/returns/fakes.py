@@ -8,9 +8,10 @@ from dataclasses import replace
 from prilavok_platform.errors import Aborted
 from prilavok_platform.pagination import page_in_memory
 from services.returns.domain.access import ClaimScope
+from services.returns.domain.audit import StoredBalance
 from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, LedgerEntry, Money
 from services.returns.domain.model import AppliedRequest, Claim, ClaimStatus, Purchase, RefundState
-from services.returns.service_layer.ports import CLAIM_ORDER, LEDGER_ORDER, PENDING_ORDER, ReturnsRepositories
+from services.returns.service_layer.ports import CLAIM_ORDER, ID_ORDER, LEDGER_ORDER, PENDING_ORDER, POSTING_ORDER, ReturnsRepositories
 
 
 class FakePurchases:
@@ -27,6 +28,9 @@ class FakePurchases:
         if purchase.purchase_id in self.items or await self.find_by_request(purchase.request_key):
             raise Aborted("duplicate purchase", reason="PURCHASE_CONCURRENT_UPDATE")  # the unique indexes
         self.items[purchase.purchase_id] = purchase
+
+    async def scan(self, size: int, token: str) -> tuple[list[Purchase], str]:
+        return page_in_memory(list(self.items.values()), ID_ORDER, size, token, values=lambda p: (p.purchase_id,))
 
     async def add_refunded(self, purchase_id: str, amount: Money, limit: Money) -> bool:
         stored = self.items.get(purchase_id)
@@ -65,6 +69,9 @@ class FakeClaims:
         ]
         return page_in_memory(chosen, CLAIM_ORDER, size, token, values=lambda c: (c.created_at, c.claim_id))
 
+    async def scan(self, size: int, token: str) -> tuple[list[Claim], str]:
+        return page_in_memory(list(self.items.values()), ID_ORDER, size, token, values=lambda c: (c.claim_id,))
+
     async def pending_refunds(self, size: int, token: str) -> tuple[list[Claim], str]:
         held = [c for c in self.items.values() if c.refund_state is RefundState.PENDING_FUNDS]
         return page_in_memory(held, PENDING_ORDER, size, token, values=lambda c: (c.held_at, c.claim_id))
@@ -79,6 +86,9 @@ class FakeLedger:
 
     async def posting_entries(self, posting_id: str) -> list[LedgerEntry]:
         return [e for e in self.entries.values() if e.posting_id == posting_id]
+
+    async def scan(self, size: int, token: str) -> tuple[list[LedgerEntry], str]:
+        return page_in_memory(list(self.entries.values()), POSTING_ORDER, size, token, values=lambda e: (e.posting_id, e.entry_id))
 
     async def add(self, entries: Sequence[LedgerEntry]) -> None:
         if any(e.entry_id in self.entries for e in entries):
@@ -128,6 +138,11 @@ class FakeBalances:
 
     async def get(self, account: Account, currency: str) -> tuple[Money, Money, dt.datetime | None]:
         return Money(self.of(account, currency), currency), Money(self.held_of(account, currency), currency), self.updated_at.get(account)
+
+    async def scan(self, size: int, token: str) -> tuple[list[StoredBalance], str]:
+        stored = [StoredBalance(a, dict(amounts), self.seq.get(a, 0), dict(self.held.get(a, {})), self.held_count.get(a, 0))
+                  for a, amounts in self.amounts.items()]
+        return page_in_memory(stored, ID_ORDER, size, token, values=lambda b: (b.account.key,))
 
     def of(self, account: Account, currency: str = "RUB") -> int:
         return self.amounts.get(account, {}).get(currency, 0)

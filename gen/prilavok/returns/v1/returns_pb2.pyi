@@ -119,6 +119,44 @@ ENTRY_KIND_SHIPPING_REIMBURSEMENT: EntryKind
 ENTRY_KIND_FINE: EntryKind
 ENTRY_KIND_FINE_REVERSAL: EntryKind
 
+class VerifyLedgerRequest(_message.Message):
+    __slots__ = ("max_problems",)
+    MAX_PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    max_problems: int
+    def __init__(self, max_problems: _Optional[int] = ...) -> None: ...
+
+class LedgerProblem(_message.Message):
+    __slots__ = ("kind", "subject", "detail")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    subject: str
+    detail: str
+    def __init__(self, kind: _Optional[str] = ..., subject: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class VerifyLedgerResponse(_message.Message):
+    __slots__ = ("done", "entries_checked", "postings_checked", "accounts_checked", "purchases_checked", "claims_checked", "penalties_checked", "problems", "ok")
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    POSTINGS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNTS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    PURCHASES_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    CLAIMS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    PENALTIES_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    done: bool
+    entries_checked: int
+    postings_checked: int
+    accounts_checked: int
+    purchases_checked: int
+    claims_checked: int
+    penalties_checked: int
+    problems: _containers.RepeatedCompositeFieldContainer[LedgerProblem]
+    ok: bool
+    def __init__(self, done: _Optional[bool] = ..., entries_checked: _Optional[int] = ..., postings_checked: _Optional[int] = ..., accounts_checked: _Optional[int] = ..., purchases_checked: _Optional[int] = ..., claims_checked: _Optional[int] = ..., penalties_checked: _Optional[int] = ..., problems: _Optional[_Iterable[_Union[LedgerProblem, _Mapping]]] = ..., ok: _Optional[bool] = ...) -> None: ...
+
 class Purchase(_message.Message):
     __slots__ = ("purchase_id", "order_id", "item_id", "item_name", "buyer_id", "shop_id", "price", "quantity", "paid_at", "delivered_at")
     PURCHASE_ID_FIELD_NUMBER: _ClassVar[int]

@@ -100,6 +100,11 @@ class ReturnsServiceStub:
                 request_serializer=prilavok_dot_returns_dot_v1_dot_returns__pb2.ListLedgerEntriesRequest.SerializeToString,
                 response_deserializer=prilavok_dot_returns_dot_v1_dot_returns__pb2.ListLedgerEntriesResponse.FromString,
                 _registered_method=True)
+        self.VerifyLedger = channel.unary_stream(
+                '/prilavok.returns.v1.ReturnsService/VerifyLedger',
+                request_serializer=prilavok_dot_returns_dot_v1_dot_returns__pb2.VerifyLedgerRequest.SerializeToString,
+                response_deserializer=prilavok_dot_returns_dot_v1_dot_returns__pb2.VerifyLedgerResponse.FromString,
+                _registered_method=True)
 
 
 class ReturnsServiceServicer:
@@ -220,6 +225,20 @@ class ReturnsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyLedger(self, request, context):
+        """Checks the whole ledger, page by page: every posting balances; every shop's and buyer's
+        balance equals the sum of its entries; no order line is refunded above its price; every
+        settled claim that pays money has exactly one refund posting of what it settled once PAID
+        (none while its refund is held, and the refunds held on each shop are its held claims);
+        every fine has at most one reversal and each reversal reverses its fine. Streams progress
+        (done = false) and last the report (done = true, ok, problems). For support and services.
+        It reads outside transactions: on a busy ledger a posting committed meanwhile may show as
+        a mismatch; run it again to confirm.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReturnsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -287,6 +306,11 @@ def add_ReturnsServiceServicer_to_server(servicer, server):
                     servicer.ListLedgerEntries,
                     request_deserializer=prilavok_dot_returns_dot_v1_dot_returns__pb2.ListLedgerEntriesRequest.FromString,
                     response_serializer=prilavok_dot_returns_dot_v1_dot_returns__pb2.ListLedgerEntriesResponse.SerializeToString,
+            ),
+            'VerifyLedger': grpc.unary_stream_rpc_method_handler(
+                    servicer.VerifyLedger,
+                    request_deserializer=prilavok_dot_returns_dot_v1_dot_returns__pb2.VerifyLedgerRequest.FromString,
+                    response_serializer=prilavok_dot_returns_dot_v1_dot_returns__pb2.VerifyLedgerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -641,6 +665,33 @@ class ReturnsService:
             '/prilavok.returns.v1.ReturnsService/ListLedgerEntries',
             prilavok_dot_returns_dot_v1_dot_returns__pb2.ListLedgerEntriesRequest.SerializeToString,
             prilavok_dot_returns_dot_v1_dot_returns__pb2.ListLedgerEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyLedger(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/prilavok.returns.v1.ReturnsService/VerifyLedger',
+            prilavok_dot_returns_dot_v1_dot_returns__pb2.VerifyLedgerRequest.SerializeToString,
+            prilavok_dot_returns_dot_v1_dot_returns__pb2.VerifyLedgerResponse.FromString,
             options,
             channel_credentials,
             insecure,
