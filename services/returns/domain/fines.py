@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from prilavok_platform.errors import FailedPrecondition, Validator
 from prilavok_platform.identity import Party, PartyKind
 from services.returns.domain.ledger import Account, Entry, EntryKind, LedgerEntry, Money, Posting
+from services.returns.domain.model import MAX_MONEY_MINOR
 from services.returns.domain.policy import ReturnsPolicy
 
 MAX_NOTE_CHARS = 1000
@@ -65,6 +66,8 @@ def fine_posting(penalty: Penalty, policy: ReturnsPolicy) -> Posting | None:
         v.add("penalty.fine", "a positive fine in minor units is required")
     elif penalty.fine.currency_code != policy.currency_code:
         v.add("penalty.fine.currency_code", f"must be {policy.currency_code}")
+    elif penalty.fine.amount_minor > MAX_MONEY_MINOR:
+        v.add("penalty.fine", "is implausibly large")
     v.raise_if_any()
     if not penalty.shop_id:
         return None

@@ -101,7 +101,8 @@ async def test_penalties_of_others_than_shops_are_skipped(w: World):
     assert not w.ledger.entries and not w.uow.published
 
 
-@pytest.mark.parametrize("bad", [penalty(penalty_id=""), penalty(amount=0), penalty(amount=-5), penalty(currency="USD")])
+@pytest.mark.parametrize("bad", [penalty(penalty_id=""), penalty(amount=0), penalty(amount=-5), penalty(currency="USD"),
+                                 penalty(amount=2**63 - 1)])
 async def test_a_penalty_that_can_never_be_posted_is_poison(w: World, bad):
     with pytest.raises(PoisonMessage):
         await consume(w, issued(bad))
