@@ -18,7 +18,7 @@ from prilavok_platform.clock import FixedClock
 from prilavok_platform.errors import InvalidArgument
 from prilavok_platform.identity import Identity, Party, PartyKind, Role
 from prilavok_platform.ids import StableIds, random_id
-from prilavok_platform.nats import EVENT_TYPE_HEADER, EventDispatcher, PoisonMessage
+from prilavok_platform.nats import EVENT_TYPE_HEADER, PRODUCER_HEADER, EventDispatcher, PoisonMessage
 from prilavok_platform.policy_file import PolicyError, PolicyHolder, load_policy_file
 from prilavok_platform.protobuf import ROLES, datetime_of, party_from_pb, party_to_pb
 from prilavok_platform.unit_of_work import InMemoryUnitOfWork, Transaction
@@ -215,13 +215,14 @@ async def test_event_dispatcher_routes_by_full_type_skips_others_and_terms_garba
 
     dispatcher = EventDispatcher().on(moderation_events.ReviewResolved, on_resolved)
     event = moderation_events.ReviewResolved(event_id="e1")
-    await dispatcher(FakeMsg(event.SerializeToString(), {EVENT_TYPE_HEADER: "prilavok.moderation.v1.ReviewResolved"}))
-    await dispatcher(FakeMsg(b"", {EVENT_TYPE_HEADER: "prilavok.moderation.v1.PenaltyIssued"}))
+    await dispatcher(FakeMsg(event.SerializeToString(), {EVENT_TYPE_HEADER: "prilavok.moderation.v1.ReviewResolved", PRODUCER_HEADER: "moderation"}))
+    await dispatcher(FakeMsg(b"", {EVENT_TYPE_HEADER: "prilavok.moderation.v1.PenaltyIssued", PRODUCER_HEADER: "moderation"}))
     # A look-alike name is another type: no suffix matching.
-    await dispatcher(FakeMsg(event.SerializeToString(), {EVENT_TYPE_HEADER: "other.ReviewResolved"}))
+    with pytest.raises(PoisonMessage):  # and it is not the producer's type: refused, not skipped
+        await dispatcher(FakeMsg(event.SerializeToString(), {EVENT_TYPE_HEADER: "other.ReviewResolved", PRODUCER_HEADER: "moderation"}))
     assert got == ["e1"]
     with pytest.raises(PoisonMessage):
-        await dispatcher(FakeMsg(b"\xff\xff", {EVENT_TYPE_HEADER: "prilavok.moderation.v1.ReviewResolved"}))
+        await dispatcher(FakeMsg(b"\xff\xff", {EVENT_TYPE_HEADER: "prilavok.moderation.v1.ReviewResolved", PRODUCER_HEADER: "moderation"}))
     with pytest.raises(PoisonMessage):
         await dispatcher(FakeMsg(b"", None))
 
