@@ -304,3 +304,38 @@ def test_verify_ledger_passes_on_the_suites_ledger_and_reports_damage(stubs, sui
         balances.update_one({"_id": shop}, {"$inc": {"amounts.RUB": -1}})
         client.close()
     assert _cli(suite, "returns", "verify-ledger", "--as", "service:orders").returncode == 0
+
+
+def test_a_refund_beyond_the_overdraft_is_held_and_paid_when_a_sale_comes(stubs):
+    """Three fines put the shop 65,000.00 RUB in debt, beyond the 50,000.00 RUB overdraft limit:
+    a refund settles but is held; the next sale lets the background payer pay it."""
+    chat, returns = stubs["chat"], stubs["returns"]
+    p = Parties(stubs)
+    first = p.record(1_000_000)
+    thread = chat.CreateThread(chat_pb2.CreateThreadRequest(request_id="t", kind=chat_pb2.THREAD_KIND_ORDER, order_id=first.order_id,
+                                                            shop_id=p.seller.shop_id), metadata=md(p.buyer)).thread
+    chat.SendMessage(chat_pb2.SendMessageRequest(request_id="b", thread_id=thread.thread_id, text="Здравствуйте! Где заказ?"),
+                     metadata=md(p.buyer))
+    for n, phone in enumerate(("+7 912 345-67-89", "+7 913 222-33-44", "+7 914 555-66-77")):
+        chat.SendMessage(chat_pb2.SendMessageRequest(request_id=f"s{n}", thread_id=thread.thread_id, text=f"Мой номер {phone}"),
+                         metadata=md(p.seller))
+
+    def balance():
+        return returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(p.seller)).balance
+
+    eventually(balance, lambda b: b.current.amount_minor == 1_000_000 - 3 * 2_500_000, what="three fines on the balance")
+    claim = p.decide(p.open(first.purchase_id).claim_id, full_refund(1_000_000))
+    assert claim.status == returns_pb2.CLAIM_STATUS_SETTLED and claim.refund_state == returns_pb2.REFUND_STATE_PENDING_FUNDS
+    assert claim.refund_held.amount_minor == 1_000_000
+    held = balance()
+    assert (held.held_refunds.amount_minor, held.debt.amount_minor, held.available_for_withdrawal.amount_minor) == (1_000_000, 6_500_000, 0)
+    p.record(10_000_000)  # 100,000.00 RUB of sales: 3,500,000 before the refund
+
+    def stored_claim():
+        return returns.GetClaim(returns_pb2.GetClaimRequest(claim_id=claim.claim_id), metadata=md(p.buyer)).claim
+
+    paid = eventually(stored_claim, lambda c: c.refund_state == returns_pb2.REFUND_STATE_PAID, timeout=30, what="the held refund paid")
+    assert paid.HasField("refund_paid_at") and not paid.HasField("refund_held")
+    after = balance()
+    assert (after.current.amount_minor, after.held_refunds.amount_minor, after.available_for_withdrawal.amount_minor) == (
+        2_500_000, 0, 2_500_000)
