@@ -11,6 +11,7 @@ from prilavok_platform.errors import FieldViolation, InvalidArgument
 from prilavok_platform.identity import Party, PartyKind
 from prilavok_platform.protobuf import PARTY_KINDS, EnumMapping, datetime_of, timestamp
 from services.notify.domain.model import (
+    UNMUTABLE_KINDS,
     AppealOutcome,
     Claim,
     ClaimStatus,
@@ -60,10 +61,13 @@ def inbox_from_pb(key: str) -> Party | None:
 
 
 def preferences_to_pb(p: Preferences) -> pb.Preferences:
-    return pb.Preferences(muted_kinds=[KINDS.to_pb(k) for k in sorted(p.muted_kinds)])
+    """The party's preferences, with the kinds nobody can mute (output only)."""
+    return pb.Preferences(muted_kinds=[KINDS.to_pb(k) for k in sorted(p.muted_kinds)],
+                          unmutable_kinds=[KINDS.to_pb(k) for k in sorted(UNMUTABLE_KINDS)])
 
 
 def preferences_from_pb(p: pb.Preferences) -> Preferences:
+    # unmutable_kinds is output only: a client sending back what it read changes nothing by it.
     return Preferences(muted_kinds=frozenset(KINDS.require(k, "preferences.muted_kinds") for k in p.muted_kinds))
 
 

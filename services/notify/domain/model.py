@@ -18,6 +18,13 @@ class Kind(str, enum.Enum):
     PENALTY = "PENALTY"
     REPLY_DEADLINE = "REPLY_DEADLINE"
     PENALTY_WITHDRAWN = "PENALTY_WITHDRAWN"
+    STANDING = "STANDING"  # sending suspended (until when) and a suspension ended early
+    APPEAL = "APPEAL"  # the outcome of an appeal
+
+
+# Kinds every party is told whatever it mutes: a seller must not miss that their shop cannot
+# write (SENDER_SUSPENDED would be their first news of it otherwise), nor that it may again.
+UNMUTABLE_KINDS = frozenset({Kind.STANDING})
 
 
 @dataclass(frozen=True)
@@ -102,11 +109,12 @@ class Claim:
 
 @dataclass(frozen=True)
 class Preferences:
-    # Kinds the recipient does not want: they are not even stored.
+    # Kinds the recipient does not want: they are not even stored. Never one of UNMUTABLE_KINDS
+    # (a change muting one is refused; should one be stored anyway, it is not honoured).
     muted_kinds: frozenset[Kind] = field(default_factory=frozenset)
 
     def wants(self, kind: Kind) -> bool:
-        return kind not in self.muted_kinds
+        return kind in UNMUTABLE_KINDS or kind not in self.muted_kinds
 
 
 PREFERENCE_FIELDS = tuple(f.name for f in fields(Preferences))
@@ -125,6 +133,10 @@ class PreferencesChange:
         if unknown:
             raise InvalidArgument(FieldViolation(
                 "update_mask", f"unknown paths: {', '.join(unknown)}; allowed: {', '.join(PREFERENCE_FIELDS)}"))
+        refused = sorted(k.value for k in self.values.muted_kinds & UNMUTABLE_KINDS)
+        if refused and (not self.fields or "muted_kinds" in self.fields):
+            raise InvalidArgument(FieldViolation(
+                "preferences.muted_kinds", f"{', '.join(refused)} cannot be muted: every party is told of its suspensions"))
 
     def applied_to(self, current: Preferences) -> Preferences:
         named = self.fields or frozenset(PREFERENCE_FIELDS)

@@ -243,7 +243,8 @@ def standing_changed(c: commands.TellStandingChanged) -> list[Notification]:
     """The party moderation names is told when it is suspended (until when, and who may not send)
     and when a suspension ends early (a moderator lifted it, or the strikes behind it were
     withdrawn). Other moves of the standing are not told (each violation is told already), nor
-    is a suspension that simply ran out (nothing announces it)."""
+    is a suspension that simply ran out (nothing announces it). Kind STANDING, which nobody can
+    mute: a seller must not learn that their shop cannot write only from a refused message."""
     at = _dated(c)
     if c.current is Standing.SUSPENDED:
         until = _required(c.suspended_until, "suspended_until")
@@ -251,19 +252,19 @@ def standing_changed(c: commands.TellStandingChanged) -> list[Notification]:
         title = "Отправка сообщений приостановлена"
         body = (f"{who} отправлять сообщения в чатах до {_when(until)} из-за повторных нарушений правил общения. "
                 "Решение можно обжаловать.")
-        kind = Kind.PENALTY
     elif c.previous is Standing.SUSPENDED and c.current is not None:
         who = _who_may_send(c.offender, c.suspended_party or c.offender, may=True)
-        title, body, kind = "Ограничение снято", f"{who} отправлять сообщения в чатах.", Kind.PENALTY_WITHDRAWN
+        title, body = "Ограничение снято", f"{who} отправлять сообщения в чатах."
     else:
         return []
-    return [Notification(notification_id(c.event_id, c.offender), c.offender, kind, title, body, at)]
+    return [Notification(notification_id(c.event_id, c.offender), c.offender, Kind.STANDING, title, body, at)]
 
 
 def appeal_resolved(c: commands.TellAppealResolved) -> list[Notification]:
     """The appellant learns the outcome with the moderator's words: upheld (the decision stands),
     or reversed (the violation no longer counts, its fines are withdrawn - each also told by its
-    own notice - and a message that had been blocked is delivered)."""
+    own notice, kind PENALTY_WITHDRAWN - and a message that had been blocked is delivered). Kind
+    APPEAL either way."""
     at = _dated(c)
     comment = f" Комментарий модератора: «{preview(c.comment)}»" if c.comment.strip() else ""
     if c.outcome is AppealOutcome.REVERSED:
@@ -272,7 +273,7 @@ def appeal_resolved(c: commands.TellAppealResolved) -> list[Notification]:
             parts.append("штраф отменён" if len(c.penalty_ids) == 1 else f"штрафы отменены ({len(c.penalty_ids)})")
         if c.message_was_blocked:
             parts.append("сообщение будет доставлено, если чат ещё открыт")
-        title, body, kind = "Апелляция удовлетворена", "; ".join(parts) + "." + comment, Kind.PENALTY_WITHDRAWN
+        title, body = "Апелляция удовлетворена", "; ".join(parts) + "." + comment
     else:
-        title, body, kind = "Апелляция отклонена", "Модератор оставил решение в силе." + comment, Kind.PENALTY
-    return [Notification(notification_id(c.event_id, c.appellant), c.appellant, kind, title, body, at, thread_id=c.thread_id)]
+        title, body = "Апелляция отклонена", "Модератор оставил решение в силе." + comment
+    return [Notification(notification_id(c.event_id, c.appellant), c.appellant, Kind.APPEAL, title, body, at, thread_id=c.thread_id)]

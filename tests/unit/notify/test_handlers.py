@@ -23,7 +23,7 @@ from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.nats import EVENT_TYPE_HEADER, PoisonMessage, TransientError
 from prilavok_platform.protobuf import actor_to_pb, party_to_pb, timestamp
 from services.notify.adapters.preferences_cache import PREFERENCES_CACHE_SECONDS, TtlPreferencesCache
-from services.notify.adapters.protos import claim_from_pb, preferences_change_from_pb
+from services.notify.adapters.protos import claim_from_pb, preferences_change_from_pb, preferences_to_pb
 from services.notify.domain import commands
 from services.notify.domain import notifications as tell
 from services.notify.domain.model import MAX_IDS_PER_MARK, Kind, Notification, Preferences, PreferencesChange
@@ -282,9 +282,9 @@ async def test_a_suspension_and_its_early_end_are_told_to_the_shop_once(env):
                                         until=None))
     assert sorted(stored(env)) == ["lift:shop:s1", "sc:shop:s1"]
     suspended, lifted = stored(env)["sc:shop:s1"], stored(env)["lift:shop:s1"]
-    assert (suspended.kind, suspended.title, suspended.created_at) == (Kind.PENALTY, "Отправка сообщений приостановлена", AT)
+    assert (suspended.kind, suspended.title, suspended.created_at) == (Kind.STANDING, "Отправка сообщений приостановлена", AT)
     assert "до 29.11.2026 10:00 UTC" in suspended.body
-    assert (lifted.kind, lifted.title) == (Kind.PENALTY_WITHDRAWN, "Ограничение снято")
+    assert (lifted.kind, lifted.title) == (Kind.STANDING, "Ограничение снято")
     inbox = await env.handlers.list_notifications(commands.ListNotifications(OTHER_SELLER_OF_THE_SHOP))
     assert sorted(n.notification_id for n in inbox.notifications) == ["lift:shop:s1", "sc:shop:s1"], "every seller of the shop reads it"
 
@@ -298,11 +298,12 @@ async def test_the_appellant_is_told_the_outcome_and_the_fine_withdrawn_on_appea
     told = stored(env)
     assert sorted(told) == ["ar:shop:s1", "wa:shop:s1"]
     assert (told["ar:shop:s1"].title, told["ar:shop:s1"].thread_id, told["ar:shop:s1"].kind) == (
-        "Апелляция удовлетворена", "t1", Kind.PENALTY_WITHDRAWN)
+        "Апелляция удовлетворена", "t1", Kind.APPEAL)
     assert "Комментарий модератора: «Вы правы»" in told["ar:shop:s1"].body
     assert "ваша апелляция удовлетворена" in told["wa:shop:s1"].body
+    assert told["wa:shop:s1"].kind is Kind.PENALTY_WITHDRAWN, "a fine withdrawn on appeal is told like any withdrawn fine"
     await consume(env, appeal_resolved("up", outcome=moderation_events.APPEAL_OUTCOME_UPHELD, appellant=BUYER_P))
-    assert (stored(env)["up:user:b1"].title, stored(env)["up:user:b1"].kind) == ("Апелляция отклонена", Kind.PENALTY)
+    assert (stored(env)["up:user:b1"].title, stored(env)["up:user:b1"].kind) == ("Апелляция отклонена", Kind.APPEAL)
 
 
 @pytest.mark.parametrize("event,error", [
@@ -428,6 +429,35 @@ async def test_muted_kinds_are_not_stored_for_who_muted_them(env):
     await env.handlers.update_preferences(commands.UpdatePreferences(SELLER, mute(Kind.REFUND)))
     await consume(env, refund())
     assert sorted(stored(env)) == ["r:user:b1"]
+
+
+async def test_a_shop_that_mutes_appeals_and_penalties_is_still_told_of_its_suspension_and_its_end(env):
+    await env.handlers.update_preferences(commands.UpdatePreferences(SELLER, mute(Kind.APPEAL, Kind.PENALTY, Kind.PENALTY_WITHDRAWN)))
+    await consume(env, appeal_resolved())
+    await consume(env, standing_changed())
+    await consume(env, standing_changed("lift", previous=moderation_pb2.STANDING_SUSPENDED, current=moderation_pb2.STANDING_RESTRICTED,
+                                        until=None))
+    assert sorted(stored(env)) == ["lift:shop:s1", "sc:shop:s1"]
+
+
+async def test_muting_suspensions_is_refused_and_changes_nothing(env):
+    await env.handlers.update_preferences(commands.UpdatePreferences(SELLER, mute(Kind.APPEAL)))
+    request = pb.UpdatePreferencesRequest(preferences=pb.Preferences(muted_kinds=[pb.NOTIFICATION_KIND_STANDING]))
+    with pytest.raises(InvalidArgument) as err:
+        await env.handlers.update_preferences(commands.UpdatePreferences(SELLER, preferences_change_from_pb(request)))
+    assert [v.field for v in err.value.violations] == ["preferences.muted_kinds"]
+    assert env.repos.preferences.stored[SHOP_P] == StoredPreferences(Preferences(frozenset({Kind.APPEAL})), 1)
+
+
+def test_the_preferences_answer_names_the_kinds_nobody_can_mute_and_a_client_echoing_them_changes_nothing():
+    answer = preferences_to_pb(Preferences(frozenset({Kind.APPEAL})))
+    assert (list(answer.muted_kinds), list(answer.unmutable_kinds)) == ([pb.NOTIFICATION_KIND_APPEAL], [pb.NOTIFICATION_KIND_STANDING])
+    assert preferences_change_from_pb(pb.UpdatePreferencesRequest(preferences=answer)) == mute(Kind.APPEAL, fields=())
+    request = pb.UpdatePreferencesRequest(preferences=answer)
+    request.update_mask.paths.append("unmutable_kinds")
+    with pytest.raises(InvalidArgument) as err:  # output only: not a path to change
+        preferences_change_from_pb(request)
+    assert [v.field for v in err.value.violations] == ["update_mask"]
 
 
 async def test_a_mute_takes_effect_at_once_on_this_replica_although_preferences_are_cached(env):

@@ -131,3 +131,16 @@ async def test_an_agent_lists_marks_and_sets_preferences_of_their_own_inbox(env)
     assert list((await env.servicer.GetPreferences(pb.GetPreferencesRequest(inbox="user:agent"), None)).preferences.muted_kinds) == [
         pb.NOTIFICATION_KIND_PENALTY]
     assert list((await env.servicer.GetPreferences(pb.GetPreferencesRequest(), None)).preferences.muted_kinds) == []
+
+
+async def test_the_preferences_answer_says_suspensions_cannot_be_muted_and_muting_them_is_refused(env):
+    answer = (await env.servicer.GetPreferences(pb.GetPreferencesRequest(), None)).preferences
+    assert (list(answer.muted_kinds), list(answer.unmutable_kinds)) == ([], [pb.NOTIFICATION_KIND_STANDING])
+    request = pb.UpdatePreferencesRequest(preferences=pb.Preferences(muted_kinds=[pb.NOTIFICATION_KIND_STANDING]))
+    with pytest.raises(InvalidArgument) as err:
+        await env.servicer.UpdatePreferences(request, None)
+    assert [v.field for v in err.value.violations] == ["preferences.muted_kinds"]
+    saved = await env.servicer.UpdatePreferences(
+        pb.UpdatePreferencesRequest(preferences=pb.Preferences(muted_kinds=[pb.NOTIFICATION_KIND_APPEAL])), None)
+    assert (list(saved.preferences.muted_kinds), list(saved.preferences.unmutable_kinds)) == (
+        [pb.NOTIFICATION_KIND_APPEAL], [pb.NOTIFICATION_KIND_STANDING])

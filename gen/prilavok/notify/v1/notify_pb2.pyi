@@ -22,6 +22,8 @@ class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_KIND_PENALTY: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_REPLY_DEADLINE: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_PENALTY_WITHDRAWN: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_STANDING: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_APPEAL: _ClassVar[NotificationKind]
 NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
 NOTIFICATION_KIND_NEW_MESSAGE: NotificationKind
 NOTIFICATION_KIND_MESSAGE_BLOCKED: NotificationKind
@@ -31,6 +33,8 @@ NOTIFICATION_KIND_REFUND: NotificationKind
 NOTIFICATION_KIND_PENALTY: NotificationKind
 NOTIFICATION_KIND_REPLY_DEADLINE: NotificationKind
 NOTIFICATION_KIND_PENALTY_WITHDRAWN: NotificationKind
+NOTIFICATION_KIND_STANDING: NotificationKind
+NOTIFICATION_KIND_APPEAL: NotificationKind
 
 class Notification(_message.Message):
     __slots__ = ("notification_id", "recipient", "kind", "title", "body", "thread_id", "claim_id", "created_at", "read")
@@ -105,10 +109,12 @@ class SubscribeResponse(_message.Message):
     def __init__(self, notification: _Optional[_Union[Notification, _Mapping]] = ...) -> None: ...
 
 class Preferences(_message.Message):
-    __slots__ = ("muted_kinds",)
+    __slots__ = ("muted_kinds", "unmutable_kinds")
     MUTED_KINDS_FIELD_NUMBER: _ClassVar[int]
+    UNMUTABLE_KINDS_FIELD_NUMBER: _ClassVar[int]
     muted_kinds: _containers.RepeatedScalarFieldContainer[NotificationKind]
-    def __init__(self, muted_kinds: _Optional[_Iterable[_Union[NotificationKind, str]]] = ...) -> None: ...
+    unmutable_kinds: _containers.RepeatedScalarFieldContainer[NotificationKind]
+    def __init__(self, muted_kinds: _Optional[_Iterable[_Union[NotificationKind, str]]] = ..., unmutable_kinds: _Optional[_Iterable[_Union[NotificationKind, str]]] = ...) -> None: ...
 
 class GetPreferencesRequest(_message.Message):
     __slots__ = ("inbox",)
