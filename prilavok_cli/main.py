@@ -22,7 +22,7 @@ from prilavok.chat.v1 import chat_pb2, chat_pb2_grpc
 from prilavok.common.v1 import common_pb2
 from prilavok.notify.v1 import notify_pb2, notify_pb2_grpc
 from prilavok.returns.v1 import returns_pb2, returns_pb2_grpc
-from prilavok_cli import moderation_check
+from prilavok_cli import moderation_check, moderation_commands
 from prilavok_cli.client import CliError, describe_error, fail, metadata, mint, parse_as, run_info, service_address
 
 
@@ -464,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jsonl", action="store_true", help='read {"role","text"} lines on stdin, write one verdict per line')
     p.add_argument("--engine", choices=["auto", "remote", "local"], default="auto",
                    help="remote: the moderation service; local: the engine in-process; auto: remote if it answers")
+    moderation_commands.register(moderation, command)
 
     returns = groups.add_parser("returns", help="purchases, claims, balances").add_subparsers(dest="cmd", required=True)
     p = command(returns, "record-purchase", cmd_record_purchase, "record a paid purchase (as the order system: --as service:orders)")
