@@ -5,7 +5,6 @@ the shop until a date a moderator may bring forward; an approved held message ta
 back; the CLI does the same."""
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import uuid
 
@@ -15,9 +14,8 @@ import pytest
 from prilavok.chat.v1 import chat_pb2
 from prilavok.moderation.v1 import moderation_pb2 as mpb
 from prilavok.notify.v1 import notify_pb2
-from prilavok_cli import moderation_commands
 from prilavok_cli.client import As
-from prilavok_cli.main import Ctx
+from prilavok_cli.main import Ctx, build_parser
 from prilavok_platform.auth import Role
 from tests.e2e.conftest import eventually, field_violations, fresh, md
 from tests.e2e.test_sanctions import error_info
@@ -198,23 +196,9 @@ def test_an_approved_held_message_takes_its_strike_back(stubs):
 
 
 def cli(suite, capsys, *argv: str) -> str:
-    """Runs a `prilavok moderation ...` subcommand as main.py's parser does once it registers
-    `moderation_commands` (the same common options and Ctx), and returns what it printed."""
-    parser = argparse.ArgumentParser(prog="prilavok moderation")
-    groups = parser.add_subparsers(dest="cmd", required=True)
-
-    def command(sub, name, func, help_):
-        p = sub.add_parser(name, help=help_)
-        p.add_argument("--json", action="store_true")
-        p.add_argument("--as", dest="as_", default="")
-        p.add_argument("--token", default="")
-        p.add_argument("--addr", default=suite.address("moderation"))
-        p.add_argument("--timeout", type=float, default=10.0)
-        p.set_defaults(func=func)
-        return p
-
-    moderation_commands.register(groups, command)
-    ctx = Ctx(parser.parse_args(list(argv)))
+    """Runs `prilavok moderation ...` through the CLI's own parser, in-process, and returns what
+    it printed."""
+    ctx = Ctx(build_parser().parse_args(["moderation", *argv, "--addr", suite.address("moderation")]))
     try:
         ctx.args.func(ctx)
     finally:
