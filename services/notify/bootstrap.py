@@ -39,8 +39,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> NotifySettings:
 
 
 # (producer, subject filter below "<prefix>.<producer>.", durable name): one durable consumer
-# each; the dispatcher routes every message by its event type. A durable's filter never changes
-# (a consumer already running with the old one would be refused): new subjects get new durables.
+# each; the dispatcher routes every message by its event type (and acknowledges the types it does
+# not tell). A durable's filter never changes (a consumer already running with the old one would
+# be refused): new subjects get new durables. notify-chat and notify-returns read everything their
+# producer publishes, so a new event of theirs needs only its route in the dispatcher (chat's
+# message.undelivered, returns' claim.status_changed with a held refund).
 SUBSCRIPTIONS = (
     ("chat", ">", "notify-chat"),
     ("returns", ">", "notify-returns"),

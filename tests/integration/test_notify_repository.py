@@ -2,23 +2,31 @@
 paged by one to the end (ties on created_at, unread_only, writes while paging), mark read
 confined to the caller's inbox, versioned preferences (old e-mail/webhook fields ignored,
 concurrent updates over the MongoDB unit of work all landing), and the declared indexes
-answering the list query."""
+answering the list query. Then the running service (bootstrap.main, as the `notify` NATS user):
+events the producers publish reach it through its durables and are told."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient, monitoring
 
+from prilavok.chat.v1 import chat_pb2
+from prilavok.chat.v1 import events_pb2 as chat_events
+from prilavok.moderation.v1 import events_pb2 as moderation_events
+from prilavok.moderation.v1 import moderation_pb2
 from prilavok_platform import mongo
+from prilavok_platform import nats as platform_nats
 from prilavok_platform.clock import FixedClock
 from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
+from prilavok_platform.protobuf import party_to_pb, timestamp
 from services.notify.adapters.preferences_cache import TtlPreferencesCache
 from services.notify.adapters.repository import INDEXES, repositories
-from services.notify.bootstrap import no_events
+from services.notify.bootstrap import load_settings, main, no_events
 from services.notify.domain.commands import GetPreferences, MarkNotificationsRead, UpdatePreferences
 from services.notify.domain.model import Kind, Notification, Preferences, PreferencesChange
 from services.notify.service_layer.handlers import NotifyHandlers
@@ -293,3 +301,89 @@ async def check_indexes_answer_the_list_query(db, recorder: FindRecorder) -> Non
             winning = stages(explained["queryPlanner"]["winningPlan"])
             assert "COLLSCAN" not in {s["stage"] for s in winning}, find
             assert {s.get("indexName") for s in winning if s["stage"] == "IXSCAN"} == {index}, find
+
+
+# --- the running service: its durables, as its own NATS user ------------------------------------
+
+
+async def _wait_for(condition, what: str, timeout: float = 20.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = await condition()
+        if found:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def running_notify(infra, unique):
+    """notify's bootstrap.main on the permissions prefix (which the service users' permissions
+    name), as the `notify` NATS user; the producers' streams created by the producers' own users,
+    as each does at start. Yields a publisher per producer (its user, its producer header) and the
+    notify database. The streams (and the durables on them) are deleted afterwards."""
+    prefix, address, accounts = infra["permissions_prefix"], infra["nats_address"], infra["nats_accounts"]
+    producers = {}
+    for producer in ("chat", "moderation", "returns"):
+        nc = await platform_nats.connect(address, f"test-as-{producer}", user=producer, password=accounts.passwords[producer],
+                                         inbox=platform_nats.inbox_prefix(producer))
+        js = nc.jetstream()
+        await platform_nats.ensure_streams(js, platform_nats.own_streams(prefix, producer))
+        producers[producer] = (nc, platform_nats.EventPublisher(js))
+
+    async def publish(subject_tail: str, event) -> None:
+        producer = event.DESCRIPTOR.full_name.split(".")[1]
+        _, publisher = producers[producer]
+        await publisher.publish(platform_nats.subject(prefix, producer, subject_tail), event.SerializeToString(), event.event_id,
+                                headers=platform_nats.event_headers(event, producer))
+
+    settings = load_settings({
+        "MONGODB_URI": infra["mongodb_uri"], "MONGODB_DATABASE": unique, "NATS_URL": address, "NATS_USER": "notify",
+        "NATS_PASSWORD": accounts.passwords["notify"], "PRILAVOK_SUBJECT_PREFIX": prefix, "PRILAVOK_GRPC_PORT": "0",
+    })
+    stop, ready = asyncio.Event(), asyncio.Event()
+    service = asyncio.create_task(main(stop, settings, ready=lambda port: ready.set()))
+    client = mongo.create_client(infra["mongodb_uri"], "test")
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=20)
+        yield publish, client[unique]
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, timeout=20)
+        admin = await platform_nats.connect(infra["nats_url"], "test-cleanup")
+        for spec in platform_nats.suite_streams(prefix):
+            with contextlib.suppress(Exception):
+                await admin.jetstream().delete_stream(spec.name)
+        await admin.drain()
+        for nc, _ in producers.values():
+            await nc.drain()
+        await client.drop_database(unique)
+        await client.close()
+
+
+async def test_the_running_service_tells_an_undelivered_message_a_suspension_and_an_appeal_from_its_durables(running_notify):
+    publish, db = running_notify
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    shop = party_to_pb(SHOP)
+    closed = chat_pb2.Thread(thread_id="t1", order_id="o1", status=chat_pb2.THREAD_STATUS_CLOSED, closed_at=timestamp(at))
+    await publish("message.undelivered", chat_events.MessageUndelivered(
+        event_id="undelivered-1", occurred_at=timestamp(at), thread=closed, recipients=[shop], appeal_id="m1:appeal",
+        message=chat_pb2.Message(message_id="m1", thread_id="t1", status=chat_pb2.MESSAGE_STATUS_UNDELIVERED)))
+    await publish("standing.changed", moderation_events.StandingChanged(
+        event_id="suspended-1", occurred_at=timestamp(at), previous=moderation_pb2.STANDING_RESTRICTED,
+        current=moderation_pb2.STANDING_SUSPENDED, offender=shop, suspended_party=shop,
+        suspended_until=timestamp(at + dt.timedelta(days=7))))
+    await publish("appeal.resolved", moderation_events.AppealResolved(
+        event_id="appeal-1", occurred_at=timestamp(at), appeal_id="m1:appeal", message_id="m1", thread_id="t1", appellant=shop,
+        outcome=moderation_events.APPEAL_OUTCOME_REVERSED, comment="Блокировка ошибочна", message_was_blocked=True))
+
+    async def told():
+        docs = {d["_id"]: d async for d in db.notifications.find({})}
+        return docs if len(docs) == 3 else None
+
+    docs = await _wait_for(told, "the three notifications")
+    assert {key: d["kind"] for key, d in docs.items()} == {
+        "undelivered-1:shop:s1": "MESSAGE_UNDELIVERED", "suspended-1:shop:s1": "STANDING", "appeal-1:shop:s1": "APPEAL"}
+    assert docs["undelivered-1:shop:s1"]["title"] == "Сообщение не доставлено: чат закрыт"
+    assert "Комментарий модератора: «Блокировка ошибочна»" in docs["appeal-1:shop:s1"]["body"]

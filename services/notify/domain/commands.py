@@ -54,6 +54,21 @@ class TellMessageBlocked:
 
 
 @dataclass(frozen=True)
+class TellMessageUndelivered:
+    """A moderator cleared the sender's message (approved on review, or its block reversed on
+    appeal) after its thread had closed: it stays undelivered."""
+
+    event_id: str
+    occurred_at: dt.datetime | None
+    recipients: tuple[Party, ...]  # as chat names them: the sender's party
+    thread_id: str
+    order_id: str
+    on_appeal: bool  # an appeal cleared it (else a review approved it)
+    sent_at: dt.datetime | None = None  # when the message was written, when chat says
+    closed_at: dt.datetime | None = None  # when its thread closed, when chat says
+
+
+@dataclass(frozen=True)
 class TellReplyDeadline:
     event_id: str
     occurred_at: dt.datetime | None

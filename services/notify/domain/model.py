@@ -20,6 +20,7 @@ class Kind(str, enum.Enum):
     PENALTY_WITHDRAWN = "PENALTY_WITHDRAWN"
     STANDING = "STANDING"  # sending suspended (until when) and a suspension ended early
     APPEAL = "APPEAL"  # the outcome of an appeal
+    MESSAGE_UNDELIVERED = "MESSAGE_UNDELIVERED"  # cleared by a moderator after its thread closed
 
 
 # Kinds every party is told whatever it mutes: a seller must not miss that their shop cannot

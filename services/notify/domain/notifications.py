@@ -102,6 +102,24 @@ def message_blocked(c: commands.TellMessageBlocked) -> list[Notification]:
                          thread_id=c.thread_id) for r in _each(c.recipients)]
 
 
+def message_undelivered(c: commands.TellMessageUndelivered) -> list[Notification]:
+    """The sender learns that a moderator cleared their message (approved it on review, or
+    reversed its block on appeal) but that it was not delivered, its thread having closed
+    meanwhile: it never will be, and only the sender's party sees it. Names the message by when
+    it was written and the chat by its order and when it closed, as far as chat says."""
+    at = _dated(c)
+    written = f" от {_when(c.sent_at)}" if c.sent_at else ""
+    about = f" по заказу {c.order_id}" if c.order_id else ""
+    if c.on_appeal:
+        cleared = f"Ваша апелляция удовлетворена: модератор отменил блокировку сообщения{written}{about}"
+    else:
+        cleared = f"Модератор проверил ваше сообщение{written}{about} и одобрил его"
+    closed = f"чат закрыт {_when(c.closed_at)}" if c.closed_at else "чат к этому времени был закрыт"
+    body = f"{cleared}, но доставить его нельзя: {closed}. Сообщение видно только вам."
+    return [Notification(notification_id(c.event_id, r), r, Kind.MESSAGE_UNDELIVERED, "Сообщение не доставлено: чат закрыт", body,
+                         at, thread_id=c.thread_id) for r in _each(c.recipients)]
+
+
 # Who waits for the reply, (nominative, dative), by the author of a support thread.
 SUPPORT_AUTHOR = {Role.BUYER: ("Покупатель", "покупателю"), Role.SELLER: ("Продавец", "продавцу")}
 SOME_AUTHOR = ("Автор обращения", "автору обращения")

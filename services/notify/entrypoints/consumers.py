@@ -61,6 +61,12 @@ def message_blocked(e: chat_events.MessageBlocked) -> commands.TellMessageBlocke
                                        thread_id=e.thread.thread_id)
 
 
+def message_undelivered(e: chat_events.MessageUndelivered) -> commands.TellMessageUndelivered:
+    return commands.TellMessageUndelivered(
+        e.event_id, datetime_of(e, "occurred_at"), _recipients(e), thread_id=e.thread.thread_id, order_id=e.thread.order_id,
+        on_appeal=bool(e.appeal_id), sent_at=datetime_of(e.message, "created_at"), closed_at=datetime_of(e.thread, "closed_at"))
+
+
 def reply_deadline(e: chat_events.ReplyDeadline) -> commands.TellReplyDeadline:
     return commands.TellReplyDeadline(
         e.event_id, datetime_of(e, "occurred_at"), _recipients(e), thread_id=e.thread.thread_id, order_id=e.thread.order_id,
@@ -143,6 +149,7 @@ def dispatcher(handlers: NotifyHandlers) -> EventDispatcher:
         .on(chat_events.MessageDelivered, _route(message_delivered, handlers.message_delivered))
         .on(chat_events.MessageHeld, _route(message_held, handlers.message_held))
         .on(chat_events.MessageBlocked, _route(message_blocked, handlers.message_blocked))
+        .on(chat_events.MessageUndelivered, _route(message_undelivered, handlers.message_undelivered))
         .on(chat_events.ReplyDeadline, _route(reply_deadline, handlers.reply_deadline))
         .on(returns_events.ClaimOpened, _route(claim_opened, handlers.claim_opened))
         .on(returns_events.ClaimStatusChanged, _route(claim_status_changed, handlers.claim_status_changed))

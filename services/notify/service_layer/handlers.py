@@ -43,6 +43,9 @@ class NotifyHandlers:
     async def message_blocked(self, command: commands.TellMessageBlocked) -> list[Notification]:
         return await self._store(tell.message_blocked(command))
 
+    async def message_undelivered(self, command: commands.TellMessageUndelivered) -> list[Notification]:
+        return await self._store(tell.message_undelivered(command))
+
     async def reply_deadline(self, command: commands.TellReplyDeadline) -> list[Notification]:
         return await self._store(tell.reply_deadline(command))
 

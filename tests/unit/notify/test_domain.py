@@ -220,10 +220,33 @@ def test_the_appellant_is_told_the_outcome_with_the_moderators_comment():
         BUYER, Kind.APPEAL, "Апелляция отклонена", "Модератор оставил решение в силе. Комментарий модератора: «Нарушение подтверждено»")
 
 
+WRITTEN, CLOSED = dt.datetime(2026, 11, 21, 18, 5, tzinfo=dt.UTC), dt.datetime(2026, 11, 21, 20, 0, tzinfo=dt.UTC)
+
+
+def undelivered(on_appeal: bool, sent_at: dt.datetime | None = WRITTEN, closed_at: dt.datetime | None = CLOSED,
+                order_id: str = "o1") -> commands.TellMessageUndelivered:
+    return commands.TellMessageUndelivered("e", NOW, (SHOP, SHOP), "t1", order_id, on_appeal, sent_at, closed_at)
+
+
+def test_a_message_cleared_after_its_chat_closed_tells_the_sender_once_it_will_never_be_delivered():
+    [n] = tell.message_undelivered(undelivered(on_appeal=False))
+    assert (n.recipient, n.kind, n.title, n.thread_id, n.notification_id, n.created_at) == (
+        SHOP, Kind.MESSAGE_UNDELIVERED, "Сообщение не доставлено: чат закрыт", "t1", "e:shop:s1", NOW)
+    assert n.body == ("Модератор проверил ваше сообщение от 21.11.2026 18:05 UTC по заказу o1 и одобрил его, но доставить его "
+                      "нельзя: чат закрыт 21.11.2026 20:00 UTC. Сообщение видно только вам.")
+    [appealed] = tell.message_undelivered(undelivered(on_appeal=True))
+    assert appealed.body == ("Ваша апелляция удовлетворена: модератор отменил блокировку сообщения от 21.11.2026 18:05 UTC по заказу o1, "
+                             "но доставить его нельзя: чат закрыт 21.11.2026 20:00 UTC. Сообщение видно только вам.")
+    [unnamed] = tell.message_undelivered(undelivered(on_appeal=False, sent_at=None, closed_at=None, order_id=""))
+    assert unnamed.body == ("Модератор проверил ваше сообщение и одобрил его, но доставить его нельзя: чат к этому времени был закрыт. "
+                            "Сообщение видно только вам.")
+
+
 EVERY_EVENT = [
     (tell.message_delivered, delivered()),
     (tell.message_held, commands.TellMessageHeld("e", NOW, (SHOP,), "r", "t")),
     (tell.message_blocked, commands.TellMessageBlocked("e", NOW, (SHOP,), "r", "t")),
+    (tell.message_undelivered, undelivered(on_appeal=True)),
     (tell.reply_deadline, deadline(False, NOW)),
     (tell.claim_opened, commands.TellClaimOpened("e", NOW, CLAIM)),
     (tell.claim_status_changed, changed()),

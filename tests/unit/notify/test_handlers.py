@@ -144,6 +144,44 @@ async def test_held_and_blocked_messages_tell_the_sender(env):
     assert stored(env)["h:shop:s1"].body.startswith("Сообщение будет доставлено после проверки")
 
 
+def undelivered(event_id="u", review_id="", appeal_id="a1", recipients=(SHOP_P,)) -> chat_events.MessageUndelivered:
+    closed = chat_pb2.Thread(thread_id="t1", kind=chat_pb2.THREAD_KIND_ORDER, buyer_id="b1", shop_id="s1", order_id="o1",
+                             status=chat_pb2.THREAD_STATUS_CLOSED, closed_at=timestamp(AT - dt.timedelta(hours=1)))
+    message = chat_pb2.Message(message_id="m1", thread_id="t1", sender=actor_to_pb(SELLER), status=chat_pb2.MESSAGE_STATUS_UNDELIVERED,
+                               created_at=timestamp(AT - dt.timedelta(hours=3)), status_reason="Обжалование удовлетворено, но ...")
+    return chat_events.MessageUndelivered(event_id=event_id, occurred_at=timestamp(AT), thread=closed, message=message,
+                                          recipients=[party_to_pb(r) for r in recipients], review_id=review_id, appeal_id=appeal_id)
+
+
+async def test_a_message_cleared_after_its_chat_closed_tells_the_senders_party_once(env):
+    await consume(env, undelivered())
+    await consume(env, undelivered())  # redelivered
+    await consume(env, undelivered("r", review_id="m1", appeal_id=""))  # (a held message approved, in another thread's life)
+    assert sorted(stored(env)) == ["r:shop:s1", "u:shop:s1"]
+    on_appeal, on_review = stored(env)["u:shop:s1"], stored(env)["r:shop:s1"]
+    assert (on_appeal.kind, on_appeal.title, on_appeal.thread_id, on_appeal.created_at) == (
+        Kind.MESSAGE_UNDELIVERED, "Сообщение не доставлено: чат закрыт", "t1", AT)
+    assert on_appeal.body == ("Ваша апелляция удовлетворена: модератор отменил блокировку сообщения от 22.11.2026 06:59 UTC по заказу o1, "
+                              "но доставить его нельзя: чат закрыт 22.11.2026 08:59 UTC. Сообщение видно только вам.")
+    assert on_review.body.startswith("Модератор проверил ваше сообщение от 22.11.2026 06:59 UTC по заказу o1 и одобрил его")
+    assert [n.notification_id for n in env.fanout.announced] == ["u:shop:s1", "r:shop:s1"]
+    inbox = await env.handlers.list_notifications(commands.ListNotifications(OTHER_SELLER_OF_THE_SHOP))
+    assert len(inbox.notifications) == 2, "every seller of the shop reads it"
+    assert (await env.handlers.list_notifications(commands.ListNotifications(BUYER))).notifications == [], "the buyer is not told"
+
+
+async def test_an_undelivered_message_is_muted_like_any_kind_and_without_a_recipient_is_poison(env):
+    await env.handlers.update_preferences(commands.UpdatePreferences(SELLER, mute(Kind.MESSAGE_UNDELIVERED)))
+    await consume(env, undelivered())
+    assert not stored(env)
+    nameless = undelivered("x")
+    nameless.recipients[0].id = ""  # a shop without its id: nobody to tell
+    with pytest.raises(PoisonMessage):
+        await consume(env, nameless)
+    with pytest.raises(PoisonMessage):
+        await consume(env, without_time(undelivered("y")))
+
+
 async def test_a_reply_deadline_tells_the_party_that_owes_the_reply(env):
     await consume(env, chat_events.ReplyDeadline(event_id="d", occurred_at=timestamp(AT), thread=thread(),
                                                  due_at=timestamp(NOW + dt.timedelta(hours=2)), breached=True,

@@ -24,6 +24,7 @@ class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_KIND_PENALTY_WITHDRAWN: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_STANDING: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_APPEAL: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_MESSAGE_UNDELIVERED: _ClassVar[NotificationKind]
 NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
 NOTIFICATION_KIND_NEW_MESSAGE: NotificationKind
 NOTIFICATION_KIND_MESSAGE_BLOCKED: NotificationKind
@@ -35,6 +36,7 @@ NOTIFICATION_KIND_REPLY_DEADLINE: NotificationKind
 NOTIFICATION_KIND_PENALTY_WITHDRAWN: NotificationKind
 NOTIFICATION_KIND_STANDING: NotificationKind
 NOTIFICATION_KIND_APPEAL: NotificationKind
+NOTIFICATION_KIND_MESSAGE_UNDELIVERED: NotificationKind
 
 class Notification(_message.Message):
     __slots__ = ("notification_id", "recipient", "kind", "title", "body", "thread_id", "claim_id", "created_at", "read")
