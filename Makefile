@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install protos check-protos lint run test test-unit test-integration test-e2e bench eval-moderation clean
+.PHONY: help install protos check-protos lint run test test-unit test-integration test-e2e chaos bench eval-moderation clean
 
 help:
 	@echo "make run    - set up and start the whole suite on embedded NATS + MongoDB (Ctrl-C stops)"
 	@echo "make test   - set up, lint, type-check and run every test (unit, integration, end-to-end)"
 	@echo "make lint   - ruff and mypy only"
 	@echo "make protos - regenerate gen/ from protos/"
+	@echo "make chaos  - crash test: 600 refund/fine flows while services are SIGKILLed (minutes; CHAOS_ARGS=\"--flows 800 --json r.json\")"
 	@echo "make bench  - benchmarks (not part of the tests)"
 	@echo "make eval-moderation - precision/recall of the moderation engine on the labelled sets"
 
@@ -49,6 +50,9 @@ test-integration: $(INSTALLED)
 
 test-e2e: $(INSTALLED)
 	$(BIN)/python -m pytest -q tests/e2e
+
+chaos: $(INSTALLED)
+	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.moderation_engine

@@ -26,6 +26,7 @@ def parse(argv: list[str]) -> tuple[Options, pathlib.Path | None]:
     parser.add_argument("--settle-timeout", type=float, default=defaults.settle_timeout, help="seconds to wait for fines to arrive")
     parser.add_argument("--redelivery-wait", type=float, default=defaults.redelivery_s,
                         help="seconds after the last restart before the final reading (a consumer's ack wait)")
+    parser.add_argument("--fines-first", action="store_true", help="run the fine flows before the others (as the smoke test does)")
     parser.add_argument("--state-dir", type=pathlib.Path, help="keep the suite's data and logs here (default: a temporary directory)")
     parser.add_argument("--keep-state", action="store_true", help="keep the temporary directory even when the run passes")
     parser.add_argument("--json", type=pathlib.Path, help="write the report as JSON to this file")
@@ -38,7 +39,7 @@ def parse(argv: list[str]) -> tuple[Options, pathlib.Path | None]:
         parser.error("--flows and --concurrency must be positive, --kills not negative")
     return Options(flows=args.flows, concurrency=args.concurrency, kills=args.kills, kill_services=services, seed=args.seed,
                    duplicate_rate=args.duplicates, patience=args.patience, settle_timeout=args.settle_timeout,
-                   redelivery_s=args.redelivery_wait, state_dir=args.state_dir, keep_state=args.keep_state), args.json
+                   redelivery_s=args.redelivery_wait, fines_first=args.fines_first, state_dir=args.state_dir, keep_state=args.keep_state), args.json
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -116,6 +116,7 @@ class Verification:
     refunds_checked: int = 0
     fines_checked: int = 0
     held_at_end: int = 0
+    fine_delays: list[float] = field(default_factory=list)  # seconds from the penalty issued to its fine posted
     shops_checked: int = 0
 
 
@@ -232,6 +233,9 @@ async def check_fines(caller: Caller, outcomes: Outcomes, views: dict[str, ShopV
                 result.problems.append(f"shop {shop}: the fine for message {message_id} is posted {len(posted)} times {posted}")
             elif owed and fines[posted[0]] != -owed[0].fine.amount_minor:
                 result.problems.append(f"shop {shop}: fine posting {posted[0]} moves {fines[posted[0]]}, the penalty is {owed[0].fine.amount_minor}")
+            if owed and len(posted) == 1:
+                entry = next(e for e in view.of(FINE) if e.posting_id == posted[0])
+                result.fine_delays.append(round(entry.posted_at.ToDatetime().timestamp() - owed[0].issued_at.ToDatetime().timestamp(), 3))
         stray = [k for k in keys if not any(m in k for m in expected.get(shop, []))]
         if stray and shop not in outcomes.uncertain_shops:
             result.problems.append(f"shop {shop}: fines {stray} posted without a message the caller saw blocked")

@@ -126,11 +126,14 @@ class Flow:
         return f"{what}-{self.index}"
 
 
-def plan(count: int, seed: int) -> list[str]:
-    """The kinds of `count` flows, in the proportions of KINDS, shuffled by the seed."""
+def plan(count: int, seed: int, fines_first: bool = False) -> list[str]:
+    """The kinds of `count` flows, in the proportions of KINDS, shuffled by the seed (with
+    `fines_first`, the fine flows before all the others)."""
     kinds = [kind for kind, share in KINDS.items() for _ in range(round(count * share))]
     kinds = (kinds + ["full_refund"] * count)[:count]
     random.Random(seed).shuffle(kinds)
+    if fines_first:
+        kinds.sort(key=lambda kind: kind != "fine")
     return kinds
 
 

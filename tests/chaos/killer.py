@@ -14,7 +14,7 @@ from prilavok.chat.v1 import chat_pb2
 from prilavok.returns.v1 import returns_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
-from tests.chaos.calls import Caller, GaveUp, Refused
+from tests.chaos.calls import Caller, Channels, GaveUp, Refused, Stats
 from tests.chaos.flows import ORDERS, Outcomes, Sale, rub
 
 BURST = 6  # purchases recorded one after another by this many writers around a kill of returns
@@ -31,6 +31,7 @@ class Kill:
     probe: str = ""
     probe_s: float | None = None  # SERVING to the first unrelated write acknowledged
     probe_attempts: int = 0
+    probe_retries: dict = field(default_factory=dict)
     error: str = ""
 
 
@@ -105,43 +106,49 @@ class Killer:
 
     async def probe(self, kill: Kill, serving: float) -> None:
         """A write no crashed transaction touched, right after SERVING: a new shop's purchase (returns),
-        a new thread's message (chat). Moderation has no such write of its own over gRPC."""
-        before = self.caller.stats.sends
+        a new thread's message (chat). Moderation has no such write of its own over gRPC. It goes
+        over a new connection, so that what is timed is the server, not a channel's reconnect backoff."""
+        if kill.service not in ("returns", "chat"):
+            return
+        channels = Channels({kill.service: self.suite.address(kill.service)}, per_service=1)
+        caller = Caller(channels, Stats(), patience=self.caller.patience)
         try:
             if kill.service == "returns":
                 kill.probe = "RecordPurchase for another shop"
-                await self.record(f"k{kill.n}-probe")
-            elif kill.service == "chat":
-                kill.probe = "CreateThread + SendMessage in a new thread"
-                await self.chat_probe(kill.n)
+                await self.record(f"k{kill.n}-probe", caller)
             else:
-                return
+                kill.probe = "CreateThread + SendMessage in a new thread"
+                await self.chat_probe(kill.n, caller)
         except (Refused, GaveUp) as error:
             kill.error = str(error)
             self.outcomes.problems.append(f"kill {kill.n}: the probe after restarting {kill.service} failed: {error}")
             return
+        finally:
+            await channels.close()
         kill.probe_s = round(time.monotonic() - serving, 3)
-        kill.probe_attempts = self.caller.stats.sends - before
+        kill.probe_attempts = caller.stats.sends
+        kill.probe_retries = dict(caller.stats.retries)
         if kill.probe_s > PROBE_LIMIT_S:
             self.outcomes.problems.append(f"kill {kill.n}: after a SIGKILL of {kill.service}, {kill.probe} took {kill.probe_s:.2f} s "
-                                          f"after SERVING ({kill.probe_attempts} attempts; limit {PROBE_LIMIT_S:.0f} s)")
+                                          f"after SERVING ({kill.probe_attempts} requests, retried {kill.probe_retries}; "
+                                          f"limit {PROBE_LIMIT_S:.0f} s)")
 
-    async def record(self, name: str) -> None:
+    async def record(self, name: str, caller: Caller | None = None) -> None:
         shop = f"{self.tag}-{name}"
         purchase = returns_pb2.Purchase(order_id=f"{self.tag}-{name}", item_id="sku-probe", item_name="Кабель", buyer_id=f"{self.tag}-pb",
                                         shop_id=shop, price=rub(199_00), quantity=1)
         purchase.paid_at.FromDatetime(self.paid_at)
-        reply = await self.caller.send("returns", "RecordPurchase", returns_pb2.RecordPurchaseRequest(request_id=name, purchase=purchase),
+        reply = await (caller or self.caller).send("returns", "RecordPurchase", returns_pb2.RecordPurchaseRequest(request_id=name, purchase=purchase),
                                        ORDERS)
         self.outcomes.shops.add(shop)
         self.outcomes.sales.append(Sale(reply.purchase.purchase_id, shop, 199_00, -1))
 
-    async def chat_probe(self, n: int) -> None:
+    async def chat_probe(self, n: int, caller: Caller) -> None:
         buyer = As(Role.BUYER, f"{self.tag}-k{n}-buyer")
         create = chat_pb2.CreateThreadRequest(request_id=f"k{n}", kind=chat_pb2.THREAD_KIND_ORDER, order_id=f"{self.tag}-k{n}",
                                               shop_id=f"{self.tag}-k{n}-shop")
-        thread = (await self.caller.send("chat", "CreateThread", create, buyer)).thread
-        await self.caller.send("chat", "SendMessage", chat_pb2.SendMessageRequest(
+        thread = (await caller.send("chat", "CreateThread", create, buyer)).thread
+        await caller.send("chat", "SendMessage", chat_pb2.SendMessageRequest(
             request_id=f"k{n}", thread_id=thread.thread_id, text="Здравствуйте! Заказ ещё в пути?"), buyer)
 
     def report(self) -> list[dict]:
