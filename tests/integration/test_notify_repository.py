@@ -3,7 +3,7 @@ paged by one to the end (ties on created_at, unread_only, writes while paging), 
 confined to the caller's inbox, versioned preferences (old e-mail/webhook fields ignored,
 concurrent updates over the MongoDB unit of work all landing), and the declared indexes
 answering the list query. Then the running service (bootstrap.main, as the `notify` NATS user):
-events the producers publish reach it through its durables and are told."""
+events each producer publishes (as its own user) reach it through its durables and are told."""
 from __future__ import annotations
 
 import asyncio
@@ -16,8 +16,11 @@ from pymongo import AsyncMongoClient, monitoring
 
 from prilavok.chat.v1 import chat_pb2
 from prilavok.chat.v1 import events_pb2 as chat_events
+from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import events_pb2 as moderation_events
 from prilavok.moderation.v1 import moderation_pb2
+from prilavok.returns.v1 import events_pb2 as returns_events
+from prilavok.returns.v1 import returns_pb2
 from prilavok_platform import mongo
 from prilavok_platform import nats as platform_nats
 from prilavok_platform.clock import FixedClock
@@ -306,6 +309,10 @@ async def check_indexes_answer_the_list_query(db, recorder: FindRecorder) -> Non
 # --- the running service: its durables, as its own NATS user ------------------------------------
 
 
+def rub(amount_minor: int) -> common_pb2.Money:
+    return common_pb2.Money(amount_minor=amount_minor, currency_code="RUB")
+
+
 async def _wait_for(condition, what: str, timeout: float = 20.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -362,7 +369,8 @@ async def running_notify(infra, unique):
         await client.close()
 
 
-async def test_the_running_service_tells_an_undelivered_message_a_suspension_and_an_appeal_from_its_durables(running_notify):
+async def test_the_running_service_tells_from_each_durable_an_undelivered_message_a_suspension_an_appeal_and_a_held_refund(
+        running_notify):
     publish, db = running_notify
     at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     shop = party_to_pb(SHOP)
@@ -378,12 +386,26 @@ async def test_the_running_service_tells_an_undelivered_message_a_suspension_and
         event_id="appeal-1", occurred_at=timestamp(at), appeal_id="m1:appeal", message_id="m1", thread_id="t1", appellant=shop,
         outcome=moderation_events.APPEAL_OUTCOME_REVERSED, comment="Блокировка ошибочна", message_was_blocked=True))
 
+    held = returns_pb2.Claim(claim_id="c1", order_id="o1", buyer_id="b1", shop_id="s1", status=returns_pb2.CLAIM_STATUS_SETTLED,
+                             refunded=rub(249_990), refund_state=returns_pb2.REFUND_STATE_PENDING_FUNDS, refund_held=rub(249_990))
+    await publish("claim.status_changed", returns_events.ClaimStatusChanged(
+        event_id="held-1", occurred_at=timestamp(at), claim=held, previous=returns_pb2.CLAIM_STATUS_ITEM_IN_TRANSIT))
+    await publish("refund.issued", returns_events.RefundIssued(
+        event_id="paid-1", occurred_at=timestamp(at + dt.timedelta(days=1)), claim_id="c1", buyer_id="b1", shop_id="s1",
+        amount=rub(249_990), refund=rub(249_990), shipping_reimbursement=rub(0), posting_id="refund:c1"))
+
     async def told():
         docs = {d["_id"]: d async for d in db.notifications.find({})}
-        return docs if len(docs) == 3 else None
+        return docs if len(docs) == 7 else None
 
-    docs = await _wait_for(told, "the three notifications")
-    assert {key: d["kind"] for key, d in docs.items()} == {
-        "undelivered-1:shop:s1": "MESSAGE_UNDELIVERED", "suspended-1:shop:s1": "STANDING", "appeal-1:shop:s1": "APPEAL"}
-    assert docs["undelivered-1:shop:s1"]["title"] == "Сообщение не доставлено: чат закрыт"
+    docs = await _wait_for(told, "the seven notifications")
+    assert {key: (d["kind"], d["title"]) for key, d in docs.items()} == {
+        "undelivered-1:shop:s1": ("MESSAGE_UNDELIVERED", "Сообщение не доставлено: чат закрыт"),
+        "suspended-1:shop:s1": ("STANDING", "Отправка сообщений приостановлена"),
+        "appeal-1:shop:s1": ("APPEAL", "Апелляция удовлетворена"),
+        "held-1:user:b1": ("REFUND", "Возврат одобрен"),
+        "held-1:shop:s1": ("REFUND", "Возврат ожидает средств на балансе"),
+        "paid-1:user:b1": ("REFUND", "Деньги возвращены"),
+        "paid-1:shop:s1": ("REFUND", "Списание с баланса"),
+    }
     assert "Комментарий модератора: «Блокировка ошибочна»" in docs["appeal-1:shop:s1"]["body"]

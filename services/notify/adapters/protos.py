@@ -19,6 +19,7 @@ from services.notify.domain.model import (
     Notification,
     Preferences,
     PreferencesChange,
+    RefundState,
     Standing,
     ThreadKind,
 )
@@ -31,6 +32,7 @@ class NewerThanThisVersion(Exception):
 
 KINDS: EnumMapping[Kind] = EnumMapping(pb.NotificationKind, Kind, "NOTIFICATION_KIND_")
 CLAIM_STATUSES: EnumMapping[ClaimStatus] = EnumMapping(returns_pb2.ClaimStatus, ClaimStatus, "CLAIM_STATUS_")
+REFUND_STATES: EnumMapping[RefundState] = EnumMapping(returns_pb2.RefundState, RefundState, "REFUND_STATE_")
 THREAD_KINDS: EnumMapping[ThreadKind] = EnumMapping(chat_pb2.ThreadKind, ThreadKind, "THREAD_KIND_")
 STANDINGS: EnumMapping[Standing] = EnumMapping(moderation_pb2.Standing, Standing, "STANDING_")
 APPEAL_OUTCOMES: EnumMapping[AppealOutcome] = EnumMapping(moderation_events.AppealOutcome, AppealOutcome, "APPEAL_OUTCOME_")
@@ -81,7 +83,12 @@ def claim_from_pb(claim: returns_pb2.Claim) -> Claim:
     # A status number this version does not know (a newer returns) is not an error: the domain
     # tells the parties with a general title.
     status = CLAIM_STATUSES.from_pb(claim.status, "claim.status", required=False, unknown_ok=True)
-    return Claim(claim.claim_id, claim.order_id, claim.thread_id, claim.buyer_id, claim.shop_id, status)
+    # Likewise a refund state: unknown reads as none (the status change is told as usual).
+    refund_state = REFUND_STATES.from_pb(claim.refund_state, "claim.refund_state", required=False, unknown_ok=True)
+    currency = claim.refund_held.currency_code or claim.refunded.currency_code or claim.shipping_reimbursed.currency_code
+    return Claim(claim.claim_id, claim.order_id, claim.thread_id, claim.buyer_id, claim.shop_id, status, refund_state,
+                 refunded_minor=claim.refunded.amount_minor, shipping_minor=claim.shipping_reimbursed.amount_minor,
+                 held_minor=claim.refund_held.amount_minor, currency=currency)
 
 
 def event_party(message: common_pb2.Party, field: str) -> Party:

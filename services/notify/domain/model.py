@@ -86,11 +86,19 @@ class ClaimStatus(str, enum.Enum):
     CANCELLED = "CANCELLED"
 
 
+class RefundState(str, enum.Enum):
+    """Whether the money a settled claim pays the buyer is paid, as returns names it."""
+
+    PENDING_FUNDS = "PENDING_FUNDS"  # held: the shop's balance does not allow it yet; paid later (RefundIssued then)
+    PAID = "PAID"  # posted to the ledger (RefundIssued is sent with it)
+
+
 @dataclass(frozen=True)
 class Claim:
     """A return claim as returns' events describe it. `status` is None when the event names none
     this version knows: a returns newer than notify may add statuses, and notify still tells the
-    parties (with a general title)."""
+    parties (with a general title). `refund_state` is None while the claim pays nothing (and for
+    a state unknown to this version); the amounts are minor units of `currency`, 0 when none."""
 
     claim_id: str
     order_id: str
@@ -98,6 +106,15 @@ class Claim:
     buyer_id: str
     shop_id: str
     status: ClaimStatus | None = None
+    refund_state: RefundState | None = None
+    refunded_minor: int = 0  # the refund of the price, once settled
+    shipping_minor: int = 0  # the return shipping reimbursed, once settled
+    held_minor: int = 0  # while PENDING_FUNDS: all that is held for the buyer
+    currency: str = ""
+
+    @property
+    def refund_held(self) -> bool:
+        return self.refund_state is RefundState.PENDING_FUNDS
 
     @property
     def buyer(self) -> Party:

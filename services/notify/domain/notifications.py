@@ -184,10 +184,51 @@ def acting_side(claim: Claim, changed_by: Role | None) -> Party | None:
 def claim_status_changed(c: commands.TellClaimStatusChanged) -> list[Notification]:
     """Buyer and shop are told, except the side that made the change. A change by staff (or by
     nobody named) concerns both. What the changing side wrote with the move (a rejection reason,
-    the buyer's answer to an offer...) is quoted, shortened like a message preview."""
+    the buyer's answer to an offer...) is quoted, shortened like a message preview. A move that
+    settled the claim with its money held is told as such, to both (refund_held)."""
     at = _dated(c)
     actor = acting_side(c.claim, c.changed_by)
+    if c.claim.refund_held:
+        return refund_held(c.event_id, at, c.claim, actor, c.comment)
     return _claim_update(c.event_id, at, c.claim, [p for p in (c.claim.buyer, c.claim.shop) if p != actor], c.comment)
+
+
+# Words agreeing with what a claim pays: a refund (masculine), a shipping reimbursement
+# (feminine), both (plural).
+APPROVED = {"m": "одобрен", "f": "одобрена", "pl": "одобрены"}
+WAITS = {"m": "ожидает", "f": "ожидает", "pl": "ожидают"}
+
+
+def _paid_parts(claim: Claim) -> tuple[str, str]:
+    """What a settled claim pays the buyer, worded ("Возврат 2 499,90 ₽ и компенсация доставки
+    150,00 ₽"), and its grammatical gender (a key of APPROVED). A claim naming no split: the
+    amount held, as a refund."""
+    refund, shipping, currency = claim.refunded_minor, claim.shipping_minor, claim.currency
+    if refund > 0 and shipping > 0:
+        return f"Возврат {format_rub(refund, currency)} и компенсация доставки {format_rub(shipping, currency)}", "pl"
+    if shipping > 0:
+        return f"Компенсация доставки {format_rub(shipping, currency)}", "f"
+    return f"Возврат {format_rub(refund if refund > 0 else claim.held_minor, currency)}", "m"
+
+
+def refund_held(event_id: str, at: dt.datetime, claim: Claim, actor: Party | None, comment: str = "") -> list[Notification]:
+    """A claim settled with money the shop's balance cannot pay yet (returns holds it): the buyer
+    learns the refund is approved and will be paid as soon as possible, the shop that it waits
+    for funds on its balance (it would take the shop's debt past what the marketplace allows, or
+    older refunds wait) and is paid from its next takings. Both are told whoever settled it;
+    the side that did not act reads what the other wrote. The payment itself is told later, as
+    any refund (RefundIssued)."""
+    what, gender = _paid_parts(claim)
+    about = f"по заявке {claim.claim_id} (заказ {claim.order_id})"
+    buyer_body = (f"{what} {about} {APPROVED[gender]}. "
+                  "Деньги поступят, как только это станет возможно: мы сообщим о зачислении.")
+    shop_body = (f"{what} покупателю {about} {WAITS[gender]} средств на балансе магазина: выплата увела бы "
+                 "баланс ниже допустимой задолженности (или раньше ждут выплаты другие возвраты). Деньги будут списаны "
+                 "автоматически из ближайших поступлений, как только баланс позволит.")
+    told = [(claim.buyer, "Возврат одобрен", buyer_body), (claim.shop, "Возврат ожидает средств на балансе", shop_body)]
+    quoted = f" Комментарий: «{preview(comment)}»" if comment.strip() else ""
+    return [Notification(notification_id(event_id, party), party, Kind.REFUND, title, body + (quoted if party != actor else ""), at,
+                         thread_id=claim.thread_id, claim_id=claim.claim_id) for party, title, body in told]
 
 
 def refund_issued(c: commands.TellRefundIssued) -> list[Notification]:

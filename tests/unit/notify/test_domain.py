@@ -17,6 +17,7 @@ from services.notify.domain.model import (
     MalformedEvent,
     Preferences,
     PreferencesChange,
+    RefundState,
     Standing,
     ThreadKind,
     check_mark_read,
@@ -91,6 +92,49 @@ def test_claim_changes_tell_the_other_side_and_both_when_staff_acts():
     [n] = tell.claim_status_changed(changed(by=Role.SELLER, comment="  Предлагаем   50%. "))
     assert n.title == "Продавец одобрил заявку и предложил компенсацию" and n.claim_id == "c1" and n.thread_id == "t1"
     assert n.body == "Заказ o1, заявка c1. Комментарий: «Предлагаем 50%.»"
+
+
+def settled(refunded: int, shipping: int, state: RefundState | None = RefundState.PENDING_FUNDS, held: int | None = None) -> Claim:
+    owed = refunded + shipping if held is None else held
+    return replace(CLAIM, status=ClaimStatus.SETTLED, refund_state=state, refunded_minor=refunded, shipping_minor=shipping,
+                   held_minor=owed if state is RefundState.PENDING_FUNDS else 0, currency="RUB")
+
+
+HELD_TAIL = ("средств на балансе магазина: выплата увела бы баланс ниже допустимой задолженности (или раньше ждут выплаты другие "
+             "возвраты). Деньги будут списаны автоматически из ближайших поступлений, как только баланс позволит.")
+
+
+def test_a_refund_held_for_lack_of_funds_tells_the_buyer_it_is_approved_and_the_shop_it_waits_for_funds():
+    # The seller confirmed receipt (their move): both are told all the same, the buyer with the seller's words.
+    buyer, shop = tell.claim_status_changed(changed(settled(249_990, 0), by=Role.SELLER, comment="Товар получен, брак подтверждён"))
+    assert [(n.recipient, n.kind, n.title, n.claim_id, n.thread_id, n.notification_id) for n in (buyer, shop)] == [
+        (BUYER, Kind.REFUND, "Возврат одобрен", "c1", "t1", "e:user:b1"),
+        (SHOP, Kind.REFUND, "Возврат ожидает средств на балансе", "c1", "t1", "e:shop:s1")]
+    assert buyer.body == ("Возврат 2\u00a0499,90\u00a0₽ по заявке c1 (заказ o1) одобрен. Деньги поступят, как только это станет "
+                          "возможно: мы сообщим о зачислении. Комментарий: «Товар получен, брак подтверждён»")
+    assert shop.body == f"Возврат 2\u00a0499,90\u00a0₽ покупателю по заявке c1 (заказ o1) ожидает {HELD_TAIL}"
+
+
+@pytest.mark.parametrize("claim, buyer_start, shop_start", [
+    pytest.param(settled(0, 15_000), "Компенсация доставки 150,00\u00a0₽ по заявке c1 (заказ o1) одобрена.",
+                 "Компенсация доставки 150,00\u00a0₽ покупателю по заявке c1 (заказ o1) ожидает средств", id="shipping only"),
+    pytest.param(settled(249_990, 15_000),
+                 "Возврат 2\u00a0499,90\u00a0₽ и компенсация доставки 150,00\u00a0₽ по заявке c1 (заказ o1) одобрены.",
+                 "Возврат 2\u00a0499,90\u00a0₽ и компенсация доставки 150,00\u00a0₽ покупателю по заявке c1 (заказ o1) ожидают "
+                 "средств", id="both"),
+    pytest.param(settled(0, 0, held=264_990), "Возврат 2\u00a0649,90\u00a0₽ по заявке c1 (заказ o1) одобрен.",
+                 "Возврат 2\u00a0649,90\u00a0₽ покупателю по заявке c1 (заказ o1) ожидает средств", id="no split: the amount held"),
+])
+def test_a_held_refund_names_what_is_paid_in_roubles_and_kopecks(claim, buyer_start, shop_start):
+    # The buyer accepted an offer that settles at once (their move): their own words go to the shop only.
+    buyer, shop = tell.claim_status_changed(changed(claim, by=Role.BUYER, comment="Согласен"))
+    assert buyer.body.startswith(buyer_start) and "Комментарий" not in buyer.body
+    assert shop.body.startswith(shop_start) and shop.body.endswith("позволит. Комментарий: «Согласен»")
+
+
+def test_a_claim_settled_and_paid_is_told_as_before_its_refund_told_by_its_own_event():
+    [n] = tell.claim_status_changed(changed(settled(249_990, 0, RefundState.PAID), by=Role.SELLER))
+    assert (n.recipient, n.kind, n.title) == (BUYER, Kind.CLAIM_UPDATE, "Заявка на возврат завершена")
 
 
 def test_a_claim_status_this_version_does_not_know_gets_the_general_title():

@@ -261,6 +261,60 @@ def test_a_refund_event_translates_its_split_only_when_it_carries_one():
     assert (new.amount_minor, new.refund_minor, new.shipping_minor, new.currency) == (15_000, 0, 15_000, "RUB")
 
 
+def settled_held(event_id: str = "h", by: Identity | None = SELLER, refund_state=returns_pb2.REFUND_STATE_PENDING_FUNDS,
+                 ) -> returns_events.ClaimStatusChanged:
+    """A seller confirmed receipt; the refund (2,499.90 + 150.00 shipping) is held: the shop's balance does not allow it."""
+    held = claim(returns_pb2.CLAIM_STATUS_SETTLED)
+    held.refunded.CopyFrom(rub(249_990))
+    held.shipping_reimbursed.CopyFrom(rub(15_000))
+    held.refund_state = refund_state
+    if refund_state == returns_pb2.REFUND_STATE_PENDING_FUNDS:
+        held.refund_held.CopyFrom(rub(264_990))
+    return returns_events.ClaimStatusChanged(event_id=event_id, occurred_at=timestamp(AT), claim=held,
+                                             previous=returns_pb2.CLAIM_STATUS_ITEM_IN_TRANSIT,
+                                             changed_by=actor_to_pb(by) if by else None, comment="Получен")
+
+
+async def test_a_held_refund_is_told_to_both_once_and_its_later_payment_as_any_refund(env):
+    await consume(env, settled_held())
+    await consume(env, settled_held())  # redelivered: nothing new
+    assert sorted(stored(env)) == ["h:shop:s1", "h:user:b1"]
+    buyer, shop = stored(env)["h:user:b1"], stored(env)["h:shop:s1"]
+    assert (buyer.kind, buyer.title, buyer.claim_id, buyer.created_at) == (Kind.REFUND, "Возврат одобрен", "c1", AT)
+    assert buyer.body == ("Возврат 2\u00a0499,90\u00a0₽ и компенсация доставки 150,00\u00a0₽ по заявке c1 (заказ o1) одобрены. "
+                          "Деньги поступят, как только это станет возможно: мы сообщим о зачислении. Комментарий: «Получен»")
+    assert (shop.kind, shop.title) == (Kind.REFUND, "Возврат ожидает средств на балансе")
+    assert shop.body.startswith("Возврат 2\u00a0499,90\u00a0₽ и компенсация доставки 150,00\u00a0₽ покупателю по заявке c1 "
+                                "(заказ o1) ожидают средств на балансе магазина: выплата увела бы баланс ниже допустимой задолженности")
+    assert "Комментарий" not in shop.body, "the seller is not quoted to their own shop"
+    assert len(env.fanout.announced) == 2
+    # Paid once the balance allows it: returns sends RefundIssued then, told as any refund.
+    await consume(env, split_refund(249_990, 15_000))
+    assert stored(env)["r:user:b1"].title == "Деньги возвращены" and stored(env)["r:shop:s1"].title == "Списание с баланса"
+    assert "2\u00a0649,90\u00a0₽" in stored(env)["r:shop:s1"].body
+
+
+async def test_a_held_refund_settled_by_staff_and_a_muted_refund_kind(env):
+    await env.handlers.update_preferences(commands.UpdatePreferences(BUYER, mute(Kind.REFUND)))
+    await consume(env, settled_held(by=SUPPORT))
+    assert sorted(stored(env)) == ["h:shop:s1"], "the buyer muted refunds; the shop is told"
+    assert stored(env)["h:shop:s1"].body.endswith("Комментарий: «Получен»"), "support's words reach both sides"
+
+
+@pytest.mark.parametrize("refund_state", [returns_pb2.REFUND_STATE_PAID, returns_pb2.REFUND_STATE_UNSPECIFIED, 9])
+async def test_a_settlement_not_held_is_a_claim_update_for_the_other_side(env, refund_state):
+    await consume(env, settled_held(refund_state=refund_state))
+    [n] = stored(env).values()
+    assert (n.recipient, n.kind, n.title) == (BUYER_P, Kind.CLAIM_UPDATE, "Заявка на возврат завершена")
+
+
+def test_every_refund_state_returns_publishes_is_read_as_its_own():
+    for number in returns_pb2.RefundState.values():
+        if number:
+            state = claim_from_pb(settled_held(refund_state=number).claim).refund_state
+            assert state is not None and returns_pb2.RefundState.Name(number) == f"REFUND_STATE_{state.name}"
+
+
 async def test_a_penalty_tells_the_offender_moderation_names(env):
     await consume(env, penalty(SHOP_P))
     # A support agent's strike is their own (moderation says so): the desk is not told.
