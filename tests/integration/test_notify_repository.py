@@ -2,13 +2,18 @@
 paged by one to the end (ties on created_at, unread_only, writes while paging), mark read
 confined to the caller's inbox, versioned preferences (old e-mail/webhook fields ignored,
 concurrent updates over the MongoDB unit of work all landing), and the declared indexes
-answering the list query. Then the running service (bootstrap.main, as the `notify` NATS user):
+answering the list query. Then the running service (its own process, as the `notify` NATS user):
 events each producer publishes (as its own user) reach it through its durables and are told."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import datetime as dt
+import os
+import pathlib
+import signal
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -29,7 +34,7 @@ from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.protobuf import party_to_pb, timestamp
 from services.notify.adapters.preferences_cache import TtlPreferencesCache
 from services.notify.adapters.repository import INDEXES, repositories
-from services.notify.bootstrap import load_settings, main, no_events
+from services.notify.bootstrap import no_events
 from services.notify.domain.commands import GetPreferences, MarkNotificationsRead, UpdatePreferences
 from services.notify.domain.model import Kind, Notification, Preferences, PreferencesChange
 from services.notify.service_layer.handlers import NotifyHandlers
@@ -37,6 +42,7 @@ from services.notify.service_layer.ports import StoredPreferences
 from tests.unit.notify.fakes import FakeFanout
 
 pytestmark = pytest.mark.integration
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUYER = Party.user("b1")
 SHOP = Party.shop("s1")
 DESK = Party.support()
@@ -325,11 +331,13 @@ async def _wait_for(condition, what: str, timeout: float = 20.0):
 
 
 @pytest.fixture
-async def running_notify(infra, unique):
-    """notify's bootstrap.main on the permissions prefix (which the service users' permissions
-    name), as the `notify` NATS user; the producers' streams created by the producers' own users,
-    as each does at start. Yields a publisher per producer (its user, its producer header) and the
-    notify database. The streams (and the durables on them) are deleted afterwards."""
+async def running_notify(infra, unique, tmp_path):
+    """The notify service as a process of its own (`python -m services.notify`, as make run
+    starts it) on the permissions prefix (which the service users' permissions name), as the
+    `notify` NATS user; the producers' streams created by the producers' own users, as each does
+    at start. Yields a publisher per producer (its user, its producer header) and the notify
+    database. Afterwards the service must exit cleanly, having logged no traceback; the streams
+    (and the durables on them) are deleted."""
     prefix, address, accounts = infra["permissions_prefix"], infra["nats_address"], infra["nats_accounts"]
     producers = {}
     for producer in ("chat", "moderation", "returns"):
@@ -345,19 +353,21 @@ async def running_notify(infra, unique):
         await publisher.publish(platform_nats.subject(prefix, producer, subject_tail), event.SerializeToString(), event.event_id,
                                 headers=platform_nats.event_headers(event, producer))
 
-    settings = load_settings({
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PRILAVOK_", "MONGODB_", "NATS_"))}
+    environ.update({
         "MONGODB_URI": infra["mongodb_uri"], "MONGODB_DATABASE": unique, "NATS_URL": address, "NATS_USER": "notify",
         "NATS_PASSWORD": accounts.passwords["notify"], "PRILAVOK_SUBJECT_PREFIX": prefix, "PRILAVOK_GRPC_PORT": "0",
+        "PYTHONUNBUFFERED": "1",
     })
-    stop, ready = asyncio.Event(), asyncio.Event()
-    service = asyncio.create_task(main(stop, settings, ready=lambda port: ready.set()))
+    log_path = tmp_path / "notify.log"
+    with log_path.open("wb") as log:
+        service = subprocess.Popen([sys.executable, "-m", "services.notify"], env=environ, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     client = mongo.create_client(infra["mongodb_uri"], "test")
     try:
-        await asyncio.wait_for(ready.wait(), timeout=20)
         yield publish, client[unique]
     finally:
-        stop.set()
-        await asyncio.wait_for(service, timeout=20)
+        service.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(service.wait, 20)
         admin = await platform_nats.connect(infra["nats_url"], "test-cleanup")
         for spec in platform_nats.suite_streams(prefix):
             with contextlib.suppress(Exception):
@@ -367,6 +377,8 @@ async def running_notify(infra, unique):
             await nc.drain()
         await client.drop_database(unique)
         await client.close()
+    logged = log_path.read_text()
+    assert code == 0 and "Traceback" not in logged, logged[-4000:]
 
 
 async def test_the_running_service_tells_from_each_durable_an_undelivered_message_a_suspension_an_appeal_and_a_held_refund(
