@@ -72,7 +72,7 @@ class PenaltyWithdrawn(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sender: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., penalty: _Optional[_Union[_moderation_pb2.Penalty, _Mapping]] = ..., offender: _Optional[_Union[_common_pb2.Party, _Mapping]] = ..., review_id: _Optional[str] = ..., appeal_id: _Optional[str] = ...) -> None: ...
 
 class StandingChanged(_message.Message):
-    __slots__ = ("event_id", "occurred_at", "sender", "previous", "current", "offender", "suspended_until", "suspended_party")
+    __slots__ = ("event_id", "occurred_at", "sender", "previous", "current", "offender", "suspended_until", "suspended_party", "standing_version")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
@@ -81,6 +81,7 @@ class StandingChanged(_message.Message):
     OFFENDER_FIELD_NUMBER: _ClassVar[int]
     SUSPENDED_UNTIL_FIELD_NUMBER: _ClassVar[int]
     SUSPENDED_PARTY_FIELD_NUMBER: _ClassVar[int]
+    STANDING_VERSION_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     occurred_at: _timestamp_pb2.Timestamp
     sender: _common_pb2.Actor
@@ -89,7 +90,8 @@ class StandingChanged(_message.Message):
     offender: _common_pb2.Party
     suspended_until: _timestamp_pb2.Timestamp
     suspended_party: _common_pb2.Party
-    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sender: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., previous: _Optional[_Union[_moderation_pb2.Standing, str]] = ..., current: _Optional[_Union[_moderation_pb2.Standing, str]] = ..., offender: _Optional[_Union[_common_pb2.Party, _Mapping]] = ..., suspended_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., suspended_party: _Optional[_Union[_common_pb2.Party, _Mapping]] = ...) -> None: ...
+    standing_version: int
+    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sender: _Optional[_Union[_common_pb2.Actor, _Mapping]] = ..., previous: _Optional[_Union[_moderation_pb2.Standing, str]] = ..., current: _Optional[_Union[_moderation_pb2.Standing, str]] = ..., offender: _Optional[_Union[_common_pb2.Party, _Mapping]] = ..., suspended_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., suspended_party: _Optional[_Union[_common_pb2.Party, _Mapping]] = ..., standing_version: _Optional[int] = ...) -> None: ...
 
 class ReviewResolved(_message.Message):
     __slots__ = ("event_id", "occurred_at", "item")
