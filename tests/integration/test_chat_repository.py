@@ -265,6 +265,25 @@ async def test_the_suspension_read_model_keeps_the_newest_news_per_party_and_eve
     assert (await send(replica, colleague, thread.thread_id, "colleague"))[0].seq == 2  # the shop itself was released
 
 
+async def test_the_read_model_keeps_the_standing_version_and_orders_by_it(chat):
+    """A suspension recorded after a lift but dated before it (its message's time) is kept by its
+    higher standing_version; a document written before chat kept the version reads as 0."""
+    handlers, db, clock, _, uow = chat
+    shop = Party.shop("s-version")
+    now = clock.now()
+    lift = c.NoteStanding("ev-lift", now - dt.timedelta(minutes=1), shop, Standing.SUSPENDED, Standing.RESTRICTED, standing_version=4)
+    late = c.NoteStanding("ev-s", now - dt.timedelta(minutes=2), shop, Standing.RESTRICTED, Standing.SUSPENDED,
+                          now + dt.timedelta(days=7), standing_version=5)
+    assert await handlers.note_standing(lift) is True
+    assert await handlers.note_standing(late) is True
+    assert await handlers.note_standing(lift) is False  # redelivered late: an older version
+    doc = await db.suspensions.find_one({"_id": shop.key})
+    assert (doc["event_id"], doc["standing_version"]) == ("ev-s", 5)
+    assert [(s.party, s.standing_version) for s in await uow.reader().suspensions.in_force(now)] == [(shop, 5)]
+    await db.suspensions.update_one({"_id": shop.key}, {"$unset": {"standing_version": ""}})
+    assert (await uow.reader().suspensions.get(shop)).standing_version == 0
+
+
 async def test_concurrent_news_about_one_party_leave_the_newest(chat):
     handlers, db, clock, _, _ = chat
     shop = Party.shop("s-race")

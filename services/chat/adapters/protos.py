@@ -82,6 +82,8 @@ def note_standing_from_pb(event: moderation_events.StandingChanged) -> NoteStand
     suspended_until = datetime_of(event, "suspended_until")
     if current is Standing.SUSPENDED and suspended_until is None:
         raise InvalidArgument(FieldViolation("suspended_until", "is required when current is STANDING_SUSPENDED"))
+    if event.standing_version < 0:
+        raise InvalidArgument(FieldViolation("standing_version", "must not be negative"))
     return NoteStanding(
         event_id=event.event_id,
         occurred_at=_required_time(event, "occurred_at", "event"),
@@ -89,6 +91,7 @@ def note_standing_from_pb(event: moderation_events.StandingChanged) -> NoteStand
         previous=_known_standing(event.previous, "previous", required=False),
         current=current,
         suspended_until=suspended_until,
+        standing_version=event.standing_version,
     )
 
 

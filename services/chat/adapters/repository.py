@@ -291,11 +291,14 @@ class MongoMessageRepository:
 
 def suspension_to_doc(suspension: Suspension) -> dict:
     return {"_id": suspension.party.key, "suspended_until": suspension.suspended_until,
-            "occurred_at": suspension.occurred_at, "event_id": suspension.event_id}
+            "occurred_at": suspension.occurred_at, "event_id": suspension.event_id,
+            "standing_version": suspension.standing_version}
 
 
 def suspension_from_doc(doc: dict) -> Suspension:
-    return Suspension(Party.parse(doc["_id"]), doc.get("suspended_until"), doc["occurred_at"], doc.get("event_id", ""))
+    """`standing_version` is absent on documents written before chat kept it: 0, not counted."""
+    return Suspension(Party.parse(doc["_id"]), doc.get("suspended_until"), doc["occurred_at"], doc.get("event_id", ""),
+                      doc.get("standing_version") or 0)
 
 
 class MongoSuspensionRepository:

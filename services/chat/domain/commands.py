@@ -107,7 +107,8 @@ class DeliverOnAppeal:
 @dataclass(frozen=True)
 class NoteStanding:
     """Moderation announced a standing change (StandingChanged): `party` is who may not send
-    while suspended (or may send again, when a suspension ended early)."""
+    while suspended (or may send again, when a suspension ended early). `standing_version` orders
+    a party's changes (moderation's counter; 0 from a moderation that did not count them)."""
 
     event_id: str
     occurred_at: dt.datetime
@@ -115,6 +116,7 @@ class NoteStanding:
     previous: Standing | None
     current: Standing | None
     suspended_until: dt.datetime | None = None
+    standing_version: int = 0
 
 
 @dataclass(frozen=True)

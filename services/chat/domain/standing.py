@@ -5,8 +5,12 @@ let a suspended party write.
 - A party is suspended until `suspended_until`; when that time passes it may write again, with
   no event (the clock decides). An early end (a moderator lifts it, an appeal reverses a strike)
   is an event that records no end date.
-- Events may arrive twice or out of order: the one that happened last (occurred_at, then the
-  event id to break a tie) wins, so a late older event never undoes a newer one.
+- Events may arrive twice or out of order: per party, the one with the higher
+  `standing_version` (moderation's per-party counter of standing changes, one more with each)
+  wins, so a late older event never undoes a newer one. Not `occurred_at` first: a strike is
+  dated when its message was written, which may be before a lift recorded earlier than the
+  strike. Only when the versions tie or one of them is 0 (an event of a moderation that did not
+  count yet) does the event that happened last (occurred_at, then the event id) win.
 - A writer is suspended when any party it writes as is: a seller's shop or the seller in
   person, a buyer in person, a support agent in person."""
 from __future__ import annotations
@@ -31,17 +35,24 @@ def _to_millisecond(at: dt.datetime) -> dt.datetime:
 @dataclass(frozen=True)
 class Suspension:
     """What chat last heard about one party's suspension: in force until `suspended_until`, or
-    lifted (None), as of the event `event_id` that happened at `occurred_at`."""
+    lifted (None), as of the event `event_id` that happened at `occurred_at`, the party's
+    `standing_version`-th standing change in moderation (0: not counted)."""
 
     party: Party
     suspended_until: dt.datetime | None
     occurred_at: dt.datetime
     event_id: str
+    standing_version: int = 0
 
     def supersedes(self, stored: Suspension | None) -> bool:
-        """Whether this news replaces what is stored: it happened later (a redelivery or an older
-        event arriving late does not)."""
-        return stored is None or (self.occurred_at, self.event_id) > (stored.occurred_at, stored.event_id)
+        """Whether this news replaces what is stored: it is a later change of the party's standing
+        (a redelivery or an older event arriving late is not). Moderation's counter decides; when
+        it cannot (a tie, or either event without it), the event that happened last wins."""
+        if stored is None:
+            return True
+        if self.standing_version and stored.standing_version and self.standing_version != stored.standing_version:
+            return self.standing_version > stored.standing_version
+        return (self.occurred_at, self.event_id) > (stored.occurred_at, stored.event_id)
 
     def in_force(self, now: dt.datetime) -> bool:
         return self.suspended_until is not None and self.suspended_until > now
@@ -59,7 +70,7 @@ def suspension_noted(cmd: NoteStanding) -> Suspension | None:
         until = None
     else:
         return None
-    return Suspension(cmd.party, until, _to_millisecond(cmd.occurred_at), cmd.event_id)
+    return Suspension(cmd.party, until, _to_millisecond(cmd.occurred_at), cmd.event_id, cmd.standing_version)
 
 
 def writer_parties(writer: Identity) -> tuple[Party, ...]:

@@ -65,13 +65,14 @@ async def send(w, who, thread_id, text="Здравствуйте", request_id=No
     return await w.handlers.send_message(c.SendMessage(who, thread_id, request_id or rid(), text))
 
 
-def suspended(w, party: Party, days: int = 7, *, ago: dt.timedelta = dt.timedelta(0), event_id: str = "ev-s") -> c.NoteStanding:
+def suspended(w, party: Party, days: int = 7, *, ago: dt.timedelta = dt.timedelta(0), event_id: str = "ev-s",
+              version: int = 0) -> c.NoteStanding:
     at = w.clock.now() - ago
-    return c.NoteStanding(event_id, at, party, Standing.RESTRICTED, Standing.SUSPENDED, at + dt.timedelta(days=days))
+    return c.NoteStanding(event_id, at, party, Standing.RESTRICTED, Standing.SUSPENDED, at + dt.timedelta(days=days), version)
 
 
-def released(w, party: Party, *, ago: dt.timedelta = dt.timedelta(0), event_id: str = "ev-r") -> c.NoteStanding:
-    return c.NoteStanding(event_id, w.clock.now() - ago, party, Standing.SUSPENDED, Standing.RESTRICTED)
+def released(w, party: Party, *, ago: dt.timedelta = dt.timedelta(0), event_id: str = "ev-r", version: int = 0) -> c.NoteStanding:
+    return c.NoteStanding(event_id, w.clock.now() - ago, party, Standing.SUSPENDED, Standing.RESTRICTED, standing_version=version)
 
 
 async def refused(coroutine) -> FailedPrecondition:
@@ -149,6 +150,42 @@ async def test_an_early_end_lifts_the_suspension_and_older_or_repeated_news_neve
     assert await w.handlers.note_standing(released(w, shop, event_id="ev-3")) is False
     assert w.suspensions.rows[shop].suspended_until is None
     assert (await send(w, COLLEAGUE, thread.thread_id))[0].status is MessageStatus.DELIVERED
+
+
+async def test_a_suspension_recorded_after_a_lift_but_dated_before_it_is_kept_by_its_standing_version():
+    """The review's reproduction: a suspension, its lift (moderation's clock, a minute ago), then a
+    new suspension recorded after the lift but dated with its message's time (two minutes ago).
+    Moderation's per-party counter says the new suspension is the latest news: the shop may not
+    send for seven days; a late redelivery of the lift (a lower version) does not free it."""
+    w = world()
+    thread = await order_thread(w)
+    shop = Party.shop("s1")
+    minute = dt.timedelta(minutes=1)
+    assert await w.handlers.note_standing(suspended(w, shop, ago=10 * minute, event_id="ev-s1", version=5)) is True
+    assert await w.handlers.note_standing(released(w, shop, ago=minute, event_id="ev-lift", version=6)) is True
+    assert await w.handlers.note_standing(suspended(w, shop, ago=2 * minute, event_id="ev-s2", version=7)) is True
+    error = await refused(send(w, SELLER, thread.thread_id))
+    assert error.metadata["suspended_until"] == rfc3339(w.clock.now() - 2 * minute + dt.timedelta(days=7))
+    for late in (released(w, shop, ago=minute, event_id="ev-lift", version=6), suspended(w, shop, ago=10 * minute, event_id="ev-s1", version=5)):
+        assert await w.handlers.note_standing(late) is False
+    assert w.suspensions.rows[shop].event_id == "ev-s2" and w.suspensions.rows[shop].standing_version == 7
+    await refused(send(w, COLLEAGUE, thread.thread_id))
+
+
+def test_news_without_a_standing_version_or_with_the_same_one_is_ordered_by_when_it_happened():
+    now = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    shop = Party.shop("s1")
+
+    def news(minutes: int, event_id: str, version: int) -> Suspension:
+        return Suspension(shop, None, now + dt.timedelta(minutes=minutes), event_id, version)
+
+    assert news(0, "a", 3).supersedes(news(5, "b", 2))  # the counter decides, not the time
+    assert not news(5, "b", 2).supersedes(news(0, "a", 3))
+    for stored_version, new_version in ((0, 3), (3, 0), (0, 0), (3, 3)):  # it cannot decide: the later event wins
+        assert news(5, "b", new_version).supersedes(news(0, "a", stored_version))
+        assert not news(0, "a", new_version).supersedes(news(5, "b", stored_version))
+    assert news(0, "b", 3).supersedes(news(0, "a", 3)) and not news(0, "a", 3).supersedes(news(0, "a", 3))  # a redelivery is no news
+    assert news(0, "a", 1).supersedes(None)
 
 
 async def test_a_standing_change_that_is_not_about_a_suspension_is_not_kept():
@@ -232,9 +269,9 @@ class Msg:
 
 
 def standing_changed(previous: int, current: int, *, until: dt.datetime | None, party: Party | None = None,
-                     at: dt.datetime, event_id: str = "ev-1") -> moderation_events.StandingChanged:
+                     at: dt.datetime, event_id: str = "ev-1", version: int = 0) -> moderation_events.StandingChanged:
     event = moderation_events.StandingChanged(
-        event_id=event_id, occurred_at=timestamp(at), previous=previous, current=current,
+        event_id=event_id, occurred_at=timestamp(at), previous=previous, current=current, standing_version=version,
         sender=common_pb2.Actor(role=common_pb2.ROLE_SELLER, user_id="u1", shop_id="s1"),
         offender=common_pb2.Party(kind=common_pb2.PARTY_KIND_SHOP, id="s1"))
     if until is not None:
@@ -268,6 +305,24 @@ async def test_standing_changed_events_through_the_dispatcher():
     assert (await send(w, COLLEAGUE, thread.thread_id))[0].seq == 2
     assert set(w.suspensions.rows) == {Party.user("u1"), Party.shop("s1")}
     assert not [x for x in w.uow.published if isinstance(x, e.MessageBlocked)]
+
+
+async def test_the_dispatcher_orders_a_partys_news_by_the_events_standing_version():
+    w = world()
+    thread = await order_thread(w)
+    dispatch = standing_dispatcher(w.handlers)
+    now = w.clock.now()
+    with pytest.raises(PoisonMessage):
+        await dispatch(Msg(standing_changed(moderation_pb2.STANDING_SUSPENDED, moderation_pb2.STANDING_RESTRICTED, until=None,
+                                            at=now, version=-1)))
+    await dispatch(Msg(standing_changed(moderation_pb2.STANDING_SUSPENDED, moderation_pb2.STANDING_RESTRICTED, until=None,
+                                        at=now, event_id="ev-lift", version=8)))
+    # recorded after the lift, dated two minutes before it (its message's time)
+    earlier = now - dt.timedelta(minutes=2)
+    await dispatch(Msg(standing_changed(moderation_pb2.STANDING_RESTRICTED, moderation_pb2.STANDING_SUSPENDED,
+                                        until=earlier + dt.timedelta(days=7), at=earlier, event_id="ev-s", version=9)))
+    await refused(send(w, SELLER, thread.thread_id))
+    assert w.suspensions.rows[Party.shop("s1")].standing_version == 9
 
 
 # --- request ids with Stripe semantics -------------------------------------------------------
