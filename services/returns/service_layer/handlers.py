@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -30,6 +31,15 @@ async def _load_claim(repos: ReturnsRepositories, caller: Identity, claim_id: st
         raise NotFound(f"claim {claim_id} not found", reason="CLAIM_NOT_FOUND")
     access.require_claim_visible(caller, claim)
     return claim
+
+
+class HeldPayment(enum.Enum):
+    """What one attempt to pay a held refund came to."""
+
+    PAID = "PAID"
+    WAITS = "WAITS"  # the shop's balance does not allow it yet
+    GONE = "GONE"  # nothing to pay: paid meanwhile (another replica)
+    FAILED = "FAILED"  # the payment failed (a write conflict, the database away): logged, tried at the next scan
 
 
 class ReturnsHandlers:
@@ -245,9 +255,11 @@ class ReturnsHandlers:
 
     async def pay_held_refunds(self, cmd: commands.PayHeldRefunds) -> int:
         """Pays the refunds held for lack of funds that the shops' balances now allow, oldest
-        first per shop (a shop's younger refunds wait while its oldest cannot be paid); how
-        many were paid. Safe with several replicas: each payment is one transaction on the
-        claim's version, so a refund another replica paid meanwhile is skipped."""
+        first per shop: a shop's younger refunds wait for the rest of the scan while its oldest
+        cannot be paid, for lack of funds or because paying it failed (a write conflict, the
+        database away), so no refund is ever paid before an older one of its shop. How many
+        were paid. Safe with several replicas: each payment is one transaction on the claim's
+        version, so a refund another replica paid meanwhile is skipped."""
         paid, blocked, token = 0, set(), ""
         while True:
             claims, token = await self._uow.reader().claims.pending_refunds(cmd.batch_size, token)
@@ -255,35 +267,33 @@ class ReturnsHandlers:
                 if claim.shop_id in blocked:
                     continue
                 outcome = await self._pay_held(claim.claim_id)
-                if outcome is False:
+                if outcome in (HeldPayment.WAITS, HeldPayment.FAILED):
                     blocked.add(claim.shop_id)
-                paid += outcome is True
+                paid += outcome is HeldPayment.PAID
             if not token:
                 return paid
 
-    async def _pay_held(self, claim_id: str) -> bool | None:
-        """True: paid now; False: the shop's balance does not allow it yet; None: nothing to pay
-        (paid meanwhile by another replica) or it cannot be paid (logged; VerifyLedger shows it)."""
+    async def _pay_held(self, claim_id: str) -> HeldPayment:
         now, policy = self._now(), self._policy.current
 
-        async def work(tx: Tx) -> bool | None:
+        async def work(tx: Tx) -> HeldPayment:
             claim = await tx.repos.claims.get(claim_id)
             if claim is None or claim.refund_state is not model.RefundState.PENDING_FUNDS:
-                return None
+                return HeldPayment.GONE
             payment = claim.payment()
             posted = await post(tx, payment, now, floor=policy.overdraft_floor(), release=claim.refund_held)
             if posted is None:
-                return False
+                return HeldPayment.WAITS
             paid = model.pay_held(claim, now)
             await tx.repos.claims.save(paid, claim.version)
             tx.emit(*model.payment_events(paid, payment, posted.entries, posted.held, now))
-            return True
+            return HeldPayment.PAID
 
         try:
             return await self._uow.transaction(work)
         except PrilavokError as exc:
-            log.warning("held refund of claim %s not paid: %s", claim_id, exc)
-            return None
+            log.warning("held refund of claim %s not paid: %s; its shop's younger refunds wait for the next scan", claim_id, exc)
+            return HeldPayment.FAILED
 
     async def list_ledger_entries(self, cmd: commands.ListLedgerEntries) -> tuple[list[LedgerEntry], str]:
         shop_id = access.balance_shop(cmd.caller, cmd.shop_id)

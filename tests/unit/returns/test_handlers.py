@@ -670,3 +670,36 @@ async def test_balance_and_ledger_access_and_paging(w: World):
     assert seqs == [3, 2, 1]
     with pytest.raises(InvalidArgument):
         await w.h.list_ledger_entries(c.ListLedgerEntries(SELLER, "", 1, "eyJzZXEiOiJ4In0"))
+
+
+async def test_a_held_refund_that_fails_to_be_paid_blocks_its_shops_younger_ones_for_the_scan(w: World, monkeypatch):
+    """The review's finding: the oldest held refund's payment failed (a write conflict) and the
+    same scan paid the shop's younger refunds before it. A failure blocks the shop like a lack
+    of funds; other shops are paid; the next scan pays the shop oldest first."""
+    w.policy.replace(replace(POLICY, max_overdraft_minor=0))
+    await in_debt(w, 150_000)
+    old = await refund_claim(w)  # held
+    young = await refund_claim(w, 10_000)  # held behind it
+    await w.balances.apply(BalanceMove(Account.shop("s2"), Money(-100_000, "RUB"), 1), w.clock.now())
+    w.clock.advance(dt.timedelta(seconds=1))
+    other_purchase = await w.purchase(shop="s2", quantity=1)  # s2: 0 after its sale
+    opened, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-other", other_purchase, "Не греет", CompensationForm.FULL_REFUND))
+    other = (await w.decide(opened.claim_id, full_refund(), caller=OTHER_SELLER)).claim_id  # s2: held
+    assert {(await w.h.get_claim(c.GetClaim(SUPPORT, i))).refund_state for i in (old, young, other)} == {RefundState.PENDING_FUNDS}
+    await w.purchase(quantity=1)  # s1: enough for both
+    await w.balances.apply(BalanceMove(Account.shop("s2"), Money(100_000, "RUB"), 1), w.clock.now())  # s2: enough
+    save = w.repos.claims.save
+
+    async def conflicting(claim, expected_version):
+        if claim.claim_id == old:
+            raise Aborted("claim changed concurrently", reason="CLAIM_CONCURRENT_UPDATE")
+        await save(claim, expected_version)
+
+    monkeypatch.setattr(w.repos.claims, "save", conflicting)
+    assert await w.h.pay_held_refunds(c.PayHeldRefunds(batch_size=1)) == 1  # only the other shop's
+    states = {i: (await w.h.get_claim(c.GetClaim(SUPPORT, i))).refund_state for i in (old, young, other)}
+    assert states == {old: RefundState.PENDING_FUNDS, young: RefundState.PENDING_FUNDS, other: RefundState.PAID}
+    monkeypatch.setattr(w.repos.claims, "save", save)
+    assert await w.h.pay_held_refunds(c.PayHeldRefunds(batch_size=1)) == 2
+    paid = [e.claim_id for e in w.uow.events_of(events.RefundIssued)]
+    assert paid.index(old) < paid.index(young)
