@@ -366,3 +366,22 @@ async def test_a_send_costs_the_same_round_trips_with_suspensions_in_force_and_n
     finally:
         await client.drop_database(unique)
         await client.close()
+
+
+async def test_a_reversal_consumed_before_the_rejection_is_kept_on_the_message_and_applied_with_it(chat):
+    """The appeal's reversal reaches chat while the message is still HELD: it is stored on the
+    message (no event); the rejection then blocks it and delivers it in one transaction, with
+    both events."""
+    handlers, db, _, moderation, uow = chat
+    thread = await open_order(handlers)
+    moderation.by_text["Склад дно"] = ModerationDecision(ModerationAction.REVIEW, (Category.DISPARAGEMENT,), "на проверке")
+    held, _ = await send(handlers, SELLER, thread.thread_id, "h1", "Склад дно")
+    assert await handlers.deliver_on_appeal(c.DeliverOnAppeal(held.message_id, "ap-1", "Ошибка")) is True
+    doc = await db.messages.find_one({"_id": held.message_id})
+    assert doc["status"] == "HELD" and (doc["moderation"]["reversed_on_appeal"], doc["moderation"]["appeal_comment"]) == ("ap-1", "Ошибка")
+    assert not await outbox(db, r"\.message\.(blocked|delivered)")
+    assert await handlers.release_held(c.ReleaseHeld(held.message_id, approved=False, review_id="rv-1")) is True
+    stored = await uow.reader().messages.get(held.message_id)
+    assert (stored.status.value, stored.review_comment) == ("DELIVERED", "Ошибка")
+    assert sorted(d["subject"].rsplit(".", 1)[-1] for d in await outbox(db, r"\.message\.(blocked|delivered)")) == [
+        "blocked", "delivered"]

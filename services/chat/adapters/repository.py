@@ -156,6 +156,8 @@ def _moderation_doc(message: Message) -> dict:
         "reason": message.moderation_reason,
         "policy_version": message.policy_version,
         "review_comment": message.review_comment,
+        "reversed_on_appeal": message.reversed_on_appeal,
+        "appeal_comment": message.appeal_comment,
     }
 
 
@@ -198,6 +200,8 @@ def message_from_doc(doc: dict) -> Message:
         policy_version=moderation.get("policy_version", ""),
         released_at=doc.get("released_at"),
         review_comment=moderation.get("review_comment", ""),
+        reversed_on_appeal=moderation.get("reversed_on_appeal", ""),
+        appeal_comment=moderation.get("appeal_comment", ""),
         status_reason=doc.get("status_reason", ""),
         request_fingerprint=_fingerprint(doc),
     )

@@ -181,35 +181,55 @@ def _without_text(message: Message) -> Message:
     return told
 
 
+# What a moderator's decision did to a message: None, nothing (a redelivery); else the message
+# changed, with these events (none when a reversal is only kept for later).
+Decided = tuple[MessageDelivered | MessageBlocked | MessageUndelivered, ...] | None
+
+
 def release_held(
     thread: Thread, message: Message, *, approved: bool, comment: str, at: dt.datetime, policy: ChatPolicy, review_id: str = "",
-) -> MessageDelivered | MessageBlocked | MessageUndelivered | None:
+) -> Decided:
     """A moderator decided on a held message: approved, it is delivered now (to everyone but the
     sender's party, counting as unread unless its reader read past it, and moving the reply
     deadline), unless its thread closed meanwhile (then it stays UNDELIVERED and its sender is told
     why: nothing is delivered into a closed thread); rejected, it stays undelivered and its sender
-    is told why. Only a HELD message changes (a redelivered decision is a no-op: None)."""
+    is told why. A rejection whose reversal on appeal chat already heard of (deliver_on_appeal of
+    a message still HELD) is followed at once by that reversal, as if they had come in order.
+    Only a HELD message changes (a redelivered decision is a no-op: None); else the events."""
     if message.status is not MessageStatus.HELD:
         return None
     message.released_at, message.review_comment = at, comment
     if approved:
-        return _clear(thread, message, at, policy, UNDELIVERED_AFTER_REVIEW, review_id=review_id or message.message_id)
+        return (_clear(thread, message, at, policy, UNDELIVERED_AFTER_REVIEW, review_id=review_id or message.message_id),)
     message.status = MessageStatus.BLOCKED
     if comment:
         message.moderation_reason = comment
-    return MessageBlocked(thread.snapshot(), _without_text(message), (message.sender_party,), at)
+    blocked = MessageBlocked(thread.snapshot(), _without_text(message), (message.sender_party,), at)
+    if not message.reversed_on_appeal:
+        return (blocked,)
+    reversal = deliver_on_appeal(thread, message, appeal_id=message.reversed_on_appeal, comment=message.appeal_comment, at=at,
+                                 policy=policy)
+    return (blocked, *(reversal or ()))
 
 
 def deliver_on_appeal(
     thread: Thread, message: Message, *, appeal_id: str, comment: str, at: dt.datetime, policy: ChatPolicy,
-) -> MessageDelivered | MessageUndelivered | None:
+) -> Decided:
     """A moderator reversed the block of a message on appeal: it is delivered exactly as an
-    approved held message is (or stays UNDELIVERED, its thread being closed). Only a BLOCKED
-    message changes (a redelivered reversal is a no-op: None)."""
+    approved held message is (or stays UNDELIVERED, its thread being closed). Moderation reverses
+    only a block, so a message chat still holds is one whose rejection has not reached chat yet
+    (review and appeal outcomes come through separate consumers, in no fixed order): the reversal
+    is kept on the message, with no event, and applied when the rejection arrives. Only a BLOCKED
+    message, or a HELD one the first time, changes (a redelivered reversal is a no-op: None)."""
+    if message.status is MessageStatus.HELD:
+        if message.reversed_on_appeal:
+            return None
+        message.reversed_on_appeal, message.appeal_comment = appeal_id, comment
+        return ()
     if message.status is not MessageStatus.BLOCKED:
         return None
     message.released_at, message.review_comment = at, comment
-    return _clear(thread, message, at, policy, UNDELIVERED_AFTER_APPEAL, appeal_id=appeal_id)
+    return (_clear(thread, message, at, policy, UNDELIVERED_AFTER_APPEAL, appeal_id=appeal_id),)
 
 
 def _clear(

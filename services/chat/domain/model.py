@@ -281,6 +281,10 @@ class Message:
     # The fingerprint of the SendMessage request that stored it (text, attachment ids): a retry
     # under the same request id must carry the same values. Empty before fingerprints existed.
     request_fingerprint: Fingerprint = ()
+    # An appeal reversed the block of this message before chat heard of the block (it was still
+    # HELD): applied when the review's rejection arrives (conversation.deliver_on_appeal).
+    reversed_on_appeal: str = ""
+    appeal_comment: str = ""
 
     @property
     def sender_party(self) -> Party:

@@ -273,24 +273,26 @@ class ChatHandlers:
         """Idempotent: only a HELD message changes; a redelivered decision returns False."""
         now, policy = self._clock.now(), self._policy.current
 
-        def decide(thread: Thread, message: Message) -> object | None:
+        def decide(thread: Thread, message: Message) -> tuple[object, ...] | None:
             return conversation.release_held(thread, message, approved=cmd.approved, comment=cmd.comment, at=now, policy=policy,
                                              review_id=cmd.review_id)
 
         return await self._moderator_decided(cmd.message_id, decide)
 
     async def deliver_on_appeal(self, cmd: commands.DeliverOnAppeal) -> bool:
-        """Idempotent: only a BLOCKED message changes; a redelivered reversal returns False."""
+        """Idempotent: a BLOCKED message is delivered, a HELD one keeps the reversal for its
+        rejection (consumed by another durable, possibly later); a redelivery returns False."""
         now, policy = self._clock.now(), self._policy.current
 
-        def decide(thread: Thread, message: Message) -> object | None:
+        def decide(thread: Thread, message: Message) -> tuple[object, ...] | None:
             return conversation.deliver_on_appeal(thread, message, appeal_id=cmd.appeal_id, comment=cmd.comment, at=now, policy=policy)
 
         return await self._moderator_decided(cmd.message_id, decide)
 
-    async def _moderator_decided(self, message_id: str, decide: Callable[[Thread, Message], object | None]) -> bool:
+    async def _moderator_decided(self, message_id: str, decide: Callable[[Thread, Message], tuple[object, ...] | None]) -> bool:
         """Applies a moderator's decision on a stored message in one transaction with its thread
-        (saved with its version, so a close committed meanwhile makes it decide again)."""
+        (saved with its version, so a close committed meanwhile makes it decide again; not saved
+        when the decision only noted something on the message, with no event)."""
         async def work(tx: Tx) -> bool:
             message = await tx.repos.messages.get(message_id)
             if message is None:
@@ -298,8 +300,8 @@ class ChatHandlers:
 
             async def apply(thread: Thread) -> Change[Message | None]:
                 candidate = message.snapshot()  # a stale thread decides again from the stored message
-                event = decide(thread, candidate)
-                return Change(None, False) if event is None else Change(candidate, events=(event,))
+                events = decide(thread, candidate)
+                return Change(None, False) if events is None else Change(candidate, bool(events), events)
 
             changed = await change_thread(tx, message.thread_id, None, apply)
             if changed is not None:

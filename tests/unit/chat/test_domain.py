@@ -403,13 +403,13 @@ def test_release_of_a_held_message():
     thread = order()
     held = message(thread, BUYER, Side.BUYER, ModerationAction.REVIEW)
     conversation.accept_message(thread, held, POLICY)
-    delivered = conversation.release_held(thread, held, approved=True, comment="", at=NOW + HOUR, policy=POLICY)
+    [delivered] = conversation.release_held(thread, held, approved=True, comment="", at=NOW + HOUR, policy=POLICY) or ()
     assert isinstance(delivered, MessageDelivered) and delivered.recipients == (Party.shop("s1"),)
     assert held.status is MessageStatus.DELIVERED and thread.unread[Side.SELLER] == 1 and thread.reply_due_at == NOW + 241 * HOUR
     assert conversation.release_held(thread, held, approved=False, comment="", at=NOW, policy=POLICY) is None
     other = message(thread, SELLER, Side.SELLER, ModerationAction.REVIEW)
     conversation.accept_message(thread, other, POLICY)
-    blocked = conversation.release_held(thread, other, approved=False, comment="Контакты", at=NOW, policy=POLICY)
+    [blocked] = conversation.release_held(thread, other, approved=False, comment="Контакты", at=NOW, policy=POLICY) or ()
     assert isinstance(blocked, MessageBlocked) and blocked.recipients == (Party.shop("s1"),)
     assert other.status is MessageStatus.BLOCKED and other.moderation_reason == "Контакты" and thread.reply_due_at is not None
 

@@ -42,7 +42,7 @@ from services.chat.domain.model import (
 )
 from services.chat.domain.standing import ActiveSuspensions, Suspension, rfc3339, writer_parties
 from services.chat.domain.threads import requested_thread
-from services.chat.entrypoints.consumers import appeal_dispatcher, standing_dispatcher
+from services.chat.entrypoints.consumers import appeal_dispatcher, moderation_dispatcher, standing_dispatcher
 from services.chat.service_layer.handlers import ChatHandlers
 from tests.unit.chat.fakes import POLICY, world
 
@@ -532,6 +532,68 @@ async def test_a_block_reversed_on_appeal_after_its_thread_closed_stays_undelive
     fine, _ = await send(w, SELLER, other.thread_id, "Здравствуйте! Отправим сегодня.")
     assert await w.handlers.deliver_on_appeal(c.DeliverOnAppeal(fine.message_id, "ap-3")) is False
     assert await w.handlers.deliver_on_appeal(c.DeliverOnAppeal("unknown", "ap-4")) is False
+
+
+def decided_events(w):
+    return [x for x in w.uow.published if isinstance(x, e.MessageDelivered | e.MessageUndelivered | e.MessageBlocked)]
+
+
+@pytest.mark.parametrize("reversal_first", [False, True], ids=["rejection-first", "reversal-first"])
+async def test_a_held_message_rejected_then_reversed_on_appeal_is_delivered_whichever_outcome_chat_hears_first(reversal_first):
+    """review.resolved and appeal.resolved come through separate durables in no fixed order. The
+    review's reproduction: the reversal consumed while the message is still HELD used to be acked
+    and forgotten, and the later rejection left the message BLOCKED for good. Either order now ends
+    the same: blocked, then delivered, with the same events and the same stored message."""
+    w = world()
+    thread = await order_thread(w)
+    message = await held(w, thread, who=SELLER)
+    w.clock.advance(dt.timedelta(hours=1))
+    rejection = c.ReleaseHeld(message.message_id, approved=False, comment="Оскорбление", review_id="rv-1")
+    reversal = c.DeliverOnAppeal(message.message_id, "ap-1", "Оскорбления нет")
+    if reversal_first:
+        assert await w.handlers.deliver_on_appeal(reversal) is True  # kept on the message, nothing told yet
+        assert await w.handlers.deliver_on_appeal(reversal) is False  # redelivered
+        kept = w.messages.rows[message.message_id]
+        assert (kept.status, kept.reversed_on_appeal, kept.appeal_comment) == (MessageStatus.HELD, "ap-1", "Оскорбления нет")
+        assert not decided_events(w) and w.threads.rows[thread.thread_id].unread[Side.BUYER] == 0
+        assert await w.handlers.release_held(rejection) is True
+    else:
+        assert await w.handlers.release_held(rejection) is True
+        assert await w.handlers.deliver_on_appeal(reversal) is True
+    for again in (w.handlers.release_held(rejection), w.handlers.deliver_on_appeal(reversal)):
+        assert await again is False
+    stored = w.messages.rows[message.message_id]
+    assert (stored.status, stored.moderation_reason, stored.review_comment, stored.released_at) == (
+        MessageStatus.DELIVERED, "Оскорбление", "Оскорбления нет", w.clock.now())
+    assert [type(x) for x in decided_events(w)] == [e.MessageBlocked, e.MessageDelivered]
+    assert decided_events(w)[1].recipients == (Party.user("b1"),) and w.threads.rows[thread.thread_id].unread[Side.BUYER] == 1
+    assert [m.message_id for m in (await w.handlers.list_messages(c.ListMessages(BUYER, thread.thread_id))).messages] == [message.message_id]
+
+
+async def test_a_reversal_heard_before_the_rejection_of_a_message_in_a_thread_closed_since_leaves_it_undelivered():
+    w = world()
+    thread = await order_thread(w)
+    message = await held(w, thread, who=SELLER)
+    assert await w.handlers.deliver_on_appeal(c.DeliverOnAppeal(message.message_id, "ap-1")) is True
+    await w.handlers.close_thread(c.CloseThread(BUYER, thread.thread_id))
+    assert await w.handlers.release_held(c.ReleaseHeld(message.message_id, approved=False)) is True
+    stored = w.messages.rows[message.message_id]
+    assert stored.status is MessageStatus.UNDELIVERED and stored.status_reason == conversation.UNDELIVERED_AFTER_APPEAL
+    blocked_event, undelivered = decided_events(w)
+    assert isinstance(blocked_event, e.MessageBlocked) and isinstance(undelivered, e.MessageUndelivered)
+    assert undelivered.appeal_id == "ap-1" and undelivered.recipients == (Party.shop("s1"),)
+
+
+async def test_a_reversal_heard_before_the_review_through_both_dispatchers():
+    w = world()
+    thread = await order_thread(w)
+    message = await held(w, thread, who=SELLER)
+    await appeal_dispatcher(w.handlers)(Msg(appeal_resolved(message.message_id, moderation_events.APPEAL_OUTCOME_REVERSED)))
+    assert w.messages.rows[message.message_id].status is MessageStatus.HELD
+    resolved = moderation_events.ReviewResolved(event_id="ev-r", item=moderation_pb2.ReviewItem(
+        review_id="rv-1", message_id=message.message_id, status=moderation_pb2.REVIEW_STATUS_REJECTED))
+    await moderation_dispatcher(w.handlers)(Msg(resolved))
+    assert w.messages.rows[message.message_id].status is MessageStatus.DELIVERED
 
 
 def appeal_resolved(message_id: str, outcome: int, *, was_blocked: bool = True) -> moderation_events.AppealResolved:
