@@ -101,8 +101,11 @@ class ChatHandlers:
         self._attachments = attachments
         self._live = live
         # The suspensions in force as this process last read them (refresh_suspensions): looked
-        # up in memory on every send, so the hot path makes no extra round trip.
+        # up in memory on every send, so the hot path makes no extra round trip. Reads are
+        # numbered as they start; one is applied only if none started after it was applied.
         self._suspensions = standing.NO_SUSPENSIONS
+        self._suspension_reads_started = 0
+        self._suspension_read_applied = 0
 
     def _require_not_suspended(self, writer: Identity, thread: Thread) -> None:
         standing.require_not_suspended(writer, thread, self._suspensions, self._clock.now(), self._policy.current)
@@ -333,10 +336,16 @@ class ChatHandlers:
 
     async def refresh_suspensions(self) -> int:
         """Re-reads the suspensions in force (one query; the set is small) into this process's
-        memory; every replica runs it every `suspensions_refresh_seconds`. Returns how many."""
-        active = standing.ActiveSuspensions.of(await self._uow.reader().suspensions.in_force(self._clock.now()))
-        self._suspensions = active
-        return len(active.until)
+        memory; every replica runs it every `suspensions_refresh_seconds`, and note_standing after
+        each change it stored. Two reads may overlap: one that started before the last applied
+        read is dropped when it ends (it may predate the change the other one saw). Returns how
+        many are in force as held now."""
+        self._suspension_reads_started += 1
+        read = self._suspension_reads_started
+        found = await self._uow.reader().suspensions.in_force(self._clock.now())
+        if read > self._suspension_read_applied:
+            self._suspensions, self._suspension_read_applied = standing.ActiveSuspensions.of(found), read
+        return len(self._suspensions.until)
 
     async def announce_deadlines(self, cmd: commands.AnnounceDeadlines) -> int:
         """Emits one 'approaching' and one 'breached' event per reply deadline. Safe in every

@@ -3,6 +3,7 @@ model, looked up in memory on each send), request ids that check their payload, 
 moderator cleared (a held message approved, a block reversed on appeal) after their thread closed."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import hashlib
@@ -119,6 +120,36 @@ async def test_the_send_path_reads_suspensions_from_memory_and_another_replica_l
     assert w.suspensions.reads == reads  # neither send read the suspensions
     assert await other.refresh_suspensions() == 1
     await refused(other.send_message(c.SendMessage(SELLER, thread.thread_id, rid(), "Здравствуйте")))
+
+
+async def test_a_refresh_that_started_before_the_last_applied_one_is_dropped_when_it_ends_late():
+    """The periodic refresh reads the suspensions (none yet) and stalls; meanwhile the consumer
+    stores a suspension and its own refresh applies it; the stale read ends last and used to put
+    back the old set, letting the suspended shop write until the next refresh."""
+    w = world()
+    thread = await order_thread(w)
+    original = w.suspensions.in_force
+    stalled, resume = asyncio.Event(), asyncio.Event()
+
+    async def first_read_stalls(now):
+        found = await original(now)  # what the database held when this read ran
+        if not stalled.is_set():
+            stalled.set()
+            await resume.wait()
+        return found
+
+    w.suspensions.in_force = first_read_stalls
+    periodic = asyncio.create_task(w.handlers.refresh_suspensions())
+    await stalled.wait()
+    assert await w.handlers.note_standing(suspended(w, Party.shop("s1"))) is True  # its refresh applies at once
+    await refused(send(w, SELLER, thread.thread_id))
+    resume.set()
+    assert await periodic == 1  # ended last, started first: dropped
+    await refused(send(w, SELLER, thread.thread_id))
+    # a read that starts after it is applied as usual
+    w.clock.advance(dt.timedelta(minutes=1))
+    assert await w.handlers.note_standing(released(w, Party.shop("s1"))) is True
+    assert (await send(w, SELLER, thread.thread_id))[0].status is MessageStatus.DELIVERED
 
 
 async def test_a_suspension_that_ran_out_stops_applying_by_the_clock_without_an_event_or_a_refresh():
