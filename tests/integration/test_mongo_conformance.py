@@ -318,3 +318,20 @@ async def test_whole_collection_scans_by_id_and_by_posting_then_id(db):
     await d.balances.insert_many([{"_id": k} for k in ("shop:b", "buyer_refunds:a", "shop:a")])
     page = [x["_id"] async for x in d.balances.find({"_id": {"$gte": "shop:a"}}).sort([("_id", 1)]).limit(2)]
     assert page == ["shop:a", "shop:b"]
+
+
+async def test_set_on_insert_upsert_keeps_the_first_document_inside_transactions(db):
+    """Returns' refused fines: `update_one({_id}, {$setOnInsert: ...}, upsert=True)` in a
+    transaction creates the document once; a second one changes nothing and raises nothing
+    (a duplicate key would abort the whole transaction)."""
+    client, d = db
+
+    async def remember(why: str) -> None:
+        async def work(session):
+            await d.refused_fines.update_one({"_id": "m1:X"}, {"$setOnInsert": {"why": why}}, upsert=True, session=session)
+
+        await mongo.in_transaction(client, work)
+
+    await remember("first")
+    await remember("second")
+    assert [x async for x in d.refused_fines.find({})] == [{"_id": "m1:X", "why": "first"}]

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
+from nats.js.errors import NotFoundError
 
 from prilavok.common.v1 import common_pb2
 from prilavok.moderation.v1 import events_pb2 as moderation_events
@@ -274,6 +275,54 @@ async def test_penalties_from_the_moderation_stream_land_in_the_ledger_once(worl
     assert kinds == [("FINE", "marketplace:fines", 2_500_000), ("FINE", "shop:s-fined", -2_500_000),
                      ("FINE_REVERSAL", "marketplace:fines", -2_500_000), ("FINE_REVERSAL", "shop:s-fined", 2_500_000)]
     assert (await db.balances.find_one({"_id": "shop:s-fined"}))["amounts"]["RUB"] == 0
+
+
+async def test_the_withdrawal_of_a_poisoned_penalty_is_acknowledged_by_the_consumer(world, infra, unique):
+    """The review's finding against a real nats-server: a PenaltyIssued terminated as poison (a
+    fine in dollars) left its PenaltyWithdrawn redelivered forever. Now the refused penalty is
+    remembered and its withdrawal acknowledged: nothing pending, nothing posted."""
+    h, db, _ = world
+    nc = await platform_nats.connect(infra["nats_url"], "test-returns-poisoned")
+    js = nc.jetstream()
+    await platform_nats.ensure_streams(js, platform_nats.suite_streams(unique))
+    publisher = platform_nats.EventPublisher(js)
+    shop = common_pb2.Party(kind=common_pb2.PARTY_KIND_SHOP, id="s-fined")
+    bad = moderation_pb2.Penalty(penalty_id="msg-9:CONTACT_EXCHANGE", message_id="msg-9", reason="Обмен контактами",
+                                 fine=common_pb2.Money(currency_code="USD", amount_minor=2_500_000))
+    for name, event in (("issued", moderation_events.PenaltyIssued(event_id="i9", penalty=bad, offender=shop)),
+                        ("withdrawn", moderation_events.PenaltyWithdrawn(event_id="w9", penalty=bad, offender=shop))):
+        headers = {platform_nats.EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name, "Prilavok-Producer": "moderation"}
+        await publisher.publish(platform_nats.subject(unique, "moderation", "penalty", name), event.SerializeToString(),
+                                event.event_id, headers)
+    stop = asyncio.Event()
+    stream = platform_nats.stream_name(unique, "moderation")
+    task = asyncio.create_task(platform_nats.run_pull_consumer(
+        js, stream=stream, durable=consumers.DURABLE, filter_subject=platform_nats.subject(unique, "moderation", "penalty", ">"),
+        handler=consumers.moderation_dispatcher(h), stop=stop, nak_delay_seconds=0.1,
+    ))
+    try:
+        info = None
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            try:
+                info = await js.consumer_info(stream, consumers.DURABLE)
+            except NotFoundError:
+                continue  # the consumer is not made yet
+            if info.delivered.stream_seq == 2 and info.num_ack_pending == 0 and info.num_pending == 0:
+                break
+        assert info is not None and (info.delivered.stream_seq, info.num_ack_pending, info.num_pending) == (2, 0, 0), info
+        await asyncio.sleep(0.5)  # no redelivery comes
+        info = await js.consumer_info(stream, consumers.DURABLE)
+        assert info.num_redelivered == 0 and info.num_ack_pending == 0, info
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+        for spec in platform_nats.suite_streams(unique):
+            await js.delete_stream(spec.name)
+        await nc.drain()
+    refused = await db.refused_fines.find_one({"_id": bad.penalty_id})
+    assert refused is not None and "penalty.fine.currency_code" in refused["why"]
+    assert await db.ledger.count_documents({"penalty_id": bad.penalty_id}) == 0
 
 
 async def test_verify_ledger_reads_every_collection_in_pages_and_finds_a_drifted_balance(world, monkeypatch):

@@ -20,6 +20,7 @@ from prilavok_platform.identity import Party
 from prilavok_platform.outbox import OUTBOX_INDEXES
 from services.returns.domain.access import ClaimScope
 from services.returns.domain.audit import StoredBalance
+from services.returns.domain.fines import RefusedFine
 from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, EntryKind, LedgerEntry, Money
 from services.returns.domain.model import (
     AppliedRequest,
@@ -361,9 +362,27 @@ class MongoRequests:
             raise _concurrent(f"request {request.key}", "REQUEST_CONCURRENT_UPDATE") from None
 
 
+class MongoRefusedFines:
+    """`refused_fines`: one small document per penalty whose fine was refused, by penalty id."""
+
+    def __init__(self, db: AsyncDatabase, session: Session):
+        self._c = db.refused_fines
+        self._s = session
+
+    async def get(self, penalty_id: str) -> RefusedFine | None:
+        d = await self._c.find_one({"_id": penalty_id}, session=self._s)
+        return RefusedFine(d["_id"], d.get("why", ""), d["at"]) if d else None
+
+    async def add(self, refused: RefusedFine) -> None:
+        # An upsert that sets nothing on an existing document: a redelivered refusal is no error
+        # (a duplicate key would abort the transaction).
+        await self._c.update_one({"_id": refused.penalty_id}, {"$setOnInsert": {"why": refused.why, "at": refused.at}},
+                                 upsert=True, session=self._s)
+
+
 def repositories(db: AsyncDatabase, session: Session) -> ReturnsRepositories:
     return ReturnsRepositories(MongoPurchases(db, session), MongoClaims(db, session), MongoLedger(db, session),
-                               MongoBalances(db, session), MongoRequests(db, session))
+                               MongoBalances(db, session), MongoRequests(db, session), MongoRefusedFines(db, session))
 
 
 __all__ = ["INDEXES", "repositories"]

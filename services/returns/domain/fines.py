@@ -6,13 +6,16 @@ limit that bounds refunds; the debt is netted from its next sales) and the marke
 income credited. A withdrawn penalty (a held message approved on review, an appeal reversed) is
 reversed once by a new posting, `fine-reversal:<penalty_id>`, of exactly what the fine posted;
 the fine's entries are never edited. Only shops have a ledger account: a penalty of anyone else
-is not posted."""
+is not posted. A penalty whose fine can never be posted (no positive fine in the policy's
+currency) is refused and remembered (`RefusedFine`): its withdrawal has nothing to reverse and
+is acknowledged instead of waiting for a fine that will never come."""
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from prilavok_platform.errors import FailedPrecondition, Validator
+from prilavok_platform.errors import FailedPrecondition, InvalidArgument, Validator
 from prilavok_platform.identity import Party, PartyKind
 from services.returns.domain.ledger import Account, Entry, EntryKind, LedgerEntry, Money, Posting
 from services.returns.domain.model import MAX_MONEY_MINOR
@@ -26,6 +29,7 @@ class FineOutcome(str, enum.Enum):
     POSTED = "POSTED"
     ALREADY_POSTED = "ALREADY_POSTED"  # a redelivered event: nothing changes
     NOT_A_SHOP = "NOT_A_SHOP"  # the offender has no ledger account: nothing to post
+    FINE_REFUSED = "FINE_REFUSED"  # a withdrawal of a penalty whose fine was refused: nothing to reverse
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,26 @@ class Penalty:
     def shop_id(self) -> str:
         """The fined shop; "" when the offender is not a shop (no ledger account)."""
         return self.offender.id if self.offender is not None and self.offender.kind is PartyKind.SHOP else ""
+
+
+@dataclass(frozen=True)
+class RefusedFine:
+    """A penalty whose fine was refused as one that can never be posted (its PenaltyIssued is
+    terminated as poison), kept by penalty id so that its withdrawal is acknowledged."""
+
+    penalty_id: str
+    why: str  # the refusal, for the log and support
+    at: dt.datetime
+
+
+def refused_fine(penalty: Penalty, refusal: InvalidArgument, at: dt.datetime) -> RefusedFine | None:
+    """What to remember of a penalty `fine_posting` refused; None when its id itself is
+    unusable (a withdrawal under that id is refused the same way)."""
+    v = Validator()
+    v.identifier(penalty.penalty_id, "penalty.penalty_id", max_len=256)
+    if v.violations:
+        return None
+    return RefusedFine(penalty.penalty_id, str(refusal)[:MAX_NOTE_CHARS], at)
 
 
 def fine_posting_id(penalty_id: str) -> str:
@@ -84,15 +108,19 @@ class FineNotPosted(FailedPrecondition):
     """A withdrawal arrived before its fine was posted: it is reversed once the fine is there."""
 
 
-def reversal_posting(penalty: Penalty, fine_entries: list[LedgerEntry]) -> Posting | None:
+def reversal_posting(penalty: Penalty, fine_entries: list[LedgerEntry], fine_refused: bool = False) -> Posting | FineOutcome:
     """The posting that reverses the fine posted for a withdrawn penalty: each of the fine's
-    entries negated (exactly what was posted, whatever the withdrawal event says); None when the
-    offender is not a shop. FineNotPosted while the fine is not in the ledger yet."""
+    entries negated (exactly what was posted, whatever the withdrawal event says). NOT_A_SHOP
+    when the offender is not a shop; FINE_REFUSED when no fine was posted because it was
+    refused (`fine_refused`): nothing to reverse, ever. FineNotPosted while the fine is not in
+    the ledger yet (it may still come)."""
     v = Validator()
     _check(penalty, v)
     v.raise_if_any()
     if not penalty.shop_id:
-        return None
+        return FineOutcome.NOT_A_SHOP
+    if not fine_entries and fine_refused:
+        return FineOutcome.FINE_REFUSED
     if not fine_entries:
         raise FineNotPosted(
             f"penalty {penalty.penalty_id} was withdrawn before its fine was posted; it is reversed once the fine is",

@@ -5,8 +5,10 @@
 ledger account: penalties of anyone else are acknowledged and skipped (logged).
 
 An event that can never be posted (no penalty id, no positive fine in the policy's currency) is
-poison: terminated and logged. A withdrawal that arrives before its fine was posted is a
-transient failure, redelivered until the fine is there. Everything else (the database away, a
+poison: terminated and logged; the handler remembers such a penalty's id (`refused_fines`). A
+withdrawal that arrives before its fine was posted is a transient failure, redelivered until
+the fine is there; the withdrawal of a penalty whose fine was refused is acknowledged with a
+warning (there is nothing to reverse, and no fine will ever come). Everything else (the database away, a
 write conflict) fails the delivery and the platform redelivers it."""
 from __future__ import annotations
 
@@ -54,3 +56,6 @@ def _log(outcome: FineOutcome, what: str, penalty_id: str, offender: object) -> 
                  what, penalty_id, str(offender).replace("\n", " "))
     elif outcome is FineOutcome.POSTED:
         log.info("%s of penalty %s posted", what, penalty_id)
+    elif outcome is FineOutcome.FINE_REFUSED:
+        log.warning("%s of penalty %s acknowledged with nothing posted: its fine was refused as one that can never be "
+                    "posted (its PenaltyIssued was terminated as poison), so there is nothing to reverse", what, penalty_id)

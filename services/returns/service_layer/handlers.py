@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from prilavok_platform.clock import Clock
-from prilavok_platform.errors import FailedPrecondition, NotFound, PrilavokError, require_ids
+from prilavok_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PrilavokError, require_ids
 from prilavok_platform.identity import Identity
 from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
@@ -215,8 +215,14 @@ class ReturnsHandlers:
 
     async def post_fine(self, cmd: commands.PostFine) -> FineOutcome:
         """Posts an issued penalty's fine once per penalty id (a redelivery changes nothing),
-        whatever it does to the shop's balance; non-shop offenders have no account to post to."""
-        posting = fines.fine_posting(cmd.penalty, self._policy.current)
+        whatever it does to the shop's balance; non-shop offenders have no account to post to.
+        A penalty whose fine can never be posted is INVALID_ARGUMENT, and remembered as refused
+        (`refused_fines`) so that its withdrawal is acknowledged rather than redelivered."""
+        try:
+            posting = fines.fine_posting(cmd.penalty, self._policy.current)
+        except InvalidArgument as exc:
+            await self._remember_refused(fines.refused_fine(cmd.penalty, exc, self._now()))
+            raise
         if posting is None:
             return FineOutcome.NOT_A_SHOP
         now = self._now()
@@ -231,17 +237,29 @@ class ReturnsHandlers:
 
         return await self._uow.transaction(work)
 
+    async def _remember_refused(self, refused: fines.RefusedFine | None) -> None:
+        if refused is None:
+            return
+
+        async def work(tx: Tx) -> None:
+            await tx.repos.refused_fines.add(refused)
+
+        await self._uow.transaction(work)
+
     async def reverse_fine(self, cmd: commands.ReverseFine) -> FineOutcome:
         """Reverses a withdrawn penalty's fine once, by a new posting of the fine's entries
-        negated; FineNotPosted (FAILED_PRECONDITION) while the fine is not in the ledger yet."""
+        negated; FineNotPosted (FAILED_PRECONDITION) while the fine is not in the ledger yet;
+        FINE_REFUSED (nothing posted) when its fine was refused and so will never be."""
         now = self._now()
-        reversal_id = fines.reversal_posting_id(cmd.penalty.penalty_id)
+        penalty_id = cmd.penalty.penalty_id
+        reversal_id = fines.reversal_posting_id(penalty_id)
 
         async def work(tx: Tx) -> FineOutcome:
-            fine = await tx.repos.ledger.posting_entries(fines.fine_posting_id(cmd.penalty.penalty_id))
-            posting = fines.reversal_posting(cmd.penalty, fine)
-            if posting is None:
-                return FineOutcome.NOT_A_SHOP
+            fine = await tx.repos.ledger.posting_entries(fines.fine_posting_id(penalty_id))
+            refused = not fine and penalty_id != "" and await tx.repos.refused_fines.get(penalty_id) is not None
+            posting = fines.reversal_posting(cmd.penalty, fine, refused)
+            if isinstance(posting, FineOutcome):
+                return posting
             if await tx.repos.ledger.has_posting(reversal_id):
                 return FineOutcome.ALREADY_POSTED
             posted = await post(tx, posting, now, check_posted=False)

@@ -9,6 +9,7 @@ from typing import Protocol
 from prilavok_platform.pagination import KeysetOrder
 from services.returns.domain.access import ClaimScope
 from services.returns.domain.audit import StoredBalance
+from services.returns.domain.fines import RefusedFine
 from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, LedgerEntry, Money
 from services.returns.domain.model import AppliedRequest, Claim, ClaimStatus, Purchase
 
@@ -106,6 +107,15 @@ class RequestRepository(Protocol):
         """ABORTED (REQUEST_CONCURRENT_UPDATE) if the key was stored meanwhile."""
 
 
+class RefusedFineRepository(Protocol):
+    """`refused_fines`: the penalties whose fine was refused as one that can never be posted."""
+
+    async def get(self, penalty_id: str) -> RefusedFine | None: ...
+
+    async def add(self, refused: RefusedFine) -> None:
+        """Keeps the first refusal of the penalty; a second one changes nothing."""
+
+
 @dataclass
 class ReturnsRepositories:
     purchases: PurchaseRepository
@@ -113,3 +123,4 @@ class ReturnsRepositories:
     ledger: LedgerRepository
     balances: BalanceRepository
     requests: RequestRepository
+    refused_fines: RefusedFineRepository

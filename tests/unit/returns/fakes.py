@@ -9,6 +9,7 @@ from prilavok_platform.errors import Aborted
 from prilavok_platform.pagination import page_in_memory
 from services.returns.domain.access import ClaimScope
 from services.returns.domain.audit import StoredBalance
+from services.returns.domain.fines import RefusedFine
 from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, LedgerEntry, Money
 from services.returns.domain.model import AppliedRequest, Claim, ClaimStatus, Purchase, RefundState
 from services.returns.service_layer.ports import CLAIM_ORDER, ID_ORDER, LEDGER_ORDER, PENDING_ORDER, POSTING_ORDER, ReturnsRepositories
@@ -164,5 +165,16 @@ class FakeRequests:
         self.items[request.key] = request
 
 
+class FakeRefusedFines:
+    def __init__(self) -> None:
+        self.items: dict[str, RefusedFine] = {}
+
+    async def get(self, penalty_id: str) -> RefusedFine | None:
+        return self.items.get(penalty_id)
+
+    async def add(self, refused: RefusedFine) -> None:
+        self.items.setdefault(refused.penalty_id, refused)
+
+
 def fake_repositories() -> ReturnsRepositories:
-    return ReturnsRepositories(FakePurchases(), FakeClaims(), FakeLedger(), FakeBalances(), FakeRequests())
+    return ReturnsRepositories(FakePurchases(), FakeClaims(), FakeLedger(), FakeBalances(), FakeRequests(), FakeRefusedFines())

@@ -107,3 +107,32 @@ async def test_a_penalty_that_can_never_be_posted_is_poison(w: World, bad):
     with pytest.raises(PoisonMessage):
         await consume(w, issued(bad))
     assert not w.ledger.entries
+
+
+@pytest.mark.parametrize("bad", [penalty(amount=0), penalty(currency="USD")])
+async def test_the_withdrawal_of_a_penalty_whose_fine_was_poison_is_acknowledged_not_redelivered(w: World, bad, caplog):
+    """The review's finding: the PenaltyIssued terminated as poison was forgotten, and its
+    PenaltyWithdrawn waited for the fine forever (FineNotPosted, redelivered without end)."""
+    with pytest.raises(TransientError):
+        await consume(w, withdrawn(bad))  # before the issued event: the fine may still come
+    with pytest.raises(PoisonMessage):
+        await consume(w, issued(bad))
+    with pytest.raises(PoisonMessage):
+        await consume(w, issued(bad))  # redelivered: remembered once
+    [refused] = w.repos.refused_fines.items.values()  # type: ignore[attr-defined]
+    assert refused.penalty_id == bad.penalty_id and "penalty.fine" in refused.why
+    with caplog.at_level("WARNING", logger="services.returns.entrypoints.consumers"):
+        await consume(w, withdrawn(bad))  # acknowledged: nothing to reverse
+    assert any(bad.penalty_id in r.getMessage() and "refused" in r.getMessage() for r in caplog.records)
+    assert not w.ledger.entries and not w.uow.published
+    # Another penalty's withdrawal still waits for its fine.
+    with pytest.raises(TransientError):
+        await consume(w, withdrawn(penalty("m9:CONTACT_EXCHANGE")))
+
+
+async def test_a_penalty_without_an_id_is_not_remembered(w: World):
+    with pytest.raises(PoisonMessage):
+        await consume(w, issued(penalty(penalty_id="", amount=0)))
+    assert not w.repos.refused_fines.items  # type: ignore[attr-defined]
+    with pytest.raises(PoisonMessage):
+        await consume(w, withdrawn(penalty(penalty_id="")))
