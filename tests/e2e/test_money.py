@@ -156,6 +156,30 @@ def test_a_purchase_is_refunded_once_however_many_claims(stubs):
     assert balance.current.amount_minor == 0
 
 
+def test_an_offer_above_what_is_left_on_the_line_is_a_failed_precondition_naming_the_rest(stubs):
+    """The review's finding: an offer within the claim's price but above what earlier claims
+    left on the order line answered INVALID_ARGUMENT prose; the issue asks FAILED_PRECONDITION
+    with the remaining refundable amount in the details."""
+    p = Parties(stubs)
+    purchase = p.record(100_000, quantity=2)
+    partial = returns_pb2.COMPENSATION_FORM_PARTIAL_REFUND
+    first = p.open(purchase.purchase_id, partial)
+    p.decide(first.claim_id, returns_pb2.CompensationOffer(form=partial, refund_amount=rub(100_000)))
+    p.returns.RespondToOffer(returns_pb2.RespondToOfferRequest(request_id="acc", claim_id=first.claim_id, accept=True),
+                             metadata=md(p.buyer))
+    second = p.returns.OpenClaim(returns_pb2.OpenClaimRequest(request_id=_suffix(), purchase_id=purchase.purchase_id, description="Снова",
+                                                              requested_form=partial, quantity=2), metadata=md(p.buyer)).claim
+    error = refused(lambda: p.decide(second.claim_id, returns_pb2.CompensationOffer(form=partial, refund_amount=rub(150_000))),
+                    grpc.StatusCode.FAILED_PRECONDITION)
+    info = error_info(error)
+    assert info.reason == "REFUND_LIMIT_EXCEEDED"
+    assert {k: info.metadata[k] for k in ("remaining_minor", "currency_code", "paid_minor", "purchase_id")} == {
+        "remaining_minor": "100000", "currency_code": RUB, "paid_minor": "200000", "purchase_id": purchase.purchase_id}
+    # Above the claim's own price (2 × 1,000.00 RUB) it is a bad field.
+    fields = bad_fields(lambda: p.decide(second.claim_id, returns_pb2.CompensationOffer(form=partial, refund_amount=rub(200_001))))
+    assert "approve.offer.refund_amount" in fields
+
+
 def test_shipping_reimbursement_is_bounded_by_the_policy(stubs):
     """The issue's reproduction: 50,000,000 RUB of "shipping" on a 1,000 RUB purchase."""
     p = Parties(stubs)

@@ -95,9 +95,9 @@ async def test_refund_is_stored_on_both_accounts_with_its_events_and_never_twice
 
     # Reopen the settled claim by hand: its order line has nothing left to refund ...
     await db.claims.update_one({"_id": claim_id}, {"$set": {"status": "AWAITING_SELLER", "version": 5}})
-    with pytest.raises(InvalidArgument) as limit:
+    with pytest.raises(FailedPrecondition) as limit:
         await h.decide_claim(c.DecideClaim(SELLER, "d2", claim_id, approve))
-    assert "left to refund on this order line: 0 minor units" in limit.value.violations[0].description
+    assert limit.value.reason == "REFUND_LIMIT_EXCEEDED" and limit.value.metadata["remaining_minor"] == "0"
     # ... and with the line's refunds forgotten too, settling it again finds its refund in the ledger.
     await db.purchases.update_one({"_id": settled.purchase_id}, {"$set": {"refunded_minor": 0}})
     with pytest.raises(FailedPrecondition) as err:

@@ -540,9 +540,9 @@ def _after_agreement(claim: Claim, caller: Identity, now: dt.datetime, comment: 
     return _move(claim, caller, now, comment, status=ClaimStatus.AWAITING_HANDOVER, **changes)
 
 
-def _check_refund(v: Validator, claim: Claim, offer: Offer, refundable: Money) -> None:
+def _check_refund(v: Validator, claim: Claim, offer: Offer) -> None:
     """A refund offer: positive, in the price's currency, at most the price of the items claimed
-    and at most what is left to refund on the order line (earlier claims count)."""
+    (what is left on the order line is a precondition: `_require_within_line`)."""
     currency = claim.unit_price.currency_code
     field = "approve.offer.refund_amount"
     if offer.refund is None or offer.refund.amount_minor <= 0:
@@ -551,11 +551,16 @@ def _check_refund(v: Validator, claim: Claim, offer: Offer, refundable: Money) -
         v.add(f"{field}.currency_code", f"must be {currency}")
     elif offer.refund.amount_minor > claim.max_refund.amount_minor:
         v.add(field, f"must not exceed the price paid for the items claimed ({claim.max_refund.amount_minor} minor units)")
-    elif offer.refund.amount_minor > refundable.amount_minor:
-        v.add(field, f"must not exceed what is left to refund on this order line: {refundable.amount_minor} minor units "
-                     f"({money_text(refundable)}); earlier claims refunded the rest")
     elif offer.form is CompensationForm.FULL_REFUND and offer.refund != claim.max_refund:
         v.add(field, f"a full refund is the price paid: {claim.max_refund.amount_minor} minor units")
+
+
+def _require_within_line(offer: Offer, line: Purchase) -> None:
+    """A refund offer within the claim's price but above what is left to refund on its order
+    line (earlier claims refunded the rest): FAILED_PRECONDITION REFUND_LIMIT_EXCEEDED with the
+    remaining refundable amount in the error's details."""
+    if offer.form in REFUND_FORMS and offer.refund is not None and offer.refund.amount_minor > line.refundable.amount_minor:
+        raise RefundLimitExceeded(line, offer.refund)
 
 
 def _check_shipping(v: Validator, claim: Claim, offer: Offer, returned_by: HandoverMethod | None, policy: ReturnsPolicy) -> None:
@@ -576,9 +581,9 @@ def _check_shipping(v: Validator, claim: Claim, offer: Offer, returned_by: Hando
         v.add(field, f"must not exceed {cap} minor units ({money_text(Money(cap, currency))}), what the policy reimburses for {how}")
 
 
-def _check_offer(v: Validator, claim: Claim, mode: ApprovalMode | None, offer: Offer, policy: ReturnsPolicy, refundable: Money) -> None:
+def _check_offer(v: Validator, claim: Claim, mode: ApprovalMode | None, offer: Offer, policy: ReturnsPolicy) -> None:
     if offer.form in REFUND_FORMS:
-        _check_refund(v, claim, offer, refundable)
+        _check_refund(v, claim, offer)
     elif offer.refund is not None and offer.refund.amount_minor:
         v.add("approve.offer.refund_amount", f"{offer.form.value} moves no refund money")
     if mode is not None and mode is not ApprovalMode.NO_RETURN and offer.handover is None:
@@ -602,23 +607,25 @@ class Reject:
 
 def decide(
     claim: Claim, caller: Identity, decision: Approve | Reject | None, expected_version: int, now: dt.datetime,
-    policy: ReturnsPolicy, refundable: Money,
+    policy: ReturnsPolicy, line: Purchase,
 ) -> Transition:
     """The seller's decision on an AWAITING_SELLER claim. With `expected_version` (not 0) it
     holds only for the version of the claim the seller saw: if the claim moved since, ABORTED.
-    `refundable`: what is left to refund on the claim's order line."""
+    `line`: the claim's order line as stored now (what its earlier claims refunded)."""
     if decision is None:
         raise InvalidArgument(FieldViolation("decision", "set approve or reject"))
     claim.require_version(expected_version)
     if isinstance(decision, Approve):
-        return approve(claim, caller, decision.mode, decision.offer, now, policy, refundable)
+        return approve(claim, caller, decision.mode, decision.offer, now, policy, line)
     return reject(claim, caller, decision.reason, decision.comment, now)
 
 
 def approve(
     claim: Claim, caller: Identity, mode: ApprovalMode | None, offer: Offer | None, now: dt.datetime, policy: ReturnsPolicy,
-    refundable: Money,
+    line: Purchase,
 ) -> Transition:
+    """An offer: INVALID_ARGUMENT naming every bad field (amounts above the claim's price or the
+    policy's caps among them), then FAILED_PRECONDITION when the order line has less left."""
     claim._require_status(ClaimStatus.AWAITING_SELLER, action="decide")
     v = Validator()
     if mode is None:
@@ -626,9 +633,10 @@ def approve(
     if offer is None:
         v.add("approve.offer.form", "choose a compensation form")
     else:
-        _check_offer(v, claim, mode, offer, policy, refundable)
+        _check_offer(v, claim, mode, offer, policy)
     v.raise_if_any()
     assert offer is not None
+    _require_within_line(offer, line)
     approved: dict[str, Any] = {"approval_mode": mode, "offer": offer, "rejection_reason": None, "rejection_comment": ""}
     # The buyer already asked for exactly this: nothing left to agree on.
     if offer.form is claim.requested_form and offer.form is not CompensationForm.PARTIAL_REFUND:

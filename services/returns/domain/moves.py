@@ -7,8 +7,7 @@ import datetime as dt
 from prilavok_platform import idempotency
 from services.returns.domain import commands, model
 from services.returns.domain.access import ClaimAction
-from services.returns.domain.ledger import Money
-from services.returns.domain.model import Claim, Fingerprint, ReturnsPolicy, Transition
+from services.returns.domain.model import Claim, Fingerprint, Purchase, ReturnsPolicy, Transition
 
 _METHODS: dict[type[commands.ClaimMove], str] = {
     commands.DecideClaim: "DecideClaim",
@@ -70,12 +69,12 @@ def open_claim_fingerprint(cmd: commands.OpenClaim) -> Fingerprint:
     })
 
 
-def apply(claim: Claim, cmd: commands.ClaimMove, now: dt.datetime, policy: ReturnsPolicy, refundable: Money | None = None) -> Transition:
+def apply(claim: Claim, cmd: commands.ClaimMove, now: dt.datetime, policy: ReturnsPolicy, line: Purchase | None = None) -> Transition:
     """The claim after the move the command asks for; the caller was allowed (see `action`).
-    A decision needs `refundable`, what is left to refund on the claim's order line."""
+    A decision needs `line`, the claim's order line as stored (what is left on it)."""
     if isinstance(cmd, commands.DecideClaim):
-        assert refundable is not None, "a decision is checked against what is left to refund"
-        return model.decide(claim, cmd.caller, cmd.decision, cmd.expected_version, now, policy, refundable)
+        assert line is not None, "a decision is checked against what is left on the order line"
+        return model.decide(claim, cmd.caller, cmd.decision, cmd.expected_version, now, policy, line)
     if isinstance(cmd, commands.RequestReconsideration):
         return model.reconsider(claim, cmd.caller, cmd.comment, cmd.photo_ids, cmd.video_id, now, policy)
     if isinstance(cmd, commands.RespondToOffer):

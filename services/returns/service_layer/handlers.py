@@ -156,10 +156,10 @@ class ReturnsHandlers:
             if before.has_applied(key):
                 return before  # a retry of a move made before request records existed
             access.require_may(moves.action(cmd), cmd.caller, before)
-            # A decision is checked against what is left to refund on the order line.
-            refundable = (await load_purchase(tx.repos, before.purchase_id)).refundable if isinstance(cmd, commands.DecideClaim) else None
+            # A decision is checked against what is left on the order line.
+            line = await load_purchase(tx.repos, before.purchase_id) if isinstance(cmd, commands.DecideClaim) else None
             try:
-                transition = model.stamp_move(before, moves.apply(before, cmd, now, policy, refundable))
+                transition = model.stamp_move(before, moves.apply(before, cmd, now, policy, line))
             except FailedPrecondition as exc:  # not a move for now: say which are
                 available = access.available_actions(cmd.caller, before, policy.max_reconsiderations)
                 exc.metadata.setdefault("available_actions", ",".join(a.name for a in available))

@@ -259,7 +259,7 @@ def test_list_scope_and_balance_shop():
 
 
 def test_full_refund_without_return_settles_at_once_with_the_price_paid():
-    t = model.approve(claim(), SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None), NOW, POLICY, PRICE)
+    t = model.approve(claim(), SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None), NOW, POLICY, purchase())
     assert t.claim.status is ClaimStatus.SETTLED and t.claim.refunded == PRICE
     assert t.posting is not None and t.posting.posting_id == "refund:c1"
     emitted = t.emitted(())
@@ -273,17 +273,17 @@ def test_refund_amount_is_checked_against_the_price():
     for amount, field in ((Money(300_000, "RUB"), "approve.offer.refund_amount"), (Money(1, "USD"), "approve.offer.refund_amount.currency_code"),
                           (Money(100, "RUB"), "approve.offer.refund_amount")):
         with pytest.raises(InvalidArgument) as err:
-            model.approve(c, SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, amount, None, None), NOW, POLICY, PRICE)
+            model.approve(c, SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, amount, None, None), NOW, POLICY, purchase())
         assert err.value.violations[0].field == field
     with pytest.raises(InvalidArgument) as err:
-        model.approve(c, SELLER, None, None, NOW, POLICY, PRICE)
+        model.approve(c, SELLER, None, None, NOW, POLICY, purchase())
     assert {v.field for v in err.value.violations} == {"approve.mode", "approve.offer.form"}
 
 
 def test_take_back_goes_through_agreement_handover_and_receipt():
     c = claim(form=CompensationForm.REPLACEMENT)
     offer = Offer(CompensationForm.FULL_REFUND, PRICE, Money(25_000, "RUB"), HandoverMethod.PICKUP_POINT)
-    t = model.approve(c, SELLER, ApprovalMode.TAKE_BACK, offer, NOW, POLICY, PRICE)
+    t = model.approve(c, SELLER, ApprovalMode.TAKE_BACK, offer, NOW, POLICY, purchase())
     assert t.claim.status is ClaimStatus.AWAITING_BUYER and t.posting is None  # buyer asked for another form
     t = model.respond_to_offer(t.claim, BUYER, True, "Согласен", NOW)
     assert t.claim.status is ClaimStatus.AWAITING_HANDOVER
@@ -308,7 +308,7 @@ def test_take_back_goes_through_agreement_handover_and_receipt():
 def test_shipping_alone_is_reimbursed_for_a_replacement():
     c = claim(form=CompensationForm.REPLACEMENT)
     offer = Offer(CompensationForm.REPLACEMENT, None, Money(15_000, "RUB"), HandoverMethod.DIRECT_TO_SELLER)
-    t = model.approve(c, SELLER, ApprovalMode.TAKE_BACK, offer, NOW, POLICY, PRICE)
+    t = model.approve(c, SELLER, ApprovalMode.TAKE_BACK, offer, NOW, POLICY, purchase())
     assert t.claim.status is ClaimStatus.AWAITING_HANDOVER
     t = model.hand_over(t.claim, BUYER, HandoverMethod.DIRECT_TO_SELLER, "", NOW)
     t = model.confirm_receipt(t.claim, SELLER, True, "", NOW)
@@ -323,15 +323,15 @@ def test_a_missing_part_settles_with_the_shipping_alone_and_no_refund():
     c = claim(form=CompensationForm.MISSING_PART)
     offer = Offer(CompensationForm.MISSING_PART, None, Money(9_000, "RUB"), None)
     with pytest.raises(InvalidArgument) as err:  # the default policy: nothing comes back, no shipping to reimburse
-        model.approve(c, SELLER, ApprovalMode.NO_RETURN, offer, NOW, POLICY, PRICE)
+        model.approve(c, SELLER, ApprovalMode.NO_RETURN, offer, NOW, POLICY, purchase())
     assert err.value.violations[0].field == "approve.offer.shipping_reimbursement"
-    t = model.approve(c, SELLER, ApprovalMode.NO_RETURN, offer, NOW, SHIPS_WITHOUT_RETURN, PRICE)
+    t = model.approve(c, SELLER, ApprovalMode.NO_RETURN, offer, NOW, SHIPS_WITHOUT_RETURN, purchase())
     assert t.claim.status is ClaimStatus.SETTLED
     assert t.claim.refunded is None and t.claim.shipping_reimbursed == Money(9_000, "RUB")
     assert t.posting is not None and [(e.account.key, e.kind, e.amount.amount_minor) for e in t.posting.entries] == [
         ("shop:s1", EntryKind.SHIPPING_REIMBURSEMENT, -9_000), ("buyer_refunds:b1", EntryKind.SHIPPING_REIMBURSEMENT, 9_000)]
     # Without shipping a missing part moves no money at all.
-    plain = model.approve(c, SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.MISSING_PART, None, None, None), NOW, POLICY, PRICE)
+    plain = model.approve(c, SELLER, ApprovalMode.NO_RETURN, Offer(CompensationForm.MISSING_PART, None, None, None), NOW, POLICY, purchase())
     assert plain.posting is None and plain.claim.refunded is None and plain.claim.shipping_reimbursed is None
     assert [type(e) for e in plain.emitted(())] == [events.ClaimStatusChanged]
 
@@ -339,7 +339,7 @@ def test_a_missing_part_settles_with_the_shipping_alone_and_no_refund():
 def test_defect_check_that_finds_nothing_rejects_without_money():
     c = claim()
     offer = Offer(CompensationForm.FULL_REFUND, PRICE, None, HandoverMethod.DIRECT_TO_SELLER)
-    t = model.approve(c, SELLER, ApprovalMode.DEFECT_CHECK, offer, NOW, POLICY, PRICE)
+    t = model.approve(c, SELLER, ApprovalMode.DEFECT_CHECK, offer, NOW, POLICY, purchase())
     t = model.hand_over(t.claim, BUYER, HandoverMethod.DIRECT_TO_SELLER, "", NOW)
     t = model.confirm_receipt(t.claim, SELLER, False, "Дефект не подтвердился", NOW)
     assert t.claim.status is ClaimStatus.REJECTED and t.posting is None
@@ -404,15 +404,15 @@ def test_version_check_and_applied_requests():
 def test_decide_checks_the_version_the_seller_saw_then_approves_or_rejects():
     c = claim()
     with pytest.raises(InvalidArgument) as bad:
-        model.decide(c, SELLER, None, 0, NOW, POLICY, PRICE)
+        model.decide(c, SELLER, None, 0, NOW, POLICY, purchase())
     assert bad.value.violations[0].field == "decision"
     with pytest.raises(Aborted) as err:
-        model.decide(c, SELLER, model.Reject(RejectionReason.DEFECT_NOT_FOUND), 3, NOW, POLICY, PRICE)
+        model.decide(c, SELLER, model.Reject(RejectionReason.DEFECT_NOT_FOUND), 3, NOW, POLICY, purchase())
     assert err.value.reason == "CLAIM_VERSION_MISMATCH" and err.value.metadata == {"version": "0"}
-    rejected = model.decide(c, SELLER, model.Reject(RejectionReason.DEFECT_NOT_FOUND), 0, NOW, POLICY, PRICE)
+    rejected = model.decide(c, SELLER, model.Reject(RejectionReason.DEFECT_NOT_FOUND), 0, NOW, POLICY, purchase())
     assert rejected.claim.status is ClaimStatus.REJECTED and rejected.posting is None
     approved = model.decide(c, SELLER, model.Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None)),
-                            c.version, NOW, POLICY, PRICE)
+                            c.version, NOW, POLICY, purchase())
     assert approved.claim.status is ClaimStatus.SETTLED and approved.claim.refunded == PRICE
 
 
@@ -424,7 +424,7 @@ def test_each_claim_command_is_one_move_for_one_side():
     ]
     for cmd, action, status in cases:
         assert moves.action(cmd) is action
-        assert moves.apply(c, cmd, NOW, POLICY, PRICE).claim.status is status
+        assert moves.apply(c, cmd, NOW, POLICY, purchase()).claim.status is status
     assert moves.action(commands.ConfirmReceipt(SELLER, "r", "c1", True)) is ClaimAction.CONFIRM_RECEIPT
     assert moves.action(commands.HandOverItem(BUYER, "r", "c1", HandoverMethod.PICKUP_POINT)) is ClaimAction.HAND_OVER
     with pytest.raises(FailedPrecondition):  # a rejected claim is reconsidered, an open one is not
@@ -494,7 +494,7 @@ def test_available_actions_are_exactly_the_moves_that_succeed(status, reconsider
             cmd = _command_for(action, viewer)
             try:
                 access.require_may(moves.action(cmd), viewer, c)
-                moves.apply(c, cmd, NOW, POLICY, PRICE)
+                moves.apply(c, cmd, NOW, POLICY, purchase())
                 succeeded = True
             except (PermissionDenied, FailedPrecondition):
                 succeeded = False

@@ -482,10 +482,18 @@ async def test_partial_refunds_add_up_to_the_price_and_no_further(w: World):
     claim, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-b", purchase_id, "Ещё дефект", CompensationForm.FULL_REFUND))
     for amount in (PRICE, Money(70_001, "RUB")):  # the full price again, or a kopeck above what is left
         form = CompensationForm.FULL_REFUND if amount == PRICE else CompensationForm.PARTIAL_REFUND
-        with pytest.raises(InvalidArgument) as err:
+        # Within the claim's price but above what the line has left: FAILED_PRECONDITION with the
+        # remaining refundable amount in the details (the item 1), not INVALID_ARGUMENT prose.
+        with pytest.raises(FailedPrecondition) as err:
             await w.decide(claim.claim_id, Approve(ApprovalMode.NO_RETURN, Offer(form, amount, None, None)))
-        [violation] = err.value.violations
-        assert violation.field == "approve.offer.refund_amount" and "70000 minor units (700.00 RUB)" in violation.description
+        assert err.value.reason == "REFUND_LIMIT_EXCEEDED"
+        assert {k: err.value.metadata[k] for k in ("purchase_id", "remaining_minor", "currency_code", "paid_minor")} == {
+            "purchase_id": purchase_id, "remaining_minor": "70000", "currency_code": "RUB", "paid_minor": "100000"}
+    # Above the claim's own price it stays a bad field.
+    with pytest.raises(InvalidArgument) as bad:
+        await w.decide(claim.claim_id, Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.PARTIAL_REFUND, Money(100_001, "RUB"), None, None)))
+    [violation] = bad.value.violations
+    assert violation.field == "approve.offer.refund_amount" and "price paid for the items claimed" in violation.description
     await w.decide(claim.claim_id, Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.PARTIAL_REFUND, Money(70_000, "RUB"), None, None)))
     settled = await w.h.respond_to_offer(c.RespondToOffer(BUYER, "accept-b", claim.claim_id, True))
     assert settled.refunded == Money(70_000, "RUB") and w.balances.of(REFUNDS) == 100_000
