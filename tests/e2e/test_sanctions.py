@@ -112,7 +112,9 @@ def test_a_held_message_approved_after_its_thread_closed_stays_undelivered_and_i
     chat, moderation = stubs["chat"], stubs["moderation"]
     buyer, seller = fresh(Role.BUYER, "b-late"), fresh(Role.SELLER, "s-late")
     thread_id = open_order(chat, buyer, seller)
-    held = send(chat, buyer, thread_id, "Здравствуйте! Склад маркетплейса дно, сами виноваты, не вы").message
+    text, request_id = "Здравствуйте! Склад маркетплейса дно, сами виноваты, не вы", uuid.uuid4().hex
+    first = send(chat, buyer, thread_id, text, request_id)
+    held = first.message
     assert held.status == chat_pb2.MESSAGE_STATUS_HELD
     item = eventually(lambda: moderation.ListReviewQueue(moderation_pb2.ListReviewQueueRequest(page_size=100), metadata=md(MODERATOR)),
                       lambda r: any(i.message_id == held.message_id for i in r.items), what="the held message in the queue")
@@ -130,6 +132,9 @@ def test_a_held_message_approved_after_its_thread_closed_stays_undelivered_and_i
     assert not chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread_id), metadata=md(seller)).messages
     thread = chat.GetThread(chat_pb2.GetThreadRequest(thread_id=thread_id), metadata=md(seller)).thread
     assert thread.unread_count == 0 and thread.status == chat_pb2.THREAD_STATUS_CLOSED
+    # a retry of the send is answered as the send was (HELD), whatever became of the message since
+    retry = send(chat, buyer, thread_id, text, request_id)
+    assert not retry.created and (retry.message, retry.moderation) == (first.message, first.moderation)
 
 
 def test_a_moderator_lifting_the_suspension_lets_the_shop_write_again_within_seconds(stubs):

@@ -385,3 +385,20 @@ async def test_a_reversal_consumed_before_the_rejection_is_kept_on_the_message_a
     assert (stored.status.value, stored.review_comment) == ("DELIVERED", "Ошибка")
     assert sorted(d["subject"].rsplit(".", 1)[-1] for d in await outbox(db, r"\.message\.(blocked|delivered)")) == [
         "blocked", "delivered"]
+
+
+async def test_a_message_keeps_what_its_send_answered_through_later_decisions(chat):
+    """`answered` is written with the message and never by a save: a retry after the approval of
+    a held message is answered HELD with moderation's first reason, while the stored message is
+    DELIVERED; a document written before `answered` existed replays as it is."""
+    handlers, db, _, moderation, uow = chat
+    thread = await open_order(handlers)
+    moderation.by_text["Склад дно"] = ModerationDecision(ModerationAction.REVIEW, (Category.DISPARAGEMENT,), "на проверке")
+    first, _ = await send(handlers, BUYER, thread.thread_id, "r-held", "Склад дно")
+    await handlers.release_held(c.ReleaseHeld(first.message_id, approved=True, comment="Можно"))
+    doc = await db.messages.find_one({"_id": first.message_id})
+    assert (doc["status"], doc["answered"]) == ("DELIVERED", {"status": "HELD", "reason": "на проверке"})
+    again, created = await send(handlers, BUYER, thread.thread_id, "r-held", "Склад дно")
+    assert not created and (again.status.value, again.moderation_reason, again.released_at) == ("HELD", "на проверке", None)
+    await db.messages.update_one({"_id": first.message_id}, {"$unset": {"answered": ""}})
+    assert (await send(handlers, BUYER, thread.thread_id, "r-held", "Склад дно"))[0].status.value == "DELIVERED"

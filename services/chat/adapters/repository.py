@@ -178,6 +178,8 @@ def message_to_doc(message: Message) -> dict:
         "moderation": _moderation_doc(message),
         "status_reason": message.status_reason,
         "request_fingerprint": [list(pair) for pair in message.request_fingerprint],
+        # Written once, with the message: what its SendMessage answered (never updated by save).
+        "answered": {"status": message.answered_status.value, "reason": message.answered_reason} if message.answered_status else None,
     }
 
 
@@ -204,6 +206,8 @@ def message_from_doc(doc: dict) -> Message:
         appeal_comment=moderation.get("appeal_comment", ""),
         status_reason=doc.get("status_reason", ""),
         request_fingerprint=_fingerprint(doc),
+        answered_status=MessageStatus(answered["status"]) if (answered := doc.get("answered")) else None,
+        answered_reason=answered["reason"] if answered else "",
     )
 
 

@@ -72,10 +72,25 @@ def send_fingerprint(text: str, attachment_ids: tuple[str, ...]) -> Fingerprint:
 
 
 def replayed(stored: Message, request: Fingerprint, request_id: str, viewer: Identity) -> Message:
-    """The stored message, for a retry of the request that stored it; the same request id with
-    another text or other attachments is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming them."""
+    """The first answer again, for a retry of the request that stored the message (Stripe's
+    semantics: see as_first_answered); the same request id with another text or other
+    attachments is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming them."""
     idempotency.require_same_request(stored.request_fingerprint, request, request_id=request_id)
-    return as_seen_by(stored, viewer)
+    return as_seen_by(as_first_answered(stored), viewer)
+
+
+def as_first_answered(message: Message) -> Message:
+    """The message as SendMessage answered when it stored it: HELD stays HELD on a retry even if a
+    moderator approved or rejected it since, BLOCKED stays BLOCKED after a reversed appeal, with
+    moderation's first reason and none of the later decision's traces (the release time, the
+    moderator's comment, an UNDELIVERED reason). What became of it is read with ListMessages, the
+    live stream or notifications. A message stored before the answer was kept replays as it is."""
+    if message.answered_status is None:
+        return message
+    first = message.snapshot()
+    first.status, first.moderation_reason = message.answered_status, message.answered_reason
+    first.released_at, first.review_comment, first.status_reason = None, "", ""
+    return first
 
 
 def require_open(thread: Thread) -> None:
@@ -127,7 +142,8 @@ def moderated_message(
         sender_side=side,
         text=delivered_text,
         status=status,
-        created_at=at,
+        # At the database's precision (milliseconds), so the first answer and its replays agree.
+        created_at=at.replace(microsecond=at.microsecond // 1000 * 1000),
         # Kept for the sender (and moderators) when what others see differs from what was written.
         original_text=text if delivered_text != text or status is not MessageStatus.DELIVERED else "",
         attachment_ids=attachment_ids,
@@ -136,6 +152,8 @@ def moderated_message(
         moderation_reason=decision.reason,
         policy_version=decision.policy_version,
         request_fingerprint=request_fingerprint,
+        answered_status=status,
+        answered_reason=decision.reason,
     )
 
 

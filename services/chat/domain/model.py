@@ -281,6 +281,11 @@ class Message:
     # The fingerprint of the SendMessage request that stored it (text, attachment ids): a retry
     # under the same request id must carry the same values. Empty before fingerprints existed.
     request_fingerprint: Fingerprint = ()
+    # What SendMessage answered when it stored the message (its status and moderation's reason):
+    # a retry of that request is answered the same, whatever moderators decided since. None on
+    # messages stored before this was kept (a retry gets them as they are).
+    answered_status: MessageStatus | None = None
+    answered_reason: str = ""
     # An appeal reversed the block of this message before chat heard of the block (it was still
     # HELD): applied when the review's rejection arrives (conversation.deliver_on_appeal).
     reversed_on_appeal: str = ""

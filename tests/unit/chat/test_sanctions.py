@@ -433,6 +433,53 @@ async def test_a_message_stored_before_fingerprints_existed_replays_for_any_payl
     assert not created and again.message_id == first.message_id
 
 
+async def test_a_retry_answers_what_the_first_send_answered_whatever_moderators_decided_since():
+    """Stripe's semantics: the first result is replayed. A message first answered HELD is HELD on
+    the retry after its approval and after its rejection (with moderation's first reason, not the
+    moderator's comment); a block stays BLOCKED after a reversed appeal; a held message approved
+    after its thread closed is HELD again, not UNDELIVERED. The stored message (ListMessages)
+    shows what became of it; `created` is false on every retry."""
+    w = world()
+    thread = await order_thread(w)
+    w.clock.advance(dt.timedelta(microseconds=123456))  # stored at the database's precision: the first answer says so too
+    review = ModerationDecision(ModerationAction.REVIEW, (Category.DISPARAGEMENT,), "на проверке", "", "m1")
+    w.moderation.by_text.update({"Склад дно": review, "Склад дно, сами виноваты": review, "Пишите в телеграм @shop": ModerationDecision(
+        ModerationAction.BLOCK, (Category.CONTACT_EXCHANGE,), "контакты", "", "m1")})
+    sends = {"R-app": (BUYER, "Склад дно"), "R-rej": (BUYER, "Склад дно, сами виноваты"), "R-blk": (SELLER, "Пишите в телеграм @shop")}
+    first = {r: (await send(w, who, thread.thread_id, text, request_id=r))[0] for r, (who, text) in sends.items()}
+    assert [m.status for m in first.values()] == [MessageStatus.HELD, MessageStatus.HELD, MessageStatus.BLOCKED]
+    assert {m.created_at.microsecond for m in first.values()} == {123000}
+    w.clock.advance(dt.timedelta(hours=1))
+    await w.handlers.release_held(c.ReleaseHeld(first["R-app"].message_id, approved=True, comment="Можно"))
+    await w.handlers.release_held(c.ReleaseHeld(first["R-rej"].message_id, approved=False, comment="Оскорбление склада"))
+    await w.handlers.deliver_on_appeal(c.DeliverOnAppeal(first["R-blk"].message_id, "ap-1", "Ошибка"))
+    stored = {r: w.messages.rows[m.message_id] for r, m in first.items()}
+    assert [m.status for m in stored.values()] == [MessageStatus.DELIVERED, MessageStatus.BLOCKED, MessageStatus.DELIVERED]
+    assert stored["R-rej"].moderation_reason == "Оскорбление склада"
+    for request_id, (who, text) in sends.items():
+        again, created = await send(w, who, thread.thread_id, text, request_id=request_id)
+        assert not created and again == first[request_id], request_id
+    assert again.text == "Пишите в телеграм @shop" and again.moderation_reason == "контакты"  # the sender's own words, as first answered
+    # approved after its thread closed: UNDELIVERED now, HELD as answered
+    other = await order_thread(w, order_id="o2")
+    late = (await send(w, BUYER, other.thread_id, "Склад дно", request_id="R-late"))[0]
+    await w.handlers.close_thread(c.CloseThread(SELLER, other.thread_id))
+    await w.handlers.release_held(c.ReleaseHeld(late.message_id, approved=True))
+    assert w.messages.rows[late.message_id].status is MessageStatus.UNDELIVERED
+    assert await send(w, BUYER, other.thread_id, "Склад дно", request_id="R-late") == (late, False)
+
+
+async def test_a_message_stored_before_its_answer_was_kept_replays_as_it_is_now():
+    w = world()
+    thread = await order_thread(w)
+    w.moderation.by_text["Склад дно"] = ModerationDecision(ModerationAction.REVIEW, (Category.DISPARAGEMENT,), "на проверке", "", "m1")
+    first, _ = await send(w, BUYER, thread.thread_id, "Склад дно", request_id="R")
+    await w.handlers.release_held(c.ReleaseHeld(first.message_id, approved=True))
+    w.messages.rows[first.message_id].answered_status = None
+    again, created = await send(w, BUYER, thread.thread_id, "Склад дно", request_id="R")
+    assert not created and again.status is MessageStatus.DELIVERED and again.released_at == w.clock.now()
+
+
 async def test_a_support_request_id_reused_with_another_topic_or_link_is_refused_naming_the_fields():
     w = world()
     topic = SupportTopic("Приемка товара", "Возражения по актам приемки", {"Номер поставки": "123"})
