@@ -1,7 +1,7 @@
 """Sanctions across the suite, as a new user meets them: a request id reused with a phone number
 added is refused and moderation records nothing; a shop with five strikes cannot send through
 any of its sellers (the buyer still can); a held message approved after its thread closed is
-not delivered into it."""
+not delivered into it, and its sender is told."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,6 +15,7 @@ from grpc_status import rpc_status
 
 from prilavok.chat.v1 import chat_pb2
 from prilavok.moderation.v1 import moderation_pb2
+from prilavok.notify.v1 import notify_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
 from tests.e2e.conftest import eventually, field_violations, fresh, md
@@ -109,7 +110,7 @@ def test_a_shop_with_five_strikes_cannot_send_through_any_of_its_sellers_while_t
 
 
 def test_a_held_message_approved_after_its_thread_closed_stays_undelivered_and_its_sender_sees_why(stubs):
-    chat, moderation = stubs["chat"], stubs["moderation"]
+    chat, moderation, notify = stubs["chat"], stubs["moderation"], stubs["notify"]
     buyer, seller = fresh(Role.BUYER, "b-late"), fresh(Role.SELLER, "s-late")
     thread_id = open_order(chat, buyer, seller)
     text, request_id = "Здравствуйте! Склад маркетплейса дно, сами виноваты, не вы", uuid.uuid4().hex
@@ -135,6 +136,14 @@ def test_a_held_message_approved_after_its_thread_closed_stays_undelivered_and_i
     # a retry of the send is answered as the send was (HELD), whatever became of the message since
     retry = send(chat, buyer, thread_id, text, request_id)
     assert not retry.created and (retry.message, retry.moderation) == (first.message, first.moderation)
+    # the sender's party is told (notify reads chat's message.undelivered)
+    told = eventually(lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(page_size=100), metadata=md(buyer)),
+                      lambda r: any(n.kind == notify_pb2.NOTIFICATION_KIND_MESSAGE_UNDELIVERED for n in r.notifications),
+                      what="the undelivered message told to its sender")
+    [note] = [n for n in told.notifications if n.kind == notify_pb2.NOTIFICATION_KIND_MESSAGE_UNDELIVERED]
+    assert note.thread_id == thread_id and note.recipient == f"user:{buyer.user_id}" and "закрыт" in note.body
+    seller_inbox = notify.ListNotifications(notify_pb2.ListNotificationsRequest(page_size=100), metadata=md(seller)).notifications
+    assert not [n for n in seller_inbox if n.kind == notify_pb2.NOTIFICATION_KIND_MESSAGE_UNDELIVERED]
 
 
 def test_a_moderator_lifting_the_suspension_lets_the_shop_write_again_within_seconds(stubs):
