@@ -72,8 +72,8 @@ def test_a_seller_luring_the_buyer_to_whatsapp_is_blocked_fined_and_a_reversed_a
     fined = eventually(lambda: standing(moderation, seller), lambda r: r.penalties, what="the fine recorded from the chat's event")
     [penalty] = fined.penalties
     assert (penalty.message_id, penalty.fine.amount_minor, penalty.fine.currency_code, penalty.category) == (
-        lure.message_id, FINE, "RUB", mpb.CATEGORY_OFF_PLATFORM_LURE)
-    assert penalty.reason.startswith("Нельзя предлагать") and (fined.standing, fined.strikes_total) == (mpb.STANDING_WARNING, 1)
+        lure.message_id, FINE, "RUB", mpb.CATEGORY_CONTACT_EXCHANGE)
+    assert penalty.reason.startswith("Обмен контактами запрещён") and (fined.standing, fined.strikes_total) == (mpb.STANDING_WARNING, 1)
     told = eventually(lambda: inbox(notify, seller), titled("Штраф за нарушение правил общения"), what="the fine told")
     assert one(told, "Штраф за нарушение правил общения").body == f"Начислен штраф 25\u00a0000,00\u00a0₽. {penalty.reason}"
 
@@ -114,6 +114,22 @@ def test_a_seller_luring_the_buyer_to_whatsapp_is_blocked_fined_and_a_reversed_a
     delivered = eventually(lambda: chat.ListMessages(chat_pb2.ListMessagesRequest(thread_id=thread_id), metadata=md(buyer)).messages,
                            lambda ms: len(ms) == 1, what="the reversed block delivered")
     assert delivered[0].message_id == lure.message_id
+
+
+def test_honest_numbers_are_delivered_and_a_lure_without_a_contact_is_blocked_but_not_fined(stubs):
+    """The review's reproduction: "ваш номер стикера" and "напрямую со склада" were blocked and
+    fined 25,000 RUB each as lures. Now they are delivered; a lure that asks for no contact
+    ("продать напрямую без комиссии") is blocked and a strike, without a fine."""
+    chat, moderation = stubs["chat"], stubs["moderation"]
+    buyer, seller = fresh(Role.BUYER, "b-honest"), fresh(Role.SELLER, "s-honest")
+    thread_id = open_order(chat, buyer, seller)
+    for text in ("Здравствуйте! Напишите, пожалуйста, ваш номер стикера с коробки, проверим поставку",
+                 "Мы отправим замену напрямую со склада завтра"):
+        assert send(chat, seller, thread_id, text).status == chat_pb2.MESSAGE_STATUS_DELIVERED, text
+    lure = send(chat, seller, thread_id, "Могу продать напрямую без комиссии маркетплейса")
+    assert lure.status == chat_pb2.MESSAGE_STATUS_BLOCKED
+    struck = eventually(lambda: standing(moderation, seller), lambda r: r.strikes_total >= 1, what="the lure's strike")
+    assert (struck.strikes_total, list(struck.penalties)) == (1, []), "one strike (the lure), no fine"
 
 
 def test_an_upheld_appeal_keeps_the_fine_and_tells_the_seller_why(stubs):

@@ -279,9 +279,9 @@ async def test_an_appeal_is_stored_by_its_request_listed_by_kind_and_its_reversa
     await send(h, clock, "a0", "Напишите мне в WhatsApp")
     await send(h, clock, "h0", "Склад маркетплейса дно, сами виноваты, не мы")
     clock.advance(dt.timedelta(minutes=1, microseconds=4321))
-    filed = await h.appeal_decision(AppealDecision(SHOP_SELLER, "req-1", "", "a0:OFF_PLATFORM_LURE", "Это не приглашение"))
+    filed = await h.appeal_decision(AppealDecision(SHOP_SELLER, "req-1", "", "a0:CONTACT_EXCHANGE", "Это не приглашение"))
     assert filed.review_id == "a0:appeal" and filed.request is not None
-    assert await h.appeal_decision(AppealDecision(SHOP_SELLER, "req-1", "", "a0:OFF_PLATFORM_LURE", "Это не приглашение")) == filed
+    assert await h.appeal_decision(AppealDecision(SHOP_SELLER, "req-1", "", "a0:CONTACT_EXCHANGE", "Это не приглашение")) == filed
     with pytest.raises(IdempotencyKeyReused):
         await h.appeal_decision(AppealDecision(SHOP_SELLER, "req-1", "a0", "", "Это не приглашение"))
     with pytest.raises(FailedPrecondition):
@@ -302,16 +302,16 @@ async def test_an_appeal_is_stored_by_its_request_listed_by_kind_and_its_reversa
     [resolved] = [events_pb2.AppealResolved.FromString(e) for e in await events(db, "moderation.appeal.resolved")]
     assert (resolved.appeal_id, resolved.message_id, resolved.outcome, resolved.comment, list(resolved.penalty_ids),
             resolved.message_was_blocked, resolved.appellant.id) == (
-        "a0:appeal", "a0", events_pb2.APPEAL_OUTCOME_REVERSED, "Вы правы", ["a0:OFF_PLATFORM_LURE"], True, "shop-1")
+        "a0:appeal", "a0", events_pb2.APPEAL_OUTCOME_REVERSED, "Вы правы", ["a0:CONTACT_EXCHANGE"], True, "shop-1")
     [withdrawn] = [events_pb2.PenaltyWithdrawn.FromString(e) for e in await events(db, "moderation.penalty.withdrawn")]
     assert (withdrawn.appeal_id, withdrawn.review_id, withdrawn.penalty.reason) == ("a0:appeal", "", filed_reason(withdrawn))
     assert len(await events(db, "moderation.review.resolved")) == 0, "an appeal is not a held message's review"
-    assert (await db.penalties.find_one({"_id": "a0:OFF_PLATFORM_LURE"}))["withdrawn"] is True
+    assert (await db.penalties.find_one({"_id": "a0:CONTACT_EXCHANGE"}))["withdrawn"] is True
 
 
 def filed_reason(withdrawn: events_pb2.PenaltyWithdrawn) -> str:
     reason = withdrawn.penalty.reason
-    assert reason.startswith("Нельзя предлагать"), reason
+    assert reason.startswith("Обмен контактами запрещён"), reason
     return reason
 
 

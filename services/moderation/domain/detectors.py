@@ -431,26 +431,77 @@ _LEAVE_CONTACT_VERBS = frozenset({"оставьте", "оставь", "оста�
 # What a "номер" names when it is not a contact: "оставьте номер заказа".
 _NOT_A_CONTACT_NUMBER = frozenset({"заказа", "заказ", "отправления", "посылки", "поставки", "карты", "счета", "артикула",
                                    "обращения", "претензии", "возврата", "трека", "отслеживания", "накладной", "пвз"})
+# A "номер" followed by one of these is a contact ("номер телефона", "номер вотсапа"); followed by
+# another genitive it names something else ("номер стикера", "номер сборочного задания").
+_CONTACT_GENITIVES = frozenset({"телефона", "телефончика", "мобильного", "мобильника", "сотового", "моб", "тел", "для", "связи",
+                                "whatsapp", "ватсапа", "вотсапа", "вацапа", "телеграма", "телеграмма", "вайбера", "viber",
+                                "мессенджера", "telegram"})
+# Words after "номер" that end like a genitive but are not one ("оставьте номер, пожалуйста").
+_NOT_GENITIVES = frozenset({"пожалуйста", "я", "мы", "вы", "и", "а", "или", "либо", "тогда", "когда", "сюда", "туда", "сейчас",
+                            "сразу", "обязательно", "ниже", "выше", "мне", "нам", "вам", "ему", "ей", "им", "чтобы", "если", "да",
+                            "ага", "ли", "бы", "же", "уж", "здесь", "тут", "там", "срочно", "скорее", "быстрее"})
+_GENITIVE_ENDINGS = ("а", "я", "ы", "и", "ого", "его", "ой", "ей", "ых", "их", "ов", "ев")
 _CONTACT_NOUNS = frozenset({"телефон", "номер", "контакт", "контакты", "почту", "email", "мейл", "емейл", "ник", "тг", "телеграм",
                             "whatsapp", "ватсап", "вотсап", "вайбер", "инст", "инстаграм", "аккаунт", "страницу"})
 # Where a contact left stays on the platform: "оставьте свой номер в профиле (в заказе)".
 _ON_PLATFORM_PLACES = frozenset({"профиле", "заказе", "приложении", "кабинете", "карточке", "анкете"})
+# The marketplace's own channels: "через чат маркетплейса", "в нашем магазине на Wildberries".
+_OWN_CHANNEL_WORDS = frozenset({"маркетплейса", "маркетплейсе", "маркетплейс", "площадки", "площадке"})
+# Lure phrases that ask for the other side's contact or move the talk to a messenger or mail:
+# contact exchange (fined as such), not only a lure.
+_SOLICITING_PHRASES = frozenset({
+    ("дайте", "номер"), ("оставьте", "номер"), ("скиньте", "номер"), ("дай", "номер"), ("кинь", "номер"),
+    ("номер", "телефона", "для", "связи"), ("пишите", "на", "почту"), ("напишите", "на", "почту"), ("добавьте", "меня"),
+    ("добавь", "меня"), ("в", "личку"), ("в", "лс"), ("в", "личные", "сообщения"),
+    ("в", "личных", "сообщениях"), ("в", "директ"),
+})
+# Invitations to follow, join or find a channel ("подпишитесь на наш телеграм", "ищите нас в ВК"):
+# a lure, not a request for the other side's contact.
+_FOLLOW_STEMS = ("подпиш", "подпис", "вступ", "заход", "зайд", "выйд", "найд", "ищит", "ищи")
+# What is followed rather than written to: "наш телеграм-канал", "группа в ВК", "телеграм-магазин".
+_CHANNEL_NOUNS = ("канал", "групп", "сообществ", "паблик", "магазин", "страниц", "профил")
+# "напрямую со склада": shipped from the seller's warehouse, the way marketplace orders are.
+_DIRECT_FROM_STOCK = ("склад", "завод", "производств", "фабрик")
 
 
-def _asks_for_contact(a: Analysis, reported: bool) -> list[Span]:
+def _names_another_number(word: str) -> bool:
+    """Whether the word after "номер" says which number it is, other than a contact: a genitive
+    ("стикера", "чека", "модели", "сборочного") or a number's name ("шк", "пвз")."""
+    if word in _CONTACT_GENITIVES or word in _NOT_GENITIVES:
+        return False
+    if word in _NOT_A_CONTACT_NUMBER or word in lx.NUMBER_CONTEXT:
+        return True
+    return len(word) >= 3 and word.endswith(_GENITIVE_ENDINGS) and not word[:1].isdigit()
+
+
+def _own_chat_after(a: Analysis, j: int, width: int = 4) -> bool:
+    """The words after token j name the marketplace's own chat ("через чат маркетплейса", "в
+    этом чате", "в чате Wildberries")."""
+    after = a.words[j:j + width]
+    own = _OWN_CHANNEL_WORDS | set(a.policy.brands) | {"этом", "этот", "нашем", "наш"}
+    return any(w.startswith("чат") for w in after) and any(w in own for w in after)
+
+
+def _on_the_marketplace(a: Analysis, j: int, width: int = 6) -> bool:
+    """The words after token j place it on the marketplace ("наш магазин на Wildberries", "на
+    маркетплейсе")."""
+    own = _OWN_CHANNEL_WORDS | set(a.policy.brands)
+    return any(a.words[k - 1] in ("на", "в") and a.words[k] in own for k in range(max(j, 1), min(len(a.words), j + width)))
+
+
+def _asks_for_contact(a: Analysis) -> list[Span]:
     """Asking for the other side's contact: "напишите ваш телефон", "скиньте свой номер",
-    "оставьте ваш номер". A request refused ("ваш номер нам не нужен") or reported by a buyer
-    is none; nor is leaving it where the platform keeps it ("в профиле", "в заказе")."""
+    "оставьте ваш номер". A request refused ("ваш номер нам не нужен") is none; nor is leaving
+    it where the platform keeps it ("в профиле", "в заказе"), nor a number of something else
+    ("ваш номер заказа", "ваш номер стикера с коробки"). A buyer's report is not read at all."""
     words = a.words
-    if reported:
-        return []
     asked = {k for k, _ in a.stem_hits("invite")} | {k for k, _ in a.stem_hits("pd_request")} | {
         k for k, x in enumerate(words) if x in _LEAVE_CONTACT_VERBS}
     spans = []
     for i, w in enumerate(words[:-1]):
         if w not in ("ваш", "вашу", "свой", "свою", "твой", "твою", "ваши", "свои") or words[i + 1] not in _CONTACT_NOUNS:
             continue
-        if words[i + 2:i + 3] and words[i + 2] in _NOT_A_CONTACT_NUMBER:
+        if words[i + 1] == "номер" and words[i + 2:i + 3] and _names_another_number(words[i + 2]):
             continue
         if any(words[k - 1] in ("в", "на") and words[k] in _ON_PLATFORM_PLACES for k in range(i + 3, min(len(words), i + 6))):
             continue
@@ -459,60 +510,93 @@ def _asks_for_contact(a: Analysis, reported: bool) -> list[Span]:
     return spans
 
 
-# long-function: one rule per lure pattern, inline until the detectors are restructured (moderation issue).
-def detect_lures(a: Analysis) -> list[Finding]:  # noqa: C901 - see the note above
-    spans = []
+class _LureSpans:
+    """What detect_lures found: `contact` - moving the talk to a contact (asking for the other
+    side's, inviting to a messenger or mail, pointing to one's own), which is contact exchange
+    as well as a lure; `other` - every other invitation off the platform (buying directly, a
+    site, a call, a visit), a lure only."""
+
+    def __init__(self) -> None:
+        self.contact: list[Span] = []
+        self.other: list[Span] = []
+
+    def findings(self) -> list[Finding]:
+        out = [finding(Category.CONTACT_EXCHANGE, "contact.solicit", self.contact)] if self.contact else []
+        if self.contact or self.other:
+            out.append(finding(Category.OFF_PLATFORM_LURE, "lure", self.contact + self.other))
+        return out
+
+
+def _channels(a: Analysis) -> tuple[list[Hit], list[Hit]]:
+    """Messengers named (ambiguous names only after a preposition) and other platforms."""
     words = a.words
-    reported = a.reported()
     messengers = []
     for i, w in enumerate(words):
         if w in a.res.messengers:
             if w in lx.AMBIGUOUS_MESSENGERS and not (i > 0 and words[i - 1] in ("в", "во", "на", "через")):
                 continue
             messengers.append((i, i + 1))
-    messengers += a.phrases("platform") + a.phrases("messenger_phrase")
+    return messengers + a.phrases("messenger_phrase"), a.phrases("platform")
+
+
+def _mail_invitations(a: Analysis, found: _LureSpans) -> None:
+    """"пишите на почту", "напишите мне на e-mail": an invitation next to a mail channel."""
+    words = a.words
     prepositions = ("на", "в", "по")
     mail = [(i, i + 1) for i, w in enumerate(words) if w in lx.MAIL_CHANNELS and i > 0
             and (words[i - 1] in prepositions or (words[i - 1] == "e" and i > 1 and words[i - 2] in prepositions))]
-    third_party = bool(a.stem_hits("third_party"))
-    if mail and not reported and not third_party:
+    if mail and not a.stem_hits("third_party"):
         invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])
                    and not words[h[0]].endswith(("ется", "ится", "ются", "ятся", "ет", "ит", "ут", "ют", "ат", "ят"))]
         for (m, inv) in near(mail, invites, 5):
-            spans += [a.span(*m), a.span(*inv)]
-    if messengers and not reported:
-        invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])]
-        for (m, inv) in near(messengers, invites, 4):
-            spans += [a.span(*m), a.span(*inv)]
-        # a seller points to a messenger or another platform: a lure unless refused ("мы не общаемся в мессенджерах")
-        if a.role is SenderRole.SELLER:
-            own_channel = {"маркетплейса", "площадки", *a.policy.brands}
-            for m in messengers:
-                if any(words[k] in own_channel for k in range(m[1], min(len(words), m[1] + 3))):
-                    continue  # the marketplace's own channel or bot
-                if not any(words[k] in ("не", "ни", "нет", "никогда") for k in range(max(0, m[0] - 4), m[0])):
-                    spans.append(a.span(*m))
-        # "у меня есть телеграм", "есть ли у вас вацап", "в вацап удобнее"
-        for m in messengers:
-            i = m[0]
-            before = words[max(0, i - 4):i]
-            after = words[m[1]:m[1] + 2]
-            if ("есть" in before and ("меня" in before or "вас" in before or "тебя" in before) and "нет" not in before) or \
-               (i > 0 and words[i - 1] in ("в", "во", "на") and any(x.startswith(("удобн", "быстр", "лучше", "проще", "оператив", "надежн",
-                                                                                  "легче")) for x in after + before)):
-                spans.append(a.span(*m))
+            found.contact += [a.span(*m), a.span(*inv)]
+
+
+def _channel_invitations(a: Analysis, found: _LureSpans) -> None:
+    """An invitation to talk in a messenger ("напишите мне в WhatsApp", "давайте перейдём в
+    телеграм", "у вас есть телеграм?", "в вацап удобнее": contact exchange, the other side's
+    messenger contact is asked for); to follow or find a channel there, or to another platform,
+    or a seller naming one at all unless refused ("мы не общаемся в мессенджерах") or the
+    marketplace's own ("бот маркетплейса"): a lure."""
+    words = a.words
+    messengers, platforms = _channels(a)
+    invites = [h for h in a.stem_hits("invite") if not a.negated(h[0])]
+    for m, inv in near(messengers + platforms, invites, 4):
+        talk = m in messengers and not words[inv[0]].startswith(_FOLLOW_STEMS) and not any(
+            w.startswith(_CHANNEL_NOUNS) for w in words[m[1]:m[1] + 2])
+        (found.contact if talk else found.other).extend((a.span(*m), a.span(*inv)))
+    for m in messengers + platforms:
+        if a.role is SenderRole.SELLER and not any(words[k] in {"маркетплейса", "площадки", *a.policy.brands}
+                                                   for k in range(m[1], min(len(words), m[1] + 3))) \
+                and not any(words[k] in ("не", "ни", "нет", "никогда") for k in range(max(0, m[0] - 4), m[0])):
+            found.other.append(a.span(*m))
+        i = m[0]
+        before = words[max(0, i - 4):i]
+        after = words[m[1]:m[1] + 2]
+        if ("есть" in before and ("меня" in before or "вас" in before or "тебя" in before) and "нет" not in before) or \
+           (i > 0 and words[i - 1] in ("в", "во", "на") and any(x.startswith(("удобн", "быстр", "лучше", "проще", "оператив", "надежн",
+                                                                              "легче")) for x in after + before)):
+            (found.contact if m in messengers else found.other).append(a.span(*m))
+
+
+def _lure_phrases(a: Analysis, found: _LureSpans) -> None:
+    words = a.words
     for i, j in a.phrases("lure"):
         if a.negated(i, before=2):
             continue
         if words[i] == "мой" and j < len(words) and words[j] in ("заказ", "заказа", "отправления"):
             continue
-        if words[j - 1] == "номер" and j < len(words) and words[j] in _NOT_A_CONTACT_NUMBER:
+        if words[j - 1] == "номер" and j < len(words) and _names_another_number(words[j]):
             continue  # "оставьте номер заказа", "дайте номер отслеживания"
-        if reported:
-            continue
-        spans.append(a.span(i, j))
-    # "мой номер есть в профиле", "моя почта ниже": a lure; when the contact itself follows,
-    # the contact detectors report it (a buyer's own contact is masked, not blocked).
+        if _own_chat_after(a, j):
+            continue  # "можем созвониться через чат маркетплейса"
+        (found.contact if tuple(words[i:j]) in _SOLICITING_PHRASES else found.other).append(a.span(i, j))
+
+
+def _own_contact_pointers(a: Analysis, found: _LureSpans) -> None:
+    """"мой номер есть в профиле", "моя почта ниже": pointing to one's own contact; when the
+    contact itself follows, the contact detectors report it (a buyer's own contact is masked)."""
+    words = a.words
     for i, w in enumerate(words[:-1]):
         if w in ("мой", "наш", "моя", "мои", "наша", "мою", "нашу") and words[i + 1] in (
                 "номер", "телефон", "тел", "почта", "почту", "email", "емейл", "имейл", "мейл", "контакт", "контакты", "ник", "аккаунт",
@@ -525,33 +609,59 @@ def detect_lures(a: Analysis) -> list[Finding]:  # noqa: C901 - see the note abo
                 continue
             if any(x[:1].isdigit() or "@" in x or x in ("собака", "at") or re.fullmatch(r"[a-z][a-z0-9_.]{2,}", x) for x in following):
                 continue
-            if a.negated(i, before=2) or reported:
-                continue
-            spans.append(a.span(i, i + 2))
+            if not a.negated(i, before=2):
+                channel = following[:1] and following[0].startswith(_CHANNEL_NOUNS)  # "наш телеграм-магазин": followed, not written to
+                (found.other if channel else found.contact).append(a.span(i, i + 2))
+
+
+def _dealings_off_platform(a: Analysis, found: _LureSpans, reported: bool) -> None:
+    """Selling for cash, calling, visiting, dealing "напрямую": lures without a contact (only
+    the call is left out when a buyer reports it)."""
+    words = a.words
     # selling for cash: "могу продать вам остатки за наличные"
     for i, _ in a.stem_hits("sell"):
         if any(w.startswith(("налич", "нал")) and w != "наличии" for w in words[i + 1:i + 7]) and not a.negated(i):
-            spans.append(a.span(i, i + 1))
+            found.other.append(a.span(i, i + 1))
     # call us: "наберите нас", "звоните мне"
     for i, _ in a.stem_hits("call"):
         w = words[i]
         if i + 1 < len(words) and not w.endswith(("т", "ся")) \
                 and any(x in ("мне", "меня", "нам", "нас") for x in words[i + 1:i + 3]) and not a.negated(i) and not reported:
-            spans.append(a.span(i, i + 1))
-    # come to us: "приезжайте на наш склад", "заходите к нам в офис"
+            found.other.append(a.span(i, i + 1))
+    # come to us: "приезжайте на наш склад", "заходите к нам в офис" - not the shop on the marketplace
     for i, _ in a.stem_hits("come"):
-        if not a.negated(i) and any(x.startswith(("склад", "офис", "шоурум", "нам", "мне", "магазин", "точк", "павильон", "рынк", "рынок"))
-               for x in words[max(0, i - 5):i] + words[i + 1:i + 5]):
-            spans.append(a.span(i, i + 1))
-    spans += _asks_for_contact(a, reported)
-    # "напрямую" with buying, paying or talking
+        if not a.negated(i) and not _on_the_marketplace(a, i + 1) and any(
+                x.startswith(("склад", "офис", "шоурум", "нам", "мне", "магазин", "точк", "павильон", "рынк", "рынок"))
+                for x in words[max(0, i - 5):i] + words[i + 1:i + 5]):
+            found.other.append(a.span(i, i + 1))
+    # "напрямую" with buying, paying or talking - not goods shipped "напрямую со склада"
     for i, w in enumerate(words):
         if w == "напрямую" and not any(x in ("не", "ни", "никогда", "нельзя") for x in words[max(0, i - 3):i + 3]):
             window = words[max(0, i - 3):i + 4]
+            if words[i + 1:i + 2] in (["со"], ["с"], ["из"]) and any(x.startswith(_DIRECT_FROM_STOCK) for x in words[i + 2:i + 4]) \
+                    and not any(x.startswith(("куп", "прод", "оплат", "плат", "переве", "налич")) for x in window):
+                continue
             if any(x.startswith(("куп", "прод", "оплат", "плат", "переве", "оформ", "закаж", "заказ", "пиш", "свяж", "обща", "обращ", "звон",
                                  "мне", "нам", "договор", "отправ", "сдэк", "почт", "транспорт")) for x in window):
-                spans.append(a.span(i, i + 1))
-    return [finding(Category.OFF_PLATFORM_LURE, "lure", spans)] if spans else []
+                found.other.append(a.span(i, i + 1))
+
+
+def detect_lures(a: Analysis) -> list[Finding]:
+    """Invitations off the platform. Those that move the talk to a contact - asking for the
+    other side's ("оставьте ваш номер"), inviting to a messenger or mail ("напишите мне в
+    WhatsApp"), pointing to one's own ("мой номер в профиле") - are contact exchange too (rule
+    contact.solicit: the policy fines contact exchange); the others (buying directly, a site, a
+    call, a visit) are a lure only. Nothing a buyer reports that someone else wrote."""
+    found = _LureSpans()
+    reported = a.reported()
+    if not reported:
+        _mail_invitations(a, found)
+        _channel_invitations(a, found)
+        _lure_phrases(a, found)
+        _own_contact_pointers(a, found)
+        found.contact += _asks_for_contact(a)
+    _dealings_off_platform(a, found, reported)
+    return found.findings()
 
 
 # --------------------------------------------------------------------------------------------
@@ -853,12 +963,16 @@ _STAR_REQUEST = re.compile(r"(?<![а-я])(?:поставьте|оставьте|
 
 
 _SUBSCRIBE = {"подпишитесь", "подписывайтесь", "подпишись"}
+# Inviting the buyer into the seller's shop on the marketplace itself ("заходите в наш магазин на
+# Wildberries") is not advertising elsewhere.
+_OWN_SHOP_INVITATIONS = frozenset({("заходите", "в", "наш", "магазин"), ("добавьте", "наш", "магазин")})
 
 
 def detect_spam(a: Analysis) -> list[Finding]:
     inside = bool(a.phrases("platform_payment"))  # "подписывайтесь на наш магазин на площадке" is fine
     spans = [a.span(*h) for h in a.phrases("spam") if not a.negated(h[0], before=2)
-             and not (inside and a.words[h[0]] in _SUBSCRIBE)]
+             and not (inside and a.words[h[0]] in _SUBSCRIBE)
+             and not (tuple(a.words[h[0]:h[1]]) in _OWN_SHOP_INVITATIONS and _on_the_marketplace(a, h[1], 3))]
     spans += [a.char_span(m.start(), m.end()) for m in _STAR_REQUEST.finditer(a.text)]
     if a.role is SenderRole.SELLER and "только сегодня" in a.text and "скидк" in a.text and not a.stem_hits("third_party"):
         spans += [a.char_span(a.text.index("только сегодня"), a.text.index("только сегодня") + len("только сегодня"))]

@@ -189,13 +189,17 @@ def test_what_is_kept_of_a_stored_messages_text_depends_on_its_action(action, ke
     assert command.verdict.categories == [Category.INSULT]
 
 
-def test_soliciting_the_buyers_contact_is_fined_like_contact_exchange_with_its_own_reason():
-    r = recording(verdict(Action.BLOCK, Category.OFF_PLATFORM_LURE))
+def test_a_lure_alone_is_not_fined_and_soliciting_a_contact_is_fined_as_contact_exchange():
+    # a lure without a contact (buy directly, call us, our site): blocked, a strike, no fine
+    assert recording(verdict(Action.BLOCK, Category.OFF_PLATFORM_LURE)).penalties == ()
+    # soliciting the buyer's contact is found as CONTACT_EXCHANGE beside the lure: one fine, contact exchange's reason
+    r = recording(verdict(Action.BLOCK, Category.OFF_PLATFORM_LURE, Category.CONTACT_EXCHANGE))
     assert [(p.penalty_id, p.category, p.fine, p.reason) for p in r.penalties] == [
-        ("m1:OFF_PLATFORM_LURE", Category.OFF_PLATFORM_LURE, Fine(2_500_000, "RUB"), DEFAULT.reasons[Category.OFF_PLATFORM_LURE])]
-    assert r.penalties[0].reason.startswith("Нельзя предлагать")
-    # a buyer's lure is blocked but not fined (the policy fines sellers only)
-    assert recording(verdict(Action.BLOCK, Category.OFF_PLATFORM_LURE), sender=Sender("b-1", SenderRole.BUYER)).penalties == ()
+        ("m1:CONTACT_EXCHANGE", Category.CONTACT_EXCHANGE, Fine(2_500_000, "RUB"), DEFAULT.reasons[Category.CONTACT_EXCHANGE])]
+    assert r.penalties[0].reason.startswith("Обмен контактами запрещён")
+    # a buyer is blocked but not fined (the policy fines sellers only)
+    assert recording(verdict(Action.BLOCK, Category.OFF_PLATFORM_LURE, Category.CONTACT_EXCHANGE),
+                     sender=Sender("b-1", SenderRole.BUYER)).penalties == ()
 
 
 def test_a_message_with_several_fined_categories_is_fined_once_with_the_largest_fine():
@@ -209,8 +213,10 @@ def test_a_message_with_several_fined_categories_is_fined_once_with_the_largest_
         assert [(p.penalty_id, p.fine.amount_minor, p.reason) for p in r.penalties] == [
             ("m1:THREAT", 3_000_000, DEFAULT.reasons[Category.THREAT])], "the largest, whatever the order found"
     # equal fines: the category first in the policy's order, so the id is stable
+    both = dataclasses.replace(DEFAULT, fines={**DEFAULT.fines, (Category.OFF_PLATFORM_LURE, SenderRole.SELLER): Fine(2_500_000, "RUB")})
     tie = verdict(Action.BLOCK, Category.OFF_PLATFORM_LURE, Category.CONTACT_EXCHANGE)
-    assert [p.penalty_id for p in recording(tie).penalties] == ["m1:CONTACT_EXCHANGE"]
+    r = record_violation(message_id="m1", thread_id="t1", sender=SELLER, text="", verdict=tie, policy=both, strikes_before=0, at=AT)
+    assert [p.penalty_id for p in r.penalties] == ["m1:CONTACT_EXCHANGE"]
 
 
 def test_a_penalty_reason_is_never_empty_even_for_a_policy_without_one():

@@ -21,6 +21,7 @@ def check(text: str, role: str = "seller"):
     ("Позвоните мне: +7 912 345-67-89", Category.CONTACT_EXCHANGE),
     ("пишите на ivan собака mail точка ru", Category.CONTACT_EXCHANGE),
     ("Напишите мне в WhatsApp, так быстрее", Category.OFF_PLATFORM_LURE),
+    ("Могу продать напрямую без комиссии маркетплейса", Category.OFF_PLATFORM_LURE),
     ("мой тг: @ivan_shop", Category.CONTACT_EXCHANGE),
     ("Подробности на сайте shop-ivanov.ru", Category.CONTACT_EXCHANGE),
     ("Подтвердите оплату по ссылке bit.ly/abc", Category.PHISHING_LINK),
@@ -45,6 +46,45 @@ def test_seller_violations_are_blocked(text, category):
 ])
 def test_honest_marketplace_talk_is_allowed(text):
     assert check(text).action is Action.ALLOW
+
+
+# Honest seller messages the lure rules once misfired on (each was blocked and fined 25,000 RUB).
+HONEST_NUMBERS_AND_CHANNELS = [
+    "Здравствуйте! Напишите, пожалуйста, ваш номер стикера с коробки, проверим поставку",
+    "Мы отправим замену напрямую со склада завтра",
+    "Оставьте ваш номер чека",
+    "Напишите свой номер модели",
+    "Напишите ваш номер товара",
+    "Пришлите ваш номер штрихкода",
+    "Напишите ваш номер ШК",
+    "Оставьте ваш номер сборочного задания",
+    "Заходите в наш магазин на Wildberries",
+    "Можем созвониться через чат маркетплейса?",
+]
+
+
+@pytest.mark.parametrize("text", HONEST_NUMBERS_AND_CHANNELS)
+def test_a_number_of_something_else_and_the_marketplaces_own_channels_are_no_lure(text):
+    verdict = check(text)
+    assert (verdict.action, verdict.categories) == (Action.ALLOW, [])
+
+
+@pytest.mark.parametrize("text", ["Оставьте ваш номер", "Оставьте ваш номер, пожалуйста", "Напишите мне в WhatsApp",
+                                  "Дайте номер телефона", "Оставьте ваш номер телефона, я перезвоню"])
+def test_soliciting_the_other_sides_contact_is_contact_exchange_as_well_as_a_lure(text):
+    verdict = check(text)
+    rules = {f.category: f.rule for f in verdict.findings}
+    assert verdict.action is Action.BLOCK and rules[Category.CONTACT_EXCHANGE] == "contact.solicit"
+    assert Category.OFF_PLATFORM_LURE in rules
+    assert check(text, "buyer").action is Action.BLOCK, "a buyer's request is blocked too (lure), not masked"
+
+
+@pytest.mark.parametrize("text", ["Могу продать напрямую без комиссии маркетплейса", "Приезжайте к нам на склад, отдам дешевле",
+                                  "Давайте созвонимся", "Закажите на нашем сайте, там скидка", "Подпишитесь на наш телеграм-канал"])
+def test_a_lure_without_a_contact_is_a_lure_only(text):
+    verdict = check(text)
+    assert verdict.action is Action.BLOCK and Category.OFF_PLATFORM_LURE in verdict.categories
+    assert Category.CONTACT_EXCHANGE not in verdict.categories
 
 
 def test_buyer_contact_is_masked_not_blocked_and_spans_point_at_the_original():

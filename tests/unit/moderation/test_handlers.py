@@ -170,15 +170,34 @@ async def test_a_violation_is_recorded_once_fined_per_policy_and_announced():
 
 @pytest.mark.parametrize("text", ["Напишите мне в WhatsApp", "Оставьте ваш номер", "Скиньте свой телефон",
                                   "Оставьте ваши контакты, обсудим детали"])
-async def test_a_seller_soliciting_the_buyers_contact_is_blocked_and_fined_with_a_reason(text):
+async def test_a_seller_soliciting_the_buyers_contact_is_blocked_and_fined_as_contact_exchange(text):
     world = World()
     violation = await send(world, text)
     assert violation is not None and violation.verdict.action is Action.BLOCK
     [penalty] = world.penalties.items.values()
-    assert (penalty.penalty_id, penalty.fine, penalty.party) == ("m1:OFF_PLATFORM_LURE", Fine(2_500_000, "RUB"), Party.shop("shop-1"))
-    assert penalty.reason == DEFAULT.reasons[Category.OFF_PLATFORM_LURE] != ""
+    assert (penalty.penalty_id, penalty.fine, penalty.party) == ("m1:CONTACT_EXCHANGE", Fine(2_500_000, "RUB"), Party.shop("shop-1"))
+    assert penalty.reason == DEFAULT.reasons[Category.CONTACT_EXCHANGE] != ""
     [issued] = world.uow.events_of(PenaltyIssued)
     assert issued.penalty == penalty
+
+
+@pytest.mark.parametrize("text", ["Могу продать напрямую без комиссии маркетплейса", "Приезжайте к нам на склад, отдам дешевле",
+                                  "Давайте созвонимся"])
+async def test_a_lure_without_a_contact_is_blocked_and_a_strike_but_not_fined(text):
+    world = World()
+    violation = await send(world, text)
+    assert violation is not None and violation.verdict.action is Action.BLOCK
+    assert violation.verdict.categories == [Category.OFF_PLATFORM_LURE]
+    assert (list(world.penalties.items), world.uow.events_of(PenaltyIssued)) == ([], [])
+
+
+@pytest.mark.parametrize("text", ["Здравствуйте! Напишите, пожалуйста, ваш номер стикера с коробки, проверим поставку",
+                                  "Мы отправим замену напрямую со склада завтра", "Оставьте ваш номер сборочного задания",
+                                  "Заходите в наш магазин на Wildberries", "Можем созвониться через чат маркетплейса?"])
+async def test_honest_messages_the_lure_rules_misfired_on_leave_no_record_and_no_fine(text):
+    world = World()
+    assert await send(world, text) is None
+    assert (list(world.violations.items), list(world.penalties.items)) == ([], [])
 
 
 async def test_the_penalty_reason_comes_from_the_policy_when_the_chats_event_reports_none():

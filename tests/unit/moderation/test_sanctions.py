@@ -203,12 +203,12 @@ def test_a_policy_with_a_bad_suspension_or_appeal_setting_is_refused():
 
 async def test_the_offender_appeals_a_fine_and_it_waits_in_the_review_queue():
     world = World()
-    await strike(world, "m0", category=Category.OFF_PLATFORM_LURE)
+    await strike(world, "m0", category=Category.CONTACT_EXCHANGE)
     world.clock.advance(dt.timedelta(days=2))
-    filed = await world.handlers.appeal_decision(appeal(penalty_id="m0:OFF_PLATFORM_LURE", message_id=""))
+    filed = await world.handlers.appeal_decision(appeal(penalty_id="m0:CONTACT_EXCHANGE", message_id=""))
     assert (filed.review_id, filed.kind, filed.status, filed.message_id, filed.appellant, filed.appealed_by) == (
         "m0:appeal", ReviewKind.APPEAL, ReviewStatus.PENDING, "m0", SHOP, "s-1")
-    assert (filed.appeal_reason, filed.penalty_ids, filed.text) == ("Это был номер заказа", ("m0:OFF_PLATFORM_LURE",), "")
+    assert (filed.appeal_reason, filed.penalty_ids, filed.text) == ("Это был номер заказа", ("m0:CONTACT_EXCHANGE",), "")
     assert world.violations.items["m0"].appeal_id == "m0:appeal"
     appeals, _ = await world.handlers.list_review_queue(ListReviewQueue(MODERATOR, kind=ReviewKind.APPEAL))
     held, _ = await world.handlers.list_review_queue(ListReviewQueue(MODERATOR, kind=ReviewKind.HELD_MESSAGE))
@@ -308,7 +308,7 @@ async def test_decisions_of_the_wrong_kind_or_without_a_comment_are_invalid():
 
 async def test_a_reversed_appeal_withdraws_the_strike_and_fine_restores_the_standing_and_is_announced():
     world = World()
-    await strike(world, "m0", category=Category.OFF_PLATFORM_LURE)
+    await strike(world, "m0", category=Category.CONTACT_EXCHANGE)
     assert (await standing(world)).standing is Standing.WARNING
     await world.handlers.appeal_decision(appeal())
     world.clock.advance(dt.timedelta(hours=3))
@@ -322,11 +322,11 @@ async def test_a_reversed_appeal_withdraws_the_strike_and_fine_restores_the_stan
     withdrawn, change, resolved = events
     assert isinstance(withdrawn, PenaltyWithdrawn) and isinstance(change, StandingChanged) and isinstance(resolved, AppealResolved)
     assert (withdrawn.penalty.penalty_id, withdrawn.appeal_id, withdrawn.review_id, withdrawn.offender) == (
-        "m0:OFF_PLATFORM_LURE", "m0:appeal", "", SHOP)
+        "m0:CONTACT_EXCHANGE", "m0:appeal", "", SHOP)
     assert (change.previous, change.current) == (Standing.WARNING, Standing.GOOD)
     assert (resolved.appeal.review_id, resolved.reversed, resolved.penalty_ids, resolved.message_was_blocked) == (
-        "m0:appeal", True, ("m0:OFF_PLATFORM_LURE",), True)
-    assert world.violations.items["m0"].withdrawn_at == now and world.penalties.items["m0:OFF_PLATFORM_LURE"].withdrawn_at == now
+        "m0:appeal", True, ("m0:CONTACT_EXCHANGE",), True)
+    assert world.violations.items["m0"].withdrawn_at == now and world.penalties.items["m0:CONTACT_EXCHANGE"].withdrawn_at == now
     shown = await standing(world)
     assert (shown.standing, shown.strikes_total, shown.penalties) == (Standing.GOOD, 0, ())
     # decided once: the same decision again changes nothing, the other one is refused
