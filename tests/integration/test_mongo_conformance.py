@@ -335,3 +335,20 @@ async def test_set_on_insert_upsert_keeps_the_first_document_inside_transactions
     await remember("first")
     await remember("second")
     assert [x async for x in d.refused_fines.find({})] == [{"_id": "m1:X", "why": "first"}]
+
+
+async def test_conditional_inc_of_two_counters_needs_both_within_their_limits(db):
+    """Returns' order-line limits in one update: `{refunded_minor: {$not: {$gt: ...}},
+    shipping_reimbursed_minor: {$not: {$gt: ...}}}` + `$inc` of both; either limit refuses the
+    whole update, a document without the fields matches."""
+    _, d = db
+    await d.purchases.insert_one({"_id": "p"})
+
+    def settle(refund: int, shipping: int):
+        return d.purchases.update_one(
+            {"_id": "p", "refunded_minor": {"$not": {"$gt": 100 - refund}}, "shipping_reimbursed_minor": {"$not": {"$gt": 50 - shipping}}},
+            {"$inc": {"refunded_minor": refund, "shipping_reimbursed_minor": shipping}})
+
+    assert [(await settle(30, 20)).matched_count for _ in range(3)] == [1, 1, 0]  # the shipping binds first
+    assert (await settle(40, 10)).matched_count == 1 and (await settle(1, 0)).matched_count == 0  # then the refund
+    assert await d.purchases.find_one({"_id": "p"}) == {"_id": "p", "refunded_minor": 100, "shipping_reimbursed_minor": 50}

@@ -34,6 +34,7 @@ from services.returns.domain.model import (
     Approve,
     ClaimStatus,
     CompensationForm,
+    HandoverMethod,
     Offer,
     PurchaseAlreadyRecorded,
     RefundState,
@@ -196,7 +197,8 @@ async def test_concurrent_refunds_of_one_order_line_never_pass_its_price(world):
 
     async def refund() -> bool:
         async def work(session):
-            return await repositories(db, session).purchases.add_refunded(purchase.purchase_id, Money(30_000, "RUB"), purchase.paid)
+            return await repositories(db, session).purchases.add_settled(purchase.purchase_id, Money(30_000, "RUB"), None,
+                                                                        purchase.paid, Money(100_000, "RUB"))
         return await mongo.in_transaction(db.client, work)
 
     results = await asyncio.gather(*(refund() for _ in range(10)))
@@ -204,6 +206,46 @@ async def test_concurrent_refunds_of_one_order_line_never_pass_its_price(world):
     assert (await db.purchases.find_one({"_id": purchase.purchase_id}))["refunded_minor"] == 90_000
     stored = await h.get_purchase(c.GetPurchase(SERVICE, purchase.purchase_id))
     assert stored.refundable == Money(10_000, "RUB")
+
+
+async def test_concurrent_settlements_of_one_order_line_never_pass_its_shipping_limit(world):
+    """The per-line shipping limit is the same conditional update as the refund limit: of ten
+    concurrent settlements of 300.00 RUB refund + 200.00 RUB shipping on a 1,000.00 RUB line
+    whose shipping is capped at 500.00 RUB, the shipping binds: exactly two land, and a refund
+    alone still fits. End to end: five REPLACEMENT claims reimburse the line's shipping once."""
+    h, db, clock = world
+    purchase, _ = await h.record_purchase(c.RecordPurchase(SERVICE, "ship", "o-ship", "sku", "", "b1", "s1", PRICE, 2,
+                                                           clock.now() - dt.timedelta(days=30)))
+    await db.purchases.update_one({"_id": purchase.purchase_id}, {"$unset": {"shipping_reimbursed_minor": ""}})  # stored before the field
+    cap = Money(50_000, "RUB")
+
+    async def settle(refund: Money | None, shipping: Money | None) -> bool:
+        async def work(session):
+            return await repositories(db, session).purchases.add_settled(purchase.purchase_id, refund, shipping, purchase.paid, cap)
+        return await mongo.in_transaction(db.client, work)
+
+    results = await asyncio.gather(*(settle(Money(30_000, "RUB"), Money(20_000, "RUB")) for _ in range(10)))
+    assert results.count(True) == 2
+    stored = await db.purchases.find_one({"_id": purchase.purchase_id})
+    assert (stored["refunded_minor"], stored["shipping_reimbursed_minor"]) == (60_000, 40_000)
+    assert await settle(Money(30_000, "RUB"), None) and not await settle(None, Money(10_001, "RUB"))
+
+    line, _ = await h.record_purchase(c.RecordPurchase(SERVICE, "ship2", "o-ship2", "sku", "", "b1", "s1", PRICE, 2,
+                                                       clock.now() - dt.timedelta(days=30)))
+    shipped = []
+    for n in range(5):
+        claim, _ = await h.open_claim(c.OpenClaim(BUYER, f"cr{n}", line.purchase_id, "Сломался", CompensationForm.REPLACEMENT))
+        offer = Offer(CompensationForm.REPLACEMENT, None, Money(100_000, "RUB"), HandoverMethod.DIRECT_TO_SELLER)
+        try:
+            await h.decide_claim(c.DecideClaim(SELLER, f"dr{n}", claim.claim_id, Approve(ApprovalMode.TAKE_BACK, offer)))
+        except FailedPrecondition as refused:
+            assert refused.reason == "SHIPPING_LIMIT_EXCEEDED" and refused.metadata["remaining_shipping_minor"] == "0"
+            await h.cancel_claim(c.CancelClaim(BUYER, f"cc{n}", claim.claim_id, ""))
+            continue
+        await h.hand_over_item(c.HandOverItem(BUYER, f"hr{n}", claim.claim_id, HandoverMethod.DIRECT_TO_SELLER))
+        settled = await h.confirm_receipt(c.ConfirmReceipt(SELLER, f"kr{n}", claim.claim_id, True))
+        shipped.append(settled.shipping_reimbursed.amount_minor)
+    assert shipped == [100_000], "the default maximum per line is the maximum per claim: 1,000.00 RUB once"
 
 
 async def test_a_held_refund_is_stored_with_its_shop_and_paid_by_the_scan_when_the_balance_allows(world):

@@ -91,7 +91,7 @@ def purchase_to_doc(p: Purchase) -> Doc:
     doc = {"_id": p.purchase_id, "order_id": p.order_id, "item_id": p.item_id, "item_name": p.item_name,
            "buyer_id": p.buyer_id, "shop_id": p.shop_id, "price": money_doc(p.price), "quantity": p.quantity,
            "paid_at": p.paid_at, "delivered_at": p.delivered_at, "fingerprint": dict(p.fingerprint),
-           "refunded_minor": p.refunded_minor}
+           "refunded_minor": p.refunded_minor, "shipping_reimbursed_minor": p.shipping_reimbursed_minor}
     if p.request_key:
         doc["request_key"] = p.request_key  # absent rather than "": the unique index is sparse
     return doc
@@ -100,7 +100,7 @@ def purchase_to_doc(p: Purchase) -> Doc:
 def purchase_from(d: Doc) -> Purchase:
     return Purchase(d["_id"], d["order_id"], d["item_id"], d.get("item_name", ""), d["buyer_id"], d["shop_id"],
                     _money(d["price"]), d["quantity"], d["paid_at"], d.get("delivered_at"), d.get("request_key", ""),
-                    tuple(d.get("fingerprint", {}).items()), int(d.get("refunded_minor", 0)))
+                    tuple(d.get("fingerprint", {}).items()), int(d.get("refunded_minor", 0)), int(d.get("shipping_reimbursed_minor", 0)))
 
 
 def _offer_doc(offer: Offer | None) -> Doc | None:
@@ -201,12 +201,18 @@ class MongoPurchases:
         docs, next_token = await mongo.fetch_page(self._c, {}, ID_ORDER, size, token, session=self._s)
         return [purchase_from(d) for d in docs], next_token
 
-    async def add_refunded(self, purchase_id: str, amount: Money, limit: Money) -> bool:
-        # `$not $gt` also matches purchases stored before the field existed (nothing refunded counted).
-        result = await self._c.update_one(
-            {"_id": purchase_id, "refunded_minor": {"$not": {"$gt": limit.amount_minor - amount.amount_minor}}},
-            {"$inc": {"refunded_minor": amount.amount_minor}}, session=self._s,
-        )
+    async def add_settled(self, purchase_id: str, refund: Money | None, shipping: Money | None, refund_limit: Money,
+                          shipping_limit: Money) -> bool:
+        # `$not $gt` also matches purchases stored before the fields existed (nothing counted yet).
+        query: Doc = {"_id": purchase_id}
+        inc: Doc = {}
+        for name, amount, limit in (("refunded_minor", refund, refund_limit), ("shipping_reimbursed_minor", shipping, shipping_limit)):
+            if amount is not None and amount.amount_minor:
+                query[name] = {"$not": {"$gt": limit.amount_minor - amount.amount_minor}}
+                inc[name] = amount.amount_minor
+        if not inc:
+            return True
+        result = await self._c.update_one(query, {"$inc": inc}, session=self._s)
         return result.matched_count == 1
 
 

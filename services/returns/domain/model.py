@@ -123,6 +123,9 @@ class Purchase:
     # currency): never more than `paid`, whatever the number of claims. Storage keeps it with
     # a conditional update in the settlement's transaction.
     refunded_minor: int = 0
+    # The return shipping its claims reimbursed, or hold to (minor units): never more than the
+    # policy's `max_shipping_per_order_line_minor`; kept the same way as `refunded_minor`.
+    shipping_reimbursed_minor: int = 0
 
     @property
     def paid(self) -> Money:
@@ -133,6 +136,11 @@ class Purchase:
     def refundable(self) -> Money:
         """What is left to refund on the order line."""
         return Money(max(0, self.paid.amount_minor - self.refunded_minor), self.price.currency_code)
+
+    def shipping_left(self, policy: ReturnsPolicy) -> Money:
+        """What is left of the return shipping the policy reimburses on one order line."""
+        cap = policy.max_shipping_per_order_line_minor
+        return Money(max(0, cap - self.shipping_reimbursed_minor), self.price.currency_code)
 
     def sale(self) -> Posting:
         """The sale credits the shop with the price of everything bought."""
@@ -183,6 +191,22 @@ class RefundLimitExceeded(FailedPrecondition):
             reason="REFUND_LIMIT_EXCEEDED",
             metadata={"purchase_id": purchase.purchase_id, "remaining_minor": str(remaining.amount_minor),
                       "currency_code": remaining.currency_code, "paid_minor": str(purchase.paid.amount_minor)},
+        )
+
+
+class ShippingLimitExceeded(FailedPrecondition):
+    """Return shipping above what is left of the policy's reimbursement per order line (its
+    earlier claims reimbursed the rest): FAILED_PRECONDITION with what is left in the metadata."""
+
+    def __init__(self, purchase: Purchase, policy: ReturnsPolicy, asked: Money):
+        remaining = purchase.shipping_left(policy)
+        super().__init__(
+            f"order line {purchase.purchase_id} may have at most {money_text(policy.shipping_per_order_line)} of return shipping "
+            f"reimbursed over all its claims and has {money_text(remaining)} left: {money_text(asked)} would exceed it",
+            reason="SHIPPING_LIMIT_EXCEEDED",
+            metadata={"purchase_id": purchase.purchase_id, "remaining_shipping_minor": str(remaining.amount_minor),
+                      "currency_code": remaining.currency_code,
+                      "max_shipping_per_order_line_minor": str(policy.max_shipping_per_order_line_minor)},
         )
 
 
@@ -555,12 +579,14 @@ def _check_refund(v: Validator, claim: Claim, offer: Offer) -> None:
         v.add(field, f"a full refund is the price paid: {claim.max_refund.amount_minor} minor units")
 
 
-def _require_within_line(offer: Offer, line: Purchase) -> None:
-    """A refund offer within the claim's price but above what is left to refund on its order
-    line (earlier claims refunded the rest): FAILED_PRECONDITION REFUND_LIMIT_EXCEEDED with the
-    remaining refundable amount in the error's details."""
+def _require_within_line(offer: Offer, line: Purchase, policy: ReturnsPolicy) -> None:
+    """An offer within the claim's own bounds but above what is left on its order line (earlier
+    claims took the rest): FAILED_PRECONDITION with what is left in the error's details,
+    REFUND_LIMIT_EXCEEDED for the refund, SHIPPING_LIMIT_EXCEEDED for the return shipping."""
     if offer.form in REFUND_FORMS and offer.refund is not None and offer.refund.amount_minor > line.refundable.amount_minor:
         raise RefundLimitExceeded(line, offer.refund)
+    if offer.shipping is not None and offer.shipping.amount_minor > line.shipping_left(policy).amount_minor:
+        raise ShippingLimitExceeded(line, policy, offer.shipping)
 
 
 def _check_shipping(v: Validator, claim: Claim, offer: Offer, returned_by: HandoverMethod | None, policy: ReturnsPolicy) -> None:
@@ -636,7 +662,7 @@ def approve(
         _check_offer(v, claim, mode, offer, policy)
     v.raise_if_any()
     assert offer is not None
-    _require_within_line(offer, line)
+    _require_within_line(offer, line, policy)
     approved: dict[str, Any] = {"approval_mode": mode, "offer": offer, "rejection_reason": None, "rejection_comment": ""}
     # The buyer already asked for exactly this: nothing left to agree on.
     if offer.form is claim.requested_form and offer.form is not CompensationForm.PARTIAL_REFUND:

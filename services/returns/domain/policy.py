@@ -28,6 +28,9 @@ class ReturnsPolicy:
     # ... nor above what the return costs by the way the item comes back (minor units per
     # hand-over method, WITHOUT_RETURN when nothing comes back).
     shipping_tariff_minor: tuple[tuple[str, int], ...] = DEFAULT_SHIPPING_TARIFFS
+    # ... and all the claims of one order line together never above this (by default the
+    # maximum per claim: a line's returns are reimbursed at most once over).
+    max_shipping_per_order_line_minor: int = 100_000
     # How far below zero refunds may take a shop's balance (its debt, netted from its next
     # sales); a refund that would go further is held until the balance allows it.
     max_overdraft_minor: int = 5_000_000
@@ -46,6 +49,10 @@ class ReturnsPolicy:
                 values[name] = _count(values[name], name)
             if "max_shipping_reimbursement_minor" in data:
                 values["max_shipping_reimbursement_minor"] = _count(data["max_shipping_reimbursement_minor"], "max_shipping_reimbursement_minor")
+            values["max_shipping_per_order_line_minor"] = _count(
+                data.get("max_shipping_per_order_line_minor",
+                         values.get("max_shipping_reimbursement_minor", cls.max_shipping_reimbursement_minor)),
+                "max_shipping_per_order_line_minor")
             if "max_overdraft_minor" in data:
                 values["max_overdraft_minor"] = _count(data["max_overdraft_minor"], "max_overdraft_minor")
             if "purchase_recorders" in data:
@@ -66,6 +73,11 @@ class ReturnsPolicy:
     @property
     def overdraft_limit(self) -> Money:
         return Money(self.max_overdraft_minor, self.currency_code)
+
+    @property
+    def shipping_per_order_line(self) -> Money:
+        """The most return shipping all the claims of one order line reimburse together."""
+        return Money(self.max_shipping_per_order_line_minor, self.currency_code)
 
     def shipping_cap_minor(self, handover: str | None) -> int:
         """The most a claim may reimburse for return shipping when the item comes back by

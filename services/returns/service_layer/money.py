@@ -1,5 +1,5 @@
 """Storing the money the domain decided, inside the caller's transaction: postings onto the
-balances and the ledger, the per-order-line refund limit, held refunds. Orchestration only:
+balances and the ledger, the per-order-line refund and shipping limits, held refunds. Orchestration only:
 every rule (which balance may go how low, what a line may refund) is the domain's; storage
 enforces it with conditional updates, never by reading and then writing."""
 from __future__ import annotations
@@ -65,25 +65,31 @@ async def load_purchase(repos: ReturnsRepositories, purchase_id: str) -> Purchas
     return purchase
 
 
-async def reserve_refund(tx: Tx, purchase_id: str, refund: Money | None) -> None:
-    """Counts a settled refund against its order line, in the settlement's transaction: one
-    conditional update that succeeds only while the line's refunds stay within what was paid
-    for it (however many claims and concurrent settlements), else REFUND_LIMIT_EXCEEDED with
-    what is left."""
-    if refund is None:
+async def reserve_on_line(tx: Tx, purchase_id: str, refund: Money | None, shipping: Money | None, policy: ReturnsPolicy) -> None:
+    """Counts a settlement's refund and return shipping against its order line, in the
+    settlement's transaction: one conditional update that succeeds only while the line's
+    refunds stay within what was paid for it and its shipping within the policy's maximum per
+    line (however many claims and concurrent settlements), else REFUND_LIMIT_EXCEEDED or
+    SHIPPING_LIMIT_EXCEEDED with what is left."""
+    if refund is None and shipping is None:
         return
     purchase = await load_purchase(tx.repos, purchase_id)  # for its price and quantity, which never change
-    if not await tx.repos.purchases.add_refunded(purchase_id, refund, purchase.paid):
-        raise model.RefundLimitExceeded(await load_purchase(tx.repos, purchase_id), refund)
+    if await tx.repos.purchases.add_settled(purchase_id, refund, shipping, purchase.paid, policy.shipping_per_order_line):
+        return
+    line = await load_purchase(tx.repos, purchase_id)  # as it is in this transaction: which limit refused
+    if refund is not None and refund.amount_minor > line.refundable.amount_minor:
+        raise model.RefundLimitExceeded(line, refund)
+    assert shipping is not None
+    raise model.ShippingLimitExceeded(line, policy, shipping)
 
 
 async def settle(tx: Tx, transition: Transition, at: dt.datetime, policy: ReturnsPolicy) -> tuple[Transition, Posted]:
-    """The money of a move that settles a claim: counted against the order line's limit, then
+    """The money of a move that settles a claim: counted against the order line's limits, then
     paid from the shop's balance within its overdraft, or held (PENDING_FUNDS) when the
     balance does not allow it or older refunds of the shop wait."""
     if transition.posting is None:
         return transition, Posted()
-    await reserve_refund(tx, transition.claim.purchase_id, transition.claim.refunded)
+    await reserve_on_line(tx, transition.claim.purchase_id, transition.claim.refunded, transition.claim.shipping_reimbursed, policy)
     posted = await post(tx, transition.posting, at, floor=policy.overdraft_floor())
     transition = model.paid_or_held(transition, posted is not None, at)
     if posted is None:

@@ -38,9 +38,11 @@ class PurchaseRepository(Protocol):
     async def scan(self, size: int, token: str) -> tuple[list[Purchase], str]:
         """Every purchase, in ID_ORDER after the token."""
 
-    async def add_refunded(self, purchase_id: str, amount: Money, limit: Money) -> bool:
-        """Adds `amount` to the purchase's refunded total in one conditional update, only if
-        the total stays at most `limit`; False (nothing changed) otherwise."""
+    async def add_settled(self, purchase_id: str, refund: Money | None, shipping: Money | None, refund_limit: Money,
+                          shipping_limit: Money) -> bool:
+        """Adds a settlement's refund to the purchase's refunded total and its shipping to the
+        shipping reimbursed, in one conditional update, only if each total stays at most its
+        limit; False (nothing changed) otherwise. Nothing to add: True."""
 
 
 class ClaimRepository(Protocol):

@@ -33,11 +33,18 @@ class FakePurchases:
     async def scan(self, size: int, token: str) -> tuple[list[Purchase], str]:
         return page_in_memory(list(self.items.values()), ID_ORDER, size, token, values=lambda p: (p.purchase_id,))
 
-    async def add_refunded(self, purchase_id: str, amount: Money, limit: Money) -> bool:
+    async def add_settled(self, purchase_id: str, refund: Money | None, shipping: Money | None, refund_limit: Money,
+                          shipping_limit: Money) -> bool:
         stored = self.items.get(purchase_id)
-        if stored is None or stored.refunded_minor > limit.amount_minor - amount.amount_minor:
+        refund_minor = refund.amount_minor if refund else 0
+        shipping_minor = shipping.amount_minor if shipping else 0
+        if not refund_minor and not shipping_minor:
+            return True
+        if stored is None or (refund_minor and stored.refunded_minor > refund_limit.amount_minor - refund_minor) or (
+                shipping_minor and stored.shipping_reimbursed_minor > shipping_limit.amount_minor - shipping_minor):
             return False
-        self.items[purchase_id] = replace(stored, refunded_minor=stored.refunded_minor + amount.amount_minor)
+        self.items[purchase_id] = replace(stored, refunded_minor=stored.refunded_minor + refund_minor,
+                                          shipping_reimbursed_minor=stored.shipping_reimbursed_minor + shipping_minor)
         return True
 
 

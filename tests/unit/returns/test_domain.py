@@ -456,6 +456,12 @@ def test_the_policy_caps_shipping_by_tariff_and_maximum_and_refuses_bad_tariffs(
                                       "shipping_tariff_minor": {"PICKUP_POINT": 30_000, "DIRECT_TO_SELLER": 90_000}})
     assert [policy.shipping_cap_minor(h) for h in ("PICKUP_POINT", "DIRECT_TO_SELLER", None)] == [30_000, 70_000, 0]
     assert ReturnsPolicy.from_dict(base).shipping_cap_minor("PICKUP_POINT") == 50_000  # defaults
+    # The maximum per order line: as set, else the maximum per claim.
+    assert policy.max_shipping_per_order_line_minor == 70_000
+    assert ReturnsPolicy.from_dict(base).max_shipping_per_order_line_minor == 100_000
+    assert ReturnsPolicy.from_dict({**base, "max_shipping_per_order_line_minor": 250_000}).shipping_per_order_line == Money(250_000, "RUB")
+    with pytest.raises(ValueError, match="max_shipping_per_order_line_minor"):
+        ReturnsPolicy.from_dict({**base, "max_shipping_per_order_line_minor": -1})
     assert ReturnsPolicy.from_dict(base).purchase_recorders == ("orders",)
     assert ReturnsPolicy.from_dict({**base, "purchase_recorders": ["orders", " orders-eu "]}).purchase_recorders == ("orders", "orders-eu")
     for bad in ({"shipping_tariff_minor": {"COURIER": 1}}, {"shipping_tariff_minor": {"PICKUP_POINT": -1}},

@@ -511,12 +511,66 @@ async def test_a_settlement_that_would_pass_the_limit_is_refused_in_its_transact
     await w.h.hand_over_item(c.HandOverItem(BUYER, "h", claim_id, HandoverMethod.DIRECT_TO_SELLER))
     purchases = w.repos.purchases
     purchase_id = (await w.h.get_claim(c.GetClaim(BUYER, claim_id))).purchase_id
-    assert await purchases.add_refunded(purchase_id, Money(40_000, "RUB"), PRICE)  # another settlement got in first
+    # another settlement got in first
+    assert await purchases.add_settled(purchase_id, Money(40_000, "RUB"), None, PRICE, POLICY.shipping_per_order_line)
     before, published = await w.h.get_claim(c.GetClaim(BUYER, claim_id)), len(w.uow.published)
     with pytest.raises(FailedPrecondition) as err:
         await w.h.confirm_receipt(c.ConfirmReceipt(SELLER, "c", claim_id, True))
     assert err.value.reason == "REFUND_LIMIT_EXCEEDED" and err.value.metadata["remaining_minor"] == "60000"
     assert await w.h.get_claim(c.GetClaim(BUYER, claim_id)) == before and len(w.uow.published) == published
+    assert w.balances.of(REFUNDS) == 0
+
+
+async def replacement_with_shipping(w: World, purchase_id: str, shipping: int, n: str):
+    """A REPLACEMENT the item of which comes back to the seller, reimbursing `shipping`: settled."""
+    claim, _ = await w.h.open_claim(c.OpenClaim(BUYER, f"open-r{n}", purchase_id, "Не греет", CompensationForm.REPLACEMENT))
+    offer = Offer(CompensationForm.REPLACEMENT, None, Money(shipping, "RUB"), HandoverMethod.DIRECT_TO_SELLER)
+    await w.decide(claim.claim_id, Approve(ApprovalMode.TAKE_BACK, offer))
+    await w.h.hand_over_item(c.HandOverItem(BUYER, f"hand-r{n}", claim.claim_id, HandoverMethod.DIRECT_TO_SELLER))
+    return await w.h.confirm_receipt(c.ConfirmReceipt(SELLER, f"conf-r{n}", claim.claim_id, True))
+
+
+async def test_return_shipping_is_bounded_per_order_line_across_its_claims(w: World):
+    """The review's finding: five REPLACEMENT claims on one 2,000 RUB order line each reimbursed
+    1,000 RUB of shipping (5,000 RUB). All the claims of a line together reimburse at most the
+    policy's maximum per line (by default the maximum per claim)."""
+    purchase_id = await w.purchase(quantity=2)
+    first = await replacement_with_shipping(w, purchase_id, 100_000, "1")
+    assert first.status is ClaimStatus.SETTLED and first.shipping_reimbursed == Money(100_000, "RUB")
+    second, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-r2", purchase_id, "Снова", CompensationForm.REPLACEMENT))
+    offer = Offer(CompensationForm.REPLACEMENT, None, Money(100_000, "RUB"), HandoverMethod.DIRECT_TO_SELLER)
+    with pytest.raises(FailedPrecondition) as err:
+        await w.decide(second.claim_id, Approve(ApprovalMode.TAKE_BACK, offer))
+    assert err.value.reason == "SHIPPING_LIMIT_EXCEEDED"
+    assert {k: err.value.metadata[k] for k in ("purchase_id", "remaining_shipping_minor", "currency_code",
+                                               "max_shipping_per_order_line_minor")} == {
+        "purchase_id": purchase_id, "remaining_shipping_minor": "0", "currency_code": "RUB", "max_shipping_per_order_line_minor": "100000"}
+    await w.decide(second.claim_id, Approve(ApprovalMode.TAKE_BACK, replace(offer, shipping=None)))  # a replacement without shipping
+    assert w.balances.of(REFUNDS) == 100_000
+    assert w.repos.purchases.items[purchase_id].shipping_reimbursed_minor == 100_000  # type: ignore[attr-defined]
+    # A larger maximum per line leaves the rest to the next claims, each still within the maximum per claim.
+    w.policy.replace(replace(POLICY, max_shipping_per_order_line_minor=150_000))
+    other = await w.purchase(quantity=2)
+    await replacement_with_shipping(w, other, 100_000, "3")
+    third, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-r4", other, "Снова", CompensationForm.REPLACEMENT))
+    with pytest.raises(FailedPrecondition) as err:
+        await w.decide(third.claim_id, Approve(ApprovalMode.TAKE_BACK, offer))
+    assert err.value.metadata["remaining_shipping_minor"] == "50000" and "500.00 RUB left" in err.value.message
+
+
+async def test_a_settlement_that_would_pass_the_shipping_limit_is_refused_in_its_transaction(w: World):
+    purchase_id = await w.purchase(quantity=1)
+    claim, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-s", purchase_id, "Не греет", CompensationForm.REPLACEMENT))
+    offer = Offer(CompensationForm.REPLACEMENT, None, Money(80_000, "RUB"), HandoverMethod.DIRECT_TO_SELLER)
+    await w.decide(claim.claim_id, Approve(ApprovalMode.TAKE_BACK, offer))
+    await w.h.hand_over_item(c.HandOverItem(BUYER, "h", claim.claim_id, HandoverMethod.DIRECT_TO_SELLER))
+    # another settlement of the line got in first
+    assert await w.repos.purchases.add_settled(purchase_id, None, Money(30_000, "RUB"), PRICE, POLICY.shipping_per_order_line)
+    before, published = await w.h.get_claim(c.GetClaim(BUYER, claim.claim_id)), len(w.uow.published)
+    with pytest.raises(FailedPrecondition) as err:
+        await w.h.confirm_receipt(c.ConfirmReceipt(SELLER, "c", claim.claim_id, True))
+    assert err.value.reason == "SHIPPING_LIMIT_EXCEEDED" and err.value.metadata["remaining_shipping_minor"] == "70000"
+    assert await w.h.get_claim(c.GetClaim(BUYER, claim.claim_id)) == before and len(w.uow.published) == published
     assert w.balances.of(REFUNDS) == 0
 
 
