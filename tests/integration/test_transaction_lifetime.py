@@ -1,6 +1,7 @@
 """A process SIGKILLed inside a transaction stalls nothing but its own documents, and those only
 for the server's transaction lifetime; our own transactions are bounded instead of retrying for
-pymongo's 120 s. Against the embedded MongoDB as devstack starts it (devstack.mongo_server)."""
+pymongo's 120 s; a database that is away, killed or frozen is told as such (UNAVAILABLE), never as
+a conflict. Against the embedded MongoDB as devstack starts it (devstack.mongo_server)."""
 from __future__ import annotations
 
 import signal
@@ -10,9 +11,9 @@ import time
 
 import pytest
 
-from devstack.processes import start_mongo
+from devstack.processes import free_port, start_mongo
 from prilavok_platform import mongo
-from prilavok_platform.errors import Aborted
+from prilavok_platform.errors import Aborted, Unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -100,3 +101,40 @@ async def test_a_write_outside_transactions_waits_for_the_lifetime_not_for_a_min
     finally:
         await client.drop_database(unique)
         await client.close()
+
+
+def _two_writes(client, database: str, between=lambda: None):
+    async def work(session):
+        await client[database]["docs"].update_one({"_id": "x"}, {"$inc": {"n": 1}}, upsert=True, session=session)
+        between()
+        await client[database]["docs"].update_one({"_id": "y"}, {"$inc": {"n": 1}}, upsert=True, session=session)
+    return work
+
+
+async def test_a_database_nobody_listens_on_is_unavailable_not_a_conflict(unique):
+    client = mongo.create_client(f"mongodb://127.0.0.1:{free_port()}/?directConnection=true", "lifetime-test")
+    try:
+        with pytest.raises(Unavailable) as refused:
+            await mongo.in_transaction(client, _two_writes(client, unique), timeout_seconds=1.0)
+        assert refused.value.reason == "DATABASE_UNAVAILABLE"
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize(("signal_sent", "reason"), [(signal.SIGKILL, "DATABASE_UNAVAILABLE"), (signal.SIGSTOP, "DATABASE_TIMEOUT")])
+async def test_a_database_killed_or_frozen_inside_a_transaction_is_unavailable_not_a_conflict(tmp_path, unique, signal_sent, reason):
+    """The server dies (connections reset, then refused) or stops answering between two writes
+    of one transaction: the client is told to retry later, not that its change conflicted."""
+    server = start_mongo(":memory:", tmp_path / "logs", transaction_lifetime_seconds=LIFETIME)
+    client = mongo.create_client(server.address, "lifetime-test")
+    try:
+        await mongo.in_transaction(client, _two_writes(client, unique))  # healthy: it commits
+        with pytest.raises(Unavailable) as refused:
+            await mongo.in_transaction(client, _two_writes(client, unique, lambda: server.process.send_signal(signal_sent)),
+                                       timeout_seconds=1.5)
+        assert refused.value.reason == reason
+    finally:
+        if signal_sent == signal.SIGSTOP:
+            server.process.send_signal(signal.SIGCONT)
+        await client.close()
+        server.stop()
