@@ -442,7 +442,23 @@ _NOT_GENITIVES = frozenset({"пожалуйста", "я", "мы", "вы", "и", 
                             "ага", "ли", "бы", "же", "уж", "здесь", "тут", "там", "срочно", "скорее", "быстрее"})
 _GENITIVE_ENDINGS = ("а", "я", "ы", "и", "ого", "его", "ой", "ей", "ых", "их", "ов", "ев")
 _CONTACT_NOUNS = frozenset({"телефон", "номер", "контакт", "контакты", "почту", "email", "мейл", "емейл", "ник", "тг", "телеграм",
-                            "whatsapp", "ватсап", "вотсап", "вайбер", "инст", "инстаграм", "аккаунт", "страницу"})
+                            "whatsapp", "ватсап", "вотсап", "вайбер", "инст", "инстаграм", "аккаунт", "страницу", "телефончик",
+                            "мобильный", "сотовый", "контактный", "контактные", "электронную", "электронку", "имейл", "e"})
+# Asking in the imperative for something the other side tells: "подскажите ваш номер телефона".
+_TELL_VERBS = frozenset({"подскажите", "подскажи", "назовите", "назови", "продиктуйте", "продиктуй", "скажите", "скажи",
+                         "сообщите", "сообщи", "напишите", "напиши", "скиньте", "скинь", "киньте", "кинь", "черкните", "черкни"})
+# Handing over: also said of a phone as a thing ("пришлите телефон на диагностику", "оставьте
+# телефон на зарядке"), so a bare phone must be asked for as a contact (see _contact_asked_at).
+_HAND_OVER_VERBS = frozenset({"оставьте", "оставь", "дайте", "дай", "пришлите", "пришли", "отправьте", "отправь", "укажите", "укажи"})
+# Between the verb and the contact asked for: "оставьте, пожалуйста, мне ваш телефон".
+_REQUEST_FILLERS = frozenset({"пожалуйста", "мне", "нам", "сюда", "еще", "ваш", "вашу", "ваши", "свой", "свою", "свои", "твой",
+                              "твою", "срочно", "плиз", "плз", "please"})
+_POSSESSIVES = frozenset({"ваш", "вашу", "ваши", "свой", "свою", "свои", "твой", "твою"})
+# What may follow a phone or a contact asked for: "скиньте телефон, перезвоню", "оставьте контакт, пожалуйста".
+_CONTACT_CONTEXT = ("перезвон", "позвон", "набер", "наберу", "свяж", "звон", "пожалуйста", "срочно", "плиз", "сюда", "мне", "нам")
+# Whose contact it is when it is not the other side's: "номер телефона курьера", "телефон поддержки".
+_THIRD_PARTY_GENITIVES = ("курьер", "поддержк", "служб", "пункт", "пвз", "склад", "банк", "горяч", "оператор", "маркетплейс",
+                          "площадк", "магазин", "доставк", "отделени", "сервис", "производител", "горячей")
 # Where a contact left stays on the platform: "оставьте свой номер в профиле (в заказе)".
 _ON_PLATFORM_PLACES = frozenset({"профиле", "заказе", "приложении", "кабинете", "карточке", "анкете"})
 # The marketplace's own channels: "через чат маркетплейса", "в нашем магазине на Wildberries".
@@ -489,6 +505,62 @@ def _on_the_marketplace(a: Analysis, j: int, width: int = 6) -> bool:
     return any(a.words[k - 1] in ("на", "в") and a.words[k] in own for k in range(max(j, 1), min(len(a.words), j + width)))
 
 
+def _contact_asked_at(a: Analysis, k: int, bare: bool | str) -> int:
+    """Whether the words at token k name a contact asked for, and where they end (0 if not): a
+    phone number ("номер телефона", "номер для связи"), a phone, a contact, an e-mail or
+    electronic mail. `bare` (no possessive): a phone or a contact counts only as asked for ("телефон
+    для связи", "скиньте телефон, перезвоню", or nothing after it); "question" (which phone?):
+    only "телефон для связи"."""
+    words = a.words
+    w, after = words[k], words[k + 1:k + 3]
+    if w == "номер":
+        whose = words[k + 2:k + 3]
+        if not (after[:1] and after[0] in _CONTACT_GENITIVES) or (whose and whose[0].startswith(_THIRD_PARTY_GENITIVES)):
+            return 0  # "номер заказа", "номер телефона поддержки"
+        return k + 2
+    if w in ("телефон", "телефончик", "контакт", "контакты", "мобильный", "сотовый"):
+        if after[:1] and after[0].startswith(_THIRD_PARTY_GENITIVES):
+            return 0  # "телефон поддержки", "контакты курьера"
+        if bare and w in ("телефон", "контакт", "контакты") and after[:2] != ["для", "связи"] and (
+                bare == "question" or (after and not after[0].startswith(_CONTACT_CONTEXT))):
+            return 0  # "пришлите телефон на диагностику", "телефон работает?", "какой у вас телефон?" (which model)
+        return k + 1
+    if w in ("контактный", "контактные") and after[:1] and after[0] in ("телефон", "номер", "данные"):
+        return k + 2
+    if w in ("email", "емейл", "имейл", "мейл", "электронку") or (w == "e" and after[:1] == ["mail"]):
+        return k + (2 if w == "e" else 1)
+    if w in ("электронную", "электронная") and after[:1] and after[0] in ("почту", "почта"):
+        return k + 2
+    return 0
+
+
+def _requests_for_a_contact(a: Analysis) -> list[Span]:
+    """Asking for the other side's contact without "ваш": "скиньте телефон", "назовите номер
+    телефона", "оставьте контакт для связи", "напишите вашу электронную почту"; and asking what
+    it is: "какой у вас номер телефона?", "какая у вас почта?". Not a number of something else
+    ("назовите номер заказа"), nor whose it is not ("номер телефона курьера"), nor where the
+    platform keeps it ("укажите телефон в профиле"), nor refused."""
+    words = a.words
+    spans = []
+    for i, w in enumerate(words):
+        question = w in ("какой", "какая", "какие", "какую")
+        if not (question or w in _TELL_VERBS or w in _HAND_OVER_VERBS) or a.negated(i, before=2):
+            continue
+        k = i + 1
+        while k < len(words) and k <= i + 4 and (words[k] in _REQUEST_FILLERS or (question and words[k] in ("у", "вас", "тебя"))):
+            k += 1
+        if k >= len(words):
+            continue
+        possessive = any(words[x] in _POSSESSIVES for x in range(i + 1, k))
+        end = _contact_asked_at(a, k, bare="question" if question else not possessive)
+        if question and not end and words[k] in ("почта", "почту") and words[k + 1:k + 2] != ["россии"]:
+            end = k + 1  # "какая у вас почта?", not "почта России"
+        if not end or any(words[x - 1] in ("в", "на") and words[x] in _ON_PLATFORM_PLACES for x in range(end, min(len(words), end + 3))):
+            continue
+        spans.append(a.span(i, end))
+    return spans
+
+
 def _asks_for_contact(a: Analysis) -> list[Span]:
     """Asking for the other side's contact: "напишите ваш телефон", "скиньте свой номер",
     "оставьте ваш номер". A request refused ("ваш номер нам не нужен") is none; nor is leaving
@@ -496,7 +568,7 @@ def _asks_for_contact(a: Analysis) -> list[Span]:
     ("ваш номер заказа", "ваш номер стикера с коробки"). A buyer's report is not read at all."""
     words = a.words
     asked = {k for k, _ in a.stem_hits("invite")} | {k for k, _ in a.stem_hits("pd_request")} | {
-        k for k, x in enumerate(words) if x in _LEAVE_CONTACT_VERBS}
+        k for k, x in enumerate(words) if x in _LEAVE_CONTACT_VERBS or x in _TELL_VERBS}
     spans = []
     for i, w in enumerate(words[:-1]):
         if w not in ("ваш", "вашу", "свой", "свою", "твой", "твою", "ваши", "свои") or words[i + 1] not in _CONTACT_NOUNS:
@@ -507,7 +579,7 @@ def _asks_for_contact(a: Analysis) -> list[Span]:
             continue
         if any(k in asked and not a.negated(k) for k in range(max(0, i - 3), i + 8)) and not a.negated(i, before=3):
             spans.append(a.span(i, i + 2))
-    return spans
+    return spans + _requests_for_a_contact(a)
 
 
 class _LureSpans:

@@ -79,6 +79,25 @@ def test_soliciting_the_other_sides_contact_is_contact_exchange_as_well_as_a_lur
     assert check(text, "buyer").action is Action.BLOCK, "a buyer's request is blocked too (lure), not masked"
 
 
+# Plain requests for the buyer's contact that went undetected (delivered as written, no fine).
+PLAIN_CONTACT_REQUESTS = ["Скиньте телефон", "Напишите телефон для связи", "Оставьте контакт для связи", "Какой у вас номер телефона?",
+                          "Назовите номер телефона", "Подскажите ваш номер телефона", "Оставьте ваш e-mail",
+                          "Напишите вашу электронную почту", "Скиньте телефон, перезвоню"]
+
+
+@pytest.mark.parametrize("text", PLAIN_CONTACT_REQUESTS)
+def test_a_plain_request_for_the_buyers_contact_is_contact_exchange(text):
+    verdict = check(text)
+    assert verdict.action is Action.BLOCK and {f.category: f.rule for f in verdict.findings}.get(Category.CONTACT_EXCHANGE) == "contact.solicit"
+
+
+@pytest.mark.parametrize("text", ["Пришлите телефон на диагностику", "Какой у вас телефон? Подберём чехол", "Назовите номер заказа",
+                                  "Подскажите номер телефона поддержки", "Напишите, телефон заряжается?",
+                                  "Укажите номер телефона в профиле", "Какая у вас почта России рядом?"])
+def test_a_phone_as_a_thing_or_someone_elses_number_is_not_a_request_for_a_contact(text):
+    assert check(text).action is Action.ALLOW
+
+
 @pytest.mark.parametrize("text", ["Могу продать напрямую без комиссии маркетплейса", "Приезжайте к нам на склад, отдам дешевле",
                                   "Давайте созвонимся", "Закажите на нашем сайте, там скидка", "Подпишитесь на наш телеграм-канал"])
 def test_a_lure_without_a_contact_is_a_lure_only(text):

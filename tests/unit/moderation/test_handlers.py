@@ -169,7 +169,8 @@ async def test_a_violation_is_recorded_once_fined_per_policy_and_announced():
 
 
 @pytest.mark.parametrize("text", ["Напишите мне в WhatsApp", "Оставьте ваш номер", "Скиньте свой телефон",
-                                  "Оставьте ваши контакты, обсудим детали"])
+                                  "Оставьте ваши контакты, обсудим детали", "Скиньте телефон", "Какой у вас номер телефона?",
+                                  "Подскажите ваш номер телефона", "Оставьте ваш e-mail", "Напишите вашу электронную почту"])
 async def test_a_seller_soliciting_the_buyers_contact_is_blocked_and_fined_as_contact_exchange(text):
     world = World()
     violation = await send(world, text)
