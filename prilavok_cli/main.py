@@ -244,6 +244,10 @@ def cmd_notifications(ctx: Ctx):
     ctx.emit(reply, human)
 
 
+# Response metadata of a returns call answered by replaying the first result under its request id.
+REPLAYED_HEADER = "prilavok-idempotent-replayed"
+
+
 def cmd_record_purchase(ctx: Ctx):
     a = ctx.args
     purchase = returns_pb2.Purchase(
@@ -252,10 +256,16 @@ def cmd_record_purchase(ctx: Ctx):
         paid_at=_ts(a.paid_at) if a.paid_at else _ts(dt.datetime.now(dt.UTC).isoformat()),
     )
     request = returns_pb2.RecordPurchaseRequest(request_id=a.request_id or uuid.uuid4().hex, purchase=purchase)
-    reply = ctx.call(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).RecordPurchase, request)
+    stub = ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub)
+    reply, call = stub.RecordPurchase.with_call(request, metadata=metadata(ctx.token()), timeout=a.timeout)
+    # A retry under a used request id is answered as the first request was (`created` included);
+    # the service marks such an answer in the response metadata.
+    replayed = dict(call.initial_metadata() or ()).get(REPLAYED_HEADER) == "true"
+
     def show(r) -> None:
         state = "recorded" if r.created else "existing"
-        print(f"{state} purchase {r.purchase.purchase_id} ({_money(r.purchase.price)} x {r.purchase.quantity})")
+        again = f" (the first answer to request {request.request_id}, replayed: nothing changed)" if replayed else ""
+        print(f"{state} purchase {r.purchase.purchase_id} ({_money(r.purchase.price)} x {r.purchase.quantity}){again}")
 
     ctx.emit(reply, show)
 
@@ -474,7 +484,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quantity", type=int, default=1)
     p.add_argument("--currency", default="RUB")
     p.add_argument("--paid-at", default="", help="ISO date; defaults to now")
-    p.add_argument("--request-id", default="", help="give the same one to retry; a new one is generated if not given")
+    p.add_argument("--request-id", default="",
+                   help="give the same one, with the same --paid-at (it defaults to now), to retry; a new one is generated if not given")
     p = command(returns, "open-claim", cmd_open_claim, "open a defect claim (as the buyer)")
     p.add_argument("--purchase", required=True)
     p.add_argument("--description", required=True)

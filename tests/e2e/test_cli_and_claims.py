@@ -130,4 +130,16 @@ def test_record_purchase_answers_a_retry_and_refuses_another_version_of_the_orde
     assert reused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and field_violations(reused.value).keys() == {"purchase.quantity"}
     purchase.quantity = 1
     retry = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="r1", purchase=purchase), metadata=md(SERVICE))
-    assert not retry.created and retry.purchase == first.purchase  # the same request: what it recorded
+    assert retry == first  # the same request: its first answer (created), replayed
+
+
+def test_the_cli_says_when_a_purchase_is_answered_by_replaying_its_request(suite):
+    env = {**os.environ, "PRILAVOK_RETURNS_ADDR": suite.address("returns")}
+    suffix = uuid.uuid4().hex[:6]
+    args = [sys.executable, "-m", "prilavok_cli.main", "returns", "record-purchase", "--as", "service:orders", "--order", f"o-rp-{suffix}",
+            "--item", "sku", "--buyer", f"b-{suffix}", "--shop", f"s-{suffix}", "--price", "10", "--request-id", f"rp-{suffix}",
+            "--paid-at", dt.date.today().isoformat()]  # the same paid_at: it defaults to now, which a retry would change
+    first, again = (subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO, timeout=60) for _ in range(2))
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert first.stdout.startswith("recorded purchase") and "replayed" not in first.stdout
+    assert again.stdout.startswith("recorded purchase") and f"the first answer to request rp-{suffix}, replayed" in again.stdout

@@ -286,6 +286,20 @@ def test_request_ids_check_their_payload(stubs):
     offer = returns_pb2.CompensationOffer(form=returns_pb2.COMPENSATION_FORM_PARTIAL_REFUND, refund_amount=rub(30_000))
     decided = p.decide(claim.claim_id, offer, request_id="d-1")
     assert p.decide(claim.claim_id, offer, request_id="d-1") == decided  # the retry: the same claim
+    # After the buyer accepted, the retry still answers as the decision did (AWAITING_BUYER),
+    # marked as a replay; it changes nothing.
+    accepted = p.returns.RespondToOffer(returns_pb2.RespondToOfferRequest(request_id="acc", claim_id=claim.claim_id, accept=True),
+                                        metadata=md(p.buyer)).claim
+    assert accepted.status == returns_pb2.CLAIM_STATUS_SETTLED
+    request = returns_pb2.DecideClaimRequest(request_id="d-1", claim_id=claim.claim_id,
+                                             approve=returns_pb2.Approval(mode=returns_pb2.APPROVAL_MODE_NO_RETURN, offer=offer))
+    replay, call = p.returns.DecideClaim.with_call(request, metadata=md(p.seller))
+    assert replay.claim == decided and decided.status == returns_pb2.CLAIM_STATUS_AWAITING_BUYER
+    assert ("prilavok-idempotent-replayed", "true") in call.initial_metadata()
+    _, first_call = p.returns.DecideClaim.with_call(returns_pb2.DecideClaimRequest(
+        request_id="d-2", claim_id=p.open(p.record(100_000).purchase_id).claim_id,
+        approve=returns_pb2.Approval(mode=returns_pb2.APPROVAL_MODE_NO_RETURN, offer=full_refund())), metadata=md(p.seller))
+    assert "prilavok-idempotent-replayed" not in dict(first_call.initial_metadata())
     offer.refund_amount.amount_minor = 90_000
     error = refused(lambda: p.decide(claim.claim_id, offer, request_id="d-1"), grpc.StatusCode.INVALID_ARGUMENT)
     assert field_violations(error).keys() == {"approve.offer.refund_amount"} and error_info(error).reason == "IDEMPOTENCY_KEY_REUSED"

@@ -117,7 +117,11 @@ def test_purchase_claim_refund_balance(stubs):
     purchase.paid_at.FromDatetime(paid)
     recorded = returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="p1", purchase=purchase), metadata=md(SERVICE))
     assert recorded.created
-    assert not returns.RecordPurchase(returns_pb2.RecordPurchaseRequest(request_id="p1", purchase=purchase), metadata=md(SERVICE)).created
+    # A retry under the same request id gets the first answer, `created` included (Stripe's
+    # semantics, the item 6); the response metadata says it is a replay.
+    retry, call = returns.RecordPurchase.with_call(returns_pb2.RecordPurchaseRequest(request_id="p1", purchase=purchase),
+                                                   metadata=md(SERVICE))
+    assert retry == recorded and ("prilavok-idempotent-replayed", "true") in call.initial_metadata()
     balance = returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(seller)).balance
     assert balance.available.amount_minor == 249_990
     with pytest.raises(grpc.RpcError) as err:

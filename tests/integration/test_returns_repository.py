@@ -69,9 +69,9 @@ async def outbox(db, suffix: str) -> list[bytes]:
 
 
 async def open_claim(h: ReturnsHandlers, clock: FixedClock, n: int) -> str:
-    purchase, _ = await h.record_purchase(c.RecordPurchase(SERVICE, f"r{n}", f"o{n}", "sku", "", "b1", "s1", PRICE, 1,
+    purchase, _, _ = await h.record_purchase(c.RecordPurchase(SERVICE, f"r{n}", f"o{n}", "sku", "", "b1", "s1", PRICE, 1,
                                                            clock.now() - dt.timedelta(days=30)))
-    claim, _ = await h.open_claim(c.OpenClaim(BUYER, f"c{n}", purchase.purchase_id, "Не греет", CompensationForm.FULL_REFUND))
+    claim, _, _ = await h.open_claim(c.OpenClaim(BUYER, f"c{n}", purchase.purchase_id, "Не греет", CompensationForm.FULL_REFUND))
     return claim.claim_id
 
 
@@ -106,6 +106,38 @@ async def test_refund_is_stored_on_both_accounts_with_its_events_and_never_twice
     assert err.value.reason == "REFUND_ALREADY_POSTED"
     assert (await h.get_balance(c.GetBalance(SELLER))).available == Money(100_000, "RUB")
     assert len(await outbox(db, "refund.issued")) == 1
+
+
+async def test_retries_get_the_first_answer_kept_with_the_request_even_when_concurrent(world):
+    """The review's finding (the issue's item 6, Stripe's semantics): a DecideClaim retried after
+    the buyer accepted answered the claim as it was then (SETTLED v2), not as the decision left it
+    (AWAITING_BUYER v1). The answer is kept in `claim_requests` with the move; identical
+    concurrent requests all get the one first answer; RecordPurchase and OpenClaim likewise."""
+    h, db, clock = world
+    paid = clock.now() - dt.timedelta(days=30)
+    record = c.RecordPurchase(SERVICE, "same", "o-same", "sku", "Чайник", "b1", "s1", PRICE, 1, paid)
+    recorded = await asyncio.gather(*(h.record_purchase(record) for _ in range(6)))
+    assert {(r.purchase, r.created) for r in recorded} == {(recorded[0].purchase, True)}
+    assert sorted(r.replayed for r in recorded) == [False] + [True] * 5
+    assert (await h.get_balance(c.GetBalance(SELLER))).current == PRICE  # credited once
+    open_cmd = c.OpenClaim(BUYER, "open-same", recorded[0].purchase.purchase_id, "Сломался", CompensationForm.FULL_REFUND)
+    opened = await h.open_claim(open_cmd)
+    partial = Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.PARTIAL_REFUND, Money(40_000, "RUB"), None, None))
+    decide = c.DecideClaim(SELLER, "d-same", opened.claim.claim_id, partial)
+    answers = await asyncio.gather(*(h.move(decide) for _ in range(6)))
+    first = next(a.claim for a in answers if not a.replayed)
+    assert {a.claim for a in answers} == {first} and sum(not a.replayed for a in answers) == 1
+    assert (first.status, first.version) == (ClaimStatus.AWAITING_BUYER, 1)
+    settled = await h.respond_to_offer(c.RespondToOffer(BUYER, "accept", first.claim_id, True))
+    assert (settled.status, settled.version) == (ClaimStatus.SETTLED, 2)
+    assert await h.move(decide) == (first, True), "the retry answers as the decision did, not the claim now"
+    assert await h.open_claim(open_cmd) == (opened.claim, True, True), "the claim as opened"
+    stored = await db.claim_requests.find_one({"_id": f"open:{opened.claim.claim_id}"})
+    assert stored["method"] == "OpenClaim" and stored["claim"]["status"] == "AWAITING_SELLER"
+    # A request recorded before answers were kept is answered with the claim as it is now.
+    await db.claim_requests.update_many({"claim_id": first.claim_id}, {"$unset": {"claim": ""}})
+    assert await h.move(decide) == (settled, True)
+    assert (await h.open_claim(open_cmd)).claim == settled
 
 
 async def test_claims_and_ledger_page_by_one_to_the_end(world):
@@ -153,14 +185,14 @@ async def test_record_purchase_by_request_and_by_order_line_as_stored(world):
     h, db, clock = world
     paid = clock.now() - dt.timedelta(days=1, microseconds=456)  # stored to the millisecond
     cmd = c.RecordPurchase(SERVICE, "rq", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 0, paid)
-    first, created = await h.record_purchase(cmd)
+    first, created, _ = await h.record_purchase(cmd)
     assert created and first.quantity == 1
     assert await h.record_purchase(c.RecordPurchase(SERVICE, "rq", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 1, paid)) == (
-        first, False)  # a retry: what the request recorded
+        first, True, True)  # a retry: what the request answered, replayed
     with pytest.raises(InvalidArgument) as reused:  # the request id with another purchase
         await h.record_purchase(c.RecordPurchase(SERVICE, "rq", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 9, paid))
     assert reused.value.reason == "IDEMPOTENCY_KEY_REUSED" and [v.field for v in reused.value.violations] == ["purchase.quantity"]
-    same, created = await h.record_purchase(c.RecordPurchase(SERVICE, "rq2", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 1, paid))
+    same, created, _ = await h.record_purchase(c.RecordPurchase(SERVICE, "rq2", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 1, paid))
     assert not created and same.purchase_id == first.purchase_id
     with pytest.raises(PurchaseAlreadyRecorded) as err:
         await h.record_purchase(c.RecordPurchase(SERVICE, "rq3", "o-line", "sku", "Чайник", "b1", "s1", Money(1, "RUB"), 1, paid))
@@ -170,7 +202,7 @@ async def test_record_purchase_by_request_and_by_order_line_as_stored(world):
 
     # A purchase stored before request keys and fingerprints: compared by its stored fields.
     await db.purchases.update_one({"_id": first.purchase_id}, {"$unset": {"request_key": "", "fingerprint": ""}})
-    again, created = await h.record_purchase(c.RecordPurchase(SERVICE, "rq4", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 1, paid))
+    again, created, _ = await h.record_purchase(c.RecordPurchase(SERVICE, "rq4", "o-line", "sku", "Чайник", "b1", "s1", PRICE, 1, paid))
     assert not created and again.purchase_id == first.purchase_id and again.request_key == ""
 
 
@@ -191,7 +223,7 @@ async def test_concurrent_refunds_of_one_order_line_never_pass_its_price(world):
     """The refund limit is one conditional update in each settlement's transaction: of ten
     concurrent 300.00 RUB refunds of a 1,000.00 RUB line exactly three land."""
     h, db, clock = world
-    purchase, _ = await h.record_purchase(c.RecordPurchase(SERVICE, "lim", "o-lim", "sku", "", "b1", "s1", PRICE, 1,
+    purchase, _, _ = await h.record_purchase(c.RecordPurchase(SERVICE, "lim", "o-lim", "sku", "", "b1", "s1", PRICE, 1,
                                                            clock.now() - dt.timedelta(days=30)))
     await db.purchases.update_one({"_id": purchase.purchase_id}, {"$unset": {"refunded_minor": ""}})  # stored before the field
 
@@ -214,7 +246,7 @@ async def test_concurrent_settlements_of_one_order_line_never_pass_its_shipping_
     whose shipping is capped at 500.00 RUB, the shipping binds: exactly two land, and a refund
     alone still fits. End to end: five REPLACEMENT claims reimburse the line's shipping once."""
     h, db, clock = world
-    purchase, _ = await h.record_purchase(c.RecordPurchase(SERVICE, "ship", "o-ship", "sku", "", "b1", "s1", PRICE, 2,
+    purchase, _, _ = await h.record_purchase(c.RecordPurchase(SERVICE, "ship", "o-ship", "sku", "", "b1", "s1", PRICE, 2,
                                                            clock.now() - dt.timedelta(days=30)))
     await db.purchases.update_one({"_id": purchase.purchase_id}, {"$unset": {"shipping_reimbursed_minor": ""}})  # stored before the field
     cap = Money(50_000, "RUB")
@@ -230,11 +262,11 @@ async def test_concurrent_settlements_of_one_order_line_never_pass_its_shipping_
     assert (stored["refunded_minor"], stored["shipping_reimbursed_minor"]) == (60_000, 40_000)
     assert await settle(Money(30_000, "RUB"), None) and not await settle(None, Money(10_001, "RUB"))
 
-    line, _ = await h.record_purchase(c.RecordPurchase(SERVICE, "ship2", "o-ship2", "sku", "", "b1", "s1", PRICE, 2,
+    line, _, _ = await h.record_purchase(c.RecordPurchase(SERVICE, "ship2", "o-ship2", "sku", "", "b1", "s1", PRICE, 2,
                                                        clock.now() - dt.timedelta(days=30)))
     shipped = []
     for n in range(5):
-        claim, _ = await h.open_claim(c.OpenClaim(BUYER, f"cr{n}", line.purchase_id, "Сломался", CompensationForm.REPLACEMENT))
+        claim, _, _ = await h.open_claim(c.OpenClaim(BUYER, f"cr{n}", line.purchase_id, "Сломался", CompensationForm.REPLACEMENT))
         offer = Offer(CompensationForm.REPLACEMENT, None, Money(100_000, "RUB"), HandoverMethod.DIRECT_TO_SELLER)
         try:
             await h.decide_claim(c.DecideClaim(SELLER, f"dr{n}", claim.claim_id, Approve(ApprovalMode.TAKE_BACK, offer)))

@@ -347,7 +347,8 @@ class MongoBalances:
 
 
 class MongoRequests:
-    """`claim_requests`: one document per claim move made, by request key."""
+    """`claim_requests`: one document per claim opened or moved, by request key, with the claim
+    as the request left it (its answer)."""
 
     def __init__(self, db: AsyncDatabase, session: Session):
         self._c = db.claim_requests
@@ -357,11 +358,14 @@ class MongoRequests:
         d = await self._c.find_one({"_id": key}, session=self._s)
         if not d:
             return None
-        return AppliedRequest(d["_id"], d["method"], d["claim_id"], tuple(d.get("fingerprint", {}).items()), d["at"])
+        return AppliedRequest(d["_id"], d["method"], d["claim_id"], tuple(d.get("fingerprint", {}).items()), d["at"],
+                              claim_from(d["claim"]) if d.get("claim") else None)
 
     async def add(self, request: AppliedRequest) -> None:
         doc = {"_id": request.key, "method": request.method, "claim_id": request.claim_id,
                "fingerprint": dict(request.fingerprint), "at": request.at}
+        if request.claim is not None:  # the answer, replayed to a retry
+            doc["claim"] = claim_to_doc(request.claim)
         try:
             await self._c.insert_one(doc, session=self._s)
         except DuplicateKeyError:

@@ -8,7 +8,7 @@ import datetime as dt
 import enum
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from prilavok_platform import idempotency
 from prilavok_platform.errors import Aborted, AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, Validator
@@ -214,21 +214,32 @@ class PurchaseAlreadyRecorded(AlreadyExists):
     """The order line is recorded with other values: ALREADY_EXISTS, naming what differs."""
 
 
-def record_purchase(candidate: Purchase, by_request: Purchase | None, same_line: Purchase | None, request_id: str) -> tuple[Purchase, bool]:
-    """Whether a RecordPurchase request records `candidate` (True) or answers with a stored
-    purchase (False). One purchase per order line: its id comes from (order_id, item_id).
+class Recorded(NamedTuple):
+    """RecordPurchase's answer: the purchase, whether the request recorded it (as the first
+    request under its request id answered), and whether this answer replays that request."""
+
+    purchase: Purchase
+    created: bool
+    replayed: bool = False
+
+
+def record_purchase(candidate: Purchase, by_request: Purchase | None, same_line: Purchase | None, request_id: str) -> Recorded:
+    """Whether a RecordPurchase request records `candidate` (created) or answers with a stored
+    purchase. One purchase per order line: its id comes from (order_id, item_id).
 
     - the caller's request id was seen before (`by_request`): with the same purchase, a retry,
-      answered with what that request recorded; with another, INVALID_ARGUMENT
-      IDEMPOTENCY_KEY_REUSED naming the fields that differ (a request id names one request);
-    - the order line is stored (`same_line`) with the same fields: answered with it;
+      answered as that request was (Stripe's semantics): the purchase it recorded, created,
+      replayed; with another, INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming the fields that
+      differ (a request id names one request);
+    - the order line is stored (`same_line`) with the same fields: answered with it, not created;
     - the order line is stored with other fields: ALREADY_EXISTS naming the fields that differ."""
     if by_request is not None:
         stored = by_request.fingerprint  # empty for purchases recorded before fingerprints: any retry is the same
         idempotency.require_same_request(_as_requested(stored), _as_requested(candidate.fingerprint), request_id=request_id)
-        return by_request, False
+        # As first answered: nothing was refunded yet (the counters are not part of the answer anyway).
+        return Recorded(replace(by_request, refunded_minor=0, shipping_reimbursed_minor=0), True, True)
     if same_line is None:
-        return candidate, True
+        return Recorded(candidate, True)
     differ = [f"purchase.{name}" for name in differing_fields(same_line, candidate)]  # as the request names them
     if differ:
         raise PurchaseAlreadyRecorded(
@@ -236,7 +247,7 @@ def record_purchase(candidate: Purchase, by_request: Purchase | None, same_line:
             f"with other values of: {', '.join(differ)}",
             reason="PURCHASE_ALREADY_RECORDED", metadata={"purchase_id": same_line.purchase_id, "fields": ",".join(differ)},
         )
-    return same_line, False
+    return Recorded(same_line, False)
 
 
 @dataclass(frozen=True)
@@ -402,15 +413,40 @@ def stamp_move(before: Claim, transition: Transition) -> Transition:
 
 @dataclass(frozen=True)
 class AppliedRequest:
-    """A claim move made under a request id, kept with its effect (same transaction): which RPC
-    on which claim and a digest of each field it sent. A retry is answered with the claim; the
-    same id sent with anything else is refused."""
+    """A claim request (OpenClaim, a move) made under a request id, kept with its effect (same
+    transaction): which RPC on which claim, a digest of each field it sent, and the claim as the
+    request left it, its answer. A retry is answered with that claim (the first result, however
+    the claim moved since); the same id sent with anything else is refused."""
 
-    key: str  # `request_key(caller, request_id)`
+    key: str  # `request_key(caller, request_id)`; `open_request_key(claim_id)` for OpenClaim
     method: str  # the RPC, e.g. "DecideClaim"
     claim_id: str
     fingerprint: Fingerprint
     at: dt.datetime
+    claim: Claim | None = None  # None in records kept before answers were: replayed as the claim is now
+
+
+class Opened(NamedTuple):
+    """OpenClaim's answer: the claim as opened, whether the request opened it (as the first
+    request under its request id answered), and whether this answer replays that request."""
+
+    claim: Claim
+    created: bool
+    replayed: bool = False
+
+
+class Moved(NamedTuple):
+    """A claim move's answer: the claim as the move left it, and whether this answer replays a
+    move already made under its request id."""
+
+    claim: Claim
+    replayed: bool = False
+
+
+def open_request_key(claim_id: str) -> str:
+    """The record of the OpenClaim request that opened a claim (its id is made of the buyer and
+    the request id, so one per request; apart from the moves' keys)."""
+    return f"open:{claim_id}"
 
 
 def require_same_move(applied: AppliedRequest, method: str, fingerprint: Fingerprint, request_id: str) -> None:
@@ -423,12 +459,14 @@ def require_same_move(applied: AppliedRequest, method: str, fingerprint: Fingerp
     idempotency.require_same_request(applied.fingerprint, fingerprint, request_id=request_id)
 
 
-def replay_open(existing: Claim, fingerprint: Fingerprint, request_id: str) -> Claim:
-    """OpenClaim again under a request id that opened `existing`: the same request gets the
-    claim (as it is now); another (another purchase, description...) is IDEMPOTENCY_KEY_REUSED.
-    Claims opened before fingerprints were kept accept any retry."""
+def replay_open(existing: Claim, opened: AppliedRequest | None, fingerprint: Fingerprint, request_id: str) -> Opened:
+    """OpenClaim again under a request id that opened `existing`: the same request gets the first
+    answer, the claim as it was opened (kept in `opened`; claims opened before answers were kept:
+    as it is now), created; another (another purchase, description...) is
+    IDEMPOTENCY_KEY_REUSED. Claims opened before fingerprints were kept accept any retry."""
     idempotency.require_same_request(existing.request_fingerprint, fingerprint, request_id=request_id)
-    return existing
+    return Opened(opened.claim if opened is not None and opened.claim is not None else existing, True, True)
+
 
 
 def new_purchase(

@@ -13,6 +13,15 @@ from services.returns.domain.model import Claim
 from services.returns.service_layer.handlers import ReturnsHandlers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ReturnsService"].full_name
+# Response metadata (gRPC initial metadata) of a mutating call answered by replaying the first
+# result under its request id (Stripe's `Idempotent-Replayed`): the answer is the first one,
+# `created` included, and this call changed nothing.
+REPLAYED_HEADER = "prilavok-idempotent-replayed"
+
+
+async def _tell_replayed(context: Any, replayed: bool) -> None:
+    if replayed:
+        await context.send_initial_metadata(((REPLAYED_HEADER, "true"),))
 
 
 class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
@@ -24,16 +33,18 @@ class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
         return protos.claim_pb(claim, self._h.available_actions(current_identity(), claim))
 
     async def RecordPurchase(self, request: pb.RecordPurchaseRequest, context: Any) -> pb.RecordPurchaseResponse:
-        purchase, created = await self._h.record_purchase(protos.record_purchase_command(current_identity(), request))
-        return pb.RecordPurchaseResponse(purchase=protos.purchase_pb(purchase), created=created)
+        recorded = await self._h.record_purchase(protos.record_purchase_command(current_identity(), request))
+        await _tell_replayed(context, recorded.replayed)
+        return pb.RecordPurchaseResponse(purchase=protos.purchase_pb(recorded.purchase), created=recorded.created)
 
     async def GetPurchase(self, request: pb.GetPurchaseRequest, context: Any) -> pb.GetPurchaseResponse:
         purchase = await self._h.get_purchase(commands.GetPurchase(current_identity(), request.purchase_id))
         return pb.GetPurchaseResponse(purchase=protos.purchase_pb(purchase))
 
     async def OpenClaim(self, request: pb.OpenClaimRequest, context: Any) -> pb.OpenClaimResponse:
-        claim, created = await self._h.open_claim(protos.open_claim_command(current_identity(), request))
-        return pb.OpenClaimResponse(claim=self._claim(claim), created=created)
+        opened = await self._h.open_claim(protos.open_claim_command(current_identity(), request))
+        await _tell_replayed(context, opened.replayed)
+        return pb.OpenClaimResponse(claim=self._claim(opened.claim), created=opened.created)
 
     async def GetClaim(self, request: pb.GetClaimRequest, context: Any) -> pb.GetClaimResponse:
         claim = await self._h.get_claim(commands.GetClaim(current_identity(), request.claim_id))
@@ -47,41 +58,47 @@ class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
         return pb.ListClaimsResponse(claims=[self._claim(c) for c in claims], next_page_token=token)
 
     async def DecideClaim(self, request: pb.DecideClaimRequest, context: Any) -> pb.DecideClaimResponse:
-        claim = await self._h.decide_claim(commands.DecideClaim(
+        moved = await self._h.move(commands.DecideClaim(
             current_identity(), request.request_id, request.claim_id, protos.decision_from_pb(request), request.expected_version,
         ))
-        return pb.DecideClaimResponse(claim=self._claim(claim))
+        await _tell_replayed(context, moved.replayed)
+        return pb.DecideClaimResponse(claim=self._claim(moved.claim))
 
     async def RequestReconsideration(self, request: pb.RequestReconsiderationRequest, context: Any) -> pb.RequestReconsiderationResponse:
-        claim = await self._h.request_reconsideration(commands.RequestReconsideration(
+        moved = await self._h.move(commands.RequestReconsideration(
             current_identity(), request.request_id, request.claim_id, request.comment, tuple(request.photo_ids), request.video_id,
         ))
-        return pb.RequestReconsiderationResponse(claim=self._claim(claim))
+        await _tell_replayed(context, moved.replayed)
+        return pb.RequestReconsiderationResponse(claim=self._claim(moved.claim))
 
     async def RespondToOffer(self, request: pb.RespondToOfferRequest, context: Any) -> pb.RespondToOfferResponse:
-        claim = await self._h.respond_to_offer(commands.RespondToOffer(
+        moved = await self._h.move(commands.RespondToOffer(
             current_identity(), request.request_id, request.claim_id, request.accept, request.comment,
         ))
-        return pb.RespondToOfferResponse(claim=self._claim(claim))
+        await _tell_replayed(context, moved.replayed)
+        return pb.RespondToOfferResponse(claim=self._claim(moved.claim))
 
     async def HandOverItem(self, request: pb.HandOverItemRequest, context: Any) -> pb.HandOverItemResponse:
-        claim = await self._h.hand_over_item(commands.HandOverItem(
+        moved = await self._h.move(commands.HandOverItem(
             current_identity(), request.request_id, request.claim_id,
             protos.HANDOVERS.from_pb(request.method, "method", required=False), request.pickup_point_id,
         ))
-        return pb.HandOverItemResponse(claim=self._claim(claim))
+        await _tell_replayed(context, moved.replayed)
+        return pb.HandOverItemResponse(claim=self._claim(moved.claim))
 
     async def ConfirmReceipt(self, request: pb.ConfirmReceiptRequest, context: Any) -> pb.ConfirmReceiptResponse:
-        claim = await self._h.confirm_receipt(commands.ConfirmReceipt(
+        moved = await self._h.move(commands.ConfirmReceipt(
             current_identity(), request.request_id, request.claim_id, request.defect_confirmed, request.comment,
         ))
-        return pb.ConfirmReceiptResponse(claim=self._claim(claim))
+        await _tell_replayed(context, moved.replayed)
+        return pb.ConfirmReceiptResponse(claim=self._claim(moved.claim))
 
     async def CancelClaim(self, request: pb.CancelClaimRequest, context: Any) -> pb.CancelClaimResponse:
-        claim = await self._h.cancel_claim(commands.CancelClaim(
+        moved = await self._h.move(commands.CancelClaim(
             current_identity(), request.request_id, request.claim_id, request.reason,
         ))
-        return pb.CancelClaimResponse(claim=self._claim(claim))
+        await _tell_replayed(context, moved.replayed)
+        return pb.CancelClaimResponse(claim=self._claim(moved.claim))
 
     async def GetBalance(self, request: pb.GetBalanceRequest, context: Any) -> pb.GetBalanceResponse:
         balance = await self._h.get_balance(commands.GetBalance(current_identity(), request.shop_id))

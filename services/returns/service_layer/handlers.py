@@ -54,7 +54,9 @@ class ReturnsHandlers:
 
     # --- purchases ----------------------------------------------------------------------------
 
-    async def record_purchase(self, cmd: commands.RecordPurchase) -> tuple[Purchase, bool]:
+    async def record_purchase(self, cmd: commands.RecordPurchase) -> model.Recorded:
+        """Records a purchase once per order line; a retry under its request id is answered as
+        the first request was (created, `replayed`)."""
         policy = self._policy.current
         access.require_may_record_purchase(cmd.caller, policy.purchase_recorders)
         now = self._now()
@@ -64,16 +66,16 @@ class ReturnsHandlers:
             paid_at=cmd.paid_at, delivered_at=cmd.delivered_at, now=now, policy=policy,
         )
 
-        async def work(tx: Tx) -> tuple[Purchase, bool]:
+        async def work(tx: Tx) -> model.Recorded:
             by_request = await tx.repos.purchases.find_by_request(candidate.request_key)
             same_line = None if by_request else await tx.repos.purchases.get(candidate.purchase_id)
-            purchase, created = model.record_purchase(candidate, by_request, same_line, cmd.request_id)
-            if created:
-                await tx.repos.purchases.add(purchase)
-                posted = await post(tx, purchase.sale(), now, check_posted=False)
+            recorded = model.record_purchase(candidate, by_request, same_line, cmd.request_id)
+            if recorded.created and not recorded.replayed:
+                await tx.repos.purchases.add(recorded.purchase)
+                posted = await post(tx, recorded.purchase.sale(), now, check_posted=False)
                 assert posted is not None  # a sale is never conditional
                 tx.emit(*model.balance_changes(posted.entries, posted.held))
-            return purchase, created
+            return recorded
 
         return await self._uow.transaction(work)
 
@@ -87,17 +89,20 @@ class ReturnsHandlers:
 
     # --- claims -------------------------------------------------------------------------------
 
-    async def open_claim(self, cmd: commands.OpenClaim) -> tuple[Claim, bool]:
+    async def open_claim(self, cmd: commands.OpenClaim) -> model.Opened:
+        """Opens a claim once per request id, keeping its answer with it (`claim_requests`, same
+        transaction): a retry is answered with the claim as it was opened (created, `replayed`)."""
         require_ids(request_id=cmd.request_id, purchase_id=cmd.purchase_id)
         access.require_may_open_claims(cmd.caller)
         claim_id = model.claim_id_for(cmd.caller.user_id, cmd.request_id)
         now, policy = self._now(), self._policy.current
         fingerprint = moves.open_claim_fingerprint(cmd)
 
-        async def work(tx: Tx) -> tuple[Claim, bool]:
+        async def work(tx: Tx) -> model.Opened:
             existing = await tx.repos.claims.get(claim_id)
             if existing is not None:  # the request id opened a claim: a retry, or a reuse refused
-                return model.replay_open(existing, fingerprint, cmd.request_id), False
+                opened = await tx.repos.requests.get(model.open_request_key(claim_id))
+                return model.replay_open(existing, opened, fingerprint, cmd.request_id)
             purchase = await load_purchase(tx.repos, cmd.purchase_id)
             access.require_may_open_claim(cmd.caller, purchase)
             claim = model.open_claim(
@@ -107,8 +112,9 @@ class ReturnsHandlers:
                 now=now, policy=policy, request_fingerprint=fingerprint,
             )
             await tx.repos.claims.add(claim)
+            await tx.repos.requests.add(model.AppliedRequest(model.open_request_key(claim_id), "OpenClaim", claim_id, fingerprint, now, claim))
             tx.emit(*model.opened(claim))
-            return claim, True
+            return model.Opened(claim, True)
 
         return await self._uow.transaction(work)
 
@@ -121,40 +127,44 @@ class ReturnsHandlers:
         return await self._uow.reader().claims.page(scope, cmd.status, page_size(cmd.page_size), cmd.page_token)
 
     async def decide_claim(self, cmd: commands.DecideClaim) -> Claim:
-        return await self._move(cmd)
+        return (await self.move(cmd)).claim
 
     async def request_reconsideration(self, cmd: commands.RequestReconsideration) -> Claim:
-        return await self._move(cmd)
+        return (await self.move(cmd)).claim
 
     async def respond_to_offer(self, cmd: commands.RespondToOffer) -> Claim:
-        return await self._move(cmd)
+        return (await self.move(cmd)).claim
 
     async def hand_over_item(self, cmd: commands.HandOverItem) -> Claim:
-        return await self._move(cmd)
+        return (await self.move(cmd)).claim
 
     async def confirm_receipt(self, cmd: commands.ConfirmReceipt) -> Claim:
-        return await self._move(cmd)
+        return (await self.move(cmd)).claim
 
     async def cancel_claim(self, cmd: commands.CancelClaim) -> Claim:
-        return await self._move(cmd)
+        return (await self.move(cmd)).claim
 
-    async def _move(self, cmd: commands.ClaimMove) -> Claim:
-        """The common path of every claim move: once per request id (kept with the move, in its
-        transaction: a retry gets the claim as it is now, the id reused for another request is
-        IDEMPOTENCY_KEY_REUSED), by whom access allows, saved with its money and events."""
+    async def move(self, cmd: commands.ClaimMove) -> model.Moved:
+        """The common path of every claim move: once per request id (kept with the move and the
+        claim as the move left it, in its transaction: a retry is answered with that claim, the
+        first result, `replayed`, however the claim moved since; the id reused for another
+        request is IDEMPOTENCY_KEY_REUSED), by whom access allows, saved with its money and events."""
         require_ids(claim_id=cmd.claim_id, request_id=cmd.request_id)
         key = model.request_key(cmd.caller, cmd.request_id)
         method, fingerprint = moves.request_of(cmd)
         now, policy = self._now(), self._policy.current
 
-        async def work(tx: Tx) -> Claim:
+        async def work(tx: Tx) -> model.Moved:
             applied = await tx.repos.requests.get(key)
-            if applied is not None:
+            if applied is not None:  # a retry of a move already made
                 model.require_same_move(applied, method, fingerprint, cmd.request_id)
-                return await _load_claim(tx.repos, cmd.caller, applied.claim_id)  # a retry of a move already made
+                if applied.claim is None:  # recorded before answers were kept: the claim as it is now
+                    return model.Moved(await _load_claim(tx.repos, cmd.caller, applied.claim_id), True)
+                access.require_claim_visible(cmd.caller, applied.claim)
+                return model.Moved(applied.claim, True)
             before = await _load_claim(tx.repos, cmd.caller, cmd.claim_id)
             if before.has_applied(key):
-                return before  # a retry of a move made before request records existed
+                return model.Moved(before, True)  # a retry of a move made before request records existed
             access.require_may(moves.action(cmd), cmd.caller, before)
             # A decision is checked against what is left on the order line.
             line = await load_purchase(tx.repos, before.purchase_id) if isinstance(cmd, commands.DecideClaim) else None
@@ -166,9 +176,9 @@ class ReturnsHandlers:
                 raise
             transition, posted = await settle(tx, transition, now, policy)
             await tx.repos.claims.save(transition.claim, before.version)
-            await tx.repos.requests.add(model.AppliedRequest(key, method, before.claim_id, fingerprint, now))
+            await tx.repos.requests.add(model.AppliedRequest(key, method, before.claim_id, fingerprint, now, transition.claim))
             tx.emit(*transition.emitted(posted.entries, posted.held))
-            return transition.claim
+            return model.Moved(transition.claim)
 
         return await self._uow.transaction(work)
 

@@ -101,7 +101,8 @@ class BalanceRepository(Protocol):
 
 
 class RequestRepository(Protocol):
-    """The claim moves made, by request key: stored in the move's transaction."""
+    """The claims opened and the claim moves made, by request key, each with the claim as it
+    left it: stored in the request's transaction."""
 
     async def get(self, key: str) -> AppliedRequest | None: ...
 

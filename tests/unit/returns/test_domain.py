@@ -187,9 +187,11 @@ def test_request_keys_are_per_caller_and_unambiguous():
 
 def test_recording_a_purchase_once_per_order_line():
     first = new_purchase()
-    assert model.record_purchase(first, None, None, "r1") == (first, True)
-    # A retry under the same request id gets what that request recorded ...
-    assert model.record_purchase(new_purchase(paid_at=first.paid_at + dt.timedelta(microseconds=300)), first, None, "r1") == (first, False)
+    assert model.record_purchase(first, None, None, "r1") == (first, True, False)
+    # A retry under the same request id gets what that request answered: created, replayed ...
+    retry = new_purchase(paid_at=first.paid_at + dt.timedelta(microseconds=300))
+    assert model.record_purchase(retry, first, None, "r1") == (first, True, True)
+    assert model.record_purchase(retry, replace(first, refunded_minor=5, shipping_reimbursed_minor=7), None, "r1").purchase == first
     # ... and the same request id with another purchase is refused, naming what differs.
     with pytest.raises(IdempotencyKeyReused) as reused:
         model.record_purchase(new_purchase(quantity=3, shop_id="s9"), first, None, "r1")
@@ -198,7 +200,7 @@ def test_recording_a_purchase_once_per_order_line():
     assert model.record_purchase(new_purchase(quantity=3), replace(first, fingerprint=()), None, "r1")[0].quantity == 2  # legacy: any
     # The same order line with the same values under another request id: the stored purchase.
     other_request = new_purchase(request_id="r2", paid_at=first.paid_at + dt.timedelta(microseconds=300))
-    assert model.record_purchase(other_request, None, first, "r2") == (first, False)
+    assert model.record_purchase(other_request, None, first, "r2") == (first, False, False)
     # ... with other values: ALREADY_EXISTS naming each field that differs.
     with pytest.raises(model.PurchaseAlreadyRecorded) as err:
         model.record_purchase(new_purchase(request_id="r2", quantity=3, price=Money(1, "RUB")), None, first, "r2")
@@ -209,7 +211,7 @@ def test_recording_a_purchase_once_per_order_line():
 def test_a_purchase_stored_before_fingerprints_is_compared_by_its_fields():
     legacy = replace(new_purchase(), paid_at=dt.datetime(2026, 11, 1, 10, 0, 0, 123_000), request_key="", fingerprint=())
     again = new_purchase(request_id="r9", paid_at=dt.datetime(2026, 11, 1, 10, 0, 0, 123_456, tzinfo=dt.UTC))
-    assert model.record_purchase(again, None, legacy, "r9") == (legacy, False)  # naive UTC, kept to the millisecond
+    assert model.record_purchase(again, None, legacy, "r9") == (legacy, False, False)  # naive UTC, kept to the millisecond
     assert model.differing_fields(legacy, replace(again, item_name="Утюг", fingerprint=())) == ["item_name"]
 
 

@@ -67,7 +67,7 @@ class World:
 
     async def purchase(self, *, buyer: str = "b1", shop: str = "s1", days_ago: int = 30, quantity: int = 2) -> str:
         n = next(_ids)
-        purchase, created = await self.h.record_purchase(c.RecordPurchase(
+        purchase, created, _ = await self.h.record_purchase(c.RecordPurchase(
             SERVICE, f"r{n}", f"o{n}", f"sku{n}", "Чайник", buyer, shop, PRICE, quantity,
             self.clock.now() - dt.timedelta(days=days_ago)))
         assert created
@@ -75,7 +75,7 @@ class World:
 
     async def claim(self, form: CompensationForm = CompensationForm.FULL_REFUND, buyer: Identity = BUYER, **kw) -> str:
         purchase_id = await self.purchase(buyer=buyer.user_id, **kw)
-        claim, _ = await self.h.open_claim(c.OpenClaim(buyer, f"open{next(_ids)}", purchase_id, "Не греет", form, quantity=1))
+        claim, _, _ = await self.h.open_claim(c.OpenClaim(buyer, f"open{next(_ids)}", purchase_id, "Не греет", form, quantity=1))
         return claim.claim_id
 
     async def decide(self, claim_id: str, decision: Approve | Reject, caller: Identity = SELLER, **kw):
@@ -96,9 +96,10 @@ def full_refund(mode: ApprovalMode = ApprovalMode.NO_RETURN, handover: HandoverM
 
 async def test_record_purchase_credits_the_shop_once(w: World):
     cmd = c.RecordPurchase(SERVICE, "r", "o1", "sku", "", "b1", "s1", PRICE, 2, w.clock.now())
-    purchase, created = await w.h.record_purchase(cmd)
-    again, created_again = await w.h.record_purchase(cmd)
-    assert created and not created_again and again == purchase
+    purchase, created, replayed = await w.h.record_purchase(cmd)
+    again = await w.h.record_purchase(cmd)
+    assert created and not replayed
+    assert again == (purchase, True, True), "a retry gets the first answer (created), marked replayed"
     assert w.balances.of(SHOP) == 200_000 and w.ledger.total(Account.clearing()) == -200_000
     assert Account.clearing() not in w.balances.amounts, "the marketplace keeps no balance document"
     assert w.uow.events_of(events.BalanceChanged) == [
@@ -108,18 +109,20 @@ async def test_record_purchase_credits_the_shop_once(w: World):
 
 async def test_record_purchase_retries_and_the_same_order_line(w: World):
     paid = w.clock.now() - dt.timedelta(days=1)
-    first, created = await w.h.record_purchase(c.RecordPurchase(SERVICE, "r1", "o1", "sku", "Чайник", "b1", "s1", PRICE, 0, paid))
+    first, created, _ = await w.h.record_purchase(c.RecordPurchase(SERVICE, "r1", "o1", "sku", "Чайник", "b1", "s1", PRICE, 0, paid))
     assert created and first.quantity == 1  # left out: one item
-    # The same request id again: what that request recorded ...
-    assert await w.h.record_purchase(c.RecordPurchase(SERVICE, "r1", "o1", "sku", "Чайник", "b1", "s1", PRICE, 1, paid)) == (first, False)
+    # The same request id again: what that request answered (created), replayed ...
+    assert await w.h.record_purchase(c.RecordPurchase(SERVICE, "r1", "o1", "sku", "Чайник", "b1", "s1", PRICE, 1, paid)) == (
+        first, True, True)
     # ... but not for another purchase: the issue's reproduction (a sale with another buyer, shop
     # and price under a used request id was answered with the first and never credited).
     with pytest.raises(IdempotencyKeyReused) as reused:
         await w.h.record_purchase(c.RecordPurchase(SERVICE, "r1", "o9", "sku", "Чайник", "b2", "s2", Money(5, "RUB"), 1, paid))
     assert reused.value.code == "INVALID_ARGUMENT" and reused.value.reason == "IDEMPOTENCY_KEY_REUSED"
     assert reused.value.metadata["fields"] == "purchase.order_id,purchase.buyer_id,purchase.shop_id,purchase.price"
-    # The same order line and values under another request id: the stored purchase.
-    assert await w.h.record_purchase(c.RecordPurchase(SERVICE, "r2", "o1", "sku", "Чайник", "b1", "s1", PRICE, 1, paid)) == (first, False)
+    # The same order line and values under another request id: the stored purchase, not created.
+    assert await w.h.record_purchase(c.RecordPurchase(SERVICE, "r2", "o1", "sku", "Чайник", "b1", "s1", PRICE, 1, paid)) == (
+        first, False, False)
     # The same order line with other values: ALREADY_EXISTS naming them, nothing stored or posted.
     with pytest.raises(PurchaseAlreadyRecorded) as err:
         await w.h.record_purchase(c.RecordPurchase(SERVICE, "r3", "o1", "sku", "Чайник", "b1", "s2", PRICE, 2, paid))
@@ -128,7 +131,7 @@ async def test_record_purchase_retries_and_the_same_order_line(w: World):
     assert w.balances.of(SHOP) == 100_000 and w.balances.of(Account.shop("s2")) == 0
     assert len(w.uow.events_of(events.BalanceChanged)) == 1
     # The request id of a refused request is not taken: it may record another order line.
-    second, created = await w.h.record_purchase(c.RecordPurchase(SERVICE, "r3", "o2", "sku", "", "b1", "s1", PRICE, 1, paid))
+    second, created, _ = await w.h.record_purchase(c.RecordPurchase(SERVICE, "r3", "o2", "sku", "", "b1", "s1", PRICE, 1, paid))
     assert created and second.purchase_id != first.purchase_id
 
 
@@ -142,7 +145,7 @@ async def test_only_the_order_system_records_purchases_and_support_never_credits
         assert "order system only" in err.value.message
     assert w.uow.commits == 0 and w.balances.of(SHOP) == 0
     w.policy.replace(replace(POLICY, purchase_recorders=("orders", "orders-eu")))  # the policy names the recorders
-    purchase, created = await w.h.record_purchase(c.RecordPurchase(
+    purchase, created, _ = await w.h.record_purchase(c.RecordPurchase(
         Identity("orders-eu", Role.SERVICE), "r", "o1", "sku", "", "b1", "s1", PRICE, 1, w.clock.now()))
     assert created and w.balances.of(SHOP) == 100_000
     assert (await w.h.get_purchase(c.GetPurchase(SUPPORT, purchase.purchase_id))).purchase_id == purchase.purchase_id
@@ -175,9 +178,9 @@ async def test_get_purchase_for_its_parties_only(w: World):
 async def test_open_claim_is_idempotent_and_one_per_purchase(w: World):
     purchase_id = await w.purchase()
     cmd = c.OpenClaim(BUYER, "req", purchase_id, "Не греет", CompensationForm.FULL_REFUND)
-    claim, created = await w.h.open_claim(cmd)
-    again, created_again = await w.h.open_claim(cmd)
-    assert created and not created_again and again == claim and claim.status is ClaimStatus.AWAITING_SELLER
+    claim, created, _ = await w.h.open_claim(cmd)
+    assert await w.h.open_claim(cmd) == (claim, True, True)  # the first answer, replayed
+    assert created and claim.status is ClaimStatus.AWAITING_SELLER
     assert [e.claim for e in w.uow.events_of(events.ClaimOpened)] == [claim]
     with pytest.raises(FailedPrecondition) as err:
         await w.h.open_claim(c.OpenClaim(BUYER, "req2", purchase_id, "Ещё раз", CompensationForm.FULL_REFUND))
@@ -202,7 +205,7 @@ async def test_fourteen_day_rule_comes_from_the_policy(w: World):
         await w.h.open_claim(c.OpenClaim(BUYER, "r", recent, "x", CompensationForm.FULL_REFUND))
     assert err.value.reason == "CLAIM_TOO_EARLY"
     w.policy.replace(ReturnsPolicy("t2", "RUB", 7, 730, 10, 2000, 3))  # a reloaded policy applies at the next call
-    claim, _ = await w.h.open_claim(c.OpenClaim(BUYER, "r", recent, "x", CompensationForm.FULL_REFUND))
+    claim, _, _ = await w.h.open_claim(c.OpenClaim(BUYER, "r", recent, "x", CompensationForm.FULL_REFUND))
     assert claim.status is ClaimStatus.AWAITING_SELLER
 
 
@@ -410,8 +413,8 @@ async def test_open_claim_under_a_used_request_id_answers_the_same_request_and_r
     first claim as if nothing were wrong."""
     first_purchase, other_purchase = await w.purchase(), await w.purchase()
     cmd = c.OpenClaim(BUYER, "open", first_purchase, "Не греет", CompensationForm.FULL_REFUND, quantity=0)
-    claim, created = await w.h.open_claim(cmd)
-    assert await w.h.open_claim(replace(cmd, quantity=1)) == (claim, False)  # the same request (0 means one item)
+    claim, created, _ = await w.h.open_claim(cmd)
+    assert await w.h.open_claim(replace(cmd, quantity=1)) == (claim, True, True)  # the same request (0 means one item)
     assert await reused(w.h.open_claim(replace(cmd, purchase_id=other_purchase))) == ["purchase_id"]
     assert await reused(w.h.open_claim(replace(cmd, description="Другое", photo_ids=("p1",)))) == ["description", "photo_ids"]
     assert len(w.uow.events_of(events.ClaimOpened)) == 1
@@ -441,7 +444,11 @@ async def test_every_claim_move_answers_its_retry_and_refuses_its_request_id_reu
     assert await reused(w.h.hand_over_item(replace(hand_over, pickup_point_id="pvz-2"))) == ["pickup_point_id"]
     receive = c.ConfirmReceipt(SELLER, "c", claim_id, True, "Получили")
     settled = await w.h.confirm_receipt(receive)
-    assert await w.h.confirm_receipt(receive) == settled and await w.h.respond_to_offer(respond) == settled  # retries: the claim now
+    assert await w.h.confirm_receipt(receive) == settled
+    # A retry made after later moves gets the first answer, the claim as that move left it.
+    accepted = await w.h.respond_to_offer(respond)
+    assert (accepted.status, accepted.version) == (ClaimStatus.AWAITING_HANDOVER, settled.version - 2)
+    assert await w.h.move(decide) == (decided, True) and decided.status is ClaimStatus.AWAITING_BUYER
     assert await reused(w.h.confirm_receipt(replace(receive, comment="Другое"))) == ["comment"]
     assert w.balances.of(REFUNDS) == 40_000 and len(w.uow.events_of(events.RefundIssued)) == 1
 
@@ -457,7 +464,7 @@ async def test_every_claim_move_answers_its_retry_and_refuses_its_request_id_reu
 
 
 async def settle_no_return(w: World, purchase_id: str, form: CompensationForm, amount: Money, n: str):
-    claim, _ = await w.h.open_claim(c.OpenClaim(BUYER, f"open-{n}", purchase_id, "Не греет", form))
+    claim, _, _ = await w.h.open_claim(c.OpenClaim(BUYER, f"open-{n}", purchase_id, "Не греет", form))
     claim = await w.decide(claim.claim_id, Approve(ApprovalMode.NO_RETURN, Offer(form, amount, None, None)))
     if claim.status is ClaimStatus.AWAITING_BUYER:  # a partial refund is the buyer's to accept
         claim = await w.h.respond_to_offer(c.RespondToOffer(BUYER, f"accept-{n}", claim.claim_id, True))
@@ -479,7 +486,7 @@ async def test_an_order_line_is_never_refunded_above_its_price_across_claims(w: 
 async def test_partial_refunds_add_up_to_the_price_and_no_further(w: World):
     purchase_id = await w.purchase(quantity=1)
     await settle_no_return(w, purchase_id, CompensationForm.PARTIAL_REFUND, Money(30_000, "RUB"), "a")
-    claim, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-b", purchase_id, "Ещё дефект", CompensationForm.FULL_REFUND))
+    claim, _, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-b", purchase_id, "Ещё дефект", CompensationForm.FULL_REFUND))
     for amount in (PRICE, Money(70_001, "RUB")):  # the full price again, or a kopeck above what is left
         form = CompensationForm.FULL_REFUND if amount == PRICE else CompensationForm.PARTIAL_REFUND
         # Within the claim's price but above what the line has left: FAILED_PRECONDITION with the
@@ -523,7 +530,7 @@ async def test_a_settlement_that_would_pass_the_limit_is_refused_in_its_transact
 
 async def replacement_with_shipping(w: World, purchase_id: str, shipping: int, n: str):
     """A REPLACEMENT the item of which comes back to the seller, reimbursing `shipping`: settled."""
-    claim, _ = await w.h.open_claim(c.OpenClaim(BUYER, f"open-r{n}", purchase_id, "Не греет", CompensationForm.REPLACEMENT))
+    claim, _, _ = await w.h.open_claim(c.OpenClaim(BUYER, f"open-r{n}", purchase_id, "Не греет", CompensationForm.REPLACEMENT))
     offer = Offer(CompensationForm.REPLACEMENT, None, Money(shipping, "RUB"), HandoverMethod.DIRECT_TO_SELLER)
     await w.decide(claim.claim_id, Approve(ApprovalMode.TAKE_BACK, offer))
     await w.h.hand_over_item(c.HandOverItem(BUYER, f"hand-r{n}", claim.claim_id, HandoverMethod.DIRECT_TO_SELLER))
@@ -537,7 +544,7 @@ async def test_return_shipping_is_bounded_per_order_line_across_its_claims(w: Wo
     purchase_id = await w.purchase(quantity=2)
     first = await replacement_with_shipping(w, purchase_id, 100_000, "1")
     assert first.status is ClaimStatus.SETTLED and first.shipping_reimbursed == Money(100_000, "RUB")
-    second, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-r2", purchase_id, "Снова", CompensationForm.REPLACEMENT))
+    second, _, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-r2", purchase_id, "Снова", CompensationForm.REPLACEMENT))
     offer = Offer(CompensationForm.REPLACEMENT, None, Money(100_000, "RUB"), HandoverMethod.DIRECT_TO_SELLER)
     with pytest.raises(FailedPrecondition) as err:
         await w.decide(second.claim_id, Approve(ApprovalMode.TAKE_BACK, offer))
@@ -552,7 +559,7 @@ async def test_return_shipping_is_bounded_per_order_line_across_its_claims(w: Wo
     w.policy.replace(replace(POLICY, max_shipping_per_order_line_minor=150_000))
     other = await w.purchase(quantity=2)
     await replacement_with_shipping(w, other, 100_000, "3")
-    third, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-r4", other, "Снова", CompensationForm.REPLACEMENT))
+    third, _, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-r4", other, "Снова", CompensationForm.REPLACEMENT))
     with pytest.raises(FailedPrecondition) as err:
         await w.decide(third.claim_id, Approve(ApprovalMode.TAKE_BACK, offer))
     assert err.value.metadata["remaining_shipping_minor"] == "50000" and "500.00 RUB left" in err.value.message
@@ -560,7 +567,7 @@ async def test_return_shipping_is_bounded_per_order_line_across_its_claims(w: Wo
 
 async def test_a_settlement_that_would_pass_the_shipping_limit_is_refused_in_its_transaction(w: World):
     purchase_id = await w.purchase(quantity=1)
-    claim, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-s", purchase_id, "Не греет", CompensationForm.REPLACEMENT))
+    claim, _, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-s", purchase_id, "Не греет", CompensationForm.REPLACEMENT))
     offer = Offer(CompensationForm.REPLACEMENT, None, Money(80_000, "RUB"), HandoverMethod.DIRECT_TO_SELLER)
     await w.decide(claim.claim_id, Approve(ApprovalMode.TAKE_BACK, offer))
     await w.h.hand_over_item(c.HandOverItem(BUYER, "h", claim.claim_id, HandoverMethod.DIRECT_TO_SELLER))
@@ -639,9 +646,9 @@ async def test_settled_claim_cannot_be_cancelled_and_a_new_claim_may_follow_a_ca
     with pytest.raises(FailedPrecondition):
         await w.h.cancel_claim(c.CancelClaim(BUYER, "x", claim_id))
     purchase_id = await w.purchase()
-    first, _ = await w.h.open_claim(c.OpenClaim(BUYER, "a", purchase_id, "x", CompensationForm.FULL_REFUND))
+    first, _, _ = await w.h.open_claim(c.OpenClaim(BUYER, "a", purchase_id, "x", CompensationForm.FULL_REFUND))
     await w.h.cancel_claim(c.CancelClaim(BUYER, "x", first.claim_id))
-    second, created = await w.h.open_claim(c.OpenClaim(BUYER, "b", purchase_id, "y", CompensationForm.FULL_REFUND))
+    second, created, _ = await w.h.open_claim(c.OpenClaim(BUYER, "b", purchase_id, "y", CompensationForm.FULL_REFUND))
     assert created and second.claim_id != first.claim_id
 
 
@@ -745,7 +752,7 @@ async def test_a_held_refund_that_fails_to_be_paid_blocks_its_shops_younger_ones
     await w.balances.apply(BalanceMove(Account.shop("s2"), Money(-100_000, "RUB"), 1), w.clock.now())
     w.clock.advance(dt.timedelta(seconds=1))
     other_purchase = await w.purchase(shop="s2", quantity=1)  # s2: 0 after its sale
-    opened, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-other", other_purchase, "Не греет", CompensationForm.FULL_REFUND))
+    opened, _, _ = await w.h.open_claim(c.OpenClaim(BUYER, "open-other", other_purchase, "Не греет", CompensationForm.FULL_REFUND))
     other = (await w.decide(opened.claim_id, full_refund(), caller=OTHER_SELLER)).claim_id  # s2: held
     assert {(await w.h.get_claim(c.GetClaim(SUPPORT, i))).refund_state for i in (old, young, other)} == {RefundState.PENDING_FUNDS}
     await w.purchase(quantity=1)  # s1: enough for both

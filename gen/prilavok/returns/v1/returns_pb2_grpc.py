@@ -117,10 +117,11 @@ class ReturnsServiceServicer:
         (`purchase_recorders`, default [orders]). Anyone else, support included (support reads but
         never credits), is PERMISSION_DENIED, reason NOT_A_PURCHASE_RECORDER. One purchase per order line: its id is derived from
         (order_id, item_id). The request_id and the values recorded are stored with the purchase:
-        - the same request_id again from the same caller with the same purchase returns the purchase
-        that request recorded, created=false; with any field of the purchase different it is
-        INVALID_ARGUMENT, reason IDEMPOTENCY_KEY_REUSED, one field violation per differing field
-        (e.g. "purchase.price"), nothing recorded;
+        - the same request_id again from the same caller with the same purchase is answered as the
+        first request was (Stripe's semantics): the purchase it recorded, created=true, with the
+        response metadata "prilavok-idempotent-replayed: true" and nothing changed; with any field
+        of the purchase different it is INVALID_ARGUMENT, reason IDEMPOTENCY_KEY_REUSED, one field
+        violation per differing field (e.g. "purchase.price"), nothing recorded;
         - the same order line with the same values under another request_id returns the stored
         purchase, created=false;
         - the same order line with other values is ALREADY_EXISTS (reason PURCHASE_ALREADY_RECORDED;
@@ -140,9 +141,10 @@ class ReturnsServiceServicer:
 
     def OpenClaim(self, request, context):
         """The buyer opens a defect claim on a purchase. Idempotent by request_id: the same request
-        again returns the claim it opened (created=false); the same request_id with any field
-        different (another purchase_id, description...) is INVALID_ARGUMENT, reason
-        IDEMPOTENCY_KEY_REUSED, naming the fields. A purchase whose
+        again gets the first answer, the claim as it was opened (however it moved since),
+        created=true, with the response metadata "prilavok-idempotent-replayed: true"; the same
+        request_id with any field different (another purchase_id, description...) is
+        INVALID_ARGUMENT, reason IDEMPOTENCY_KEY_REUSED, naming the fields. A purchase whose
         price was refunded in full by earlier claims takes no new one: FAILED_PRECONDITION, reason
         REFUND_LIMIT_EXCEEDED (remaining_minor "0").
         """
@@ -166,9 +168,11 @@ class ReturnsServiceServicer:
         """The seller approves (with a compensation offer) or rejects.
 
         Every claim move (DecideClaim, RequestReconsideration, RespondToOffer, HandOverItem,
-        ConfirmReceipt, CancelClaim) carries a request_id, kept with the move in its transaction: the
-        same request again (same RPC, claim and fields) returns the claim as it is now and changes
-        nothing; the same request_id with another claim_id or any other field different is
+        ConfirmReceipt, CancelClaim) carries a request_id, kept in the move's transaction with the
+        claim as the move left it: the same request again (same RPC, claim and fields) gets that
+        first answer (not the claim as it is now, should later moves have changed it), with the
+        response metadata "prilavok-idempotent-replayed: true", and changes nothing; the same
+        request_id with another claim_id or any other field different is
         INVALID_ARGUMENT, reason IDEMPOTENCY_KEY_REUSED, one field violation per differing field
         (e.g. "approve.offer.refund_amount"), or on "request_id" when it was used for another RPC.
         """
