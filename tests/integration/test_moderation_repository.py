@@ -4,7 +4,7 @@ fines withdrawn on approval, the review queue paged to the end (per kind too), s
 on the party's document and lifted once per request, appeals stored by their request.
 
 New query and update shapes (for tests/integration/test_mongo_conformance.py): find_one_and_update
-with upsert returning the document before ($inc); update_one $set of a sub-document with upsert;
+with upsert returning the document after the update ($inc, ReturnDocument.AFTER); update_one $set of a sub-document with upsert;
 find_one with a projection; insert_one refused by a unique sparse index (DuplicateKeyError);
 the queue's page with `kind: {$in: [value, null]}` beside the keyset range."""
 from __future__ import annotations
@@ -174,6 +174,11 @@ async def test_concurrent_recordings_for_one_party_announce_each_threshold_exact
         (moderation_pb2.STANDING_GOOD, moderation_pb2.STANDING_WARNING),
         (moderation_pb2.STANDING_WARNING, moderation_pb2.STANDING_RESTRICTED),
         (moderation_pb2.STANDING_RESTRICTED, moderation_pb2.STANDING_SUSPENDED)]
+    # the versions are the counter as each committed transaction left it: distinct, and in the order the changes happened
+    by_version = sorted(changes, key=lambda c: c.standing_version)
+    assert [c.current for c in by_version] == [moderation_pb2.STANDING_WARNING, moderation_pb2.STANDING_RESTRICTED,
+                                               moderation_pb2.STANDING_SUSPENDED]
+    assert [c.standing_version for c in by_version] == [1, 3, 5]
     standing = await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-race"))
     assert (standing.standing, standing.strikes_in_window) == (Standing.SUSPENDED, 7)
     assert (await db.strike_counters.find_one({"_id": "shop:shop-race"}))["changes"] == 7
@@ -271,6 +276,8 @@ async def test_a_suspension_is_kept_on_the_partys_document_lifted_once_per_reque
     released = events_pb2.StandingChanged.FromString((await events(db, "moderation.standing.changed"))[-1])
     assert (released.previous, released.current, released.HasField("suspended_until"), released.suspended_party.id) == (
         moderation_pb2.STANDING_SUSPENDED, moderation_pb2.STANDING_RESTRICTED, False, "shop-1")
+    assert (changes[-1].standing_version, released.standing_version) == (5, 7), "5 strikes, 1 more, then the lift"
+    assert released.occurred_at.ToDatetime(tzinfo=dt.UTC) == clock.now().replace(microsecond=clock.now().microsecond // 1000 * 1000)
     assert (await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-1"))).suspension is None
 
 

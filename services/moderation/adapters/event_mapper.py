@@ -41,6 +41,7 @@ def map_event(event: object, event_id: str) -> OutboxEvent:
                 previous=protos.STANDINGS.to_pb(event.previous), current=protos.STANDINGS.to_pb(event.current),
                 offender=party_to_pb(event.offender), suspended_until=timestamp(event.suspended_until),
                 suspended_party=party_to_pb(event.suspended_party) if event.suspended_party else None,
+                standing_version=event.standing_version,
             ))
         case AppealResolved():
             appeal = event.appeal

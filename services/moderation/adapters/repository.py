@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -42,7 +43,7 @@ from services.moderation.domain.model import (
     Violation,
     in_force,
 )
-from services.moderation.service_layer.ports import REVIEW_ORDER, ModerationRepositories
+from services.moderation.service_layer.ports import REVIEW_ORDER, ModerationRepositories, PartyRecord
 
 INDEXES = [
     mongo.IndexSpec("violations", [("sender_key", 1), ("at", -1)], name="violations_sender_at"),
@@ -177,10 +178,11 @@ class MongoStrikeCounters:
         self._c = db.strike_counters
         self._s = session
 
-    async def bump(self, party: Party) -> Suspension | None:
-        # the document before the update: the suspension is not changed by it (None for a new party)
-        before = await self._c.find_one_and_update({"_id": party.key}, {"$inc": {"changes": 1}}, upsert=True, session=self._s)
-        return _suspension_from(before.get("suspension")) if before else None
+    async def bump(self, party: Party) -> PartyRecord:
+        after = await self._c.find_one_and_update({"_id": party.key}, {"$inc": {"changes": 1}}, upsert=True,
+                                                  return_document=ReturnDocument.AFTER, session=self._s)
+        assert after is not None, "an upsert returning the document after it always finds one"
+        return PartyRecord(after["changes"], _suspension_from(after.get("suspension")))
 
     async def suspension(self, party: Party) -> Suspension | None:
         doc = await self._c.find_one({"_id": party.key}, {"suspension": 1}, session=self._s)

@@ -57,7 +57,9 @@ class StandingChanged:
     """A recorded strike moved the party's standing up, a withdrawn one moved it down, or a
     moderator lifted a suspension. `suspended_until` is set when `current` is SUSPENDED;
     `suspended_party` names who may not send then, and who may send again when a suspension
-    ended early (`previous` SUSPENDED)."""
+    ended early (`previous` SUSPENDED). `occurred_at` is when moderation made the change (its own
+    clock); `standing_version` is the offender's counter after it (one more with every change of
+    its strikes or suspension), the order readers apply a party's news in."""
 
     occurred_at: dt.datetime
     sender: Sender
@@ -66,6 +68,7 @@ class StandingChanged:
     offender: Party
     suspended_until: dt.datetime | None = None
     suspended_party: Party | None = None
+    standing_version: int = 0
 
 
 @dataclass(frozen=True)

@@ -301,7 +301,8 @@ def appeal_id_of(message_id: str) -> str:
 @dataclass(frozen=True)
 class Suspension:
     """A party may not send until `until` (chat enforces it from StandingChanged): started by the
-    strike that reached the policy's `suspended` threshold, for the policy's duration. `party` is
+    strike that reached the policy's `suspended` threshold, for the policy's duration, from the
+    moment moderation recorded that strike (`since`, its own clock, not the message's time). `party` is
     who may not send: the offender (a whole shop), or only the writer when the policy says so.
     It ends when its time runs out (nothing is recorded then), or early (`lifted_at`): lifted
     by a moderator, or its strikes withdrawn on review or appeal below the threshold."""
@@ -317,6 +318,18 @@ class Suspension:
 
     def in_force(self, now: dt.datetime) -> bool:
         return self.lifted_at is None and now < self.until
+
+    @property
+    def ended_at(self) -> dt.datetime:
+        """When it ended or will end: lifted, or run out."""
+        return self.until if self.lifted_at is None else min(self.lifted_at, self.until)
+
+    def answers_for(self, written_at: dt.datetime) -> bool:
+        """Whether a strike written at `written_at` is one this suspension answered for: written
+        before it ended (while it was in force - the chat had not heard of it yet - or before it
+        started), even when recorded after a moderator lifted it. Such a strike starts no other
+        suspension; only one written after it ended does."""
+        return written_at < self.ended_at
 
     def lift(self, at: dt.datetime, by: str, reason: str) -> Suspension:
         return replace(self, lifted_at=at, lifted_by=by, lift_reason=reason)

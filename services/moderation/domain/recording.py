@@ -57,20 +57,27 @@ def record_violation(
     policy: Policy,
     strikes_before: int,
     at: dt.datetime,
+    now: dt.datetime | None = None,
     suspension: Suspension | None = None,
+    version: int = 0,
 ) -> Recording:
-    """`strikes_before` counts the party's strikes inside the policy window before this one;
-    `suspension` is the party's suspension on record (in force or not); `policy` is the policy in
-    force (see the module's note), whatever `verdict.policy_version` says.
+    """`at` is when the message was written (the chat's time: the strike is dated by it), `now`
+    when moderation records it (its own clock; `at` when not given). `strikes_before` counts the
+    party's strikes inside the policy window as of `now`, before this one; `suspension` is the
+    party's suspension on record (in force or not); `version` the party's change counter in this
+    transaction; `policy` is the policy in force (see the module's note), whatever
+    `verdict.policy_version` says.
 
-    - the violation is one more strike;
+    - the violation is one more strike (counted while it is inside the window);
     - a REVIEW verdict queues the message for a human, under the message's id;
     - the message costs one fine, the largest the policy sets for the sender's role among the
       categories found, if any (`fine_message`);
-    - a strike that reaches the `suspended` threshold while no suspension is in force starts one,
-      from `at` for the policy's duration (`StrikeThresholds.suspends`);
-    - the standing is announced when this strike moves it to another level, with the
-      suspension's end and party when it suspends."""
+    - a strike that reaches the `suspended` threshold starts a suspension from `now` for the
+      policy's duration, unless one is in force or the one on record answered for it (it was
+      written before that one ended: `StrikeThresholds.suspends`);
+    - the standing is announced (at `now`, with `version`) when this strike moves it to another
+      level, with the suspension's end and party when it suspends."""
+    now = now or at
     review_id = message_id if verdict.action is Action.REVIEW else ""
     violation = Violation(message_id, thread_id, sender, verdict, at, review_id)
     review = (
@@ -81,12 +88,13 @@ def record_violation(
     events: list[object] = [ViolationRecorded(at, message_id, thread_id, sender, verdict, offender)]
     events.extend(PenaltyIssued(at, sender, penalty) for penalty in penalties)
     thresholds = policy.strikes
-    started = policy.suspension.start(sender, at) if thresholds.suspends(strikes_before + 1, suspension, at) else None
-    before = thresholds.standing(strikes_before, suspension, at)
-    after = thresholds.standing(strikes_before + 1, started or suspension, at)
+    strikes_after = strikes_before + (1 if at >= thresholds.window_start(now) else 0)
+    started = policy.suspension.start(sender, now) if thresholds.suspends(strikes_after, suspension, now, at) else None
+    before = thresholds.standing(strikes_before, suspension, now)
+    after = thresholds.standing(strikes_after, started or suspension, now)
     if before is not after:
-        events.append(StandingChanged(at, sender, before, after, offender, suspended_until=started.until if started else None,
-                                      suspended_party=started.party if started else None))
+        events.append(StandingChanged(now, sender, before, after, offender, suspended_until=started.until if started else None,
+                                      suspended_party=started.party if started else None, standing_version=version))
     return Recording(violation, review, penalties, tuple(events), started)
 
 
@@ -126,6 +134,7 @@ def withdraw_strike(
     at: dt.datetime,
     review_id: str = "",
     appeal_id: str = "",
+    version: int = 0,
 ) -> Withdrawal | None:
     """The violation was none after all: a moderator approved its held message (`review_id`) or
     reversed an appeal against it (`appeal_id`).
@@ -157,7 +166,7 @@ def withdraw_strike(
     after = thresholds.standing(after_count, ended or suspension, at)
     if before is not after:
         events.append(StandingChanged(at, violation.sender, before, after, violation.sender.offender,
-                                      suspended_party=ended.party if ended else None))
+                                      suspended_party=ended.party if ended else None, standing_version=version))
     return Withdrawal(withdrawn, fines, tuple(events), ended)
 
 
@@ -170,6 +179,7 @@ def lift_suspension(
     reason: str,
     request: RequestRecord,
     at: dt.datetime,
+    version: int = 0,
 ) -> tuple[SuspensionLift, StandingChanged]:
     """A moderator ends a suspension in force before its time. The party is then at the standing
     its strikes give (RESTRICTED while they stay at the threshold: the next strike suspends it
@@ -178,5 +188,6 @@ def lift_suspension(
         raise FailedPrecondition("the party is not suspended", reason="NOT_SUSPENDED")
     lifted = suspension.lift(at, moderator, reason)
     after = policy.strikes.standing(strikes_in_window, lifted, at)
-    event = StandingChanged(at, suspension.sender, Standing.SUSPENDED, after, suspension.offender, suspended_party=suspension.party)
+    event = StandingChanged(at, suspension.sender, Standing.SUSPENDED, after, suspension.offender, suspended_party=suspension.party,
+                            standing_version=version)
     return SuspensionLift(request, lifted, after), event

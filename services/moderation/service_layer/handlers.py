@@ -103,18 +103,20 @@ class ModerationHandlers:
         if not is_violation(command.verdict):
             return None
         policy = self._engine.policy
-        at = to_millisecond(command.occurred_at)
+        at = to_millisecond(command.occurred_at)  # when it was written: the strike's date
+        now = to_millisecond(self._clock.now())  # when it is recorded: a suspension's start, the standing's news
         party = command.sender.offender
 
         async def work(tx: Transaction[ModerationRepositories]) -> Violation:
             existing = await tx.repos.violations.get(command.message_id)
             if existing is not None:
                 return existing  # recorded already: nothing new
-            suspension = await tx.repos.strike_counters.bump(party)  # first: concurrent recordings for the party conflict
-            strikes = await tx.repos.violations.count(party, policy.strikes.window_start(at))
+            record = await tx.repos.strike_counters.bump(party)  # first: concurrent recordings for the party conflict
+            strikes = await tx.repos.violations.count(party, policy.strikes.window_start(now))
             recording = record_violation(
                 message_id=command.message_id, thread_id=command.thread_id, sender=command.sender, text=command.text,
-                verdict=command.verdict, policy=policy, strikes_before=strikes, at=at, suspension=suspension,
+                verdict=command.verdict, policy=policy, strikes_before=strikes, at=at, now=now, suspension=record.suspension,
+                version=record.version,
             )
             await tx.repos.violations.add(recording.violation)
             if recording.review is not None:
@@ -174,13 +176,13 @@ class ModerationHandlers:
         if violation is None or not violation.counts:
             return None  # a review is recorded with its violation: only one withdrawn before leaves nothing to do
         party = violation.sender.offender
-        suspension = await tx.repos.strike_counters.bump(party)  # first: a concurrent recording for the party conflicts
+        record = await tx.repos.strike_counters.bump(party)  # first: a concurrent recording for the party conflicts
         strikes = await tx.repos.violations.count(party, policy.strikes.window_start(now))
         penalties = tuple(await tx.repos.penalties.of_message(violation.message_id))
         appeal_id = item.review_id if item.kind is ReviewKind.APPEAL else ""
         withdrawal = withdraw_strike(violation=violation, penalties=penalties, policy=policy, strikes_in_window=strikes,
-                                     suspension=suspension, at=now, review_id="" if appeal_id else item.review_id,
-                                     appeal_id=appeal_id)
+                                     suspension=record.suspension, at=now, review_id="" if appeal_id else item.review_id,
+                                     appeal_id=appeal_id, version=record.version)
         if withdrawal is None:
             return None
         await tx.repos.violations.save(withdrawal.violation)
@@ -259,10 +261,11 @@ class ModerationHandlers:
             if earlier is not None:
                 require_same_request(earlier.request.fingerprint, request.fingerprint, request_id=command.request_id)
                 return earlier
-            suspension = await tx.repos.strike_counters.bump(party)  # first: a concurrent strike for the party conflicts
+            record = await tx.repos.strike_counters.bump(party)  # first: a concurrent strike for the party conflicts
             strikes = await tx.repos.violations.count(party, policy.strikes.window_start(now))
-            lift, event = lift_suspension(suspension=suspension, strikes_in_window=strikes, policy=policy,
-                                          moderator=command.caller.user_id, reason=command.reason, request=request, at=now)
+            lift, event = lift_suspension(suspension=record.suspension, strikes_in_window=strikes, policy=policy,
+                                          moderator=command.caller.user_id, reason=command.reason, request=request, at=now,
+                                          version=record.version)
             await tx.repos.strike_counters.save_suspension(party, lift.suspension)
             await tx.repos.lifts.add(lift)
             tx.emit(event)

@@ -22,16 +22,28 @@ from services.moderation.domain.model import (
 REVIEW_ORDER = KeysetOrder(("created_at", 1, dt.datetime), ("_id", 1, str))
 
 
+@dataclass(frozen=True)
+class PartyRecord:
+    """A party's strike counter as a transaction bumped it: `version` counts the changes of its
+    strikes and suspension, this one included (StandingChanged.standing_version); `suspension`
+    is the one on record (the latest, in force or not)."""
+
+    version: int
+    suspension: Suspension | None
+
+
 class StrikeCounters(Protocol):
     """One document per party: written by every transaction that changes the party's strikes or
-    suspension, and holding its suspension on record (the latest, in force or not)."""
+    suspension, counting those changes, and holding its suspension on record (the latest, in
+    force or not)."""
 
-    async def bump(self, party: Party) -> Suspension | None:
-        """Writes the party's own document and returns its suspension on record (read in the same
-        round trip). A transaction that changes a party's strikes does this before it counts them:
-        two such transactions for one party then write the same document and conflict, and the
-        one retried counts the other's strike (no write skew: a threshold is crossed, a
-        suspension started, and announced, exactly once)."""
+    async def bump(self, party: Party) -> PartyRecord:
+        """Counts one more change on the party's own document and returns its record (read in the
+        same round trip). A transaction that changes a party's strikes does this before it counts
+        them: two such transactions for one party then write the same document and conflict, and
+        the one retried counts the other's strike (no write skew: a threshold is crossed, a
+        suspension started, and announced, exactly once); the versions of the changes committed
+        follow each other."""
         ...
 
     async def suspension(self, party: Party) -> Suspension | None:

@@ -20,7 +20,7 @@ from services.moderation.domain.model import (
 )
 from services.moderation.domain.policy import Policy
 from services.moderation.service_layer.handlers import ModerationHandlers
-from services.moderation.service_layer.ports import REVIEW_ORDER, ModerationRepositories
+from services.moderation.service_layer.ports import REVIEW_ORDER, ModerationRepositories, PartyRecord
 
 
 class FakeStrikeCounters:
@@ -28,9 +28,9 @@ class FakeStrikeCounters:
         self.changes: dict[Party, int] = {}
         self.suspensions: dict[Party, Suspension] = {}
 
-    async def bump(self, party: Party) -> Suspension | None:
+    async def bump(self, party: Party) -> PartyRecord:
         self.changes[party] = self.changes.get(party, 0) + 1
-        return self.suspensions.get(party)
+        return PartyRecord(self.changes[party], self.suspensions.get(party))
 
     async def suspension(self, party: Party) -> Suspension | None:
         return self.suspensions.get(party)

@@ -42,7 +42,7 @@ def test_an_unknown_or_missing_role_is_left_for_validation_to_name():
 def test_every_event_maps_to_its_subject_and_message():
     verdict = Verdict(Action.REVIEW, (Finding(Category.CONTACT_EXCHANGE, "phone", (Span(0, 3),)),), "причина", "", "v1")
     recording = record_violation(message_id="m1", thread_id="t1", sender=Sender("u", SenderRole.SELLER, "s"), text="текст",
-                                 verdict=verdict, policy=DEFAULT, strikes_before=0, at=AT)
+                                 verdict=verdict, policy=DEFAULT, strikes_before=0, at=AT, version=7)
     assert recording.review is not None
     events = [*recording.events, ReviewResolved(AT, recording.review)]
     assert [type(e) for e in events] == [ViolationRecorded, PenaltyIssued, StandingChanged, ReviewResolved]
@@ -58,7 +58,7 @@ def test_every_event_maps_to_its_subject_and_message():
     shop = common_pb2.Party(kind=common_pb2.PARTY_KIND_SHOP, id="s")
     assert violation.offender == penalty.offender == standing.offender == shop
     assert isinstance(standing, events_pb2.StandingChanged)
-    assert (standing.previous, standing.current) == (pb.STANDING_GOOD, pb.STANDING_WARNING)
+    assert (standing.previous, standing.current, standing.standing_version) == (pb.STANDING_GOOD, pb.STANDING_WARNING, 7)
     assert isinstance(resolved, events_pb2.ReviewResolved) and resolved.item.status == pb.REVIEW_STATUS_PENDING
     assert protos.STANDINGS.to_pb(Standing.SUSPENDED) == pb.STANDING_SUSPENDED
     later = AT + dt.timedelta(hours=1)

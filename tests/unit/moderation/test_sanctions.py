@@ -156,6 +156,65 @@ async def test_a_moderator_lifts_a_suspension_early_once_per_request():
     assert (changes(world)[-1].previous, changes(world)[-1].current) == (Standing.RESTRICTED, Standing.SUSPENDED)
 
 
+async def strike_written(world: World, message_id: str, written_at: dt.datetime) -> None:
+    """A message written at `written_at` (the chat's time), recorded now (moderation's clock)."""
+    verdict = Verdict.reported(Action.BLOCK, (Category.CONTACT_EXCHANGE,), "", DEFAULT.version)
+    await world.handlers.record_message(RecordMessage(message_id, "t1", WRITER, "текст", verdict, written_at))
+
+
+async def test_a_suspension_starts_when_moderation_records_the_strike_not_when_the_message_was_written():
+    world = World()
+    written = world.clock.now()
+    for n in range(4):
+        await strike_written(world, f"m{n}", written + dt.timedelta(seconds=n))
+    world.clock.advance(dt.timedelta(minutes=10))  # the fifth message's event arrives late (a redelivery)
+    await strike_written(world, "m4", written + dt.timedelta(seconds=10))
+    suspended = changes(world)[-1]
+    now = world.clock.now()
+    assert (suspended.current, suspended.occurred_at, suspended.suspended_until) == (Standing.SUSPENDED, now, now + dt.timedelta(days=7))
+    assert world.violations.items["m4"].at == written + dt.timedelta(seconds=10), "the strike keeps the message's time"
+
+
+async def test_a_strike_written_before_a_lift_but_recorded_after_it_does_not_suspend_again():
+    """The review's reproduction: five strikes suspend the shop, a moderator lifts it an hour
+    later, then the event of a message written while it was suspended (the chat had not heard
+    yet) arrives. It is a strike, but the lifted suspension answered for it: no new 7-day
+    suspension, and nothing is announced that a reader could order before the lift."""
+    world = World()
+    t0 = world.clock.now()
+    for n in range(4):
+        await strike_written(world, f"m{n}", t0 + dt.timedelta(seconds=n))
+    await strike_written(world, "m5", t0 + dt.timedelta(seconds=10))
+    world.clock.advance(dt.timedelta(hours=1))
+    await world.handlers.lift_suspension(lift())
+    announced = len(changes(world))
+    await strike_written(world, "m6", t0 + dt.timedelta(seconds=11))  # written while suspended, recorded after the lift
+    await strike_written(world, "m3b", t0 + dt.timedelta(seconds=5))  # written before the suspension began
+    assert len(changes(world)) == announced and len(world.violations.items) == 7
+    shown = await standing(world)
+    assert (shown.standing, shown.suspension, shown.strikes_in_window) == (Standing.RESTRICTED, None, 7)
+    # a message written after the lift is a new offence: it suspends again, from now
+    await strike_written(world, "m7", world.clock.now())
+    again = changes(world)[-1]
+    assert (again.previous, again.current, again.suspended_until) == (
+        Standing.RESTRICTED, Standing.SUSPENDED, world.clock.now() + dt.timedelta(days=7))
+
+
+async def test_every_standing_change_carries_the_partys_version_which_grows_with_each_change():
+    world = World()
+    await five_strikes(world)  # GOOD->WARNING (1st), ->RESTRICTED (3rd), ->SUSPENDED (5th)
+    await world.handlers.lift_suspension(lift())  # the 6th change of the shop's record
+    await strike(world, "m9")  # the 7th: suspends again
+    held = Verdict.reported(Action.REVIEW, (Category.DISPARAGEMENT,), "", DEFAULT.version)
+    await world.handlers.record_message(RecordMessage("held", "t1", WRITER, "текст", held, world.clock.now()))  # 8th
+    await world.handlers.resolve_review(ResolveReview(MODERATOR, "held", ReviewDecision.APPROVE))  # 9th: withdraws a strike
+    versions = [(c.previous, c.current, c.standing_version) for c in changes(world)]
+    assert versions == [(Standing.GOOD, Standing.WARNING, 1), (Standing.WARNING, Standing.RESTRICTED, 3),
+                        (Standing.RESTRICTED, Standing.SUSPENDED, 5), (Standing.SUSPENDED, Standing.RESTRICTED, 6),
+                        (Standing.RESTRICTED, Standing.SUSPENDED, 7)]
+    assert world.strike_counters.changes[SHOP] == 9
+
+
 async def test_only_moderators_lift_and_arguments_are_checked():
     world = World()
     await five_strikes(world)
@@ -183,8 +242,8 @@ async def test_an_approval_that_takes_the_strikes_below_the_threshold_ends_the_s
     assert changes(world)[-1].current is Standing.SUSPENDED
     await world.handlers.resolve_review(ResolveReview(MODERATOR, "held", ReviewDecision.APPROVE))
     ended = changes(world)[-1]
-    assert (ended.previous, ended.current, ended.suspended_party, ended.suspended_until) == (
-        Standing.SUSPENDED, Standing.RESTRICTED, SHOP, None)
+    assert (ended.previous, ended.current, ended.suspended_party, ended.suspended_until, ended.standing_version) == (
+        Standing.SUSPENDED, Standing.RESTRICTED, SHOP, None, 6)
     assert (await standing(world)).suspension is None
     assert world.strike_counters.suspensions[SHOP].lifted_by == "review:held"
 
