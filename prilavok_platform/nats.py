@@ -1,12 +1,17 @@
 """NATS with JetStream: an authenticated connection with unlimited reconnects, the suite's
-streams, a publisher that sets Nats-Msg-Id, event authenticity (the producer named by the
-subject, the Prilavok-Producer header and the event type's package agree), and a durable
-pull-consumer loop with explicit ack, nak-with-delay on transient errors and term on poison
-messages.
+streams and the durable consumers on them, a publisher that sets Nats-Msg-Id, event authenticity
+(the producer named by the subject, the Prilavok-Producer header and the event type's package
+agree), and a durable pull-consumer loop with explicit ack, nak-with-delay on transient errors
+and term on poison messages.
 
 Who may publish and consume what is the NATS server's job (devstack/nats_config.py renders the
-accounts and permissions); the checks here refuse what slips past it, such as a producer
-publishing on its own subjects an event of another producer's type."""
+accounts and permissions: one account per service, each producer's stream in its own account);
+the checks here refuse what slips past it, such as a producer publishing on its own subjects an
+event of another producer's type.
+
+Every durable consumer of the suite is listed in DURABLES. Its producer creates it beside its
+stream at start (`ensure_streams`): a consumer's NATS account sees only the pulls and acks of its
+own durables, imported from the producer's account, and may create or change no consumer."""
 from __future__ import annotations
 
 import asyncio
@@ -56,9 +61,51 @@ class PoisonMessage(Exception):
 
 
 @dataclass(frozen=True)
+class Durable:
+    """A durable pull consumer of the suite: `consumer` reads `producer`'s stream through it,
+    filtered to "<prefix>.<producer>.<tail>"."""
+
+    consumer: str
+    producer: str
+    name: str
+    tail: str
+
+    def filter_subject(self, prefix: str) -> str:
+        return subject(prefix, self.producer, *self.tail.split("."))
+
+
+# Every durable consumer the services run (their bootstraps name them; run_pull_consumer refuses
+# a suite durable with another filter). A durable's filter never changes: a new subject gets a
+# new durable, listed here, so that its producer creates it and the NATS accounts grant it.
+DURABLES = (
+    Durable("moderation", "chat", "moderation-chat-messages", "message.>"),
+    Durable("chat", "moderation", "chat-review-resolved", "review.resolved"),
+    Durable("chat", "moderation", "chat-standing-changed", "standing.changed"),
+    Durable("chat", "moderation", "chat-appeal-resolved", "appeal.resolved"),
+    Durable("returns", "moderation", "returns-moderation-penalties", "penalty.>"),
+    Durable("notify", "chat", "notify-chat", ">"),
+    Durable("notify", "returns", "notify-returns", ">"),
+    Durable("notify", "moderation", "notify-moderation", "penalty.>"),
+    Durable("notify", "moderation", "notify-moderation-standing", "standing.changed"),
+    Durable("notify", "moderation", "notify-moderation-appeals", "appeal.resolved"),
+)
+
+
+def suite_durable(name: str) -> Durable | None:
+    return next((d for d in DURABLES if d.name == name), None)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    durable: str
+    filter_subject: str
+
+
+@dataclass(frozen=True)
 class StreamSpec:
     name: str
     subjects: list[str]
+    consumers: tuple[ConsumerSpec, ...] = ()
 
 
 def stream_name(prefix: str, producer: str) -> str:
@@ -70,12 +117,18 @@ def subject(prefix: str, producer: str, *parts: str) -> str:
 
 
 def suite_streams(prefix: str) -> list[StreamSpec]:
-    return [StreamSpec(stream_name(prefix, p), [f"{prefix}.{p}.>"]) for p in PRODUCERS]
+    """Each producer's stream with the durable consumers of the services that read it."""
+    return [
+        StreamSpec(stream_name(prefix, p), [f"{prefix}.{p}.>"],
+                   tuple(ConsumerSpec(d.name, d.filter_subject(prefix)) for d in DURABLES if d.producer == p))
+        for p in PRODUCERS
+    ]
 
 
 def own_streams(prefix: str, service: str) -> list[StreamSpec]:
-    """The streams a service creates at start: its own, if it produces events (its NATS user
-    may create and update no other; consumers wait until the producer has created it)."""
+    """The streams a service creates at start: its own, if it produces events, with the
+    durables its readers consume (its NATS user may create and update no other stream or
+    consumer; consumers wait until the producer has created theirs)."""
     return [spec for spec in suite_streams(prefix) if spec.name == stream_name(prefix, service)] if service in PRODUCERS else []
 
 
@@ -146,7 +199,23 @@ async def connect(url: str, name: str, *, user: str = "", password: str = "", in
     )
 
 
+def consumer_config(durable: str, filter_subject: str, ack_wait_seconds: float = 30) -> ConsumerConfig:
+    """A durable pull consumer: explicit acks, from the stream's first message, redelivered
+    without limit."""
+    return ConsumerConfig(
+        name=durable,
+        durable_name=durable,
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        max_deliver=-1,
+        ack_wait=ack_wait_seconds,
+        filter_subject=filter_subject,
+    )
+
+
 async def ensure_streams(js: JetStreamContext, specs: list[StreamSpec]) -> None:
+    """Creates or updates each stream, then the durable consumers its readers use (creating one
+    that exists with the same configuration changes nothing)."""
     for spec in specs:
         config = StreamConfig(
             name=spec.name,
@@ -159,6 +228,8 @@ async def ensure_streams(js: JetStreamContext, specs: list[StreamSpec]) -> None:
             await js.add_stream(config)
         except BadRequestError:
             await js.update_stream(config)
+        for consumer in spec.consumers:
+            await js.add_consumer(spec.name, consumer_config(consumer.durable, consumer.filter_subject))
 
 
 class EventPublisher:
@@ -230,16 +301,13 @@ async def run_pull_consumer(
     A message whose handler fails is redelivered for as long as it takes (no delivery limit:
     an outage of the database must not drop events), with a delay doubling from
     `nak_delay_seconds` up to `max_nak_delay_seconds`; one that can never be handled
-    (PoisonMessage: undecodable, malformed) is terminated and logged."""
+    (PoisonMessage: undecodable, malformed) is terminated and logged.
+
+    A durable of the suite (DURABLES) is bound to as its producer created it (`ensure_streams`;
+    `ack_wait_seconds` is then the producer's); any other is created here with this filter."""
     tracer = telemetry.tracer("prilavok.nats.consumer")
-    config = ConsumerConfig(
-        durable_name=durable,
-        ack_policy=AckPolicy.EXPLICIT,
-        deliver_policy=DeliverPolicy.ALL,
-        max_deliver=-1,
-        ack_wait=ack_wait_seconds,
-        filter_subject=filter_subject,
-    )
+    config = None if _check_suite_durable(stream, durable, filter_subject) else consumer_config(
+        durable, filter_subject, ack_wait_seconds)
     subscription = await _subscribe_when_ready(js, stream, durable, filter_subject, config, stop)
     if subscription is None:
         return
@@ -250,7 +318,7 @@ async def run_pull_consumer(
             except (TimeoutError, nats.errors.TimeoutError):
                 continue
             except NotFoundError:
-                log.warning("consumer %s on %s is gone; recreating", durable, stream)
+                log.warning("consumer %s on %s is gone; binding it again once it exists", durable, stream)
                 renewed = await _subscribe_when_ready(js, stream, durable, filter_subject, config, stop)
                 if renewed is None:
                     return
@@ -273,25 +341,43 @@ async def run_pull_consumer(
             pass
 
 
+def _check_suite_durable(stream: str, durable: str, filter_subject: str) -> bool:
+    """True if `durable` is one of the suite's; raises ValueError if it is, but on another
+    stream or with another filter than DURABLES says (its producer creates it that way)."""
+    known = suite_durable(durable)
+    if known is None:
+        return False
+    prefix = filter_subject.split(".", 1)[0]
+    if (stream, filter_subject) != (stream_name(prefix, known.producer), known.filter_subject(prefix)):
+        raise ValueError(f"durable {durable} reads {known.producer}'s stream filtered to <prefix>.{known.producer}.{known.tail} "
+                         f"(prilavok_platform.nats.DURABLES), not {stream} filtered to {filter_subject}")
+    return True
+
+
 async def _subscribe_when_ready(
-    js: JetStreamContext, stream: str, durable: str, filter_subject: str, config: ConsumerConfig, stop: asyncio.Event
+    js: JetStreamContext, stream: str, durable: str, filter_subject: str, config: ConsumerConfig | None, stop: asyncio.Event
 ) -> JetStreamContext.PullSubscription | None:
-    """Creates (or binds to) the durable consumer, waiting while its stream does not exist yet:
-    each producer creates its own stream, and a consumer may start first. Other failures (the
-    server unreachable, a permission refused: the request times out) are retried with a growing
-    delay and logged, so a misconfigured account shows in the log instead of a silent consumer.
-    Returns None if `stop` is set first."""
+    """Binds to the durable consumer, waiting while it does not exist yet: each producer creates
+    its own stream and the suite's durables on it (`config` None), and a consumer may start
+    first; a durable of no producer's (tests, tools: `config` given) is created here once its
+    stream exists. Other failures (the server unreachable, a permission refused: the request
+    times out) are retried with a growing delay and logged, so a misconfigured account shows in
+    the log instead of a silent consumer. Returns None if `stop` is set first."""
     failures = 0
     while not stop.is_set():
         try:
-            return await js.pull_subscribe(filter_subject, durable=durable, stream=stream, config=config)
+            if config is not None:
+                return await js.pull_subscribe(filter_subject, durable=durable, stream=stream, config=config)
+            await js.consumer_info(stream, durable)
+            return await js.pull_subscribe_bind(durable=durable, stream=stream)
         except NotFoundError:
             if failures % 20 == 0:
-                log.info("consumer %s waits for stream %s (its producer creates it)", durable, stream)
+                log.info("consumer %s waits for its producer to create %s", durable,
+                         stream if config is not None else f"the durable on {stream}")
             delay = STREAM_WAIT_SECONDS
         except (nats.errors.TimeoutError, nats.errors.NoRespondersError, APIError) as exc:
-            log.warning("consumer %s on %s cannot be created (%r); retrying (is the service allowed to read %s?)",
-                        durable, stream, exc, stream)
+            log.warning("consumer %s on %s cannot be bound (%r); retrying (is the service allowed to read it?)",
+                        durable, stream, exc)
             delay = min(10.0, STREAM_WAIT_SECONDS * 2 ** min(failures, 5))
         failures += 1
         try:

@@ -3,9 +3,11 @@
 isolation by database name and subject prefix.
 
 NATS runs with the suite's accounts (devstack/nats_config.py), as under `make run`: no
-anonymous access. `infra["nats_url"]` carries the credentials of the unlimited `test` user, so
-tests may use any subject prefix; the service users' permissions are written for two prefixes
-known up front, the end-to-end suite's and the permission tests'."""
+anonymous access, one account per service. `infra["nats_url"]` carries the credentials of the
+unlimited `test` user, in an account of its own, so tests may use any subject prefix (but see
+none of the services' streams: `admin_user(<service>)` is unlimited inside that service's
+account); the service users' permissions are written for two prefixes known up front, the
+end-to-end suite's and the permission tests'."""
 from __future__ import annotations
 
 import os

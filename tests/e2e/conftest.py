@@ -24,8 +24,8 @@ SERVICE = As(Role.SERVICE, "orders")
 
 @pytest.fixture(scope="session")
 def suite(infra, tmp_path_factory):
-    # The services connect as their own NATS users, whose permissions name this prefix;
-    # suite.nats_url carries the unlimited test user's credentials, for tests that publish.
+    # The services connect as their own NATS users, whose permissions name this prefix; a test
+    # that publishes in a producer's name connects as that producer (suite.nats_client_url).
     prefix = infra["e2e_prefix"]
     config = SuiteConfig(
         state_dir=tmp_path_factory.mktemp("suite"), ports=free_ports(), mongodb_uri=infra["mongodb_uri"],

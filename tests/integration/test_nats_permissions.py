@@ -1,10 +1,13 @@
 """NATS accounts and permissions against a real nats-server (devstack/nats_config.py): nobody
-connects anonymously; each service's user publishes only its own events and consumes only the
-streams it needs; a forged event on another producer's subject is refused by the server.
-The Kubernetes configuration (deploy/kubernetes/nats.conf) is started and checked too."""
+connects anonymously; each service's user publishes only its own events and reads only its own
+durables of the streams it needs; a forged event on another producer's subject is refused by the
+server; no reader reaches a producer's JetStream API, neither directly nor through the reply
+subject of a pull. The Kubernetes configuration
+(deploy/kubernetes/nats.conf) is started and checked too."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pathlib
 import time
@@ -13,7 +16,14 @@ import nats
 import pytest
 from nats.js.api import StreamConfig
 
-from devstack.nats_config import KUBERNETES_MONITOR_PORT, KUBERNETES_STORE, SERVICES, TEST_USER, NatsAccounts, password_variable
+from devstack.nats_config import (
+    KUBERNETES_MONITOR_PORT,
+    KUBERNETES_STORE,
+    SERVICES,
+    NatsAccounts,
+    admin_user,
+    password_variable,
+)
 from devstack.processes import free_port, port_is_open, spawn, tool, wait_for
 from prilavok.moderation.v1 import events_pb2 as moderation_events
 from prilavok_platform import nats as platform_nats
@@ -23,13 +33,8 @@ pytestmark = pytest.mark.integration
 REFUSED = 0.5
 
 KUBERNETES_CONFIG = pathlib.Path(__file__).resolve().parents[2] / "deploy" / "kubernetes" / "nats.conf"
-# What a consumer of each stream pulls in the suite (durable, subjects below the producer).
-NEEDS = {
-    "moderation": [("chat", "moderation-chat-messages", "message.>")],
-    "chat": [("moderation", "chat-review-resolved", "review.resolved")],
-    "returns": [("moderation", "returns-moderation-penalties", "penalty.>")],
-    "notify": [("chat", "notify-chat", ">"), ("moderation", "notify-moderation", ">"), ("returns", "notify-returns", ">")],
-}
+# What each service pulls in the suite: (producer, durable, subjects below the producer).
+NEEDS = {service: [(d.producer, d.name, d.tail) for d in platform_nats.DURABLES if d.consumer == service] for service in SERVICES}
 
 
 class Client:
@@ -67,6 +72,8 @@ class Client:
 
 @pytest.fixture
 async def world(infra):
+    """(prefix, as_user, admin): `admin(producer)` is the tests' unlimited user in that
+    producer's account. The suite's streams are deleted before and after."""
     prefix, address, accounts = infra["permissions_prefix"], infra["nats_address"], infra["nats_accounts"]
     clients: list[Client] = []
 
@@ -75,19 +82,24 @@ async def world(infra):
         clients.append(client)
         return client
 
-    admin = await as_user(TEST_USER)
-    yield prefix, as_user, admin
-    for spec in platform_nats.suite_streams(prefix):
-        try:
-            await admin.js().delete_stream(spec.name)
-        except nats.js.errors.NotFoundError:
-            pass
+    admins = {producer: await as_user(admin_user(producer)) for producer in platform_nats.PRODUCERS}
+
+    async def delete_streams() -> None:
+        for producer, admin in admins.items():
+            try:
+                await admin.js().delete_stream(platform_nats.stream_name(prefix, producer))
+            except nats.js.errors.NotFoundError:
+                pass
+
+    await delete_streams()
+    yield prefix, as_user, admins.__getitem__
+    await delete_streams()
     for client in clients:
         await client.close()
 
 
-async def _stream_messages(admin: Client, prefix: str, producer: str) -> int:
-    info = await admin.js().stream_info(platform_nats.stream_name(prefix, producer))
+async def _stream_messages(admin, prefix: str, producer: str) -> int:
+    info = await admin(producer).js().stream_info(platform_nats.stream_name(prefix, producer))
     return info.state.messages
 
 
@@ -104,8 +116,9 @@ async def test_a_review_resolved_event_forged_by_the_chat_user_is_refused_by_the
     forged = moderation_events.ReviewResolved(event_id="forged-1")
     subject = platform_nats.subject(prefix, "moderation", "review", "resolved")
     headers = platform_nats.event_headers(forged, "moderation")
-    assert admin.nc is not None and chat.nc is not None
-    watcher = await admin.nc.subscribe(f"{prefix}.moderation.>")
+    observer = admin("moderation").nc
+    assert observer is not None and chat.nc is not None
+    watcher = await observer.subscribe(f"{prefix}.moderation.>")
 
     await chat.nc.publish(subject, forged.SerializeToString(), headers=headers)  # plain publish
     await chat.nc.flush()
@@ -144,7 +157,8 @@ async def test_the_notify_user_publishes_no_event_and_creates_no_stream(world):
     assert (await listener.next_msg(timeout=2)).data == b"n1"
 
 
-PUBLISHED = {"chat": ["message.delivered"], "moderation": ["review.resolved", "penalty.issued"], "returns": ["claim.opened"]}
+PUBLISHED = {"chat": ["message.delivered"], "moderation": ["review.resolved", "penalty.issued", "standing.changed", "appeal.resolved"],
+             "returns": ["claim.opened"]}
 
 
 def _matches(tail: str, event: str) -> bool:
@@ -184,7 +198,7 @@ async def test_each_service_publishes_its_own_events_and_consumes_the_streams_it
         await asyncio.gather(*tasks)
     assert got == expected
     for producer, durable, _ in NEEDS[service]:
-        info = await admin.js().consumer_info(platform_nats.stream_name(prefix, producer), durable)
+        info = await admin(producer).js().consumer_info(platform_nats.stream_name(prefix, producer), durable)
         assert info.num_ack_pending == 0 and info.num_pending == 0, f"{service} acknowledged what it read from {producer}"
     assert not me.errors, me.errors
 
@@ -203,6 +217,49 @@ async def test_a_service_cannot_read_a_stream_it_does_not_need(world, service, s
     await me.nc.subscribe(f"{prefix}.{stream_of}.>")  # nor listen to its events on core NATS
     await me.nc.subscribe("_INBOX.notify.>")  # nor to another service's replies
     assert await me.refused(f"subscription to \"{prefix}.{stream_of}.>\"") and await me.refused('subscription to "_INBOX.notify.>"')
+
+
+async def _streams_of_every_producer(prefix: str, as_user, events: dict[str, list[str]]) -> None:
+    """Each producer creates its stream (and its readers' durables) and publishes `events`."""
+    for producer in platform_nats.PRODUCERS:
+        client = await as_user(producer)
+        await platform_nats.ensure_streams(client.js(), platform_nats.own_streams(prefix, producer))
+        for n, event in enumerate(events.get(producer, [])):
+            await platform_nats.EventPublisher(client.js()).publish(
+                platform_nats.subject(prefix, producer, *event.split(".")), event.encode(), f"{producer}-{n}")
+
+
+async def _stream_exists(admin, prefix: str, producer: str) -> bool:
+    try:
+        await _stream_messages(admin, prefix, producer)
+    except nats.js.errors.NotFoundError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("service", "durable"), [("returns", "returns-moderation-penalties"), ("notify", "notify-moderation"),
+                                                  ("chat", "chat-appeal-resolved")])
+async def test_a_pull_whose_reply_subject_is_a_jetstream_request_purges_or_deletes_nothing(world, service, durable):
+    """The server answers a pull (here: nothing to deliver, a status message) on the request's
+    reply subject, with its own rights. A reader naming a purge or a delete as that reply must
+    not reach the producer's stream, another producer's, or its own."""
+    prefix, as_user, admin = world
+    await _streams_of_every_producer(prefix, as_user, {"moderation": ["review.created"] * 3, "chat": ["message.sent"] * 2,
+                                                       "returns": ["claim.opened"]})
+    before = {p: await _stream_messages(admin, prefix, p) for p in platform_nats.PRODUCERS}
+    assert before == {"chat": 2, "moderation": 3, "returns": 1}
+    me = await as_user(service)
+    assert me.nc is not None
+    pull = f"$JS.API.CONSUMER.MSG.NEXT.{platform_nats.stream_name(prefix, 'moderation')}.{durable}"
+    for producer in platform_nats.PRODUCERS:
+        for request in ("PURGE", "DELETE"):
+            reply = f"$JS.API.STREAM.{request}.{platform_nats.stream_name(prefix, producer)}"
+            await me.nc.publish(pull, json.dumps({"batch": 1, "no_wait": True}).encode(), reply=reply)
+    await me.nc.flush()
+    await asyncio.sleep(0.5)
+    assert {p: await _stream_exists(admin, prefix, p) for p in platform_nats.PRODUCERS} == dict.fromkeys(platform_nats.PRODUCERS, True)
+    assert {p: await _stream_messages(admin, prefix, p) for p in platform_nats.PRODUCERS} == before
+    assert not me.errors, "the pull itself is the reader's own"
 
 
 async def test_the_kubernetes_configuration_refuses_anonymous_and_forged_publishes(tmp_path):

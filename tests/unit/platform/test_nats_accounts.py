@@ -2,10 +2,13 @@
 accounts devstack renders: no anonymous user, each service limited to its own subjects."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from devstack.nats_config import CONSUMES, SERVICES, TEST_USER, NatsAccounts, kubernetes_config, permissions
 from prilavok_platform.config import ConfigError, Env, load_common
+from prilavok_platform.nats import DURABLES, run_pull_consumer
 
 BASE = {"MONGODB_URI": "mongodb://h", "NATS_URL": "nats://h:4222"}
 
@@ -54,11 +57,55 @@ def test_each_service_publishes_only_below_its_own_name_and_notify_no_event():
         assert js_api == ([] if service == "notify" else
                           [f"$JS.API.STREAM.INFO.P_{service.upper()}", f"$JS.API.STREAM.CREATE.P_{service.upper()}",
                            f"$JS.API.STREAM.UPDATE.P_{service.upper()}"]), "a producer manages its own stream only"
-        consumed = {token for s in allowed.publish if s.startswith(("$JS.API.CONSUMER.", "$JS.ACK.")) for token in s.split(".")
-                    if token.startswith("P_")}
-        assert consumed == {f"P_{p.upper()}" for p in CONSUMES[service]}
-        assert not [s for s in allowed.publish if "DELETE" in s or "PURGE" in s or s in (">", "$JS.API.>")]
+        created = {s for s in allowed.publish if ".CONSUMER.CREATE." in s}
+        assert created == {f"$JS.API.CONSUMER.CREATE.P_{d.producer.upper()}.{d.name}{tail}"
+                           for d in DURABLES if d.producer == service for tail in ("", ".>")}, "a producer creates its readers' durables"
+        read = {s for s in allowed.publish if s.startswith("$JS.ACK.") or ".CONSUMER.INFO." in s or ".CONSUMER.MSG.NEXT." in s}
+        mine = [d for d in DURABLES if d.consumer == service]
+        assert {s.split(".")[-2] if s.endswith(".>") else s.split(".")[-1] for s in read} == {d.name for d in mine}, (
+            "a reader pulls, acknowledges and looks up its own durables and no other")
+        assert {f"P_{d.producer.upper()}" for d in mine} == {f"P_{p.upper()}" for p in CONSUMES[service]}
+        assert not [s for s in allowed.publish if "DELETE" in s or "PURGE" in s or "*" in s or s in (">", "$JS.API.>")]
         assert allowed.subscribe[0] == f"_INBOX.{service}.>"
+
+
+def test_every_service_has_an_account_of_its_own_and_readers_import_only_their_durables():
+    text = NatsAccounts.generate(["p"]).config()
+    for service in SERVICES:
+        assert f"  {service.upper()} {{" in text
+    assert ("jetstream: enabled" in text.split("  NOTIFY {")[0]) and "jetstream" not in text.split("  NOTIFY {")[1], (
+        "producers keep their streams in their own accounts; notify has none")
+    exports = [line.strip() for line in text.splitlines() if line.strip().startswith("{service: \"")]
+    assert len(exports) == 3 * len(DURABLES), "info, pulls and acks of each durable, to its reader's account alone"
+    for d in DURABLES:
+        stream = f"P_{d.producer.upper()}"
+        assert (f'{{service: "$JS.API.CONSUMER.MSG.NEXT.{stream}.{d.name}", response_type: stream, accounts: [{d.consumer.upper()}]}}'
+                in exports)
+        assert f'{{service: "$JS.ACK.{stream}.{d.name}.>", accounts: [{d.consumer.upper()}]}}' in exports
+
+
+def test_the_suite_durables_are_the_ones_the_services_run():
+    assert {(d.consumer, d.producer, d.name, d.tail) for d in DURABLES} == {
+        ("moderation", "chat", "moderation-chat-messages", "message.>"),
+        ("chat", "moderation", "chat-review-resolved", "review.resolved"),
+        ("chat", "moderation", "chat-standing-changed", "standing.changed"),
+        ("chat", "moderation", "chat-appeal-resolved", "appeal.resolved"),
+        ("returns", "moderation", "returns-moderation-penalties", "penalty.>"),
+        ("notify", "chat", "notify-chat", ">"),
+        ("notify", "returns", "notify-returns", ">"),
+        ("notify", "moderation", "notify-moderation", "penalty.>"),
+        ("notify", "moderation", "notify-moderation-standing", "standing.changed"),
+        ("notify", "moderation", "notify-moderation-appeals", "appeal.resolved"),
+    }
+    from services.notify.bootstrap import SUBSCRIPTIONS
+    assert {(p, tail, durable) for p, tail, durable in SUBSCRIPTIONS} == {
+        (d.producer, d.tail, d.name) for d in DURABLES if d.consumer == "notify"}
+
+
+def test_a_suite_durable_with_another_filter_than_its_producer_creates_is_refused():
+    with pytest.raises(ValueError, match="chat-standing-changed"):
+        asyncio.run(run_pull_consumer(None, stream="P_MODERATION", durable="chat-standing-changed",  # type: ignore[arg-type]
+                                      filter_subject="p.moderation.>", handler=None, stop=asyncio.Event()))  # type: ignore[arg-type]
 
 
 def test_returns_reads_moderation_and_notify_reads_every_stream():
