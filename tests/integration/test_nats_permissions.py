@@ -2,7 +2,7 @@
 connects anonymously; each service's user publishes only its own events and reads only its own
 durables of the streams it needs; a forged event on another producer's subject is refused by the
 server; no reader reaches a producer's JetStream API, neither directly nor through the reply
-subject of a pull. The Kubernetes configuration
+subject of a pull, nor another service's durable. The Kubernetes configuration
 (deploy/kubernetes/nats.conf) is started and checked too."""
 from __future__ import annotations
 
@@ -260,6 +260,36 @@ async def test_a_pull_whose_reply_subject_is_a_jetstream_request_purges_or_delet
     assert {p: await _stream_exists(admin, prefix, p) for p in platform_nats.PRODUCERS} == dict.fromkeys(platform_nats.PRODUCERS, True)
     assert {p: await _stream_messages(admin, prefix, p) for p in platform_nats.PRODUCERS} == before
     assert not me.errors, "the pull itself is the reader's own"
+
+
+@pytest.mark.parametrize(("thief", "victim_durable"), [("returns", "chat-standing-changed"), ("notify", "chat-standing-changed"),
+                                                       ("chat", "returns-moderation-penalties"), ("notify", "moderation-chat-messages")])
+async def test_a_service_can_neither_pull_from_nor_change_another_services_durable(world, thief, victim_durable):
+    prefix, as_user, admin = world
+    victim = platform_nats.suite_durable(victim_durable)
+    assert victim is not None
+    await _streams_of_every_producer(prefix, as_user, {victim.producer: [victim.tail.replace(">", "x")]})
+    stream = platform_nats.stream_name(prefix, victim.producer)
+    me = await as_user(thief)
+    assert me.nc is not None
+    with pytest.raises(nats.errors.TimeoutError):
+        await me.js(REFUSED).consumer_info(stream, victim_durable)
+    subscription = await me.js(REFUSED).pull_subscribe_bind(durable=victim_durable, stream=stream)
+    with pytest.raises(nats.errors.TimeoutError):
+        await subscription.fetch(1, timeout=REFUSED)
+    with pytest.raises(nats.errors.TimeoutError):  # re-pointing it at nothing (a filter matching no event)
+        await me.js(REFUSED).add_consumer(stream, platform_nats.consumer_config(victim_durable, f"{prefix}.{victim.producer}.nothing"))
+    with pytest.raises(nats.errors.TimeoutError):  # nor a durable of its own making on that stream
+        await me.js(REFUSED).add_consumer(stream, platform_nats.consumer_config(f"{thief}-extra", f"{prefix}.{victim.producer}.>"))
+    assert await me.refused(f"$JS.API.CONSUMER.CREATE.{stream}.{victim_durable}")
+    assert await me.refused(f"CONSUMER.INFO.{stream}.{victim_durable}") and await me.refused(f"CONSUMER.MSG.NEXT.{stream}.{victim_durable}")
+    info = await admin(victim.producer).js().consumer_info(stream, victim_durable)
+    assert (info.config.filter_subject, info.num_pending, info.num_ack_pending) == (victim.filter_subject(prefix), 1, 0)
+    # Its owner still reads it.
+    owner = await as_user(victim.consumer)
+    [message] = await (await owner.js().pull_subscribe_bind(durable=victim_durable, stream=stream)).fetch(1, timeout=5)
+    await message.ack()
+    assert not owner.errors
 
 
 async def test_the_kubernetes_configuration_refuses_anonymous_and_forged_publishes(tmp_path):
