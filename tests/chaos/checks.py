@@ -10,11 +10,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import grpc
+
 from prilavok.moderation.v1 import moderation_pb2
 from prilavok.returns.v1 import returns_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
-from tests.chaos.calls import Caller, GaveUp, Refused, md
+from tests.chaos.calls import Caller, md, retry_kind
 from tests.chaos.flows import Outcomes, refund_state, status_name
 
 AUDITOR = As(Role.SUPPORT, "chaos-auditor")
@@ -117,6 +119,7 @@ class Verification:
     fines_checked: int = 0
     held_at_end: int = 0
     fine_delays: list[float] = field(default_factory=list)  # seconds from the penalty issued to its fine posted
+    fine_times: list[tuple[str, str, str]] = field(default_factory=list)  # (issued, posted, shop), UTC
     shops_checked: int = 0
 
 
@@ -235,7 +238,9 @@ async def check_fines(caller: Caller, outcomes: Outcomes, views: dict[str, ShopV
                 result.problems.append(f"shop {shop}: fine posting {posted[0]} moves {fines[posted[0]]}, the penalty is {owed[0].fine.amount_minor}")
             if owed and len(posted) == 1:
                 entry = next(e for e in view.of(FINE) if e.posting_id == posted[0])
-                result.fine_delays.append(round(entry.posted_at.ToDatetime().timestamp() - owed[0].issued_at.ToDatetime().timestamp(), 3))
+                issued, posted_at = owed[0].issued_at.ToDatetime(), entry.posted_at.ToDatetime()
+                result.fine_delays.append(round((posted_at - issued).total_seconds(), 3))
+                result.fine_times.append((issued.isoformat(timespec="milliseconds"), posted_at.isoformat(timespec="milliseconds"), shop))
         stray = [k for k in keys if not any(m in k for m in expected.get(shop, []))]
         if stray and shop not in outcomes.uncertain_shops:
             result.problems.append(f"shop {shop}: fines {stray} posted without a message the caller saw blocked")
@@ -258,9 +263,9 @@ async def verify_ledger(caller: Caller) -> dict | None:
                 progress += 1
                 last = reply
             break
-        except (Refused, GaveUp, Exception) as error:  # a stream cut by a crash is asked again
-            if attempt == 4:
-                return {"ok": False, "problems": [f"VerifyLedger failed: {error}"]}
+        except grpc.RpcError as error:  # a stream cut by a crash is asked again; a final answer is reported
+            if attempt == 4 or not retry_kind(error):
+                return {"ok": False, "problems": [f"VerifyLedger failed: {error.code().name}: {error.details()}"]}
             await asyncio.sleep(1)
     if last is None or not last.done:
         return {"ok": False, "problems": ["VerifyLedger ended without its final message"]}

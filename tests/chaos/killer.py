@@ -3,6 +3,7 @@ through again (issue 7, item 9: within 1 s of the restarted service SERVING)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import random
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ class Kill:
     service: str
     at_s: float  # since the load started
     flows_done: int
+    at_utc: str = ""
     down_s: float = 0.0  # SIGKILL to the new process SERVING
     probe: str = ""
     probe_s: float | None = None  # SERVING to the first unrelated write acknowledged
@@ -69,6 +71,7 @@ class Killer:
 
     async def kill(self, n: int, service: str) -> None:
         kill = Kill(n, service, round(time.monotonic() - self.started, 1), self.outcomes.done)
+        kill.at_utc = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
         self.kills.append(kill)
         writing = asyncio.Event()
         burst = [asyncio.create_task(self.write_load(f"k{n}w{i}", writing)) for i in range(BURST if service == "returns" else 0)]

@@ -153,9 +153,10 @@ def summary(result: Run) -> dict:
             "held_refunds": len(outcomes.held), "second_claims_refused": dict(refused), "fines_expected": len(outcomes.fines),
         },
         "settling": vars(result.settling) if result.settling else None,
-        "verification": {k: v for k, v in vars(result.verification).items() if k not in ("problems", "fine_delays")}
+        "verification": {k: v for k, v in vars(result.verification).items() if k not in ("problems", "fine_delays", "fine_times")}
         if result.verification else None,
         "fine_delay_s": _spread(result.verification.fine_delays if result.verification else []),
+        "fines_issued_posted_utc": sorted(result.verification.fine_times) if result.verification else [],
         "problems": result.problems,
     }
 
