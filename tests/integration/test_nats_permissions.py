@@ -10,6 +10,8 @@ import asyncio
 import json
 import os
 import pathlib
+import shutil
+import subprocess
 import time
 
 import nats
@@ -22,6 +24,7 @@ from devstack.nats_config import (
     SERVICES,
     NatsAccounts,
     admin_user,
+    new_password,
     password_variable,
 )
 from devstack.processes import free_port, port_is_open, spawn, tool, wait_for
@@ -325,3 +328,37 @@ async def test_the_kubernetes_configuration_refuses_anonymous_and_forged_publish
             await chat.close()
     finally:
         server.stop()
+
+
+# Hex passwords that nats-server 2.9 to 2.12 parse as a number when they come from the environment.
+NUMBER_LIKE = ["1e5a" + "4f" * 30, "590e3a1a" + "0c" * 28, "7e06abf4a9012c3187456d4b084a09b6b85ef8a76608756a9eaa6f60e5f2a606"]
+
+
+def _nats_servers() -> list[str]:
+    """The project's nats-server and any other on PATH (an older one shows what the recipe avoids)."""
+    found = [tool("nats-server"), *(shutil.which("nats-server", path=d) or "" for d in os.environ.get("PATH", "").split(os.pathsep))]
+    unique: dict[str, str] = {}
+    for binary in found:
+        if binary:
+            unique.setdefault(os.path.realpath(binary), binary)
+    return list(unique.values())
+
+
+def _config_test(binary: str, config: pathlib.Path, password: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **{password_variable(s): password for s in SERVICES}}
+    return subprocess.run([binary, "-t", "-c", str(config)], env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_the_kubernetes_configuration_takes_every_password_the_documented_recipe_makes(tmp_path):
+    """`password: $PRILAVOK_NATS_<SERVICE>_PASSWORD`: the server parses the value as configuration.
+    The recipe's passwords (a letter, then hex) pass `nats-server -t` on every server at hand,
+    those that would be numbers among them; a bare hex one that some server refuses shows why."""
+    config = tmp_path / "nats.conf"
+    config.write_text(KUBERNETES_CONFIG.read_text().replace(KUBERNETES_STORE, str(tmp_path / "store")))
+    passwords = ["p" + bare for bare in NUMBER_LIKE] + [new_password() for _ in range(20)]
+    for binary in _nats_servers():
+        for password in passwords:
+            checked = _config_test(binary, config, password)
+            assert checked.returncode == 0, f"{binary} refused the password {password}: {checked.stdout}{checked.stderr}"
+        refused = [bare for bare in NUMBER_LIKE if _config_test(binary, config, bare).returncode != 0]
+        assert refused in ([], NUMBER_LIKE), f"{binary}: a server misparses all of them or none ({refused})"

@@ -5,7 +5,7 @@ import pathlib
 
 import yaml
 
-from devstack.nats_config import SERVICES, kubernetes_config, password_variable
+from devstack.nats_config import PASSWORD_RECIPE, SERVICES, kubernetes_config, password_variable
 
 DEPLOY = pathlib.Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
 
@@ -67,3 +67,13 @@ def test_no_secret_value_is_shipped():
     """Secrets are created out of band (kubectl create secret ...): a shipped placeholder would
     replace the real value on every apply."""
     assert [d["metadata"]["name"] for d in _documents() if d.get("kind") == "Secret"] == []
+
+
+def test_every_documented_nats_password_starts_with_a_letter():
+    """nats-server parses `password: $VARIABLE`'s value as configuration: a bare
+    `openssl rand -hex 32` (1e58..., 590e3a1a...) can be a number, and the server does not start."""
+    documented = {path.name: path.read_text() for path in [*DEPLOY.glob("*.yaml"), DEPLOY.parent / "compose.yaml", DEPLOY / "nats.conf"]}
+    recipes = {name: text.count("openssl rand") for name, text in documented.items()}
+    assert recipes["nats.yaml"] == 1 and recipes["compose.yaml"] == 4 and recipes["nats.conf"] == 1
+    for name, text in documented.items():
+        assert text.count("openssl rand") == text.count(PASSWORD_RECIPE), f"{name}: every password is made as {PASSWORD_RECIPE}"

@@ -122,7 +122,8 @@ def test_rendered_configurations_have_no_anonymous_user_and_only_tests_an_unlimi
             assert f"{{user: {service}, password: " in text
     assert f"user: {TEST_USER}" in accounts.config()
     assert f"user: {TEST_USER}" not in development and f"user: {TEST_USER}" not in kubernetes_config()
-    assert accounts.passwords["chat"] in accounts.config() and len(accounts.passwords["chat"]) == 32
+    assert accounts.passwords["chat"] in accounts.config() and len(accounts.passwords["chat"]) == 65
+    assert all(p[0].isalpha() for p in accounts.passwords.values()), "a password nats-server never parses as a number"
     assert NatsAccounts.generate(["a"]).passwords != NatsAccounts.generate(["a"]).passwords, "generated per run"
     assert accounts.url("nats://127.0.0.1:4222", "chat") == f"nats://chat:{accounts.passwords['chat']}@127.0.0.1:4222"
     assert '"a.chat.>"' in accounts.config() and '"b.chat.>"' in accounts.config(), "one set of grants per prefix"
