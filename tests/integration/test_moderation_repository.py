@@ -4,9 +4,10 @@ fines withdrawn on approval, the review queue paged to the end (per kind too), s
 on the party's document and lifted once per request, appeals stored by their request.
 
 New query and update shapes (for tests/integration/test_mongo_conformance.py): find_one_and_update
-with upsert returning the document after the update ($inc, ReturnDocument.AFTER); update_one $set of a sub-document with upsert;
-find_one with a projection; insert_one refused by a unique sparse index (DuplicateKeyError);
-the queue's page with `kind: {$in: [value, null]}` beside the keyset range."""
+with upsert returning the document after the update ($inc, ReturnDocument.AFTER); update_one $set of
+an array of sub-documents with upsert (strike_counters.suspensions); find_one with a projection;
+find by an array element's field (`suspensions.party`, multikey index) with a projection and a
+limit; insert_one refused by a unique sparse index (DuplicateKeyError); the queue's page with `kind: {$in: [value, null]}` beside the keyset range."""
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +22,7 @@ from prilavok_platform import mongo
 from prilavok_platform.clock import FixedClock
 from prilavok_platform.errors import Aborted, FailedPrecondition
 from prilavok_platform.idempotency import IdempotencyKeyReused
-from prilavok_platform.identity import Identity, Role
+from prilavok_platform.identity import Identity, Party, Role
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.outbox import OUTBOX_COLLECTION
 from prilavok_platform.policy_file import PolicyHolder
@@ -52,6 +53,7 @@ from services.moderation.domain.model import (
     Verdict,
     Violation,
 )
+from services.moderation.domain.policy import SuspensionPolicy
 from services.moderation.service_layer.handlers import ModerationHandlers
 
 pytestmark = pytest.mark.integration
@@ -253,8 +255,8 @@ async def test_a_suspension_is_kept_on_the_partys_document_lifted_once_per_reque
     for n in range(5):
         await send(h, clock, f"s{n}", f"Пишите в телеграм @shop_{n}, там дешевле")
     doc = await db.strike_counters.find_one({"_id": "shop:shop-1"})
-    assert doc["changes"] == 5 and doc["suspension"]["party"] == "shop:shop-1"
-    assert doc["suspension"]["until"].replace(tzinfo=dt.UTC) == clock.now() + dt.timedelta(days=7)
+    assert doc["changes"] == 5 and [s["party"] for s in doc["suspensions"]] == ["shop:shop-1"]
+    assert doc["suspensions"][0]["until"].replace(tzinfo=dt.UTC) == clock.now() + dt.timedelta(days=7)
     standing = await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-1"))
     assert standing.standing is Standing.SUSPENDED and standing.suspension is not None
     changes = [events_pb2.StandingChanged.FromString(e) for e in await events(db, "moderation.standing.changed")]
@@ -273,12 +275,40 @@ async def test_a_suspension_is_kept_on_the_partys_document_lifted_once_per_reque
         await h.lift_suspension(dataclasses.replace(command, reason="Другое"))
     stored = await db.suspension_lifts.find_one({})
     assert stored["standing"] == "RESTRICTED" and stored["suspension"]["lifted_by"] == "mod-1"
+    assert (await db.strike_counters.find_one({"_id": "shop:shop-1"}))["suspensions"][0]["lifted_by"] == "mod-1"
     released = events_pb2.StandingChanged.FromString((await events(db, "moderation.standing.changed"))[-1])
     assert (released.previous, released.current, released.HasField("suspended_until"), released.suspended_party.id) == (
         moderation_pb2.STANDING_SUSPENDED, moderation_pb2.STANDING_RESTRICTED, False, "shop-1")
     assert (changes[-1].standing_version, released.standing_version) == (5, 7), "5 strikes, 1 more, then the lift"
     assert released.occurred_at.ToDatetime(tzinfo=dt.UTC) == clock.now().replace(microsecond=clock.now().microsecond // 1000 * 1000)
     assert (await h.get_sender_standing(GetSenderStanding(MODERATOR, shop_id="shop-1"))).suspension is None
+
+
+async def test_writers_suspended_in_person_are_kept_per_writer_on_the_shops_record_and_lifted_by_user(storage):
+    """With `whole_shop: false` each seller at the threshold is suspended in person; the shop's
+    record keeps one suspension per seller, and a lift naming the user finds it there (by the
+    index on suspensions.party) without writing a record for the user."""
+    uow, db, clock = storage
+    writers_only = dataclasses.replace(load_policy(), suspension=SuspensionPolicy(days=7, whole_shop=False))
+    h = ModerationHandlers(uow, PolicyHolder.fixed(writers_only), clock)
+    for n in range(5):
+        await send(h, clock, f"w{n}", f"Пишите в телеграм @shop_{n}, там дешевле")
+    colleague = Sender("u2", SenderRole.SELLER, "shop-1")
+    await send(h, clock, "x0", "Пишите в телеграм @shop_x, там дешевле", sender=colleague)
+    doc = await db.strike_counters.find_one({"_id": "shop:shop-1"})
+    assert sorted(s["party"] for s in doc["suspensions"]) == ["user:u1", "user:u2"]
+    changes = [events_pb2.StandingChanged.FromString(e) for e in await events(db, "moderation.standing.changed")]
+    assert [c.suspended_party.id for c in changes if c.current == moderation_pb2.STANDING_SUSPENDED] == ["u1", "u2"]
+    lifted = await h.lift_suspension(LiftSuspension(MODERATOR, "lift-u2", "u2", "", "Ошибка"))
+    assert lifted.suspension.party == Party.user("u2")
+    released = events_pb2.StandingChanged.FromString((await events(db, "moderation.standing.changed"))[-1])
+    assert (released.previous, released.suspended_party.id, released.offender.id, released.standing_version) == (
+        moderation_pb2.STANDING_SUSPENDED, "u2", "shop-1", 7)
+    still = await h.get_sender_standing(GetSenderStanding(MODERATOR, sender_id="u1", shop_id="shop-1"))
+    assert still.standing is Standing.SUSPENDED
+    with pytest.raises(FailedPrecondition):
+        await h.lift_suspension(LiftSuspension(MODERATOR, "lift-u9", "u9", "", "Ошибка"))
+    assert await db.strike_counters.count_documents({}) == 1, "no record is written for a user who was never suspended"
 
 
 async def test_an_appeal_is_stored_by_its_request_listed_by_kind_and_its_reversal_published(world):

@@ -39,6 +39,7 @@ from services.moderation.domain.model import (
     Standing,
     Suspension,
     SuspensionLift,
+    Suspensions,
     Verdict,
     Violation,
     in_force,
@@ -55,6 +56,8 @@ INDEXES = [
     mongo.IndexSpec("reviews", [("request_key", 1)], name="reviews_request_key", unique=True, extra={"sparse": True}),
     mongo.IndexSpec("penalties", [("sender_key", 1), ("issued_at", -1)], name="penalties_sender_issued"),
     mongo.IndexSpec("penalties", [("message_id", 1)], name="penalties_message"),
+    # a lift finds the offender's record holding the suspended party's suspension (a seller's, in the shop's record)
+    mongo.IndexSpec("strike_counters", [("suspensions.party", 1)], name="strike_counters_suspended_party"),
     *OUTBOX_INDEXES,
 ]
 
@@ -141,6 +144,16 @@ def _suspension_from(doc: dict[str, Any] | None) -> Suspension | None:
                       doc["until"], doc.get("lifted_at"), doc.get("lifted_by", ""), doc.get("lift_reason", ""))
 
 
+def _suspensions_from(doc: dict[str, Any] | None) -> Suspensions:
+    """An offender's suspensions, one per suspended party."""
+    return Suspensions(tuple(s for s in map(_suspension_from, (doc or {}).get("suspensions", ())) if s is not None))
+
+
+# How many offenders' records a lift looks at for one suspended party: one in practice (a seller
+# writes for one shop); a few more only if a user id was also suspended as a buyer.
+_HOLDERS_READ = 10
+
+
 def _penalty_from(doc: dict[str, Any]) -> Penalty:
     return Penalty(
         penalty_id=doc["_id"],
@@ -182,15 +195,20 @@ class MongoStrikeCounters:
         after = await self._c.find_one_and_update({"_id": party.key}, {"$inc": {"changes": 1}}, upsert=True,
                                                   return_document=ReturnDocument.AFTER, session=self._s)
         assert after is not None, "an upsert returning the document after it always finds one"
-        return PartyRecord(after["changes"], _suspension_from(after.get("suspension")))
+        return PartyRecord(after["changes"], _suspensions_from(after))
 
-    async def suspension(self, party: Party) -> Suspension | None:
-        doc = await self._c.find_one({"_id": party.key}, {"suspension": 1}, session=self._s)
-        return _suspension_from(doc.get("suspension")) if doc else None
+    async def suspensions(self, party: Party) -> Suspensions:
+        doc = await self._c.find_one({"_id": party.key}, {"suspensions": 1}, session=self._s)
+        return _suspensions_from(doc)
 
-    async def save_suspension(self, party: Party, suspension: Suspension) -> None:
-        await self._c.update_one({"_id": party.key}, {"$set": {"suspension": _suspension_doc(suspension)}}, upsert=True,
-                                 session=self._s)
+    async def holding(self, suspended: Party) -> list[Party]:
+        # by the multikey index on suspensions.party
+        cursor = self._c.find({"suspensions.party": suspended.key}, {"_id": 1}, session=self._s).limit(_HOLDERS_READ)
+        return [Party.parse(doc["_id"]) async for doc in cursor]
+
+    async def save_suspensions(self, party: Party, suspensions: Suspensions) -> None:
+        await self._c.update_one({"_id": party.key}, {"$set": {"suspensions": [_suspension_doc(s) for s in suspensions.items]}},
+                                 upsert=True, session=self._s)
 
 
 class MongoViolations:

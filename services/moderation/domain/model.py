@@ -335,6 +335,39 @@ class Suspension:
         return replace(self, lifted_at=at, lifted_by=by, lift_reason=reason)
 
 
+@dataclass(frozen=True)
+class Suspensions:
+    """An offender's suspensions on record, one per suspended party (the latest, in force or
+    not): the offender itself (the whole shop), or - when the policy suspends only the writer -
+    each seller of the shop in person. Kept on the offender's record, so every change is made in
+    a transaction that writes the offender's counter."""
+
+    items: tuple[Suspension, ...] = ()
+
+    def of(self, party: Party) -> Suspension | None:
+        return next((s for s in self.items if s.party == party), None)
+
+    def replaced(self, *suspensions: Suspension) -> Suspensions:
+        """These suspensions on record instead of those of the same parties."""
+        parties = {s.party for s in suspensions}
+        return Suspensions(tuple(s for s in self.items if s.party not in parties) + suspensions)
+
+    def affecting(self, sender: Sender) -> tuple[Suspension, ...]:
+        """Those that stop this writer: the offender's (the whole shop) and the writer's own."""
+        parties = {sender.offender} | ({Party.user(sender.user_id)} if sender.user_id else set())
+        return tuple(s for s in self.items if s.party in parties)
+
+    def in_force_for(self, sender: Sender, now: dt.datetime) -> Suspension | None:
+        """The suspension that stops this writer now (the one lasting longest), if any."""
+        return max((s for s in self.affecting(sender) if s.in_force(now)), key=lambda s: s.until, default=None)
+
+    def in_force(self, now: dt.datetime) -> tuple[Suspension, ...]:
+        return tuple(s for s in self.items if s.in_force(now))
+
+
+NO_SUSPENSIONS = Suspensions()
+
+
 # How many of a party's penalties a standing shows, newest first: enough for a seller to see
 # this month's fines without the answer growing with a shop's whole history.
 PENALTIES_SHOWN = 50

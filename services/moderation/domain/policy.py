@@ -50,14 +50,13 @@ class StrikeThresholds:
         level = self.level(strikes)
         return Standing.RESTRICTED if level is Standing.SUSPENDED else level
 
-    def suspends(self, strikes: int, suspension: Suspension | None, now: dt.datetime, written_at: dt.datetime) -> bool:
+    def suspends(self, strikes: int, suspensions: Iterable[Suspension], now: dt.datetime, written_at: dt.datetime) -> bool:
         """Whether a strike written at `written_at` that brings the party to `strikes` starts a
-        suspension at `now`: it reaches the threshold, none is in force, and the one on record
-        (if any) did not answer for it (`Suspension.answers_for`: it was written before that one
-        ended - a message in flight while the party was suspended, recorded after a lift)."""
-        if strikes < self.suspended or suspension is None:
-            return strikes >= self.suspended
-        return not suspension.in_force(now) and not suspension.answers_for(written_at)
+        suspension at `now`: it reaches the threshold, and of the suspensions on record that stop
+        its writer none is in force nor answered for it (`Suspension.answers_for`: it was
+        written before that one ended - a message in flight while the writer was suspended,
+        recorded after a lift)."""
+        return strikes >= self.suspended and not any(s.in_force(now) or s.answers_for(written_at) for s in suspensions)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from prilavok_platform.errors import FailedPrecondition
 from services.moderation.domain.events import PenaltyIssued, PenaltyWithdrawn, StandingChanged, ViolationRecorded
 from services.moderation.domain.model import (
+    NO_SUSPENSIONS,
     Action,
     Category,
     Penalty,
@@ -27,6 +28,7 @@ from services.moderation.domain.model import (
     Standing,
     Suspension,
     SuspensionLift,
+    Suspensions,
     Verdict,
     Violation,
 )
@@ -40,6 +42,7 @@ class Recording:
     penalties: tuple[Penalty, ...]
     events: tuple[object, ...]
     suspension: Suspension | None = None  # started by this strike (None: the party's record is unchanged)
+    suspensions: Suspensions = NO_SUSPENSIONS  # the offender's suspensions on record after it
 
 
 def is_violation(verdict: Verdict) -> bool:
@@ -58,25 +61,28 @@ def record_violation(
     strikes_before: int,
     at: dt.datetime,
     now: dt.datetime | None = None,
-    suspension: Suspension | None = None,
+    suspensions: Suspensions = NO_SUSPENSIONS,
     version: int = 0,
 ) -> Recording:
     """`at` is when the message was written (the chat's time: the strike is dated by it), `now`
     when moderation records it (its own clock; `at` when not given). `strikes_before` counts the
-    party's strikes inside the policy window as of `now`, before this one; `suspension` is the
-    party's suspension on record (in force or not); `version` the party's change counter in this
-    transaction; `policy` is the policy in force (see the module's note), whatever
-    `verdict.policy_version` says.
+    party's strikes inside the policy window as of `now`, before this one; `suspensions` are the
+    party's suspensions on record (in force or not, one per suspended party); `version` the
+    party's change counter in this transaction; `policy` is the policy in force (see the module's
+    note), whatever `verdict.policy_version` says.
 
     - the violation is one more strike (counted while it is inside the window);
     - a REVIEW verdict queues the message for a human, under the message's id;
     - the message costs one fine, the largest the policy sets for the sender's role among the
       categories found, if any (`fine_message`);
-    - a strike that reaches the `suspended` threshold starts a suspension from `now` for the
-      policy's duration, unless one is in force or the one on record answered for it (it was
-      written before that one ended: `StrikeThresholds.suspends`);
-    - the standing is announced (at `now`, with `version`) when this strike moves it to another
-      level, with the suspension's end and party when it suspends."""
+    - a strike that reaches the `suspended` threshold starts a suspension of the policy's
+      suspended party (the shop, or the writer in person) from `now` for the policy's duration,
+      unless one stopping the writer is in force or answered for it (it was written before that
+      one ended: `StrikeThresholds.suspends`). Another seller of the shop, when only writers are
+      suspended, is suspended by their own strike at the threshold;
+    - the standing - the writer's: the offender's strikes and the suspension stopping the writer
+      - is announced (at `now`, with `version`) when this strike moves it to another level, with
+      the suspension's end and party when it suspends."""
     now = now or at
     review_id = message_id if verdict.action is Action.REVIEW else ""
     violation = Violation(message_id, thread_id, sender, verdict, at, review_id)
@@ -89,13 +95,16 @@ def record_violation(
     events.extend(PenaltyIssued(at, sender, penalty) for penalty in penalties)
     thresholds = policy.strikes
     strikes_after = strikes_before + (1 if at >= thresholds.window_start(now) else 0)
-    started = policy.suspension.start(sender, now) if thresholds.suspends(strikes_after, suspension, now, at) else None
-    before = thresholds.standing(strikes_before, suspension, now)
-    after = thresholds.standing(strikes_after, started or suspension, now)
+    mine = suspensions.affecting(sender)
+    started = policy.suspension.start(sender, now) if thresholds.suspends(strikes_after, mine, now, at) else None
+    stopping = suspensions.in_force_for(sender, now)
+    before = thresholds.standing(strikes_before, stopping, now)
+    after = thresholds.standing(strikes_after, started or stopping, now)
     if before is not after:
         events.append(StandingChanged(now, sender, before, after, offender, suspended_until=started.until if started else None,
                                       suspended_party=started.party if started else None, standing_version=version))
-    return Recording(violation, review, penalties, tuple(events), started)
+    return Recording(violation, review, penalties, tuple(events), started,
+                     suspensions.replaced(started) if started else suspensions)
 
 
 def penalty_id(message_id: str, category: Category) -> str:
@@ -121,7 +130,8 @@ class Withdrawal:
     violation: Violation
     penalties: tuple[Penalty, ...]
     events: tuple[object, ...]
-    suspension: Suspension | None = None  # the suspension ended by it (None: the party's record is unchanged)
+    ended: tuple[Suspension, ...] = ()  # the suspensions it ended (none: the party's record is unchanged)
+    suspensions: Suspensions = NO_SUSPENSIONS  # the offender's suspensions on record after it
 
 
 def withdraw_strike(
@@ -130,7 +140,7 @@ def withdraw_strike(
     penalties: tuple[Penalty, ...],
     policy: Policy,
     strikes_in_window: int,
-    suspension: Suspension | None,
+    suspensions: Suspensions,
     at: dt.datetime,
     review_id: str = "",
     appeal_id: str = "",
@@ -143,9 +153,10 @@ def withdraw_strike(
       again) marked withdrawn;
     - each fine issued for it and still in force is withdrawn (PenaltyWithdrawn each, naming the
       review or the appeal: the party owes nothing, the ledger posts the reversal);
-    - a suspension in force ends when the strikes fall below the `suspended` threshold;
-    - the standing is announced when it drops, with the released `suspended_party` when a
-      suspension ended. `strikes_in_window` counts the party's strikes in the window of the
+    - the offender's suspensions in force (the shop's, or each writer's) end when the strikes
+      fall below the `suspended` threshold: each is announced, naming its released
+      `suspended_party`;
+    - otherwise the writer's standing is announced when it drops. `strikes_in_window` counts the party's strikes in the window of the
       policy in force as of `at`, this one included if it is still inside; a strike that has left
       the window already changes no level.
 
@@ -158,16 +169,20 @@ def withdraw_strike(
     thresholds = policy.strikes
     still_inside = violation.at >= thresholds.window_start(at)
     after_count = strikes_in_window - 1 if still_inside else strikes_in_window
-    ended = None
-    if suspension is not None and suspension.in_force(at) and after_count < thresholds.suspended:
+    ended: tuple[Suspension, ...] = ()
+    if after_count < thresholds.suspended:
         by = f"appeal:{appeal_id}" if appeal_id else f"review:{review_id}"
-        ended = suspension.lift(at, by, "нарушение отменено")
-    before = thresholds.standing(strikes_in_window, suspension, at)
-    after = thresholds.standing(after_count, ended or suspension, at)
-    if before is not after:
-        events.append(StandingChanged(at, violation.sender, before, after, violation.sender.offender,
-                                      suspended_party=ended.party if ended else None, standing_version=version))
-    return Withdrawal(withdrawn, fines, tuple(events), ended)
+        ended = tuple(s.lift(at, by, "нарушение отменено") for s in suspensions.in_force(at))
+    after = thresholds.standing(after_count, None, at)
+    offender = violation.sender.offender
+    events += [StandingChanged(at, s.sender, Standing.SUSPENDED, after, offender, suspended_party=s.party, standing_version=version)
+               for s in ended]
+    if not ended:
+        stopping = suspensions.in_force_for(violation.sender, at)
+        before, after = thresholds.standing(strikes_in_window, stopping, at), thresholds.standing(after_count, stopping, at)
+        if before is not after:
+            events.append(StandingChanged(at, violation.sender, before, after, offender, standing_version=version))
+    return Withdrawal(withdrawn, fines, tuple(events), ended, suspensions.replaced(*ended))
 
 
 def lift_suspension(
@@ -181,9 +196,10 @@ def lift_suspension(
     at: dt.datetime,
     version: int = 0,
 ) -> tuple[SuspensionLift, StandingChanged]:
-    """A moderator ends a suspension in force before its time. The party is then at the standing
-    its strikes give (RESTRICTED while they stay at the threshold: the next strike suspends it
-    again). The event names the released party, so the chat lets it send at once."""
+    """A moderator ends a suspension in force before its time (`suspension`: the one on record of
+    the party named). The party is then at the standing its offender's strikes give (RESTRICTED
+    while they stay at the threshold: the next strike suspends it again). The event names the
+    released party, so the chat lets it send at once."""
     if suspension is None or not suspension.in_force(at):
         raise FailedPrecondition("the party is not suspended", reason="NOT_SUSPENDED")
     lifted = suspension.lift(at, moderator, reason)

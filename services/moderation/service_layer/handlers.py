@@ -5,8 +5,9 @@ import datetime as dt
 from collections.abc import Callable
 
 from prilavok_platform.clock import Clock
-from prilavok_platform.errors import FieldViolation, InvalidArgument, NotFound
+from prilavok_platform.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from prilavok_platform.idempotency import require_same_request
+from prilavok_platform.identity import Party
 from prilavok_platform.pagination import page_size
 from prilavok_platform.policy_file import PolicyHolder
 from prilavok_platform.unit_of_work import Transaction, UnitOfWork
@@ -115,7 +116,7 @@ class ModerationHandlers:
             strikes = await tx.repos.violations.count(party, policy.strikes.window_start(now))
             recording = record_violation(
                 message_id=command.message_id, thread_id=command.thread_id, sender=command.sender, text=command.text,
-                verdict=command.verdict, policy=policy, strikes_before=strikes, at=at, now=now, suspension=record.suspension,
+                verdict=command.verdict, policy=policy, strikes_before=strikes, at=at, now=now, suspensions=record.suspensions,
                 version=record.version,
             )
             await tx.repos.violations.add(recording.violation)
@@ -124,7 +125,7 @@ class ModerationHandlers:
             if recording.penalties:
                 await tx.repos.penalties.add(recording.penalties)
             if recording.suspension is not None:
-                await tx.repos.strike_counters.save_suspension(party, recording.suspension)
+                await tx.repos.strike_counters.save_suspensions(party, recording.suspensions)
             tx.emit(*recording.events)
             return recording.violation
 
@@ -181,15 +182,15 @@ class ModerationHandlers:
         penalties = tuple(await tx.repos.penalties.of_message(violation.message_id))
         appeal_id = item.review_id if item.kind is ReviewKind.APPEAL else ""
         withdrawal = withdraw_strike(violation=violation, penalties=penalties, policy=policy, strikes_in_window=strikes,
-                                     suspension=record.suspension, at=now, review_id="" if appeal_id else item.review_id,
+                                     suspensions=record.suspensions, at=now, review_id="" if appeal_id else item.review_id,
                                      appeal_id=appeal_id, version=record.version)
         if withdrawal is None:
             return None
         await tx.repos.violations.save(withdrawal.violation)
         if withdrawal.penalties:
             await tx.repos.penalties.save(withdrawal.penalties)
-        if withdrawal.suspension is not None:
-            await tx.repos.strike_counters.save_suspension(party, withdrawal.suspension)
+        if withdrawal.ended:
+            await tx.repos.strike_counters.save_suspensions(party, withdrawal.suspensions)
         tx.emit(*withdrawal.events)
         return withdrawal
 
@@ -244,14 +245,16 @@ class ModerationHandlers:
     # --- suspensions ------------------------------------------------------------------------
 
     async def lift_suspension(self, command: LiftSuspension) -> SuspensionLift:
-        """A moderator ends a suspension early (StandingChanged: the party may send again). The
-        request id is Stripe's: the same request again returns the first lift, another payload
-        under it is IDEMPOTENCY_KEY_REUSED."""
+        """A moderator ends a suspension early (StandingChanged: the party may send again), named
+        by the suspended party: a shop, or a user - suspended in person, whose suspension the
+        record of the offender it wrote for (its shop) holds. The request id is Stripe's: the
+        same request again returns the first lift, another payload under it is
+        IDEMPOTENCY_KEY_REUSED. Nothing is written when nothing is in force (NOT_SUSPENDED)."""
         access.authorize_lift(command.caller)
         problems = command.problems()
         if problems:
             raise InvalidArgument(problems)
-        party = access.suspension_subject(command.sender_id, command.shop_id)
+        suspended = access.suspension_subject(command.sender_id, command.shop_id)
         request = command.request
         policy = self._engine.policy
         now = to_millisecond(self._clock.now())
@@ -261,17 +264,26 @@ class ModerationHandlers:
             if earlier is not None:
                 require_same_request(earlier.request.fingerprint, request.fingerprint, request_id=command.request_id)
                 return earlier
-            record = await tx.repos.strike_counters.bump(party)  # first: a concurrent strike for the party conflicts
-            strikes = await tx.repos.violations.count(party, policy.strikes.window_start(now))
-            lift, event = lift_suspension(suspension=record.suspension, strikes_in_window=strikes, policy=policy,
-                                          moderator=command.caller.user_id, reason=command.reason, request=request, at=now,
-                                          version=record.version)
-            await tx.repos.strike_counters.save_suspension(party, lift.suspension)
-            await tx.repos.lifts.add(lift)
-            tx.emit(event)
-            return lift
+            for offender in await tx.repos.strike_counters.holding(suspended):
+                suspensions = await tx.repos.strike_counters.suspensions(offender)
+                if (found := suspensions.of(suspended)) is not None and found.in_force(now):
+                    return await self._lift(tx, offender, suspended, command, policy, now)
+            raise FailedPrecondition("the party is not suspended", reason="NOT_SUSPENDED")
 
         return await self._uow.transaction(work)
+
+    @staticmethod
+    async def _lift(tx: Tx, offender: Party, suspended: Party, command: LiftSuspension, policy: Policy,
+                    now: dt.datetime) -> SuspensionLift:
+        record = await tx.repos.strike_counters.bump(offender)  # a concurrent strike or lift for the offender conflicts
+        strikes = await tx.repos.violations.count(offender, policy.strikes.window_start(now))
+        lift, event = lift_suspension(suspension=record.suspensions.of(suspended), strikes_in_window=strikes, policy=policy,
+                                      moderator=command.caller.user_id, reason=command.reason, request=command.request, at=now,
+                                      version=record.version)
+        await tx.repos.strike_counters.save_suspensions(offender, record.suspensions.replaced(lift.suspension))
+        await tx.repos.lifts.add(lift)
+        tx.emit(event)
+        return lift
 
     # --- standing -------------------------------------------------------------------------
 
@@ -290,9 +302,8 @@ class ModerationHandlers:
             total = await repos.violations.count(party)
             penalties = await repos.penalties.latest(party, PENALTIES_SHOWN)
             updated_at = await repos.violations.latest_at(party)
-            suspension = await repos.strike_counters.suspension(party)
-            in_force = suspension if suspension is not None and suspension.in_force(now) else None
-            return SenderStanding(sender, thresholds.standing(in_window, suspension, now), in_window, total, tuple(penalties),
+            in_force = (await repos.strike_counters.suspensions(party)).in_force_for(sender, now)
+            return SenderStanding(sender, thresholds.standing(in_window, in_force, now), in_window, total, tuple(penalties),
                                   updated_at, in_force)
 
         return await self._uow.transaction(work)

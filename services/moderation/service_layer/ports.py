@@ -13,8 +13,8 @@ from services.moderation.domain.model import (
     ReviewItem,
     ReviewKind,
     ReviewStatus,
-    Suspension,
     SuspensionLift,
+    Suspensions,
     Violation,
 )
 
@@ -24,18 +24,18 @@ REVIEW_ORDER = KeysetOrder(("created_at", 1, dt.datetime), ("_id", 1, str))
 
 @dataclass(frozen=True)
 class PartyRecord:
-    """A party's strike counter as a transaction bumped it: `version` counts the changes of its
-    strikes and suspension, this one included (StandingChanged.standing_version); `suspension`
-    is the one on record (the latest, in force or not)."""
+    """An offender's strike counter as a transaction bumped it: `version` counts the changes of
+    its strikes and suspensions, this one included (StandingChanged.standing_version);
+    `suspensions` are those on record, one per suspended party (in force or not)."""
 
     version: int
-    suspension: Suspension | None
+    suspensions: Suspensions
 
 
 class StrikeCounters(Protocol):
-    """One document per party: written by every transaction that changes the party's strikes or
-    suspension, counting those changes, and holding its suspension on record (the latest, in
-    force or not)."""
+    """One document per offender (a shop, a user): written by every transaction that changes its
+    strikes or suspensions, counting those changes, and holding its suspensions on record - one
+    per suspended party: the offender itself, or each writer the policy suspended in person."""
 
     async def bump(self, party: Party) -> PartyRecord:
         """Counts one more change on the party's own document and returns its record (read in the
@@ -46,12 +46,19 @@ class StrikeCounters(Protocol):
         follow each other."""
         ...
 
-    async def suspension(self, party: Party) -> Suspension | None:
-        """The party's suspension on record, without writing (reads)."""
+    async def suspensions(self, party: Party) -> Suspensions:
+        """The offender's suspensions on record, without writing (reads)."""
         ...
 
-    async def save_suspension(self, party: Party, suspension: Suspension) -> None:
-        """Records a suspension started (replacing the one before) or lifted."""
+    async def holding(self, suspended: Party) -> list[Party]:
+        """The offenders whose records hold a suspension of `suspended` (itself, or the shop a
+        seller suspended in person writes for), without writing: how a moderator's lift, which
+        names the suspended party, finds the record to change."""
+        ...
+
+    async def save_suspensions(self, party: Party, suspensions: Suspensions) -> None:
+        """Records the offender's suspensions (one started, replacing that party's before; or
+        ended)."""
         ...
 
 

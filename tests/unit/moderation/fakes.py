@@ -16,6 +16,7 @@ from services.moderation.domain.model import (
     ReviewStatus,
     Suspension,
     SuspensionLift,
+    Suspensions,
     Violation,
 )
 from services.moderation.domain.policy import Policy
@@ -26,17 +27,24 @@ from services.moderation.service_layer.ports import REVIEW_ORDER, ModerationRepo
 class FakeStrikeCounters:
     def __init__(self) -> None:
         self.changes: dict[Party, int] = {}
-        self.suspensions: dict[Party, Suspension] = {}
+        self.records: dict[Party, Suspensions] = {}  # by offender
 
     async def bump(self, party: Party) -> PartyRecord:
         self.changes[party] = self.changes.get(party, 0) + 1
-        return PartyRecord(self.changes[party], self.suspensions.get(party))
+        return PartyRecord(self.changes[party], self.records.get(party, Suspensions()))
 
-    async def suspension(self, party: Party) -> Suspension | None:
-        return self.suspensions.get(party)
+    async def suspensions(self, party: Party) -> Suspensions:
+        return self.records.get(party, Suspensions())
 
-    async def save_suspension(self, party: Party, suspension: Suspension) -> None:
-        self.suspensions[party] = suspension
+    async def holding(self, suspended: Party) -> list[Party]:
+        return [offender for offender, record in self.records.items() if record.of(suspended) is not None]
+
+    async def save_suspensions(self, party: Party, suspensions: Suspensions) -> None:
+        self.records[party] = suspensions
+
+    def suspension(self, suspended: Party) -> Suspension | None:
+        """The suspension on record of a suspended party, whichever offender's record holds it."""
+        return next((s for record in self.records.values() if (s := record.of(suspended)) is not None), None)
 
 
 class FakeViolations:

@@ -21,6 +21,7 @@ from services.moderation.domain.model import (
     Sender,
     SenderRole,
     Standing,
+    Suspensions,
     Verdict,
 )
 from services.moderation.domain.policy import StrikeThresholds
@@ -140,7 +141,7 @@ def test_an_approval_withdraws_the_strike_and_its_fines_and_announces_the_drop()
     assert r.review is not None
     approved = r.review.resolve(ReviewDecision.APPROVE, "mod", "", LATER)
     assert approved.withdraws_strike
-    w = withdraw_strike(violation=r.violation, penalties=r.penalties, policy=policy, strikes_in_window=1, suspension=None, at=LATER,
+    w = withdraw_strike(violation=r.violation, penalties=r.penalties, policy=policy, strikes_in_window=1, suspensions=Suspensions(), at=LATER,
                         review_id=approved.review_id)
     assert w is not None and w.violation.withdrawn_at == LATER and not w.violation.counts
     assert [(p.penalty_id, p.withdrawn_at) for p in w.penalties] == [("m1:DISPARAGEMENT", LATER)]
@@ -151,7 +152,7 @@ def test_an_approval_withdraws_the_strike_and_its_fines_and_announces_the_drop()
 def test_a_withdrawal_keeps_the_level_when_it_does_not_cross_a_threshold_and_needs_no_fine():
     r, policy = held(strikes_before=1, fined=False)
     assert r.review is not None
-    w = withdraw_strike(violation=r.violation, penalties=(), policy=policy, strikes_in_window=2, suspension=None, at=LATER,
+    w = withdraw_strike(violation=r.violation, penalties=(), policy=policy, strikes_in_window=2, suspensions=Suspensions(), at=LATER,
                         review_id="m1")
     assert w is not None and w.events == () and w.penalties == ()
 
@@ -161,7 +162,7 @@ def test_a_strike_outside_the_window_changes_no_level():
     assert r.review is not None
     much_later = AT + dt.timedelta(days=31)
     # one other strike inside the window; the approved one is not among those counted
-    w = withdraw_strike(violation=r.violation, penalties=r.penalties, policy=policy, strikes_in_window=1, suspension=None,
+    w = withdraw_strike(violation=r.violation, penalties=r.penalties, policy=policy, strikes_in_window=1, suspensions=Suspensions(),
                         at=much_later, review_id="m1")
     assert w is not None and [type(e) for e in w.events] == [PenaltyWithdrawn]
 
@@ -172,7 +173,7 @@ def test_nothing_is_withdrawn_on_rejection_or_twice():
     rejected = r.review.resolve(ReviewDecision.REJECT, "mod", "", LATER)
     assert not rejected.withdraws_strike, "a rejection keeps the strike"
     assert withdraw_strike(violation=r.violation.withdraw(AT), penalties=r.penalties, policy=policy,
-                           strikes_in_window=0, suspension=None, at=LATER, review_id="m1") is None
+                           strikes_in_window=0, suspensions=Suspensions(), at=LATER, review_id="m1") is None
 
 
 @pytest.mark.parametrize("action,kept,masked", [

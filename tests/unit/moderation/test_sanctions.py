@@ -110,6 +110,66 @@ async def test_a_policy_may_suspend_only_the_writer():
     assert changes(world)[-1].suspended_party == Party.user("b-1")
 
 
+WRITERS_ONLY = dataclasses.replace(DEFAULT, suspension=SuspensionPolicy(days=7, whole_shop=False))
+COLLEAGUE_WRITER = Sender("s-2", SenderRole.SELLER, "shop-1")
+
+
+async def test_when_only_writers_are_suspended_each_seller_at_the_threshold_is_suspended_in_person():
+    """The review's reproduction: seller A's fifth strike suspends A; seller B of the same shop
+    kept writing violations and was never suspended (the one suspension on record was the
+    shop's, and it was in force)."""
+    world = World(WRITERS_ONLY)
+    await five_strikes(world)  # s-1 is suspended
+    await strike(world, "b0", sender=COLLEAGUE_WRITER)  # the shop's sixth strike, s-2's first
+    suspended = [(c.previous, c.current, c.suspended_party, c.sender.user_id) for c in changes(world) if c.suspended_party]
+    assert suspended == [(Standing.RESTRICTED, Standing.SUSPENDED, Party.user("s-1"), "s-1"),
+                         (Standing.RESTRICTED, Standing.SUSPENDED, Party.user("s-2"), "s-2")]
+    announced = len(changes(world))
+    await strike(world, "b1", sender=COLLEAGUE_WRITER)  # s-2 is suspended already: nothing new
+    assert len(changes(world)) == announced
+    for seller in ("s-1", "s-2"):
+        shown = await world.handlers.get_sender_standing(GetSenderStanding(MODERATOR, sender_id=seller, shop_id="shop-1"))
+        assert shown.standing is Standing.SUSPENDED and shown.suspension is not None and shown.suspension.party == Party.user(seller)
+    # the shop as a whole is not suspended: its other sellers may write
+    assert (await standing(world)).suspension is None
+
+
+async def test_a_moderator_lifts_a_writers_suspension_by_the_suspended_user_and_nothing_else():
+    world = World(WRITERS_ONLY)
+    await five_strikes(world)
+    await strike(world, "b0", sender=COLLEAGUE_WRITER)
+    lifted = await world.handlers.lift_suspension(lift(shop_id="", sender_id="s-2"))
+    assert (lifted.suspension.party, lifted.suspension.lifted_by, lifted.standing) == (Party.user("s-2"), "mod-1", Standing.RESTRICTED)
+    released = changes(world)[-1]
+    assert (released.previous, released.current, released.suspended_party, released.offender) == (
+        Standing.SUSPENDED, Standing.RESTRICTED, Party.user("s-2"), SHOP)
+    still = await world.handlers.get_sender_standing(GetSenderStanding(MODERATOR, sender_id="s-1", shop_id="shop-1"))
+    assert still.standing is Standing.SUSPENDED, "the other seller's suspension stands"
+    assert world.strike_counters.suspension(Party.user("s-1")).lifted_at is None  # type: ignore[union-attr]
+    # nobody else is suspended: refused, and no counter document is written for them
+    for who in ("s-2", "s-7"):
+        with pytest.raises(FailedPrecondition) as err:
+            await world.handlers.lift_suspension(lift(request_id=f"again-{who}", shop_id="", sender_id=who))
+        assert err.value.reason == "NOT_SUSPENDED"
+    with pytest.raises(FailedPrecondition):
+        await world.handlers.lift_suspension(lift(request_id="shop"))  # the shop itself was never suspended
+    assert set(world.strike_counters.changes) == {SHOP}
+
+
+async def test_withdrawing_strikes_below_the_threshold_releases_every_writer_suspended():
+    world = World(WRITERS_ONLY)
+    await five_strikes(world)
+    await strike(world, "b0", sender=COLLEAGUE_WRITER)
+    for message_id in ("m0", "m1"):  # six strikes -> four
+        await world.handlers.appeal_decision(appeal(message_id, request_id=f"a-{message_id}"))
+        await world.handlers.resolve_review(ResolveReview(MODERATOR, f"{message_id}:appeal", ReviewDecision.REVERSE, "Ошибка"))
+    released = [(c.previous, c.current, c.suspended_party) for c in changes(world) if c.previous is Standing.SUSPENDED]
+    assert sorted(released, key=lambda r: str(r[2])) == [(Standing.SUSPENDED, Standing.RESTRICTED, Party.user("s-1")),
+                                                        (Standing.SUSPENDED, Standing.RESTRICTED, Party.user("s-2"))]
+    for seller in ("s-1", "s-2"):
+        assert (await world.handlers.get_sender_standing(GetSenderStanding(MODERATOR, sender_id=seller, shop_id="shop-1"))).suspension is None
+
+
 async def test_strikes_while_suspended_change_nothing_and_after_it_ran_out_the_next_strike_suspends_again():
     world = World()
     await five_strikes(world)
@@ -245,7 +305,7 @@ async def test_an_approval_that_takes_the_strikes_below_the_threshold_ends_the_s
     assert (ended.previous, ended.current, ended.suspended_party, ended.suspended_until, ended.standing_version) == (
         Standing.SUSPENDED, Standing.RESTRICTED, SHOP, None, 6)
     assert (await standing(world)).suspension is None
-    assert world.strike_counters.suspensions[SHOP].lifted_by == "review:held"
+    assert world.strike_counters.suspension(SHOP).lifted_by  # type: ignore[union-attr] == "review:held"
 
 
 def test_a_policy_with_a_bad_suspension_or_appeal_setting_is_refused():
@@ -421,7 +481,7 @@ async def test_reversing_the_strike_that_suspended_the_shop_ends_the_suspension(
         Standing.SUSPENDED, Standing.RESTRICTED, SHOP, None)
     shown = await standing(world)
     assert (shown.standing, shown.strikes_in_window, shown.suspension) == (Standing.RESTRICTED, 4, None)
-    assert world.strike_counters.suspensions[SHOP].lifted_by == "appeal:m4:appeal"
+    assert world.strike_counters.suspension(SHOP).lifted_by  # type: ignore[union-attr] == "appeal:m4:appeal"
 
 
 async def test_a_rejected_held_message_may_be_appealed_and_its_reversal_delivers_it():
