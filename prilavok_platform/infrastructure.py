@@ -53,10 +53,12 @@ async def open_infrastructure(
     )
     stack.push_async_callback(_drain, nc)
     js = nc.jetstream()
-    # Each producer creates only its own stream; its consumers wait for the others'.
-    await platform_nats.ensure_streams(js, platform_nats.own_streams(settings.subject_prefix, settings.service_name))
+    # Each producer creates only its own stream (with its readers' durables); its consumers wait
+    # for the others'. The relay creates it again if it is deleted while the service runs.
+    streams = platform_nats.own_streams(settings.subject_prefix, settings.service_name)
+    await platform_nats.ensure_streams(js, streams)
 
-    relay = OutboxRelay(db[OUTBOX_COLLECTION], platform_nats.EventPublisher(js), producer=settings.service_name)
+    relay = OutboxRelay(db[OUTBOX_COLLECTION], platform_nats.EventPublisher(js, streams), producer=settings.service_name)
     await stack.enter_async_context(background(f"{settings.service_name}-outbox-relay", relay.run(stop), stop))
 
     issuer = None

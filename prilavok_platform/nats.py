@@ -28,7 +28,7 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
-from nats.js.errors import APIError, BadRequestError, NotFoundError
+from nats.js.errors import APIError, BadRequestError, NoStreamResponseError, NotFoundError
 from opentelemetry import trace
 
 from prilavok_platform import telemetry
@@ -233,13 +233,25 @@ async def ensure_streams(js: JetStreamContext, specs: list[StreamSpec]) -> None:
 
 
 class EventPublisher:
-    def __init__(self, js: JetStreamContext):
+    """Publishes events to JetStream. Given its producer's `streams` (own_streams), it creates
+    them again, with their durables, when a publish finds no stream (deleted while the service
+    runs), and publishes once more; without them that publish fails as it is."""
+
+    def __init__(self, js: JetStreamContext, streams: list[StreamSpec] | None = None):
         self._js = js
+        self._streams = list(streams or [])
 
     async def publish(self, subject_name: str, payload: bytes, msg_id: str, headers: dict[str, str] | None = None) -> bool:
         """Publishes with de-duplication by msg_id; returns False when JetStream saw it already."""
         all_headers = {"Nats-Msg-Id": msg_id, **(headers or {})}
-        ack = await self._js.publish(subject_name, payload, headers=all_headers, timeout=5)
+        try:
+            ack = await self._js.publish(subject_name, payload, headers=all_headers, timeout=5)
+        except NoStreamResponseError:
+            if not self._streams:
+                raise
+            log.warning("no stream takes %s (deleted?); creating %s again", subject_name, ", ".join(s.name for s in self._streams))
+            await ensure_streams(self._js, self._streams)
+            ack = await self._js.publish(subject_name, payload, headers=all_headers, timeout=5)
         return not ack.duplicate
 
 

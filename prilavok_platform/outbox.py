@@ -4,7 +4,8 @@ The relay stamps each event with `Prilavok-Producer: <its service>`, which consu
 against the subject (prilavok_platform.nats.check_authenticity).
 
 A crash between publish and delete republishes; JetStream's duplicate window and the
-consumers' idempotency absorb that."""
+consumers' idempotency absorb that. The service's EventPublisher knows its own streams
+(infrastructure), so a publish that finds its stream deleted creates it again and goes out."""
 from __future__ import annotations
 
 import asyncio

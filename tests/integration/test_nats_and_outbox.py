@@ -3,8 +3,10 @@ against a real nats-server and SecantusDB."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 
+import nats
 import pytest
 
 from prilavok.chat.v1 import chat_pb2, events_pb2
@@ -173,3 +175,34 @@ async def test_a_consumer_started_before_its_stream_waits_for_the_producer_to_cr
 def test_only_producers_create_a_stream_and_only_their_own():
     assert [s.name for s in platform_nats.own_streams("p", "returns")] == ["P_RETURNS"]
     assert platform_nats.own_streams("p", "notify") == []
+
+
+async def test_the_relay_creates_its_stream_and_durables_again_when_a_publish_finds_no_stream(infra, unique):
+    """A producer's stream deleted while the service runs (by hand, by an operator): the next
+    event published creates it again, with its readers' durables, instead of failing forever."""
+    nc = await platform_nats.connect(infra["nats_url"], "test-deleted-stream")
+    js = nc.jetstream()
+    streams = platform_nats.own_streams(unique, "moderation")
+    stream = platform_nats.stream_name(unique, "moderation")
+    client = mongo.create_client(infra["mongodb_uri"], "test")
+    outbox = client[unique][OUTBOX_COLLECTION]
+    try:
+        await platform_nats.ensure_streams(js, streams)
+        relay = OutboxRelay(outbox, platform_nats.EventPublisher(js, streams), producer="moderation")
+        subject = platform_nats.subject(unique, "moderation", "review", "resolved")
+        now = dt.datetime.now(dt.UTC)
+        await outbox.insert_one(outbox_document(subject, chat_pb2.Message(message_id="before"), "ev-before", now))
+        assert await relay.publish_pending() == 1
+        await js.delete_stream(stream)
+        await outbox.insert_one(outbox_document(subject, chat_pb2.Message(message_id="after"), "ev-after", now))
+        assert await relay.publish_pending() == 1
+        assert await outbox.count_documents({}) == 0
+        assert (await js.stream_info(stream)).state.messages == 1
+        consumer = await js.consumer_info(stream, "chat-review-resolved")
+        assert (consumer.config.filter_subject, consumer.num_pending) == (subject, 1), "the durables are back, with the event"
+    finally:
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await js.delete_stream(stream)
+        await nc.drain()
+        await client.drop_database(unique)
+        await client.close()
