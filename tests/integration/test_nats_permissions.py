@@ -22,6 +22,7 @@ from devstack.nats_config import (
     KUBERNETES_MONITOR_PORT,
     KUBERNETES_STORE,
     SERVICES,
+    TEST_USER,
     NatsAccounts,
     admin_user,
     new_password,
@@ -166,6 +167,34 @@ PUBLISHED = {"chat": ["message.delivered"], "moderation": ["review.resolved", "p
 
 def _matches(tail: str, event: str) -> bool:
     return tail == ">" or event == tail or (tail.endswith(".>") and event.startswith(tail[:-1]))
+
+
+async def test_only_notify_reaches_its_in_app_fan_out(world, infra):
+    """`<prefix>.inapp.notification` exists in notify's account alone: another service's user is
+    refused it, and even a user without limits in another account (tests only) reaches no notify
+    replica, so the fan-out (services/notify/adapters/fanout.py) hears only notify."""
+    prefix, as_user, _ = world
+    fanout = f"{prefix}.inapp.notification"
+    notify = await as_user("notify")
+    assert notify.nc is not None
+    listener = await notify.nc.subscribe(fanout)
+    await notify.nc.flush()
+    for other in ("chat", "moderation", "returns"):
+        client = await as_user(other)
+        assert client.nc is not None
+        await client.nc.publish(fanout, f"forged by {other}".encode())
+        await client.nc.flush()
+        assert await client.refused(fanout), f"{other} published on the fan-out: {client.errors}"
+    for unlimited in (admin_user("chat"), TEST_USER):
+        client = await Client().connect(infra["nats_address"], unlimited, infra["nats_accounts"].passwords[unlimited])
+        assert client.nc is not None
+        await client.nc.publish(fanout, f"forged by {unlimited}".encode())
+        await client.nc.flush()
+        await client.close()
+    await notify.nc.publish(fanout, b"from a notify replica")
+    assert (await listener.next_msg(timeout=2)).data == b"from a notify replica", "nothing else came before it"
+    with pytest.raises(nats.errors.TimeoutError):
+        await listener.next_msg(timeout=0.3)
 
 
 @pytest.mark.parametrize("service", SERVICES)

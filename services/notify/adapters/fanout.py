@@ -1,7 +1,12 @@
 """In-app fan-out across notify replicas: each new notification goes out on core NATS
 ("<prefix>.inapp.notification", outside every stream) and each replica hands it to the open
 Subscribe streams of its recipient through the suite's live hub (one back-pressure policy:
-a reader that falls behind gets RESOURCE_EXHAUSTED, nothing is dropped silently)."""
+a reader that falls behind gets RESOURCE_EXHAUSTED, nothing is dropped silently).
+
+Whatever arrives on the subject is taken as a notify replica's: the subject exists in notify's
+NATS account alone and only the notify user may publish there (devstack/nats_config.py;
+tests/integration/test_nats_permissions.py shows the other services refused and a user of
+another account unheard)."""
 from __future__ import annotations
 
 import logging
