@@ -105,6 +105,7 @@ def test_a_seller_luring_the_buyer_to_whatsapp_is_blocked_fined_and_a_reversed_a
     decided = moderation.ResolveReview(mpb.ResolveReviewRequest(review_id=appeal.review_id, decision=mpb.REVIEW_DECISION_REVERSE,
                                                                 comment="Вы правы, блокировка ошибочна"), metadata=md(MODERATOR)).item
     assert decided.status == mpb.REVIEW_STATUS_REVERSED
+    assert moderation.AppealDecision(request, metadata=md(seller)).appeal == appeal, "a retry answers the first answer"
     restored = standing(moderation, seller)
     assert (restored.standing, restored.strikes_total, list(restored.penalties)) == (mpb.STANDING_GOOD, 0, [])
     told = eventually(lambda: inbox(notify, seller), lambda ns: titled("Апелляция удовлетворена")(ns) and titled("Штраф отменён")(ns),

@@ -286,6 +286,12 @@ class ReviewItem:
             )
         return replace(self, status=status, resolved_at=at, resolved_by=moderator, comment=comment)
 
+    def as_filed(self) -> ReviewItem:
+        """The item as it was first stored, before any decision: what AppealDecision first
+        answered, so a retry of the request is answered the same (Stripe semantics) however the
+        appeal was decided since. Only `resolve` changes an item, and only these fields."""
+        return replace(self, status=ReviewStatus.PENDING, resolved_at=None, resolved_by="", comment="")
+
     @property
     def withdraws_strike(self) -> bool:
         """An approved message was no violation, a reversed appeal found it was none: the strike

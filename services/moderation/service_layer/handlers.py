@@ -199,7 +199,8 @@ class ModerationHandlers:
     async def appeal_decision(self, command: AppealDecision) -> ReviewItem:
         """The offender appeals a violation (named by its message or a penalty): the appeal
         waits in the review queue. The request id is Stripe's: the same request again returns
-        the same appeal, another payload under it is IDEMPOTENCY_KEY_REUSED. Filing writes the
+        the appeal as first answered (as filed, even once decided: `ReviewItem.as_filed`),
+        another payload under it is IDEMPOTENCY_KEY_REUSED. Filing writes the
         violation (it names its appeal), so two appeals of one violation conflict and the second
         finds the first (APPEAL_ALREADY_FILED)."""
         policy = self._engine.policy
@@ -214,7 +215,7 @@ class ModerationHandlers:
             if earlier is not None:
                 require_same_request(earlier.request.fingerprint if earlier.request else (), request.fingerprint,
                                      request_id=command.request_id)
-                return earlier
+                return earlier.as_filed()
             violation = await self._appealed_violation(tx, command)
             access.authorize_appeal(command.caller, violation.sender)
             held = await tx.repos.reviews.get(violation.review_id) if violation.review_id else None

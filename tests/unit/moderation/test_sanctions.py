@@ -380,6 +380,33 @@ async def test_one_appeal_per_violation_and_request_ids_with_stripe_semantics():
     assert (await world.handlers.appeal_decision(appeal("m1", caller=COLLEAGUE))).review_id == "m1:appeal"
 
 
+@pytest.mark.parametrize("decision", [ReviewDecision.UPHOLD, ReviewDecision.REVERSE])
+async def test_a_retried_appeal_answers_what_was_first_answered_also_once_decided(decision):
+    """Stripe semantics: a retry after the appeal was decided gets the appeal as filed, the
+    first answer - not its current status (the decision is the review queue's and the appellant
+    is told it by notify)."""
+    world = World()
+    await strike(world, "m0")
+    first = await world.handlers.appeal_decision(appeal())
+    world.clock.advance(dt.timedelta(hours=2))
+    decided = await world.handlers.resolve_review(ResolveReview(MODERATOR, "m0:appeal", decision, "Решение модератора"))
+    assert decided.status is not ReviewStatus.PENDING
+    world.clock.advance(dt.timedelta(hours=2))
+    again = await world.handlers.appeal_decision(appeal())
+    assert again == first and again.status is ReviewStatus.PENDING and again.resolved_at is None
+    assert world.reviews.items["m0:appeal"] == decided, "the stored appeal keeps its decision"
+
+
+async def test_a_retried_lift_answers_the_first_lift_whatever_happened_since():
+    world = World()
+    await five_strikes(world)
+    first = await world.handlers.lift_suspension(lift())
+    await strike(world, "m9")  # suspends the shop again
+    world.clock.advance(dt.timedelta(days=1))
+    assert await world.handlers.lift_suspension(lift()) == first
+    assert (await standing(world)).standing is Standing.SUSPENDED, "a retry lifts nothing"
+
+
 async def test_an_appeal_is_filed_within_the_window_for_a_strike_in_force_and_names_its_violation():
     world = World()
     await strike(world, "m0")
