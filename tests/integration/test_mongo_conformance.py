@@ -352,3 +352,38 @@ async def test_conditional_inc_of_two_counters_needs_both_within_their_limits(db
     assert [(await settle(30, 20)).matched_count for _ in range(3)] == [1, 1, 0]  # the shipping binds first
     assert (await settle(40, 10)).matched_count == 1 and (await settle(1, 0)).matched_count == 0  # then the refund
     assert await d.purchases.find_one({"_id": "p"}) == {"_id": "p", "refunded_minor": 100, "shipping_reimbursed_minor": 50}
+
+
+async def test_reads_in_a_transaction_see_one_snapshot_while_others_commit(db):
+    """VerifyLedger re-checks a suspected problem in one read transaction: the balance document
+    and the account's entries must come from the same moment, even when a posting commits between
+    the two reads (the snapshot is pinned at the transaction's first read)."""
+    client, d = db
+    await d.balances.insert_one({"_id": "shop:s", "amounts": {"RUB": 100}, "seq": 1})
+    await d.ledger.insert_one({"_id": "e1", "account": "shop:s", "seq": 1, "amount": {"amount_minor": 100, "currency_code": "RUB"}})
+
+    async def post_meanwhile() -> None:
+        async def work(session):
+            await d.balances.update_one({"_id": "shop:s"}, {"$inc": {"amounts.RUB": 50, "seq": 1}}, session=session)
+            await d.ledger.insert_one({"_id": "e2", "account": "shop:s", "seq": 2, "amount": {"amount_minor": 50, "currency_code": "RUB"}},
+                                      session=session)
+
+        await mongo.in_transaction(client, work)
+
+    async def read(session):
+        balance = await d.balances.find_one({"_id": "shop:s"}, session=session)
+        await post_meanwhile()
+        entries = [e async for e in d.ledger.find({"account": "shop:s"}, {"amount": 1}, session=session)]
+        return balance, entries
+
+    balance, entries = await mongo.in_transaction(client, read)
+    assert balance["amounts"]["RUB"] == sum(e["amount"]["amount_minor"] for e in entries) == 100
+    assert (await d.balances.find_one({"_id": "shop:s"}))["amounts"]["RUB"] == 150 and await d.ledger.count_documents({}) == 2
+    # The other shapes of the check: a shop's held claims (the state's index and a filter), an
+    # account's entries with only their amounts.
+    await d.claims.create_index([("refund_state", 1), ("held_at", 1), ("_id", 1)], name="claims_refund_state_held")
+    await d.claims.insert_many([{"_id": "c1", "refund_state": "PENDING_FUNDS", "shop_id": "s"}, {"_id": "c2", "refund_state": "PAID", "shop_id": "s"},
+                                {"_id": "c3", "refund_state": "PENDING_FUNDS", "shop_id": "t"}, {"_id": "c4", "shop_id": "s"}])
+    assert [x["_id"] async for x in d.claims.find({"refund_state": "PENDING_FUNDS", "shop_id": "s"})] == ["c1"]
+    assert [x async for x in d.ledger.find({"account": "shop:s"}, {"amount": 1}).sort("_id", 1)] == [
+        {"_id": "e1", "amount": {"amount_minor": 100, "currency_code": "RUB"}}, {"_id": "e2", "amount": {"amount_minor": 50, "currency_code": "RUB"}}]

@@ -42,7 +42,7 @@ from services.returns.domain.model import (
     new_purchase,
 )
 from services.returns.entrypoints import consumers
-from services.returns.service_layer import handlers as handlers_module
+from services.returns.service_layer import verify as verify_module
 from services.returns.service_layer.handlers import ReturnsHandlers
 
 pytestmark = pytest.mark.integration
@@ -401,7 +401,7 @@ async def test_the_withdrawal_of_a_poisoned_penalty_is_acknowledged_by_the_consu
 
 async def test_verify_ledger_reads_every_collection_in_pages_and_finds_a_drifted_balance(world, monkeypatch):
     h, db, clock = world
-    monkeypatch.setattr(handlers_module, "VERIFY_BATCH", 2)  # pages of two: postings split across pages
+    monkeypatch.setattr(verify_module, "VERIFY_BATCH", 2)  # pages of two: postings split across pages
     for n in range(3):
         claim_id = await open_claim(h, clock, n)
         approve = Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None))
@@ -416,3 +416,49 @@ async def test_verify_ledger_reads_every_collection_in_pages_and_finds_a_drifted
     await db.balances.update_one({"_id": "buyer_refunds:b1"}, {"$inc": {"amounts.RUB": 5}})
     [problem] = [p async for p in h.verify_ledger(c.VerifyLedger(SERVICE))][-1].problems
     assert (problem.kind, problem.subject) == (ProblemKind.BALANCE_MISMATCH, "buyer_refunds:b1")
+
+
+async def test_verify_ledger_passes_on_a_ledger_posted_to_while_it_reads(world, monkeypatch):
+    """The review's finding against the real database: VerifyLedger ran while sales, refunds
+    (paid and held), the held-refund payer and fines were posted concurrently, and reported
+    problems that did not exist. Suspects are now checked again in one read transaction each:
+    the report is ok, and the ledger verifies quietly afterwards too."""
+    h, db, clock = world
+    monkeypatch.setattr(verify_module, "VERIFY_BATCH", 2)
+    h._policy.replace(replace(h._policy.current, max_overdraft_minor=0))
+    paid = clock.now() - dt.timedelta(days=30)
+    approve = Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None))
+    for n in range(5):  # a ledger to read: sales, fines, refunds paid and held
+        await h.post_fine(c.PostFine(Penalty(f"pen-{n}", Party.shop("s1"), Money(60_000, "RUB"), "Обмен контактами")))
+        await h.decide_claim(c.DecideClaim(SELLER, f"d{n}", await open_claim(h, clock, n), approve))
+    stop, done = asyncio.Event(), []
+
+    async def keep_posting() -> None:
+        n = 100
+        while not stop.is_set() and n < 112:  # bounded: the scan would chase an endless writer
+            n += 1
+            await h.record_purchase(c.RecordPurchase(SERVICE, f"big{n}", f"o-big{n}", "sku", "", "b9", "s1", Money(150_000, "RUB"), 1, paid))
+            await h.pay_held_refunds(c.PayHeldRefunds())
+            await h.post_fine(c.PostFine(Penalty(f"pen-{n}", Party.shop("s1"), Money(100_000, "RUB"), "Обмен контактами")))
+            await h.reverse_fine(c.ReverseFine(Penalty(f"pen-{n}", Party.shop("s1"), None)))
+            await h.decide_claim(c.DecideClaim(SELLER, f"d{n}", await open_claim(h, clock, n), approve))  # paid or held
+            done.append(n)
+
+    async def verify_slowly() -> list:
+        reports = []
+        async for progress in h.verify_ledger(c.VerifyLedger(SERVICE)):
+            reports.append(progress)
+            await asyncio.sleep(0.03)  # let the writers in between the pages
+        return reports
+
+    writer = asyncio.create_task(keep_posting())
+    try:
+        reports = await verify_slowly()
+    finally:
+        stop.set()
+        await writer
+    assert len(done) >= 3, "postings happened while it read"
+    last = reports[-1]
+    assert last.done and last.ok, last.problems
+    assert [p async for p in h.verify_ledger(c.VerifyLedger(SERVICE))][-1].ok
+    assert await db.claims.count_documents({"refund_state": "PAID"}) >= 1 and await db.balances.count_documents({}) == 2

@@ -263,6 +263,11 @@ class MongoClaims:
         docs, next_token = await mongo.fetch_page(self._c, query, PENDING_ORDER, size, token, session=self._s)
         return [claim_from(d) for d in docs], next_token
 
+    async def held_of_shop(self, shop_id: str) -> list[Claim]:
+        # claims_refund_state_held answers the state; a shop's held claims are few among them.
+        query = {"refund_state": RefundState.PENDING_FUNDS.value, "shop_id": shop_id}
+        return [claim_from(d) async for d in self._c.find(query, session=self._s)]
+
 
 class MongoLedger:
     def __init__(self, db: AsyncDatabase, session: Session):
@@ -284,6 +289,10 @@ class MongoLedger:
             await self._c.insert_many([ledger_doc(e) for e in entries], session=self._s)
         except DuplicateKeyError:
             raise _concurrent("the ledger", "LEDGER_CONCURRENT_UPDATE") from None
+
+    async def account_amounts(self, account: Account) -> list[Money]:
+        # ledger_account_seq answers the account; only the amounts are read.
+        return [_money(d["amount"]) async for d in self._c.find({"account": account.key}, {"amount": 1}, session=self._s)]
 
     async def page(self, account: Account, size: int, token: str) -> tuple[list[LedgerEntry], str]:
         docs, next_token = await mongo.fetch_page(self._c, {"account": account.key}, LEDGER_ORDER, size, token, session=self._s)
@@ -334,9 +343,12 @@ class MongoBalances:
                 account = Account.parse(d["_id"])
             except ValueError:
                 continue  # not a ledger account's document
-            out.append(StoredBalance(account, {c: int(v) for c, v in d.get("amounts", {}).items()}, int(d.get("seq", 0)),
-                                     {c: int(v) for c, v in d.get("held", {}).items()}, int(d.get("held_count", 0))))
+            out.append(_stored_balance(account, d))
         return out, next_token
+
+    async def stored(self, account: Account) -> StoredBalance | None:
+        doc = await self._c.find_one({"_id": account.key}, session=self._s)
+        return _stored_balance(account, doc) if doc else None
 
     async def get(self, account: Account, currency: str) -> tuple[Money, Money, dt.datetime | None]:
         doc = await self._c.find_one({"_id": account.key}, session=self._s)
@@ -344,6 +356,11 @@ class MongoBalances:
             return Money(0, currency), Money(0, currency), None
         return (Money(int(doc.get("amounts", {}).get(currency, 0)), currency),
                 Money(int(doc.get("held", {}).get(currency, 0)), currency), doc.get("updated_at"))
+
+
+def _stored_balance(account: Account, d: Doc) -> StoredBalance:
+    return StoredBalance(account, {c: int(v) for c, v in d.get("amounts", {}).items()}, int(d.get("seq", 0)),
+                         {c: int(v) for c, v in d.get("held", {}).items()}, int(d.get("held_count", 0)))
 
 
 class MongoRequests:

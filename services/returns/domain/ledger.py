@@ -270,6 +270,10 @@ def sale_posting(purchase_id: str, shop_id: str, amount: Money) -> Posting:
     )
 
 
+def refund_posting_id(claim_id: str) -> str:
+    return f"refund:{claim_id}"
+
+
 def refund_posting(claim_id: str, purchase_id: str, shop_id: str, buyer_id: str, refund: Money | None, shipping: Money | None) -> Posting:
     """The settlement of a claim: the refund of the price and the return shipping, each its own
     pair of entries and only when it moves money (no zero lines, no zero balance changes)."""
@@ -279,7 +283,7 @@ def refund_posting(claim_id: str, purchase_id: str, shop_id: str, buyer_id: str,
         entries += [Entry(shop, -refund, EntryKind.REFUND), Entry(buyer, refund, EntryKind.REFUND)]
     if shipping is not None and shipping.amount_minor > 0:
         entries += [Entry(shop, -shipping, EntryKind.SHIPPING_REIMBURSEMENT), Entry(buyer, shipping, EntryKind.SHIPPING_REIMBURSEMENT)]
-    return Posting(f"refund:{claim_id}", tuple(entries), claim_id=claim_id, purchase_id=purchase_id)
+    return Posting(refund_posting_id(claim_id), tuple(entries), claim_id=claim_id, purchase_id=purchase_id)
 
 
 @dataclass(frozen=True)

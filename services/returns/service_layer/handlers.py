@@ -4,8 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 from prilavok_platform.clock import Clock
 from prilavok_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PrilavokError, require_ids
@@ -17,12 +16,12 @@ from services.returns.domain import access, audit, commands, fines, model, moves
 from services.returns.domain.fines import FineOutcome
 from services.returns.domain.ledger import Account, LedgerEntry, ShopBalance
 from services.returns.domain.model import Claim, Purchase, ReturnsPolicy
+from services.returns.service_layer import verify
 from services.returns.service_layer.money import load_purchase, post, settle
 from services.returns.service_layer.ports import ReturnsRepositories
 
 Tx = Transaction[ReturnsRepositories]
 log = logging.getLogger(__name__)
-VERIFY_BATCH = 500  # documents per page when VerifyLedger reads a collection
 
 
 async def _load_claim(repos: ReturnsRepositories, caller: Identity, claim_id: str) -> Claim:
@@ -198,28 +197,12 @@ class ReturnsHandlers:
 
     async def verify_ledger(self, cmd: commands.VerifyLedger) -> AsyncIterator[audit.Progress]:
         """Reads the whole ledger, then the balances, purchases and claims, page by page, and
-        checks them against each other (`domain/audit.py`); yields its progress after every
-        page and last the report (done, with the problems found). Reads outside transactions:
-        run it on a quiet ledger (a posting committed while it reads may show as a mismatch)."""
+        checks them against each other (`domain/audit.py`), each suspect again on a snapshot of
+        its documents (`verify.py`: exact while the service posts); yields its progress on the
+        way and last the report (done, with the problems found)."""
         access.require_may_verify_ledger(cmd.caller)
-        checks = audit.LedgerAudit(audit.max_problems_of(cmd.max_problems))
-        reader = self._uow.reader()
-        steps: list[tuple[Callable[[int, str], Awaitable[tuple[list[Any], str]]], Callable[[list[Any]], None], Callable[[], None]]] = [
-            (reader.ledger.scan, checks.add_entries, checks.end_entries),
-            (reader.balances.scan, checks.add_balances, checks.end_balances),
-            (reader.purchases.scan, checks.add_purchases, lambda: None),
-            (reader.claims.scan, checks.add_claims, lambda: None),
-        ]
-        for scan, add, end in steps:
-            token = ""
-            while True:
-                page, token = await scan(VERIFY_BATCH, token)
-                add(page)
-                yield checks.progress()
-                if not token:
-                    break
-            end()
-        yield checks.finish()
+        async for progress in verify.verify_ledger(self._uow, audit.max_problems_of(cmd.max_problems)):
+            yield progress
 
     # --- fines (moderation's penalties) ---------------------------------------------------------
 

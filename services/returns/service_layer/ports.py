@@ -64,6 +64,9 @@ class ClaimRepository(Protocol):
     async def pending_refunds(self, size: int, token: str) -> tuple[list[Claim], str]:
         """Claims whose refund is held (PENDING_FUNDS), oldest held first (PENDING_ORDER)."""
 
+    async def held_of_shop(self, shop_id: str) -> list[Claim]:
+        """The shop's claims whose refund is held (PENDING_FUNDS)."""
+
 
 class LedgerRepository(Protocol):
     async def has_posting(self, posting_id: str) -> bool: ...
@@ -75,6 +78,9 @@ class LedgerRepository(Protocol):
         """Every entry, in POSTING_ORDER after the token."""
 
     async def add(self, entries: Sequence[LedgerEntry]) -> None: ...
+
+    async def account_amounts(self, account: Account) -> list[Money]:
+        """The amounts of every entry of the account."""
 
     async def page(self, account: Account, size: int, token: str) -> tuple[list[LedgerEntry], str]:
         """The account's entries in LEDGER_ORDER after the token."""
@@ -98,6 +104,9 @@ class BalanceRepository(Protocol):
 
     async def scan(self, size: int, token: str) -> tuple[list[StoredBalance], str]:
         """Every balance document, in ID_ORDER after the token."""
+
+    async def stored(self, account: Account) -> StoredBalance | None:
+        """The account's balance document as stored (None: there is none)."""
 
 
 class RequestRepository(Protocol):

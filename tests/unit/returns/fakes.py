@@ -84,6 +84,9 @@ class FakeClaims:
         held = [c for c in self.items.values() if c.refund_state is RefundState.PENDING_FUNDS]
         return page_in_memory(held, PENDING_ORDER, size, token, values=lambda c: (c.held_at, c.claim_id))
 
+    async def held_of_shop(self, shop_id: str) -> list[Claim]:
+        return [c for c in self.items.values() if c.refund_state is RefundState.PENDING_FUNDS and c.shop_id == shop_id]
+
 
 class FakeLedger:
     def __init__(self) -> None:
@@ -102,6 +105,9 @@ class FakeLedger:
         if any(e.entry_id in self.entries for e in entries):
             raise Aborted("duplicate ledger entry", reason="LEDGER_CONCURRENT_UPDATE")
         self.entries.update((e.entry_id, e) for e in entries)
+
+    async def account_amounts(self, account: Account) -> list[Money]:
+        return [e.amount for e in self.entries.values() if e.account == account]
 
     def total(self, account: Account, currency: str = "RUB") -> int:
         """The sum of the account's entries (how the marketplace's accounts are totalled)."""
@@ -148,9 +154,14 @@ class FakeBalances:
         return Money(self.of(account, currency), currency), Money(self.held_of(account, currency), currency), self.updated_at.get(account)
 
     async def scan(self, size: int, token: str) -> tuple[list[StoredBalance], str]:
-        stored = [StoredBalance(a, dict(amounts), self.seq.get(a, 0), dict(self.held.get(a, {})), self.held_count.get(a, 0))
-                  for a, amounts in self.amounts.items()]
+        stored = [self._stored(a) for a in self.amounts]
         return page_in_memory(stored, ID_ORDER, size, token, values=lambda b: (b.account.key,))
+
+    async def stored(self, account: Account) -> StoredBalance | None:
+        return self._stored(account) if account in self.amounts else None
+
+    def _stored(self, a: Account) -> StoredBalance:
+        return StoredBalance(a, dict(self.amounts[a]), self.seq.get(a, 0), dict(self.held.get(a, {})), self.held_count.get(a, 0))
 
     def of(self, account: Account, currency: str = "RUB") -> int:
         return self.amounts.get(account, {}).get(currency, 0)

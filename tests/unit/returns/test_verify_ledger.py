@@ -1,6 +1,7 @@
 """VerifyLedger over fakes: a ledger made by the handlers passes; each kind of damage is found."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import pytest
@@ -12,6 +13,7 @@ from services.returns.domain.audit import ProblemKind, Progress
 from services.returns.domain.fines import Penalty
 from services.returns.domain.ledger import Account, EntryKind, LedgerEntry, Money
 from services.returns.domain.model import ClaimStatus, RefundState, Reject, RejectionReason
+from services.returns.service_layer import verify as verify_module
 from tests.unit.returns.test_handlers import BUYER, POLICY, PRICE, SELLER, SERVICE, SHOP, SUPPORT, World, refund_claim
 
 FINE = Money(2_500_000, "RUB")
@@ -112,3 +114,50 @@ async def test_claims_without_money_and_a_shop_in_debt_pass():
     assert w.balances.of(SHOP) < 0 and (await w.h.get_claim(c.GetClaim(BUYER, claim_id))).status is ClaimStatus.CANCELLED
     last = (await verify(w))[-1]
     assert last.ok and (last.claims, last.penalties) == (2, 1)
+
+
+async def test_verify_ledger_is_exact_while_the_service_posts_between_its_reads(monkeypatch):
+    """The review's finding: VerifyLedger reads the ledger, then balances, purchases and claims;
+    the held-refund payer and the fines consumer posting in between made a healthy ledger show
+    BALANCE_MISMATCH and REFUND_POSTING_MISSING. Each suspect is now checked again on a snapshot
+    of its documents: between every two pages something is posted, and the report is ok; real
+    damage made before is still reported, and only it."""
+    monkeypatch.setattr(verify_module, "VERIFY_BATCH", 2)
+    w, claims = await busy_world()
+    more_held = await refund_claim(w)  # a second held refund of the shop
+    n = itertools.count()
+
+    async def post_something() -> None:
+        k = next(n)
+        step = k % 5
+        if step == 0:  # a sale (large enough to pay the held refunds): the shop's balance and entries
+            await w.h.record_purchase(c.RecordPurchase(SERVICE, f"live-{k}", f"o-live-{k}", "sku", "", "b9", "s1", Money(3_000_000, "RUB"),
+                                                       1, w.clock.now()))
+        elif step == 1:
+            await w.h.pay_held_refunds(c.PayHeldRefunds())  # pays the held refunds the balance now allows
+        elif step == 2:
+            await w.h.post_fine(c.PostFine(Penalty(f"live-{k}", Party.shop("s1"), Money(1_000, "RUB"), "Штраф")))
+        elif step == 3:
+            await w.h.reverse_fine(c.ReverseFine(Penalty(f"live-{k - 1}", Party.shop("s1"), None)))
+        else:
+            await refund_claim(w, 10_000)  # a claim settled: paid or held
+
+    async def verify_while_posting() -> list[Progress]:
+        reports = []
+        async for progress in w.h.verify_ledger(c.VerifyLedger(SUPPORT)):
+            reports.append(progress)
+            if not progress.done:
+                await post_something()
+        return reports
+
+    reports = await verify_while_posting()
+    assert 20 < next(n) < 60, "postings happened between the pages"
+    assert (await w.h.get_claim(c.GetClaim(BUYER, claims["held"]))).refund_state is RefundState.PAID
+    assert (await w.h.get_claim(c.GetClaim(BUYER, more_held))).refund_state is RefundState.PAID
+    last = reports[-1]
+    assert last.done and last.ok, last.problems
+    assert (await verify(w))[-1].ok  # and quiet, it agrees
+
+    w.balances.amounts[Account.buyer_refunds("b1")]["RUB"] += 5  # damage, then the same busy check
+    [problem] = (await verify_while_posting())[-1].problems
+    assert (problem.kind, problem.subject) == (ProblemKind.BALANCE_MISMATCH, "buyer_refunds:b1")

@@ -236,8 +236,9 @@ class ReturnsServiceServicer:
         (none while its refund is held, and the refunds held on each shop are its held claims);
         every fine has at most one reversal and each reversal reverses its fine. Streams progress
         (done = false) and last the report (done = true, ok, problems). For support and services.
-        It reads outside transactions: on a busy ledger a posting committed meanwhile may show as
-        a mismatch; run it again to confirm.
+        It runs on the live ledger: what its scan finds is checked again on one snapshot of the
+        documents involved (a read transaction) and reported only if still wrong there, so postings
+        made while it reads never show as problems.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
