@@ -182,7 +182,7 @@ class AppealDecision:
 
     @property
     def request(self) -> RequestRecord:
-        return RequestRecord.of(self.caller.user_id, self.request_id, fingerprint(
+        return RequestRecord.of(self.caller, self.request_id, fingerprint(
             {"message_id": self.message_id, "penalty_id": self.penalty_id, "reason": self.reason}))
 
 
@@ -209,5 +209,5 @@ class LiftSuspension:
 
     @property
     def request(self) -> RequestRecord:
-        return RequestRecord.of(self.caller.user_id, self.request_id, fingerprint(
+        return RequestRecord.of(self.caller, self.request_id, fingerprint(
             {"sender_id": self.sender_id, "shop_id": self.shop_id, "reason": self.reason}))

@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 
 from prilavok_platform.errors import FailedPrecondition, FieldViolation, InvalidArgument, PermissionDenied
 from prilavok_platform.idempotency import Fingerprint
-from prilavok_platform.identity import Party
+from prilavok_platform.identity import Identity, Party
+from prilavok_platform.ids import SEPARATOR
 
 
 class Action(enum.IntEnum):
@@ -159,15 +160,17 @@ DECISIONS: dict[ReviewKind, dict[ReviewDecision, ReviewStatus]] = {
 @dataclass(frozen=True)
 class RequestRecord:
     """A request id as it was first used (Stripe semantics): the key it is stored under (the
-    caller's user id and the request id) and the fingerprint of the request first sent with it."""
+    caller's role, user id and the request id, as returns keys its requests: one user id acting
+    in two roles has two sets of request ids) and the fingerprint of the request first sent with
+    it."""
 
     key: str
     request_id: str
     fingerprint: Fingerprint
 
     @staticmethod
-    def of(caller_id: str, request_id: str, fingerprint: Fingerprint) -> RequestRecord:
-        return RequestRecord(f"{caller_id}\x1f{request_id}", request_id, fingerprint)
+    def of(caller: Identity, request_id: str, fingerprint: Fingerprint) -> RequestRecord:
+        return RequestRecord(SEPARATOR.join((caller.role.value, caller.user_id, request_id)), request_id, fingerprint)
 
 
 @dataclass(frozen=True)

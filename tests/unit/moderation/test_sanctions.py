@@ -397,6 +397,21 @@ async def test_a_retried_appeal_answers_what_was_first_answered_also_once_decide
     assert world.reviews.items["m0:appeal"] == decided, "the stored appeal keeps its decision"
 
 
+async def test_a_request_id_is_the_callers_own_in_each_role():
+    """One user id acting as a seller and as a buyer has two sets of request ids (as in returns):
+    the same id in the other role is another request, neither a replay of the first nor a reuse."""
+    world = World()
+    await strike(world, "m0")  # the shop's violation, written by s-1
+    await strike(world, "b0", category=Category.INSULT, sender=Sender("s-1", SenderRole.BUYER))  # s-1's own, as a buyer
+    as_buyer = Identity("s-1", Role.BUYER)
+    by_seller = await world.handlers.appeal_decision(appeal("m0", caller=SELLER, request_id="r"))
+    by_buyer = await world.handlers.appeal_decision(appeal("b0", caller=as_buyer, request_id="r"))
+    assert (by_seller.review_id, by_buyer.review_id) == ("m0:appeal", "b0:appeal")
+    assert await world.handlers.appeal_decision(appeal("b0", caller=as_buyer, request_id="r")) == by_buyer
+    assert await world.handlers.appeal_decision(appeal("m0", caller=SELLER, request_id="r")) == by_seller
+    assert by_seller.request is not None and by_seller.request.key == "seller\x1fs-1\x1fr"
+
+
 async def test_a_retried_lift_answers_the_first_lift_whatever_happened_since():
     world = World()
     await five_strikes(world)
