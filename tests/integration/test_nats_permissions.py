@@ -294,6 +294,25 @@ async def test_a_pull_whose_reply_subject_is_a_jetstream_request_purges_or_delet
     assert not me.errors, "the pull itself is the reader's own"
 
 
+async def test_a_pull_whose_reply_subject_is_another_producers_event_forges_nothing(world):
+    """A message pulled is delivered to the pull's reply subject: a reader naming a subject of a
+    producer there would have the server (with its rights) publish the message in that
+    producer's name. Chat writes an event dressed as moderation's on its own subject; notify
+    pulls it with moderation's review.resolved as reply: moderation's stream stays empty."""
+    prefix, as_user, admin = world
+    await _streams_of_every_producer(prefix, as_user, {})
+    chat, notify = await as_user("chat"), await as_user("notify")
+    forged = moderation_events.ReviewResolved(event_id="forged-1")
+    await platform_nats.EventPublisher(chat.js()).publish(platform_nats.subject(prefix, "chat", "message", "sent"),
+                                                          forged.SerializeToString(), "f1", platform_nats.event_headers(forged, "moderation"))
+    assert notify.nc is not None
+    pull = f"$JS.API.CONSUMER.MSG.NEXT.{platform_nats.stream_name(prefix, 'chat')}.notify-chat"
+    await notify.nc.publish(pull, json.dumps({"batch": 1}).encode(), reply=platform_nats.subject(prefix, "moderation", "review", "resolved"))
+    await notify.nc.flush()
+    await asyncio.sleep(0.5)
+    assert await _stream_messages(admin, prefix, "moderation") == 0
+
+
 @pytest.mark.parametrize(("thief", "victim_durable"), [("returns", "chat-standing-changed"), ("notify", "chat-standing-changed"),
                                                        ("chat", "returns-moderation-penalties"), ("notify", "moderation-chat-messages")])
 async def test_a_service_can_neither_pull_from_nor_change_another_services_durable(world, thief, victim_durable):
