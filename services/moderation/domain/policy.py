@@ -3,6 +3,7 @@ strike thresholds, the marketplace's own domains and brands. Loaded from a versi
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,12 @@ class PolicyError(ValueError):
 
 # Said when a policy (built by hand, not loaded) names no reason for a category.
 DEFAULT_REASON = "Сообщение нарушает правила общения на маркетплейсе."
+# A reason is shown to the sender and carried by each penalty to the ledger, whose notes returns
+# keeps to 1000 characters.
+MAX_REASON_CHARS = 1000
+# A fine larger than this (in minor units: 10 million roubles) is a typo in the file.
+MAX_FINE_MINOR = 1_000_000_000
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,7 @@ class Policy:
     strikes: StrikeThresholds
     suspension: SuspensionPolicy = SuspensionPolicy()
     appeals: AppealPolicy = AppealPolicy()
+    currency_code: str = "RUB"  # the marketplace's (its ledger's): every fine is in it
 
     def action_for(self, category: Category, role: SenderRole) -> Action:
         return self.actions.get((category, role), Action.BLOCK)
@@ -135,12 +143,16 @@ class Policy:
         marketplace = get(data, "marketplace", dict, "policy")
         actions_raw = get(data, "actions", dict, "policy")
         reasons_raw = get(data, "reasons", dict, "policy")
-        fines_raw = data.get("fines", {}) if isinstance(data, dict) else {}
+        fines_raw = data.get("fines") if isinstance(data, dict) else None
         strikes_raw = get(data, "strikes", dict, "policy")
 
         actions = _actions(actions_raw, errors)
         reasons = _reasons(reasons_raw, errors)
-        fines = _fines(fines_raw or {}, errors)
+        currency = marketplace.get("currency_code", "RUB")
+        if not isinstance(currency, str) or not _CURRENCY_CODE.fullmatch(currency):
+            errors.append(f"marketplace.currency_code: a three-letter ISO 4217 code such as RUB, got {currency!r}")
+            currency = "RUB"
+        fines = _fines(fines_raw, currency, errors)
         max_chars = limits.get("max_text_chars", 4000)
         if not isinstance(max_chars, int) or not 1 <= max_chars <= 100_000:
             errors.append("limits.max_text_chars: an integer in 1..100000")
@@ -166,6 +178,7 @@ class Policy:
             strikes=strikes,
             suspension=suspension,
             appeals=appeals,
+            currency_code=currency,
         )
 
 
@@ -191,24 +204,61 @@ def _reasons(raw: dict, errors: list[str]) -> dict[Category, str]:
         text = raw.get(category.value)
         if not isinstance(text, str) or not text.strip():
             errors.append(f"reasons.{category.value}: missing Russian reason")
+        elif len(text.strip()) > MAX_REASON_CHARS:
+            errors.append(f"reasons.{category.value}: at most {MAX_REASON_CHARS} characters, got {len(text.strip())}")
         else:
             reasons[category] = text.strip()
     return reasons
 
 
-def _fines(raw: dict, errors: list[str]) -> dict[tuple[Category, SenderRole], Fine]:
+def _fines(raw: object, currency: str, errors: list[str]) -> dict[tuple[Category, SenderRole], Fine]:
+    """category -> role -> {amount_minor, currency_code}: a positive whole number of minor units
+    (at most MAX_FINE_MINOR) in the marketplace's currency (`marketplace.currency_code`, which a
+    fine may leave out). Anything else refuses the file: a fine that could never be posted on
+    the ledger is a mistake in it, not a fine of zero."""
     fines: dict[tuple[Category, SenderRole], Fine] = {}
+    if raw is None:
+        return fines
+    if not isinstance(raw, dict):
+        errors.append("fines: expected a mapping of category -> role -> fine")
+        return fines
     for category_name, per_role in raw.items():
+        where = f"fines.{category_name}"
         try:
             category = Category(category_name)
-            for role_name, fine in per_role.items():
-                amount = fine["amount_minor"]
-                if not isinstance(amount, int) or amount < 0:
-                    raise ValueError("amount_minor must be a non-negative integer (kopecks)")
-                fines[(category, SenderRole(role_name))] = Fine(amount, str(fine.get("currency_code", "RUB")))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            errors.append(f"fines.{category_name}: {exc}")
+        except ValueError:
+            errors.append(f"{where}: unknown category")
+            continue
+        if not isinstance(per_role, dict) or not per_role:
+            errors.append(f"{where}: expected a mapping of role -> fine")
+            continue
+        for role_name, fine in per_role.items():
+            try:
+                role = SenderRole(role_name)
+            except ValueError:
+                errors.append(f"{where}.{role_name}: unknown role")
+                continue
+            parsed = _fine(fine, currency, f"{where}.{role_name}", errors)
+            if parsed is not None:
+                fines[(category, role)] = parsed
     return fines
+
+
+def _fine(raw: object, currency: str, where: str, errors: list[str]) -> Fine | None:
+    if not isinstance(raw, dict):
+        errors.append(f"{where}: expected {{amount_minor, currency_code}}")
+        return None
+    amount, code = raw.get("amount_minor"), raw.get("currency_code", currency)
+    problems = []
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_FINE_MINOR:
+        problems.append(f"amount_minor: a whole number of minor units in 1..{MAX_FINE_MINOR}, got {amount!r}")
+    if code != currency:
+        problems.append(f"currency_code: must be the marketplace's currency {currency}, got {code!r}")
+    unknown = set(raw) - {"amount_minor", "currency_code"}
+    if unknown:
+        problems.append(f"unknown fields {sorted(unknown)}")
+    errors.extend(f"{where}.{p}" for p in problems)
+    return None if problems or not isinstance(amount, int) else Fine(amount, currency)
 
 
 def _bounded_int(raw: dict, key: str, default: int, low: int, high: int, where: str, errors: list[str]) -> int:

@@ -61,6 +61,10 @@ async def test_policy_reloads_the_engine_whole_and_a_broken_file_is_refused(tmp_
     path.write_text("actions: {PROFANITY: {default: SHRUG}}\n")
     await asyncio.sleep(0.4)
     assert len(seen) == 1, "a broken policy must not replace the one in force"
+    free = DEFAULT_POLICY.read_text().replace(f'version: "{shipped}"', 'version: "2099-12-01.2"')
+    path.write_text(free.replace("seller: {amount_minor: 2500000, currency_code: RUB}", "seller: {amount_minor: 0, currency_code: RUB}"))
+    await asyncio.sleep(0.4)
+    assert len(seen) == 1, "nor one whose fine could never be posted (zero)"
     assert holder.current.version == "2099-12-01.1" and handlers.engine.policy is seen[0] and len(builds) == 2
     stop.set()
     await watcher

@@ -26,6 +26,7 @@ from services.moderation.domain.events import (
 from services.moderation.domain.model import (
     Action,
     Category,
+    Fine,
     ReviewDecision,
     ReviewKind,
     ReviewStatus,
@@ -306,6 +307,45 @@ async def test_an_approval_that_takes_the_strikes_below_the_threshold_ends_the_s
         Standing.SUSPENDED, Standing.RESTRICTED, SHOP, None, 6)
     assert (await standing(world)).suspension is None
     assert world.strike_counters.suspension(SHOP).lifted_by  # type: ignore[union-attr] == "review:held"
+
+
+POLICY_RAW = {"version": "x", "limits": {}, "marketplace": {}, "actions": {c.value: {"default": "BLOCK"} for c in Category},
+              "reasons": {c.value: "причина" for c in Category}, "strikes": {}}
+
+
+def fine_of(**fine) -> dict:
+    return {**POLICY_RAW, "fines": {"CONTACT_EXCHANGE": {"seller": fine}}}
+
+
+@pytest.mark.parametrize("raw,named", [
+    (fine_of(amount_minor=0, currency_code="RUB"), "fines.CONTACT_EXCHANGE.seller.amount_minor"),
+    (fine_of(amount_minor=-100, currency_code="RUB"), "fines.CONTACT_EXCHANGE.seller.amount_minor"),
+    (fine_of(amount_minor="2500000", currency_code="RUB"), "fines.CONTACT_EXCHANGE.seller.amount_minor"),
+    (fine_of(amount_minor=True, currency_code="RUB"), "fines.CONTACT_EXCHANGE.seller.amount_minor"),
+    (fine_of(amount_minor=10**15, currency_code="RUB"), "fines.CONTACT_EXCHANGE.seller.amount_minor"),
+    (fine_of(currency_code="RUB"), "fines.CONTACT_EXCHANGE.seller.amount_minor"),
+    (fine_of(amount_minor=2_500_000, currency_code="USD"), "fines.CONTACT_EXCHANGE.seller.currency_code"),
+    (fine_of(amount_minor=2_500_000, currency_code="rub"), "fines.CONTACT_EXCHANGE.seller.currency_code"),
+    (fine_of(amount_minor=2_500_000, currency="RUB"), "fines.CONTACT_EXCHANGE.seller.unknown fields"),
+    ({**fine_of(amount_minor=2_500_000), "marketplace": {"currency_code": "рубли"}}, "marketplace.currency_code"),
+    ({**POLICY_RAW, "fines": {"CONTACT_EXCHANGE": {"courier": {"amount_minor": 1}}}}, "fines.CONTACT_EXCHANGE.courier"),
+    ({**POLICY_RAW, "fines": {"SPAM": {"seller": {"amount_minor": 1}}}}, "fines.SPAM"),
+    ({**POLICY_RAW, "fines": {"CONTACT_EXCHANGE": 2_500_000}}, "fines.CONTACT_EXCHANGE"),
+    ({**POLICY_RAW, "fines": ["CONTACT_EXCHANGE"]}, "fines"),
+    ({**POLICY_RAW, "reasons": {**POLICY_RAW["reasons"], "INSULT": "о" * 1001}}, "reasons.INSULT"),
+])
+def test_a_fine_that_could_never_be_posted_or_an_overlong_reason_refuses_the_policy(raw, named):
+    with pytest.raises(PolicyError) as err:
+        Policy.from_dict(raw)
+    assert named in str(err.value)
+
+
+def test_a_fine_is_in_the_marketplaces_currency_which_it_may_leave_out():
+    policy = Policy.from_dict({**fine_of(amount_minor=2_500_000), "marketplace": {"currency_code": "KZT"}})
+    assert (policy.currency_code, policy.fine_for(Category.CONTACT_EXCHANGE, SenderRole.SELLER)) == ("KZT", Fine(2_500_000, "KZT"))
+    assert Policy.from_dict(fine_of(amount_minor=1, currency_code="RUB")).fines == {
+        (Category.CONTACT_EXCHANGE, SenderRole.SELLER): Fine(1, "RUB")}
+    assert DEFAULT.currency_code == "RUB" and all(f.currency_code == "RUB" and f.amount_minor > 0 for f in DEFAULT.fines.values())
 
 
 def test_a_policy_with_a_bad_suspension_or_appeal_setting_is_refused():
