@@ -87,10 +87,11 @@ def test_support_thread_is_answered_then_rated_once(stubs):
     chat = stubs["chat"]
     _, seller = pair()
     agent = As(Role.SUPPORT, "agent-7")
-    thread = chat.CreateThread(chat_pb2.CreateThreadRequest(
+    create = chat_pb2.CreateThreadRequest(
         request_id=uuid.uuid4().hex, kind=chat_pb2.THREAD_KIND_SUPPORT,
-        support=chat_pb2.SupportTopic(category="Приемка товара", topic="Возражения по актам приемки", references={"supply": "WB-123"})),
-        metadata=md(seller)).thread
+        support=chat_pb2.SupportTopic(category="Приемка товара", topic="Возражения по актам приемки", references={"supply": "WB-123"}))
+    opened = chat.CreateThread(create, metadata=md(seller))
+    thread = opened.thread
     chat.SendMessage(chat_pb2.SendMessageRequest(request_id="s1", thread_id=thread.thread_id,
                                                  text="Здравствуйте! Не согласны с актом приемки поставки."), metadata=md(seller))
     with pytest.raises(grpc.RpcError) as err:
@@ -109,6 +110,11 @@ def test_support_thread_is_answered_then_rated_once(stubs):
     with pytest.raises(grpc.RpcError) as err:
         chat.RateThread(chat_pb2.RateThreadRequest(thread_id=thread.thread_id, score=4), metadata=md(agent))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    # A retry of the ticket's request is answered as it was first (Stripe's semantics): created,
+    # the thread as opened (no messages, no rating), marked as a replay in the response metadata.
+    replay, call = chat.CreateThread.with_call(create, metadata=md(seller))
+    assert replay == opened and opened.created and (replay.thread.last_seq, replay.thread.rating) == (0, 0)
+    assert ("prilavok-idempotent-replayed", "true") in call.initial_metadata()
 
 
 def _collect(stream, into: queue.Queue):
@@ -226,16 +232,18 @@ def test_list_threads_and_messages_page_by_one_to_the_end_under_updates_and_clos
 
 def test_an_order_chat_is_found_again_by_either_side_and_its_close_is_visible(stubs):
     """ORDER threads need no request id: the seller opening the buyer's order chat gets it back
-    (created=false, without an initiation reason); the reason and the closer are shown to the other side."""
+    (created=false, without an initiation reason, not marked as a replay: the seller did not start
+    it); the reason and the closer are shown to the other side."""
     chat = stubs["chat"]
     buyer, seller = pair()
     order_id = f"o-{uuid.uuid4().hex[:6]}"
     opened = chat.CreateThread(chat_pb2.CreateThreadRequest(kind=chat_pb2.THREAD_KIND_ORDER, order_id=order_id, shop_id=seller.shop_id),
                                metadata=md(buyer))
     # Finding the buyer's chat is not writing first: no initiation_reason needed.
-    again = chat.CreateThread(chat_pb2.CreateThreadRequest(
+    again, call = chat.CreateThread.with_call(chat_pb2.CreateThreadRequest(
         request_id=uuid.uuid4().hex, kind=chat_pb2.THREAD_KIND_ORDER, order_id=order_id, buyer_id=buyer.user_id), metadata=md(seller))
     assert opened.created and not again.created and again.thread.thread_id == opened.thread.thread_id
+    assert "prilavok-idempotent-replayed" not in dict(call.initial_metadata())
     thread_id = opened.thread.thread_id
     chat.CloseThread(chat_pb2.CloseThreadRequest(thread_id=thread_id, reason="Вопрос решен"), metadata=md(buyer))
     seen = chat.GetThread(chat_pb2.GetThreadRequest(thread_id=thread_id), metadata=md(seller)).thread

@@ -23,6 +23,7 @@ from tests.e2e.conftest import eventually, field_violations, fresh, md
 pytestmark = pytest.mark.e2e
 MODERATOR = As(Role.MODERATOR, "mod-sanctions")
 PHONE = "+7 912 345-67-89"
+REPLAYED = "prilavok-idempotent-replayed"  # response metadata of an answer replayed under a used request id
 
 
 def error_info(error: grpc.RpcError) -> error_details_pb2.ErrorInfo:
@@ -41,8 +42,14 @@ def open_order(chat, buyer: As, seller: As) -> str:
 
 
 def send(chat, who: As, thread_id: str, text: str, request_id: str | None = None) -> chat_pb2.SendMessageResponse:
+    return send_with_call(chat, who, thread_id, text, request_id)[0]
+
+
+def send_with_call(chat, who: As, thread_id: str, text: str, request_id: str | None = None) -> tuple[chat_pb2.SendMessageResponse, bool]:
+    """The answer and whether it was marked replayed (the response metadata)."""
     request = chat_pb2.SendMessageRequest(request_id=request_id or uuid.uuid4().hex, thread_id=thread_id, text=text)
-    return chat.SendMessage(request, metadata=md(who))
+    reply, call = chat.SendMessage.with_call(request, metadata=md(who))
+    return reply, dict(call.initial_metadata()).get(REPLAYED) == "true"
 
 
 def standing(moderation, seller: As) -> moderation_pb2.GetSenderStandingResponse:
@@ -59,8 +66,8 @@ def test_a_request_id_reused_with_a_phone_number_added_is_refused_and_records_no
         send(chat, seller, thread_id, f"Здравствуйте! Отправим заказ завтра. {PHONE}", "R")
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_info(err.value).reason == "IDEMPOTENCY_KEY_REUSED" and list(field_violations(err.value)) == ["text"]
-    again = send(chat, seller, thread_id, "Здравствуйте! Отправим заказ завтра.", "R")
-    assert not again.created and again.message.message_id == first.message.message_id
+    again, replayed = send_with_call(chat, seller, thread_id, "Здравствуйте! Отправим заказ завтра.", "R")
+    assert again == first and again.created and replayed  # the first answer, marked as a replay
     # Let the events settle: another shop's blocked message, stored after all of the above, is
     # recorded once moderation has consumed everything the chat published before it.
     witness_thread = open_order(chat, buyer, witness)
@@ -114,7 +121,8 @@ def test_a_held_message_approved_after_its_thread_closed_stays_undelivered_and_i
     buyer, seller = fresh(Role.BUYER, "b-late"), fresh(Role.SELLER, "s-late")
     thread_id = open_order(chat, buyer, seller)
     text, request_id = "Здравствуйте! Склад маркетплейса дно, сами виноваты, не вы", uuid.uuid4().hex
-    first = send(chat, buyer, thread_id, text, request_id)
+    first, replayed = send_with_call(chat, buyer, thread_id, text, request_id)
+    assert first.created and not replayed
     held = first.message
     assert held.status == chat_pb2.MESSAGE_STATUS_HELD
     item = eventually(lambda: moderation.ListReviewQueue(moderation_pb2.ListReviewQueueRequest(page_size=100), metadata=md(MODERATOR)),
@@ -134,8 +142,8 @@ def test_a_held_message_approved_after_its_thread_closed_stays_undelivered_and_i
     thread = chat.GetThread(chat_pb2.GetThreadRequest(thread_id=thread_id), metadata=md(seller)).thread
     assert thread.unread_count == 0 and thread.status == chat_pb2.THREAD_STATUS_CLOSED
     # a retry of the send is answered as the send was (HELD), whatever became of the message since
-    retry = send(chat, buyer, thread_id, text, request_id)
-    assert not retry.created and (retry.message, retry.moderation) == (first.message, first.moderation)
+    retry, replayed = send_with_call(chat, buyer, thread_id, text, request_id)
+    assert retry == first and retry.created and replayed
     # the sender's party is told (notify reads chat's message.undelivered)
     told = eventually(lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(page_size=100), metadata=md(buyer)),
                       lambda r: any(n.kind == notify_pb2.NOTIFICATION_KIND_MESSAGE_UNDELIVERED for n in r.notifications),

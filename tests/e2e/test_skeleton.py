@@ -24,6 +24,8 @@ from prilavok_platform.auth import Role
 from tests.e2e.conftest import SERVICE, eventually, field_violations, fresh, md
 
 pytestmark = pytest.mark.e2e
+# The response metadata of an answer replayed under a used request id (chat and returns).
+REPLAYED = "prilavok-idempotent-replayed"
 
 
 def test_every_service_answers_health_and_reflection_and_refuses_anonymous_calls(stubs):
@@ -48,17 +50,20 @@ def test_thread_message_notification(stubs):
     buyer, seller = fresh(Role.BUYER, "buyer"), fresh(Role.SELLER, "seller")
     order = f"order-{uuid.uuid4().hex[:6]}"
     create = chat_pb2.CreateThreadRequest(request_id="r1", kind=chat_pb2.THREAD_KIND_ORDER, order_id=order, shop_id=seller.shop_id)
-    thread = chat.CreateThread(create, metadata=md(buyer))
-    assert thread.created
-    again = chat.CreateThread(create, metadata=md(buyer))
-    assert not again.created and again.thread.thread_id == thread.thread.thread_id
+    # A retry under the same request id gets the first answer, `created` included (Stripe's
+    # semantics, the item 6); the response metadata says it is a replay.
+    thread, first_call = chat.CreateThread.with_call(create, metadata=md(buyer))
+    assert thread.created and REPLAYED not in dict(first_call.initial_metadata())
+    again, call = chat.CreateThread.with_call(create, metadata=md(buyer))
+    assert again == thread and (REPLAYED, "true") in call.initial_metadata()
     thread_id = thread.thread.thread_id
 
     send = chat_pb2.SendMessageRequest(request_id="m1", thread_id=thread_id, text="Здравствуйте! Когда отправите заказ?")
-    sent = chat.SendMessage(send, metadata=md(buyer))
+    sent, first_call = chat.SendMessage.with_call(send, metadata=md(buyer))
     assert sent.message.status == chat_pb2.MESSAGE_STATUS_DELIVERED and sent.moderation.action == moderation_pb2.ACTION_ALLOW
-    retry = chat.SendMessage(send, metadata=md(buyer))
-    assert not retry.created and retry.message.message_id == sent.message.message_id
+    assert sent.created and REPLAYED not in dict(first_call.initial_metadata())
+    retry, call = chat.SendMessage.with_call(send, metadata=md(buyer))
+    assert retry == sent and (REPLAYED, "true") in call.initial_metadata()
 
     seller_view = eventually(
         lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(seller)),

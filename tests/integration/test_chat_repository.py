@@ -5,6 +5,7 @@ close and the rating are stored, and documents written before versions existed s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -59,7 +60,7 @@ async def chat(infra, unique):
 
 
 async def open_order(handlers, order_id="o1"):
-    view, _ = await handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.ORDER, order_id=order_id, shop_id="s1"))
+    view, *_ = await handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.ORDER, order_id=order_id, shop_id="s1"))
     return view.thread
 
 
@@ -116,11 +117,36 @@ async def test_concurrent_sends_in_one_thread_take_distinct_seqs_and_a_retry_is_
     handlers, db, _, _, uow = chat
     thread = await open_order(handlers)
     sent = await asyncio.gather(*(send(handlers, BUYER if i % 2 else SELLER, thread.thread_id, f"c{i}") for i in range(6)))
-    assert sorted(m.seq for m, _ in sent) == [1, 2, 3, 4, 5, 6]
-    again, created = await send(handlers, BUYER, thread.thread_id, "c1")
-    assert not created and again.message_id == sent[1][0].message_id
+    assert sorted(s.message.seq for s in sent) == [1, 2, 3, 4, 5, 6] and not any(s.replayed for s in sent)
+    again = await send(handlers, BUYER, thread.thread_id, "c1")
+    assert again.created and again.replayed and again.message == sent[1].message
     assert (await uow.reader().threads.get(thread.thread_id)).last_seq == 6
     assert len(await outbox(db, r"\.message\.delivered")) == 6
+
+
+async def test_a_thread_keeps_the_request_that_started_it_and_a_retry_of_it_is_replayed(chat):
+    """`opening_request` is written with the thread and never by a save: the opener's retry after
+    messages and the close is answered with the thread as it was started (created, replayed); the
+    other side finds it as it is now; a document written before it was kept is found, not replayed."""
+    handlers, db, clock, _, uow = chat
+    clock.set(T0 + dt.timedelta(microseconds=123456))  # stored at the database's precision: the first answer says so too
+    cmd = c.CreateThread(BUYER, "t1", ThreadKind.ORDER, order_id="o1", shop_id="s1")
+    first = await handlers.create_thread(cmd)
+    thread_id = first.view.thread.thread_id
+    clock.advance(HOUR)
+    await send(handlers, BUYER, thread_id, "m1")
+    await handlers.close_thread(c.CloseThread(BUYER, thread_id, "Решено"))
+    doc = await db.threads.find_one({"_id": thread_id})
+    assert doc["opening_request"] == first.view.thread.opening_request != "" and doc["status"] == "CLOSED"
+    replay = await handlers.create_thread(cmd)
+    assert (replay.created, replay.replayed) == (True, True) and first.view.thread.created_at.microsecond == 123000
+    assert dataclasses.replace(replay.view.thread, version=0) == first.view.thread  # the first answer, field by field
+    seller = await handlers.create_thread(c.CreateThread(SELLER, "t1", ThreadKind.ORDER, order_id="o1", buyer_id="b1"))
+    assert (seller.created, seller.replayed, seller.view.thread.status.value) == (False, False, "CLOSED")
+    await db.threads.update_one({"_id": thread_id}, {"$unset": {"opening_request": ""}})
+    old = await handlers.create_thread(cmd)
+    assert (old.created, old.replayed, old.view.thread.last_seq) == (False, False, 1)
+    assert len(await outbox(db, r"\.thread\.created")) == 1
 
 
 async def test_mark_read_never_moves_back_and_counts_unread_after_the_marker(chat):
@@ -138,7 +164,7 @@ async def test_held_release_and_message_visibility(chat):
     handlers, _, _, moderation, uow = chat
     thread = await open_order(handlers)
     moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.REVIEW, (Category.CONTACT_EXCHANGE,), "на проверке")
-    held, _ = await send(handlers, SELLER, thread.thread_id, "h1", "Пишите в телеграм")
+    held, *_ = await send(handlers, SELLER, thread.thread_id, "h1", "Пишите в телеграм")
     await send(handlers, BUYER, thread.thread_id, "h2")
     as_buyer = await handlers.list_messages(c.ListMessages(BUYER, thread.thread_id))
     as_seller = await handlers.list_messages(c.ListMessages(SELLER, thread.thread_id, direction=Direction.NEWER, page_size=1))
@@ -176,7 +202,7 @@ async def test_a_document_written_before_versions_existed_still_saves(chat):
     handlers, db, _, _, uow = chat
     thread = await open_order(handlers)
     await db.threads.update_one({"_id": thread.thread_id}, {"$unset": {"version": ""}})
-    message, _ = await send(handlers, BUYER, thread.thread_id, "v1")
+    message, *_ = await send(handlers, BUYER, thread.thread_id, "v1")
     assert message.seq == 1 and (await uow.reader().threads.get(thread.thread_id)).version == 1
 
 
@@ -214,7 +240,7 @@ async def test_the_visibility_and_unread_queries_agree_with_the_domain_on_the_sa
 async def test_the_close_and_the_rating_are_stored_with_the_thread(chat):
     handlers, _, _, _, uow = chat
     agent = Identity("agent-1", Role.SUPPORT)
-    topic_thread, _ = await handlers.create_thread(c.CreateThread(
+    topic_thread, *_ = await handlers.create_thread(c.CreateThread(
         SELLER, "s-1", ThreadKind.SUPPORT, support=SupportTopic("Приемка товара", "Акт")))
     thread_id = topic_thread.thread.thread_id
     await send(handlers, SELLER, thread_id, "q1", "Здравствуйте! Не согласны с актом.")
@@ -255,7 +281,7 @@ async def test_the_suspension_read_model_keeps_the_newest_news_per_party_and_eve
     assert [s.party.key for s in await uow.reader().suspensions.in_force(writer_ends)] == ["shop:s2"]
 
     replica = ChatHandlers(uow, PolicyHolder.fixed(POLICY), clock, moderation, FakeAttachmentStore(), FakeLiveEvents())
-    message, _ = await send(replica, SELLER, thread.thread_id, "before-refresh")  # it has not read them yet
+    message, *_ = await send(replica, SELLER, thread.thread_id, "before-refresh")  # it has not read them yet
     assert message.seq == 1
     assert await replica.refresh_suspensions() == 2
     with pytest.raises(FailedPrecondition) as err:
@@ -303,8 +329,8 @@ async def test_messages_cleared_after_their_thread_closed_are_stored_undelivered
     thread = await open_order(handlers)
     moderation.by_text["Склад дно"] = ModerationDecision(ModerationAction.REVIEW, (Category.DISPARAGEMENT,), "на проверке")
     moderation.by_text["Пишите в телеграм @shop"] = ModerationDecision(ModerationAction.BLOCK, (Category.CONTACT_EXCHANGE,), "контакты")
-    held, _ = await send(handlers, BUYER, thread.thread_id, "u1", "Склад дно")
-    blocked, _ = await send(handlers, SELLER, thread.thread_id, "u2", "Пишите в телеграм @shop")
+    held, *_ = await send(handlers, BUYER, thread.thread_id, "u1", "Склад дно")
+    blocked, *_ = await send(handlers, SELLER, thread.thread_id, "u2", "Пишите в телеграм @shop")
     await handlers.close_thread(c.CloseThread(BUYER, thread.thread_id))
     for _ in range(2):
         await handlers.release_held(c.ReleaseHeld(held.message_id, approved=True, review_id=held.message_id))
@@ -375,7 +401,7 @@ async def test_a_reversal_consumed_before_the_rejection_is_kept_on_the_message_a
     handlers, db, _, moderation, uow = chat
     thread = await open_order(handlers)
     moderation.by_text["Склад дно"] = ModerationDecision(ModerationAction.REVIEW, (Category.DISPARAGEMENT,), "на проверке")
-    held, _ = await send(handlers, SELLER, thread.thread_id, "h1", "Склад дно")
+    held, *_ = await send(handlers, SELLER, thread.thread_id, "h1", "Склад дно")
     assert await handlers.deliver_on_appeal(c.DeliverOnAppeal(held.message_id, "ap-1", "Ошибка")) is True
     doc = await db.messages.find_one({"_id": held.message_id})
     assert doc["status"] == "HELD" and (doc["moderation"]["reversed_on_appeal"], doc["moderation"]["appeal_comment"]) == ("ap-1", "Ошибка")
@@ -394,11 +420,11 @@ async def test_a_message_keeps_what_its_send_answered_through_later_decisions(ch
     handlers, db, _, moderation, uow = chat
     thread = await open_order(handlers)
     moderation.by_text["Склад дно"] = ModerationDecision(ModerationAction.REVIEW, (Category.DISPARAGEMENT,), "на проверке")
-    first, _ = await send(handlers, BUYER, thread.thread_id, "r-held", "Склад дно")
+    first, *_ = await send(handlers, BUYER, thread.thread_id, "r-held", "Склад дно")
     await handlers.release_held(c.ReleaseHeld(first.message_id, approved=True, comment="Можно"))
     doc = await db.messages.find_one({"_id": first.message_id})
     assert (doc["status"], doc["answered"]) == ("DELIVERED", {"status": "HELD", "reason": "на проверке"})
-    again, created = await send(handlers, BUYER, thread.thread_id, "r-held", "Склад дно")
-    assert not created and (again.status.value, again.moderation_reason, again.released_at) == ("HELD", "на проверке", None)
+    again, created, replayed = await send(handlers, BUYER, thread.thread_id, "r-held", "Склад дно")
+    assert created and replayed and (again.status.value, again.moderation_reason, again.released_at) == ("HELD", "на проверке", None)
     await db.messages.update_one({"_id": first.message_id}, {"$unset": {"answered": ""}})
     assert (await send(handlers, BUYER, thread.thread_id, "r-held", "Склад дно"))[0].status.value == "DELIVERED"

@@ -102,6 +102,7 @@ def thread_to_doc(thread: Thread) -> dict:
         "initiation_reason": thread.initiation_reason.value if thread.initiation_reason else None,
         "linked_thread_id": thread.linked_thread_id,
         "request_fingerprint": [list(pair) for pair in thread.request_fingerprint],
+        "opening_request": thread.opening_request,
         "version": thread.version,
         **_mutable_thread_fields(thread),
     }
@@ -140,6 +141,7 @@ def thread_from_doc(doc: dict) -> Thread:
         rating_comment=doc.get("rating_comment", ""),
         rated_at=doc.get("rated_at"),
         request_fingerprint=_fingerprint(doc),
+        opening_request=doc.get("opening_request", ""),
         version=doc.get("version", 0),
     )
 

@@ -229,6 +229,11 @@ class Thread:
     # The request's fingerprint (prilavok_platform.idempotency) for a thread keyed by its
     # request id (SUPPORT): a retry must carry the same values. Empty before fingerprints existed.
     request_fingerprint: Fingerprint = ()
+    # The request that started the thread (threads.opening_request_key: the opener's party and
+    # user id and its request_id): a retry of it is a replay, answered as that request was.
+    # Empty when it was started without a request_id (an order or claim chat), and on threads
+    # stored before this was kept.
+    opening_request: str = ""
     # Bumped by every save; a save from a stale copy is refused (optimistic concurrency).
     version: int = 0
 

@@ -2,7 +2,8 @@
 side opening the same order chat) lands on the same thread: ORDER and CLAIM threads are keyed by
 (kind, order or claim, shop, buyer), whatever the request id; SUPPORT threads by (author's party,
 request id). CreateThread first looks for the thread the request names (requested_thread) and
-only when there is none starts it (start_thread, where the rules of starting a chat apply)."""
+only when there is none starts it (start_thread, where the rules of starting a chat apply); a
+thread found is answered by found_thread (a retry of the request that started it is replayed)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,6 +21,8 @@ from services.chat.domain.model import ChatPolicy, Side, SupportTopic, Thread, T
 def requested_thread(cmd: CreateThread, now: dt.datetime, policy: ChatPolicy) -> Thread:
     """The thread the request names (validated, the caller allowed to open it), with its stable id:
     CreateThread returns the stored one if it exists, else starts this one."""
+    # At the database's precision (milliseconds), so the first answer and its replays agree.
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     v = Validator()
     if cmd.kind is None:
         v.identifier(cmd.request_id, "request_id", required=False)
@@ -36,7 +39,14 @@ def requested_thread(cmd: CreateThread, now: dt.datetime, policy: ChatPolicy) ->
         access.require_may_open_between(cmd.caller, cmd.buyer_id, cmd.shop_id)
         thread = _order_thread(cmd, now, v)
     thread.request_fingerprint = request_fingerprint(thread)
+    thread.opening_request = opening_request_key(cmd.caller, cmd.request_id)
     return thread
+
+
+def opening_request_key(caller: Identity, request_id: str) -> str:
+    """The key of a CreateThread request: the caller's party and user id (two sellers of one
+    shop are two callers) and its request_id; empty without a request_id (it names no request)."""
+    return stable_id("thread-request", Party.of(caller).key, caller.user_id, request_id) if request_id else ""
 
 
 def _refuse_fields_that_do_not_apply(cmd: CreateThread, v: Validator) -> None:
@@ -88,6 +98,37 @@ def require_same_request(existing: Thread, requested: Thread, request_id: str) -
             reason="CLAIM_OF_ANOTHER_ORDER",
             metadata={"fields": ",".join(differ), "order_id": existing.order_id},
         )
+
+
+def found_thread(existing: Thread, requested: Thread, request_id: str) -> tuple[Thread, bool]:
+    """What CreateThread answers when the thread it names is stored: (the thread, replayed).
+    - A replay is a retry of the very request that started the thread: the same caller (party and
+      user id) under the same non-empty request_id (and, for a support request, the same topic
+      and link). It is answered as that request was (Stripe's semantics): the thread as it was
+      started (as_first_answered), `created` true, and the answer is marked replayed.
+    - Any other request that finds the thread (the other side of an order or claim chat, the
+      opener under another request_id or none, a colleague of the shop under its support
+      request_id, or any request for a thread stored before its opening request was kept) gets
+      the thread as it is now, with `created` false, not marked: it did not start the thread.
+    The request is checked against the stored thread first (require_same_request)."""
+    require_same_request(existing, requested, request_id)
+    if requested.opening_request and existing.opening_request == requested.opening_request:
+        return as_first_answered(existing), True
+    return existing, False
+
+
+def as_first_answered(thread: Thread) -> Thread:
+    """The thread as CreateThread answered when it started it: open, with no message, nothing
+    read, no reply deadline, no rating (what came after is read with GetThread, ListThreads and
+    the live stream). The thread's own values (its parties, order, topic, link...) never change."""
+    first = thread.snapshot()
+    first.status, first.updated_at, first.last_activity_at = ThreadStatus.OPEN, thread.created_at, thread.created_at
+    first.last_message_at, first.last_seq, first.answered_at = None, 0, None
+    first.unread, first.read_seq = dict.fromkeys(thread.participants, 0), dict.fromkeys(thread.participants, 0)
+    first.reply_due_at, first.deadline_state = None, None
+    first.closed_at, first.closed_by, first.close_reason = None, None, ""
+    first.rating, first.rating_comment, first.rated_at = 0, "", None
+    return first
 
 
 def start_thread(thread: Thread, opener: Identity) -> ThreadCreated:

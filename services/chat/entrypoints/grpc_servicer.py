@@ -15,6 +15,15 @@ from services.chat.domain.live import LiveItem
 from services.chat.service_layer.handlers import ChatHandlers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ChatService"].full_name
+# Response metadata (gRPC initial metadata) of a CreateThread or SendMessage answered by replaying
+# the first result under its request id (Stripe's `Idempotent-Replayed`, as returns marks its
+# replays): the answer is the first one, `created` included, and this call changed nothing.
+REPLAYED_HEADER = "prilavok-idempotent-replayed"
+
+
+async def _tell_replayed(context, replayed: bool) -> None:
+    if replayed:
+        await context.send_initial_metadata(((REPLAYED_HEADER, "true"),))
 
 
 class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
@@ -22,7 +31,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         self._handlers = handlers
 
     async def CreateThread(self, request: pb.CreateThreadRequest, context):
-        view, created = await self._handlers.create_thread(commands.CreateThread(
+        opened = await self._handlers.create_thread(commands.CreateThread(
             caller=current_identity(),
             request_id=request.request_id,
             kind=protos.KINDS.from_pb(request.kind, "kind", required=False),
@@ -34,7 +43,9 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
             initiation_reason=protos.REASONS.from_pb(request.initiation_reason, "initiation_reason", required=False),
             linked_thread_id=request.linked_thread_id,
         ))
-        return pb.CreateThreadResponse(thread=protos.thread_to_pb(view.thread, view.viewer_side), created=created)
+        await _tell_replayed(context, opened.replayed)
+        view = opened.view
+        return pb.CreateThreadResponse(thread=protos.thread_to_pb(view.thread, view.viewer_side), created=opened.created)
 
     async def GetThread(self, request: pb.GetThreadRequest, context):
         view = await self._handlers.get_thread(commands.GetThread(current_identity(), request.thread_id))
@@ -55,15 +66,16 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         )
 
     async def SendMessage(self, request: pb.SendMessageRequest, context):
-        message, created = await self._handlers.send_message(commands.SendMessage(
+        sent = await self._handlers.send_message(commands.SendMessage(
             caller=current_identity(),
             thread_id=request.thread_id,
             request_id=request.request_id,
             text=request.text,
             attachment_ids=tuple(request.attachment_ids),
         ))
-        out = protos.message_to_pb(message)
-        return pb.SendMessageResponse(message=out, moderation=out.moderation, created=created)
+        await _tell_replayed(context, sent.replayed)
+        out = protos.message_to_pb(sent.message)
+        return pb.SendMessageResponse(message=out, moderation=out.moderation, created=sent.created)
 
     async def ListMessages(self, request: pb.ListMessagesRequest, context):
         page = await self._handlers.list_messages(commands.ListMessages(

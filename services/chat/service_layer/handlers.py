@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from prilavok_platform.clock import Clock
 from prilavok_platform.errors import Aborted, NotFound, require_ids
@@ -18,7 +18,7 @@ from services.chat.domain import access, commands, conversation, reading, standi
 from services.chat.domain.attachments import UploadCheck, require_sendable
 from services.chat.domain.deadlines import announce_deadline, deadlines_due
 from services.chat.domain.model import Attachment, ChatPolicy, Message, Side, Thread, validate_attachment, validate_message
-from services.chat.domain.threads import requested_thread, require_linkable, require_same_request, start_thread
+from services.chat.domain.threads import found_thread, requested_thread, require_linkable, start_thread
 from services.chat.service_layer.ports import (
     AlreadyStored,
     AttachmentStore,
@@ -42,6 +42,27 @@ class ThreadView:
 
     thread: Thread
     viewer_side: Side | None
+
+
+class ThreadOpened(NamedTuple):
+    """CreateThread's answer: the thread as the caller sees it, whether the request started it
+    (as the first request under its request id answered: true again on a replay), and whether
+    this answer replays that request (threads.found_thread says which requests are replays)."""
+
+    view: ThreadView
+    created: bool
+    replayed: bool = False
+
+
+class MessageSent(NamedTuple):
+    """SendMessage's answer: the message as the sender sees it, whether the request stored it (as
+    the first request under its request id answered: true again on a replay), and whether this
+    answer replays that request (any request that finds its message: the message id is made of
+    the thread, the sender and the request id)."""
+
+    message: Message
+    created: bool
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +108,13 @@ async def change_thread(tx: Tx, thread_id: str, known: Thread | None, change: Ca
     raise Aborted(f"thread {thread_id} changes too often right now; retry", reason="CONCURRENT_UPDATE")
 
 
+def _found(existing: Thread, requested: Thread, cmd: commands.CreateThread) -> ThreadOpened:
+    """CreateThread's answer with a stored thread: a replay of the request that started it
+    (created, as first answered) or a thread someone else started (not created, as it is now)."""
+    thread, replayed = found_thread(existing, requested, cmd.request_id)
+    return ThreadOpened(ThreadView(thread, thread.side_of(cmd.caller)), replayed, replayed)
+
+
 def _events(*maybe: object | None) -> tuple[object, ...]:
     return tuple(e for e in maybe if e is not None)
 
@@ -123,14 +151,13 @@ class ChatHandlers:
 
     # --- threads ------------------------------------------------------------------------
 
-    async def create_thread(self, cmd: commands.CreateThread) -> tuple[ThreadView, bool]:
-        """Finds the thread the request names (a retry, or the other side's order chat) before the
-        rules of starting one apply; starts it otherwise."""
+    async def create_thread(self, cmd: commands.CreateThread) -> ThreadOpened:
+        """Finds the thread the request names (a retry, replayed as first answered; or the other
+        side's order chat, as it is now) before the rules of starting one apply; starts it otherwise."""
         thread = requested_thread(cmd, self._clock.now(), self._policy.current)
         existing = await self._uow.reader().threads.get(thread.thread_id)
         if existing is not None:
-            require_same_request(existing, thread, cmd.request_id)
-            return ThreadView(existing, existing.side_of(cmd.caller)), False
+            return _found(existing, thread, cmd)
         event = start_thread(thread, cmd.caller)
         if thread.side_of(cmd.caller) is not None:  # the opener writes in it (a service opening one for others does not)
             self._require_not_suspended(cmd.caller, thread)
@@ -144,14 +171,13 @@ class ChatHandlers:
             return thread
 
         try:
-            stored, created = await self._uow.transaction(work), True
-        except AlreadyStored:
+            stored = await self._uow.transaction(work)
+        except AlreadyStored:  # started meanwhile: by this same request sent twice at once (a replay), or by another
             existing = await self._uow.reader().threads.get(thread.thread_id)
             if existing is None:
                 raise
-            require_same_request(existing, thread, cmd.request_id)
-            stored, created = existing, False
-        return ThreadView(stored, stored.side_of(cmd.caller)), created
+            return _found(existing, thread, cmd)
+        return ThreadOpened(ThreadView(stored, stored.side_of(cmd.caller)), True)
 
     async def get_thread(self, cmd: commands.GetThread) -> ThreadView:
         return await self._visible(cmd.caller, cmd.thread_id)
@@ -192,9 +218,9 @@ class ChatHandlers:
 
     # --- messages -----------------------------------------------------------------------
 
-    async def send_message(self, cmd: commands.SendMessage) -> tuple[Message, bool]:
-        """Hot path: one thread read, one message read (a retry with the same payload returns what
-        was stored; another payload is IDEMPOTENCY_KEY_REUSED), the sender's suspension looked up
+    async def send_message(self, cmd: commands.SendMessage) -> MessageSent:
+        """Hot path: one thread read, one message read (a retry with the same payload is replayed
+        as first answered; another payload is IDEMPOTENCY_KEY_REUSED), the sender's suspension looked up
         in memory (no round trip), one moderation call for its verdict only on its text and file
         names (none when both are blank; no transaction open across it; nothing is recorded there),
         then one transaction of three writes (thread, message, outbox event). Moderation records
@@ -209,7 +235,7 @@ class ChatHandlers:
         # moderation went down, the sender was suspended): the error it was told to retry on must
         # not come back. Another payload under its request id is refused before moderation is asked.
         if (already := await self._uow.reader().messages.get(message_id)) is not None:
-            return conversation.replayed(already, request, cmd.request_id, cmd.caller), False
+            return MessageSent(conversation.replayed(already, request, cmd.request_id, cmd.caller), True, True)
         conversation.require_open(view.thread)
         self._require_not_suspended(cmd.caller, view.thread)
         file_names: tuple[str, ...] = ()
@@ -236,13 +262,13 @@ class ChatHandlers:
             return message
 
         try:
-            stored, created = await self._uow.transaction(work), True
+            stored = await self._uow.transaction(work)
         except AlreadyStored:  # the same request, sent twice at once: the other one stored it
             existing = await self._uow.reader().messages.get(message_id)
             if existing is None:
                 raise
-            return conversation.replayed(existing, request, cmd.request_id, cmd.caller), False
-        return conversation.as_seen_by(stored, cmd.caller), created
+            return MessageSent(conversation.replayed(existing, request, cmd.request_id, cmd.caller), True, True)
+        return MessageSent(conversation.as_seen_by(stored, cmd.caller), True)
 
     async def list_messages(self, cmd: commands.ListMessages) -> MessagePage:
         size = reading.message_page_size(cmd.page_size, cmd.start_seq)

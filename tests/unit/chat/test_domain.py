@@ -31,7 +31,7 @@ from services.chat.domain.model import (
     validate_message,
 )
 from services.chat.domain.reading import MessageAudience
-from services.chat.domain.threads import requested_thread, require_linkable, start_thread
+from services.chat.domain.threads import as_first_answered, found_thread, requested_thread, require_linkable, start_thread
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 POLICY = ChatPolicy("t", 4000, 10, 1 << 20, 10, 255, ("image/jpeg", "video/mp4"), seller_reply_hours=240, support_reply_hours=72,
@@ -68,6 +68,26 @@ def test_buyer_opens_an_order_thread_with_the_shop_and_the_shop_is_told():
 def test_the_same_order_chat_is_found_again_whoever_opens_it():
     by_seller = order(SELLER, initiation_reason=InitiationReason.DELIVERY_PROBLEM)
     assert order().thread_id == by_seller.thread_id
+
+
+def test_only_the_request_that_started_a_thread_is_replayed_and_it_gets_the_thread_as_started():
+    """A replay is the same caller (party and user id) under the same request id; the other side,
+    a colleague of the shop, the opener under another request id or none find the thread as it is now."""
+    def asked(caller, request_id):
+        fields = {"shop_id": "s1"} if caller.role is Role.BUYER else {"buyer_id": "b1"}
+        return requested_thread(CreateThread(caller, request_id, ThreadKind.ORDER, order_id="o1", **fields), NOW, POLICY)
+
+    started = order(SELLER, "r1", initiation_reason=InitiationReason.ORDER_DETAILS)
+    assert as_first_answered(started) == started  # a thread as started is its own first answer
+    now = started.snapshot()
+    conversation.accept_message(now, message(now, BUYER, Side.BUYER), POLICY)
+    conversation.close(now, BUYER, "Решено", NOW + HOUR)
+    assert (now.status, now.last_seq) == (ThreadStatus.CLOSED, 1)
+    assert found_thread(now, asked(SELLER, "r1"), "r1") == (started, True)
+    for caller, request_id in ((Identity("u2", Role.SELLER, "s1"), "r1"), (BUYER, "r1"), (SELLER, "r2"), (SELLER, "")):
+        assert found_thread(now, asked(caller, request_id), request_id) == (now, False), (caller, request_id)
+    unkeyed = order(BUYER, "")
+    assert found_thread(unkeyed, asked(BUYER, ""), "") == (unkeyed, False)  # no request id: no request to replay
 
 
 def test_seller_may_write_first_only_with_a_reason():

@@ -1,6 +1,7 @@
 """Every chat use case over fakes and the in-memory unit of work: no server, milliseconds."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import uuid
@@ -46,7 +47,7 @@ def rid() -> str:
 
 
 async def order_thread(w, order_id="o1", buyer=BUYER, shop="s1"):
-    view, _ = await w.handlers.create_thread(c.CreateThread(buyer, rid(), ThreadKind.ORDER, order_id=order_id, shop_id=shop))
+    view, *_ = await w.handlers.create_thread(c.CreateThread(buyer, rid(), ThreadKind.ORDER, order_id=order_id, shop_id=shop))
     return view.thread
 
 
@@ -59,20 +60,65 @@ async def send(w, who, thread_id, text="Здравствуйте", request_id=No
 async def test_create_thread_emits_created_to_the_other_party_and_a_retry_returns_the_same_thread():
     w = world()
     cmd = c.CreateThread(BUYER, "r1", ThreadKind.ORDER, order_id="o1", shop_id="s1")
-    view, created = await w.handlers.create_thread(cmd)
-    again, created_again = await w.handlers.create_thread(cmd)
-    assert created and not created_again and again.thread.thread_id == view.thread.thread_id
-    assert view.viewer_side is Side.BUYER
+    view, created, replayed = await w.handlers.create_thread(cmd)
+    again, created_again, replayed_again = await w.handlers.create_thread(cmd)
+    assert (created, replayed) == (True, False) and (created_again, replayed_again) == (True, True)
+    assert again.thread.thread_id == view.thread.thread_id and view.viewer_side is again.viewer_side is Side.BUYER
     [event] = w.uow.events_of(e.ThreadCreated)
     assert event.recipients == (Party.shop("s1"),)
 
 
+async def test_a_retry_of_the_request_that_started_a_thread_is_answered_as_first_answered():
+    """Stripe's semantics: the same caller under the same request id gets the first answer again,
+    `created` included, the thread as it was started (open, empty) whatever happened since, and
+    the answer is marked replayed; nothing is written or emitted. Requests that find the thread
+    without having started it get it as it is now, not created and not marked."""
+    w = world()
+    cmd = c.CreateThread(BUYER, "r1", ThreadKind.ORDER, order_id="o1", shop_id="s1")
+    first = await w.handlers.create_thread(cmd)
+    thread_id = first.view.thread.thread_id
+    await send(w, BUYER, thread_id)
+    await send(w, SELLER, thread_id)
+    await w.handlers.mark_read(c.MarkRead(BUYER, thread_id))
+    await w.handlers.close_thread(c.CloseThread(SELLER, thread_id, "Вопрос решен"))
+    now = w.threads.rows[thread_id]
+    assert (now.status, now.last_seq, now.version) == (ThreadStatus.CLOSED, 2, 4)
+    saves, events = w.threads.saves, len(w.uow.published)
+    replay = await w.handlers.create_thread(cmd)
+    assert (replay.created, replay.replayed, replay.view.viewer_side) == (True, True, Side.BUYER)
+    assert dataclasses.replace(replay.view.thread, version=0) == first.view.thread  # the first answer, field by field
+    assert (w.threads.saves, len(w.uow.published)) == (saves, events)
+    assert w.threads.rows[thread_id].status is ThreadStatus.CLOSED  # the answer is replayed; the thread is untouched
+    # Not the request that started it: the opener under another request id or none, the other side.
+    for other in (dataclasses.replace(cmd, request_id="r2"), dataclasses.replace(cmd, request_id=""),
+                  c.CreateThread(SELLER, "r1", ThreadKind.ORDER, order_id="o1", buyer_id="b1")):
+        found = await w.handlers.create_thread(other)
+        assert (found.created, found.replayed, found.view.thread.status, found.view.thread.last_seq) == (
+            False, False, ThreadStatus.CLOSED, 2), other
+    # The same request sent twice at once: the one that lost the insert is a replay too.
+    support = c.CreateThread(SELLER, "S1", ThreadKind.SUPPORT, support=SupportTopic("Финансы", "Выплата"))
+    winner = await w.handlers.create_thread(support)
+    original_get, lookups = w.threads.get, 0
+
+    async def not_yet_stored(thread_id):
+        nonlocal lookups
+        lookups += 1
+        return None if lookups == 1 else await original_get(thread_id)
+
+    w.threads.get = not_yet_stored
+    loser = await w.handlers.create_thread(support)  # found nothing, so inserted: AlreadyStored
+    assert lookups == 2 and (winner.created, winner.replayed) == (True, False) and (loser.created, loser.replayed) == (True, True)
+    assert loser.view.thread == winner.view.thread
+
+
 async def test_an_order_thread_needs_no_request_id_and_either_side_finds_it_again():
     w = world()
-    view, created = await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.ORDER, order_id="o1", shop_id="s1"))
-    again, created_again = await w.handlers.create_thread(c.CreateThread(
+    view, created, _ = await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.ORDER, order_id="o1", shop_id="s1"))
+    again, created_again, replayed = await w.handlers.create_thread(c.CreateThread(
         SELLER, "other", ThreadKind.ORDER, order_id="o1", buyer_id="b1", initiation_reason=InitiationReason.ORDER_DETAILS))
-    assert created and not created_again and again.thread.thread_id == view.thread.thread_id
+    assert created and not created_again and not replayed and again.thread.thread_id == view.thread.thread_id
+    # without a request id there is no request to replay: the opener finds it again, not created
+    assert (await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.ORDER, order_id="o1", shop_id="s1")))[1:] == (False, False)
     assert (view.viewer_side, again.viewer_side) == (Side.BUYER, Side.SELLER)
     assert len(w.uow.events_of(e.ThreadCreated)) == 1
     with pytest.raises(InvalidArgument) as err:  # still checked when given
@@ -85,8 +131,8 @@ async def test_an_order_thread_needs_no_request_id_and_either_side_finds_it_agai
 async def test_a_seller_finds_the_buyers_order_chat_without_an_initiation_reason():
     w = world()
     opened = await order_thread(w)
-    found, created = await w.handlers.create_thread(c.CreateThread(SELLER, "", ThreadKind.ORDER, order_id="o1", buyer_id="b1"))
-    assert not created and found.thread.thread_id == opened.thread_id and found.viewer_side is Side.SELLER
+    found, created, replayed = await w.handlers.create_thread(c.CreateThread(SELLER, "", ThreadKind.ORDER, order_id="o1", buyer_id="b1"))
+    assert not created and not replayed and found.thread.thread_id == opened.thread_id and found.viewer_side is Side.SELLER
     assert len(w.uow.events_of(e.ThreadCreated)) == 1
     with pytest.raises(FailedPrecondition) as err:  # another order: there is nothing to find, so the rule applies
         await w.handlers.create_thread(c.CreateThread(SELLER, "", ThreadKind.ORDER, order_id="o2", buyer_id="b1"))
@@ -98,7 +144,7 @@ async def test_seller_needs_an_initiation_reason_to_write_first():
     with pytest.raises(FailedPrecondition) as err:
         await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.ORDER, order_id="o1", buyer_id="b1"))
     assert err.value.reason == "SELLER_INITIATION_REASON_REQUIRED"
-    view, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.ORDER, order_id="o1", buyer_id="b1",
+    view, *_ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.ORDER, order_id="o1", buyer_id="b1",
                                                             initiation_reason=InitiationReason.DELIVERY_PROBLEM))
     thread = view.thread
     assert w.uow.events_of(e.ThreadCreated)[0].recipients == (Party.user("b1"),)
@@ -126,7 +172,7 @@ async def test_a_linked_support_thread_must_exist_and_be_visible():
     first = (await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic)))[0].thread
     with pytest.raises(PermissionDenied):
         await w.handlers.create_thread(c.CreateThread(BUYER, rid(), ThreadKind.SUPPORT, support=topic, linked_thread_id=first.thread_id))
-    linked, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic, linked_thread_id=first.thread_id))
+    linked, *_ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic, linked_thread_id=first.thread_id))
     assert linked.thread.linked_thread_id == first.thread_id
     order = await order_thread(w, buyer=BUYER)
     with pytest.raises(FailedPrecondition) as err:
@@ -217,8 +263,8 @@ async def test_list_threads_filters_and_refuses_moderators():
 async def test_allowed_message_is_delivered_counts_unread_starts_the_deadline_and_tells_the_other_party():
     w = world()
     thread = await order_thread(w)
-    message, created = await send(w, BUYER, thread.thread_id)
-    assert created and message.status is MessageStatus.DELIVERED and message.seq == 1
+    message, created, replayed = await send(w, BUYER, thread.thread_id)
+    assert created and not replayed and message.status is MessageStatus.DELIVERED and message.seq == 1
     stored = w.threads.rows[thread.thread_id]
     assert stored.unread == {Side.BUYER: 0, Side.SELLER: 1}
     assert stored.reply_due_at == w.clock.now() + dt.timedelta(hours=240) and stored.deadline_state is DeadlineState.PENDING
@@ -236,7 +282,7 @@ async def test_masked_message_delivers_the_masked_text_and_its_sender_sees_the_o
     thread = await order_thread(w)
     w.moderation.by_text["мой номер 89001234567"] = ModerationDecision(
         ModerationAction.MASK, (Category.CONTACT_EXCHANGE,), "контакты", "мой номер ***")
-    message, _ = await send(w, BUYER, thread.thread_id, "мой номер 89001234567")
+    message, *_ = await send(w, BUYER, thread.thread_id, "мой номер 89001234567")
     assert message.text == "мой номер 89001234567"  # the sender's answer shows what they wrote
     assert w.messages.rows[message.message_id].text == "мой номер ***"
     assert w.uow.events_of(e.MessageDelivered)[0].message.text == "мой номер ***"
@@ -253,7 +299,7 @@ async def test_held_and_blocked_messages_take_a_seq_but_are_not_delivered(action
     w = world()
     thread = await order_thread(w)
     w.moderation.by_text["Ок"] = ModerationDecision(action, (Category.LOW_EFFORT_REPLY,), "односложный ответ")
-    message, _ = await send(w, SELLER, thread.thread_id, "Ок")
+    message, *_ = await send(w, SELLER, thread.thread_id, "Ок")
     assert message.status is status and message.seq == 1
     stored = w.threads.rows[thread.thread_id]
     assert stored.last_seq == 1 and stored.unread[Side.BUYER] == 0 and stored.last_message_at is None
@@ -262,11 +308,13 @@ async def test_held_and_blocked_messages_take_a_seq_but_are_not_delivered(action
 
 
 async def test_a_retried_send_returns_the_stored_message_without_a_second_event():
+    """The retry is answered as the first send was (Stripe's semantics): the same message and
+    `created` true, marked replayed (the first answer is not)."""
     w = world()
     thread = await order_thread(w)
-    first, created = await send(w, BUYER, thread.thread_id, request_id="same")
-    again, created_again = await send(w, BUYER, thread.thread_id, request_id="same")
-    assert created and not created_again and again.message_id == first.message_id and again.seq == 1
+    first = await send(w, BUYER, thread.thread_id, request_id="same")
+    again = await send(w, BUYER, thread.thread_id, request_id="same")
+    assert (first.created, first.replayed) == (True, False) and again == (first.message, True, True) and again.message.seq == 1
     assert w.threads.rows[thread.thread_id].last_seq == 1 and len(w.uow.events_of(e.MessageDelivered)) == 1
 
 
@@ -275,14 +323,14 @@ async def test_a_retry_after_the_thread_closed_or_while_moderation_is_down_retur
     request_id) are about sending anew; a retry of a message already stored gets it back."""
     w = world()
     thread = await order_thread(w)
-    first, _ = await send(w, BUYER, thread.thread_id, request_id="same")
+    first, *_ = await send(w, BUYER, thread.thread_id, request_id="same")
     w.moderation.down = True
-    again, created = await send(w, BUYER, thread.thread_id, request_id="same")
-    assert not created and again.message_id == first.message_id and len(w.moderation.calls) == 1
+    again, created, replayed = await send(w, BUYER, thread.thread_id, request_id="same")
+    assert created and replayed and again.message_id == first.message_id and len(w.moderation.calls) == 1
     w.moderation.down = False
     await w.handlers.close_thread(c.CloseThread(SELLER, thread.thread_id))
-    again, created = await send(w, BUYER, thread.thread_id, request_id="same")
-    assert not created and again.message_id == first.message_id and again.seq == 1
+    again, created, replayed = await send(w, BUYER, thread.thread_id, request_id="same")
+    assert created and replayed and again == first and again.seq == 1
     assert len(w.uow.events_of(e.MessageDelivered)) == 1 and len(w.moderation.calls) == 1
     with pytest.raises(FailedPrecondition):  # a new request in the closed thread is still refused
         await send(w, BUYER, thread.thread_id, request_id="another")
@@ -304,7 +352,7 @@ async def test_attachment_file_names_are_moderated_with_the_text():
 
     lure = "WhatsApp +7 912 345-67-89 пишите.jpg"
     w.moderation.by_text[lure] = ModerationDecision(ModerationAction.BLOCK, (Category.CONTACT_EXCHANGE,), "контакты", "", "m1")
-    message, _ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "", (await upload(lure),)))
+    message, *_ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "", (await upload(lure),)))
     assert message.status is MessageStatus.BLOCKED and w.moderation.calls == [lure]
     [blocked] = w.uow.events_of(e.MessageBlocked)
     assert blocked.message.moderation_categories == (Category.CONTACT_EXCHANGE,) and not w.uow.events_of(e.MessageDelivered)
@@ -312,12 +360,12 @@ async def test_attachment_file_names_are_moderated_with_the_text():
     photo = await upload("defect.jpg")
     w.moderation.by_text["мой номер 89001234567\ndefect.jpg"] = ModerationDecision(
         ModerationAction.MASK, (Category.CONTACT_EXCHANGE,), "", "мой номер ***\ndefect.jpg", "m1")
-    masked, _ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "мой номер 89001234567", (photo,)))
+    masked, *_ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "мой номер 89001234567", (photo,)))
     assert masked.status is MessageStatus.DELIVERED and masked.text == "мой номер 89001234567"  # the sender's own view
     assert w.uow.events_of(e.MessageDelivered)[-1].message.text == "мой номер ***"
 
     w.moderation.by_text["смотрите\ndefect.jpg"] = ModerationDecision(ModerationAction.MASK, (Category.SPAM_ADVERTISING,), "", "смотрите\n***", "m1")
-    other, _ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "смотрите", (photo,)))
+    other, *_ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "смотрите", (photo,)))
     assert other.status is MessageStatus.BLOCKED
 
 
@@ -378,7 +426,7 @@ async def test_a_stale_thread_copy_is_reloaded_and_decided_again():
         return got
 
     w.threads.get = racing_get
-    message, _ = await send(w, BUYER, thread.thread_id)
+    message, *_ = await send(w, BUYER, thread.thread_id)
     assert message.seq == 2 and w.threads.rows[thread.thread_id].last_seq == 2
     # The stale attempt's event is dropped: one event, from the attempt that was saved.
     assert [d.message.seq for d in w.uow.events_of(e.MessageDelivered)] == [2]
@@ -486,9 +534,9 @@ async def test_mark_read_is_monotonic_and_tells_the_other_party():
 async def test_a_claim_thread_asked_for_with_another_order_is_refused():
     w = world()
     cmd = c.CreateThread(BUYER, "", ThreadKind.CLAIM, order_id="o1", claim_id="c1", shop_id="s1")
-    first, _ = await w.handlers.create_thread(cmd)
-    again, created = await w.handlers.create_thread(cmd)
-    assert again.thread.thread_id == first.thread.thread_id and not created
+    first, *_ = await w.handlers.create_thread(cmd)
+    again, created, replayed = await w.handlers.create_thread(cmd)
+    assert again.thread.thread_id == first.thread.thread_id and not created and not replayed
     with pytest.raises(FailedPrecondition) as err:
         await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.CLAIM, order_id="o2", claim_id="c1", shop_id="s1"))
     assert err.value.reason == "CLAIM_OF_ANOTHER_ORDER"
@@ -581,7 +629,7 @@ async def test_a_support_thread_whose_only_message_was_not_delivered_is_not_answ
 async def held_message(w):
     thread = await order_thread(w)
     w.moderation.by_text["Пишите в телеграм"] = ModerationDecision(ModerationAction.REVIEW, (Category.CONTACT_EXCHANGE,), "на проверке")
-    message, _ = await send(w, BUYER, thread.thread_id, "Пишите в телеграм")
+    message, *_ = await send(w, BUYER, thread.thread_id, "Пишите в телеграм")
     return thread, message
 
 
@@ -694,7 +742,7 @@ async def test_attachments_upload_download_and_their_error_paths():
     with pytest.raises(InvalidArgument) as err:  # the seller cannot send the buyer's upload
         await w.handlers.send_message(c.SendMessage(SELLER, thread.thread_id, rid(), "Смотрим фото", (attachment.attachment_id,)))
     assert err.value.violations[0].field == "attachment_ids[0]"
-    sent, _ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "Фото брака", (attachment.attachment_id,)))
+    sent, *_ = await w.handlers.send_message(c.SendMessage(BUYER, thread.thread_id, rid(), "Фото брака", (attachment.attachment_id,)))
     assert sent.attachment_ids == (attachment.attachment_id,)
     other = await order_thread(w, order_id="o2")
     with pytest.raises(InvalidArgument) as err:  # an attachment belongs to the thread it was uploaded to

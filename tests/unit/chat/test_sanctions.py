@@ -58,7 +58,7 @@ def rid() -> str:
 
 
 async def order_thread(w, order_id="o1"):
-    view, _ = await w.handlers.create_thread(c.CreateThread(BUYER, rid(), ThreadKind.ORDER, order_id=order_id, shop_id="s1"))
+    view, *_ = await w.handlers.create_thread(c.CreateThread(BUYER, rid(), ThreadKind.ORDER, order_id=order_id, shop_id="s1"))
     return view.thread
 
 
@@ -95,7 +95,7 @@ async def test_a_suspended_shop_cannot_send_through_any_of_its_sellers_and_the_b
         assert error.metadata == {"suspended_until": "2026-11-09T09:00:00Z", "suspended_party": "shop:s1"}
         assert "2026-11-09T09:00:00Z" in error.message
     assert not w.moderation.calls and not w.messages.rows  # refused before moderation is asked: nothing stored, no strike
-    message, _ = await send(w, BUYER, thread.thread_id)
+    message, *_ = await send(w, BUYER, thread.thread_id)
     assert message.status is MessageStatus.DELIVERED
 
 
@@ -241,12 +241,12 @@ async def test_a_suspended_writer_cannot_upload_or_open_a_chat_but_may_find_one_
     assert not w.attachments.files
     await refused(w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.ORDER, order_id="o2", buyer_id="b1",
                                                           initiation_reason=InitiationReason.ORDER_DETAILS)))
-    found, created = await w.handlers.create_thread(c.CreateThread(SELLER, "", ThreadKind.ORDER, order_id="o1", buyer_id="b1"))
-    assert not created and found.thread.thread_id == thread.thread_id  # finding a chat writes nothing
+    found = await w.handlers.create_thread(c.CreateThread(SELLER, "", ThreadKind.ORDER, order_id="o1", buyer_id="b1"))
+    assert not found.created and found.view.thread.thread_id == thread.thread_id  # finding a chat writes nothing
     # a buyer opens a chat with the suspended shop; the shop may ask the marketplace's support
     assert (await order_thread(w, order_id="o3")).participants
     topic = SupportTopic("Блокировка", "Приостановка отправки сообщений")
-    support, _ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic))
+    support, *_ = await w.handlers.create_thread(c.CreateThread(SELLER, rid(), ThreadKind.SUPPORT, support=topic))
     assert (await send(w, SELLER, support.thread.thread_id))[0].status is MessageStatus.DELIVERED
 
 
@@ -260,10 +260,10 @@ async def test_the_policy_may_stop_a_suspended_party_writing_to_support_too():
 async def test_a_retry_of_a_message_stored_before_the_suspension_gets_it_back():
     w = world()
     thread = await order_thread(w)
-    first, _ = await send(w, SELLER, thread.thread_id, request_id="r1")
+    first, *_ = await send(w, SELLER, thread.thread_id, request_id="r1")
     await w.handlers.note_standing(suspended(w, Party.shop("s1")))
-    again, created = await send(w, SELLER, thread.thread_id, request_id="r1")
-    assert not created and again.message_id == first.message_id
+    again = await send(w, SELLER, thread.thread_id, request_id="r1")
+    assert again.replayed and again.created and again.message == first
 
 
 def test_who_a_writer_writes_as_and_which_suspension_binds():
@@ -369,15 +369,15 @@ async def test_a_request_id_reused_with_another_text_is_refused_before_moderatio
     reaches moderation and no strike or fine can be recorded."""
     w = world()
     thread = await order_thread(w)
-    first, _ = await send(w, SELLER, thread.thread_id, "Здравствуйте! Отправим завтра.", request_id="R")
+    first, *_ = await send(w, SELLER, thread.thread_id, "Здравствуйте! Отправим завтра.", request_id="R")
     with pytest.raises(InvalidArgument) as err:
         await send(w, SELLER, thread.thread_id, "Здравствуйте! Отправим завтра. +7 912 345-67-89", request_id="R")
     assert reused(err) == ["text"] and err.value.metadata == {"request_id": "R", "fields": "text"}
     assert w.moderation.calls == ["Здравствуйте! Отправим завтра."]
     assert list(w.messages.rows) == [first.message_id]
     assert [type(x) for x in w.uow.published if isinstance(x, e.MessageEvent)] == [e.MessageDelivered]
-    again, created = await send(w, SELLER, thread.thread_id, "Здравствуйте! Отправим завтра.", request_id="R")
-    assert not created and again.message_id == first.message_id  # the identical retry is replayed
+    again = await send(w, SELLER, thread.thread_id, "Здравствуйте! Отправим завтра.", request_id="R")
+    assert again == (first, True, True)  # the identical retry is replayed
 
 
 async def test_a_request_id_reused_with_other_attachments_names_them():
@@ -407,7 +407,7 @@ async def test_the_same_request_id_sent_twice_at_once_with_different_texts_store
     taken, and its payload is compared with what the first stored."""
     w = world()
     thread = await order_thread(w)
-    first, _ = await send(w, BUYER, thread.thread_id, "Здравствуйте", request_id="R")
+    first, *_ = await send(w, BUYER, thread.thread_id, "Здравствуйте", request_id="R")
     original_get = w.messages.get
     calls = 0
 
@@ -427,10 +427,10 @@ async def test_the_same_request_id_sent_twice_at_once_with_different_texts_store
 async def test_a_message_stored_before_fingerprints_existed_replays_for_any_payload():
     w = world()
     thread = await order_thread(w)
-    first, _ = await send(w, BUYER, thread.thread_id, "Здравствуйте", request_id="R")
+    first, *_ = await send(w, BUYER, thread.thread_id, "Здравствуйте", request_id="R")
     w.messages.rows[first.message_id].request_fingerprint = ()
-    again, created = await send(w, BUYER, thread.thread_id, "Иначе", request_id="R")
-    assert not created and again.message_id == first.message_id
+    again = await send(w, BUYER, thread.thread_id, "Иначе", request_id="R")
+    assert again.replayed and again.message.message_id == first.message_id
 
 
 async def test_a_retry_answers_what_the_first_send_answered_whatever_moderators_decided_since():
@@ -438,7 +438,8 @@ async def test_a_retry_answers_what_the_first_send_answered_whatever_moderators_
     the retry after its approval and after its rejection (with moderation's first reason, not the
     moderator's comment); a block stays BLOCKED after a reversed appeal; a held message approved
     after its thread closed is HELD again, not UNDELIVERED. The stored message (ListMessages)
-    shows what became of it; `created` is false on every retry."""
+    shows what became of it; every retry answers `created` true, as the first send did, and is
+    marked replayed."""
     w = world()
     thread = await order_thread(w)
     w.clock.advance(dt.timedelta(microseconds=123456))  # stored at the database's precision: the first answer says so too
@@ -457,35 +458,37 @@ async def test_a_retry_answers_what_the_first_send_answered_whatever_moderators_
     assert [m.status for m in stored.values()] == [MessageStatus.DELIVERED, MessageStatus.BLOCKED, MessageStatus.DELIVERED]
     assert stored["R-rej"].moderation_reason == "Оскорбление склада"
     for request_id, (who, text) in sends.items():
-        again, created = await send(w, who, thread.thread_id, text, request_id=request_id)
-        assert not created and again == first[request_id], request_id
-    assert again.text == "Пишите в телеграм @shop" and again.moderation_reason == "контакты"  # the sender's own words, as first answered
+        again = await send(w, who, thread.thread_id, text, request_id=request_id)
+        assert again == (first[request_id], True, True), request_id
+    # the sender's own words, as first answered
+    assert again.message.text == "Пишите в телеграм @shop" and again.message.moderation_reason == "контакты"
     # approved after its thread closed: UNDELIVERED now, HELD as answered
     other = await order_thread(w, order_id="o2")
     late = (await send(w, BUYER, other.thread_id, "Склад дно", request_id="R-late"))[0]
     await w.handlers.close_thread(c.CloseThread(SELLER, other.thread_id))
     await w.handlers.release_held(c.ReleaseHeld(late.message_id, approved=True))
     assert w.messages.rows[late.message_id].status is MessageStatus.UNDELIVERED
-    assert await send(w, BUYER, other.thread_id, "Склад дно", request_id="R-late") == (late, False)
+    assert await send(w, BUYER, other.thread_id, "Склад дно", request_id="R-late") == (late, True, True)
 
 
 async def test_a_message_stored_before_its_answer_was_kept_replays_as_it_is_now():
     w = world()
     thread = await order_thread(w)
     w.moderation.by_text["Склад дно"] = ModerationDecision(ModerationAction.REVIEW, (Category.DISPARAGEMENT,), "на проверке", "", "m1")
-    first, _ = await send(w, BUYER, thread.thread_id, "Склад дно", request_id="R")
+    first, *_ = await send(w, BUYER, thread.thread_id, "Склад дно", request_id="R")
     await w.handlers.release_held(c.ReleaseHeld(first.message_id, approved=True))
     w.messages.rows[first.message_id].answered_status = None
-    again, created = await send(w, BUYER, thread.thread_id, "Склад дно", request_id="R")
-    assert not created and again.status is MessageStatus.DELIVERED and again.released_at == w.clock.now()
+    again, created, replayed = await send(w, BUYER, thread.thread_id, "Склад дно", request_id="R")
+    assert created and replayed and again.status is MessageStatus.DELIVERED and again.released_at == w.clock.now()
 
 
 async def test_a_support_request_id_reused_with_another_topic_or_link_is_refused_naming_the_fields():
     w = world()
     topic = SupportTopic("Приемка товара", "Возражения по актам приемки", {"Номер поставки": "123"})
-    first, created = await w.handlers.create_thread(c.CreateThread(SELLER, "S", ThreadKind.SUPPORT, support=topic))
-    again, created_again = await w.handlers.create_thread(c.CreateThread(COLLEAGUE, "S", ThreadKind.SUPPORT, support=topic))
-    assert created and not created_again and again.thread.thread_id == first.thread.thread_id
+    first, created, _ = await w.handlers.create_thread(c.CreateThread(SELLER, "S", ThreadKind.SUPPORT, support=topic))
+    # a colleague under the shop's request id finds the shop's ticket, which they did not open: not a replay
+    again, created_again, replayed = await w.handlers.create_thread(c.CreateThread(COLLEAGUE, "S", ThreadKind.SUPPORT, support=topic))
+    assert created and not created_again and not replayed and again.thread.thread_id == first.thread.thread_id
     with pytest.raises(InvalidArgument) as err:
         await w.handlers.create_thread(c.CreateThread(SELLER, "S", ThreadKind.SUPPORT, support=dataclasses.replace(topic, topic="Другое")))
     assert reused(err) == ["support.topic"]
@@ -493,12 +496,15 @@ async def test_a_support_request_id_reused_with_another_topic_or_link_is_refused
         await w.handlers.create_thread(c.CreateThread(SELLER, "S", ThreadKind.SUPPORT, support=dataclasses.replace(
             topic, category="Финансы", references={"Номер поставки": "124"}), linked_thread_id=first.thread.thread_id))
     assert reused(err) == ["support.category", "support.references", "linked_thread_id"]
-    # a thread stored before fingerprints existed is compared on the values it holds
+    # a thread stored before fingerprints (and its opening request) were kept is compared on the
+    # values it holds, and found again rather than replayed
     w.threads.rows[first.thread.thread_id].request_fingerprint = ()
+    w.threads.rows[first.thread.thread_id].opening_request = ""
     with pytest.raises(InvalidArgument) as err:
         await w.handlers.create_thread(c.CreateThread(SELLER, "S", ThreadKind.SUPPORT, support=dataclasses.replace(topic, topic="Другое")))
     assert reused(err) == ["support.topic"]
-    assert (await w.handlers.create_thread(c.CreateThread(SELLER, "S", ThreadKind.SUPPORT, support=topic)))[1] is False
+    found = await w.handlers.create_thread(c.CreateThread(SELLER, "S", ThreadKind.SUPPORT, support=topic))
+    assert (found.created, found.replayed) == (False, False)
     assert len(w.uow.events_of(e.ThreadCreated)) == 1
 
 
@@ -506,8 +512,9 @@ async def test_a_claim_chat_asked_for_with_another_order_names_the_field():
     w = world()
     await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.CLAIM, order_id="o1", claim_id="c1", shop_id="s1"))
     # the other side opens it under its own request id: the same thread
-    found, created = await w.handlers.create_thread(c.CreateThread(SELLER, "x", ThreadKind.CLAIM, order_id="o1", claim_id="c1", buyer_id="b1"))
-    assert not created and found.thread.claim_id == "c1"
+    found, created, replayed = await w.handlers.create_thread(
+        c.CreateThread(SELLER, "x", ThreadKind.CLAIM, order_id="o1", claim_id="c1", buyer_id="b1"))
+    assert not created and not replayed and found.thread.claim_id == "c1"
     with pytest.raises(FailedPrecondition) as err:
         await w.handlers.create_thread(c.CreateThread(BUYER, "", ThreadKind.CLAIM, order_id="o2", claim_id="c1", shop_id="s1"))
     assert err.value.reason == "CLAIM_OF_ANOTHER_ORDER" and err.value.metadata == {"fields": "order_id", "order_id": "o1"}
@@ -607,7 +614,7 @@ async def test_a_block_reversed_on_appeal_after_its_thread_closed_stays_undelive
     assert isinstance(told, e.MessageUndelivered) and told.appeal_id == "ap-2" and told.recipients == (Party.shop("s1"),)
     # a delivered or held message is no block to reverse
     other = await order_thread(w, order_id="o2")
-    fine, _ = await send(w, SELLER, other.thread_id, "Здравствуйте! Отправим сегодня.")
+    fine, *_ = await send(w, SELLER, other.thread_id, "Здравствуйте! Отправим сегодня.")
     assert await w.handlers.deliver_on_appeal(c.DeliverOnAppeal(fine.message_id, "ap-3")) is False
     assert await w.handlers.deliver_on_appeal(c.DeliverOnAppeal("unknown", "ap-4")) is False
 

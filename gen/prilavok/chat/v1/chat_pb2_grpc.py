@@ -99,12 +99,20 @@ class ChatServiceServicer:
     """
 
     def CreateThread(self, request, context):
-        """ORDER and CLAIM threads are one per (kind, order_id or claim_id, shop, buyer): whoever
-        opens it again (either side, any request_id) gets the stored thread with created=false.
-        SUPPORT threads are idempotent by (author's party, request_id): the same request_id with
-        another support topic or linked_thread_id is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming
-        the fields. Starting a thread one would write in while suspended is SENDER_SUSPENDED (a
-        support thread stays open to a suspended party unless the chat policy says otherwise).
+        """ORDER and CLAIM threads are one per (kind, order_id or claim_id, shop, buyer); SUPPORT
+        threads one per (author's party, request_id): the same request_id with another support
+        topic or linked_thread_id is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming the fields.
+        A request that finds its thread stored is answered one of two ways (Stripe's semantics):
+        - a replay, the retry of the request that started the thread (the same caller, i.e. party
+        and user id, under the same non-empty request_id): the first answer again, the thread as
+        it was started (open, no messages, nothing read, whatever happened since) with
+        created=true, and the response metadata "prilavok-idempotent-replayed: true";
+        - any other request (the other side opening the order chat, the opener under another
+        request_id or none, another seller of the shop under its support request_id, or a thread
+        stored before its starting request was kept): the thread as it is now, created=false,
+        without that metadata.
+        Starting a thread one would write in while suspended is SENDER_SUSPENDED (a support thread
+        stays open to a suspended party unless the chat policy says otherwise).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -124,9 +132,12 @@ class ChatServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SendMessage(self, request, context):
-        """Idempotent by (caller, request_id): a retry of a stored message returns it
-        (created=false) even if the thread closed, moderation is unavailable or the sender was
-        suspended since; the same request_id with another text or attachment_ids is
+        """Idempotent by (thread, caller, request_id), Stripe's semantics: a retry of a stored message
+        (the same text and attachment_ids) is answered what the first call answered, the message
+        with its first status and moderation outcome (HELD stays HELD after a review) and
+        created=true, with the response metadata "prilavok-idempotent-replayed: true" (absent on
+        the call that stored it), even if the thread closed, moderation is unavailable or the sender
+        was suspended since; the same request_id with another text or attachment_ids is
         INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming those fields (nothing is stored or judged).
         The answer carries the stored message and its moderation outcome; a blocked
         message is stored as BLOCKED and not delivered. A sender suspended by moderation (their
