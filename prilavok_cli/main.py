@@ -164,6 +164,14 @@ def cmd_status(ctx: Ctx):
         raise SystemExit(1)
 
 
+def _chat_call(ctx: Ctx, method: str, request):
+    """A chat call and whether its answer replays the first one under its request id (the
+    service marks such an answer with the response metadata REPLAYED_HEADER, as returns does)."""
+    stub = ctx.stub("chat", chat_pb2_grpc.ChatServiceStub)
+    reply, call = getattr(stub, method).with_call(request, metadata=metadata(ctx.token()), timeout=ctx.args.timeout)
+    return reply, dict(call.initial_metadata() or ()).get(REPLAYED_HEADER) == "true"
+
+
 def cmd_create_thread(ctx: Ctx):
     a = ctx.args
     request = chat_pb2.CreateThreadRequest(
@@ -176,8 +184,11 @@ def cmd_create_thread(ctx: Ctx):
         request.initiation_reason = _enum(chat_pb2.InitiationReason, "INITIATION_REASON_", a.reason)
     if a.kind.lower() == "support":
         request.support.CopyFrom(chat_pb2.SupportTopic(category=a.category, topic=a.topic))
-    reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).CreateThread, request)
-    ctx.emit(reply, lambda r: print(("created " if r.created else "existing ") + _thread_line(r.thread)))
+    reply, replayed = _chat_call(ctx, "CreateThread", request)
+    # A retry of the request that started the thread is answered as it was first (created, the
+    # thread as it was started); another's request finds it as it is now (existing).
+    again = f" (the first answer to request {request.request_id}, replayed: nothing changed)" if replayed else ""
+    ctx.emit(reply, lambda r: print(("created " if r.created else "existing ") + _thread_line(r.thread) + again))
 
 
 def cmd_threads(ctx: Ctx):
@@ -199,10 +210,12 @@ def cmd_threads(ctx: Ctx):
 def cmd_send(ctx: Ctx):
     a = ctx.args
     request = chat_pb2.SendMessageRequest(request_id=a.request_id or uuid.uuid4().hex, thread_id=a.thread, text=a.text)
-    reply = ctx.call(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub).SendMessage, request)
+    reply, replayed = _chat_call(ctx, "SendMessage", request)
 
     def human(r):
-        print(_message_line(r.message))
+        # A retry is answered as the first send was (its status then: see `messages` for now).
+        again = f" (the first answer to request {request.request_id}, replayed: nothing sent)" if replayed else ""
+        print(_message_line(r.message) + again)
         if r.moderation.reason:
             print(f"moderation: {r.moderation.reason}")
 
@@ -244,7 +257,7 @@ def cmd_notifications(ctx: Ctx):
     ctx.emit(reply, human)
 
 
-# Response metadata of a returns call answered by replaying the first result under its request id.
+# Response metadata of a returns or chat call answered by replaying the first result under its request id.
 REPLAYED_HEADER = "prilavok-idempotent-replayed"
 
 
@@ -439,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--category", default="")
     p.add_argument("--topic", default="")
     p.add_argument("--linked", default="")
-    p.add_argument("--request-id", default="")
+    p.add_argument("--request-id", default="", help="give the same one to retry (the first answer is replayed); optional for order and claim chats")
     p = command(chat, "threads", cmd_threads, "list your threads")
     p.add_argument("--kind", default="")
     p.add_argument("--unread", action="store_true")
@@ -448,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(chat, "send", cmd_send, "send a message")
     p.add_argument("--thread", required=True)
     p.add_argument("--text", required=True)
-    p.add_argument("--request-id", default="")
+    p.add_argument("--request-id", default="", help="give the same one, with the same text, to retry (the first answer is replayed)")
     p = command(chat, "messages", cmd_messages, "list messages (newest first)")
     p.add_argument("--thread", required=True)
     p.add_argument("--newer", action="store_true", help="oldest first")
