@@ -24,6 +24,7 @@ from prilavok.notify.v1 import notify_pb2, notify_pb2_grpc
 from prilavok.returns.v1 import returns_pb2, returns_pb2_grpc
 from prilavok_cli import moderation_check, moderation_commands
 from prilavok_cli.client import CliError, describe_error, fail, metadata, mint, parse_as, run_info, service_address
+from prilavok_platform.replay import REPLAYED_HEADER
 
 
 def _ts(value: str) -> Timestamp:
@@ -78,6 +79,12 @@ class Ctx:
 
     def call(self, method, request):
         return method(request, metadata=metadata(self.token()), timeout=self.args.timeout)
+
+    def call_replayable(self, method, request) -> tuple[Any, bool]:
+        """A call under a request id, and whether its answer replays the first one under that id
+        (the service marks such an answer with the response metadata REPLAYED_HEADER)."""
+        reply, call = method.with_call(request, metadata=metadata(self.token()), timeout=self.args.timeout)
+        return reply, dict(call.initial_metadata() or ()).get(REPLAYED_HEADER) == "true"
 
     def emit(self, message, human) -> None:
         if self.args.json:
@@ -165,11 +172,8 @@ def cmd_status(ctx: Ctx):
 
 
 def _chat_call(ctx: Ctx, method: str, request):
-    """A chat call and whether its answer replays the first one under its request id (the
-    service marks such an answer with the response metadata REPLAYED_HEADER, as returns does)."""
-    stub = ctx.stub("chat", chat_pb2_grpc.ChatServiceStub)
-    reply, call = getattr(stub, method).with_call(request, metadata=metadata(ctx.token()), timeout=ctx.args.timeout)
-    return reply, dict(call.initial_metadata() or ()).get(REPLAYED_HEADER) == "true"
+    """A chat call and whether its answer replays the first one under its request id."""
+    return ctx.call_replayable(getattr(ctx.stub("chat", chat_pb2_grpc.ChatServiceStub), method), request)
 
 
 def cmd_create_thread(ctx: Ctx):
@@ -257,10 +261,6 @@ def cmd_notifications(ctx: Ctx):
     ctx.emit(reply, human)
 
 
-# Response metadata of a returns or chat call answered by replaying the first result under its request id.
-REPLAYED_HEADER = "prilavok-idempotent-replayed"
-
-
 def cmd_record_purchase(ctx: Ctx):
     a = ctx.args
     purchase = returns_pb2.Purchase(
@@ -269,11 +269,8 @@ def cmd_record_purchase(ctx: Ctx):
         paid_at=_ts(a.paid_at) if a.paid_at else _ts(dt.datetime.now(dt.UTC).isoformat()),
     )
     request = returns_pb2.RecordPurchaseRequest(request_id=a.request_id or uuid.uuid4().hex, purchase=purchase)
-    stub = ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub)
-    reply, call = stub.RecordPurchase.with_call(request, metadata=metadata(ctx.token()), timeout=a.timeout)
-    # A retry under a used request id is answered as the first request was (`created` included);
-    # the service marks such an answer in the response metadata.
-    replayed = dict(call.initial_metadata() or ()).get(REPLAYED_HEADER) == "true"
+    # A retry under a used request id is answered as the first request was (`created` included).
+    reply, replayed = ctx.call_replayable(ctx.stub("returns", returns_pb2_grpc.ReturnsServiceStub).RecordPurchase, request)
 
     def show(r) -> None:
         state = "recorded" if r.created else "existing"

@@ -22,6 +22,7 @@ from prilavok.common.v1 import common_pb2
 from prilavok.returns.v1 import returns_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
+from prilavok_platform.replay import REPLAYED_HEADER
 from tests.e2e.conftest import eventually, field_violations, fresh, md
 
 pytestmark = pytest.mark.e2e
@@ -295,11 +296,11 @@ def test_request_ids_check_their_payload(stubs):
                                              approve=returns_pb2.Approval(mode=returns_pb2.APPROVAL_MODE_NO_RETURN, offer=offer))
     replay, call = p.returns.DecideClaim.with_call(request, metadata=md(p.seller))
     assert replay.claim == decided and decided.status == returns_pb2.CLAIM_STATUS_AWAITING_BUYER
-    assert ("prilavok-idempotent-replayed", "true") in call.initial_metadata()
+    assert (REPLAYED_HEADER, "true") in call.initial_metadata()
     _, first_call = p.returns.DecideClaim.with_call(returns_pb2.DecideClaimRequest(
         request_id="d-2", claim_id=p.open(p.record(100_000).purchase_id).claim_id,
         approve=returns_pb2.Approval(mode=returns_pb2.APPROVAL_MODE_NO_RETURN, offer=full_refund())), metadata=md(p.seller))
-    assert "prilavok-idempotent-replayed" not in dict(first_call.initial_metadata())
+    assert REPLAYED_HEADER not in dict(first_call.initial_metadata())
     offer.refund_amount.amount_minor = 90_000
     error = refused(lambda: p.decide(claim.claim_id, offer, request_id="d-1"), grpc.StatusCode.INVALID_ARGUMENT)
     assert field_violations(error).keys() == {"approve.offer.refund_amount"} and error_info(error).reason == "IDEMPOTENCY_KEY_REUSED"

@@ -18,12 +18,12 @@ from prilavok.moderation.v1 import moderation_pb2
 from prilavok.notify.v1 import notify_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
+from prilavok_platform.replay import REPLAYED_HEADER
 from tests.e2e.conftest import eventually, field_violations, fresh, md
 
 pytestmark = pytest.mark.e2e
 MODERATOR = As(Role.MODERATOR, "mod-sanctions")
 PHONE = "+7 912 345-67-89"
-REPLAYED = "prilavok-idempotent-replayed"  # response metadata of an answer replayed under a used request id
 
 
 def error_info(error: grpc.RpcError) -> error_details_pb2.ErrorInfo:
@@ -49,7 +49,7 @@ def send_with_call(chat, who: As, thread_id: str, text: str, request_id: str | N
     """The answer and whether it was marked replayed (the response metadata)."""
     request = chat_pb2.SendMessageRequest(request_id=request_id or uuid.uuid4().hex, thread_id=thread_id, text=text)
     reply, call = chat.SendMessage.with_call(request, metadata=md(who))
-    return reply, dict(call.initial_metadata()).get(REPLAYED) == "true"
+    return reply, dict(call.initial_metadata()).get(REPLAYED_HEADER) == "true"
 
 
 def standing(moderation, seller: As) -> moderation_pb2.GetSenderStandingResponse:

@@ -21,11 +21,10 @@ from prilavok.notify.v1 import notify_pb2
 from prilavok.returns.v1 import returns_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
+from prilavok_platform.replay import REPLAYED_HEADER
 from tests.e2e.conftest import SERVICE, eventually, field_violations, fresh, md
 
 pytestmark = pytest.mark.e2e
-# The response metadata of an answer replayed under a used request id (chat and returns).
-REPLAYED = "prilavok-idempotent-replayed"
 
 
 def test_every_service_answers_health_and_reflection_and_refuses_anonymous_calls(stubs):
@@ -53,17 +52,17 @@ def test_thread_message_notification(stubs):
     # A retry under the same request id gets the first answer, `created` included (Stripe's
     # semantics, the item 6); the response metadata says it is a replay.
     thread, first_call = chat.CreateThread.with_call(create, metadata=md(buyer))
-    assert thread.created and REPLAYED not in dict(first_call.initial_metadata())
+    assert thread.created and REPLAYED_HEADER not in dict(first_call.initial_metadata())
     again, call = chat.CreateThread.with_call(create, metadata=md(buyer))
-    assert again == thread and (REPLAYED, "true") in call.initial_metadata()
+    assert again == thread and (REPLAYED_HEADER, "true") in call.initial_metadata()
     thread_id = thread.thread.thread_id
 
     send = chat_pb2.SendMessageRequest(request_id="m1", thread_id=thread_id, text="Здравствуйте! Когда отправите заказ?")
     sent, first_call = chat.SendMessage.with_call(send, metadata=md(buyer))
     assert sent.message.status == chat_pb2.MESSAGE_STATUS_DELIVERED and sent.moderation.action == moderation_pb2.ACTION_ALLOW
-    assert sent.created and REPLAYED not in dict(first_call.initial_metadata())
+    assert sent.created and REPLAYED_HEADER not in dict(first_call.initial_metadata())
     retry, call = chat.SendMessage.with_call(send, metadata=md(buyer))
-    assert retry == sent and (REPLAYED, "true") in call.initial_metadata()
+    assert retry == sent and (REPLAYED_HEADER, "true") in call.initial_metadata()
 
     seller_view = eventually(
         lambda: notify.ListNotifications(notify_pb2.ListNotificationsRequest(), metadata=md(seller)),
@@ -126,7 +125,7 @@ def test_purchase_claim_refund_balance(stubs):
     # semantics, the item 6); the response metadata says it is a replay.
     retry, call = returns.RecordPurchase.with_call(returns_pb2.RecordPurchaseRequest(request_id="p1", purchase=purchase),
                                                    metadata=md(SERVICE))
-    assert retry == recorded and ("prilavok-idempotent-replayed", "true") in call.initial_metadata()
+    assert retry == recorded and (REPLAYED_HEADER, "true") in call.initial_metadata()
     balance = returns.GetBalance(returns_pb2.GetBalanceRequest(), metadata=md(seller)).balance
     assert balance.available.amount_minor == 249_990
     with pytest.raises(grpc.RpcError) as err:

@@ -9,21 +9,13 @@ from prilavok.chat.v1 import chat_pb2_grpc
 from prilavok_platform.auth import current_identity
 from prilavok_platform.errors import FieldViolation, InvalidArgument
 from prilavok_platform.grpc_server import live_items
+from prilavok_platform.replay import tell_replayed
 from services.chat.adapters import protos
 from services.chat.domain import commands
 from services.chat.domain.live import LiveItem
 from services.chat.service_layer.handlers import ChatHandlers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ChatService"].full_name
-# Response metadata (gRPC initial metadata) of a CreateThread or SendMessage answered by replaying
-# the first result under its request id (Stripe's `Idempotent-Replayed`, as returns marks its
-# replays): the answer is the first one, `created` included, and this call changed nothing.
-REPLAYED_HEADER = "prilavok-idempotent-replayed"
-
-
-async def _tell_replayed(context, replayed: bool) -> None:
-    if replayed:
-        await context.send_initial_metadata(((REPLAYED_HEADER, "true"),))
 
 
 class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
@@ -43,7 +35,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
             initiation_reason=protos.REASONS.from_pb(request.initiation_reason, "initiation_reason", required=False),
             linked_thread_id=request.linked_thread_id,
         ))
-        await _tell_replayed(context, opened.replayed)
+        await tell_replayed(context, opened.replayed)
         view = opened.view
         return pb.CreateThreadResponse(thread=protos.thread_to_pb(view.thread, view.viewer_side), created=opened.created)
 
@@ -73,7 +65,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
             text=request.text,
             attachment_ids=tuple(request.attachment_ids),
         ))
-        await _tell_replayed(context, sent.replayed)
+        await tell_replayed(context, sent.replayed)
         out = protos.message_to_pb(sent.message)
         return pb.SendMessageResponse(message=out, moderation=out.moderation, created=sent.created)
 

@@ -7,21 +7,13 @@ from typing import Any
 from prilavok.returns.v1 import returns_pb2 as pb
 from prilavok.returns.v1 import returns_pb2_grpc
 from prilavok_platform.auth import current_identity
+from prilavok_platform.replay import tell_replayed
 from services.returns.adapters import protos
 from services.returns.domain import commands
 from services.returns.domain.model import Claim
 from services.returns.service_layer.handlers import ReturnsHandlers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ReturnsService"].full_name
-# Response metadata (gRPC initial metadata) of a mutating call answered by replaying the first
-# result under its request id (Stripe's `Idempotent-Replayed`): the answer is the first one,
-# `created` included, and this call changed nothing.
-REPLAYED_HEADER = "prilavok-idempotent-replayed"
-
-
-async def _tell_replayed(context: Any, replayed: bool) -> None:
-    if replayed:
-        await context.send_initial_metadata(((REPLAYED_HEADER, "true"),))
 
 
 class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
@@ -34,7 +26,7 @@ class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
 
     async def RecordPurchase(self, request: pb.RecordPurchaseRequest, context: Any) -> pb.RecordPurchaseResponse:
         recorded = await self._h.record_purchase(protos.record_purchase_command(current_identity(), request))
-        await _tell_replayed(context, recorded.replayed)
+        await tell_replayed(context, recorded.replayed)
         return pb.RecordPurchaseResponse(purchase=protos.purchase_pb(recorded.purchase), created=recorded.created)
 
     async def GetPurchase(self, request: pb.GetPurchaseRequest, context: Any) -> pb.GetPurchaseResponse:
@@ -43,7 +35,7 @@ class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
 
     async def OpenClaim(self, request: pb.OpenClaimRequest, context: Any) -> pb.OpenClaimResponse:
         opened = await self._h.open_claim(protos.open_claim_command(current_identity(), request))
-        await _tell_replayed(context, opened.replayed)
+        await tell_replayed(context, opened.replayed)
         return pb.OpenClaimResponse(claim=self._claim(opened.claim), created=opened.created)
 
     async def GetClaim(self, request: pb.GetClaimRequest, context: Any) -> pb.GetClaimResponse:
@@ -61,21 +53,21 @@ class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
         moved = await self._h.move(commands.DecideClaim(
             current_identity(), request.request_id, request.claim_id, protos.decision_from_pb(request), request.expected_version,
         ))
-        await _tell_replayed(context, moved.replayed)
+        await tell_replayed(context, moved.replayed)
         return pb.DecideClaimResponse(claim=self._claim(moved.claim))
 
     async def RequestReconsideration(self, request: pb.RequestReconsiderationRequest, context: Any) -> pb.RequestReconsiderationResponse:
         moved = await self._h.move(commands.RequestReconsideration(
             current_identity(), request.request_id, request.claim_id, request.comment, tuple(request.photo_ids), request.video_id,
         ))
-        await _tell_replayed(context, moved.replayed)
+        await tell_replayed(context, moved.replayed)
         return pb.RequestReconsiderationResponse(claim=self._claim(moved.claim))
 
     async def RespondToOffer(self, request: pb.RespondToOfferRequest, context: Any) -> pb.RespondToOfferResponse:
         moved = await self._h.move(commands.RespondToOffer(
             current_identity(), request.request_id, request.claim_id, request.accept, request.comment,
         ))
-        await _tell_replayed(context, moved.replayed)
+        await tell_replayed(context, moved.replayed)
         return pb.RespondToOfferResponse(claim=self._claim(moved.claim))
 
     async def HandOverItem(self, request: pb.HandOverItemRequest, context: Any) -> pb.HandOverItemResponse:
@@ -83,21 +75,21 @@ class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
             current_identity(), request.request_id, request.claim_id,
             protos.HANDOVERS.from_pb(request.method, "method", required=False), request.pickup_point_id,
         ))
-        await _tell_replayed(context, moved.replayed)
+        await tell_replayed(context, moved.replayed)
         return pb.HandOverItemResponse(claim=self._claim(moved.claim))
 
     async def ConfirmReceipt(self, request: pb.ConfirmReceiptRequest, context: Any) -> pb.ConfirmReceiptResponse:
         moved = await self._h.move(commands.ConfirmReceipt(
             current_identity(), request.request_id, request.claim_id, request.defect_confirmed, request.comment,
         ))
-        await _tell_replayed(context, moved.replayed)
+        await tell_replayed(context, moved.replayed)
         return pb.ConfirmReceiptResponse(claim=self._claim(moved.claim))
 
     async def CancelClaim(self, request: pb.CancelClaimRequest, context: Any) -> pb.CancelClaimResponse:
         moved = await self._h.move(commands.CancelClaim(
             current_identity(), request.request_id, request.claim_id, request.reason,
         ))
-        await _tell_replayed(context, moved.replayed)
+        await tell_replayed(context, moved.replayed)
         return pb.CancelClaimResponse(claim=self._claim(moved.claim))
 
     async def GetBalance(self, request: pb.GetBalanceRequest, context: Any) -> pb.GetBalanceResponse:
