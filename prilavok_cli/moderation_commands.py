@@ -100,20 +100,24 @@ def cmd_appeal(ctx: Ctx) -> None:
         raise CliError("name the violation: --message MESSAGE_ID or --penalty PENALTY_ID")
     request = mpb.AppealDecisionRequest(request_id=a.request_id or uuid.uuid4().hex, message_id=a.message, penalty_id=a.penalty,
                                         reason=a.reason)
-    reply = ctx.call(_stub(ctx).AppealDecision, request)
-    ctx.emit(reply, lambda r: print(_review_line(r.appeal)))
+    reply, replayed = ctx.call_replayable(_stub(ctx).AppealDecision, request)
+    # A retry is answered with the appeal as filed, whatever was decided since (see `queue`).
+    again = f"\n(the first answer to request {request.request_id}, replayed: nothing changed)" if replayed else ""
+    ctx.emit(reply, lambda r: print(_review_line(r.appeal) + again))
 
 
 def cmd_lift_suspension(ctx: Ctx) -> None:
     a = ctx.args
     request = mpb.LiftSuspensionRequest(request_id=a.request_id or uuid.uuid4().hex, sender_id=a.user, shop_id=a.shop,
                                         reason=a.reason)
-    reply = ctx.call(_stub(ctx).LiftSuspension, request)
+    reply, replayed = ctx.call_replayable(_stub(ctx).LiftSuspension, request)
+    again = f" (the first answer to request {request.request_id}, replayed: nothing changed)" if replayed else ""
 
     def human(r: mpb.LiftSuspensionResponse) -> None:
         s = r.suspension
+        # A replay answers the first lift: the standing right after it, not the standing now.
         print(f"lifted: {_party(s.suspended_party)} (suspended until {_when(s.until)}) by {s.lifted_by}; "
-              f"standing now {_name(mpb.Standing, r.standing, 'STANDING_')}")
+              f"standing {'right after it' if replayed else 'now'} {_name(mpb.Standing, r.standing, 'STANDING_')}{again}")
 
     ctx.emit(reply, human)
 

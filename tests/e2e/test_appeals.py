@@ -17,6 +17,7 @@ from prilavok.notify.v1 import notify_pb2
 from prilavok_cli.client import As
 from prilavok_cli.main import Ctx, build_parser
 from prilavok_platform.auth import Role
+from prilavok_platform.replay import REPLAYED_HEADER
 from tests.e2e.conftest import eventually, field_violations, fresh, md
 from tests.e2e.test_sanctions import error_info
 
@@ -77,13 +78,17 @@ def test_a_seller_luring_the_buyer_to_whatsapp_is_blocked_fined_and_a_reversed_a
     told = eventually(lambda: inbox(notify, seller), titled("Штраф за нарушение правил общения"), what="the fine told")
     assert one(told, "Штраф за нарушение правил общения").body == f"Начислен штраф 25\u00a0000,00\u00a0₽. {penalty.reason}"
 
-    # only the offender appeals; then once, by the penalty's id; the same request again is the same appeal
+    # only the offender appeals; then once, by the penalty's id; the same request again is the same
+    # appeal, marked as a replay in the response metadata (the first answer is not)
     request = mpb.AppealDecisionRequest(request_id="appeal-1", penalty_id=penalty.penalty_id, reason="Я предлагал написать в чат заказа")
     assert rpc_error(lambda: moderation.AppealDecision(request, metadata=md(buyer))).code() == grpc.StatusCode.PERMISSION_DENIED
-    appeal = moderation.AppealDecision(request, metadata=md(seller)).appeal
+    filed, first_call = moderation.AppealDecision.with_call(request, metadata=md(seller))
+    appeal = filed.appeal
     assert (appeal.kind, appeal.status, appeal.message_id, appeal.appellant.id, appeal.appeal_reason) == (
         mpb.REVIEW_KIND_APPEAL, mpb.REVIEW_STATUS_PENDING, lure.message_id, seller.shop_id, request.reason)
-    assert moderation.AppealDecision(request, metadata=md(seller)).appeal == appeal
+    assert REPLAYED_HEADER not in dict(first_call.initial_metadata())
+    retry, call = moderation.AppealDecision.with_call(request, metadata=md(seller))
+    assert retry.appeal == appeal and (REPLAYED_HEADER, "true") in call.initial_metadata()
     changed = mpb.AppealDecisionRequest(request_id="appeal-1", penalty_id=penalty.penalty_id, reason="Другая причина")
     reused = rpc_error(lambda: moderation.AppealDecision(changed, metadata=md(seller)))
     assert reused.code() == grpc.StatusCode.INVALID_ARGUMENT and error_info(reused).reason == "IDEMPOTENCY_KEY_REUSED"
@@ -105,7 +110,8 @@ def test_a_seller_luring_the_buyer_to_whatsapp_is_blocked_fined_and_a_reversed_a
     decided = moderation.ResolveReview(mpb.ResolveReviewRequest(review_id=appeal.review_id, decision=mpb.REVIEW_DECISION_REVERSE,
                                                                 comment="Вы правы, блокировка ошибочна"), metadata=md(MODERATOR)).item
     assert decided.status == mpb.REVIEW_STATUS_REVERSED
-    assert moderation.AppealDecision(request, metadata=md(seller)).appeal == appeal, "a retry answers the first answer"
+    retry, call = moderation.AppealDecision.with_call(request, metadata=md(seller))
+    assert retry.appeal == appeal and (REPLAYED_HEADER, "true") in call.initial_metadata(), "a retry answers the first answer"
     restored = standing(moderation, seller)
     assert (restored.standing, restored.strikes_total, list(restored.penalties)) == (mpb.STANDING_GOOD, 0, [])
     told = eventually(lambda: inbox(notify, seller), lambda ns: titled("Апелляция удовлетворена")(ns) and titled("Штраф отменён")(ns),
@@ -166,10 +172,12 @@ def test_five_strikes_suspend_the_shop_until_a_date_and_a_lift_ends_it(stubs):
     assert rpc_error(lambda: moderation.LiftSuspension(mpb.LiftSuspensionRequest(
         request_id="l", shop_id=seller.shop_id, reason="Сам себе"), metadata=md(seller))).code() == grpc.StatusCode.PERMISSION_DENIED
     lift = mpb.LiftSuspensionRequest(request_id="lift-five", shop_id=seller.shop_id, reason="Продавец исправился")
-    lifted = moderation.LiftSuspension(lift, metadata=md(MODERATOR))
+    lifted, first_call = moderation.LiftSuspension.with_call(lift, metadata=md(MODERATOR))
     assert (lifted.standing, lifted.suspension.lifted_by, lifted.suspension.until) == (
         mpb.STANDING_RESTRICTED, MODERATOR.user_id, suspended.suspended_until)
-    assert moderation.LiftSuspension(lift, metadata=md(MODERATOR)) == lifted, "a retry gets the first result"
+    assert REPLAYED_HEADER not in dict(first_call.initial_metadata())
+    retry, call = moderation.LiftSuspension.with_call(lift, metadata=md(MODERATOR))
+    assert retry == lifted and (REPLAYED_HEADER, "true") in call.initial_metadata(), "a retry gets the first result, marked"
     not_suspended = rpc_error(lambda: moderation.LiftSuspension(mpb.LiftSuspensionRequest(
         request_id="lift-again", shop_id=seller.shop_id, reason="Ещё раз"), metadata=md(MODERATOR)))
     assert not_suspended.code() == grpc.StatusCode.FAILED_PRECONDITION and error_info(not_suspended).reason == "NOT_SUSPENDED"
@@ -231,8 +239,10 @@ def test_the_cli_appeals_lists_the_queue_decides_and_shows_the_standing(suite, s
     who = f"seller:{seller.user_id}@{seller.shop_id}"
     shown = cli(suite, capsys, "standing", "--as", who)
     assert f"shop {seller.shop_id}: WARNING" in shown and "fine" in shown and "250000.00 RUB" not in shown and "25000.00 RUB" in shown
-    filed = cli(suite, capsys, "appeal", "--as", who, "--message", lure.message_id, "--reason", "Ошибка")
-    assert f"{lure.message_id}:appeal  APPEAL" in filed and "appeal by" in filed
+    filed = cli(suite, capsys, "appeal", "--as", who, "--message", lure.message_id, "--reason", "Ошибка", "--request-id", "cli-1")
+    assert f"{lure.message_id}:appeal  APPEAL" in filed and "appeal by" in filed and "replayed" not in filed
+    again = cli(suite, capsys, "appeal", "--as", who, "--message", lure.message_id, "--reason", "Ошибка", "--request-id", "cli-1")
+    assert again == filed.rstrip("\n") + "\n(the first answer to request cli-1, replayed: nothing changed)\n"
     listed = cli(suite, capsys, "queue", "--as", "moderator:mod-cli", "--kind", "appeal", "--limit", "100")
     assert f"{lure.message_id}:appeal" in listed
     decided = cli(suite, capsys, "resolve", "--as", "moderator:mod-cli", "--review", f"{lure.message_id}:appeal",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from prilavok_platform.errors import FailedPrecondition, FieldViolation, InvalidArgument, PermissionDenied
 from prilavok_platform.idempotency import Fingerprint
@@ -268,6 +268,10 @@ class ReviewItem:
     appellant: Party | None = None
     penalty_ids: tuple[str, ...] = ()
     request: RequestRecord | None = None
+    # True only on AppealDecision's answer to a retry of the request that filed the appeal (the
+    # servicer marks that answer as replayed). Never stored, and not compared: a replay is equal
+    # to the first answer.
+    replayed: bool = field(default=False, compare=False)
 
     def resolve(self, decision: ReviewDecision, moderator: str, comment: str, at: dt.datetime) -> ReviewItem:
         """An item is decided once: a held message approved (delivered) or rejected (kept
@@ -401,3 +405,5 @@ class SuspensionLift:
     request: RequestRecord
     suspension: Suspension  # as lifted
     standing: Standing  # the party's standing right after
+    # True only on LiftSuspension's answer to a retry (as ReviewItem.replayed): never stored, not compared.
+    replayed: bool = field(default=False, compare=False)

@@ -6,6 +6,7 @@ import grpc
 from prilavok.moderation.v1 import moderation_pb2 as pb
 from prilavok.moderation.v1 import moderation_pb2_grpc
 from prilavok_platform.auth import current_identity
+from prilavok_platform.replay import tell_replayed
 from services.moderation.adapters import protos
 from services.moderation.domain.commands import (
     AppealDecision,
@@ -52,8 +53,12 @@ class ModerationServicer(moderation_pb2_grpc.ModerationServiceServicer):
 
     async def AppealDecision(self, request: pb.AppealDecisionRequest, context: grpc.aio.ServicerContext):
         command = AppealDecision(current_identity(), request.request_id, request.message_id, request.penalty_id, request.reason)
-        return pb.AppealDecisionResponse(appeal=protos.review_to_pb(await self._handlers.appeal_decision(command)))
+        appeal = await self._handlers.appeal_decision(command)
+        await tell_replayed(context, appeal.replayed)
+        return pb.AppealDecisionResponse(appeal=protos.review_to_pb(appeal))
 
     async def LiftSuspension(self, request: pb.LiftSuspensionRequest, context: grpc.aio.ServicerContext):
         command = LiftSuspension(current_identity(), request.request_id, request.sender_id, request.shop_id, request.reason)
-        return protos.lift_to_pb(await self._handlers.lift_suspension(command))
+        lift = await self._handlers.lift_suspension(command)
+        await tell_replayed(context, lift.replayed)
+        return protos.lift_to_pb(lift)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 
 from prilavok_platform.clock import Clock
 from prilavok_platform.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
@@ -200,9 +201,9 @@ class ModerationHandlers:
         """The offender appeals a violation (named by its message or a penalty): the appeal
         waits in the review queue. The request id is Stripe's: the same request again returns
         the appeal as first answered (as filed, even once decided: `ReviewItem.as_filed`),
-        another payload under it is IDEMPOTENCY_KEY_REUSED. Filing writes the
-        violation (it names its appeal), so two appeals of one violation conflict and the second
-        finds the first (APPEAL_ALREADY_FILED)."""
+        `replayed` (the servicer marks the answer), another payload under it is
+        IDEMPOTENCY_KEY_REUSED. Filing writes the violation (it names its appeal), so two appeals
+        of one violation conflict and the second finds the first (APPEAL_ALREADY_FILED)."""
         policy = self._engine.policy
         problems = command.problems(policy.appeals.max_reason_chars)
         if problems:
@@ -215,7 +216,7 @@ class ModerationHandlers:
             if earlier is not None:
                 require_same_request(earlier.request.fingerprint if earlier.request else (), request.fingerprint,
                                      request_id=command.request_id)
-                return earlier.as_filed()
+                return replace(earlier.as_filed(), replayed=True)
             violation = await self._appealed_violation(tx, command)
             access.authorize_appeal(command.caller, violation.sender)
             held = await tx.repos.reviews.get(violation.review_id) if violation.review_id else None
@@ -249,8 +250,9 @@ class ModerationHandlers:
         """A moderator ends a suspension early (StandingChanged: the party may send again), named
         by the suspended party: a shop, or a user - suspended in person, whose suspension the
         record of the offender it wrote for (its shop) holds. The request id is Stripe's: the
-        same request again returns the first lift, another payload under it is
-        IDEMPOTENCY_KEY_REUSED. Nothing is written when nothing is in force (NOT_SUSPENDED)."""
+        same request again returns the first lift, `replayed` (the servicer marks the answer),
+        another payload under it is IDEMPOTENCY_KEY_REUSED. Nothing is written when nothing is
+        in force (NOT_SUSPENDED)."""
         access.authorize_lift(command.caller)
         problems = command.problems()
         if problems:
@@ -264,7 +266,7 @@ class ModerationHandlers:
             earlier = await tx.repos.lifts.get(request.key)
             if earlier is not None:
                 require_same_request(earlier.request.fingerprint, request.fingerprint, request_id=command.request_id)
-                return earlier
+                return replace(earlier, replayed=True)
             for offender in await tx.repos.strike_counters.holding(suspended):
                 suspensions = await tx.repos.strike_counters.suspensions(offender)
                 if (found := suspensions.of(suspended)) is not None and found.in_force(now):

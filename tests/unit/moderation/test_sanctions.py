@@ -6,9 +6,12 @@ import datetime as dt
 
 import pytest
 
+from prilavok.moderation.v1 import moderation_pb2 as mpb
+from prilavok_platform.auth import bind_identity, reset_identity
 from prilavok_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from prilavok_platform.idempotency import IdempotencyKeyReused
 from prilavok_platform.identity import Identity, Party, Role
+from prilavok_platform.replay import REPLAYED_HEADER
 from services.moderation.domain.commands import (
     AppealDecision,
     GetSenderStanding,
@@ -36,7 +39,9 @@ from services.moderation.domain.model import (
     Verdict,
 )
 from services.moderation.domain.policy import Policy, PolicyError, SuspensionPolicy
+from services.moderation.entrypoints.grpc_servicer import ModerationServicer
 from tests.unit.moderation.fakes import DEFAULT, World
+from tests.unit.platform.test_replay import RecordingContext
 
 MODERATOR = Identity("mod-1", Role.MODERATOR)
 SELLER = Identity("s-1", Role.SELLER, "shop-1")
@@ -195,15 +200,17 @@ async def test_a_moderator_lifts_a_suspension_early_once_per_request():
     world.clock.advance(dt.timedelta(days=1))
     lifted = await world.handlers.lift_suspension(lift())
     assert (lifted.suspension.lifted_at, lifted.suspension.lifted_by, lifted.standing) == (world.clock.now(), "mod-1", Standing.RESTRICTED)
+    assert not lifted.replayed
     released = changes(world)[-1]
     assert (released.previous, released.current, released.suspended_party, released.suspended_until, released.offender) == (
         Standing.SUSPENDED, Standing.RESTRICTED, SHOP, None, SHOP)
     shown = await standing(world)
     assert (shown.standing, shown.suspension) == (Standing.RESTRICTED, None)
     published = list(world.uow.published)
-    # a retry gets the first result; the same id with another reason is refused naming it
+    # a retry gets the first result, marked as a replay; the same id with another reason is refused naming it
     world.clock.advance(dt.timedelta(minutes=1))
-    assert await world.handlers.lift_suspension(lift()) == lifted
+    retry = await world.handlers.lift_suspension(lift())
+    assert retry == lifted and retry.replayed
     with pytest.raises(IdempotencyKeyReused) as err:
         await world.handlers.lift_suspension(lift(reason="Другая причина"))
     assert fields(err) == {"reason"} and err.value.reason == "IDEMPOTENCY_KEY_REUSED"
@@ -406,8 +413,9 @@ async def test_one_appeal_per_violation_and_request_ids_with_stripe_semantics():
     await strike(world, "m0")
     await strike(world, "m1")
     first = await world.handlers.appeal_decision(appeal())
-    # the same request again: the same appeal (also once decided)
-    assert await world.handlers.appeal_decision(appeal()) == first
+    # the same request again: the same appeal (also once decided), marked as a replay (the first is not)
+    retry = await world.handlers.appeal_decision(appeal())
+    assert retry == first and (first.replayed, retry.replayed) == (False, True)
     # the same id with other values: refused naming what differs
     with pytest.raises(IdempotencyKeyReused) as err:
         await world.handlers.appeal_decision(appeal("m1", reason="Другое"))
@@ -416,8 +424,9 @@ async def test_one_appeal_per_violation_and_request_ids_with_stripe_semantics():
     with pytest.raises(FailedPrecondition) as again:
         await world.handlers.appeal_decision(appeal(caller=COLLEAGUE, request_id="a2"))
     assert (again.value.reason, again.value.metadata) == ("APPEAL_ALREADY_FILED", {"appeal_id": "m0:appeal"})
-    # a request id is the caller's own: a colleague may use "a1" for another violation
-    assert (await world.handlers.appeal_decision(appeal("m1", caller=COLLEAGUE))).review_id == "m1:appeal"
+    # a request id is the caller's own: a colleague may use "a1" for another violation (a first answer, no replay)
+    colleagues = await world.handlers.appeal_decision(appeal("m1", caller=COLLEAGUE))
+    assert (colleagues.review_id, colleagues.replayed) == ("m1:appeal", False)
 
 
 @pytest.mark.parametrize("decision", [ReviewDecision.UPHOLD, ReviewDecision.REVERSE])
@@ -434,7 +443,9 @@ async def test_a_retried_appeal_answers_what_was_first_answered_also_once_decide
     world.clock.advance(dt.timedelta(hours=2))
     again = await world.handlers.appeal_decision(appeal())
     assert again == first and again.status is ReviewStatus.PENDING and again.resolved_at is None
-    assert world.reviews.items["m0:appeal"] == decided, "the stored appeal keeps its decision"
+    assert again.replayed and not first.replayed and not decided.replayed
+    stored = world.reviews.items["m0:appeal"]
+    assert stored == decided and not stored.replayed, "the stored appeal keeps its decision and is never marked"
 
 
 async def test_a_request_id_is_the_callers_own_in_each_role():
@@ -447,8 +458,10 @@ async def test_a_request_id_is_the_callers_own_in_each_role():
     by_seller = await world.handlers.appeal_decision(appeal("m0", caller=SELLER, request_id="r"))
     by_buyer = await world.handlers.appeal_decision(appeal("b0", caller=as_buyer, request_id="r"))
     assert (by_seller.review_id, by_buyer.review_id) == ("m0:appeal", "b0:appeal")
-    assert await world.handlers.appeal_decision(appeal("b0", caller=as_buyer, request_id="r")) == by_buyer
-    assert await world.handlers.appeal_decision(appeal("m0", caller=SELLER, request_id="r")) == by_seller
+    assert not by_seller.replayed and not by_buyer.replayed, "the same id in the other role is no replay"
+    for caller, message_id, first in ((as_buyer, "b0", by_buyer), (SELLER, "m0", by_seller)):
+        retry = await world.handlers.appeal_decision(appeal(message_id, caller=caller, request_id="r"))
+        assert retry == first and retry.replayed
     assert by_seller.request is not None and by_seller.request.key == "seller\x1fs-1\x1fr"
 
 
@@ -458,8 +471,32 @@ async def test_a_retried_lift_answers_the_first_lift_whatever_happened_since():
     first = await world.handlers.lift_suspension(lift())
     await strike(world, "m9")  # suspends the shop again
     world.clock.advance(dt.timedelta(days=1))
-    assert await world.handlers.lift_suspension(lift()) == first
+    retry = await world.handlers.lift_suspension(lift())
+    assert retry == first and (first.replayed, retry.replayed) == (False, True)
     assert (await standing(world)).standing is Standing.SUSPENDED, "a retry lifts nothing"
+
+
+async def test_the_servicer_marks_a_replayed_appeal_or_lift_and_no_first_answer():
+    """A retry's answer carries the response metadata prilavok-idempotent-replayed: true (from
+    the handlers' `replayed`), as chat and returns mark theirs; the first answer carries none."""
+    world = World()
+    await five_strikes(world)
+    servicer = ModerationServicer(world.handlers)
+
+    async def metadata_of(method: str, request, caller: Identity) -> list[tuple[str, str]]:
+        context = RecordingContext()
+        token = bind_identity(caller)
+        try:
+            await getattr(servicer, method)(request, context)
+        finally:
+            reset_identity(token)
+        return context.sent
+
+    filing = mpb.AppealDecisionRequest(request_id="a1", message_id="m0", reason="Это был номер заказа")
+    lifting = mpb.LiftSuspensionRequest(request_id="l1", shop_id="shop-1", reason="Проверили, ошибка модерации")
+    for method, request, caller in (("AppealDecision", filing, SELLER), ("LiftSuspension", lifting, MODERATOR)):
+        assert await metadata_of(method, request, caller) == [], f"{method}: a first answer is not marked"
+        assert await metadata_of(method, request, caller) == [(REPLAYED_HEADER, "true")], f"{method}: a retry is"
 
 
 async def test_an_appeal_is_filed_within_the_window_for_a_strike_in_force_and_names_its_violation():

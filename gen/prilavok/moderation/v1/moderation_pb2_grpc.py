@@ -125,8 +125,11 @@ class ModerationServiceServicer:
         shop, the user otherwise (anyone else: PERMISSION_DENIED), within the policy's window after
         the violation, once per violation (a second appeal: FAILED_PRECONDITION
         APPEAL_ALREADY_FILED). The appeal waits in the review queue (kind APPEAL) for a moderator.
-        The same request_id again returns the same appeal; with other values it is
-        INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming the fields that differ.
+        The same request_id again from the same caller with the same values is answered as the
+        first request was (Stripe's semantics): the appeal as filed, even once decided, with the
+        response metadata "prilavok-idempotent-replayed: true" (absent on a first answer) and
+        nothing changed; with other values it is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED naming the
+        fields that differ.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -135,7 +138,9 @@ class ModerationServiceServicer:
     def LiftSuspension(self, request, context):
         """Moderators only. Ends a party's suspension before its time (StandingChanged with previous
         SUSPENDED and the released suspended_party follows). No suspension in force:
-        FAILED_PRECONDITION NOT_SUSPENDED. The same request_id again returns the first result.
+        FAILED_PRECONDITION NOT_SUSPENDED. The same request_id again with the same values returns
+        the first result, with the response metadata "prilavok-idempotent-replayed: true", and
+        changes nothing; with other values it is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
