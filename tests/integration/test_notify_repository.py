@@ -7,7 +7,6 @@ events each producer publishes (as its own user) reach it through its durables a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import pathlib
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient, monitoring
 
+from devstack.nats_config import NatsAccounts, admin_user
 from prilavok.chat.v1 import chat_pb2
 from prilavok.chat.v1 import events_pb2 as chat_events
 from prilavok.common.v1 import common_pb2
@@ -330,6 +330,21 @@ async def _wait_for(condition, what: str, timeout: float = 20.0):
         await asyncio.sleep(0.1)
 
 
+async def _delete_streams(address: str, accounts: NatsAccounts, prefix: str) -> None:
+    """Deletes each producer's stream on `prefix` (and the durables on it) as the tests' unlimited
+    user in that producer's account (`admin_user`, as test_nats_permissions does): the `test`
+    user's account sees none of the services' streams (its delete finds nothing). The fixture
+    created every one of them, so a stream not found here is an error, not a clean-up done."""
+    for producer in platform_nats.PRODUCERS:
+        user = admin_user(producer)
+        admin = await platform_nats.connect(address, f"test-cleanup-{producer}", user=user, password=accounts.passwords[user],
+                                            inbox=platform_nats.inbox_prefix(user))
+        try:
+            assert await admin.jetstream().delete_stream(platform_nats.stream_name(prefix, producer))
+        finally:
+            await admin.drain()
+
+
 @pytest.fixture
 async def running_notify(infra, unique, tmp_path):
     """The notify service as a process of its own (`python -m services.notify`, as make run
@@ -337,7 +352,7 @@ async def running_notify(infra, unique, tmp_path):
     `notify` NATS user; the producers' streams created by the producers' own users, as each does
     at start. Yields a publisher per producer (its user, its producer header) and the notify
     database. Afterwards the service must exit cleanly, having logged no traceback; the streams
-    (and the durables on them) are deleted."""
+    (and the durables on them) are deleted by each producer account's admin user."""
     prefix, address, accounts = infra["permissions_prefix"], infra["nats_address"], infra["nats_accounts"]
     producers = {}
     for producer in ("chat", "moderation", "returns"):
@@ -368,15 +383,13 @@ async def running_notify(infra, unique, tmp_path):
     finally:
         service.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(service.wait, 20)
-        admin = await platform_nats.connect(infra["nats_url"], "test-cleanup")
-        for spec in platform_nats.suite_streams(prefix):
-            with contextlib.suppress(Exception):
-                await admin.jetstream().delete_stream(spec.name)
-        await admin.drain()
-        for nc, _ in producers.values():
-            await nc.drain()
-        await client.drop_database(unique)
-        await client.close()
+        try:
+            await _delete_streams(address, accounts, prefix)
+        finally:
+            for nc, _ in producers.values():
+                await nc.drain()
+            await client.drop_database(unique)
+            await client.close()
     logged = log_path.read_text()
     assert code == 0 and "Traceback" not in logged, logged[-4000:]
 
