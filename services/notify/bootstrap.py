@@ -38,19 +38,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> NotifySettings:
     return NotifySettings(common)
 
 
-# (producer, subject filter below "<prefix>.<producer>.", durable name): one durable consumer
-# each; the dispatcher routes every message by its event type (and acknowledges the types it does
-# not tell). A durable's filter never changes (a consumer already running with the old one would
-# be refused): new subjects get new durables. notify-chat and notify-returns read everything their
-# producer publishes, so a new event of theirs needs only its route in the dispatcher (chat's
-# message.undelivered, returns' claim.status_changed with a held refund).
-SUBSCRIPTIONS = (
-    ("chat", ">", "notify-chat"),
-    ("returns", ">", "notify-returns"),
-    ("moderation", "penalty.>", "notify-moderation"),
-    ("moderation", "standing.changed", "notify-moderation-standing"),
-    ("moderation", "appeal.resolved", "notify-moderation-appeals"),
-)
+# Notify's durables, as prilavok_platform.nats.DURABLES lists them (name and filter taken from
+# there, as their producers create them): one consumer each, all with the one dispatcher, which
+# routes every message by its event type (and acknowledges the types it does not tell). A
+# durable's filter never changes (a consumer already running with the old one would be refused):
+# new subjects get new durables in DURABLES, which notify then runs. notify-chat and
+# notify-returns read everything their producer publishes, so a new event of theirs needs only
+# its route in the dispatcher (chat's message.undelivered, returns' claim.status_changed with a
+# held refund).
+DURABLES = tuple(d for d in platform_nats.DURABLES if d.consumer == "notify")
+# (producer, subject filter below "<prefix>.<producer>.", durable name) of each (as
+# tests/unit/platform/test_nats_accounts.py reads them).
+SUBSCRIPTIONS = tuple((d.producer, d.tail, d.name) for d in DURABLES)
 
 
 def no_events(event: object, event_id: str) -> OutboxEvent:
@@ -70,14 +69,14 @@ async def main(stop: asyncio.Event, settings: NotifySettings | None = None, read
                               subject_prefix=common.subject_prefix, producer="notify")
         handlers = NotifyHandlers(uow, fanout, TtlPreferencesCache(SystemClock()))
         dispatcher = consumers.dispatcher(handlers)
-        for producer, tail, durable in SUBSCRIPTIONS:
+        for durable in DURABLES:
             await stack.enter_async_context(background(
-                f"notify-consumer-{durable}",
+                f"notify-consumer-{durable.name}",
                 platform_nats.run_pull_consumer(
                     infra.js,
-                    stream=platform_nats.stream_name(common.subject_prefix, producer),
-                    durable=durable,
-                    filter_subject=platform_nats.subject(common.subject_prefix, producer, tail),
+                    stream=platform_nats.stream_name(common.subject_prefix, durable.producer),
+                    durable=durable.name,
+                    filter_subject=durable.filter_subject(common.subject_prefix),
                     handler=dispatcher,
                     stop=stop,
                 ),

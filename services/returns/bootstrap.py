@@ -28,6 +28,10 @@ from services.returns.entrypoints.grpc_servicer import SERVICE_NAME, ReturnsServ
 from services.returns.service_layer.handlers import ReturnsHandlers
 
 log = logging.getLogger("services.returns")
+# What returns reads: moderation's penalty events, through the durable prilavok_platform.nats.DURABLES
+# lists for it (its name and filter taken from there, as moderation creates it; a second durable of
+# returns' on moderation's stream would need wiring here, and stops the import until it has it).
+(PENALTIES,) = tuple(d for d in platform_nats.DURABLES if d.consumer == "returns" and d.producer == "moderation")
 DEFAULT_POLICY = pathlib.Path(__file__).resolve().parent / "default_policy.yaml"
 
 
@@ -82,9 +86,9 @@ async def main(stop: asyncio.Event, settings: ReturnsSettings | None = None, rea
             "returns-consumer-penalties",
             platform_nats.run_pull_consumer(
                 infra.js,
-                stream=platform_nats.stream_name(common.subject_prefix, "moderation"),
-                durable=consumers.DURABLE,
-                filter_subject=platform_nats.subject(common.subject_prefix, "moderation", "penalty", ">"),
+                stream=platform_nats.stream_name(common.subject_prefix, PENALTIES.producer),
+                durable=PENALTIES.name,
+                filter_subject=PENALTIES.filter_subject(common.subject_prefix),
                 handler=consumers.moderation_dispatcher(handlers),
                 stop=stop,
             ),
