@@ -73,14 +73,23 @@ async def watch_suspensions(handlers: ChatHandlers, policy: PolicyHolder[ChatPol
             log.exception("suspensions refresh failed")
 
 
-def _moderation_consumer(infra: Infrastructure, prefix: str, durable: str, subject: str, handler: platform_nats.Handler,
+def _durable(name: str) -> platform_nats.Durable:
+    """One of chat's durables as prilavok_platform.nats.DURABLES lists it (moderation creates it
+    with that filter, and chat's NATS account may pull only these)."""
+    durable = platform_nats.suite_durable(name)
+    if durable is None or durable.consumer != "chat" or durable.producer != "moderation":
+        raise RuntimeError(f"{name} is not a chat durable on moderation's stream in prilavok_platform.nats.DURABLES")
+    return durable
+
+
+def _moderation_consumer(infra: Infrastructure, prefix: str, durable: platform_nats.Durable, handler: platform_nats.Handler,
                          stop: asyncio.Event) -> Coroutine[Any, Any, None]:
     """A durable consumer of one subject of moderation's stream."""
     return platform_nats.run_pull_consumer(
         infra.js,
         stream=platform_nats.stream_name(prefix, "moderation"),
-        durable=durable,
-        filter_subject=platform_nats.subject(prefix, "moderation", *subject.split(".")),
+        durable=durable.name,
+        filter_subject=durable.filter_subject(prefix),
         handler=handler,
         stop=stop,
     )
@@ -115,13 +124,13 @@ async def main(stop: asyncio.Event, settings: ChatSettings | None = None, ready=
         await stack.enter_async_context(background(
             "reply-deadlines", watch_deadlines(handlers, settings.deadline_scan_seconds, stop), stop))
         prefix = common.subject_prefix
-        for durable, subject, dispatcher in (
-            ("chat-review-resolved", "review.resolved", moderation_dispatcher(handlers)),
-            ("chat-standing-changed", "standing.changed", standing_dispatcher(handlers)),
-            ("chat-appeal-resolved", "appeal.resolved", appeal_dispatcher(handlers)),
+        for name, dispatcher in (
+            ("chat-review-resolved", moderation_dispatcher(handlers)),
+            ("chat-standing-changed", standing_dispatcher(handlers)),
+            ("chat-appeal-resolved", appeal_dispatcher(handlers)),
         ):
             await stack.enter_async_context(background(
-                f"chat-consumer-{subject}", _moderation_consumer(infra, prefix, durable, subject, dispatcher, stop), stop))
+                f"chat-consumer-{name}", _moderation_consumer(infra, prefix, _durable(name), dispatcher, stop), stop))
         hub_subscription = await hub.start(infra.nats, common.subject_prefix)
         stack.push_async_callback(hub_subscription.unsubscribe)
 

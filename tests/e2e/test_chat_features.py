@@ -15,6 +15,7 @@ from prilavok.chat.v1 import chat_pb2
 from prilavok.notify.v1 import notify_pb2
 from prilavok_cli.client import As
 from prilavok_platform.auth import Role
+from prilavok_platform.replay import REPLAYED_HEADER
 from tests.e2e.conftest import eventually, field_violations, fresh, md
 
 pytestmark = pytest.mark.e2e
@@ -114,7 +115,7 @@ def test_support_thread_is_answered_then_rated_once(stubs):
     # the thread as opened (no messages, no rating), marked as a replay in the response metadata.
     replay, call = chat.CreateThread.with_call(create, metadata=md(seller))
     assert replay == opened and opened.created and (replay.thread.last_seq, replay.thread.rating) == (0, 0)
-    assert ("prilavok-idempotent-replayed", "true") in call.initial_metadata()
+    assert (REPLAYED_HEADER, "true") in call.initial_metadata()
 
 
 def _collect(stream, into: queue.Queue):
@@ -243,7 +244,7 @@ def test_an_order_chat_is_found_again_by_either_side_and_its_close_is_visible(st
     again, call = chat.CreateThread.with_call(chat_pb2.CreateThreadRequest(
         request_id=uuid.uuid4().hex, kind=chat_pb2.THREAD_KIND_ORDER, order_id=order_id, buyer_id=buyer.user_id), metadata=md(seller))
     assert opened.created and not again.created and again.thread.thread_id == opened.thread.thread_id
-    assert "prilavok-idempotent-replayed" not in dict(call.initial_metadata())
+    assert REPLAYED_HEADER not in dict(call.initial_metadata())
     thread_id = opened.thread.thread_id
     chat.CloseThread(chat_pb2.CloseThreadRequest(thread_id=thread_id, reason="Вопрос решен"), metadata=md(buyer))
     seen = chat.GetThread(chat_pb2.GetThreadRequest(thread_id=thread_id), metadata=md(seller)).thread
