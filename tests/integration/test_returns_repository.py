@@ -280,6 +280,30 @@ async def test_concurrent_settlements_of_one_order_line_never_pass_its_shipping_
     assert shipped == [100_000], "the default maximum per line is the maximum per claim: 1,000.00 RUB once"
 
 
+async def test_a_posting_stored_again_is_aborted_as_a_concurrent_ledger_update(world):
+    """insert_many raises BulkWriteError (11000 in its writeErrors) on a duplicate entry id, never
+    DuplicateKeyError: MongoLedger.add maps it to ABORTED LEDGER_CONCURRENT_UPDATE (a retry finds
+    the posting), in a transaction too, where nothing of the second attempt stays."""
+    h, db, clock = world
+    purchase, _, _ = await h.record_purchase(c.RecordPurchase(SERVICE, "r1", "o1", "sku", "", "b1", "s1", PRICE, 1, clock.now()))
+    repos = repositories(db, None)
+    entries = await repos.ledger.posting_entries(f"sale:{purchase.purchase_id}")
+    assert len(entries) >= 2
+    with pytest.raises(Aborted) as aborted:
+        await repos.ledger.add(entries)
+    assert aborted.value.reason == "LEDGER_CONCURRENT_UPDATE"
+
+    async def again(session) -> None:
+        await db.balances.update_one({"_id": "shop:s1"}, {"$inc": {"seq": 100}}, session=session)
+        await repositories(db, session).ledger.add(entries)
+
+    with pytest.raises(Aborted) as aborted:
+        await mongo.in_transaction(db.client, again)
+    assert aborted.value.reason == "LEDGER_CONCURRENT_UPDATE"
+    assert await db.ledger.count_documents({"posting_id": f"sale:{purchase.purchase_id}"}) == len(entries)
+    assert (await db.balances.find_one({"_id": "shop:s1"}))["seq"] < 100, "the transaction left nothing"
+
+
 async def test_a_held_refund_is_stored_with_its_shop_and_paid_by_the_scan_when_the_balance_allows(world):
     h, db, clock = world
     h._policy.replace(replace(h._policy.current, max_overdraft_minor=0))
@@ -401,7 +425,7 @@ async def test_the_withdrawal_of_a_poisoned_penalty_is_acknowledged_by_the_consu
 
 async def test_verify_ledger_reads_every_collection_in_pages_and_finds_a_drifted_balance(world, monkeypatch):
     h, db, clock = world
-    monkeypatch.setattr(verify_module, "VERIFY_BATCH", 2)  # pages of two: postings split across pages
+    monkeypatch.setattr(verify_module, "VERIFY_BATCH", 2)  # batches of two: postings split across batches
     for n in range(3):
         claim_id = await open_claim(h, clock, n)
         approve = Approve(ApprovalMode.NO_RETURN, Offer(CompensationForm.FULL_REFUND, PRICE, None, None))
@@ -412,7 +436,7 @@ async def test_verify_ledger_reads_every_collection_in_pages_and_finds_a_drifted
     last = reports[-1]
     assert last.ok, last.problems
     assert (last.entries, last.postings, last.purchases, last.claims, last.penalties, last.accounts) == (16, 8, 3, 3, 1, 2)
-    assert len(reports) > 8  # progress after every page of two
+    assert len(reports) > 8  # progress after every batch of two
     await db.balances.update_one({"_id": "buyer_refunds:b1"}, {"$inc": {"amounts.RUB": 5}})
     [problem] = [p async for p in h.verify_ledger(c.VerifyLedger(SERVICE))][-1].problems
     assert (problem.kind, problem.subject) == (ProblemKind.BALANCE_MISMATCH, "buyer_refunds:b1")

@@ -6,18 +6,19 @@ unique, so a posting can never be stored twice) plus an $inc on each account's b
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from prilavok_platform import mongo
 from prilavok_platform.errors import Aborted
 from prilavok_platform.identity import Party
 from prilavok_platform.outbox import OUTBOX_INDEXES
+from prilavok_platform.pagination import KeysetOrder
 from services.returns.domain.access import ClaimScope
 from services.returns.domain.audit import StoredBalance
 from services.returns.domain.fines import RefusedFine
@@ -70,6 +71,32 @@ INDEXES = [
 
 def _concurrent(what: str, reason: str) -> Aborted:
     return Aborted(f"{what} changed concurrently; retry", reason=reason)
+
+
+DUPLICATE_KEY = 11000
+
+
+def _is_duplicate_key(exc: BulkWriteError) -> bool:
+    """insert_many reports a duplicate key as a BulkWriteError (code 65) whose writeErrors hold 11000."""
+    return any(e.get("code") == DUPLICATE_KEY for e in exc.details.get("writeErrors", []))
+
+
+async def _batches(collection: AsyncCollection, order: KeysetOrder, size: int, session: Session) -> AsyncGenerator[list[Doc], None]:
+    """The whole collection in `order`, `size` documents at a time, from one cursor (getMore after
+    getMore). A keyset page per batch (a range on the first sort field) is planned as a
+    collection scan by SecantusDB: quadratic over a whole collection."""
+    cursor = collection.find({}, session=session).sort(order.sort).batch_size(size)
+    try:
+        batch: list[Doc] = []
+        async for doc in cursor:
+            batch.append(doc)
+            if len(batch) == size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+    finally:
+        await cursor.close()
 
 
 # --- documents ------------------------------------------------------------------------------
@@ -197,9 +224,9 @@ class MongoPurchases:
         except DuplicateKeyError:
             raise _concurrent(f"purchase {purchase.purchase_id}", "PURCHASE_CONCURRENT_UPDATE") from None
 
-    async def scan(self, size: int, token: str) -> tuple[list[Purchase], str]:
-        docs, next_token = await mongo.fetch_page(self._c, {}, ID_ORDER, size, token, session=self._s)
-        return [purchase_from(d) for d in docs], next_token
+    async def scan(self, batch_size: int) -> AsyncGenerator[list[Purchase], None]:
+        async for docs in _batches(self._c, ID_ORDER, batch_size, self._s):
+            yield [purchase_from(d) for d in docs]
 
     async def add_settled(self, purchase_id: str, refund: Money | None, shipping: Money | None, refund_limit: Money,
                           shipping_limit: Money) -> bool:
@@ -254,9 +281,9 @@ class MongoClaims:
         docs, next_token = await mongo.fetch_page(self._c, query, CLAIM_ORDER, size, token, session=self._s)
         return [claim_from(d) for d in docs], next_token
 
-    async def scan(self, size: int, token: str) -> tuple[list[Claim], str]:
-        docs, next_token = await mongo.fetch_page(self._c, {}, ID_ORDER, size, token, session=self._s)
-        return [claim_from(d) for d in docs], next_token
+    async def scan(self, batch_size: int) -> AsyncGenerator[list[Claim], None]:
+        async for docs in _batches(self._c, ID_ORDER, batch_size, self._s):
+            yield [claim_from(d) for d in docs]
 
     async def pending_refunds(self, size: int, token: str) -> tuple[list[Claim], str]:
         query = {"refund_state": RefundState.PENDING_FUNDS.value}
@@ -280,14 +307,16 @@ class MongoLedger:
     async def posting_entries(self, posting_id: str) -> list[LedgerEntry]:
         return [ledger_from(Account.parse(d["account"]), d) async for d in self._c.find({"posting_id": posting_id}, session=self._s)]
 
-    async def scan(self, size: int, token: str) -> tuple[list[LedgerEntry], str]:
-        docs, next_token = await mongo.fetch_page(self._c, {}, POSTING_ORDER, size, token, session=self._s)
-        return [ledger_from(Account.parse(d["account"]), d) for d in docs], next_token
+    async def scan(self, batch_size: int) -> AsyncGenerator[list[LedgerEntry], None]:
+        async for docs in _batches(self._c, POSTING_ORDER, batch_size, self._s):
+            yield [ledger_from(Account.parse(d["account"]), d) for d in docs]
 
     async def add(self, entries: Sequence[LedgerEntry]) -> None:
         try:
             await self._c.insert_many([ledger_doc(e) for e in entries], session=self._s)
-        except DuplicateKeyError:
+        except BulkWriteError as exc:  # insert_many's form of a duplicate key (never DuplicateKeyError)
+            if not _is_duplicate_key(exc):
+                raise
             raise _concurrent("the ledger", "LEDGER_CONCURRENT_UPDATE") from None
 
     async def account_amounts(self, account: Account) -> list[Money]:
@@ -317,13 +346,16 @@ class MongoBalances:
                 query["held_count"] = {"$not": {"$gt": 0}}
             else:
                 inc.update({"held_count": -1, f"held.{currency}": -move.release.amount_minor})
-        balance = await self._c.find_one_and_update(
-            query, {"$inc": inc, "$set": {"updated_at": at}}, upsert=move.floor is None,
-            return_document=ReturnDocument.AFTER, session=self._s,
-        )
-        if balance is None:
+        # update_one, then find_one by _id: SecantusDB plans every find_one_and_update (even by
+        # _id alone) as a collection scan; these two are answered by the _id index. The update's
+        # condition decides; the read, in the same transaction, only reports what it left.
+        result = await self._c.update_one(query, {"$inc": inc, "$set": {"updated_at": at}}, upsert=move.floor is None,
+                                          session=self._s)
+        if result.matched_count == 0 and result.upserted_id is None:
             assert move.floor is not None  # an unconditional move is upserted
             return None
+        balance = await self._c.find_one({"_id": move.account.key}, {"amounts": 1, "seq": 1, "held": 1}, session=self._s)
+        assert balance is not None, f"balance {move.account.key} just updated"
         return BalanceAfter(Money(int(balance["amounts"][currency]), currency), int(balance["seq"]),
                             Money(int(balance.get("held", {}).get(currency, 0)), currency))
 
@@ -335,16 +367,16 @@ class MongoBalances:
             upsert=True, session=self._s,
         )
 
-    async def scan(self, size: int, token: str) -> tuple[list[StoredBalance], str]:
-        docs, next_token = await mongo.fetch_page(self._c, {}, ID_ORDER, size, token, session=self._s)
-        out = []
-        for d in docs:
-            try:
-                account = Account.parse(d["_id"])
-            except ValueError:
-                continue  # not a ledger account's document
-            out.append(_stored_balance(account, d))
-        return out, next_token
+    async def scan(self, batch_size: int) -> AsyncGenerator[list[StoredBalance], None]:
+        async for docs in _batches(self._c, ID_ORDER, batch_size, self._s):
+            out = []
+            for d in docs:
+                try:
+                    account = Account.parse(d["_id"])
+                except ValueError:
+                    continue  # not a ledger account's document
+                out.append(_stored_balance(account, d))
+            yield out
 
     async def stored(self, account: Account) -> StoredBalance | None:
         doc = await self._c.find_one({"_id": account.key}, session=self._s)

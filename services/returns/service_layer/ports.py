@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,8 +17,8 @@ from services.returns.domain.model import AppliedRequest, Claim, ClaimStatus, Pu
 CLAIM_ORDER = KeysetOrder(("created_at", -1, dt.datetime), ("_id", -1, str))
 # Held refunds, the oldest first: stored as `held_at` and `_id`.
 PENDING_ORDER = KeysetOrder(("held_at", 1, dt.datetime), ("_id", 1, str))
-# Scans of a whole collection (VerifyLedger): by id; the ledger by posting, so that a posting's
-# entries come together.
+# Scans of a whole collection (VerifyLedger, one cursor each): by id; the ledger by posting, so
+# that a posting's entries come together.
 ID_ORDER = KeysetOrder(("_id", 1, str))
 POSTING_ORDER = KeysetOrder(("posting_id", 1, str), ("_id", 1, str))
 # Newest entries of an account first: `seq` counts the account's entries.
@@ -35,8 +35,8 @@ class PurchaseRepository(Protocol):
         """Stores a new purchase; ABORTED (PURCHASE_CONCURRENT_UPDATE) if its id or request key
         was stored meanwhile."""
 
-    async def scan(self, size: int, token: str) -> tuple[list[Purchase], str]:
-        """Every purchase, in ID_ORDER after the token."""
+    def scan(self, batch_size: int) -> AsyncGenerator[list[Purchase], None]:
+        """Every purchase, in ID_ORDER, `batch_size` at a time, read with one cursor."""
 
     async def add_settled(self, purchase_id: str, refund: Money | None, shipping: Money | None, refund_limit: Money,
                           shipping_limit: Money) -> bool:
@@ -58,8 +58,8 @@ class ClaimRepository(Protocol):
     async def page(self, scope: ClaimScope, status: ClaimStatus | None, size: int, token: str) -> tuple[list[Claim], str]:
         """Claims in CLAIM_ORDER, filtered by scope and status, after the token."""
 
-    async def scan(self, size: int, token: str) -> tuple[list[Claim], str]:
-        """Every claim, in ID_ORDER after the token."""
+    def scan(self, batch_size: int) -> AsyncGenerator[list[Claim], None]:
+        """Every claim, in ID_ORDER, `batch_size` at a time, read with one cursor."""
 
     async def pending_refunds(self, size: int, token: str) -> tuple[list[Claim], str]:
         """Claims whose refund is held (PENDING_FUNDS), oldest held first (PENDING_ORDER)."""
@@ -74,8 +74,8 @@ class LedgerRepository(Protocol):
     async def posting_entries(self, posting_id: str) -> list[LedgerEntry]:
         """The stored entries of a posting (none if it was never posted)."""
 
-    async def scan(self, size: int, token: str) -> tuple[list[LedgerEntry], str]:
-        """Every entry, in POSTING_ORDER after the token."""
+    def scan(self, batch_size: int) -> AsyncGenerator[list[LedgerEntry], None]:
+        """Every entry, in POSTING_ORDER, `batch_size` at a time, read with one cursor."""
 
     async def add(self, entries: Sequence[LedgerEntry]) -> None: ...
 
@@ -102,8 +102,8 @@ class BalanceRepository(Protocol):
     async def get(self, account: Account, currency: str) -> tuple[Money, Money, dt.datetime | None]:
         """The balance, the refunds held on it, and when it last changed (None: never)."""
 
-    async def scan(self, size: int, token: str) -> tuple[list[StoredBalance], str]:
-        """Every balance document, in ID_ORDER after the token."""
+    def scan(self, batch_size: int) -> AsyncGenerator[list[StoredBalance], None]:
+        """Every balance document, in ID_ORDER, `batch_size` at a time, read with one cursor."""
 
     async def stored(self, account: Account) -> StoredBalance | None:
         """The account's balance document as stored (None: there is none)."""

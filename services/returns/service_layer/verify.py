@@ -1,4 +1,4 @@
-"""VerifyLedger on a live ledger: the scan of every collection, page by page, then each suspect
+"""VerifyLedger on a live ledger: the scan of every collection, batch by batch, then each suspect
 the scan found checked again on a snapshot of just its documents. Orchestration only: what is
 wrong is decided in `domain/audit.py`.
 
@@ -13,7 +13,8 @@ still wrong there. Whatever is posted during the check, a problem it reports was
 consistent state of the ledger."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Any
 
 from prilavok_platform.unit_of_work import Transaction, UnitOfWork
@@ -22,29 +23,26 @@ from services.returns.domain.audit import Problem, Progress
 from services.returns.domain.ledger import Account, refund_posting_id
 from services.returns.service_layer.ports import ReturnsRepositories
 
-VERIFY_BATCH = 500  # documents per page when VerifyLedger reads a collection
+VERIFY_BATCH = 500  # documents per batch when VerifyLedger reads a collection (one cursor each)
 RECHECK_PROGRESS_EVERY = 100  # suspects checked again between two progress messages
 
 
 async def verify_ledger(uow: UnitOfWork[ReturnsRepositories], max_problems: int) -> AsyncIterator[Progress]:
-    """Yields progress after every page and every RECHECK_PROGRESS_EVERY suspects checked again,
+    """Yields progress after every batch and every RECHECK_PROGRESS_EVERY suspects checked again,
     and last the report (done, with the problems confirmed, at most `max_problems`)."""
     checks = audit.LedgerAudit(max_problems)
     reader = uow.reader()
-    steps: list[tuple[Callable[[int, str], Awaitable[tuple[list[Any], str]]], Callable[[list[Any]], None], Callable[[], None]]] = [
+    steps: list[tuple[Callable[[int], AsyncGenerator[list[Any], None]], Callable[[list[Any]], None], Callable[[], None]]] = [
         (reader.ledger.scan, checks.add_entries, checks.end_entries),
         (reader.balances.scan, checks.add_balances, checks.end_balances),
         (reader.purchases.scan, checks.add_purchases, lambda: None),
         (reader.claims.scan, checks.add_claims, lambda: None),
     ]
     for scan, add, end in steps:
-        token = ""
-        while True:
-            page, token = await scan(VERIFY_BATCH, token)
-            add(page)
-            yield checks.progress()
-            if not token:
-                break
+        async with aclosing(scan(VERIFY_BATCH)) as batches:  # the cursor closed when the caller stops early
+            async for batch in batches:
+                add(batch)
+                yield checks.progress()
         end()
     confirmed: list[Problem] = []
     for n, suspect in enumerate(checks.finish(), 1):

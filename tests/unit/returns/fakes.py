@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from prilavok_platform.errors import Aborted
 from prilavok_platform.pagination import page_in_memory
@@ -12,7 +13,16 @@ from services.returns.domain.audit import StoredBalance
 from services.returns.domain.fines import RefusedFine
 from services.returns.domain.ledger import Account, BalanceAfter, BalanceMove, LedgerEntry, Money
 from services.returns.domain.model import AppliedRequest, Claim, ClaimStatus, Purchase, RefundState
-from services.returns.service_layer.ports import CLAIM_ORDER, ID_ORDER, LEDGER_ORDER, PENDING_ORDER, POSTING_ORDER, ReturnsRepositories
+from services.returns.service_layer.ports import CLAIM_ORDER, LEDGER_ORDER, PENDING_ORDER, ReturnsRepositories
+
+T = TypeVar("T")
+
+
+async def in_batches(items: list[T], key: Callable[[T], Any], size: int) -> AsyncGenerator[list[T], None]:
+    """A whole collection as the Mongo scans give it: sorted, `size` at a time."""
+    ordered = sorted(items, key=key)
+    for start in range(0, len(ordered), size):
+        yield ordered[start:start + size]
 
 
 class FakePurchases:
@@ -30,8 +40,8 @@ class FakePurchases:
             raise Aborted("duplicate purchase", reason="PURCHASE_CONCURRENT_UPDATE")  # the unique indexes
         self.items[purchase.purchase_id] = purchase
 
-    async def scan(self, size: int, token: str) -> tuple[list[Purchase], str]:
-        return page_in_memory(list(self.items.values()), ID_ORDER, size, token, values=lambda p: (p.purchase_id,))
+    def scan(self, batch_size: int) -> AsyncGenerator[list[Purchase], None]:
+        return in_batches(list(self.items.values()), lambda p: p.purchase_id, batch_size)
 
     async def add_settled(self, purchase_id: str, refund: Money | None, shipping: Money | None, refund_limit: Money,
                           shipping_limit: Money) -> bool:
@@ -77,8 +87,8 @@ class FakeClaims:
         ]
         return page_in_memory(chosen, CLAIM_ORDER, size, token, values=lambda c: (c.created_at, c.claim_id))
 
-    async def scan(self, size: int, token: str) -> tuple[list[Claim], str]:
-        return page_in_memory(list(self.items.values()), ID_ORDER, size, token, values=lambda c: (c.claim_id,))
+    def scan(self, batch_size: int) -> AsyncGenerator[list[Claim], None]:
+        return in_batches(list(self.items.values()), lambda c: c.claim_id, batch_size)
 
     async def pending_refunds(self, size: int, token: str) -> tuple[list[Claim], str]:
         held = [c for c in self.items.values() if c.refund_state is RefundState.PENDING_FUNDS]
@@ -98,8 +108,8 @@ class FakeLedger:
     async def posting_entries(self, posting_id: str) -> list[LedgerEntry]:
         return [e for e in self.entries.values() if e.posting_id == posting_id]
 
-    async def scan(self, size: int, token: str) -> tuple[list[LedgerEntry], str]:
-        return page_in_memory(list(self.entries.values()), POSTING_ORDER, size, token, values=lambda e: (e.posting_id, e.entry_id))
+    def scan(self, batch_size: int) -> AsyncGenerator[list[LedgerEntry], None]:
+        return in_batches(list(self.entries.values()), lambda e: (e.posting_id, e.entry_id), batch_size)
 
     async def add(self, entries: Sequence[LedgerEntry]) -> None:
         if any(e.entry_id in self.entries for e in entries):
@@ -153,9 +163,8 @@ class FakeBalances:
     async def get(self, account: Account, currency: str) -> tuple[Money, Money, dt.datetime | None]:
         return Money(self.of(account, currency), currency), Money(self.held_of(account, currency), currency), self.updated_at.get(account)
 
-    async def scan(self, size: int, token: str) -> tuple[list[StoredBalance], str]:
-        stored = [self._stored(a) for a in self.amounts]
-        return page_in_memory(stored, ID_ORDER, size, token, values=lambda b: (b.account.key,))
+    def scan(self, batch_size: int) -> AsyncGenerator[list[StoredBalance], None]:
+        return in_batches([self._stored(a) for a in self.amounts], lambda b: b.account.key, batch_size)
 
     async def stored(self, account: Account) -> StoredBalance | None:
         return self._stored(account) if account in self.amounts else None
