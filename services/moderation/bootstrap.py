@@ -20,7 +20,7 @@ from prilavok_platform.lifecycle import background
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.policy_file import PolicyHolder, holder_from_settings, load_policy_file
 from services.moderation.adapters.event_mapper import map_event
-from services.moderation.adapters.repository import INDEXES, mongo_repositories
+from services.moderation.adapters.repository import INDEXES, backfill_review_kinds, mongo_repositories
 from services.moderation.domain.policy import Policy
 from services.moderation.entrypoints.consumers import chat_messages_dispatcher
 from services.moderation.entrypoints.grpc_servicer import SERVICE_NAME, ModerationServicer
@@ -72,6 +72,9 @@ async def main(stop: asyncio.Event, settings: ModerationSettings | None = None, 
     common, policies = settings.common, settings.policy
     async with AsyncExitStack() as stack:
         infra = await open_infrastructure(common, stack, stop, INDEXES)
+        # before the queue is read or the consumer records: the queue's queries need every review's kind
+        if backfilled := await backfill_review_kinds(infra.db):
+            log.info("moderation: %d reviews stored before kinds got kind HELD_MESSAGE", backfilled)
         uow = MongoUnitOfWork(
             infra.mongo_client, infra.db, repositories=mongo_repositories, map_event=map_event,
             subject_prefix=common.subject_prefix, producer="moderation", on_commit=infra.relay.wake,

@@ -3,11 +3,12 @@ the outbox written in the same transaction, concurrent recordings for one party,
 fines withdrawn on approval, the review queue paged to the end (per kind too), suspensions kept
 on the party's document and lifted once per request, appeals stored by their request.
 
-New query and update shapes (for tests/integration/test_mongo_conformance.py): find_one_and_update
-with upsert returning the document after the update ($inc, ReturnDocument.AFTER); update_one $set of
+New query and update shapes (for tests/integration/test_mongo_conformance.py): update_one $inc with
+upsert then find_one by _id in the same transaction (the strike counter's bump); update_one $set of
 an array of sub-documents with upsert (strike_counters.suspensions); find_one with a projection;
 find by an array element's field (`suspensions.party`, multikey index) with a projection and a
-limit; insert_one refused by a unique sparse index (DuplicateKeyError); the queue's page with `kind: {$in: [value, null]}` beside the keyset range."""
+limit; insert_one refused by a unique sparse index (DuplicateKeyError); the queue's page with `kind` by
+equality beside the keyset range; update_many `{status, kind: null}` (the start-up's kind backfill)."""
 from __future__ import annotations
 
 import asyncio
@@ -27,7 +28,14 @@ from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.outbox import OUTBOX_COLLECTION
 from prilavok_platform.policy_file import PolicyHolder
 from services.moderation.adapters.event_mapper import map_event
-from services.moderation.adapters.repository import INDEXES, MongoPenalties, MongoReviews, MongoViolations, mongo_repositories
+from services.moderation.adapters.repository import (
+    INDEXES,
+    MongoPenalties,
+    MongoReviews,
+    MongoViolations,
+    backfill_review_kinds,
+    mongo_repositories,
+)
 from services.moderation.bootstrap import load_policy
 from services.moderation.domain.commands import (
     AppealDecision,
@@ -324,8 +332,11 @@ async def test_an_appeal_is_stored_by_its_request_listed_by_kind_and_its_reversa
     with pytest.raises(FailedPrecondition):
         await h.appeal_decision(AppealDecision(SHOP_SELLER, "req-2", "a0", "", "Ещё раз"))
     assert (await db.violations.find_one({"_id": "a0"}))["appeal_id"] == "a0:appeal"
-    # one page per kind, by the kind's index; items without a kind (written before appeals) are held messages
+    # one page per kind, by the kind's index; items without a kind (written before appeals) are held
+    # messages: the start-up's backfill gives them their kind, once
     await db.reviews.update_one({"_id": "h0"}, {"$unset": {"kind": ""}})
+    assert [await backfill_review_kinds(db) for _ in range(2)] == [1, 0]
+    assert (await db.reviews.find_one({"_id": "h0"}))["kind"] == "HELD_MESSAGE"
     for kind, expected in ((ReviewKind.APPEAL, ["a0:appeal"]), (ReviewKind.HELD_MESSAGE, ["h0"]), (None, ["h0", "a0:appeal"])):
         seen, token = [], ""
         while True:
