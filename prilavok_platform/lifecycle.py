@@ -42,6 +42,31 @@ def install_stop_flag() -> threading.Event:
     return stop
 
 
+async def every(what: str, interval: Callable[[], float], work: Callable[[], Awaitable[object]], stop: asyncio.Event, *,
+                wait_first: bool = False) -> None:
+    """Runs `work` every `interval()` seconds (read again each time, so a policy reload applies)
+    until `stop` is set, starting at once unless `wait_first`. A failed round is logged and the
+    next one tried: a database briefly away must not end the loop (`background` would stop the
+    service)."""
+    if wait_first and await _stopped_within(stop, interval()):
+        return
+    while not stop.is_set():
+        try:
+            await work()
+        except Exception:  # noqa: BLE001 - e.g. MongoDB briefly away: try again at the next round
+            log.exception("%s failed", what)
+        if await _stopped_within(stop, interval()):
+            return
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
 @contextlib.asynccontextmanager
 async def background(name: str, coroutine: Coroutine[Any, Any, None], stop: asyncio.Event) -> AsyncIterator[asyncio.Task[None]]:
     """Runs a loop for the life of the block; on exit waits for it (it watches the stop

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -93,6 +93,17 @@ DURABLES = (
 
 def suite_durable(name: str) -> Durable | None:
     return next((d for d in DURABLES if d.name == name), None)
+
+
+def durables_of(consumer: str, producer: str = "") -> tuple[Durable, ...]:
+    """The durables `consumer` reads (of `producer`'s stream only, when given), as DURABLES lists them."""
+    return tuple(d for d in DURABLES if d.consumer == consumer and producer in ("", d.producer))
+
+
+def run_durable(js: JetStreamContext, durable: Durable, prefix: str, handler: Handler, stop: asyncio.Event) -> Coroutine[Any, Any, None]:
+    """`run_pull_consumer` for one of the suite's durables: its stream and filter as DURABLES says."""
+    return run_pull_consumer(js, stream=stream_name(prefix, durable.producer), durable=durable.name,
+                             filter_subject=durable.filter_subject(prefix), handler=handler, stop=stop)
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import pathlib
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Any
 
 import grpc
 
@@ -17,8 +16,8 @@ from prilavok_platform import nats as platform_nats
 from prilavok_platform.clock import SystemClock
 from prilavok_platform.config import CommonSettings, Env, load_common
 from prilavok_platform.grpc_server import serve
-from prilavok_platform.infrastructure import Infrastructure, open_infrastructure
-from prilavok_platform.lifecycle import background
+from prilavok_platform.infrastructure import open_infrastructure
+from prilavok_platform.lifecycle import background, every
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.policy_file import PolicyHolder, holder_from_settings
 from services.chat.adapters.attachments import GridFsAttachmentStore
@@ -35,6 +34,9 @@ from services.chat.service_layer.handlers import ChatHandlers
 log = logging.getLogger("services.chat")
 
 DEFAULT_POLICY = pathlib.Path(__file__).resolve().parent / "default_policy.yaml"
+# What chat reads of moderation's stream: the durables prilavok_platform.nats.DURABLES lists for it
+# (name and filter from there, as moderation creates them), one per subject.
+MODERATION_DURABLES = platform_nats.durables_of("chat", "moderation")
 
 
 @dataclass(frozen=True)
@@ -43,56 +45,6 @@ class ChatSettings:
     moderation_address: str
     policy: PolicyHolder[ChatPolicy]
     deadline_scan_seconds: float = 30.0
-
-
-async def watch_deadlines(handlers: ChatHandlers, every: float, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            await handlers.announce_deadlines(AnnounceDeadlines())
-        except Exception:  # noqa: BLE001 - MongoDB briefly away: try at the next scan
-            log.exception("reply-deadline scan failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=every)
-        except TimeoutError:
-            pass
-
-
-async def watch_suspensions(handlers: ChatHandlers, policy: PolicyHolder[ChatPolicy], stop: asyncio.Event) -> None:
-    """Every replica re-reads the suspensions in force every `suspensions.refresh_seconds` (1 s):
-    a suspension takes effect everywhere within about that long after chat consumed its event."""
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=policy.current.suspensions_refresh_seconds)
-        except TimeoutError:
-            pass
-        if stop.is_set():
-            return
-        try:
-            await handlers.refresh_suspensions()
-        except Exception:  # noqa: BLE001 - MongoDB briefly away: keep the last set (ends still apply by the clock)
-            log.exception("suspensions refresh failed")
-
-
-def _durable(name: str) -> platform_nats.Durable:
-    """One of chat's durables as prilavok_platform.nats.DURABLES lists it (moderation creates it
-    with that filter, and chat's NATS account may pull only these)."""
-    durable = platform_nats.suite_durable(name)
-    if durable is None or durable.consumer != "chat" or durable.producer != "moderation":
-        raise RuntimeError(f"{name} is not a chat durable on moderation's stream in prilavok_platform.nats.DURABLES")
-    return durable
-
-
-def _moderation_consumer(infra: Infrastructure, prefix: str, durable: platform_nats.Durable, handler: platform_nats.Handler,
-                         stop: asyncio.Event) -> Coroutine[Any, Any, None]:
-    """A durable consumer of one subject of moderation's stream."""
-    return platform_nats.run_pull_consumer(
-        infra.js,
-        stream=platform_nats.stream_name(prefix, "moderation"),
-        durable=durable.name,
-        filter_subject=durable.filter_subject(prefix),
-        handler=handler,
-        stop=stop,
-    )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> ChatSettings:
@@ -120,17 +72,24 @@ async def main(stop: asyncio.Event, settings: ChatSettings | None = None, ready=
         hub = ChatEventHub()
         handlers = ChatHandlers(uow, policy, SystemClock(), moderation, GridFsAttachmentStore(infra.db), hub)
         await handlers.refresh_suspensions()  # before the first request is served
-        await stack.enter_async_context(background("chat-suspensions", watch_suspensions(handlers, policy, stop), stop))
-        await stack.enter_async_context(background(
-            "reply-deadlines", watch_deadlines(handlers, settings.deadline_scan_seconds, stop), stop))
+        # Every replica re-reads the suspensions in force every `suspensions.refresh_seconds` (1 s): a
+        # suspension takes effect everywhere within about that long after chat consumed its event; a
+        # failed read keeps the last set (ends still apply by the clock).
+        await stack.enter_async_context(background("chat-suspensions", every(
+            "suspensions refresh", lambda: policy.current.suspensions_refresh_seconds, handlers.refresh_suspensions, stop,
+            wait_first=True), stop))
+        await stack.enter_async_context(background("reply-deadlines", every(
+            "reply-deadline scan", lambda: settings.deadline_scan_seconds, lambda: handlers.announce_deadlines(AnnounceDeadlines()),
+            stop), stop))
         prefix = common.subject_prefix
-        for name, dispatcher in (
-            ("chat-review-resolved", moderation_dispatcher(handlers)),
-            ("chat-standing-changed", standing_dispatcher(handlers)),
-            ("chat-appeal-resolved", appeal_dispatcher(handlers)),
-        ):
+        dispatchers = {"review.resolved": moderation_dispatcher(handlers), "standing.changed": standing_dispatcher(handlers),
+                       "appeal.resolved": appeal_dispatcher(handlers)}
+        for durable in MODERATION_DURABLES:
+            if durable.tail not in dispatchers:
+                raise RuntimeError(f"chat has no handler for its durable {durable.name} ({durable.tail})")
             await stack.enter_async_context(background(
-                f"chat-consumer-{name}", _moderation_consumer(infra, prefix, _durable(name), dispatcher, stop), stop))
+                f"chat-consumer-{durable.name}",
+                platform_nats.run_durable(infra.js, durable, prefix, dispatchers[durable.tail], stop), stop))
         hub_subscription = await hub.start(infra.nats, common.subject_prefix)
         stack.push_async_callback(hub_subscription.unsubscribe)
 

@@ -31,7 +31,7 @@ log = logging.getLogger("services.moderation")
 # What moderation reads: chat's message events, through the durable prilavok_platform.nats.DURABLES
 # lists for it (its name and filter taken from there, as chat creates it; a second durable of
 # moderation's on chat's stream would need wiring here, and stops the import until it has it).
-(CHAT_MESSAGES,) = tuple(d for d in platform_nats.DURABLES if d.consumer == "moderation" and d.producer == "chat")
+(CHAT_MESSAGES,) = platform_nats.durables_of("moderation", "chat")
 # The policy shipped beside the service, used unless PRILAVOK_POLICY_FILE names another.
 DEFAULT_POLICY = pathlib.Path(__file__).resolve().parent / "default_policy.yaml"
 
@@ -83,14 +83,7 @@ async def main(stop: asyncio.Event, settings: ModerationSettings | None = None, 
         await stack.enter_async_context(background("policy-watch", policies.watch(stop), stop))
         await stack.enter_async_context(background(
             "moderation-consumer-chat-messages",
-            platform_nats.run_pull_consumer(
-                infra.js,
-                stream=platform_nats.stream_name(common.subject_prefix, CHAT_MESSAGES.producer),
-                durable=CHAT_MESSAGES.name,
-                filter_subject=CHAT_MESSAGES.filter_subject(common.subject_prefix),
-                handler=chat_messages_dispatcher(handlers),
-                stop=stop,
-            ),
+            platform_nats.run_durable(infra.js, CHAT_MESSAGES, common.subject_prefix, chat_messages_dispatcher(handlers), stop),
             stop,
         ))
 

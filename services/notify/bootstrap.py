@@ -46,7 +46,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> NotifySettings:
 # notify-returns read everything their producer publishes, so a new event of theirs needs only
 # its route in the dispatcher (chat's message.undelivered, returns' claim.status_changed with a
 # held refund).
-DURABLES = tuple(d for d in platform_nats.DURABLES if d.consumer == "notify")
+DURABLES = platform_nats.durables_of("notify")
 # (producer, subject filter below "<prefix>.<producer>.", durable name) of each (as
 # tests/unit/platform/test_nats_accounts.py reads them).
 SUBSCRIPTIONS = tuple((d.producer, d.tail, d.name) for d in DURABLES)
@@ -72,14 +72,7 @@ async def main(stop: asyncio.Event, settings: NotifySettings | None = None, read
         for durable in DURABLES:
             await stack.enter_async_context(background(
                 f"notify-consumer-{durable.name}",
-                platform_nats.run_pull_consumer(
-                    infra.js,
-                    stream=platform_nats.stream_name(common.subject_prefix, durable.producer),
-                    durable=durable.name,
-                    filter_subject=durable.filter_subject(common.subject_prefix),
-                    handler=dispatcher,
-                    stop=stop,
-                ),
+                platform_nats.run_durable(infra.js, durable, common.subject_prefix, dispatcher, stop),
                 stop,
             ))
 

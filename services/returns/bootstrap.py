@@ -16,7 +16,7 @@ from prilavok_platform.clock import SystemClock
 from prilavok_platform.config import CommonSettings, Env, load_common
 from prilavok_platform.grpc_server import serve
 from prilavok_platform.infrastructure import open_infrastructure
-from prilavok_platform.lifecycle import background
+from prilavok_platform.lifecycle import background, every
 from prilavok_platform.mongo_unit_of_work import MongoUnitOfWork
 from prilavok_platform.policy_file import PolicyHolder, holder_from_settings
 from services.returns.adapters.event_mapper import map_event
@@ -31,7 +31,7 @@ log = logging.getLogger("services.returns")
 # What returns reads: moderation's penalty events, through the durable prilavok_platform.nats.DURABLES
 # lists for it (its name and filter taken from there, as moderation creates it; a second durable of
 # returns' on moderation's stream would need wiring here, and stops the import until it has it).
-(PENALTIES,) = tuple(d for d in platform_nats.DURABLES if d.consumer == "returns" and d.producer == "moderation")
+(PENALTIES,) = platform_nats.durables_of("returns", "moderation")
 DEFAULT_POLICY = pathlib.Path(__file__).resolve().parent / "default_policy.yaml"
 
 
@@ -54,21 +54,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> ReturnsSettings:
     return ReturnsSettings(common, policy, held_scan)
 
 
-async def pay_held_refunds(handlers: ReturnsHandlers, every: float, stop: asyncio.Event) -> None:
-    """The background payer: held refunds the shops' balances now allow are paid, oldest first."""
-    while not stop.is_set():
-        try:
-            paid = await handlers.pay_held_refunds(PayHeldRefunds())
-            if paid:
-                log.info("paid %d held refund(s)", paid)
-        except Exception:  # noqa: BLE001 - MongoDB briefly away: try at the next scan
-            log.exception("held-refund scan failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=every)
-        except TimeoutError:
-            pass
-
-
 async def main(stop: asyncio.Event, settings: ReturnsSettings | None = None, ready: Any = None) -> None:
     settings = settings or load_settings()
     common = settings.common
@@ -80,18 +65,16 @@ async def main(stop: asyncio.Event, settings: ReturnsSettings | None = None, rea
         )
         handlers = ReturnsHandlers(uow, settings.policy, SystemClock())
         await stack.enter_async_context(background("returns-policy-watch", settings.policy.watch(stop), stop))
-        await stack.enter_async_context(background(
-            "held-refunds", pay_held_refunds(handlers, settings.held_refund_scan_seconds, stop), stop))
+        async def pay_held_refunds() -> None:
+            """Held refunds the shops' balances now allow are paid, oldest first."""
+            if paid := await handlers.pay_held_refunds(PayHeldRefunds()):
+                log.info("paid %d held refund(s)", paid)
+
+        await stack.enter_async_context(background("held-refunds", every(
+            "held-refund scan", lambda: settings.held_refund_scan_seconds, pay_held_refunds, stop), stop))
         await stack.enter_async_context(background(
             "returns-consumer-penalties",
-            platform_nats.run_pull_consumer(
-                infra.js,
-                stream=platform_nats.stream_name(common.subject_prefix, PENALTIES.producer),
-                durable=PENALTIES.name,
-                filter_subject=PENALTIES.filter_subject(common.subject_prefix),
-                handler=consumers.moderation_dispatcher(handlers),
-                stop=stop,
-            ),
+            platform_nats.run_durable(infra.js, PENALTIES, common.subject_prefix, consumers.moderation_dispatcher(handlers), stop),
             stop,
         ))
 
