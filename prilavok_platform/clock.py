@@ -5,6 +5,12 @@ import datetime as dt
 from typing import Protocol
 
 
+def to_millisecond(at: dt.datetime) -> dt.datetime:
+    """`at` cut to the millisecond, what MongoDB stores: a result answered at once and the same
+    result read back later (a replayed request, a redelivered event) compare equal."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
 class Clock(Protocol):
     def now(self) -> dt.datetime:
         """The current time, timezone-aware UTC."""

@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
 
+from prilavok_platform.clock import to_millisecond
 from prilavok_platform.errors import FieldViolation, InvalidArgument
 
 REASON = "IDEMPOTENCY_KEY_REUSED"
@@ -44,7 +45,7 @@ def canonical(value: object) -> str:
         return str(value)
     if isinstance(value, dt.datetime):
         at = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
-        return at.replace(microsecond=at.microsecond // 1000 * 1000).isoformat()
+        return to_millisecond(at).isoformat()
     amount, currency = getattr(value, "amount_minor", None), getattr(value, "currency_code", None)
     if isinstance(amount, int) and isinstance(currency, str):
         return f"{amount} {currency}"

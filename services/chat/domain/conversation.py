@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import replace
 
 from prilavok_platform import idempotency
+from prilavok_platform.clock import to_millisecond
 from prilavok_platform.errors import FailedPrecondition, Validator
 from prilavok_platform.idempotency import Fingerprint
 from prilavok_platform.identity import Identity, Party
@@ -143,7 +144,7 @@ def moderated_message(
         text=delivered_text,
         status=status,
         # At the database's precision (milliseconds), so the first answer and its replays agree.
-        created_at=at.replace(microsecond=at.microsecond // 1000 * 1000),
+        created_at=to_millisecond(at),
         # Kept for the sender (and moderators) when what others see differs from what was written.
         original_text=text if delivered_text != text or status is not MessageStatus.DELIVERED else "",
         attachment_ids=attachment_ids,

@@ -19,17 +19,13 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from prilavok_platform.clock import to_millisecond
 from prilavok_platform.errors import FailedPrecondition
 from prilavok_platform.identity import Identity, Party
 from services.chat.domain.commands import NoteStanding
 from services.chat.domain.model import ChatPolicy, Standing, Thread, ThreadKind
 
 REASON = "SENDER_SUSPENDED"
-
-
-def _to_millisecond(at: dt.datetime) -> dt.datetime:
-    """Times as the database keeps them, so a stored event compares equal to its redelivery."""
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)
@@ -65,12 +61,12 @@ def suspension_noted(cmd: NoteStanding) -> Suspension | None:
     if cmd.current is Standing.SUSPENDED:
         if cmd.suspended_until is None:
             raise ValueError("a suspension without suspended_until")
-        until: dt.datetime | None = _to_millisecond(cmd.suspended_until)
+        until: dt.datetime | None = to_millisecond(cmd.suspended_until)
     elif cmd.previous is Standing.SUSPENDED:
         until = None
     else:
         return None
-    return Suspension(cmd.party, until, _to_millisecond(cmd.occurred_at), cmd.event_id, cmd.standing_version)
+    return Suspension(cmd.party, until, to_millisecond(cmd.occurred_at), cmd.event_id, cmd.standing_version)
 
 
 def writer_parties(writer: Identity) -> tuple[Party, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from prilavok_platform import idempotency
+from prilavok_platform.clock import to_millisecond
 from prilavok_platform.errors import FailedPrecondition, NotFound, Validator
 from prilavok_platform.idempotency import Fingerprint, differing_fields
 from prilavok_platform.identity import Identity, Party, Role
@@ -22,7 +23,7 @@ def requested_thread(cmd: CreateThread, now: dt.datetime, policy: ChatPolicy) ->
     """The thread the request names (validated, the caller allowed to open it), with its stable id:
     CreateThread returns the stored one if it exists, else starts this one."""
     # At the database's precision (milliseconds), so the first answer and its replays agree.
-    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    now = to_millisecond(now)
     v = Validator()
     if cmd.kind is None:
         v.identifier(cmd.request_id, "request_id", required=False)

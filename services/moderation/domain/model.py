@@ -179,12 +179,6 @@ class Fine:
     currency_code: str
 
 
-def to_millisecond(at: dt.datetime) -> dt.datetime:
-    """Moments moderation records are kept to the millisecond (what the database stores), so a
-    result answered at once and the same result read back later (a retried request) are equal."""
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
-
-
 def in_force(withdrawn_at: dt.datetime | None) -> bool:
     """The one definition of which records still count: a strike (`Violation.counts`) or a fine
     (`Penalty.in_force`) is in force until it is withdrawn. The repositories store `withdrawn`

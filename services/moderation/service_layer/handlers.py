@@ -5,7 +5,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
 
-from prilavok_platform.clock import Clock
+from prilavok_platform.clock import Clock, to_millisecond
 from prilavok_platform.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from prilavok_platform.idempotency import require_same_request
 from prilavok_platform.identity import Party
@@ -35,7 +35,6 @@ from services.moderation.domain.model import (
     SuspensionLift,
     Verdict,
     Violation,
-    to_millisecond,
 )
 from services.moderation.domain.policy import Policy
 from services.moderation.domain.recording import Withdrawal, is_violation, lift_suspension, record_violation, withdraw_strike

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from prilavok_platform import idempotency
+from prilavok_platform import clock, idempotency
 from prilavok_platform.errors import Aborted, AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, Validator
 from prilavok_platform.identity import Identity, Party
 from prilavok_platform.ids import StableIds
@@ -150,8 +150,7 @@ class Purchase:
 def to_millisecond(at: dt.datetime) -> dt.datetime:
     """Purchase times are kept to the millisecond (what the database stores), in UTC; naive
     times are UTC."""
-    at = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+    return clock.to_millisecond((at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC))
 
 
 def fingerprint_of(purchase: Purchase) -> Fingerprint:
@@ -166,9 +165,7 @@ def _as_requested(fingerprint: Fingerprint) -> Fingerprint:
 
 def differing_fields(stored: Purchase, candidate: Purchase) -> list[str]:
     """The fields in which a request for a stored order line differs from what was recorded."""
-    before = dict(stored.fingerprint or fingerprint_of(stored))
-    after = dict(candidate.fingerprint or fingerprint_of(candidate))
-    return [name for name in PURCHASE_FIELDS if before.get(name) != after.get(name)]
+    return idempotency.differing_fields(stored.fingerprint or fingerprint_of(stored), candidate.fingerprint or fingerprint_of(candidate))
 
 
 def money_text(m: Money) -> str:
