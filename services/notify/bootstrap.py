@@ -47,9 +47,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> NotifySettings:
 # its route in the dispatcher (chat's message.undelivered, returns' claim.status_changed with a
 # held refund).
 DURABLES = platform_nats.durables_of("notify")
-# (producer, subject filter below "<prefix>.<producer>.", durable name) of each (as
-# tests/unit/platform/test_nats_accounts.py reads them).
-SUBSCRIPTIONS = tuple((d.producer, d.tail, d.name) for d in DURABLES)
 
 
 def no_events(event: object, event_id: str) -> OutboxEvent:

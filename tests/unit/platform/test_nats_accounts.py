@@ -97,9 +97,6 @@ def test_the_suite_durables_are_the_ones_the_services_run():
         ("notify", "moderation", "notify-moderation-standing", "standing.changed"),
         ("notify", "moderation", "notify-moderation-appeals", "appeal.resolved"),
     }
-    from services.notify.bootstrap import SUBSCRIPTIONS
-    assert {(p, tail, durable) for p, tail, durable in SUBSCRIPTIONS} == {
-        (d.producer, d.tail, d.name) for d in DURABLES if d.consumer == "notify"}
 
 
 def test_a_suite_durable_with_another_filter_than_its_producer_creates_is_refused():
